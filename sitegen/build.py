@@ -1,0 +1,197 @@
+"""The orchestrator: a build is a pipeline of named stages.
+
+    fetch -> model -> content -> assets -> render -> write
+
+Each stage gets what earlier stages produced and nothing else. The
+orchestrator times them, tells a ``Reporter`` how things go (the CLI shows
+progress bars on a terminal and plain lines in CI), and returns a
+``BuildReport``. I/O is injected: the HTTP client, the clocks, and "today"
+(which decides what counts as upcoming).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Protocol
+
+import httpx
+
+from sitegen import __version__
+from sitegen.assets import AssetBundle, build_assets
+from sitegen.config import Config
+from sitegen.content import ContentResult, build_content
+from sitegen.errors import DataError, Problem
+from sitegen.fetch import fetch_archive
+from sitegen.model import Archive, build_archive
+from sitegen.render import render_site
+from sitegen.write import write_build
+
+STATE_DIR = ".sitegen"
+ASSET_MANIFEST = f"{STATE_DIR}/assets.json"
+REPORT_FILE = f"{STATE_DIR}/report.json"
+STATIC_DIR = "static"
+
+
+class Reporter(Protocol):
+    """Where a build says how it is going. The CLI supplies a terminal or a CI one."""
+
+    def stage_started(self, name: str) -> None: ...
+
+    def stage_finished(self, name: str, seconds: float, detail: str) -> None: ...
+
+    def progress(self, name: str, total: int) -> Callable[[int], None]:
+        """Start a progress bar of ``total`` steps; return the function that advances it."""
+        ...
+
+    def warning(self, problem: Problem) -> None: ...
+
+
+class SilentReporter:
+    def stage_started(self, name: str) -> None:
+        pass
+
+    def stage_finished(self, name: str, seconds: float, detail: str) -> None:
+        pass
+
+    def progress(self, name: str, total: int) -> Callable[[int], None]:
+        return lambda advance: None
+
+    def warning(self, problem: Problem) -> None:
+        pass
+
+
+@dataclass
+class BuildReport:
+    source: str
+    today: str
+    built_at: str
+    pages: int = 0
+    assets: int = 0
+    files_written: int = 0
+    files_unchanged: int = 0
+    files_deleted: int = 0
+    api_requests: int = 0
+    api_not_modified: int = 0
+    api_retries: int = 0
+    api_bytes: int = 0
+    warnings: list[str] = field(default_factory=list)
+    stages: dict[str, float] = field(default_factory=dict)
+    written: bool = False
+    sitegen_version: str = __version__
+
+    @property
+    def total_seconds(self) -> float:
+        return sum(self.stages.values())
+
+    def to_json(self) -> bytes:
+        data = asdict(self) | {"total_seconds": round(self.total_seconds, 4)}
+        return (json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode("utf-8")
+
+
+@dataclass(frozen=True)
+class Clocks:
+    """Injected time: a monotonic timer for stage timings and the wall clock for the report."""
+
+    timer: Callable[[], float] = time.perf_counter
+    now: Callable[[], datetime] = lambda: datetime.now(UTC)
+
+
+def build_site(
+    config: Config,
+    *,
+    today: date,
+    write: bool = True,
+    client: httpx.Client | None = None,
+    reporter: Reporter | None = None,
+    clocks: Clocks = Clocks(),
+) -> BuildReport:
+    """Run the pipeline. With ``write=False`` (``sitegen check``) nothing is written."""
+    reporter = reporter or SilentReporter()
+    report = BuildReport(
+        source=config.source.url, today=today.isoformat(), built_at=clocks.now().isoformat(timespec="seconds")
+    )
+
+    @contextmanager
+    def stage(name: str) -> Iterator[dict[str, str]]:
+        reporter.stage_started(name)
+        started = clocks.timer()
+        outcome = {"detail": ""}
+        yield outcome
+        report.stages[name] = round(clocks.timer() - started, 4)
+        reporter.stage_finished(name, report.stages[name], outcome["detail"])
+
+    with stage("fetch") as out:
+        raw = fetch_archive(config.source, root=config.root, cache_dir=config.cache_dir, client=client)
+        stats = raw.stats
+        report.api_requests, report.api_not_modified = stats.requests, stats.not_modified
+        report.api_retries, report.api_bytes = stats.retries, stats.bytes_received
+        counts = ", ".join(f"{len(items)} {name}" for name, items in raw.collections.items())
+        out["detail"] = counts + (f"; {stats.requests} requests, {stats.not_modified} not modified" if stats.requests else "")
+
+    with stage("model") as out:
+        modelled = build_archive(raw.collections)
+        archive = modelled.archive
+        _report_warnings(config, report, reporter, modelled.warnings)
+        out["detail"] = f"{len(archive.events)} events, {len(archive.sessions)} sessions, {len(archive.people)} people"
+
+    with stage("content") as out:
+        content = build_content(archive, config.content_dir)
+        _report_warnings(config, report, reporter, content.warnings)
+        out["detail"] = f"{len(content.texts)} texts, {len(content.pages)} pages"
+
+    with stage("assets") as out:
+        assets = build_assets([folder / "static" for folder in config.theme_chain])
+        report.assets = len(assets.assets)
+        out["detail"] = f"{report.assets} assets"
+
+    with stage("render") as out:
+        advance = reporter.progress("render", _page_estimate(archive, content))
+        rendered = render_site(config, archive, content, assets, today, progress=advance)
+        report.pages = rendered.pages
+        out["detail"] = f"{rendered.pages} pages, {len(rendered.files)} files"
+
+    if not write:
+        return report
+    with stage("write") as out:
+        files = {**rendered.files, **_asset_files(assets)}
+        result = write_build(config.output_dir, files, preserve={REPORT_FILE})
+        report.files_written, report.files_unchanged = result.written, result.unchanged
+        report.files_deleted, report.written = result.deleted, True
+        out["detail"] = f"{result.written} written, {result.unchanged} unchanged, {result.deleted} deleted"
+    _write_report(config.output_dir / REPORT_FILE, report)
+    return report
+
+
+def _report_warnings(config: Config, report: BuildReport, reporter: Reporter, warnings: tuple[Problem, ...]) -> None:
+    if warnings and config.build.strict:
+        raise DataError(f"{len(warnings)} warning(s), and [build] strict is on:", warnings)
+    for warning in warnings:
+        report.warnings.append(str(warning))
+        reporter.warning(warning)
+
+
+def _asset_files(assets: AssetBundle) -> dict[str, bytes]:
+    files = {f"{STATIC_DIR}/{asset.hashed}": asset.data for asset in assets.assets.values()}
+    files[ASSET_MANIFEST] = assets.manifest_json()
+    return files
+
+
+def _page_estimate(archive: Archive, content: ContentResult) -> int:
+    """Roughly how many pages render will make, for the progress bar's length."""
+    return len(archive.events) + len(archive.sessions) + len(archive.people) + len(archive.topics) + len(content.pages)
+
+
+def _write_report(path: Path, report: BuildReport) -> None:
+    # The report holds timings, so it differs between builds; it is the one
+    # file under build/ that is not part of the site (publish skips .sitegen/).
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_suffix(".tmp")
+    temporary.write_bytes(report.to_json())
+    os.replace(temporary, path)

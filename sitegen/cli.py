@@ -1,0 +1,166 @@
+"""The command line: ``sitegen build``, ``sitegen check``, ``sitegen --version``.
+
+Every user-caused failure arrives here as a ``SitegenError``: it is printed as
+one clear message and the process exits non-zero. On a terminal the build
+shows progress bars; elsewhere (CI, pipes) it prints plain lines.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from sitegen import __version__
+from sitegen.build import BuildReport, build_site
+from sitegen.config import load_config
+from sitegen.errors import Problem, SitegenError
+
+
+class ConsoleReporter:
+    """Progress for people (rich, on a terminal) or for logs (plain lines)."""
+
+    def __init__(self, console: Console, *, interactive: bool, verbosity: int) -> None:
+        self.console = console
+        self.interactive = interactive
+        self.verbosity = verbosity
+        self._progress: Progress | None = None
+
+    def stage_started(self, name: str) -> None:
+        if self.verbosity >= 2:
+            self.console.print(f"{name}: started", highlight=False)
+
+    def stage_finished(self, name: str, seconds: float, detail: str) -> None:
+        self._stop_progress()
+        if self.verbosity >= 1:
+            self.console.print(f"{name:<8} {seconds:7.2f} s  {detail}", highlight=False, markup=False, soft_wrap=True)
+
+    def progress(self, name: str, total: int) -> Callable[[int], None]:
+        if not self.interactive or self.verbosity < 1:
+            return lambda advance: None
+        self._progress = Progress(
+            TextColumn(f"{name:<8}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+            console=self.console, transient=True,
+        )
+        self._progress.start()
+        task = self._progress.add_task(name, total=total)
+        progress = self._progress
+        return lambda advance: progress.advance(task, advance)
+
+    def warning(self, problem: Problem) -> None:
+        self._stop_progress()
+        self.console.print(f"warning: {problem}", style="yellow", highlight=False, markup=False, soft_wrap=True)
+
+    def _stop_progress(self) -> None:
+        if self._progress is not None:
+            self._progress.stop()
+            self._progress = None
+
+
+def site_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """The options shared by build and check; each overrides sitegen.toml."""
+    options = [
+        click.option("--root", type=click.Path(file_okay=False, path_type=Path), default=Path("."), show_default=True,
+                     help="Site root: the folder holding sitegen.toml, content/ and themes/."),
+        click.option("--source", help="Event data: an API base URL or a folder in the local form. [source] url"),
+        click.option("--theme", help="Theme name. [build] theme"),
+        click.option("--base-url", help="Absolute URL the site is served from. [site] base_url"),
+        click.option("--static-url", help="Where hashed assets are served from: a path or a CDN URL. [site] static_url"),
+        click.option("--output", "output_dir", help="Output folder. [build] output_dir"),
+        click.option("--strict", is_flag=True, default=None, help="Treat warnings as errors. [build] strict"),
+        click.option("--today", type=click.DateTime(formats=["%Y-%m-%d"]),
+                     help="The date that splits upcoming from past (default: today). Pin it for reproducible builds."),
+        click.option("-v", "--verbose", count=True, help="More detail (-vv for stage starts)."),
+        click.option("-q", "--quiet", is_flag=True, help="Only warnings and errors."),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="sitegen")
+def main() -> None:
+    """Build a conference archive site from event data and Markdown."""
+
+
+@main.command()
+@site_options
+def build(**options: Any) -> None:
+    """Fetch the data, render the site and write it to the output folder."""
+    _run(options, write=True)
+
+
+@main.command()
+@site_options
+def check(**options: Any) -> None:
+    """Validate config, data, content, templates and assets without writing anything."""
+    _run(options, write=False)
+
+
+def _run(options: dict[str, Any], *, write: bool) -> None:
+    console = Console(stderr=True, highlight=False)
+    interactive = console.is_terminal and not os.environ.get("CI")
+    verbosity = 0 if options["quiet"] else 1 + options["verbose"]
+    reporter = ConsoleReporter(console, interactive=interactive, verbosity=verbosity)
+    with _user_errors(console):
+        config = load_config(
+            options["root"],
+            {
+                "source.url": options["source"],
+                "build.theme": options["theme"],
+                "site.base_url": options["base_url"],
+                "site.static_url": options["static_url"],
+                "build.output_dir": options["output_dir"],
+                "build.strict": options["strict"],
+            },
+        )
+        today = options["today"].date() if options["today"] else date.today()
+        report = build_site(config, today=today, write=write, reporter=reporter)
+    if verbosity >= 1:
+        _print_summary(console, report, config.output_dir, interactive=interactive)
+
+
+@contextmanager
+def _user_errors(console: Console) -> Iterator[None]:
+    try:
+        yield
+    except SitegenError as exc:
+        console.print(f"error: {exc}", style="red", highlight=False, markup=False, soft_wrap=True)
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        console.print("interrupted; the previous build was kept", style="red")
+        sys.exit(130)
+
+
+def _print_summary(console: Console, report: BuildReport, output_dir: Path, *, interactive: bool) -> None:
+    api = f"{report.api_requests} requests, {report.api_not_modified} not modified" if report.api_requests else "local folder"
+    rows = [
+        ("pages", str(report.pages)),
+        ("assets", str(report.assets)),
+        ("data", f"{report.source} ({api})"),
+        ("warnings", str(len(report.warnings))),
+        ("time", f"{report.total_seconds:.2f} s"),
+    ]
+    if report.written:
+        rows.insert(2, ("files", f"{report.files_written} written, {report.files_unchanged} unchanged, {report.files_deleted} deleted"))
+        rows.append(("output", str(output_dir)))
+    else:
+        rows.append(("output", "none (check only)"))
+    if interactive:
+        table = Table(show_header=False, box=None, padding=(0, 2))
+        for key, value in rows:
+            table.add_row(key, value)
+        console.print(table)
+    else:
+        for key, value in rows:
+            console.print(f"{key}: {value}", markup=False, soft_wrap=True)

@@ -1,0 +1,280 @@
+"""The site configuration: ``sitegen.toml``, typed, checked, and loaded once.
+
+The file has three tables, ``[site]``, ``[source]`` and ``[build]``; every key is
+optional. Unknown tables and keys are errors (a typo must not be silently
+ignored), and every problem in the file is reported at once. Command-line
+flags arrive as ``overrides`` and win over the file.
+
+The resulting ``Config`` is immutable and passed explicitly to each stage.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, get_type_hints
+from urllib.parse import urlsplit
+
+from sitegen.errors import ConfigError, Problem
+
+CONFIG_FILE = "sitegen.toml"
+THEME_FILE = "theme.toml"
+#: Themes shipped with sitegen: inside the installed wheel, or beside the package in a checkout.
+BUILTIN_THEME_DIRS = (Path(__file__).parent / "_themes", Path(__file__).parent.parent / "themes")
+
+
+@dataclass(frozen=True)
+class SiteConfig:
+    """What the site says about itself."""
+
+    title: str = "Conference archive"
+    description: str = "Conferences, talks and speakers."
+    #: Absolute URL the site is served from; canonical links, the feed and the sitemap use it.
+    base_url: str = "http://localhost:8000/"
+    #: Where hashed assets are served from: a path on the site or a CDN URL.
+    static_url: str = "/static/"
+    language: str = "en"
+
+
+@dataclass(frozen=True)
+class SourceConfig:
+    """Where the event data comes from and how hard to try."""
+
+    #: A folder in the local form of the API contract (relative to the site root), or an http(s) URL.
+    url: str = "content/data"
+    #: Name of the environment variable holding a bearer token for private APIs.
+    token_env: str = "SITEGEN_API_TOKEN"
+    page_size: int = 500
+    connect_timeout: float = 10.0
+    read_timeout: float = 30.0
+    #: Budget for the whole fetch, retries and waits included.
+    total_timeout: float = 600.0
+    retries: int = 4
+    #: First retry delay in seconds; doubled on each further retry.
+    backoff: float = 0.5
+    #: The longest ``Retry-After`` sitegen will honour; a longer one fails the fetch.
+    max_retry_after: float = 120.0
+    max_response_bytes: int = 64 * 1024 * 1024
+
+    @property
+    def is_http(self) -> bool:
+        return urlsplit(self.url).scheme in ("http", "https")
+
+
+@dataclass(frozen=True)
+class BuildConfig:
+    """How the site is built and where it goes."""
+
+    theme: str = "default"
+    output_dir: str = "build"
+    content_dir: str = "content"
+    #: HTTP cache (ETags) and other state kept between builds.
+    cache_dir: str = ".sitegen-cache"
+    #: Treat warnings as errors.
+    strict: bool = False
+
+
+@dataclass(frozen=True)
+class Config:
+    """Everything a build needs to know, resolved against the site root."""
+
+    root: Path
+    site: SiteConfig = field(default_factory=SiteConfig)
+    source: SourceConfig = field(default_factory=SourceConfig)
+    build: BuildConfig = field(default_factory=BuildConfig)
+
+    @property
+    def output_dir(self) -> Path:
+        return self.root / self.build.output_dir
+
+    @property
+    def content_dir(self) -> Path:
+        return self.root / self.build.content_dir
+
+    @property
+    def cache_dir(self) -> Path:
+        return self.root / self.build.cache_dir
+
+    @property
+    def source_dir(self) -> Path:
+        """The local source folder (meaningful only when the source is not HTTP)."""
+        return self.root / self.source.url
+
+    @property
+    def theme_chain(self) -> tuple[Path, ...]:
+        """The theme folders to search, most specific first (checked by ``load_config``)."""
+        return resolve_theme_chain(self.root, self.build.theme)
+
+
+def resolve_theme_chain(root: Path, name: str) -> tuple[Path, ...]:
+    """Folders for theme ``name``: the site's own ``themes/<name>`` overrides the
+    built-in one of that name, and a ``theme.toml`` with ``extends = "<parent>"``
+    appends the parent's chain. Raises ConfigError for unknown themes and cycles."""
+    chain: list[Path] = []
+    seen: list[str] = []
+    current: str | None = name
+    while current is not None:
+        if current in seen:
+            raise ConfigError.at(
+                f"theme {current!r}", f"extends itself through {' -> '.join([*seen, current])}", "break the cycle in theme.toml"
+            )
+        seen.append(current)
+        candidates = [root / "themes" / current, *(d / current for d in BUILTIN_THEME_DIRS)]
+        found = [c.resolve() for c in candidates if c.is_dir()]
+        if not found:
+            raise ConfigError.at(
+                f"theme {current!r}",
+                f"no folder themes/{current} in {root} or among the built-in themes",
+                "create it or set [build] theme to an existing theme such as 'default'",
+            )
+        for folder in found:
+            if folder not in chain:
+                chain.append(folder)
+        current = _theme_parent(found[0])
+    return tuple(chain)
+
+
+def _theme_parent(folder: Path) -> str | None:
+    meta_path = folder / THEME_FILE
+    if not meta_path.exists():
+        return None
+    try:
+        meta = tomllib.loads(meta_path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError.at(str(meta_path), f"is not valid TOML: {exc}", "fix the syntax") from exc
+    unknown = sorted(set(meta) - {"extends", "name", "description"})
+    if unknown:
+        raise ConfigError.at(str(meta_path), f"unknown key(s) {', '.join(unknown)}", "known keys: extends, name, description")
+    parent = meta.get("extends")
+    if parent is not None and not isinstance(parent, str):
+        raise ConfigError.at(str(meta_path), "extends must be a theme name", 'write extends = "default"')
+    return parent
+
+
+TYPE_NAMES = {str: "a string", int: "a whole number", float: "a number", bool: "true or false"}
+SECTIONS: dict[str, type] = {"site": SiteConfig, "source": SourceConfig, "build": BuildConfig}
+
+
+def load_config(root: Path, overrides: Mapping[str, Any] | None = None) -> Config:
+    """Read ``root/sitegen.toml`` (absent means all defaults) and apply ``overrides``.
+
+    ``overrides`` maps dotted keys (``"source.url"``) to values; ``None`` values
+    are ignored so CLI options that were not given change nothing.
+    """
+    path = root / CONFIG_FILE
+    data: dict[str, Any] = {}
+    if path.exists():
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise ConfigError.at(str(path), f"is not valid TOML: {exc}", "fix the syntax") from exc
+    where = str(path)
+    problems: list[Problem] = []
+    for key in sorted(set(data) - set(SECTIONS)):
+        problems.append(
+            Problem(where, f"unknown table [{key}]", f"use one of {', '.join(f'[{s}]' for s in SECTIONS)}")
+        )
+    sections: dict[str, Any] = {}
+    for name, schema in SECTIONS.items():
+        raw = dict(data.get(name, {})) if isinstance(data.get(name, {}), dict) else None
+        if raw is None:
+            problems.append(Problem(where, f"[{name}] must be a table", f"write it as [{name}] with keys below"))
+            raw = {}
+        for dotted, value in (overrides or {}).items():
+            section, _, key = dotted.partition(".")
+            if section == name and value is not None:
+                raw[key] = value
+        sections[name] = _build_section(schema, raw, f"{where} [{name}]", problems)
+    config = Config(root=root.resolve(), **sections)
+    problems += _check_values(config, where)
+    if problems:
+        raise ConfigError(f"The configuration has {len(problems)} problem(s):", problems)
+    return config
+
+
+def _build_section(schema: type, raw: dict[str, Any], where: str, problems: list[Problem]) -> Any:
+    hints = get_type_hints(schema)
+    known = {f.name for f in dataclasses.fields(schema)}
+    values: dict[str, Any] = {}
+    for key in sorted(raw):
+        if key not in known:
+            problems.append(Problem(where, f"unknown key {key!r}", f"known keys: {', '.join(sorted(known))}"))
+            continue
+        value, expected = raw[key], hints[key]
+        coerced = _coerce(value, expected)
+        if coerced is None:
+            kind = TYPE_NAMES[expected]
+            problems.append(Problem(where, f"{key} = {value!r} is not {kind}", f"give {key} {kind}"))
+            continue
+        values[key] = coerced
+    return schema(**values)
+
+
+def _coerce(value: Any, expected: type) -> Any:
+    """Return ``value`` as ``expected``, or None when it is not one (ints widen to float)."""
+    if expected is float and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    if expected is not bool and isinstance(value, bool):
+        return None
+    return value if isinstance(value, expected) else None
+
+
+def _check_values(config: Config, where: str) -> list[Problem]:
+    problems: list[Problem] = []
+    base = urlsplit(config.site.base_url)
+    if base.scheme not in ("http", "https") or not base.netloc or not config.site.base_url.endswith("/"):
+        problems.append(
+            Problem(
+                f"{where} [site]",
+                f"base_url = {config.site.base_url!r} is not an absolute http(s) URL ending in '/'",
+                'write it like "https://archive.example.org/"',
+            )
+        )
+    static = urlsplit(config.site.static_url)
+    static_ok = config.site.static_url.endswith("/") and (
+        (static.scheme in ("http", "https") and static.netloc) or (not static.scheme and config.site.static_url.startswith("/"))
+    )
+    if not static_ok:
+        problems.append(
+            Problem(
+                f"{where} [site]",
+                f"static_url = {config.site.static_url!r} must be a path starting and ending with '/' or an http(s) URL ending in '/'",
+                'write it like "/static/" or "https://cdn.example.org/static/"',
+            )
+        )
+    positive = {
+        "page_size": config.source.page_size,
+        "connect_timeout": config.source.connect_timeout,
+        "read_timeout": config.source.read_timeout,
+        "total_timeout": config.source.total_timeout,
+        "max_response_bytes": config.source.max_response_bytes,
+    }
+    for key, value in positive.items():
+        if value <= 0:
+            problems.append(Problem(f"{where} [source]", f"{key} = {value!r} must be greater than 0", "use a positive number"))
+    for key in ("retries", "backoff", "max_retry_after"):
+        if getattr(config.source, key) < 0:
+            problems.append(Problem(f"{where} [source]", f"{key} must not be negative", "use 0 or more"))
+    if not config.source.is_http and not config.source_dir.is_dir():
+        problems.append(
+            Problem(
+                f"{where} [source]",
+                f"url = {config.source.url!r} is neither an http(s) URL nor a folder under {config.root}",
+                "point it at the API's base URL or at a folder holding <collection>.json files",
+            )
+        )
+    try:
+        resolve_theme_chain(config.root, config.build.theme)
+    except ConfigError as exc:
+        problems += exc.problems
+    for key in ("output_dir", "content_dir", "cache_dir"):
+        value = getattr(config.build, key)
+        resolved = (config.root / value).resolve()
+        if resolved == config.root or config.root.is_relative_to(resolved):
+            problems.append(
+                Problem(f"{where} [build]", f"{key} = {value!r} would be the site root itself or above it", "name a sub-folder such as 'build'")
+            )
+    return problems

@@ -1,0 +1,255 @@
+"""The content stage: Markdown, rendered once.
+
+Two kinds of Markdown come in, and they are trusted differently:
+
+* Text from the API (abstracts, bios, descriptions) is untrusted. It goes
+  through markdown-it-py with raw HTML disabled, so ``<script>`` comes out as
+  text, and with its link validation, so ``javascript:`` links are dropped.
+  markdown-it-py is also about twice as fast as Python-Markdown, and this text
+  is the bulk of a build. Each text is rendered once; pages look it up.
+* Pages under ``content/pages/`` are written by the site's editors. They go
+  through Python-Markdown with the usual extensions (tables, fenced code, a
+  table of contents), raw HTML allowed, and carry TOML (``+++``) or YAML
+  (``---``) front matter.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import markdown
+import yaml
+from markupsafe import escape
+from markdown_it import MarkdownIt
+from markdown_it.token import Token
+
+from sitegen.config import TYPE_NAMES
+from sitegen.errors import ContentError, Problem
+from sitegen.model import SLUG_RE, Archive
+
+SUMMARY_LENGTH = 160
+#: Longer untrusted text is shown as plain paragraphs: Markdown parsing of a
+#: hostile megabyte of nested inline markup takes seconds; escaping takes none.
+MARKDOWN_LIMIT = 100_000
+#: Headings in untrusted text start at h3: the page owns h1 and h2.
+HEADING_SHIFT = 2
+PAGE_KEYS = {"title": str, "description": str, "template": str, "menu": bool, "weight": int, "draft": bool}
+
+
+@dataclass(frozen=True, slots=True)
+class RenderedText:
+    html: str
+    #: Plain text for meta descriptions and feeds, at most SUMMARY_LENGTH characters.
+    summary: str
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    """A Markdown page from content/pages."""
+
+    source: Path
+    #: Path below the site root, without slashes at either end ("about", "about/team").
+    path: str
+    title: str
+    description: str
+    template: str
+    menu: bool
+    weight: int
+    html: str
+
+
+@dataclass(frozen=True)
+class ContentResult:
+    #: (object id, field name) -> rendered text, for every non-empty Markdown field.
+    texts: Mapping[tuple[str, str], RenderedText]
+    pages: tuple[Page, ...]
+    warnings: tuple[Problem, ...] = ()
+
+
+def build_content(archive: Archive, content_dir: Path) -> ContentResult:
+    texts, warnings = render_archive_texts(archive)
+    return ContentResult(texts, load_pages(content_dir / "pages"), warnings)
+
+
+# ---------------------------------------------------------------------------
+# Untrusted text from the API
+
+
+def untrusted_markdown() -> MarkdownIt:
+    """CommonMark plus tables and strikethrough; raw HTML is shown as text."""
+    md = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False})
+    md.enable(["table", "strikethrough"])
+    return md
+
+
+def render_archive_texts(archive: Archive) -> tuple[dict[tuple[str, str], RenderedText], tuple[Problem, ...]]:
+    md = untrusted_markdown()
+    fields: list[tuple[str, str, str, str | None]] = []
+    fields += [("series", s.id, "description", s.description) for s in archive.series.values()]
+    fields += [("people", p.id, "bio", p.bio) for p in archive.people.values()]
+    fields += [("events", e.id, "description", e.description) for e in archive.events.values()]
+    fields += [("sessions", s.id, "abstract", s.abstract) for s in archive.sessions.values()]
+    texts: dict[tuple[str, str], RenderedText] = {}
+    warnings: list[Problem] = []
+    for collection, obj_id, name, text in fields:
+        if not text:
+            continue
+        if len(text) > MARKDOWN_LIMIT:
+            warnings.append(
+                Problem(f"{collection} id {obj_id!r}.{name}", f"is {len(text):,} characters long; shown as plain text, not Markdown",
+                        f"keep it under {MARKDOWN_LIMIT:,} characters")
+            )
+            texts[(obj_id, name)] = render_plain(text)
+        else:
+            texts[(obj_id, name)] = render_untrusted(md, text)
+    return texts, tuple(warnings)
+
+
+def render_untrusted(md: MarkdownIt, text: str) -> RenderedText:
+    tokens = md.parse(text)
+    for token in tokens:
+        _harden(token)
+    html = md.renderer.render(tokens, md.options, {})
+    return RenderedText(html, summarize(_plain_text(tokens)))
+
+
+def render_plain(text: str) -> RenderedText:
+    paragraphs = [" ".join(part.split()) for part in text.split("\n\n")]
+    html = "".join(f"<p>{escape(part)}</p>\n" for part in paragraphs if part)
+    return RenderedText(html, summarize(text))
+
+
+def _harden(token: Token) -> None:
+    """Demote headings below the page's own, and mark links as user-supplied."""
+    if token.type in ("heading_open", "heading_close"):
+        level = min(6, int(token.tag[1]) + HEADING_SHIFT)
+        token.tag = f"h{level}"
+    for child in token.children or ():
+        if child.type == "link_open":
+            child.attrSet("rel", "nofollow ugc noopener")
+
+
+def _plain_text(tokens: Iterable[Token]) -> str:
+    parts: list[str] = []
+    for token in tokens:
+        if token.type == "inline":
+            parts += [c.content for c in token.children or () if c.type in ("text", "code_inline")]
+            parts.append(" ")
+        elif token.type in ("code_block", "fence"):
+            parts.append(token.content)
+    return " ".join("".join(parts).split())
+
+
+def summarize(text: str, limit: int = SUMMARY_LENGTH) -> str:
+    """Cut plain text at a word boundary to fit ``limit`` characters, marking the cut."""
+    text = " ".join(text.split())
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1]
+    if " " in cut[limit // 2 :]:
+        cut = cut[: cut.rindex(" ")]
+    return cut.rstrip(" ,;:.") + "…"
+
+
+# ---------------------------------------------------------------------------
+# Editor-written pages
+
+
+def load_pages(pages_dir: Path) -> tuple[Page, ...]:
+    """Every ``*.md`` under ``pages_dir``; ``index.md`` stands for its folder."""
+    if not pages_dir.is_dir():
+        return ()
+    problems: list[Problem] = []
+    pages: list[Page] = []
+    for source in sorted(pages_dir.rglob("*.md")):
+        if any(part.startswith(".") for part in source.relative_to(pages_dir).parts):
+            continue
+        try:
+            page = _load_page(source, pages_dir)
+        except ContentError as exc:
+            problems += exc.problems
+            continue
+        if page is not None:
+            pages.append(page)
+    if problems:
+        raise ContentError(f"The Markdown pages have {len(problems)} problem(s):", problems)
+    return tuple(pages)
+
+
+def _load_page(source: Path, pages_dir: Path) -> Page | None:
+    try:
+        text = source.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ContentError.at(str(source), f"cannot be read as UTF-8 ({exc})", "save it as UTF-8 text") from exc
+    meta, body = _split_front_matter(source, text)
+    meta = _check_meta(source, meta)
+    if meta.get("draft", False):
+        return None
+    relative = source.relative_to(pages_dir).with_suffix("")
+    parts = relative.parts[:-1] if relative.name == "index" else relative.parts
+    for part in parts:
+        if not SLUG_RE.fullmatch(part):
+            raise ContentError.at(
+                str(source), f"the path part {part!r} is not a safe URL segment", "rename it with a-z, 0-9 and '-'"
+            )
+    html = markdown.markdown(
+        body,
+        extensions=["tables", "fenced_code", "toc", "attr_list", "sane_lists", "smarty"],
+        extension_configs={"toc": {"permalink": False}},
+        output_format="html",
+    )
+    return Page(
+        source=source,
+        path="/".join(parts),
+        title=meta["title"],
+        description=meta.get("description", ""),
+        template=meta.get("template", "page.html"),
+        menu=meta.get("menu", False),
+        weight=meta.get("weight", 0),
+        html=html,
+    )
+
+
+_FENCES = {"+++": "toml", "---": "yaml"}
+
+
+def _split_front_matter(source: Path, text: str) -> tuple[dict[str, Any], str]:
+    """Return (metadata, body)."""
+    text = text.removeprefix("\ufeff")
+    first = text.split("\n", 1)[0].strip()
+    if first not in _FENCES:
+        raise ContentError.at(
+            str(source), "has no front matter", 'start the file with +++, a line title = "…", and +++ again'
+        )
+    match = re.compile(rf"\A{re.escape(first)}[ \t]*\n(.*?)^{re.escape(first)}[ \t]*$\n?", re.S | re.M).match(text)
+    if not match:
+        raise ContentError.at(str(source), f"front matter opened with {first} is never closed", f"add a line {first} after it")
+    raw, body = match.group(1), text[match.end() :]
+    try:
+        meta = tomllib.loads(raw) if _FENCES[first] == "toml" else yaml.safe_load(raw) or {}
+    except (tomllib.TOMLDecodeError, yaml.YAMLError) as exc:
+        raise ContentError.at(str(source), f"front matter is not valid {_FENCES[first].upper()}: {exc}", "fix its syntax") from exc
+    if not isinstance(meta, dict):
+        raise ContentError.at(str(source), "front matter must be a table of keys", 'write title = "…"')
+    return meta, body
+
+
+def _check_meta(source: Path, meta: Mapping[str, Any]) -> dict[str, Any]:
+    problems = [
+        Problem(str(source), f"unknown front matter key {key!r}", f"known keys: {', '.join(sorted(PAGE_KEYS))}")
+        for key in sorted(set(meta) - set(PAGE_KEYS))
+    ]
+    for key, kind in PAGE_KEYS.items():
+        value = meta.get(key)
+        if value is not None and (not isinstance(value, kind) or (kind is int and isinstance(value, bool))):
+            problems.append(Problem(str(source), f"front matter {key} = {value!r} is not {TYPE_NAMES[kind]}", f"give {key} {TYPE_NAMES[kind]}"))
+    if not isinstance(meta.get("title"), str) or not meta["title"].strip():
+        problems.append(Problem(str(source), "front matter has no title", 'add title = "…"'))
+    if problems:
+        raise ContentError(f"{source}: bad front matter", problems)
+    return dict(meta)

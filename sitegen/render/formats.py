@@ -1,0 +1,198 @@
+"""Machine formats: the Atom feed, the sitemap, robots.txt and iCalendar files.
+
+These are written by code rather than by theme templates: their syntax is
+fixed by standards, and readers are less forgiving than browsers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import UTC, date, datetime, timedelta
+from urllib.parse import urlsplit
+from xml.sax.saxutils import escape, quoteattr
+
+from sitegen.config import SiteConfig
+from sitegen.content import RenderedText
+from sitegen.model import Event, Session
+from sitegen.render.routes import Routes, route_of
+
+FEED_ENTRIES = 50
+#: The sitemap protocol's limit of URLs per file; beyond it we write an index.
+SITEMAP_LIMIT = 50_000
+#: Abstracts longer than this go into the feed as their summary only.
+FEED_CONTENT_LIMIT = 20_000
+ICS_LINE_OCTETS = 75
+
+
+def atom_feed(
+    site: SiteConfig, routes: Routes, sessions: Sequence[Session], texts: Mapping[tuple[str, str], RenderedText]
+) -> bytes:
+    """The most recent sessions (already chosen and ordered by the caller)."""
+    updated = max((s.updated_at for s in sessions), default=datetime(1970, 1, 1, tzinfo=UTC))
+    lines = [
+        '<?xml version="1.0" encoding="utf-8"?>',
+        f'<feed xmlns="http://www.w3.org/2005/Atom" xml:lang={quoteattr(site.language)}>',
+        f"  <title>{escape(site.title)}: recent talks</title>",
+        f"  <subtitle>{escape(site.description)}</subtitle>",
+        f'  <link rel="self" type="application/atom+xml" href={quoteattr(routes.absolute(route_of("feed")))}/>',
+        f'  <link rel="alternate" type="text/html" href={quoteattr(routes.absolute(""))}/>',
+        f"  <id>{escape(routes.absolute(route_of('feed')))}</id>",
+        f"  <updated>{_rfc3339(updated)}</updated>",
+        f"  <author><name>{escape(site.title)}</name></author>",
+        "  <generator>sitegen</generator>",
+    ]
+    for session in sessions:
+        url = routes.absolute(route_of(session))
+        lines += [
+            "  <entry>",
+            f"    <title>{escape(session.title)}</title>",
+            f'    <link rel="alternate" type="text/html" href={quoteattr(url)}/>',
+            f"    <id>{escape(url)}</id>",
+            f"    <updated>{_rfc3339(session.updated_at)}</updated>",
+        ]
+        if session.start:
+            lines.append(f"    <published>{_rfc3339(session.start)}</published>")
+        lines += [f"    <author><name>{escape(p.name)}</name></author>" for p in session.speakers]
+        lines += [f"    <category term={quoteattr(t.slug)} label={quoteattr(t.name)}/>" for t in session.topics]
+        abstract = texts.get((session.id, "abstract"))
+        summary = f"{session.event.name}, {session.event.start_date.isoformat()}"
+        lines.append(f"    <summary>{escape(abstract.summary if abstract else summary)}</summary>")
+        if abstract and len(abstract.html) <= FEED_CONTENT_LIMIT:
+            lines.append(f'    <content type="html">{escape(abstract.html)}</content>')
+        lines.append("  </entry>")
+    lines.append("</feed>")
+    return _utf8(lines)
+
+
+def sitemaps(routes: Routes, pages: Iterable[tuple[str, date | None]]) -> dict[str, bytes]:
+    """``sitemap.xml`` (an index once past the protocol's limit) and its parts, by route."""
+    entries = sorted(pages, key=lambda item: item[0])
+    chunks = [entries[i : i + SITEMAP_LIMIT] for i in range(0, len(entries), SITEMAP_LIMIT)] or [[]]
+    if len(chunks) == 1:
+        return {route_of("sitemap"): _urlset(routes, chunks[0])}
+    files = {f"sitemap-{n}.xml": _urlset(routes, chunk) for n, chunk in enumerate(chunks, start=1)}
+    index = ['<?xml version="1.0" encoding="utf-8"?>', '<sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">']
+    index += [f"  <sitemap><loc>{escape(routes.absolute(name))}</loc></sitemap>" for name in files]
+    index.append("</sitemapindex>")
+    return {route_of("sitemap"): _utf8(index), **files}
+
+
+def _urlset(routes: Routes, entries: Sequence[tuple[str, date | None]]) -> bytes:
+    lines = ['<?xml version="1.0" encoding="utf-8"?>', '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">']
+    for route, updated in entries:
+        lastmod = f"<lastmod>{updated.isoformat()}</lastmod>" if updated else ""
+        lines.append(f"  <url><loc>{escape(routes.absolute(route))}</loc>{lastmod}</url>")
+    lines.append("</urlset>")
+    return _utf8(lines)
+
+
+def robots_txt(routes: Routes) -> bytes:
+    return _utf8(
+        [
+            "User-agent: *",
+            f"Disallow: {routes.path('_frag/')}",
+            "",
+            f"Sitemap: {routes.absolute(route_of('sitemap'))}",
+        ]
+    )
+
+
+def event_calendar(
+    routes: Routes, event: Event, sessions: Sequence[Session], texts: Mapping[tuple[str, str], RenderedText]
+) -> bytes:
+    """An RFC 5545 calendar: the event as an all-day entry, then each scheduled session.
+
+    Times are written in UTC, which every calendar app imports correctly
+    without a VTIMEZONE block; DTSTAMP is the object's ``updated_at`` so the
+    file only changes when the data does.
+    """
+    host = urlsplit(routes.base_url).hostname or "sitegen"
+    venue = event.venue
+    place = ", ".join(part for part in (venue.name, venue.city, venue.country_name) if part) if venue else ""
+    lines = [
+        "BEGIN:VCALENDAR",
+        "VERSION:2.0",
+        "PRODID:-//sitegen//conference archive//EN",
+        "CALSCALE:GREGORIAN",
+        "METHOD:PUBLISH",
+        f"X-WR-CALNAME:{_ics_text(event.name)}",
+        f"X-WR-TIMEZONE:{_ics_text(event.timezone)}",
+    ]
+    description = texts.get((event.id, "description"))
+    lines += _vevent(
+        uid=f"{event.id}@{host}",
+        stamp=event.updated_at,
+        timing=[
+            f"DTSTART;VALUE=DATE:{event.start_date:%Y%m%d}",
+            f"DTEND;VALUE=DATE:{event.end_date + timedelta(days=1):%Y%m%d}",
+        ],
+        summary=event.name,
+        location=place,
+        description=description.summary if description else "",
+        url=routes.absolute(route_of(event)),
+    )
+    for session in sessions:
+        if not session.start:
+            continue
+        timing = [f"DTSTART:{_ics_utc(session.start)}"]
+        if session.end:
+            timing.append(f"DTEND:{_ics_utc(session.end)}")
+        abstract = texts.get((session.id, "abstract"))
+        speakers = ", ".join(p.name for p in session.speakers)
+        lines += _vevent(
+            uid=f"{session.id}@{host}",
+            stamp=session.updated_at,
+            timing=timing,
+            summary=session.title,
+            location=", ".join(part for part in (session.room or "", place) if part),
+            description="\n\n".join(part for part in (speakers, abstract.summary if abstract else "") if part),
+            url=routes.absolute(route_of(session)),
+        )
+    lines.append("END:VCALENDAR")
+    return "".join(_fold(line) + "\r\n" for line in lines).encode("utf-8")
+
+
+def _vevent(*, uid: str, stamp: datetime, timing: list[str], summary: str, location: str, description: str, url: str) -> list[str]:
+    lines = ["BEGIN:VEVENT", f"UID:{_ics_text(uid)}", f"DTSTAMP:{_ics_utc(stamp)}", *timing, f"SUMMARY:{_ics_text(summary)}"]
+    if location:
+        lines.append(f"LOCATION:{_ics_text(location)}")
+    if description:
+        lines.append(f"DESCRIPTION:{_ics_text(description)}")
+    lines += [f"URL:{url}", "END:VEVENT"]
+    return lines
+
+
+def _ics_text(value: str) -> str:
+    return value.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,").replace("\n", "\\n")
+
+
+def _ics_utc(value: datetime) -> str:
+    return value.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
+
+
+def _fold(line: str) -> str:
+    """Fold at 75 octets (RFC 5545 §3.1) without splitting a UTF-8 character."""
+    if len(line.encode("utf-8")) <= ICS_LINE_OCTETS:
+        return line
+    parts: list[str] = []
+    current: list[str] = []
+    size = 0
+    for char in line:
+        width = len(char.encode("utf-8"))
+        # Continuation lines start with a space, which counts towards their 75.
+        limit = ICS_LINE_OCTETS if not parts else ICS_LINE_OCTETS - 1
+        if size + width > limit:
+            parts.append("".join(current))
+            current, size = [], 0
+        current.append(char)
+        size += width
+    parts.append("".join(current))
+    return "\r\n ".join(parts)
+
+
+def _rfc3339(value: datetime) -> str:
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _utf8(lines: Iterable[str]) -> bytes:
+    return ("\n".join(lines) + "\n").encode("utf-8")

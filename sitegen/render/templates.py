@@ -1,0 +1,104 @@
+"""The Jinja2 environment for a theme chain, its filters, and template errors
+that name ``file:line``.
+
+Dates and times are formatted here by hand, in English, so output does not
+depend on the machine's locale.
+"""
+
+from __future__ import annotations
+
+import traceback
+from collections.abc import Mapping, Sequence
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+from sitegen.errors import SitegenError, TemplateError
+
+MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+          "November", "December")
+WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+
+
+def make_environment(theme_chain: Sequence[Path], globals_: Mapping[str, Any]) -> jinja2.Environment:
+    """An environment that finds each template in the most specific theme that has it."""
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader([str(folder / "templates") for folder in theme_chain]),
+        autoescape=True,  # every template: API text is untrusted
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+        auto_reload=False,
+    )
+    env.filters.update(
+        long_date=long_date,
+        date_range=date_range,
+        day_heading=day_heading,
+        hm=hm,
+        month_year=month_year,
+        isoformat=lambda value: value.isoformat(),
+    )
+    env.globals.update(globals_)
+    return env
+
+
+def render(env: jinja2.Environment, name: str, context: Mapping[str, Any]) -> str:
+    """Render one template, turning any failure into an error that names file:line."""
+    try:
+        return env.get_template(name).render(context)
+    except jinja2.TemplateSyntaxError as exc:
+        where = f"{exc.filename or exc.name or name}:{exc.lineno}"
+        raise TemplateError.at(where, f"template syntax error: {exc.message}", "fix the template syntax") from exc
+    except jinja2.TemplateNotFound as exc:
+        where = template_location(exc) or name
+        raise TemplateError.at(where, f"template {exc.name!r} not found in the theme", "add it to the theme's templates/ folder or fix the name") from exc
+    except SitegenError as exc:
+        # e.g. static() naming an unknown asset: say which template asked.
+        where = template_location(exc) or name
+        raise type(exc)(f"{where}: rendering {name} failed", exc.problems) from exc
+    except Exception as exc:  # noqa: BLE001 - any template bug must name its line
+        where = template_location(exc) or name
+        raise TemplateError.at(where, f"{type(exc).__name__}: {exc}", "fix the template expression at that line") from exc
+
+
+def template_location(exc: BaseException) -> str | None:
+    """``file:line`` of the innermost template frame in the traceback, if any.
+
+    Jinja rewrites tracebacks so template frames carry the template's file name
+    and line number; we pick the last one, which is where the failure happened.
+    """
+    location = None
+    for frame in traceback.extract_tb(exc.__traceback__):
+        if frame.filename.endswith((".html", ".xml", ".txt", ".j2")):
+            location = f"{frame.filename}:{frame.lineno}"
+    return location
+
+
+def long_date(value: date) -> str:
+    return f"{value.day} {MONTHS[value.month - 1]} {value.year}"
+
+
+def month_year(value: date) -> str:
+    return f"{MONTHS[value.month - 1]} {value.year}"
+
+
+def day_heading(value: date) -> str:
+    return f"{WEEKDAYS[value.weekday()]} {long_date(value)}"
+
+
+def date_range(start: date, end: date) -> str:
+    """``12–13 September 2024``, ``30 September – 2 October 2024``, or one day."""
+    if start == end:
+        return long_date(start)
+    if (start.year, start.month) == (end.year, end.month):
+        return f"{start.day}–{end.day} {MONTHS[end.month - 1]} {end.year}"
+    if start.year == end.year:
+        return f"{start.day} {MONTHS[start.month - 1]} – {long_date(end)}"
+    return f"{long_date(start)} – {long_date(end)}"
+
+
+def hm(value: datetime) -> str:
+    return f"{value.hour:02d}:{value.minute:02d}"

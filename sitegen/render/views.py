@@ -1,0 +1,245 @@
+"""What each page shows: one function per page type, from the archive to a ``PageSpec``.
+
+A spec names the template, the page's title and description, and the context
+the template gets. Templates receive model objects and the small view objects
+below, never raw API data. Ordering is decided here, deterministically.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from sitegen.content import ContentResult, summarize
+from sitegen.model import Archive, Event, Person, Series, Session, Topic, co_speakers, country_name, event_order
+from sitegen.render.routes import city_route, country_route, route_of
+from sitegen.render.templates import date_range
+
+#: How many events the home page lists in each of "upcoming" and "recent".
+HOME_EVENTS = 12
+
+
+@dataclass(frozen=True)
+class PageSpec:
+    route: str
+    template: str
+    title: str
+    description: str
+    context: Mapping[str, Any] = field(default_factory=dict)
+    #: Last change of what the page shows, for the sitemap (None for listings).
+    updated: date | None = None
+    #: What asked for the page, for messages (a Markdown file; else the template).
+    origin: str = ""
+
+
+@dataclass(frozen=True)
+class RoomSchedule:
+    room: str | None
+    sessions: tuple[Session, ...]
+
+
+@dataclass(frozen=True)
+class ScheduleDay:
+    day: date
+    rooms: tuple[RoomSchedule, ...]
+
+
+@dataclass(frozen=True)
+class City:
+    country: str
+    name: str
+    slug: str
+    events: tuple[Event, ...]
+
+    @property
+    def route(self) -> str:
+        return city_route(self.country, self.slug)
+
+
+@dataclass(frozen=True)
+class Country:
+    code: str
+    name: str
+    cities: tuple[City, ...]
+
+    @property
+    def route(self) -> str:
+        return country_route(self.code)
+
+    @property
+    def events(self) -> tuple[Event, ...]:
+        return tuple(sorted((e for c in self.cities for e in c.events), key=event_order))
+
+
+def plan_pages(archive: Archive, content: ContentResult, today: date, site_description: str) -> Iterator[PageSpec]:
+    """Every HTML page of the site, in a deterministic order."""
+    texts = content.texts
+
+    def about(obj_id: str, text_field: str, fallback: str) -> str:
+        rendered = texts.get((obj_id, text_field))
+        return rendered.summary if rendered and rendered.summary else summarize(fallback)
+
+    countries = places(archive)
+    yield home_page(archive, today, site_description)
+    for year, events in archive.events_by_year.items():
+        yield PageSpec(
+            route_of(year), "year.html", f"Events in {year}",
+            f"{len(events)} conferences and events in {year}.",
+            {"year": year, "events": events, "years": tuple(archive.events_by_year)},
+        )
+    for event in archive.events.values():
+        yield event_page(archive, event, about(event.id, "description", _event_blurb(archive, event)))
+    for session in archive.sessions.values():
+        speakers = ", ".join(p.name for p in session.speakers)
+        blurb = f"{session.title}{' by ' + speakers if speakers else ''}, at {session.event.name}."
+        yield PageSpec(
+            route_of(session), "session.html", f"{session.title} — {session.event.name}",
+            about(session.id, "abstract", blurb), {"session": session, "event": session.event},
+            session.updated_at.date(),
+        )
+    for person in archive.people.values():
+        yield person_page(archive, person, today, about(person.id, "bio", f"Talks by {person.name}."))
+    yield PageSpec(
+        route_of("topics"), "topics.html", "Topics", "Every topic in the archive, with its events and talks.",
+        {"topics": [(t, len(archive.sessions_by_topic.get(t.id, ()))) for t in _by_name(archive.topics.values())]},
+    )
+    for topic in archive.topics.values():
+        yield topic_page(archive, topic, today)
+    yield PageSpec(
+        route_of("series"), "series_index.html", "Conference series", "Every conference series in the archive.",
+        {"series_list": [(s, archive.events_by_series.get(s.id, ())) for s in _by_name(archive.series.values())]},
+    )
+    for series in archive.series.values():
+        events = archive.events_by_series.get(series.id, ())
+        yield PageSpec(
+            route_of(series), "series.html", series.name,
+            about(series.id, "description", f"Every edition of {series.name}: {len(events)} events."),
+            {"series": series, "events": events}, series.updated_at.date(),
+        )
+    yield PageSpec(route_of("places"), "places.html", "Places", "Conferences by country and city.", {"countries": countries})
+    for country in countries:
+        yield PageSpec(
+            country.route, "country.html", f"Conferences in {country.name}",
+            f"{len(country.events)} conferences in {country.name}, in {len(country.cities)} cities.",
+            {"country": country},
+        )
+        for city in country.cities:
+            yield PageSpec(
+                city.route, "city.html", f"Conferences in {city.name}, {country.name}",
+                f"{len(city.events)} conferences in {city.name}, {country.name}.",
+                {"country": country, "city": city},
+            )
+    for page in content.pages:
+        yield PageSpec(
+            route_of(page), page.template, page.title, page.description or page.title, {"content_page": page},
+            origin=str(page.source),
+        )
+
+
+def home_page(archive: Archive, today: date, description: str) -> PageSpec:
+    events = sorted(archive.events.values(), key=event_order)
+    upcoming = [e for e in events if e.end_date >= today][:HOME_EVENTS]
+    recent = [e for e in reversed(events) if e.end_date < today][:HOME_EVENTS]
+    topics = sorted(archive.topics.values(), key=lambda t: (-len(archive.sessions_by_topic.get(t.id, ())), t.name.casefold(), t.id))
+    return PageSpec(
+        route_of("home"), "home.html", "", description,
+        {"upcoming": upcoming, "recent": recent, "years": tuple(archive.events_by_year), "popular_topics": topics[:20],
+         "counts": {"events": len(archive.events), "sessions": len(archive.sessions), "people": len(archive.people)}},
+    )
+
+
+def event_page(archive: Archive, event: Event, description: str) -> PageSpec:
+    sessions = archive.sessions_by_event.get(event.id, ())
+    speakers = _by_name({p.id: p for s in sessions for p in s.speakers}.values())
+    other_editions = tuple(e for e in archive.events_by_series.get(event.series.id, ()) if e.id != event.id) if event.series else ()
+    return PageSpec(
+        route_of(event), "event.html", event.name if str(event.year) in event.name else f"{event.name} ({event.year})", description,
+        {
+            "event": event,
+            "schedule": schedule(sessions),
+            "unscheduled": tuple(s for s in sessions if not s.is_scheduled),
+            "speakers": speakers,
+            "session_count": len(sessions),
+            "other_editions": other_editions,
+        },
+        event.updated_at.date(),
+    )
+
+
+def person_page(archive: Archive, person: Person, today: date, description: str) -> PageSpec:
+    sessions = archive.sessions_by_person.get(person.id, ())
+    topics = _by_name({t.id: t for s in sessions for t in s.topics}.values())
+    return PageSpec(
+        route_of(person), "person.html", person.name, description,
+        {
+            "person": person,
+            "upcoming": tuple(s for s in sessions if s.day >= today),
+            "past": tuple(reversed([s for s in sessions if s.day < today])),
+            "co_speakers": co_speakers(archive, person),
+            "topics": topics,
+            "event_count": len({s.event.id for s in sessions}),
+        },
+        person.updated_at.date(),
+    )
+
+
+def topic_page(archive: Archive, topic: Topic, today: date) -> PageSpec:
+    events = archive.events_by_topic.get(topic.id, ())
+    sessions = archive.sessions_by_topic.get(topic.id, ())
+    return PageSpec(
+        route_of(topic), "topic.html", topic.name,
+        f"{len(events)} events and {len(sessions)} talks about {topic.name}.",
+        {
+            "topic": topic,
+            "upcoming": tuple(e for e in events if e.end_date >= today),
+            "past": tuple(reversed([e for e in events if e.end_date < today])),
+            "sessions": tuple(reversed(sessions)),
+        },
+        topic.updated_at.date(),
+    )
+
+
+def schedule(sessions: Iterable[Session]) -> tuple[ScheduleDay, ...]:
+    """Scheduled sessions by local day, then by room (rooms in order of their first session)."""
+    days: dict[date, dict[str | None, list[Session]]] = defaultdict(dict)
+    for session in sessions:  # already in schedule order
+        if session.is_scheduled:
+            days[session.day].setdefault(session.room, []).append(session)
+    return tuple(
+        ScheduleDay(day, tuple(RoomSchedule(room, tuple(items)) for room, items in rooms.items()))
+        for day, rooms in sorted(days.items())
+    )
+
+
+def places(archive: Archive) -> tuple[Country, ...]:
+    """Countries and cities that have events, by name."""
+    by_city: dict[tuple[str, str], list[Event]] = defaultdict(list)
+    names: dict[tuple[str, str], set[str]] = defaultdict(set)
+    for event in archive.events.values():
+        if event.venue:
+            key = (event.venue.country, event.venue.city_slug)
+            by_city[key].append(event)
+            names[key].add(event.venue.city)
+    cities: dict[str, list[City]] = defaultdict(list)
+    for (code, slug), events in by_city.items():
+        # Spellings that fold to one slug ("Zurich", "Zürich") are one city; show the richest.
+        name = max(sorted(names[(code, slug)]), key=len)
+        cities[code].append(City(code, name, slug, tuple(sorted(events, key=event_order))))
+    countries = [
+        Country(code, country_name(code), tuple(sorted(found, key=lambda c: (c.name.casefold(), c.slug))))
+        for code, found in cities.items()
+    ]
+    return tuple(sorted(countries, key=lambda c: (c.name.casefold(), c.code)))
+
+
+def _event_blurb(archive: Archive, event: Event) -> str:
+    where = f" in {event.venue.city}, {event.venue.country_name}" if event.venue else ""
+    count = len(archive.sessions_by_event.get(event.id, ()))
+    return f"{event.name}, {date_range(event.start_date, event.end_date)}{where}. {count} sessions."
+
+
+def _by_name(items: Iterable[Person | Topic | Series]) -> tuple[Any, ...]:
+    return tuple(sorted(items, key=lambda item: (getattr(item, "name").casefold(), item.id)))

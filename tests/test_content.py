@@ -1,0 +1,91 @@
+"""Markdown: untrusted API text is made safe; editor pages carry checked front matter."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from sitegen.content import load_pages, render_archive_texts, render_untrusted, summarize, untrusted_markdown
+from sitegen.fetch import COLLECTIONS
+from sitegen.model import build_archive
+from sitegen.errors import ContentError
+
+
+@pytest.fixture(scope="module")
+def md():
+    return untrusted_markdown()
+
+
+def test_raw_html_in_untrusted_text_is_escaped(md):
+    html = render_untrusted(md, "Hi <script>alert(1)</script> <img src=x onerror=alert(1)>").html
+    assert "<script>" not in html and "<img" not in html
+    assert "&lt;script&gt;" in html
+
+
+def test_dangerous_link_schemes_are_not_links(md):
+    html = render_untrusted(md, "[a](javascript:alert(1)) [b](vbscript:x) [c](https://ok.example.org/)").html
+    assert 'href="javascript' not in html and 'href="vbscript' not in html
+    assert '<a href="https://ok.example.org/" rel="nofollow ugc noopener">c</a>' in html
+
+
+def test_headings_are_demoted_below_the_page_headings(md):
+    assert render_untrusted(md, "# Title\n\n## Sub").html == "<h3>Title</h3>\n<h4>Sub</h4>\n"
+
+
+def test_summary_is_plain_text_cut_at_a_word(md):
+    rendered = render_untrusted(md, "**Bold** and `code` " + "word " * 100)
+    assert rendered.summary.startswith("Bold and code word")
+    assert len(rendered.summary) <= 160 and rendered.summary.endswith("word…")
+    assert summarize("short") == "short"
+
+
+def test_a_megabyte_of_hostile_text_is_shown_as_escaped_plain_text(minimal_site):
+    raw = {name: json.loads((minimal_site / "data" / f"{name}.json").read_text())["data"] for name in COLLECTIONS}
+    raw["sessions"][0]["abstract"] = ("*a* <script>x</script> [b](https://x.example.org) " * 25_000)[:1_000_000]
+    texts, warnings = render_archive_texts(build_archive(raw).archive)
+    rendered = texts[("x1", "abstract")]
+    assert rendered.html.startswith("<p>*a* &lt;script&gt;x&lt;/script&gt; [b](https://x.example.org)")
+    assert len(rendered.summary) <= 160
+    assert [str(w) for w in warnings] == [
+        "sessions id 'x1'.abstract: is 1,000,000 characters long; shown as plain text, not Markdown"
+        " (fix: keep it under 100,000 characters)"
+    ]
+
+
+def page(folder, name: str, text: str):
+    path = folder / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_pages_with_toml_and_yaml_front_matter(tmp_path):
+    page(tmp_path, "about.md", '+++\ntitle = "About"\nmenu = true\nweight = 2\n+++\n# Hello\n\n| a | b |\n|---|---|\n| 1 | 2 |\n')
+    page(tmp_path, "team/index.md", "---\ntitle: Team\ndescription: Who we are\n---\nWe are *few*.\n")
+    page(tmp_path, "draft.md", '+++\ntitle = "Later"\ndraft = true\n+++\nNot yet.\n')
+    about, team = load_pages(tmp_path)
+    assert (about.path, about.title, about.menu, about.weight) == ("about", "About", True, 2)
+    assert '<h1 id="hello">Hello</h1>' in about.html and "<table>" in about.html
+    assert (team.path, team.description) == ("team", "Who we are")
+    assert "<em>few</em>" in team.html
+
+
+def test_front_matter_problems_name_the_file_and_the_fix(tmp_path):
+    page(tmp_path, "a.md", "No front matter here.\n")
+    page(tmp_path, "b.md", '+++\ntitle = "B"\ncolour = "red"\nweight = "heavy"\n+++\n')
+    page(tmp_path, "c.md", "+++\ntitle = \n+++\n")
+    page(tmp_path, "d.md", '---\ndescription: "no title"\n---\n')
+    page(tmp_path, "e.md", '+++\ntitle = "never closed"\n')
+    page(tmp_path, "Bad Name.md", '+++\ntitle = "x"\n+++\n')
+    with pytest.raises(ContentError) as caught:
+        load_pages(tmp_path)
+    message = str(caught.value)
+    assert message.startswith("The Markdown pages have 7 problem(s):")
+    assert f"{tmp_path / 'a.md'}: has no front matter (fix: start the file with +++" in message
+    assert f"{tmp_path / 'b.md'}: unknown front matter key 'colour'" in message
+    assert f"{tmp_path / 'b.md'}: front matter weight = 'heavy' is not a whole number" in message
+    assert f"{tmp_path / 'c.md'}: front matter is not valid TOML" in message
+    assert f"{tmp_path / 'd.md'}: front matter has no title" in message
+    assert f"{tmp_path / 'e.md'}: front matter opened with +++ is never closed" in message
+    assert "the path part 'Bad Name' is not a safe URL segment" in message

@@ -1,0 +1,150 @@
+"""Rendering: themes and overrides, template errors with file:line, and the machine formats."""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from datetime import date
+
+import icalendar
+import pytest
+
+from sitegen.errors import AssetError, ContentError, TemplateError
+from sitegen.render import formats
+from sitegen.render.templates import date_range
+
+ATOM = "{http://www.w3.org/2005/Atom}"
+
+
+def child_theme(site, templates: dict[str, str] | None = None, static: dict[str, str] | None = None):
+    theme = site / "themes" / "child"
+    (theme / "templates").mkdir(parents=True)
+    (theme / "theme.toml").write_text('extends = "default"\n')
+    for name, text in (templates or {}).items():
+        (theme / "templates" / name).write_text(text)
+    for name, text in (static or {}).items():
+        (theme / "static" / name).parent.mkdir(parents=True, exist_ok=True)
+        (theme / "static" / name).write_text(text)
+    return theme
+
+
+def test_event_calendar_imports_with_correct_utc_times(minimal_site, build):
+    build()
+    raw = (minimal_site / "build/2024/minicon/event.ics").read_bytes()
+    assert all(len(line) <= 75 for line in raw.split(b"\r\n"))
+    calendar = icalendar.Calendar.from_ical(raw)
+    events = {str(e["UID"]): e for e in calendar.walk("VEVENT")}
+    assert set(events) == {"e1@mini.example.org", "x1@mini.example.org", "x2@mini.example.org", "x3@mini.example.org"}
+    late = events["x2@mini.example.org"]  # 23:30-00:15 local, on the night clocks went forward
+    assert late["DTSTART"].dt.isoformat() == "2024-03-31T21:30:00+00:00"
+    assert late["DTEND"].dt.isoformat() == "2024-03-31T22:15:00+00:00"
+    assert str(late["SUMMARY"]) == "After midnight <script>x</script>"
+    whole = events["e1@mini.example.org"]
+    assert whole["DTSTART"].dt.isoformat() == "2024-03-30" and whole["DTEND"].dt.isoformat() == "2024-04-01"
+    assert str(events["x1@mini.example.org"]["LOCATION"]) == "Main, Town Hall, Zürich, Switzerland"
+
+
+def test_long_ics_lines_fold_without_splitting_characters():
+    folded = formats._fold("DESCRIPTION:" + "Zoë " * 40)
+    lines = folded.split("\r\n")
+    assert all(len(line.encode()) <= 75 for line in lines)
+    assert "".join(line[1:] if i else line for i, line in enumerate(lines)) == "DESCRIPTION:" + "Zoë " * 40
+
+
+def test_atom_feed_is_valid_xml_with_escaped_titles(minimal_site, build):
+    build()
+    feed = ET.parse(minimal_site / "build/feed.atom").getroot()
+    entries = feed.findall(f"{ATOM}entry")
+    assert [e.findtext(f"{ATOM}title") for e in entries] == ["After midnight <script>x</script>", "More gears", "Analytical engines"]
+    assert feed.findtext(f"{ATOM}updated") == "2024-01-01T00:00:00Z"
+    first = entries[2]
+    assert first.find(f"{ATOM}content").text.startswith("<h3>Intro</h3>")
+
+
+def test_sitemap_becomes_an_index_past_the_protocol_limit(minimal_site, build, monkeypatch):
+    monkeypatch.setattr(formats, "SITEMAP_LIMIT", 10)
+    build()
+    output = minimal_site / "build"
+    index = ET.parse(output / "sitemap.xml").getroot()
+    parts = [loc.text for loc in index.iter("{http://www.sitemaps.org/schemas/sitemap/0.9}loc")]
+    assert parts == [f"https://mini.example.org/sitemap-{n}.xml" for n in (1, 2, 3)]
+    urls = [
+        loc.text
+        for n in (1, 2, 3)
+        for loc in ET.parse(output / f"sitemap-{n}.xml").getroot().iter("{http://www.sitemaps.org/schemas/sitemap/0.9}loc")
+    ]
+    assert len(urls) == 21 and "https://mini.example.org/404.html" not in urls
+
+
+def test_site_theme_overrides_a_template_and_an_asset(minimal_site, build):
+    child_theme(
+        minimal_site,
+        templates={"404.html": '{% extends "base.html" %}{% block content %}<p class="lost">Lost!</p>{% endblock %}'},
+        static={"css/site.css": "body{color:red}"},
+    )
+    build(**{"build.theme": "child"})
+    page = (minimal_site / "build/404.html").read_text()
+    assert '<p class="lost">Lost!</p>' in page
+    css = next((minimal_site / "build/static/css").glob("site.*.css"))
+    assert css.read_text() == "body{color:red}" and css.name in page
+    assert "Upcoming events" in (minimal_site / "build/index.html").read_text()  # inherited
+
+
+def test_unknown_static_name_fails_naming_the_template_line(minimal_site, build):
+    theme = child_theme(minimal_site, templates={"404.html": '{% extends "base.html" %}\n{% block content %}\n{{ static("css/nope.css") }}\n{% endblock %}'})
+    with pytest.raises(AssetError) as caught:
+        build(**{"build.theme": "child"})
+    message = str(caught.value)
+    assert f"{theme / 'templates' / '404.html'}:3: rendering 404.html failed" in message
+    assert "static asset 'css/nope.css'" in message
+
+
+def test_template_syntax_error_names_file_and_line(minimal_site, build):
+    theme = child_theme(minimal_site, templates={"topic.html": "<h1>\n{% if %}\n"})
+    with pytest.raises(TemplateError, match=rf"{theme / 'templates' / 'topic.html'}:2: template syntax error"):
+        build(**{"build.theme": "child"})
+
+
+def test_undefined_variable_names_file_and_line(minimal_site, build):
+    theme = child_theme(minimal_site, templates={"topic.html": "ok\n{{ topic.nmae }}\n"})
+    with pytest.raises(TemplateError) as caught:
+        build(**{"build.theme": "child"})
+    assert f"{theme / 'templates' / 'topic.html'}:2: UndefinedError:" in str(caught.value)
+    assert "nmae" in str(caught.value)
+
+
+def test_page_that_collides_with_a_generated_page_is_an_error(minimal_site, build):
+    (minimal_site / "content/pages/2024.md").write_text('+++\ntitle = "Clash"\n+++\n')
+    with pytest.raises(ContentError) as caught:
+        build()
+    assert "2024/index.html: made by both the year.html page and" in str(caught.value)
+    assert "content/pages/2024.md" in str(caught.value)
+
+
+def test_site_below_a_sub_path(minimal_site, build):
+    build(**{"site.base_url": "https://example.org/archive/", "site.static_url": "/archive/static/"})
+    page = (minimal_site / "build/2024/minicon/index.html").read_text()
+    assert 'href="/archive/people/ada/"' in page and 'href="/archive/static/css/site.' in page
+    assert '<link rel="canonical" href="https://example.org/archive/2024/minicon/">' in page
+
+
+def test_cdn_static_url(minimal_site, build):
+    build(**{"site.static_url": "https://cdn.example.net/s/"})
+    page = (minimal_site / "build/index.html").read_text()
+    assert 'href="https://cdn.example.net/s/css/site.' in page
+
+
+def test_pages_escape_hostile_text(minimal_site, build):
+    build()
+    page = (minimal_site / "build/people/bo/index.html").read_text()
+    assert "<script>" not in page.split("</head>")[1]
+    assert "<h1>Bo &lt;b&gt;Bold&lt;/b&gt;</h1>" in page
+    assert 'href="javascript' not in page
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "expected"),
+    [("2024-09-12", "2024-09-12", "12 September 2024"), ("2024-09-12", "2024-09-13", "12–13 September 2024"),
+     ("2024-09-30", "2024-10-02", "30 September – 2 October 2024"), ("2024-12-31", "2025-01-01", "31 December 2024 – 1 January 2025")],
+)
+def test_date_ranges(start, end, expected):
+    assert date_range(date.fromisoformat(start), date.fromisoformat(end)) == expected
