@@ -186,9 +186,23 @@ class ModelResult:
 # Public helpers shared with the renderer
 
 
+#: Where ISO 3166's formal name is not what people call the country, and the
+#: rule in ``country_name`` (drop ", Republic of" and the like) gets it wrong.
+COMMON_COUNTRY_NAMES = {
+    "GB": "United Kingdom", "US": "United States", "KR": "South Korea", "KP": "North Korea",
+    "RU": "Russia", "VN": "Vietnam", "LA": "Laos", "SY": "Syria", "CD": "DR Congo",
+    "VG": "British Virgin Islands", "VI": "U.S. Virgin Islands",
+}
+
+
 @cache
 def country_name(code: str) -> str:
-    return iso3166.countries_by_alpha2[code].name
+    """The name a visitor expects: "Bolivia", not "Bolivia, Plurinational State of"."""
+    if code in COMMON_COUNTRY_NAMES:
+        return COMMON_COUNTRY_NAMES[code]
+    name = iso3166.countries_by_alpha2[code].apolitical_name
+    head, _, tail = name.partition(", ")
+    return head if tail.endswith((" of", " of the")) else name
 
 
 @cache

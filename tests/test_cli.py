@@ -7,6 +7,7 @@ import socket
 import subprocess
 import sys
 
+import pytest
 from apiserver import ApiServer, Fault
 from conftest import TODAY, edit_collection
 
@@ -88,3 +89,45 @@ def test_api_answering_garbage_is_a_clear_error(minimal_site):
         result = sitegen_cli("build", "--root", str(minimal_site), "--source", api.url)
     assert result.returncode == 1
     assert "series" in result.stderr and "JSON" in result.stderr and "Traceback" not in result.stderr
+
+
+BAD_DATA = {
+    "dangling reference": ("sessions", lambda items: items[1].update(speakers=["nobody"]),
+                           "sessions[1] (id 'x2').speakers[0]: refers to unknown people id 'nobody'"),
+    "duplicate slug": ("topics", lambda items: items[1].update(slug="python"),
+                       "topics[1] (id 't2').slug: 'python' is already used by topics[0]"),
+    "unsafe slug": ("events", lambda items: items[0].update(slug="a/b"), "events[0] (id 'e1').slug: 'a/b' is not a safe slug"),
+    "bad timezone": ("events", lambda items: items[0].update(timezone="Europe/Atlantis"),
+                     "events[0] (id 'e1').timezone: 'Europe/Atlantis' is not an IANA timezone"),
+    "bad date": ("events", lambda items: items[0].update(end_date="31/03/2024"), "events[0] (id 'e1').end_date: '31/03/2024' is not a date"),
+    "end before start": ("sessions", lambda items: items[0].update(end="2024-03-30T08:00:00+01:00"),
+                         "sessions[0] (id 'x1').end: 2024-03-30T08:00:00+01:00 is before start"),
+    "not an object": ("people", lambda items: items.append(["p9"]), "data/people.json: data[3] must be an object, not an array"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD_DATA))
+def test_each_bad_data_case_exits_1_with_its_path(minimal_site, case):
+    collection, change, expected = BAD_DATA[case]
+    edit_collection(minimal_site, collection, change)
+    result = sitegen_cli("build", "--root", str(minimal_site))
+    assert result.returncode == 1
+    assert expected in result.stderr
+    assert "Traceback" not in result.stderr and not (minimal_site / "build").exists()
+
+
+def test_hostile_text_builds_and_is_escaped(minimal_site):
+    def hostile(items):
+        items[0]["title"] = '"><script>alert(1)</script>\x07\x1b[2J'
+        items[0]["abstract"] = "<iframe src=//evil>" + "A long abstract. " * 62_000  # about 1 MB
+        items[1]["room"] = "<b>Room</b>\u0000"
+
+    edit_collection(minimal_site, "sessions", hostile)
+    result = sitegen_cli("build", "--root", str(minimal_site))
+    assert result.returncode == 0, result.stderr
+    assert "shown as plain text, not Markdown" in result.stderr  # the 1 MB abstract's warning
+    page = (minimal_site / "build/2024/minicon/engines/index.html").read_text()
+    body = page.split("</head>")[1]
+    assert "<script>alert" not in page and "<iframe" not in body and "\x1b" not in page and "\x07" not in page
+    assert "&#34;&gt;&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    assert "<b>Room</b>" not in (minimal_site / "build/2024/minicon/index.html").read_text()

@@ -146,3 +146,11 @@ def test_city_slugs_are_safe_for_any_name():
     assert city_slug("Zürich") == "zurich"
     assert city_slug("東京").startswith("city-") and len(city_slug("東京")) == 15
     assert city_slug("../..").startswith("city-")
+
+
+def test_country_names_are_the_common_ones():
+    from sitegen.model import country_name
+
+    assert [country_name(c) for c in ("GB", "BO", "KR", "KP", "DE", "VG")] == [
+        "United Kingdom", "Bolivia", "South Korea", "North Korea", "Germany", "British Virgin Islands",
+    ]
