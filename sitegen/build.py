@@ -26,10 +26,10 @@ import httpx
 from sitegen import __version__
 from sitegen.assets import AssetBundle, build_assets
 from sitegen.config import Config
-from sitegen.content import ContentResult, build_content
+from sitegen.content import build_content
 from sitegen.errors import DataError, Problem
 from sitegen.fetch import fetch_archive
-from sitegen.model import Archive, build_archive
+from sitegen.model import build_archive
 from sitegen.render import render_site
 from sitegen.write import write_build
 
@@ -97,9 +97,12 @@ class BuildReport:
 
 @dataclass(frozen=True)
 class Clocks:
-    """Injected time: a monotonic timer for stage timings and the wall clock for the report."""
+    """Injected time: a timer for stage timings, a monotonic clock and sleep for
+    the fetch's retries and budget, and the wall clock for the report."""
 
     timer: Callable[[], float] = time.perf_counter
+    monotonic: Callable[[], float] = time.monotonic
+    sleep: Callable[[float], None] = time.sleep
     now: Callable[[], datetime] = lambda: datetime.now(UTC)
 
 
@@ -128,8 +131,11 @@ def build_site(
         reporter.stage_finished(name, report.stages[name], outcome["detail"])
 
     with stage("fetch") as out:
-        raw = fetch_archive(config.source, root=config.root, cache_dir=config.cache_dir, client=client)
-        stats = raw.stats
+        raw = fetch_archive(
+            config.source, root=config.root, cache_dir=config.cache_dir, client=client,
+            sleep=clocks.sleep, clock=clocks.monotonic, now=clocks.now,
+        )
+        report.source, stats = raw.source, raw.stats
         report.api_requests, report.api_not_modified = stats.requests, stats.not_modified
         report.api_retries, report.api_bytes = stats.retries, stats.bytes_received
         counts = ", ".join(f"{len(items)} {name}" for name, items in raw.collections.items())
@@ -152,8 +158,9 @@ def build_site(
         out["detail"] = f"{report.assets} assets"
 
     with stage("render") as out:
-        advance = reporter.progress("render", _page_estimate(archive, content))
-        rendered = render_site(config, archive, content, assets, today, progress=advance)
+        rendered = render_site(
+            config, archive, content, assets, today, start_progress=lambda total: reporter.progress("render", total)
+        )
         report.pages = rendered.pages
         out["detail"] = f"{rendered.pages} pages, {len(rendered.files)} files"
 
@@ -181,11 +188,6 @@ def _asset_files(assets: AssetBundle) -> dict[str, bytes]:
     files = {f"{STATIC_DIR}/{asset.hashed}": asset.data for asset in assets.assets.values()}
     files[ASSET_MANIFEST] = assets.manifest_json()
     return files
-
-
-def _page_estimate(archive: Archive, content: ContentResult) -> int:
-    """Roughly how many pages render will make, for the progress bar's length."""
-    return len(archive.events) + len(archive.sessions) + len(archive.people) + len(archive.topics) + len(content.pages)
 
 
 def _write_report(path: Path, report: BuildReport) -> None:

@@ -141,10 +141,7 @@ def _theme_parent(folder: Path) -> str | None:
     meta_path = folder / THEME_FILE
     if not meta_path.exists():
         return None
-    try:
-        meta = tomllib.loads(meta_path.read_text(encoding="utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise ConfigError.at(str(meta_path), f"is not valid TOML: {exc}", "fix the syntax") from exc
+    meta = _read_toml(meta_path)
     unknown = sorted(set(meta) - {"extends", "name", "description"})
     if unknown:
         raise ConfigError.at(str(meta_path), f"unknown key(s) {', '.join(unknown)}", "known keys: extends, name, description")
@@ -167,10 +164,7 @@ def load_config(root: Path, overrides: Mapping[str, Any] | None = None) -> Confi
     path = root / CONFIG_FILE
     data: dict[str, Any] = {}
     if path.exists():
-        try:
-            data = tomllib.loads(path.read_text(encoding="utf-8"))
-        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-            raise ConfigError.at(str(path), f"is not valid TOML: {exc}", "fix the syntax") from exc
+        data = _read_toml(path)
     where = str(path)
     problems: list[Problem] = []
     for key in sorted(set(data) - set(SECTIONS)):
@@ -193,6 +187,15 @@ def load_config(root: Path, overrides: Mapping[str, Any] | None = None) -> Confi
     if problems:
         raise ConfigError(f"The configuration has {len(problems)} problem(s):", problems)
     return config
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError.at(str(path), f"is not valid TOML: {exc}", "fix the syntax") from exc
+    except OSError as exc:
+        raise ConfigError.at(str(path), f"cannot be read: {exc.strerror or exc}", "make it a readable file") from exc
 
 
 def _build_section(schema: type, raw: dict[str, Any], where: str, problems: list[Problem]) -> Any:
@@ -277,4 +280,27 @@ def _check_values(config: Config, where: str) -> list[Problem]:
             problems.append(
                 Problem(f"{where} [build]", f"{key} = {value!r} would be the site root itself or above it", "name a sub-folder such as 'build'")
             )
+    problems += _check_output_overlap(config, where)
     return problems
+
+
+def _check_output_overlap(config: Config, where: str) -> list[Problem]:
+    """The output folder is emptied of files a build did not make, so it must
+    not hold (or sit inside) anything the build reads or keeps."""
+    inputs = {
+        "content_dir": config.content_dir,
+        "cache_dir": config.cache_dir,
+        "the themes folder": config.root / "themes",
+    }
+    if not config.source.is_http:
+        inputs["[source] url"] = config.source_dir
+    output = config.output_dir.resolve()
+    return [
+        Problem(
+            f"{where} [build]",
+            f"output_dir = {config.build.output_dir!r} overlaps {name} ({folder}); a build would delete files there",
+            "use a folder of its own, such as 'build'",
+        )
+        for name, folder in inputs.items()
+        if output == folder.resolve() or output.is_relative_to(folder.resolve()) or folder.resolve().is_relative_to(output)
+    ]

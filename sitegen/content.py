@@ -38,6 +38,8 @@ SUMMARY_LENGTH = 160
 MARKDOWN_LIMIT = 100_000
 #: Headings in untrusted text start at h3: the page owns h1 and h2.
 HEADING_SHIFT = 2
+#: A page template is a file name in the theme's templates/ folder.
+TEMPLATE_RE = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_-]*(/[A-Za-z0-9_][A-Za-z0-9_-]*)*\.html")
 PAGE_KEYS = {"title": str, "description": str, "template": str, "menu": bool, "weight": int, "draft": bool}
 
 
@@ -46,6 +48,24 @@ class RenderedText:
     html: str
     #: Plain text for meta descriptions and feeds, at most SUMMARY_LENGTH characters.
     summary: str
+
+
+@dataclass(frozen=True)
+class Texts:
+    """Rendered Markdown fields of archive objects. Ids are unique only per
+    type, so the key includes the object's type."""
+
+    by_key: Mapping[tuple[str, str, str], RenderedText]
+
+    def of(self, obj: Any, field: str) -> RenderedText | None:
+        return self.by_key.get(_text_key(obj, field))
+
+    def __len__(self) -> int:
+        return len(self.by_key)
+
+
+def _text_key(obj: Any, field: str) -> tuple[str, str, str]:
+    return (type(obj).__name__, obj.id, field)
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,8 +85,7 @@ class Page:
 
 @dataclass(frozen=True)
 class ContentResult:
-    #: (object id, field name) -> rendered text, for every non-empty Markdown field.
-    texts: Mapping[tuple[str, str], RenderedText]
+    texts: Texts
     pages: tuple[Page, ...]
     warnings: tuple[Problem, ...] = ()
 
@@ -87,27 +106,28 @@ def untrusted_markdown() -> MarkdownIt:
     return md
 
 
-def render_archive_texts(archive: Archive) -> tuple[dict[tuple[str, str], RenderedText], tuple[Problem, ...]]:
+def render_archive_texts(archive: Archive) -> tuple[Texts, tuple[Problem, ...]]:
     md = untrusted_markdown()
-    fields: list[tuple[str, str, str, str | None]] = []
-    fields += [("series", s.id, "description", s.description) for s in archive.series.values()]
-    fields += [("people", p.id, "bio", p.bio) for p in archive.people.values()]
-    fields += [("events", e.id, "description", e.description) for e in archive.events.values()]
-    fields += [("sessions", s.id, "abstract", s.abstract) for s in archive.sessions.values()]
-    texts: dict[tuple[str, str], RenderedText] = {}
+    fields: list[tuple[str, Any, str]] = []
+    fields += [("series", s, "description") for s in archive.series.values()]
+    fields += [("people", p, "bio") for p in archive.people.values()]
+    fields += [("events", e, "description") for e in archive.events.values()]
+    fields += [("sessions", s, "abstract") for s in archive.sessions.values()]
+    texts: dict[tuple[str, str, str], RenderedText] = {}
     warnings: list[Problem] = []
-    for collection, obj_id, name, text in fields:
+    for collection, obj, name in fields:
+        text = getattr(obj, name)
         if not text:
             continue
         if len(text) > MARKDOWN_LIMIT:
             warnings.append(
-                Problem(f"{collection} id {obj_id!r}.{name}", f"is {len(text):,} characters long; shown as plain text, not Markdown",
+                Problem(f"{collection} id {obj.id!r}.{name}", f"is {len(text):,} characters long; shown as plain text, not Markdown",
                         f"keep it under {MARKDOWN_LIMIT:,} characters")
             )
-            texts[(obj_id, name)] = render_plain(text)
+            texts[_text_key(obj, name)] = render_plain(text)
         else:
-            texts[(obj_id, name)] = render_untrusted(md, text)
-    return texts, tuple(warnings)
+            texts[_text_key(obj, name)] = render_untrusted(md, text)
+    return Texts(texts), tuple(warnings)
 
 
 def render_untrusted(md: MarkdownIt, text: str) -> RenderedText:
@@ -250,6 +270,9 @@ def _check_meta(source: Path, meta: Mapping[str, Any]) -> dict[str, Any]:
             problems.append(Problem(str(source), f"front matter {key} = {value!r} is not {TYPE_NAMES[kind]}", f"give {key} {TYPE_NAMES[kind]}"))
     if not isinstance(meta.get("title"), str) or not meta["title"].strip():
         problems.append(Problem(str(source), "front matter has no title", 'add title = "…"'))
+    template = meta.get("template")
+    if isinstance(template, str) and not TEMPLATE_RE.fullmatch(template):
+        problems.append(Problem(str(source), f"front matter template = {template!r} is not a template file name", 'use a name such as "page.html"'))
     if problems:
         raise ContentError(f"{source}: bad front matter", problems)
     return dict(meta)

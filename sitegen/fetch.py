@@ -58,15 +58,20 @@ def fetch_archive(
     client: httpx.Client | None = None,
     sleep: Callable[[float], None] = time.sleep,
     clock: Callable[[], float] = time.monotonic,
+    now: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
     environ: Mapping[str, str] = os.environ,
 ) -> RawArchive:
-    """Read every collection from ``source``; raise SourceError on any failure."""
+    """Read every collection from ``source``; raise SourceError on any failure.
+
+    ``clock`` (monotonic) enforces the total timeout; ``now`` (wall clock) is
+    used only to read a ``Retry-After`` date when the response has no ``Date``.
+    """
     if not source.is_http:
         return _read_folder(root / source.url)
     own_client = client is None
     http = client if client is not None else _make_client(source)
     try:
-        fetcher = _HttpFetcher(source, http, _HttpCache(cache_dir / "http"), sleep, clock, environ.get(source.token_env) or None)
+        fetcher = _HttpFetcher(source, http, _HttpCache(cache_dir / "http"), sleep, clock, now, environ.get(source.token_env) or None)
         collections = {name: fetcher.collection(name) for name in COLLECTIONS}
         fetcher.cache.prune()
     finally:
@@ -249,9 +254,10 @@ class _HttpFetcher:
     """One fetch: the client, the deadline for the whole run, the cache and the counters."""
 
     def __init__(self, source: SourceConfig, client: httpx.Client, cache: _HttpCache,
-                 sleep: Callable[[float], None], clock: Callable[[], float], token: str | None) -> None:
+                 sleep: Callable[[float], None], clock: Callable[[], float], now: Callable[[], datetime],
+                 token: str | None) -> None:
         self.source, self.client, self.cache = source, client, cache
-        self.sleep, self.clock, self.token = sleep, clock, token
+        self.sleep, self.clock, self.now, self.token = sleep, clock, now, token
         self.deadline = clock() + source.total_timeout
         self.counters = _Counters()
 
@@ -358,7 +364,7 @@ class _HttpFetcher:
         """The server's requested wait for 429/503 (None: use our backoff); too long a wait fails at once."""
         if response.status_code not in (429, 503):
             return None
-        wait = _parse_retry_after(response.headers.get("Retry-After"), response.headers.get("Date"))
+        wait = _parse_retry_after(response.headers.get("Retry-After"), response.headers.get("Date"), self.now)
         if wait is not None and wait > self.source.max_retry_after:
             raise SourceError.at(url, f"{what} asks to wait {wait:g} s (Retry-After), more than max_retry_after = {self.source.max_retry_after:g} s",
                                  "try again later, or raise [source] max_retry_after")
@@ -386,7 +392,7 @@ class _HttpFetcher:
             raise SourceError.at(url, f"the body is not UTF-8 (bad byte at offset {exc.start})", _SERVER_FIX) from None
 
 
-def _parse_retry_after(value: str | None, date: str | None) -> float | None:
+def _parse_retry_after(value: str | None, date: str | None, now: Callable[[], datetime]) -> float | None:
     """Seconds to wait from ``Retry-After``: delay-seconds, or an HTTP date (against the response's
     ``Date`` when present, so a skewed local clock does not matter). None when absent or unreadable."""
     if value is None:
@@ -401,8 +407,8 @@ def _parse_retry_after(value: str | None, date: str | None) -> float | None:
     when = _http_date(value)
     if when is None:
         return None
-    now = _http_date(date) or datetime.now(timezone.utc)
-    return max((when - now).total_seconds(), 0.0)
+    reference = _http_date(date) or now()
+    return max((when - reference).total_seconds(), 0.0)
 
 
 def _http_date(value: str | None) -> datetime | None:

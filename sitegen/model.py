@@ -22,7 +22,6 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from functools import cache
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
@@ -34,6 +33,10 @@ SLUG_RE = re.compile(r"[a-z0-9][a-z0-9-]{0,99}")
 DATE_RE = re.compile(r"\d{4}-\d{2}-\d{2}")
 MEDIA_KINDS = ("video", "slides", "audio", "notes", "code", "other")
 MAX_ID_LENGTH = 200
+#: Dates outside these years are data errors (and would overflow UTC arithmetic).
+YEARS = range(1900, 2200)
+#: Names zoneinfo accepts that are not places: their meaning depends on the machine.
+NOT_PLACE_ZONES = {"localtime", "posixrules", "Factory"}
 # C0/C1 controls (but tab and newline), lone surrogates and the XML non-characters.
 _UNPRINTABLE_RE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
 
@@ -70,14 +73,11 @@ class Venue:
     lat: float | None
     lon: float | None
     updated_at: datetime
+    city_slug: str
 
     @property
     def country_name(self) -> str:
         return country_name(self.country)
-
-    @property
-    def city_slug(self) -> str:
-        return city_slug(self.city)
 
 
 @dataclass(frozen=True, slots=True)
@@ -195,7 +195,6 @@ COMMON_COUNTRY_NAMES = {
 }
 
 
-@cache
 def country_name(code: str) -> str:
     """The name a visitor expects: "Bolivia", not "Bolivia, Plurinational State of"."""
     if code in COMMON_COUNTRY_NAMES:
@@ -205,7 +204,6 @@ def country_name(code: str) -> str:
     return head if tail.endswith((" of", " of the")) else name
 
 
-@cache
 def city_slug(city: str) -> str:
     """A path-safe slug for a city name: ASCII-folded, or a stable hash when nothing survives."""
     folded = unicodedata.normalize("NFKD", city).encode("ascii", "ignore").decode().lower()
@@ -236,7 +234,7 @@ def build_archive(collections: Mapping[str, Sequence[Mapping[str, Any]]]) -> Mod
     """
     problems: list[Problem] = []
     warnings: list[Problem] = []
-    ctx = _Context(problems, warnings)
+    ctx = _Context(problems, warnings, place_timezones())
     series = ctx.index("series", collections.get("series", ()), _read_series)
     venues = ctx.index("venues", collections.get("venues", ()), _read_venue)
     topics = ctx.index("topics", collections.get("topics", ()), _read_topic)
@@ -263,9 +261,10 @@ T = TypeVar("T")
 class _Context:
     """Collects problems and holds the objects read so far, for reference checks."""
 
-    def __init__(self, problems: list[Problem], warnings: list[Problem]) -> None:
+    def __init__(self, problems: list[Problem], warnings: list[Problem], timezones: frozenset[str]) -> None:
         self.problems = problems
         self.warnings = warnings
+        self.timezones = timezones
         self.lookups: dict[str, Mapping[str, Any]] = {}
         #: collection -> [(index, object)] for the slug uniqueness check.
         self.read: dict[str, list[tuple[int, Any]]] = defaultdict(list)
@@ -321,8 +320,11 @@ class _Fields:
 
     def id(self) -> str:
         value = self.raw.get("id")
-        if not isinstance(value, str) or not value.strip() or len(value) > MAX_ID_LENGTH:
-            self.problem("id", f"must be a non-empty string of at most {MAX_ID_LENGTH} characters, got {_show(value)}", "give every object a stable string id")
+        if not isinstance(value, str) or not value.strip() or len(value) > MAX_ID_LENGTH or value != clean_text(value):
+            self.problem(
+                "id", f"must be a non-empty string of at most {MAX_ID_LENGTH} printable characters, got {_show(value)}",
+                "give every object a stable string id",
+            )
             return ""
         return value
 
@@ -355,9 +357,14 @@ class _Fields:
         value = self.raw.get(key)
         if isinstance(value, str) and DATE_RE.fullmatch(value):
             try:
-                return date.fromisoformat(value)
+                parsed = date.fromisoformat(value)
             except ValueError:
                 pass
+            else:
+                if parsed.year in YEARS:
+                    return parsed
+                self.problem(key, f"{value} is outside the years {YEARS.start}-{YEARS.stop - 1}", "correct the year")
+                return None
         self.problem(key, f"{_show(value)} is not a date", "use YYYY-MM-DD")
         return None
 
@@ -368,11 +375,14 @@ class _Fields:
         parsed = _parse_timestamp(value)
         if parsed is None:
             self.problem(key, f"{_show(value)} is not an RFC 3339 timestamp with an offset", "use e.g. 2024-09-12T09:30:00+01:00")
+        elif parsed.year not in YEARS:
+            self.problem(key, f"{value} is outside the years {YEARS.start}-{YEARS.stop - 1}", "correct the year")
+            return None
         return parsed
 
     def timezone(self, key: str = "timezone") -> str:
         value = self.raw.get(key)
-        if isinstance(value, str) and _is_timezone(value):
+        if isinstance(value, str) and value in self.ctx.timezones:
             return value
         self.problem(key, f"{_show(value)} is not an IANA timezone", "use a name such as Europe/London")
         return ""
@@ -444,13 +454,12 @@ def _parse_timestamp(value: Any) -> datetime | None:
     return parsed if parsed.tzinfo is not None else None
 
 
-@cache
-def _is_timezone(name: str) -> bool:
-    try:
-        zoneinfo.ZoneInfo(name)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError, OSError):
-        return False
-    return True
+def place_timezones() -> frozenset[str]:
+    """IANA zone names that mean the same on every machine."""
+    return frozenset(
+        name for name in zoneinfo.available_timezones()
+        if name not in NOT_PLACE_ZONES and not name.startswith(("posix/", "right/"))
+    )
 
 
 def _is_web_url(value: str) -> bool:
@@ -474,9 +483,10 @@ def _read_venue(f: _Fields) -> Venue | None:
     code = country.upper() if isinstance(country, str) else ""
     if code not in iso3166.countries_by_alpha2:
         f.problem("country", f"{_show(country)} is not an ISO 3166-1 alpha-2 country code", "use two letters such as GB or DE")
+    city = f.line("city") or ""
     return Venue(
-        f.id(), f.slug(), f.line("name") or "", f.line("city") or "", code,
-        f.number("lat", -90, 90), f.number("lon", -180, 180), _updated(f),
+        f.id(), f.slug(), f.line("name") or "", city, code,
+        f.number("lat", -90, 90), f.number("lon", -180, 180), _updated(f), city_slug(city),
     )
 
 

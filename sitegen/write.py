@@ -1,14 +1,17 @@
 """The write stage: make the output folder hold exactly the new build.
 
-Two promises:
+Three promises:
 
+* **Only our own folder.** Files are deleted only from a folder that an
+  earlier build marked as sitegen output (``.sitegen/``), or that is empty.
+  Pointing ``output_dir`` at a folder of sources fails instead of wiping it.
 * **All or nothing.** Every changed file is first written to a staging folder
-  beside the output. Only when all of them are on disk are they moved into
-  place (a rename on the same filesystem), so a failure while writing (a full
-  disk, a permission error) leaves the previous build as it was.
+  beside the output. Only when all are on disk is the output changed: each
+  replaced or removed file is moved aside first, so a failure half-way is
+  undone and the previous build is back as it was.
 * **Only what changed.** A file whose bytes are the same is not touched, so its
-  mtime stays and incremental uploads stay small. Files of the old build that
-  the new one lacks are removed, with their emptied folders.
+  mtime stays and incremental uploads stay small. Files the new build lacks
+  are removed, with their emptied folders.
 """
 
 from __future__ import annotations
@@ -16,10 +19,13 @@ from __future__ import annotations
 import os
 import shutil
 from collections.abc import Collection, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 from sitegen.errors import OutputError
+
+#: Present in every output folder sitegen has written; its absence protects other folders.
+MARKER = ".sitegen"
 
 
 @dataclass(frozen=True)
@@ -33,18 +39,13 @@ def write_build(output_dir: Path, files: Mapping[str, bytes], *, preserve: Colle
     """Bring ``output_dir`` to hold exactly ``files`` (plus ``preserve``d paths)."""
     for path in files:
         _check_relative(path)
+    _check_ours(output_dir)
     staging = output_dir.parent / f".{output_dir.name}.staging"
+    shutil.rmtree(staging, ignore_errors=True)  # left over from a crashed build
     try:
-        shutil.rmtree(staging, ignore_errors=True)
-        changed = _stage_changed(output_dir, staging, files)
-        stale = _existing_files(output_dir) - set(files) - set(preserve)
-        for path in sorted(stale):
-            (output_dir / path).unlink()
-        for path in changed:
-            target = output_dir / path
-            _make_parent(output_dir, target)
-            os.replace(staging / path, target)
-        _remove_empty_folders(output_dir)
+        changed = _stage_changed(output_dir, staging / "new", files)
+        stale = sorted(_existing_files(output_dir) - set(files) - set(preserve))
+        _Apply(output_dir, staging / "previous").run(changed, stale, staging / "new")
     except OSError as exc:
         raise OutputError.at(
             str(output_dir), f"could not be written: {exc}", "check free space and permissions; the previous build was kept"
@@ -58,6 +59,17 @@ def _check_relative(path: str) -> None:
     pure = PurePosixPath(path)
     if pure.is_absolute() or ".." in pure.parts or not path or "\\" in path or "\0" in path:
         raise OutputError.at(path, "is not a safe relative output path", "this is a bug in sitegen or a theme; please report it")
+
+
+def _check_ours(output_dir: Path) -> None:
+    if output_dir.exists() and not output_dir.is_dir():
+        raise OutputError.at(str(output_dir), "is a file, not a folder", "set [build] output_dir to a folder")
+    if output_dir.is_dir() and any(output_dir.iterdir()) and not (output_dir / MARKER).is_dir():
+        raise OutputError.at(
+            str(output_dir),
+            "is not empty and was not written by sitegen; a build would delete what is in it",
+            "set [build] output_dir (or --output) to a new or empty folder",
+        )
 
 
 def _stage_changed(output_dir: Path, staging: Path, files: Mapping[str, bytes]) -> list[str]:
@@ -87,18 +99,61 @@ def _existing_files(output_dir: Path) -> set[str]:
     return {p.relative_to(output_dir).as_posix() for p in output_dir.rglob("*") if p.is_file() or p.is_symlink()}
 
 
-def _make_parent(output_dir: Path, target: Path) -> None:
-    """Create target's folder; a stale file or folder in the way is removed."""
-    for parent in reversed(target.relative_to(output_dir).parents[:-1]):
-        folder = output_dir / parent
-        if folder.is_file() or folder.is_symlink():
-            folder.unlink()
-    target.parent.mkdir(parents=True, exist_ok=True)
-    if target.is_dir() and not target.is_symlink():
-        shutil.rmtree(target)
+@dataclass
+class _Apply:
+    """Moves staged files into the output, keeping what it replaces so it can undo."""
+
+    output_dir: Path
+    previous: Path
+    #: (path, kept an old file, placed a new file), in the order done.
+    done: list[tuple[str, bool, bool]] = field(default_factory=list)
+
+    def run(self, changed: list[str], stale: list[str], staged: Path) -> None:
+        try:
+            for path in stale:
+                self._set_aside(path)
+                self.done.append((path, True, False))
+            for path in changed:
+                target = self.output_dir / path
+                kept = target.is_file() or target.is_symlink()
+                if kept:
+                    self._set_aside(path)
+                self.done.append((path, kept, False))
+                self._clear_way(target)
+                os.replace(staged / path, target)
+                self.done[-1] = (path, kept, True)
+        except OSError:
+            self._undo()
+            raise
+        _remove_empty_folders(self.output_dir)
+
+    def _set_aside(self, path: str) -> None:
+        aside = self.previous / path
+        aside.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(self.output_dir / path, aside)
+
+    def _clear_way(self, target: Path) -> None:
+        """Make target's folder; a stale file's folder may now be empty where a file goes."""
+        for parent in reversed(target.relative_to(self.output_dir).parents[:-1]):
+            folder = self.output_dir / parent
+            if folder.is_file():  # only possible if it was stale, and so already set aside
+                raise OSError(f"{folder} is in the way of {target}")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if target.is_dir():
+            _remove_empty_folders(target)
+            target.rmdir()
+
+    def _undo(self) -> None:
+        for path, kept, placed in reversed(self.done):
+            target = self.output_dir / path
+            if placed:
+                target.unlink(missing_ok=True)
+            if kept:
+                target.parent.mkdir(parents=True, exist_ok=True)
+                os.replace(self.previous / path, target)
 
 
-def _remove_empty_folders(output_dir: Path) -> None:
-    for folder in sorted((p for p in output_dir.rglob("*") if p.is_dir()), key=lambda p: len(p.parts), reverse=True):
+def _remove_empty_folders(root: Path) -> None:
+    for folder in sorted((p for p in root.rglob("*") if p.is_dir()), key=lambda p: len(p.parts), reverse=True):
         if not any(folder.iterdir()):
             folder.rmdir()

@@ -17,7 +17,7 @@ from conftest import MINIMAL_SITE, REPO, TESTS, TODAY, edit_collection, tree
 
 from sitegen.build import REPORT_FILE, build_site
 from sitegen.config import load_config
-from sitegen.errors import DataError, OutputError
+from sitegen.errors import ConfigError, DataError, OutputError
 from sitegen.fetch import COLLECTIONS
 
 GOLDEN = TESTS / "golden" / "minimal"
@@ -119,6 +119,50 @@ def test_write_failure_leaves_previous_build(minimal_site, build, monkeypatch):
     assert not list(minimal_site.glob(".build.staging*"))
 
 
+def test_failure_while_moving_files_in_is_undone(minimal_site, build, monkeypatch):
+    """The riskiest moment: some files already replaced or removed, then a failure."""
+    build()
+    output = minimal_site / "build"
+    before = tree(output)
+
+    def change(items):
+        items[0]["title"] = "A new title"
+        items.remove(next(s for s in items if s["id"] == "x3"))
+
+    edit_collection(minimal_site, "sessions", change)
+    real_replace, calls = os.replace, []
+
+    def fail_on_the_fifth(source, target):
+        calls.append(target)
+        if len(calls) == 5:
+            raise OSError(5, "Input/output error")
+        return real_replace(source, target)
+
+    monkeypatch.setattr(os, "replace", fail_on_the_fifth)
+    with pytest.raises(OutputError, match="Input/output error.*previous build was kept"):
+        build()
+    monkeypatch.undo()
+    assert tree(output) == before
+
+
+def test_output_folder_that_sitegen_did_not_write_is_never_emptied(minimal_site, build):
+    other = minimal_site / "notes"
+    other.mkdir()
+    (other / "keep.txt").write_text("precious")
+    with pytest.raises(OutputError, match="notes: is not empty and was not written by sitegen"):
+        build(**{"build.output_dir": "notes"})
+    assert (other / "keep.txt").read_text() == "precious"
+
+
+def test_output_folder_may_not_overlap_what_the_build_reads(minimal_site):
+    with pytest.raises(ConfigError) as caught:
+        load_config(minimal_site, {"build.output_dir": "data"})
+    assert "output_dir = 'data' overlaps [source] url" in str(caught.value)
+    with pytest.raises(ConfigError, match="overlaps content_dir"):
+        load_config(minimal_site, {"build.output_dir": "content/out"})
+    assert sorted(p.name for p in (minimal_site / "data").iterdir())[0] == "events.json"
+
+
 def test_report_is_written_with_counts_and_stage_timings(minimal_site, build):
     report = build()
     saved = json.loads((minimal_site / "build" / REPORT_FILE).read_text())
@@ -158,8 +202,12 @@ class _LinkCollector(HTMLParser):
                 self.links.append(value)
 
 
-def broken_internal_links(output: Path) -> list[str]:
-    """Every internal href/src in every HTML page that does not resolve to a file."""
+def broken_internal_links(output: Path, base_path: str = "/") -> list[str]:
+    """Every internal href/src in every HTML page that does not resolve to a file.
+
+    ``base_path`` is the path of the site's base URL: a site served below
+    ``/archive/`` links to ``/archive/people/x/``, which is ``people/x/`` here.
+    """
     broken = []
     for page in sorted(output.rglob("*.html")):
         collector = _LinkCollector()
@@ -169,7 +217,10 @@ def broken_internal_links(output: Path) -> list[str]:
             if parts.scheme or parts.netloc or not parts.path:
                 continue  # external, or a pure #fragment
             path = unquote(parts.path)
-            target = (output / path.lstrip("/")) if path.startswith("/") else (page.parent / path)
+            if path.startswith("/") and not path.startswith(base_path):
+                broken.append(f"{page.relative_to(output)} -> {link} (outside {base_path})")
+                continue
+            target = (output / path[len(base_path):]) if path.startswith("/") else (page.parent / path)
             if not (target.is_file() or (target / "index.html").is_file()):
                 broken.append(f"{page.relative_to(output)} -> {link}")
     return broken
@@ -204,10 +255,11 @@ def test_sample_data_meets_the_contract_minimums():
     def load(name: str) -> list[dict]:
         return json.loads((REPO / "content/data" / f"{name}.json").read_text(encoding="utf-8"))["data"]
 
-    events, sessions, people, venues = load("events"), load("sessions"), load("people"), load("venues")
+    events, sessions, people = load("events"), load("sessions"), load("people")
+    country = {v["id"]: v["country"] for v in load("venues")}
     assert len(load("series")) >= 3 and len(events) >= 10 and len(sessions) >= 150 and len(people) >= 70
     assert len({e["start_date"][:4] for e in events}) >= 4
-    assert len({v["country"] for v in venues}) >= 3
+    assert len({country[e["venue"]] for e in events if e.get("venue")}) >= 3
     assert any(s.get("start") is None for s in sessions)
     assert any(not p["name"].isascii() for p in people)
     events_per_person: dict[str, set[str]] = {}

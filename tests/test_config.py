@@ -57,6 +57,13 @@ def test_invalid_toml_names_the_file(minimal_site):
         load_config(minimal_site)
 
 
+def test_unreadable_config_is_a_config_error(minimal_site):
+    (minimal_site / "sitegen.toml").unlink()
+    (minimal_site / "sitegen.toml").mkdir()
+    with pytest.raises(ConfigError, match=r"sitegen\.toml: cannot be read: Is a directory"):
+        load_config(minimal_site)
+
+
 def test_overrides_win_and_none_means_not_given(minimal_site):
     config = load_config(minimal_site, {"site.base_url": "https://other.example.org/", "build.theme": None})
     assert config.site.base_url == "https://other.example.org/"

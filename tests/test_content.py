@@ -44,7 +44,7 @@ def test_a_megabyte_of_hostile_text_is_shown_as_escaped_plain_text(minimal_site)
     raw = {name: json.loads((minimal_site / "data" / f"{name}.json").read_text())["data"] for name in COLLECTIONS}
     raw["sessions"][0]["abstract"] = ("*a* <script>x</script> [b](https://x.example.org) " * 25_000)[:1_000_000]
     texts, warnings = render_archive_texts(build_archive(raw).archive)
-    rendered = texts[("x1", "abstract")]
+    rendered = texts.of(build_archive(raw).archive.sessions["x1"], "abstract")
     assert rendered.html.startswith("<p>*a* &lt;script&gt;x&lt;/script&gt; [b](https://x.example.org)")
     assert len(rendered.summary) <= 160
     assert [str(w) for w in warnings] == [
@@ -78,10 +78,12 @@ def test_front_matter_problems_name_the_file_and_the_fix(tmp_path):
     page(tmp_path, "d.md", '---\ndescription: "no title"\n---\n')
     page(tmp_path, "e.md", '+++\ntitle = "never closed"\n')
     page(tmp_path, "Bad Name.md", '+++\ntitle = "x"\n+++\n')
+    page(tmp_path, "f.md", '+++\ntitle = "x"\ntemplate = "../../etc/passwd"\n+++\n')
     with pytest.raises(ContentError) as caught:
         load_pages(tmp_path)
     message = str(caught.value)
-    assert message.startswith("The Markdown pages have 7 problem(s):")
+    assert message.startswith("The Markdown pages have 8 problem(s):")
+    assert f"{tmp_path / 'f.md'}: front matter template = '../../etc/passwd' is not a template file name" in message
     assert f"{tmp_path / 'a.md'}: has no front matter (fix: start the file with +++" in message
     assert f"{tmp_path / 'b.md'}: unknown front matter key 'colour'" in message
     assert f"{tmp_path / 'b.md'}: front matter weight = 'heavy' is not a whole number" in message

@@ -6,6 +6,7 @@ import hashlib
 import json
 import socket
 from collections.abc import Iterator
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -302,10 +303,14 @@ def test_the_bearer_token_is_sent(tmp_path: Path) -> None:
 
 
 def test_retry_after_as_an_http_date_counts_from_the_response_date() -> None:
-    assert _parse_retry_after("Wed, 21 Oct 2015 07:28:30 GMT", "Wed, 21 Oct 2015 07:28:00 GMT") == 30.0
-    assert _parse_retry_after("Wed, 21 Oct 2015 07:27:00 GMT", "Wed, 21 Oct 2015 07:28:00 GMT") == 0.0
-    assert _parse_retry_after(" 12 ", None) == 12.0
-    assert _parse_retry_after("soon", None) is None
+    def now():
+        return datetime(2015, 10, 21, 7, 28, 20, tzinfo=timezone.utc)
+
+    assert _parse_retry_after("Wed, 21 Oct 2015 07:28:30 GMT", "Wed, 21 Oct 2015 07:28:00 GMT", now) == 30.0
+    assert _parse_retry_after("Wed, 21 Oct 2015 07:27:00 GMT", "Wed, 21 Oct 2015 07:28:00 GMT", now) == 0.0
+    assert _parse_retry_after("Wed, 21 Oct 2015 07:28:30 GMT", None, now) == 10.0  # no Date: the injected clock
+    assert _parse_retry_after(" 12 ", None, now) == 12.0
+    assert _parse_retry_after("soon", None, now) is None
 
 
 # --- the local folder form -----------------------------------------------------------

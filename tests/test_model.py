@@ -72,6 +72,12 @@ def test_minimal_data_is_valid(base):
         (lambda r: r["venues"][0].update(country="XX"), r"venues\[0\] \(id 'v1'\)\.country: 'XX' is not an ISO 3166-1 alpha-2 country code"),
         (lambda r: r["venues"][0].update(lat=123), r"venues\[0\] \(id 'v1'\)\.lat: 123 is not a number from -90 to 90"),
         (lambda r: r["people"][0].update(links="https://x"), r"people\[0\] \(id 'p1'\)\.links: must be a list"),
+        (lambda r: r["events"][0].update(end_date="9999-12-31"), r"events\[0\] \(id 'e1'\)\.end_date: 9999-12-31 is outside the years 1900-2199"),
+        (lambda r: r["sessions"][0].update(updated_at="0001-01-01T00:00:00+01:00"), r"sessions\[0\] \(id 'x1'\)\.updated_at: 0001-01-01T00:00:00\+01:00 is outside the years"),
+        (lambda r: r["events"][0].update(timezone="localtime"), r"events\[0\] \(id 'e1'\)\.timezone: 'localtime' is not an IANA timezone"),
+        (lambda r: r["events"][0].update(timezone="right/UTC"), r"events\[0\] \(id 'e1'\)\.timezone: 'right/UTC' is not an IANA timezone"),
+        (lambda r: r["events"][0].update(timezone="Factory"), r"events\[0\] \(id 'e1'\)\.timezone: 'Factory' is not an IANA timezone"),
+        (lambda r: r["sessions"][0].update(id="x1\r\nBEGIN:VEVENT"), r"sessions\[0\] \(id 'x1\\r\\nBEGIN:VEVENT'\)\.id: must be a non-empty string of at most 200 printable characters"),
     ],
     ids=lambda value: "" if callable(value) else None,
 )

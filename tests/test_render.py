@@ -7,6 +7,9 @@ from datetime import date
 
 import icalendar
 import pytest
+from conftest import edit_collection
+
+from test_build import broken_internal_links
 
 from sitegen.errors import AssetError, ContentError, TemplateError
 from sitegen.render import formats
@@ -112,6 +115,26 @@ def test_undefined_variable_names_file_and_line(minimal_site, build):
     assert "nmae" in str(caught.value)
 
 
+def test_page_template_error_names_the_markdown_page_first(minimal_site, build):
+    (minimal_site / "content/pages/odd.md").write_text('+++\ntitle = "Odd"\ntemplate = "event.html"\n+++\n')
+    with pytest.raises(TemplateError) as caught:
+        build()
+    message = str(caught.value)
+    assert message.startswith(f"{minimal_site / 'content/pages/odd.md'}: its template 'event.html' failed:")
+    assert "event.html:" in message and "'event' is undefined" in message
+
+
+def test_text_of_a_series_and_an_event_with_the_same_id_stay_apart(minimal_site, build):
+    """Ids are unique per type only; a series and an event may share one."""
+    edit_collection(minimal_site, "series", lambda items: items[0].update(id="e1", description="SERIES TEXT"))
+    edit_collection(minimal_site, "events", lambda items: [e.update(series="e1") for e in items])
+    edit_collection(minimal_site, "events", lambda items: items[0].update(description="EVENT TEXT"))
+    build()
+    assert "SERIES TEXT" in (minimal_site / "build/series/minicon/index.html").read_text()
+    assert "EVENT TEXT" not in (minimal_site / "build/series/minicon/index.html").read_text()
+    assert "EVENT TEXT" in (minimal_site / "build/2024/minicon/index.html").read_text()
+
+
 def test_page_that_collides_with_a_generated_page_is_an_error(minimal_site, build):
     (minimal_site / "content/pages/2024.md").write_text('+++\ntitle = "Clash"\n+++\n')
     with pytest.raises(ContentError) as caught:
@@ -122,6 +145,7 @@ def test_page_that_collides_with_a_generated_page_is_an_error(minimal_site, buil
 
 def test_site_below_a_sub_path(minimal_site, build):
     build(**{"site.base_url": "https://example.org/archive/", "site.static_url": "/archive/static/"})
+    assert broken_internal_links(minimal_site / "build", base_path="/archive/") == []
     page = (minimal_site / "build/2024/minicon/index.html").read_text()
     assert 'href="/archive/people/ada/"' in page and 'href="/archive/static/css/site.' in page
     assert '<link rel="canonical" href="https://example.org/archive/2024/minicon/">' in page

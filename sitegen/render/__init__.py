@@ -17,7 +17,7 @@ from markupsafe import Markup
 from sitegen.assets import AssetBundle
 from sitegen.config import Config
 from sitegen.content import ContentResult
-from sitegen.errors import ContentError, Problem
+from sitegen.errors import ContentError, Problem, SitegenError
 from sitegen.model import Archive, Session
 from sitegen.render import formats
 from sitegen.render.routes import Routes, ics_route, output_path, route_of
@@ -48,14 +48,20 @@ def render_site(
     content: ContentResult,
     assets: AssetBundle,
     today: date,
-    progress: Callable[[int], None] = lambda advance: None,
+    start_progress: Callable[[int], Callable[[int], None]] = lambda total: lambda advance: None,
 ) -> RenderResult:
-    """Render every page and machine file. ``progress`` is told of each page done."""
+    """Render every page and machine file.
+
+    ``start_progress`` is given the number of pages once they are planned, and
+    returns the function to call as each page is done.
+    """
     routes = Routes(config.site.base_url)
     env = make_environment(config.theme_chain, _template_globals(config, routes, content, assets, today))
     files = _Files()
     sitemap: list[tuple[str, date | None]] = []
-    for spec in plan_pages(archive, content, today, config.site.description):
+    specs = list(plan_pages(archive, content, today, config.site.description))
+    progress = start_progress(len(specs))
+    for spec in specs:
         origin = spec.origin or f"the {spec.template} page"
         files.add(output_path(spec.route), _render_page(env, config, routes, spec), origin)
         sitemap.append((spec.route, spec.updated))
@@ -82,7 +88,13 @@ def recent_sessions(archive: Archive, today: date) -> list[Session]:
 def _render_page(env: Any, config: Config, routes: Routes, spec: PageSpec, canonical: bool = True) -> bytes:
     title = f"{spec.title} — {config.site.title}" if spec.title else config.site.title
     meta = PageMeta(title, spec.description, routes.path(spec.route), routes.absolute(spec.route) if canonical else None)
-    return render(env, spec.template, {**spec.context, "meta": meta}).encode("utf-8")
+    try:
+        return render(env, spec.template, {**spec.context, "meta": meta}).encode("utf-8")
+    except SitegenError as exc:
+        if not spec.origin:
+            raise
+        # A Markdown page chose its template: the page is what to fix first.
+        raise type(exc)(f"{spec.origin}: its template {spec.template!r} failed:", exc.problems) from exc
 
 
 def _template_globals(config: Config, routes: Routes, content: ContentResult, assets: AssetBundle, today: date) -> dict[str, Any]:
@@ -90,7 +102,7 @@ def _template_globals(config: Config, routes: Routes, content: ContentResult, as
         return config.site.static_url + assets.hashed_name(logical)
 
     def text(obj: Any, field: str) -> Markup:
-        rendered = content.texts.get((obj.id, field))
+        rendered = content.texts.of(obj, field)
         return Markup(rendered.html) if rendered else Markup("")
 
     menu = sorted((p for p in content.pages if p.menu), key=lambda p: (p.weight, p.title.casefold(), p.path))

@@ -6,13 +6,13 @@ fixed by standards, and readers are less forgiving than browsers.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime, timedelta
 from urllib.parse import urlsplit
 from xml.sax.saxutils import escape, quoteattr
 
 from sitegen.config import SiteConfig
-from sitegen.content import RenderedText
+from sitegen.content import Texts
 from sitegen.model import Event, Session
 from sitegen.render.routes import Routes, route_of
 
@@ -25,7 +25,7 @@ ICS_LINE_OCTETS = 75
 
 
 def atom_feed(
-    site: SiteConfig, routes: Routes, sessions: Sequence[Session], texts: Mapping[tuple[str, str], RenderedText]
+    site: SiteConfig, routes: Routes, sessions: Sequence[Session], texts: Texts
 ) -> bytes:
     """The most recent sessions (already chosen and ordered by the caller)."""
     updated = max((s.updated_at for s in sessions), default=datetime(1970, 1, 1, tzinfo=UTC))
@@ -54,7 +54,7 @@ def atom_feed(
             lines.append(f"    <published>{_rfc3339(session.start)}</published>")
         lines += [f"    <author><name>{escape(p.name)}</name></author>" for p in session.speakers]
         lines += [f"    <category term={quoteattr(t.slug)} label={quoteattr(t.name)}/>" for t in session.topics]
-        abstract = texts.get((session.id, "abstract"))
+        abstract = texts.of(session, "abstract")
         summary = f"{session.event.name}, {session.event.start_date.isoformat()}"
         lines.append(f"    <summary>{escape(abstract.summary if abstract else summary)}</summary>")
         if abstract and len(abstract.html) <= FEED_CONTENT_LIMIT:
@@ -90,7 +90,7 @@ def robots_txt(routes: Routes) -> bytes:
     return _utf8(
         [
             "User-agent: *",
-            f"Disallow: {routes.path('_frag/')}",
+            "Allow: /",
             "",
             f"Sitemap: {routes.absolute(route_of('sitemap'))}",
         ]
@@ -98,7 +98,7 @@ def robots_txt(routes: Routes) -> bytes:
 
 
 def event_calendar(
-    routes: Routes, event: Event, sessions: Sequence[Session], texts: Mapping[tuple[str, str], RenderedText]
+    routes: Routes, event: Event, sessions: Sequence[Session], texts: Texts
 ) -> bytes:
     """An RFC 5545 calendar: the event as an all-day entry, then each scheduled session.
 
@@ -118,7 +118,7 @@ def event_calendar(
         f"X-WR-CALNAME:{_ics_text(event.name)}",
         f"X-WR-TIMEZONE:{_ics_text(event.timezone)}",
     ]
-    description = texts.get((event.id, "description"))
+    description = texts.of(event, "description")
     lines += _vevent(
         uid=f"{event.id}@{host}",
         stamp=event.updated_at,
@@ -137,7 +137,7 @@ def event_calendar(
         timing = [f"DTSTART:{_ics_utc(session.start)}"]
         if session.end:
             timing.append(f"DTEND:{_ics_utc(session.end)}")
-        abstract = texts.get((session.id, "abstract"))
+        abstract = texts.of(session, "abstract")
         speakers = ", ".join(p.name for p in session.speakers)
         lines += _vevent(
             uid=f"{session.id}@{host}",
@@ -163,7 +163,8 @@ def _vevent(*, uid: str, stamp: datetime, timing: list[str], summary: str, locat
 
 
 def _ics_text(value: str) -> str:
-    return value.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,").replace("\n", "\\n")
+    escaped = value.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,").replace("\n", "\\n")
+    return escaped.replace("\r", "")  # a bare CR would end the content line
 
 
 def _ics_utc(value: datetime) -> str:

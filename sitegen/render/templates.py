@@ -38,7 +38,6 @@ def make_environment(theme_chain: Sequence[Path], globals_: Mapping[str, Any]) -
         date_range=date_range,
         day_heading=day_heading,
         hm=hm,
-        month_year=month_year,
         isoformat=lambda value: value.isoformat(),
     )
     env.globals.update(globals_)
@@ -79,10 +78,6 @@ def template_location(exc: BaseException) -> str | None:
 
 def long_date(value: date) -> str:
     return f"{value.day} {MONTHS[value.month - 1]} {value.year}"
-
-
-def month_year(value: date) -> str:
-    return f"{MONTHS[value.month - 1]} {value.year}"
 
 
 def day_heading(value: date) -> str:

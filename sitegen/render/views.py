@@ -76,10 +76,8 @@ class Country:
 
 def plan_pages(archive: Archive, content: ContentResult, today: date, site_description: str) -> Iterator[PageSpec]:
     """Every HTML page of the site, in a deterministic order."""
-    texts = content.texts
-
-    def about(obj_id: str, text_field: str, fallback: str) -> str:
-        rendered = texts.get((obj_id, text_field))
+    def about(obj: Any, text_field: str, fallback: str) -> str:
+        rendered = content.texts.of(obj, text_field)
         return rendered.summary if rendered and rendered.summary else summarize(fallback)
 
     countries = places(archive)
@@ -91,17 +89,17 @@ def plan_pages(archive: Archive, content: ContentResult, today: date, site_descr
             {"year": year, "events": events, "years": tuple(archive.events_by_year)},
         )
     for event in archive.events.values():
-        yield event_page(archive, event, about(event.id, "description", _event_blurb(archive, event)))
+        yield event_page(archive, event, about(event, "description", _event_blurb(archive, event)))
     for session in archive.sessions.values():
         speakers = ", ".join(p.name for p in session.speakers)
         blurb = f"{session.title}{' by ' + speakers if speakers else ''}, at {session.event.name}."
         yield PageSpec(
             route_of(session), "session.html", f"{session.title} — {session.event.name}",
-            about(session.id, "abstract", blurb), {"session": session, "event": session.event},
+            about(session, "abstract", blurb), {"session": session, "event": session.event},
             session.updated_at.date(),
         )
     for person in archive.people.values():
-        yield person_page(archive, person, today, about(person.id, "bio", f"Talks by {person.name}."))
+        yield person_page(archive, person, today, about(person, "bio", f"Talks by {person.name}."))
     yield PageSpec(
         route_of("topics"), "topics.html", "Topics", "Every topic in the archive, with its events and talks.",
         {"topics": [(t, len(archive.sessions_by_topic.get(t.id, ()))) for t in _by_name(archive.topics.values())]},
@@ -116,7 +114,7 @@ def plan_pages(archive: Archive, content: ContentResult, today: date, site_descr
         events = archive.events_by_series.get(series.id, ())
         yield PageSpec(
             route_of(series), "series.html", series.name,
-            about(series.id, "description", f"Every edition of {series.name}: {len(events)} events."),
+            about(series, "description", f"Every edition of {series.name}: {len(events)} events."),
             {"series": series, "events": events}, series.updated_at.date(),
         )
     yield PageSpec(route_of("places"), "places.html", "Places", "Conferences by country and city.", {"countries": countries})
