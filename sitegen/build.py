@@ -19,7 +19,6 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Protocol
 
 import httpx
 
@@ -31,41 +30,8 @@ from sitegen.errors import DataError, Problem
 from sitegen.fetch import fetch_archive
 from sitegen.model import build_archive
 from sitegen.render import render_site
-from sitegen.write import write_build
-
-STATE_DIR = ".sitegen"
-ASSET_MANIFEST = f"{STATE_DIR}/assets.json"
-REPORT_FILE = f"{STATE_DIR}/report.json"
-STATIC_DIR = "static"
-
-
-class Reporter(Protocol):
-    """Where a build says how it is going. The CLI supplies a terminal or a CI one."""
-
-    def stage_started(self, name: str) -> None: ...
-
-    def stage_finished(self, name: str, seconds: float, detail: str) -> None: ...
-
-    def progress(self, name: str, total: int) -> Callable[[int], None]:
-        """Start a progress bar of ``total`` steps; return the function that advances it."""
-        ...
-
-    def warning(self, problem: Problem) -> None: ...
-
-
-class SilentReporter:
-    def stage_started(self, name: str) -> None:
-        pass
-
-    def stage_finished(self, name: str, seconds: float, detail: str) -> None:
-        pass
-
-    def progress(self, name: str, total: int) -> Callable[[int], None]:
-        return lambda advance: None
-
-    def warning(self, problem: Problem) -> None:
-        pass
-
+from sitegen.progress import Reporter, SilentReporter
+from sitegen.write import ASSET_MANIFEST, REPORT_FILE, STATIC_DIR, write_build
 
 @dataclass
 class BuildReport:

@@ -78,6 +78,38 @@ class BuildConfig:
 
 
 @dataclass(frozen=True)
+class PublishConfig:
+    """Where and how ``sitegen publish`` deploys. AWS credentials are never
+    configured here: boto3's standard chain supplies them."""
+
+    bucket: str = ""
+    #: Key prefix in the bucket ("" or ending in "/").
+    prefix: str = ""
+    region: str = ""
+    #: An S3-compatible endpoint (MinIO, moto, R2…); empty means AWS.
+    endpoint_url: str = ""
+    #: CloudFront distribution whose changed paths are invalidated; empty means none.
+    cloudfront_distribution: str = ""
+    #: Pages, feeds, sitemap, calendars and unhashed files. Browsers revalidate
+    #: every time (cheap 304s); a CDN may serve a copy for 5 minutes, which is
+    #: the most a visitor waits for a deploy when no invalidation is configured.
+    html_cache_control: str = "public, max-age=0, s-maxage=300, must-revalidate"
+    #: Glob patterns of files to upload gzip-compressed; empty (the default)
+    #: leaves compression to the CDN, which can negotiate br and gzip per client.
+    gzip: tuple[str, ...] = ()
+    #: More deletes than this in one publish skips all of them, loudly.
+    max_deletes: int = 256
+    #: Old hashed assets stay while any of the last N deploys used them...
+    keep_deploys: int = 5
+    #: ...and for at least this many days after they were last used.
+    asset_grace_days: float = 7.0
+    #: More changed paths than this are invalidated as folder wildcards, then "/*".
+    invalidation_limit: int = 100
+    #: Parallel uploads.
+    concurrency: int = 16
+
+
+@dataclass(frozen=True)
 class Config:
     """Everything a build needs to know, resolved against the site root."""
 
@@ -85,6 +117,7 @@ class Config:
     site: SiteConfig = field(default_factory=SiteConfig)
     source: SourceConfig = field(default_factory=SourceConfig)
     build: BuildConfig = field(default_factory=BuildConfig)
+    publish: PublishConfig = field(default_factory=PublishConfig)
 
     @property
     def output_dir(self) -> Path:
@@ -151,8 +184,10 @@ def _theme_parent(folder: Path) -> str | None:
     return parent
 
 
-TYPE_NAMES = {str: "a string", int: "a whole number", float: "a number", bool: "true or false"}
-SECTIONS: dict[str, type] = {"site": SiteConfig, "source": SourceConfig, "build": BuildConfig}
+TYPE_NAMES: dict[Any, str] = {
+    str: "a string", int: "a whole number", float: "a number", bool: "true or false", tuple[str, ...]: "a list of strings",
+}
+SECTIONS: dict[str, type] = {"site": SiteConfig, "source": SourceConfig, "build": BuildConfig, "publish": PublishConfig}
 
 
 def load_config(root: Path, overrides: Mapping[str, Any] | None = None) -> Config:
@@ -216,8 +251,11 @@ def _build_section(schema: type, raw: dict[str, Any], where: str, problems: list
     return schema(**values)
 
 
-def _coerce(value: Any, expected: type) -> Any:
+def _coerce(value: Any, expected: Any) -> Any:
     """Return ``value`` as ``expected``, or None when it is not one (ints widen to float)."""
+    if expected == tuple[str, ...]:
+        items = tuple(value) if isinstance(value, list | tuple) else None
+        return items if items is not None and all(isinstance(item, str) for item in items) else None
     if expected is float and isinstance(value, int) and not isinstance(value, bool):
         return float(value)
     if expected is not bool and isinstance(value, bool):
@@ -269,6 +307,7 @@ def _check_values(config: Config, where: str) -> list[Problem]:
                 "point it at the API's base URL or at a folder holding <collection>.json files",
             )
         )
+    problems += _check_publish(config.publish, f"{where} [publish]")
     try:
         resolve_theme_chain(config.root, config.build.theme)
     except ConfigError as exc:
@@ -281,6 +320,20 @@ def _check_values(config: Config, where: str) -> list[Problem]:
                 Problem(f"{where} [build]", f"{key} = {value!r} would be the site root itself or above it", "name a sub-folder such as 'build'")
             )
     problems += _check_output_overlap(config, where)
+    return problems
+
+
+def _check_publish(publish: PublishConfig, where: str) -> list[Problem]:
+    problems = []
+    if publish.prefix and (publish.prefix.startswith("/") or not publish.prefix.endswith("/")):
+        problems.append(Problem(where, f"prefix = {publish.prefix!r} must not start with '/' and must end with '/'", 'write it like "site/"'))
+    if publish.endpoint_url and urlsplit(publish.endpoint_url).scheme not in ("http", "https"):
+        problems.append(Problem(where, f"endpoint_url = {publish.endpoint_url!r} is not an http(s) URL", "give the S3 endpoint's URL, or leave it empty for AWS"))
+    for key in ("max_deletes", "keep_deploys", "invalidation_limit", "concurrency"):
+        if getattr(publish, key) < (0 if key == "max_deletes" else 1):
+            problems.append(Problem(where, f"{key} = {getattr(publish, key)!r} is too small", "use a positive number"))
+    if publish.asset_grace_days < 0:
+        problems.append(Problem(where, "asset_grace_days must not be negative", "use 0 or more"))
     return problems
 
 

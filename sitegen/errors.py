@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Self
 
 
 @dataclass(frozen=True, order=True)
@@ -38,7 +39,7 @@ class SitegenError(Exception):
         super().__init__(self._render())
 
     @classmethod
-    def at(cls, where: str, what: str, fix: str = "") -> SitegenError:
+    def at(cls, where: str, what: str, fix: str = "") -> Self:
         """A single-problem error, phrased as ``where: what (fix: …)``."""
         return cls("", [Problem(where, what, fix)])
 
@@ -81,3 +82,7 @@ class TemplateError(SitegenError):
 
 class OutputError(SitegenError):
     """The build could not be written to the output folder."""
+
+
+class PublishError(SitegenError):
+    """A deploy could not be planned or carried out: credentials, bucket, network…"""

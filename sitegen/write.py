@@ -24,8 +24,14 @@ from pathlib import Path, PurePosixPath
 
 from sitegen.errors import OutputError
 
-#: Present in every output folder sitegen has written; its absence protects other folders.
-MARKER = ".sitegen"
+# The layout of an output folder, which publish and serve read too.
+#: sitegen's own files; present in every output folder sitegen has written,
+#: and its absence protects other folders. Never published.
+STATE_DIR = ".sitegen"
+ASSET_MANIFEST = f"{STATE_DIR}/assets.json"
+REPORT_FILE = f"{STATE_DIR}/report.json"
+#: Hashed assets, below the output folder; [site] static_url serves this folder.
+STATIC_DIR = "static"
 
 
 @dataclass(frozen=True)
@@ -64,7 +70,7 @@ def _check_relative(path: str) -> None:
 def _check_ours(output_dir: Path) -> None:
     if output_dir.exists() and not output_dir.is_dir():
         raise OutputError.at(str(output_dir), "is a file, not a folder", "set [build] output_dir to a folder")
-    if output_dir.is_dir() and any(output_dir.iterdir()) and not (output_dir / MARKER).is_dir():
+    if output_dir.is_dir() and any(output_dir.iterdir()) and not (output_dir / STATE_DIR).is_dir():
         raise OutputError.at(
             str(output_dir),
             "is not empty and was not written by sitegen; a build would delete what is in it",

@@ -51,3 +51,37 @@ def edit_collection(site: Path, collection: str, change: Callable[[list[dict[str
 def tree(root: Path) -> dict[str, bytes]:
     """Every file under root, by POSIX path, with its bytes."""
     return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+# ---------------------------------------------------------------------------
+# S3: one moto server per test session; each test gets an empty bucket behind
+# a recording proxy (tests/s3server.py).
+
+
+@pytest.fixture(scope="session")
+def moto_server():
+    from s3server import MotoServer
+
+    with MotoServer() as server:
+        yield server
+
+
+@pytest.fixture
+def s3(moto_server, monkeypatch):
+    """(proxy, client) for a fresh versioned bucket "site"; boto3 in the code under
+    test finds dummy credentials and the CloudFront endpoint in the environment."""
+    from s3server import S3Proxy, make_bucket, s3_client
+
+    moto_server.reset()
+    for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_S3"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    with S3Proxy(moto_server.url) as proxy:
+        monkeypatch.setenv("AWS_ENDPOINT_URL_CLOUDFRONT", proxy.url)
+        client = s3_client(proxy.url)
+        make_bucket(client, "site", versioning=True)
+        proxy.clear()
+        yield proxy, client

@@ -1,0 +1,180 @@
+"""What a publish will do: the build scanned, diffed against the deploy manifest.
+
+Planning has no side effects, so ``--dry-run`` prints exactly the plan a real
+run carries out.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import json
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path, PurePosixPath
+
+from sitegen.config import PublishConfig
+from sitegen.errors import Problem, PublishError
+from sitegen.publish.headers import HeaderPolicy, Headers, Kind
+from sitegen.publish.manifest import Manifest, ObjectState
+from sitegen.write import ASSET_MANIFEST, STATE_DIR, STATIC_DIR
+
+#: CloudFront allows 15 wildcard paths in progress per distribution.
+WILDCARD_LIMIT = 15
+
+
+@dataclass(frozen=True)
+class LocalFile:
+    path: str  # relative to the output folder, and to the prefix in the bucket
+    source: Path
+    kind: Kind
+    headers: Headers
+    sha256: str  # of the bytes uploaded (after gzip, when compressed)
+    md5: str  # the same bytes' MD5: a single-part upload's ETag
+    size: int
+
+    def body(self) -> bytes:
+        """The bytes to upload; checked against the scan so a build changing under us is caught."""
+        data = read_body(self.source, self.headers)
+        if hashlib.sha256(data).hexdigest() != self.sha256:
+            raise PublishError.at(str(self.source), "changed while publishing", "let sitegen build finish, then publish again")
+        return data
+
+
+@dataclass(frozen=True)
+class Plan:
+    uploads: tuple[LocalFile, ...]
+    header_updates: tuple[LocalFile, ...]
+    unchanged: tuple[LocalFile, ...]
+    #: Keys of pages and files the build no longer has.
+    stale: tuple[str, ...]
+    #: Old hashed assets past keep_deploys and the grace period.
+    collect: tuple[str, ...]
+    #: Old hashed assets kept for now (browsers and caches may still hold pages naming them).
+    deferred: tuple[str, ...]
+    #: Why deletes are skipped this time, if they are.
+    deletes_skipped: str | None
+    #: URL paths to invalidate at the CDN.
+    invalidation: tuple[str, ...]
+
+    @property
+    def deletes(self) -> tuple[str, ...]:
+        return () if self.deletes_skipped else self.stale + self.collect
+
+    def by_kind(self, kind: Kind) -> tuple[list[LocalFile], list[LocalFile]]:
+        return [f for f in self.uploads if f.kind is kind], [f for f in self.header_updates if f.kind is kind]
+
+
+def read_body(source: Path, headers: Headers) -> bytes:
+    data = source.read_bytes()
+    # mtime=0: the same file must give the same bytes, or every publish re-uploads it.
+    return gzip.compress(data, compresslevel=9, mtime=0) if headers.content_encoding == "gzip" else data
+
+
+def scan_build(output_dir: Path, publish: PublishConfig) -> dict[str, LocalFile]:
+    """Every file of the build (sitegen's own ``.sitegen/`` excepted), with its headers and hashes."""
+    manifest_path = output_dir / ASSET_MANIFEST
+    if not manifest_path.is_file():
+        raise PublishError.at(str(output_dir), "holds no sitegen build", "run sitegen build first, or point --root at the site")
+    try:
+        hashed = {f"{STATIC_DIR}/{name}" for name in json.loads(manifest_path.read_text(encoding="utf-8")).values()}
+    except (OSError, ValueError, AttributeError) as exc:
+        raise PublishError.at(str(manifest_path), f"cannot be read: {exc}", "run sitegen build again") from exc
+    missing = sorted(path for path in hashed if not (output_dir / path).is_file())
+    if missing:
+        raise PublishError(
+            f"{output_dir}: the build is incomplete; publishing it would serve pages whose assets are missing:",
+            [Problem(path, "is in the asset manifest but not in the build", "run sitegen build again") for path in missing],
+        )
+    policy = HeaderPolicy(hashed, publish.html_cache_control, publish.gzip)
+    files: dict[str, LocalFile] = {}
+    for source in sorted(output_dir.rglob("*")):
+        path = source.relative_to(output_dir).as_posix()
+        if not source.is_file() or path.split("/", 1)[0] == STATE_DIR:
+            continue
+        headers = policy.headers(path)
+        data = read_body(source, headers)
+        files[path] = LocalFile(
+            path, source, policy.kind(path), headers,
+            hashlib.sha256(data).hexdigest(), hashlib.md5(data, usedforsecurity=False).hexdigest(), len(data),
+        )
+    return files
+
+
+def make_plan(local: Mapping[str, LocalFile], manifest: Manifest, publish: PublishConfig, now: datetime, *, may_delete: bool) -> Plan:
+    uploads, header_updates, unchanged = [], [], []
+    for path, file in local.items():
+        known = manifest.objects.get(path)
+        if known is None or known.sha256 != file.sha256:
+            uploads.append(file)
+        elif known.headers != file.headers.fingerprint():
+            header_updates.append(file)
+        else:
+            unchanged.append(file)
+    stale, collect, deferred = [], [], []
+    next_deploy = manifest.deploy + 1
+    grace = timedelta(days=publish.asset_grace_days)
+    for key, state in manifest.objects.items():
+        if key in local:
+            continue
+        if state.kind is not Kind.ASSET:
+            stale.append(key)
+        elif next_deploy - state.last_live_deploy >= publish.keep_deploys and now - datetime.fromisoformat(state.last_live_at) >= grace:
+            collect.append(key)
+        else:
+            deferred.append(key)
+    deletes_skipped = None
+    if not may_delete and (stale or collect):
+        deletes_skipped = "there is no deploy manifest, so sitegen cannot tell its own keys from others'"
+    elif len(stale) + len(collect) > publish.max_deletes:
+        deletes_skipped = (
+            f"{len(stale) + len(collect)} deletes exceed max_deletes = {publish.max_deletes}; nothing was deleted"
+            " (check the build is complete, then rerun with a higher --max-deletes)"
+        )
+    changed_documents = [f.path for f in uploads + header_updates if f.kind is not Kind.ASSET]
+    removed = [] if deletes_skipped else stale
+    return Plan(
+        tuple(sorted(uploads, key=_phase_order)), tuple(sorted(header_updates, key=_phase_order)), tuple(unchanged),
+        tuple(sorted(stale)), tuple(sorted(collect)), tuple(sorted(deferred)), deletes_skipped,
+        invalidation_paths(changed_documents + removed, publish.invalidation_limit),
+    )
+
+
+def _phase_order(file: LocalFile) -> tuple[int, str]:
+    return (int(file.kind), file.path)
+
+
+def invalidation_paths(paths: Iterable[str], limit: int) -> tuple[str, ...]:
+    """The URLs viewers request for these keys; collapsed to wildcards past ``limit``.
+
+    ``a/b/index.html`` is requested as ``/a/b/`` (and rarely as itself), so both
+    are invalidated. Hashed assets never need it: their URLs change instead.
+    """
+    urls: set[str] = set()
+    for path in paths:
+        urls.add("/" + path)
+        if PurePosixPath(path).name == "index.html":
+            urls.add("/" + path[: -len("index.html")])
+    if len(urls) <= limit:
+        return tuple(sorted(urls))
+    by_folder: dict[str, set[str]] = defaultdict(set)
+    for url in urls:
+        top = url.split("/")[1]
+        by_folder[f"/{top}/*" if "/" in url[1:] else url].add(url)
+    if len(by_folder) <= min(limit, WILDCARD_LIMIT):
+        return tuple(sorted(by_folder))
+    return ("/*",)
+
+
+def next_states(plan: Plan, manifest: Manifest, versions: Mapping[str, str | None], deploy: int, at: str) -> dict[str, ObjectState]:
+    """The manifest's objects after this deploy's uploads (deletes are applied later)."""
+    objects = dict(manifest.objects)
+    for file in plan.uploads + plan.header_updates + plan.unchanged:
+        known = objects.get(file.path)
+        version = versions[file.path] if file.path in versions else (known.version if known else None)
+        objects[file.path] = ObjectState(file.sha256, file.headers.fingerprint(), file.size, file.kind, version, True, deploy, at)
+    for key in plan.stale + plan.collect + plan.deferred:
+        objects[key] = objects[key].retired()
+    return objects

@@ -1,0 +1,218 @@
+"""The bucket and the CDN, behind a small interface.
+
+Every botocore failure becomes one ``PublishError`` that names the bucket or
+key, says what was being done, and how to fix it. Requests are counted per
+operation (retries included) for the report. Uploads are always single-part
+PUTs of bytes: a multipart ETag is not an MD5, and the manifest, not ETags,
+is what change detection trusts.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from threading import Lock
+from typing import Any
+
+from botocore.exceptions import (
+    BotoCoreError,
+    ClientError,
+    ConnectionError as BotoConnectionError,
+    HTTPClientError,
+    NoCredentialsError,
+    PartialCredentialsError,
+)
+
+from sitegen.errors import PublishError
+from sitegen.publish.headers import Headers
+
+DELETE_BATCH = 1000  # the most keys DeleteObjects takes
+INVALIDATION_ATTEMPTS = 5
+NEEDED_PERMISSIONS = "s3:GetObject, s3:PutObject, s3:DeleteObject and s3:ListBucket (s3:GetObjectVersion for --rollback)"
+CREDENTIAL_CODES = {"InvalidAccessKeyId", "SignatureDoesNotMatch", "ExpiredToken", "InvalidToken", "TokenRefreshRequired"}
+THROTTLE_CODES = {"SlowDown", "Throttling", "ThrottlingException", "RequestLimitExceeded", "TooManyRequestsException"}
+
+
+@dataclass
+class RequestCounter:
+    """Counts HTTP attempts per operation, from botocore's before-send event."""
+
+    counts: Counter[str] = field(default_factory=Counter)
+    lock: Lock = field(default_factory=Lock)
+
+    def attach(self, client: Any) -> None:
+        service = client.meta.service_model.service_id.hyphenize()
+        client.meta.events.register(f"before-send.{service}", self._count)
+
+    def _count(self, event_name: str, **_: Any) -> None:
+        with self.lock:
+            self.counts[event_name.rsplit(".", 1)[-1]] += 1
+
+    def snapshot(self) -> dict[str, int]:
+        with self.lock:
+            return dict(sorted(self.counts.items()))
+
+
+@dataclass(frozen=True)
+class Bucket:
+    client: Any
+    name: str
+    prefix: str
+
+    def key(self, path: str) -> str:
+        return self.prefix + path
+
+    def url(self, path: str = "") -> str:
+        return f"s3://{self.name}/{self.key(path)}"
+
+    def get(self, path: str) -> bytes | None:
+        """The object's bytes, or None if there is no such key."""
+        with self.failures("reading", path):
+            try:
+                return self.client.get_object(Bucket=self.name, Key=self.key(path))["Body"].read()
+            except ClientError as exc:
+                if exc.response["Error"]["Code"] in ("NoSuchKey", "404"):
+                    return None
+                raise
+
+    def put(self, path: str, body: bytes, headers: Headers, sha256: str) -> str | None:
+        """Upload; returns the new S3 version id (None when the bucket keeps no versions)."""
+        with self.failures("uploading", path):
+            answer = self.client.put_object(
+                Bucket=self.name, Key=self.key(path), Body=body, Metadata={"sitegen-sha256": sha256}, **headers.s3()
+            )
+        return answer.get("VersionId")
+
+    def set_headers(self, path: str, headers: Headers, sha256: str) -> str | None:
+        """Change headers without re-uploading: copy the object onto itself, restating every header."""
+        with self.failures("updating the headers of", path):
+            answer = self.client.copy_object(
+                Bucket=self.name, Key=self.key(path), CopySource={"Bucket": self.name, "Key": self.key(path)},
+                MetadataDirective="REPLACE", Metadata={"sitegen-sha256": sha256}, **headers.s3(),
+            )
+        return answer.get("VersionId")
+
+    def restore(self, path: str, version: str) -> str | None:
+        """Make an earlier version current again, with the headers it had."""
+        with self.failures("restoring an earlier version of", path):
+            answer = self.client.copy_object(
+                Bucket=self.name, Key=self.key(path),
+                CopySource={"Bucket": self.name, "Key": self.key(path), "VersionId": version}, MetadataDirective="COPY",
+            )
+        return answer.get("VersionId")
+
+    def delete(self, paths: Sequence[str]) -> None:
+        for start in range(0, len(paths), DELETE_BATCH):
+            batch = paths[start : start + DELETE_BATCH]
+            with self.failures("deleting", batch[0]):
+                answer = self.client.delete_objects(
+                    Bucket=self.name, Delete={"Objects": [{"Key": self.key(p)} for p in batch], "Quiet": True}
+                )
+            errors = answer.get("Errors") or []
+            if errors:
+                first = errors[0]
+                raise PublishError.at(
+                    f"s3://{self.name}/{first.get('Key')}", f"could not be deleted: {first.get('Code')} {first.get('Message', '')}".strip(),
+                    f"grant {NEEDED_PERMISSIONS}; rerunning publish retries the delete",
+                )
+
+    def put_bytes(self, path: str, data: bytes) -> None:
+        """sitegen's own state (the deploy manifest): never cached, never public-facing."""
+        with self.failures("writing", path):
+            self.client.put_object(
+                Bucket=self.name, Key=self.key(path), Body=data, ContentType="application/gzip", CacheControl="no-store"
+            )
+
+    def listing(self) -> dict[str, str]:
+        """Every key under the prefix (relative to it) with its ETag, page by page."""
+        found: dict[str, str] = {}
+        with self.failures("listing", ""):
+            for page in self.client.get_paginator("list_objects_v2").paginate(Bucket=self.name, Prefix=self.prefix):
+                for item in page.get("Contents", ()):
+                    found[item["Key"][len(self.prefix) :]] = item["ETag"].strip('"')
+        return found
+
+    def metadata(self, path: str) -> Mapping[str, str]:
+        with self.failures("reading the metadata of", path):
+            return self.client.head_object(Bucket=self.name, Key=self.key(path)).get("Metadata", {})
+
+    def failures(self, action: str, path: str) -> _Failures:
+        return _Failures(self, action, path)
+
+
+@dataclass(frozen=True)
+class _Failures:
+    """Turns whatever boto3 raises into a PublishError naming the key and the fix."""
+
+    bucket: Bucket
+    action: str
+    path: str
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, kind: Any, exc: BaseException | None, tb: Any) -> None:
+        if exc is None or isinstance(exc, PublishError) or not isinstance(exc, BotoCoreError | ClientError):
+            return None
+        raise explain(exc, self.action, self.bucket.url(self.path), self.bucket.name) from exc
+
+
+def explain(exc: BaseException, action: str, where: str, bucket: str) -> PublishError:
+    if isinstance(exc, NoCredentialsError | PartialCredentialsError):
+        return PublishError.at(
+            where, "no AWS credentials were found",
+            "set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (or AWS_PROFILE), or run where an IAM role provides them",
+        )
+    if isinstance(exc, ClientError):
+        error = exc.response.get("Error", {})
+        code, message = str(error.get("Code", "")), error.get("Message", "")
+        status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+        if code == "NoSuchBucket":
+            return PublishError.at(f"s3://{bucket}", "the bucket does not exist", "create it, or correct --bucket (and --region)")
+        if code in CREDENTIAL_CODES:
+            return PublishError.at(where, f"the AWS credentials were rejected ({code})", "check the access key and secret; temporary ones may have expired")
+        if code in ("AccessDenied", "AllAccessDisabled") or status == 403:
+            return PublishError.at(where, f"access denied while {action} it", f"grant the deploying identity {NEEDED_PERMISSIONS} on the bucket")
+        if code in THROTTLE_CODES or status == 503:
+            return PublishError.at(where, f"S3 kept throttling ({code or status}) while {action} it, after retries", "publish again later, or lower [publish] concurrency")
+        if code in ("PermanentRedirect", "AuthorizationHeaderMalformed", "IllegalLocationConstraintException"):
+            return PublishError.at(f"s3://{bucket}", f"is in another region ({message})", "set --region to the bucket's region")
+        return PublishError.at(where, f"{action} failed: {code or status} {message}".strip(), "rerun publish; it converges from wherever it stopped")
+    if isinstance(exc, BotoConnectionError | HTTPClientError):
+        return PublishError.at(
+            where, f"the S3 endpoint could not be reached while {action} it: {exc}",
+            "check the network and --endpoint-url; rerunning publish is safe, it picks up where it stopped",
+        )
+    return PublishError.at(where, f"{action} failed: {exc}", "rerun publish; it converges from wherever it stopped")
+
+
+def invalidate(
+    cloudfront: Any, distribution: str, paths: Sequence[str], caller_reference: str, sleep: Callable[[float], None],
+    attempts: int = INVALIDATION_ATTEMPTS,
+) -> str:
+    """Start a CloudFront invalidation and return its id. CloudFront refuses new ones
+    while too many are in progress; those refusals are retried with backoff."""
+    where = f"CloudFront distribution {distribution}"
+    for attempt in range(attempts):
+        try:
+            answer = cloudfront.create_invalidation(
+                DistributionId=distribution,
+                InvalidationBatch={"Paths": {"Quantity": len(paths), "Items": list(paths)}, "CallerReference": caller_reference},
+            )
+            return str(answer["Invalidation"]["Id"])
+        except ClientError as exc:
+            code = exc.response.get("Error", {}).get("Code", "")
+            if code == "NoSuchDistribution":
+                raise PublishError.at(where, "does not exist", "correct --cloudfront-distribution") from exc
+            if code != "TooManyInvalidationsInProgress":
+                raise explain(exc, "invalidating", where, "") from exc
+            if attempt == attempts - 1:
+                raise PublishError.at(
+                    where, f"still has too many invalidations in progress after {attempts} tries",
+                    "wait for them to finish and publish again (the uploads are done; only the invalidation is missing)",
+                ) from exc
+            sleep(2.0 * 2**attempt)
+        except BotoCoreError as exc:
+            raise explain(exc, "invalidating", where, "") from exc
+    raise AssertionError("unreachable")

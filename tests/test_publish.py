@@ -1,0 +1,423 @@
+"""sitegen publish against moto's standalone S3 server, through a recording proxy."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from conftest import TODAY, edit_collection
+from s3server import Fault, access_denied, cloudfront_client, make_distribution, slow_down
+
+from sitegen.build import build_site
+from sitegen.cli import aws_services
+from sitegen.config import load_config
+from sitegen.errors import PublishError
+from sitegen.publish import PublishReport, publish_site, rollback_site
+from sitegen.publish.headers import FAR_FUTURE
+from sitegen.publish.manifest import MANIFEST_KEY, Manifest
+from sitegen.publish.plan import invalidation_paths
+
+NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
+STATIC_REF = re.compile(r'(?:href|src)="/static/([^"]+)"')
+
+
+def build(site: Path, **overrides) -> None:
+    build_site(load_config(site, overrides), today=TODAY)
+
+
+def publish(site: Path, proxy, *, now: datetime = NOW, dry_run: bool = False, rollback: bool = False, **overrides) -> PublishReport:
+    config = load_config(site, {"publish.bucket": "site", "publish.endpoint_url": proxy.url, **overrides})
+    services = replace(aws_services(config.publish), now=lambda: now)
+    run = rollback_site if rollback else publish_site
+    return run(config, services, dry_run=dry_run)
+
+
+def site_objects(client) -> dict[str, bytes]:
+    """Every object of the site in the bucket (sitegen's own state aside), by key."""
+    keys = [o["Key"] for page in client.get_paginator("list_objects_v2").paginate(Bucket="site") for o in page.get("Contents", ())]
+    keys = sorted(k for k in keys if not k.startswith(".sitegen/"))
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        bodies = pool.map(lambda key: client.get_object(Bucket="site", Key=key)["Body"].read(), keys)
+        return dict(zip(keys, bodies, strict=True))
+
+
+def local_files(site: Path) -> dict[str, bytes]:
+    output = site / "build"
+    return {p.relative_to(output).as_posix(): p.read_bytes() for p in sorted(output.rglob("*")) if p.is_file() and ".sitegen" not in p.parts}
+
+
+def pages_missing_assets(objects: dict[str, bytes]) -> list[str]:
+    """Every live page whose hashed CSS/JS/images are not in the bucket."""
+    return [
+        f"{key} -> static/{ref}"
+        for key, body in objects.items()
+        if key.endswith(".html")
+        for ref in STATIC_REF.findall(body.decode())
+        if f"static/{ref}" not in objects
+    ]
+
+
+def puts(proxy) -> list[str]:
+    return [key for op, key in proxy.operations() if op == "PutObject"]
+
+
+def test_first_publish_uploads_everything_with_the_right_headers(minimal_site, s3):
+    proxy, client = s3
+    build(minimal_site)
+    report = publish(minimal_site, proxy)
+    assert site_objects(client) == local_files(minimal_site)
+    assert report.state_from == "none" and report.deploy == 1 and report.skipped == 0
+    expected_types = {
+        ".html": "text/html; charset=utf-8", ".css": "text/css; charset=utf-8", ".js": "text/javascript; charset=utf-8",
+        ".svg": "image/svg+xml; charset=utf-8", ".atom": "application/atom+xml; charset=utf-8",
+        ".xml": "application/xml; charset=utf-8", ".ics": "text/calendar; charset=utf-8", ".txt": "text/plain; charset=utf-8",
+    }
+    for key in local_files(minimal_site):
+        head = client.head_object(Bucket="site", Key=key)
+        assert head["ContentType"] == expected_types[Path(key).suffix], key
+        assert "ContentEncoding" not in head, key  # pre-compression is off by default
+        assert len(head["Metadata"]["sitegen-sha256"]) == 64
+        if key.startswith("static/"):
+            assert head["CacheControl"] == "public, max-age=31536000, immutable", key
+            assert head["Expires"] == FAR_FUTURE, key
+        else:
+            assert head["CacheControl"] == "public, max-age=0, s-maxage=300, must-revalidate", key
+            assert "Expires" not in head, key
+
+
+def test_phases_go_in_order_assets_static_pages_then_manifest(minimal_site, s3):
+    proxy, client = s3
+    (minimal_site / "themes/child/static/img").mkdir(parents=True)
+    build(minimal_site)
+    # An unhashed file beside the pages: phase 2.
+    (minimal_site / "build/favicon.ico").write_bytes(b"\0\0\1\0")
+    publish(minimal_site, proxy)
+    order = puts(proxy)
+    assert order[-1] == MANIFEST_KEY
+    phase = [1 if k.startswith("static/") else 2 if k == "favicon.ico" else 3 for k in order[:-1]]
+    assert phase == sorted(phase), "a phase started before the previous one finished"
+    assert phase.count(1) == 5 and phase.count(2) == 1 and phase.count(3) == len(order) - 7
+
+
+def test_second_publish_without_changes_makes_no_puts(minimal_site, s3):
+    proxy, client = s3
+    build(minimal_site)
+    publish(minimal_site, proxy)
+    proxy.clear()
+    build(minimal_site)  # rebuilding touches nothing, but even new mtimes would not matter
+    report = publish(minimal_site, proxy)
+    assert proxy.operations() == [("GetObject", MANIFEST_KEY)]
+    assert report.uploaded == [] and report.requests == {"GetObject": 1} and report.skipped == len(local_files(minimal_site))
+
+
+def test_one_changed_session_uploads_only_the_pages_that_show_it(minimal_site, s3):
+    proxy, client = s3
+    build(minimal_site)
+    publish(minimal_site, proxy)
+    edit_collection(minimal_site, "sessions", lambda items: items[2].update(title="Gears Reconsidered"))
+    build(minimal_site)
+    proxy.clear()
+    report = publish(minimal_site, proxy)
+    showing = sorted(k for k, body in local_files(minimal_site).items() if b"Gears Reconsidered" in body)
+    assert sorted(report.uploaded) == showing
+    assert set(showing) >= {"2024/minicon/gears/index.html", "2024/minicon/index.html", "people/ada/index.html", "2024/minicon/event.ics"}
+    assert len(showing) < len(local_files(minimal_site)) / 3
+    ops = proxy.operations()
+    assert ops[0] == ("GetObject", MANIFEST_KEY) and ops[-1] == ("PutObject", MANIFEST_KEY)
+    assert [op for op, _ in ops[1:-1]] == ["PutObject"] * len(showing)
+    assert not any(op.startswith("List") for op, _ in ops)
+    assert site_objects(client) == local_files(minimal_site)
+
+
+def test_header_only_change_is_a_metadata_copy(minimal_site, s3):
+    proxy, client = s3
+    build(minimal_site)
+    publish(minimal_site, proxy)
+    proxy.clear()
+    report = publish(minimal_site, proxy, **{"publish.html_cache_control": "public, max-age=60"})
+    documents = [k for k in local_files(minimal_site) if not k.startswith("static/")]
+    assert report.uploaded == [] and sorted(report.header_updated) == sorted(documents)
+    assert proxy.count("CopyObject") == len(documents) and puts(proxy) == [MANIFEST_KEY]
+    head = client.head_object(Bucket="site", Key="index.html")
+    assert head["CacheControl"] == "public, max-age=60" and head["ContentType"] == "text/html; charset=utf-8"
+    assert head["Metadata"]["sitegen-sha256"]  # REPLACE drops what is not restated; we restate it
+    assert site_objects(client) == local_files(minimal_site)
+
+
+def test_deletes_respect_the_cap_and_say_so(minimal_site, s3):
+    proxy, client = s3
+    build(minimal_site)
+    publish(minimal_site, proxy)
+    edit_collection(minimal_site, "sessions", lambda items: [items.remove(s) for s in list(items) if s["id"] in ("x2", "x3")])
+    build(minimal_site)
+    proxy.clear()
+    report = publish(minimal_site, proxy, **{"publish.max_deletes": 1})
+    assert "2 deletes exceed max_deletes = 1; nothing was deleted" in report.deletes_skipped
+    assert any("deletes skipped" in w for w in report.warnings)
+    assert proxy.count("DeleteObjects") == 0 and report.deleted == []
+    assert "2024/minicon/gears/index.html" in site_objects(client)
+    report = publish(minimal_site, proxy, **{"publish.max_deletes": 10})
+    assert sorted(report.deleted) == ["2024/minicon/gears/index.html", "2024/minicon/late-night/index.html"]
+    assert site_objects(client) == local_files(minimal_site)
+
+
+@pytest.mark.slow
+def test_old_assets_stay_until_keep_deploys_and_grace_have_passed(minimal_site, s3):
+    proxy, client = s3
+    build(minimal_site)
+    publish(minimal_site, proxy)
+    old_css = next(k for k in local_files(minimal_site) if k.startswith("static/css/"))
+    theme = minimal_site / "themes/child"
+    (theme / "static/css").mkdir(parents=True)
+    (theme / "theme.toml").write_text('extends = "default"\n')
+    for n in range(3):  # three deploys, each with new CSS
+        (theme / "static/css/site.css").write_text(f"body{{margin:{n}px}}")
+        build(minimal_site, **{"build.theme": "child"})
+        report = publish(minimal_site, proxy, now=NOW + timedelta(days=n), **{"publish.keep_deploys": 2, "publish.asset_grace_days": 7.0})
+        assert pages_missing_assets(site_objects(client)) == []
+    assert old_css in report.deferred  # two deploys old, but used only 2 days ago
+    report = publish(minimal_site, proxy, now=NOW + timedelta(days=30), **{"publish.keep_deploys": 2})
+    assert report.deploy == 5 and old_css in report.deleted
+    assert old_css not in site_objects(client)
+
+
+@pytest.mark.slow
+def test_rollback_restores_the_previous_pages_and_their_assets_are_still_there(minimal_site, s3):
+    proxy, client = s3
+    build(minimal_site)
+    publish(minimal_site, proxy)
+    before = site_objects(client)
+    edit_collection(minimal_site, "sessions", lambda items: items[0].update(title="Rewritten"))
+    edit_collection(minimal_site, "people", lambda items: items.append(
+        {"id": "p9", "slug": "newcomer", "name": "New Comer", "links": [], "updated_at": "2024-01-01T00:00:00+00:00"}))
+    edit_collection(minimal_site, "sessions", lambda items: items[3]["speakers"].append("p9"))
+    (minimal_site / "themes/child/static/css").mkdir(parents=True)
+    (minimal_site / "themes/child/theme.toml").write_text('extends = "default"\n')
+    (minimal_site / "themes/child/static/css/site.css").write_text("body{color:teal}")
+    build(minimal_site, **{"build.theme": "child"})
+    publish(minimal_site, proxy)
+    assert "people/newcomer/index.html" in site_objects(client)
+    proxy.clear()
+    report = rollback_site(load_config(minimal_site, {"publish.bucket": "site", "publish.endpoint_url": proxy.url}),
+                           replace(aws_services(load_config(minimal_site, {"publish.endpoint_url": proxy.url}).publish), now=lambda: NOW))
+    after = site_objects(client)
+    assert {k: v for k, v in after.items() if not k.startswith("static/")} == {k: v for k, v in before.items() if not k.startswith("static/")}
+    assert pages_missing_assets(after) == []
+    assert report.deleted == ["people/newcomer/index.html"] and "index.html" in report.restored
+    assert proxy.count("CopyObject") == len(report.restored)
+    head = client.head_object(Bucket="site", Key="index.html")
+    assert head["CacheControl"].startswith("public, max-age=0") and head["ContentType"] == "text/html; charset=utf-8"
+    # The next publish of the new build brings it back, uploading only what differs.
+    proxy.clear()
+    again = publish(minimal_site, proxy)
+    assert "people/newcomer/index.html" in again.uploaded
+    objects, local = site_objects(client), local_files(minimal_site)
+    assert {k: objects[k] for k in local} == local
+    assert [k for k in objects if k not in local] == [k for k in before if k.startswith("static/css/")]  # kept for its grace period
+
+
+def test_rollback_without_versions_is_refused_clearly(minimal_site, s3, moto_server):
+    proxy, client = s3
+    client.put_bucket_versioning(Bucket="site", VersioningConfiguration={"Status": "Suspended"})
+    build(minimal_site)
+    first = publish(minimal_site, proxy)
+    edit_collection(minimal_site, "sessions", lambda items: items[0].update(title="Rewritten"))
+    build(minimal_site)
+    report = publish(minimal_site, proxy)
+    assert any("keeps no object versions, so this deploy cannot be rolled back" in w for w in report.warnings + first.warnings)
+    with pytest.raises(PublishError, match="cannot be rolled back: no earlier S3 version was recorded"):
+        publish(minimal_site, proxy, rollback=True)
+
+
+def test_cloudfront_invalidation_of_changed_pages_only(minimal_site, s3):
+    proxy, client = s3
+    distribution = make_distribution(cloudfront_client(proxy.url))
+    build(minimal_site)
+    publish(minimal_site, proxy, **{"publish.cloudfront_distribution": distribution})
+    edit_collection(minimal_site, "sessions", lambda items: items[2].update(title="Gears Reconsidered"))
+    build(minimal_site)
+    proxy.clear()
+    report = publish(minimal_site, proxy, **{"publish.cloudfront_distribution": distribution})
+    assert report.invalidation_id
+    assert "/2024/minicon/gears/" in report.invalidation_paths and "/2024/minicon/gears/index.html" in report.invalidation_paths
+    assert not any(p.startswith("/static/") for p in report.invalidation_paths)
+    ops = [op for op, _ in proxy.operations()]
+    assert ops.index("CreateInvalidation") > ops.index("PutObject")  # after the uploads and the manifest
+
+
+def test_invalidation_paths_collapse_to_wildcards_then_everything():
+    paths = [f"2024/event-{n}/index.html" for n in range(30)] + ["feed.atom"]
+    assert invalidation_paths(paths[:2], 10) == ("/2024/event-0/", "/2024/event-0/index.html", "/2024/event-1/", "/2024/event-1/index.html")
+    assert invalidation_paths(paths, 10) == ("/2024/*", "/feed.atom")
+    assert invalidation_paths([f"{y}/x/index.html" for y in range(2000, 2020)], 10) == ("/*",)
+
+
+def test_gzip_policy_compresses_matching_files_deterministically(minimal_site, s3):
+    proxy, client = s3
+    build(minimal_site)
+    report = publish(minimal_site, proxy, **{"publish.gzip": ["*.html"]})
+    assert any("every client gets gzip" in w for w in report.warnings)
+    head = client.head_object(Bucket="site", Key="index.html")
+    assert head["ContentEncoding"] == "gzip"
+    assert "ContentEncoding" not in client.head_object(Bucket="site", Key="feed.atom")
+    import gzip
+
+    assert gzip.decompress(client.get_object(Bucket="site", Key="index.html")["Body"].read()) == (minimal_site / "build/index.html").read_bytes()
+    proxy.clear()
+    assert publish(minimal_site, proxy, **{"publish.gzip": ["*.html"]}).uploaded == []  # mtime=0: same bytes again
+
+
+def test_dry_run_plans_the_same_and_writes_nothing(minimal_site, s3):
+    proxy, client = s3
+    build(minimal_site)
+    report = publish(minimal_site, proxy, dry_run=True)
+    assert len(report.uploaded) == len(local_files(minimal_site))
+    assert {op for op, _ in proxy.operations()} <= {"GetObject", "ListObjectsV2"}
+    assert site_objects(client) == {}
+
+
+def test_missing_manifest_falls_back_to_a_listing_and_says_so(minimal_site, s3):
+    proxy, client = s3
+    build(minimal_site)
+    publish(minimal_site, proxy)
+    client.delete_object(Bucket="site", Key=MANIFEST_KEY)
+    edit_collection(minimal_site, "sessions", lambda items: items[2].update(title="Gears Reconsidered"))
+    build(minimal_site)
+    proxy.clear()
+    report = publish(minimal_site, proxy)
+    assert report.state_from == "listing"
+    assert any("there is no deploy manifest yet; comparing against a listing" in w for w in report.warnings)
+    assert proxy.count("ListObjectsV2") == 1
+    assert "2024/minicon/gears/index.html" in report.uploaded and "404.html" not in report.uploaded
+    assert site_objects(client) == local_files(minimal_site)
+    assert Manifest.from_bytes(client.get_object(Bucket="site", Key=MANIFEST_KEY)["Body"].read()).deploy == 1
+
+
+def test_corrupt_manifest_is_reported_and_bypassed(minimal_site, s3):
+    proxy, client = s3
+    build(minimal_site)
+    publish(minimal_site, proxy)
+    client.put_object(Bucket="site", Key=MANIFEST_KEY, Body=b"not gzip")
+    report = publish(minimal_site, proxy)
+    assert report.state_from == "listing" and any("the deploy manifest is unreadable" in w for w in report.warnings)
+
+
+# ---------------------------------------------------------------------------
+# Failures a user can cause, each with its message
+
+
+def test_throttling_is_retried(minimal_site, s3):
+    proxy, client = s3
+    build(minimal_site)
+    proxy.add_fault(Fault(op="PutObject", times=2, status=503, body=slow_down()))
+    report = publish(minimal_site, proxy)
+    assert site_objects(client) == local_files(minimal_site)
+    assert report.requests["PutObject"] == len(local_files(minimal_site)) + 1 + 2  # + manifest + two retries
+
+
+def test_access_denied_names_the_key_and_the_permissions(minimal_site, s3):
+    proxy, _ = s3
+    build(minimal_site)
+    proxy.add_fault(Fault(op="PutObject", key="static/*", times=None, status=403, body=access_denied()))
+    with pytest.raises(PublishError) as caught:
+        publish(minimal_site, proxy)
+    message = str(caught.value)
+    assert "s3://site/static/" in message and "access denied while uploading it" in message and "s3:PutObject" in message
+    assert puts(proxy) and all(k.startswith("static/") for k in puts(proxy))  # no page went up without its assets
+
+
+def test_missing_bucket(minimal_site, s3):
+    proxy, _ = s3
+    build(minimal_site)
+    with pytest.raises(PublishError, match=r"s3://nope: the bucket does not exist \(fix: create it, or correct --bucket"):
+        publish(minimal_site, proxy, **{"publish.bucket": "nope"})
+
+
+def test_network_loss_says_rerun_is_safe(minimal_site, s3):
+    proxy, _ = s3
+    build(minimal_site)
+    proxy.add_fault(Fault(op="PutObject", key="*.html", times=None, drop=True))
+    with pytest.raises(PublishError, match="could not be reached.*rerunning publish is safe"):
+        publish(minimal_site, proxy)
+
+
+def sitegen_publish(site: Path, proxy_url: str, *args: str, env_extra: dict[str, str] | None = None) -> subprocess.Popen[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")} | {
+        "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_EC2_METADATA_DISABLED": "true", "CI": "true", **(env_extra or {}),
+    }
+    command = [sys.executable, "-m", "sitegen", "publish", "--root", str(site), "--bucket", "site", "--endpoint-url", proxy_url, *args]
+    return subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def test_missing_credentials_exit_1_with_the_fix(minimal_site, s3, tmp_path):
+    proxy, _ = s3
+    build(minimal_site)
+    env = {"AWS_ACCESS_KEY_ID": "", "AWS_SECRET_ACCESS_KEY": "", "AWS_SHARED_CREDENTIALS_FILE": str(tmp_path / "none"),
+           "AWS_CONFIG_FILE": str(tmp_path / "none")}
+    process = sitegen_publish(minimal_site, proxy.url, env_extra=env)
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode == 1
+    assert "no AWS credentials were found (fix: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY" in stderr
+    assert "Traceback" not in stderr
+
+
+def test_json_report_from_the_command_line(minimal_site, s3):
+    proxy, _ = s3
+    build(minimal_site)
+    process = sitegen_publish(minimal_site, proxy.url, "--json")
+    stdout, stderr = process.communicate(timeout=60)
+    assert process.returncode == 0, stderr
+    report = json.loads(stdout)
+    assert report["requests"]["PutObject"] == len(local_files(minimal_site)) + 1
+    assert set(report) >= {"uploaded", "skipped", "header_updated", "deleted", "deferred", "bytes_uploaded", "requests", "invalidation_id", "phases"}
+    assert list(report["phases"]) == ["assets", "static", "pages"]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("kill_after", [1, 3, 9])
+def test_a_killed_publish_never_exposes_broken_pages_and_converges_on_rerun(minimal_site, s3, kill_after):
+    """SIGKILL the publish process after it has stored N pages; at that moment no
+    live page lacks an asset, and a rerun makes the bucket equal to the build."""
+    proxy, client = s3
+    build(minimal_site)
+    publish(minimal_site, proxy)
+    edit_collection(minimal_site, "sessions", lambda items: [s.update(title=s["title"] + " (v2)") for s in items])
+    (minimal_site / "themes/child/static/css").mkdir(parents=True)
+    (minimal_site / "themes/child/theme.toml").write_text('extends = "default"\n')
+    (minimal_site / "themes/child/static/css/site.css").write_text("body{color:navy}")
+    build(minimal_site, **{"build.theme": "child"})
+    snapshots: list[list[str]] = []
+    victim: list[subprocess.Popen[str]] = []
+    hook_done = threading.Event()
+
+    def kill(_recorded) -> None:
+        victim[0].send_signal(signal.SIGKILL)
+        snapshots.append(pages_missing_assets(site_objects(client)))
+        hook_done.set()
+
+    proxy.add_fault(Fault(op="PutObject", key="*.html", after=kill_after, kill=kill))
+    victim.append(sitegen_publish(minimal_site, proxy.url, "--max-deletes", "0"))
+    victim[0].communicate(timeout=60)
+    assert hook_done.wait(timeout=30), proxy.hook_errors
+    assert victim[0].returncode == -signal.SIGKILL
+    assert snapshots == [[]]
+    # Requests already on the wire when the process died still land; once they have, the same holds.
+    assert pages_missing_assets(site_objects(client)) == []
+    assert site_objects(client) != local_files(minimal_site)  # it really was cut short
+    rerun = sitegen_publish(minimal_site, proxy.url)
+    _, stderr = rerun.communicate(timeout=60)
+    assert rerun.returncode == 0, stderr
+    objects = site_objects(client)
+    assert {k: v for k, v in objects.items() if k in local_files(minimal_site)} == local_files(minimal_site)
+    assert pages_missing_assets(objects) == []
