@@ -18,6 +18,7 @@ from typing import Any
 import boto3
 import click
 from botocore.config import Config as BotoConfig
+from botocore.exceptions import BotoCoreError
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
@@ -26,7 +27,7 @@ from sitegen import __version__
 from sitegen.build import BuildReport, build_site
 from sitegen.config import PublishConfig, load_config
 from sitegen.publish import PublishReport, Services, publish_site, rollback_site
-from sitegen.errors import Problem, SitegenError
+from sitegen.errors import Problem, PublishError, SitegenError
 
 
 class ConsoleReporter:
@@ -127,11 +128,9 @@ def check(**options: Any) -> None:
 @click.option("-q", "--quiet", is_flag=True, help="Only warnings and errors.")
 def publish(**options: Any) -> None:
     """Upload the build to S3: only what changed, assets before the pages that need them."""
-    console = Console(stderr=True, highlight=False)
-    interactive = console.is_terminal and not os.environ.get("CI")
-    verbosity = 0 if options["quiet"] else 1 + options["verbose"]
-    reporter = ConsoleReporter(console, interactive=interactive, verbosity=verbosity)
-    with _user_errors(console):
+    console, reporter = _console(options)
+    verbosity = reporter.verbosity
+    with _user_errors(console, interrupted="interrupted; run publish again to finish (it converges)"):
         config = load_config(
             options["root"],
             {f"publish.{key}": options[key] for key in ("bucket", "prefix", "endpoint_url", "region", "cloudfront_distribution", "max_deletes")}
@@ -150,7 +149,14 @@ def aws_services(publish: PublishConfig) -> Services:
     """boto3 clients from the standard credential chain, retrying throttling and
     dropped connections with backoff. CloudFront's endpoint comes from boto3's own
     configuration (AWS_ENDPOINT_URL_CLOUDFRONT), never from the S3 endpoint."""
-    session = boto3.session.Session(region_name=publish.region or None)
+    try:
+        session = boto3.session.Session(region_name=publish.region or None)
+        return _clients(session, publish)
+    except BotoCoreError as exc:  # an unknown profile, a malformed region, a broken config file…
+        raise PublishError.at("AWS configuration", str(exc), "check AWS_PROFILE, --region and ~/.aws/config") from exc
+
+
+def _clients(session: boto3.session.Session, publish: PublishConfig) -> Services:
     settings = BotoConfig(
         retries={"mode": "standard", "total_max_attempts": 8},  # tries, not retries
         max_pool_connections=publish.concurrency + 2,
@@ -187,12 +193,19 @@ def _print_publish_summary(console: Console, report: PublishReport, verbosity: i
             console.print(f"  upload {path}", markup=False)
 
 
-def _run(options: dict[str, Any], *, write: bool) -> None:
+def _console(options: dict[str, Any]) -> tuple[Console, ConsoleReporter]:
+    """Progress bars on a terminal; plain lines in CI or when output is redirected."""
     console = Console(stderr=True, highlight=False)
     interactive = console.is_terminal and not os.environ.get("CI")
     verbosity = 0 if options["quiet"] else 1 + options["verbose"]
-    reporter = ConsoleReporter(console, interactive=interactive, verbosity=verbosity)
-    with _user_errors(console):
+    return console, ConsoleReporter(console, interactive=interactive, verbosity=verbosity)
+
+
+def _run(options: dict[str, Any], *, write: bool) -> None:
+    console, reporter = _console(options)
+    verbosity = reporter.verbosity
+    interactive = reporter.interactive
+    with _user_errors(console, interrupted="interrupted; the previous build was kept"):
         config = load_config(
             options["root"],
             {
@@ -211,14 +224,14 @@ def _run(options: dict[str, Any], *, write: bool) -> None:
 
 
 @contextmanager
-def _user_errors(console: Console) -> Iterator[None]:
+def _user_errors(console: Console, *, interrupted: str) -> Iterator[None]:
     try:
         yield
     except SitegenError as exc:
         console.print(f"error: {exc}", style="red", highlight=False, markup=False, soft_wrap=True)
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:
-        console.print("interrupted; the previous build was kept", style="red")
+        console.print(interrupted, style="red", markup=False)
         sys.exit(130)
 
 

@@ -96,17 +96,19 @@ def test_first_publish_uploads_everything_with_the_right_headers(minimal_site, s
 
 
 def test_phases_go_in_order_assets_static_pages_then_manifest(minimal_site, s3):
+    """Each phase's last request has been answered before the next phase's first is sent."""
     proxy, client = s3
-    (minimal_site / "themes/child/static/img").mkdir(parents=True)
     build(minimal_site)
-    # An unhashed file beside the pages: phase 2.
-    (minimal_site / "build/favicon.ico").write_bytes(b"\0\0\1\0")
+    (minimal_site / "build/favicon.ico").write_bytes(b"\0\0\1\0")  # an unhashed file beside the pages: phase 2
     publish(minimal_site, proxy)
-    order = puts(proxy)
-    assert order[-1] == MANIFEST_KEY
-    phase = [1 if k.startswith("static/") else 2 if k == "favicon.ico" else 3 for k in order[:-1]]
-    assert phase == sorted(phase), "a phase started before the previous one finished"
-    assert phase.count(1) == 5 and phase.count(2) == 1 and phase.count(3) == len(order) - 7
+    writes = [r for r in proxy.requests if r.operation == "PutObject"]
+    assert writes[0].key == MANIFEST_KEY  # first, the keys about to be created
+    assert writes[-1].key == MANIFEST_KEY  # last, the commit
+    phases = [[r for r in writes[1:-1] if (1 if r.key.startswith("static/") else 2 if r.key == "favicon.ico" else 3) == n] for n in (1, 2, 3)]
+    assert [len(p) for p in phases] == [5, 1, len(writes) - 8]
+    groups = [[writes[0]], *phases, [writes[-1]]]
+    for earlier, later in zip(groups, groups[1:]):
+        assert max(r.finished_at_monotonic_ns for r in earlier) <= min(r.started_at_monotonic_ns for r in later)
 
 
 def test_second_publish_without_changes_makes_no_puts(minimal_site, s3):
@@ -133,8 +135,9 @@ def test_one_changed_session_uploads_only_the_pages_that_show_it(minimal_site, s
     assert set(showing) >= {"2024/minicon/gears/index.html", "2024/minicon/index.html", "people/ada/index.html", "2024/minicon/event.ics"}
     assert len(showing) < len(local_files(minimal_site)) / 3
     ops = proxy.operations()
-    assert ops[0] == ("GetObject", MANIFEST_KEY) and ops[-1] == ("PutObject", MANIFEST_KEY)
-    assert [op for op, _ in ops[1:-1]] == ["PutObject"] * len(showing)
+    # The manifest read; the record of what is about to change; the uploads; the commit.
+    assert ops[:2] == [("GetObject", MANIFEST_KEY), ("PutObject", MANIFEST_KEY)] and ops[-1] == ("PutObject", MANIFEST_KEY)
+    assert [op for op, _ in ops[2:-1]] == ["PutObject"] * len(showing)
     assert not any(op.startswith("List") for op, _ in ops)
     assert site_objects(client) == local_files(minimal_site)
 
@@ -147,7 +150,7 @@ def test_header_only_change_is_a_metadata_copy(minimal_site, s3):
     report = publish(minimal_site, proxy, **{"publish.html_cache_control": "public, max-age=60"})
     documents = [k for k in local_files(minimal_site) if not k.startswith("static/")]
     assert report.uploaded == [] and sorted(report.header_updated) == sorted(documents)
-    assert proxy.count("CopyObject") == len(documents) and puts(proxy) == [MANIFEST_KEY]
+    assert proxy.count("CopyObject") == len(documents) and puts(proxy) == [MANIFEST_KEY, MANIFEST_KEY]  # intent, commit
     head = client.head_object(Bucket="site", Key="index.html")
     assert head["CacheControl"] == "public, max-age=60" and head["ContentType"] == "text/html; charset=utf-8"
     assert head["Metadata"]["sitegen-sha256"]  # REPLACE drops what is not restated; we restate it
@@ -187,7 +190,8 @@ def test_old_assets_stay_until_keep_deploys_and_grace_have_passed(minimal_site, 
         assert pages_missing_assets(site_objects(client)) == []
     assert old_css in report.deferred  # two deploys old, but used only 2 days ago
     report = publish(minimal_site, proxy, now=NOW + timedelta(days=30), **{"publish.keep_deploys": 2})
-    assert report.deploy == 5 and old_css in report.deleted
+    assert old_css in report.deleted
+    assert report.deploy == 4  # collecting garbage alone is not a deploy: there is nothing to roll back
     assert old_css not in site_objects(client)
 
 
@@ -251,8 +255,12 @@ def test_cloudfront_invalidation_of_changed_pages_only(minimal_site, s3):
     assert report.invalidation_id
     assert "/2024/minicon/gears/" in report.invalidation_paths and "/2024/minicon/gears/index.html" in report.invalidation_paths
     assert not any(p.startswith("/static/") for p in report.invalidation_paths)
-    ops = [op for op, _ in proxy.operations()]
-    assert ops.index("CreateInvalidation") > ops.index("PutObject")  # after the uploads and the manifest
+    ops = proxy.operations()
+    records = [i for i, entry in enumerate(ops) if entry == ("PutObject", MANIFEST_KEY)]
+    invalidation = [op for op, _ in ops].index("CreateInvalidation")
+    # intent, uploads, the commit (invalidation still pending), the invalidation, the record that it is done
+    last_upload = max(i for i, (op, k) in enumerate(ops) if op == "PutObject" and k != MANIFEST_KEY)
+    assert len(records) == 3 and records[0] < last_upload < records[1] < invalidation < records[2]
 
 
 def test_invalidation_paths_collapse_to_wildcards_then_everything():
@@ -280,10 +288,17 @@ def test_gzip_policy_compresses_matching_files_deterministically(minimal_site, s
 def test_dry_run_plans_the_same_and_writes_nothing(minimal_site, s3):
     proxy, client = s3
     build(minimal_site)
-    report = publish(minimal_site, proxy, dry_run=True)
-    assert len(report.uploaded) == len(local_files(minimal_site))
-    assert {op for op, _ in proxy.operations()} <= {"GetObject", "ListObjectsV2"}
-    assert site_objects(client) == {}
+    publish(minimal_site, proxy)
+    edit_collection(minimal_site, "sessions", lambda items: items.remove(items[2]))
+    build(minimal_site)
+    before = site_objects(client)
+    proxy.clear()
+    planned = publish(minimal_site, proxy, dry_run=True, **{"publish.html_cache_control": "public, max-age=1"})
+    assert proxy.operations() == [("GetObject", MANIFEST_KEY)] and site_objects(client) == before
+    done = publish(minimal_site, proxy, **{"publish.html_cache_control": "public, max-age=1"})
+    for field in ("uploaded", "header_updated", "deleted", "deferred", "skipped", "invalidation_paths"):
+        assert getattr(planned, field) == getattr(done, field), field
+    assert planned.deleted == ["2024/minicon/gears/index.html"] and planned.header_updated
 
 
 def test_missing_manifest_falls_back_to_a_listing_and_says_so(minimal_site, s3):
@@ -322,7 +337,7 @@ def test_throttling_is_retried(minimal_site, s3):
     proxy.add_fault(Fault(op="PutObject", times=2, status=503, body=slow_down()))
     report = publish(minimal_site, proxy)
     assert site_objects(client) == local_files(minimal_site)
-    assert report.requests["PutObject"] == len(local_files(minimal_site)) + 1 + 2  # + manifest + two retries
+    assert report.requests["PutObject"] == len(local_files(minimal_site)) + 2 + 2  # + intent and commit + two retries
 
 
 def test_access_denied_names_the_key_and_the_permissions(minimal_site, s3):
@@ -333,7 +348,8 @@ def test_access_denied_names_the_key_and_the_permissions(minimal_site, s3):
         publish(minimal_site, proxy)
     message = str(caught.value)
     assert "s3://site/static/" in message and "access denied while uploading it" in message and "s3:PutObject" in message
-    assert puts(proxy) and all(k.startswith("static/") for k in puts(proxy))  # no page went up without its assets
+    uploads = [k for k in puts(proxy) if k != MANIFEST_KEY]
+    assert uploads and all(k.startswith("static/") for k in uploads)  # no page went up without its assets
 
 
 def test_missing_bucket(minimal_site, s3):
@@ -379,20 +395,34 @@ def test_json_report_from_the_command_line(minimal_site, s3):
     stdout, stderr = process.communicate(timeout=60)
     assert process.returncode == 0, stderr
     report = json.loads(stdout)
-    assert report["requests"]["PutObject"] == len(local_files(minimal_site)) + 1
+    assert report["requests"]["PutObject"] == len(local_files(minimal_site)) + 2  # + intent and commit
     assert set(report) >= {"uploaded", "skipped", "header_updated", "deleted", "deferred", "bytes_uploaded", "requests", "invalidation_id", "phases"}
     assert list(report["phases"]) == ["assets", "static", "pages"]
 
 
+KILL_POINTS = {
+    "first page": Fault(op="PutObject", key="*.html", after=1),
+    "mid pages": Fault(op="PutObject", key="*.html", after=9),
+    "intent record": Fault(op="PutObject", key=MANIFEST_KEY, after=1),
+    "commit record": Fault(op="PutObject", key=MANIFEST_KEY, after=2),
+    "deletes": Fault(op="DeleteObjects", after=1),
+}
+
+
 @pytest.mark.slow
-@pytest.mark.parametrize("kill_after", [1, 3, 9])
-def test_a_killed_publish_never_exposes_broken_pages_and_converges_on_rerun(minimal_site, s3, kill_after):
-    """SIGKILL the publish process after it has stored N pages; at that moment no
-    live page lacks an asset, and a rerun makes the bucket equal to the build."""
+@pytest.mark.parametrize("point", sorted(KILL_POINTS))
+def test_a_killed_publish_never_exposes_broken_pages_and_converges_on_rerun(minimal_site, s3, point):
+    """SIGKILL the publish process at a point of the run; at that moment no live
+    page lacks an asset, and a rerun makes the bucket hold exactly the build
+    (plus old hashed assets kept for their grace period)."""
     proxy, client = s3
     build(minimal_site)
     publish(minimal_site, proxy)
-    edit_collection(minimal_site, "sessions", lambda items: [s.update(title=s["title"] + " (v2)") for s in items])
+    edit_collection(minimal_site, "sessions", lambda items: [s.update(title=s["title"] + " v2") for s in items])
+    edit_collection(minimal_site, "sessions", lambda items: items.remove(items[1]))  # one page to delete
+    edit_collection(minimal_site, "people", lambda items: items.append(  # and one new page
+        {"id": "p9", "slug": "newcomer", "name": "New Comer", "links": [], "updated_at": "2024-01-01T00:00:00+00:00"}))
+    edit_collection(minimal_site, "sessions", lambda items: items[-1]["speakers"].append("p9"))
     (minimal_site / "themes/child/static/css").mkdir(parents=True)
     (minimal_site / "themes/child/theme.toml").write_text('extends = "default"\n')
     (minimal_site / "themes/child/static/css/site.css").write_text("body{color:navy}")
@@ -406,8 +436,8 @@ def test_a_killed_publish_never_exposes_broken_pages_and_converges_on_rerun(mini
         snapshots.append(pages_missing_assets(site_objects(client)))
         hook_done.set()
 
-    proxy.add_fault(Fault(op="PutObject", key="*.html", after=kill_after, kill=kill))
-    victim.append(sitegen_publish(minimal_site, proxy.url, "--max-deletes", "0"))
+    proxy.add_fault(replace(KILL_POINTS[point], kill=kill))
+    victim.append(sitegen_publish(minimal_site, proxy.url))
     victim[0].communicate(timeout=60)
     assert hook_done.wait(timeout=30), proxy.hook_errors
     assert victim[0].returncode == -signal.SIGKILL
@@ -418,6 +448,179 @@ def test_a_killed_publish_never_exposes_broken_pages_and_converges_on_rerun(mini
     rerun = sitegen_publish(minimal_site, proxy.url)
     _, stderr = rerun.communicate(timeout=60)
     assert rerun.returncode == 0, stderr
-    objects = site_objects(client)
-    assert {k: v for k, v in objects.items() if k in local_files(minimal_site)} == local_files(minimal_site)
+    objects, local = site_objects(client), local_files(minimal_site)
+    assert {k: objects[k] for k in local} == local
+    assert all(k.startswith("static/css/site.") for k in set(objects) - set(local)), sorted(set(objects) - set(local))
     assert pages_missing_assets(objects) == []
+
+
+# ---------------------------------------------------------------------------
+# Rollback, interruption and bookkeeping edge cases
+
+
+def rollback(site, proxy, **overrides) -> PublishReport:
+    return publish(site, proxy, rollback=True, **overrides)
+
+
+def test_rollback_brings_back_a_deleted_page_and_can_go_back_twice(minimal_site, s3):
+    proxy, client = s3
+    build(minimal_site)
+    publish(minimal_site, proxy)
+    first = site_objects(client)
+    edit_collection(minimal_site, "sessions", lambda items: items.remove(items[2]))
+    build(minimal_site)
+    publish(minimal_site, proxy)
+    second = site_objects(client)
+    edit_collection(minimal_site, "sessions", lambda items: items[0].update(title="Third title"))
+    build(minimal_site)
+    publish(minimal_site, proxy)
+    assert rollback(minimal_site, proxy).restored
+    assert site_objects(client) == second
+    report = rollback(minimal_site, proxy)
+    assert "2024/minicon/gears/index.html" in report.restored
+    assert site_objects(client) == first
+    with pytest.raises(PublishError, match="created the whole site; rolling it back would delete everything"):
+        rollback(minimal_site, proxy)
+
+
+def test_an_interrupted_rollback_is_finished_by_a_rerun_not_repeated(minimal_site, s3):
+    proxy, client = s3
+    build(minimal_site)
+    publish(minimal_site, proxy)
+    edit_collection(minimal_site, "sessions", lambda items: items[0].update(title="Second"))
+    build(minimal_site)
+    publish(minimal_site, proxy)
+    second = site_objects(client)
+    edit_collection(minimal_site, "people", lambda items: items.append(
+        {"id": "p9", "slug": "newcomer", "name": "New Comer", "links": [], "updated_at": "2024-01-01T00:00:00+00:00"}))
+    edit_collection(minimal_site, "sessions", lambda items: items[3]["speakers"].append("p9"))
+    build(minimal_site)
+    publish(minimal_site, proxy)
+    proxy.add_fault(Fault(op="DeleteObjects", times=1, status=403, body=access_denied()))
+    with pytest.raises(PublishError, match="access denied"):
+        rollback(minimal_site, proxy)
+    report = rollback(minimal_site, proxy)
+    assert report.deleted == ["people/newcomer/index.html"]
+    assert site_objects(client) == second  # deploy 3 undone once, deploy 2 untouched
+
+
+def test_rollback_respects_max_deletes(minimal_site, s3):
+    proxy, client = s3
+    build(minimal_site)
+    publish(minimal_site, proxy)
+    edit_collection(minimal_site, "people", lambda items: items.append(
+        {"id": "p9", "slug": "newcomer", "name": "New Comer", "links": [], "updated_at": "2024-01-01T00:00:00+00:00"}))
+    edit_collection(minimal_site, "sessions", lambda items: items[3]["speakers"].append("p9"))
+    build(minimal_site)
+    publish(minimal_site, proxy)
+    with pytest.raises(PublishError, match="would delete 1 pages, more than max_deletes = 0"):
+        rollback(minimal_site, proxy, **{"publish.max_deletes": 0})
+
+
+def test_grace_runs_from_retirement_not_from_first_use(minimal_site, s3):
+    proxy, client = s3
+    theme = minimal_site / "themes/child"
+    (theme / "static/css").mkdir(parents=True)
+    (theme / "theme.toml").write_text('extends = "default"\n')
+    settings = {"build.theme": "child"}
+    gc = {"publish.keep_deploys": 1, "publish.asset_grace_days": 7.0}
+    (theme / "static/css/site.css").write_text("body{margin:0}")
+    build(minimal_site, **settings)
+    publish(minimal_site, proxy, now=NOW, **gc)  # first used on day 0
+    old_css = next(k for k in local_files(minimal_site) if k.startswith("static/css/"))
+    (theme / "static/css/site.css").write_text("body{margin:1px}")
+    build(minimal_site, **settings)
+    report = publish(minimal_site, proxy, now=NOW + timedelta(days=30), **gc)  # retired on day 30
+    assert old_css in report.deferred
+    report = publish(minimal_site, proxy, now=NOW + timedelta(days=30, minutes=5), **gc)
+    assert old_css not in report.deleted
+    report = publish(minimal_site, proxy, now=NOW + timedelta(days=38), **gc)
+    assert report.deleted == [old_css]
+
+
+def test_a_key_created_by_a_run_that_died_before_its_commit_is_cleaned_up(minimal_site, s3, monkeypatch):
+    proxy, client = s3
+    monkeypatch.setattr("botocore.retries.standard.ExponentialBackoff.delay_amount", lambda self, context: 0.0)
+    build(minimal_site)
+    publish(minimal_site, proxy)
+    edit_collection(minimal_site, "people", lambda items: items.append(
+        {"id": "p9", "slug": "newcomer", "name": "New Comer", "links": [], "updated_at": "2024-01-01T00:00:00+00:00"}))
+    edit_collection(minimal_site, "sessions", lambda items: items[3]["speakers"].append("p9"))
+    build(minimal_site)
+    proxy.add_fault(Fault(op="PutObject", key=MANIFEST_KEY, after=1, times=None, status=500, body=b"<Error><Code>InternalError</Code></Error>"))
+    with pytest.raises(PublishError):
+        publish(minimal_site, proxy)  # the commit record failed; the new page is up but unrecorded
+    proxy.clear_faults()
+    assert "people/newcomer/index.html" in site_objects(client)
+    edit_collection(minimal_site, "sessions", lambda items: items[3]["speakers"].remove("p9"))
+    edit_collection(minimal_site, "people", lambda items: items.pop())
+    build(minimal_site)
+    report = publish(minimal_site, proxy)
+    assert "people/newcomer/index.html" in report.deleted
+    assert site_objects(client) == local_files(minimal_site)
+
+
+def test_a_failed_invalidation_is_retried_by_the_next_run(minimal_site, s3):
+    proxy, client = s3
+    distribution = make_distribution(cloudfront_client(proxy.url))
+    options = {"publish.cloudfront_distribution": distribution}
+    build(minimal_site)
+    publish(minimal_site, proxy, **options)
+    edit_collection(minimal_site, "sessions", lambda items: items[2].update(title="Gears Reconsidered"))
+    build(minimal_site)
+    proxy.add_fault(Fault(op="CreateInvalidation", times=None, status=403, body=access_denied()))
+    with pytest.raises(PublishError, match="cloudfront:CreateInvalidation"):
+        publish(minimal_site, proxy, **options)
+    proxy.clear_faults()
+    proxy.clear()
+    report = publish(minimal_site, proxy, **options)  # nothing to upload, but the invalidation is owed
+    assert report.uploaded == [] and report.invalidation_id
+    assert "/2024/minicon/gears/" in report.invalidation_paths
+    proxy.clear()
+    assert publish(minimal_site, proxy, **options).invalidation_id is None
+    assert proxy.operations() == [("GetObject", MANIFEST_KEY)]
+
+
+def test_listing_fallback_on_an_unchanged_site_copies_nothing(minimal_site, s3):
+    proxy, client = s3
+    build(minimal_site)
+    publish(minimal_site, proxy)
+    client.delete_object(Bucket="site", Key=MANIFEST_KEY)
+    proxy.clear()
+    report = publish(minimal_site, proxy)
+    assert report.uploaded == [] and report.header_updated == []
+    assert proxy.count("HeadObject") == len(local_files(minimal_site)) and proxy.count("CopyObject") == 0
+
+
+def test_a_concurrent_publish_is_detected(minimal_site, s3):
+    proxy, client = s3
+    build(minimal_site)
+    publish(minimal_site, proxy)
+    edit_collection(minimal_site, "sessions", lambda items: items[2].update(title="Gears Reconsidered"))
+    build(minimal_site)
+    theirs = Manifest(deploy=99).to_bytes()
+
+    def other_publish(_recorded) -> None:  # another publish records its deploy while this one uploads
+        client.put_object(Bucket="site", Key=MANIFEST_KEY, Body=theirs)
+
+    proxy.add_fault(Fault(op="PutObject", key="*.html", after=0, kill=other_publish))
+    with pytest.raises(PublishError, match="was changed by someone else during this publish"):
+        publish(minimal_site, proxy)
+
+
+def test_throttling_that_does_not_stop_is_a_clear_error(minimal_site, s3, monkeypatch):
+    proxy, _ = s3
+    build(minimal_site)
+    monkeypatch.setattr("botocore.retries.standard.ExponentialBackoff.delay_amount", lambda self, context: 0.0)
+    proxy.add_fault(Fault(op="PutObject", key="static/*", times=None, status=503, body=slow_down()))
+    with pytest.raises(PublishError, match=r"S3 kept throttling \(SlowDown\).*after retries.*lower \[publish\] concurrency"):
+        publish(minimal_site, proxy)
+
+
+def test_rejected_credentials(minimal_site, s3):
+    proxy, _ = s3
+    build(minimal_site)
+    body = b"<Error><Code>InvalidAccessKeyId</Code><Message>The AWS Access Key Id you provided does not exist</Message></Error>"
+    proxy.add_fault(Fault(op="GetObject", times=None, status=403, body=body))
+    with pytest.raises(PublishError, match=r"the AWS credentials were rejected \(InvalidAccessKeyId\)"):
+        publish(minimal_site, proxy)

@@ -23,7 +23,7 @@ from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime
 
 from sitegen.config import Config
-from sitegen.errors import Problem, PublishError
+from sitegen.errors import ConfigError, Problem, PublishError
 from sitegen.progress import Reporter, SilentReporter
 from sitegen.publish.headers import Kind
 from sitegen.publish.manifest import MANIFEST_KEY, DeployRecord, Manifest, ManifestUnreadable, ObjectState
@@ -84,24 +84,31 @@ def publish_site(config: Config, services: Services, *, dry_run: bool = False, r
     bucket, counter = _connect(config, services)
     report = PublishReport(bucket.name, bucket.prefix, dry_run)
     local = scan_build(config.output_dir, config.publish)
-    manifest, report.state_from = _remote_state(bucket, local, reporter, report)
+    remote = _remote_state(config, bucket, local, reporter, report)
     now = services.now()
-    plan = make_plan(local, manifest, config.publish, now, may_delete=report.state_from != "listing")
+    plan = make_plan(local, remote.manifest, config.publish, now, may_delete=report.state_from != "listing")
     _describe(report, plan)
     if config.publish.gzip:
         _warn(reporter, report, Problem("[publish] gzip", COMPRESSION_WARNING, "leave gzip empty to let the CDN compress"))
     if plan.deletes_skipped:
         _warn(reporter, report, Problem(bucket.url(), f"deletes skipped: {plan.deletes_skipped}"))
     if not dry_run:
-        _deploy(config, services, bucket, plan, manifest, now, report, reporter)
+        _deploy(config, services, bucket, plan, remote, now, report, reporter)
     report.requests = counter.snapshot()
     report.seconds = round(services.timer() - started, 3)
     return report
 
 
+@dataclass(frozen=True)
+class _Remote:
+    manifest: Manifest
+    #: The manifest object's ETag, for a conditional write; None when there is none.
+    etag: str | None
+
+
 def _connect(config: Config, services: Services) -> tuple[Bucket, RequestCounter]:
     if not config.publish.bucket:
-        raise PublishError.at("[publish] bucket", "is not set", "pass --bucket NAME or set bucket in sitegen.toml")
+        raise ConfigError.at("[publish] bucket", "is not set", "pass --bucket NAME or set bucket in sitegen.toml")
     counter = RequestCounter()
     counter.attach(services.s3)
     if services.cloudfront is not None:
@@ -109,33 +116,40 @@ def _connect(config: Config, services: Services) -> tuple[Bucket, RequestCounter
     return Bucket(services.s3, config.publish.bucket, config.publish.prefix), counter
 
 
-def _remote_state(bucket: Bucket, local: Mapping[str, LocalFile], reporter: Reporter, report: PublishReport) -> tuple[Manifest, str]:
+def _remote_state(config: Config, bucket: Bucket, local: Mapping[str, LocalFile], reporter: Reporter, report: PublishReport) -> _Remote:
     """The manifest, or (when it is missing or unreadable) the same facts rebuilt from a listing."""
-    data = bucket.get(MANIFEST_KEY)
-    if data is not None:
+    found = bucket.get(MANIFEST_KEY)
+    if found is not None:
+        data, etag = found
         try:
-            return Manifest.from_bytes(data), "manifest"
+            return _Remote(Manifest.from_bytes(data), etag)
         except ManifestUnreadable as exc:
             reason = f"the deploy manifest is unreadable ({exc})"
     else:
-        reason = "there is no deploy manifest yet"
+        etag, reason = None, "there is no deploy manifest yet"
     listing = bucket.listing()
     if not listing:
-        return Manifest(), "none"
+        report.state_from = "none"
+        return _Remote(Manifest(), etag)
+    report.state_from = "listing"
     _warn(reporter, report, Problem(bucket.url(MANIFEST_KEY), f"{reason}; comparing against a listing of {len(listing)} keys instead"))
-    return _manifest_from_listing(bucket, local, listing), "listing"
+    return _Remote(_manifest_from_listing(config, bucket, local, listing), etag)
 
 
-def _manifest_from_listing(bucket: Bucket, local: Mapping[str, LocalFile], listing: Mapping[str, str]) -> Manifest:
-    """Objects whose ETag matches our bytes are confirmed (and their headers read) from metadata;
-    the ETag is only a hint, since multipart and SSE-KMS ETags are not MD5s."""
-    objects: dict[str, ObjectState] = {}
+def _manifest_from_listing(config: Config, bucket: Bucket, local: Mapping[str, LocalFile], listing: Mapping[str, str]) -> Manifest:
+    """Objects whose ETag matches our bytes are confirmed from the sha256 sitegen stored
+    on them, and their headers read back, so only real differences are redone. The
+    ETag is only a hint: multipart and SSE-KMS ETags are not MD5s."""
     candidates = [f for path, f in local.items() if listing.get(path) == f.md5]
-    for file in candidates:
-        if bucket.metadata(file.path).get("sitegen-sha256") == file.sha256:
-            # The headers are unknown: an empty fingerprint makes the plan restate them (a cheap copy).
-            objects[file.path] = ObjectState(file.sha256, "", file.size, file.kind, None, True, 0, "")
-    return Manifest(0, objects, ())
+    with ThreadPoolExecutor(max_workers=config.publish.concurrency) as pool:
+        stored = dict(zip([f.path for f in candidates], pool.map(lambda f: bucket.stored(f.path), candidates), strict=True))
+    objects = {
+        file.path: ObjectState(file.sha256, headers.fingerprint(), file.size, file.kind, None)
+        for file in candidates
+        for sha256, headers in [stored[file.path]]
+        if sha256 == file.sha256
+    }
+    return Manifest(objects=objects)
 
 
 def _describe(report: PublishReport, plan: Plan) -> None:
@@ -153,11 +167,16 @@ def _describe(report: PublishReport, plan: Plan) -> None:
 
 
 def _deploy(
-    config: Config, services: Services, bucket: Bucket, plan: Plan, manifest: Manifest, now: datetime,
+    config: Config, services: Services, bucket: Bucket, plan: Plan, remote: _Remote, now: datetime,
     report: PublishReport, reporter: Reporter,
 ) -> None:
-    deploy, at = manifest.deploy + 1, now.isoformat(timespec="seconds")
-    report.deploy = deploy
+    manifest, etag, at = remote.manifest, remote.etag, now.isoformat(timespec="seconds")
+    writing = {f.path for f in plan.uploads + plan.header_updates}
+    if writing - set(manifest.pending):
+        # First record which keys are about to change. If this run dies, the next one
+        # knows those keys are ours and that their recorded state can no longer be trusted.
+        intent = replace(manifest, pending=tuple(sorted({*manifest.pending, *writing})))
+        etag = bucket.put_state(MANIFEST_KEY, intent.to_bytes(), replacing=etag)
     versions: dict[str, str | None] = {}
     with ThreadPoolExecutor(max_workers=config.publish.concurrency, thread_name_prefix="publish") as pool:
         for kind, name in PHASES.items():
@@ -168,32 +187,60 @@ def _deploy(
             tasks |= {f.path: pool.submit(bucket.set_headers, f.path, f.headers, f.sha256) for f in updates}
             versions |= _finish_phase(tasks, advance)
             reporter.stage_finished(name, services.timer() - started, f"{len(uploads)} uploaded, {len(updates)} headers updated")
-    if any(version is None for version in versions.values()) and versions:
+    if versions and any(version is None for version in versions.values()):
         _warn(reporter, report, Problem(bucket.url(), "the bucket keeps no object versions, so this deploy cannot be rolled back",
                                         "enable versioning on the bucket"))
-    objects = next_states(plan, manifest, versions, deploy, at)
-    changed = {f.path for f in plan.uploads + plan.header_updates} | set(plan.stale) | set(plan.collect) | set(plan.deferred)
-    record = DeployRecord(deploy, at, {key: manifest.objects.get(key) for key in sorted(changed) if _changes(manifest, objects, key)})
-    if not record.before and not plan.deletes:
-        report.deploy = manifest.deploy
-        return  # nothing changed: no deploy to record, so not even the manifest is written
-    history = (*manifest.history, record)[-config.publish.keep_deploys :]
-    updated = Manifest(deploy, objects, history)
-    bucket.put_bytes(MANIFEST_KEY, updated.to_bytes())
-    reporter.stage_finished("manifest", 0.0, f"deploy {deploy} recorded")
-    _invalidate(config, services, plan.invalidation, f"sitegen-{deploy}-{at}", report, reporter)
-    if plan.deletes:
-        bucket.delete(list(plan.deletes))
-        remaining = {k: v for k, v in objects.items() if k not in set(plan.deletes)}
-        bucket.put_bytes(MANIFEST_KEY, replace(updated, objects=remaining).to_bytes())
-        reporter.stage_finished("delete", 0.0, f"{len(plan.deletes)} deleted")
+    objects = next_states(plan, manifest, versions, at)
+    before = {key: manifest.objects.get(key) for key in sorted(set(objects) | set(manifest.objects)) if _changed(manifest, objects, key)}
+    deploy = manifest.deploy + 1 if before else manifest.deploy  # deletes alone are no deploy to roll back
+    history = _trim((*manifest.history, DeployRecord(deploy, at, before)), config.publish.keep_deploys - 1) if before else manifest.history
+    report.deploy = deploy
+    invalidation = tuple(sorted({*plan.invalidation, *manifest.pending_invalidation})) if config.publish.cloudfront_distribution else ()
+    # Keys a crashed run created and this one neither rebuilt nor deleted (deletes skipped) stay pending.
+    pending = tuple(sorted(k for k in manifest.pending if k not in objects and k not in plan.deletes))
+    committed = Manifest(deploy, objects, history, pending, invalidation)
+    _commit(config, services, bucket, committed, manifest, etag, plan.deletes, f"sitegen-{deploy}-{at}", report, reporter)
+
+
+def _trim(history: tuple[DeployRecord, ...], keep: int) -> tuple[DeployRecord, ...]:
+    """The newest ``keep`` records: rollback reaches back only as far as old assets are kept."""
+    return history[-keep:] if keep > 0 else ()  # not [-0:], which is everything
+
+
+def _commit(
+    config: Config, services: Services, bucket: Bucket, committed: Manifest, previous: Manifest, etag: str | None,
+    deletes: Sequence[str], reference: str, report: PublishReport, reporter: Reporter,
+) -> None:
+    """Phases 4-6: record the new state, invalidate, delete, and record again what those did.
+
+    The first write is the commit point. Deletes and the invalidation come after
+    it and stay listed in it (as retired keys, as pending paths) until done, so a
+    run that dies here has them redone by the next."""
+    if committed != previous:
+        etag = bucket.put_state(MANIFEST_KEY, committed.to_bytes(), replacing=etag)
+        reporter.stage_finished("manifest", 0.0, f"deploy {committed.deploy} recorded")
+    final = committed
+    if committed.pending_invalidation and services.cloudfront is not None:
+        report.invalidation_paths = list(committed.pending_invalidation)
+        report.invalidation_id = invalidate(
+            services.cloudfront, config.publish.cloudfront_distribution, committed.pending_invalidation, reference, services.sleep
+        )
+        final = replace(final, pending_invalidation=())
+        reporter.stage_finished("invalidate", 0.0, f"{len(committed.pending_invalidation)} paths, invalidation {report.invalidation_id}")
+    if deletes:
+        bucket.delete(list(deletes))
+        gone = set(deletes)
+        final = replace(final, objects={k: v for k, v in final.objects.items() if k not in gone})
+        reporter.stage_finished("delete", 0.0, f"{len(deletes)} deleted")
+    if final != committed:
+        bucket.put_state(MANIFEST_KEY, final.to_bytes(), replacing=etag)
 
 
 def _upload(bucket: Bucket, file: LocalFile) -> str | None:
     return bucket.put(file.path, file.body(), file.headers, file.sha256)
 
 
-def _changes(manifest: Manifest, objects: Mapping[str, ObjectState], key: str) -> bool:
+def _changed(manifest: Manifest, objects: Mapping[str, ObjectState], key: str) -> bool:
     before, after = manifest.objects.get(key), objects.get(key)
     if before is None or after is None:
         return True
@@ -214,63 +261,73 @@ def _finish_phase(tasks: Mapping[str, Future[str | None]], advance: Callable[[in
     return {path: future.result() for path, future in tasks.items()}
 
 
-def _invalidate(config: Config, services: Services, paths: Sequence[str], reference: str, report: PublishReport, reporter: Reporter) -> None:
-    distribution = config.publish.cloudfront_distribution
-    if not distribution or not paths or services.cloudfront is None:
-        return
-    report.invalidation_id = invalidate(services.cloudfront, distribution, paths, reference, services.sleep)
-    reporter.stage_finished("invalidate", 0.0, f"{len(paths)} paths, invalidation {report.invalidation_id}")
-
-
 def rollback_site(config: Config, services: Services, *, dry_run: bool = False, reporter: Reporter | None = None) -> PublishReport:
     """Undo the most recent deploy still in the history: restore the pages it changed
     from their recorded S3 versions, delete the ones it added, and make the hashed
-    assets they name live again (they were kept for exactly this)."""
+    assets the restored pages name live again (they were kept for exactly this)."""
     reporter = reporter or SilentReporter()
     started = services.timer()
     bucket, counter = _connect(config, services)
     report = PublishReport(bucket.name, bucket.prefix, dry_run, rollback=True)
-    data = bucket.get(MANIFEST_KEY)
-    if data is None:
+    found = bucket.get(MANIFEST_KEY)
+    if found is None:
         raise PublishError.at(bucket.url(MANIFEST_KEY), "does not exist, so there is no deploy to roll back", "publish first")
+    data, etag = found
     try:
         manifest = Manifest.from_bytes(data)
     except ManifestUnreadable as exc:
         raise PublishError.at(bucket.url(MANIFEST_KEY), f"is unreadable ({exc})", "publish again to rewrite it") from exc
     if not manifest.history:
-        raise PublishError.at(bucket.url(MANIFEST_KEY), "holds no earlier deploy to roll back to", "nothing to do")
+        raise PublishError.at(bucket.url(MANIFEST_KEY), "holds no earlier deploy to roll back to", "nothing to roll back")
     last = manifest.history[-1]
+    if all(state is None for state in last.before.values()):
+        raise PublishError.at(
+            bucket.url(), f"deploy {last.deploy} created the whole site; rolling it back would delete everything",
+            "publish the site you want instead",
+        )
     restore, remove, revive = _rollback_plan(manifest, last)
-    versions_to_restore = {key: state.version for key, state in restore.items() if state.version is not None}
-    unversioned = sorted(set(restore) - set(versions_to_restore))
+    unversioned = sorted(key for key, state in restore.items() if state.version is None)
     if unversioned:
         raise PublishError(
             f"{bucket.url()}: deploy {last.deploy} cannot be rolled back: no earlier S3 version was recorded for {len(unversioned)} key(s)",
             [Problem(bucket.url(key), "has no recorded version", "enable bucket versioning; later deploys can then be rolled back") for key in unversioned[:5]],
         )
-    report.restored = sorted(restore)
-    report.deleted = sorted(key for key in remove if manifest.objects[key].kind is not Kind.ASSET)
-    report.deferred = sorted(key for key in remove if manifest.objects[key].kind is Kind.ASSET)
-    report.invalidation_paths = list(_rollback_invalidation(config, manifest, [*restore, *remove]))
+    pages_to_delete = sorted(key for key in remove if manifest.objects[key].kind is not Kind.ASSET)
+    if len(pages_to_delete) > config.publish.max_deletes:
+        raise PublishError.at(
+            bucket.url(), f"rolling back deploy {last.deploy} would delete {len(pages_to_delete)} pages, more than max_deletes = {config.publish.max_deletes}",
+            "check that this is the deploy you mean, then rerun with a higher --max-deletes",
+        )
+    report.restored, report.deleted = sorted(restore), pages_to_delete
+    report.deferred = sorted(key for key in remove if key not in pages_to_delete)
+    report.invalidation_paths = list(invalidation_paths(
+        [key for key in [*restore, *pages_to_delete] if (restore.get(key) or manifest.objects[key]).kind is not Kind.ASSET],
+        config.publish.invalidation_limit,
+    ))
     if not dry_run:
-        deploy, at = manifest.deploy + 1, services.now().isoformat(timespec="seconds")
+        at = services.now().isoformat(timespec="seconds")
         objects = dict(manifest.objects)
         with ThreadPoolExecutor(max_workers=config.publish.concurrency) as pool:
-            tasks = {key: pool.submit(bucket.restore, key, version) for key, version in versions_to_restore.items()}
-            versions = _finish_phase(tasks, reporter.progress("restore", len(tasks)))
-        for key, state in restore.items():
-            objects[key] = replace(state, version=versions[key], live=True, last_live_deploy=deploy, last_live_at=at)
+            # Assets first, as in a publish: a restored page must never name a missing one.
+            for kind in PHASES:
+                batch = {key: state for key, state in restore.items() if state.kind is kind}
+                tasks = {key: pool.submit(bucket.restore, key, str(state.version)) for key, state in batch.items()}
+                for key, version in _finish_phase(tasks, reporter.progress(PHASES[kind], len(tasks))).items():
+                    objects[key] = replace(batch[key], version=version).revive()
         for key, state in revive.items():
-            objects[key] = replace(state, live=True, last_live_deploy=deploy, last_live_at=at)
+            objects[key] = state.revive()
         for key in remove:
-            objects[key] = objects[key].retired()
-        bucket.put_bytes(MANIFEST_KEY, Manifest(deploy, objects, manifest.history[:-1]).to_bytes())
-        _invalidate(config, services, report.invalidation_paths, f"sitegen-rollback-{deploy}-{at}", report, reporter)
-        pages = [key for key in remove if objects[key].kind is not Kind.ASSET]
-        if pages:
-            bucket.delete(pages)
-            bucket.put_bytes(MANIFEST_KEY, Manifest(deploy, {k: v for k, v in objects.items() if k not in set(pages)}, manifest.history[:-1]).to_bytes())
-        report.deploy = deploy
+            objects[key] = objects[key].retire(last.deploy, at)
+        # Delete before the commit: a rollback that dies before its commit is simply
+        # redone by a rerun, instead of a rerun rolling back one deploy further.
+        if pages_to_delete:
+            bucket.delete(pages_to_delete)
+            objects = {k: v for k, v in objects.items() if k not in set(pages_to_delete)}
+        # The restored state is deploy last.deploy - 1 again; the next publish takes the number back.
+        invalidation = report.invalidation_paths if config.publish.cloudfront_distribution else []
+        committed = Manifest(last.deploy - 1, objects, manifest.history[:-1], manifest.pending, tuple(sorted({*invalidation, *manifest.pending_invalidation})))
+        _commit(config, services, bucket, committed, manifest, etag, (), f"sitegen-rollback-{last.deploy}-{at}", report, reporter)
+        report.deploy = committed.deploy
     report.requests = counter.snapshot()
     report.seconds = round(services.timer() - started, 3)
     return report
@@ -286,18 +343,13 @@ def _rollback_plan(manifest: Manifest, last: DeployRecord) -> tuple[dict[str, Ob
         if before is None:
             if current is not None:
                 remove.append(key)
+        elif not before.live:
+            continue  # it was already retired before that deploy
         elif current is not None and current.sha256 == before.sha256 and current.headers == before.headers:
             revive[key] = current
-        elif before.kind is Kind.ASSET and current is not None:
-            revive[key] = current  # hashed: the bytes cannot differ
         else:
             restore[key] = before
     return restore, remove, revive
-
-
-def _rollback_invalidation(config: Config, manifest: Manifest, keys: Iterable[str]) -> tuple[str, ...]:
-    pages = [key for key in keys if manifest.objects[key].kind is not Kind.ASSET]
-    return invalidation_paths(pages, config.publish.invalidation_limit)
 
 
 def _warn(reporter: Reporter, report: PublishReport, problem: Problem) -> None:

@@ -9,6 +9,12 @@ It also keeps the last few deploys' *before* states: for each key a deploy
 changed, what was there before (or nothing). Rolling back a deploy restores
 exactly those, from the S3 versions recorded here.
 
+Two lists make interrupted runs converge: ``pending`` holds the keys a run is
+about to write (recorded before it uploads them), so after a crash the next
+run knows those keys are sitegen's and uploads them again rather than trust
+their recorded state; ``pending_invalidation`` holds CDN paths not yet
+invalidated, so a failed invalidation is retried by the next run.
+
 Serialisation is deterministic (sorted keys, gzip mtime 0).
 """
 
@@ -39,22 +45,25 @@ class ObjectState:
     kind: Kind
     #: S3 version id; None when the bucket does not keep versions.
     version: str | None
-    #: Part of the current site (retired hashed assets stay, not live, until collected).
-    live: bool
-    #: The last deploy, and when, in which this key was live.
-    last_live_deploy: int
-    last_live_at: str
+    #: Part of the current site. Retired hashed assets stay, not live, until collected.
+    live: bool = True
+    #: For a retired key: the last deploy it was live in, and when it was retired.
+    last_live_deploy: int = 0
+    retired_at: str = ""
 
-    def retired(self) -> ObjectState:
-        return replace(self, live=False)
+    def retire(self, last_live_deploy: int, at: str) -> ObjectState:
+        return self if not self.live else replace(self, live=False, last_live_deploy=last_live_deploy, retired_at=at)
+
+    def revive(self) -> ObjectState:
+        return replace(self, live=True, last_live_deploy=0, retired_at="")
 
     def to_json(self) -> list[Any]:
-        return [self.sha256, self.headers, self.size, int(self.kind), self.version, self.live, self.last_live_deploy, self.last_live_at]
+        return [self.sha256, self.headers, self.size, int(self.kind), self.version, self.live, self.last_live_deploy, self.retired_at]
 
     @classmethod
     def from_json(cls, raw: list[Any]) -> ObjectState:
-        sha256, headers, size, kind, version, live, last_deploy, last_at = raw
-        return cls(sha256, headers, size, Kind(kind), version, live, last_deploy, last_at)
+        sha256, headers, size, kind, version, live, last_live_deploy, retired_at = raw
+        return cls(sha256, headers, size, Kind(kind), version, live, last_live_deploy, retired_at)
 
 
 @dataclass(frozen=True)
@@ -71,6 +80,12 @@ class Manifest:
     #: Keys relative to the prefix.
     objects: Mapping[str, ObjectState] = field(default_factory=dict)
     history: tuple[DeployRecord, ...] = ()
+    pending: tuple[str, ...] = ()
+    pending_invalidation: tuple[str, ...] = ()
+
+    def needed_by_history(self) -> frozenset[str]:
+        """Keys some rollback target would serve: never collect these."""
+        return frozenset(key for record in self.history for key, state in record.before.items() if state and state.live)
 
     def to_bytes(self) -> bytes:
         body = {
@@ -85,6 +100,8 @@ class Manifest:
                 }
                 for record in self.history
             ],
+            "pending": sorted(self.pending),
+            "pending_invalidation": sorted(self.pending_invalidation),
         }
         text = json.dumps(body, sort_keys=True, separators=(",", ":"))
         return gzip.compress(text.encode("utf-8"), compresslevel=6, mtime=0)
@@ -103,6 +120,6 @@ class Manifest:
                 )
                 for record in body["history"]
             )
-            return cls(int(body["deploy"]), objects, history)
+            return cls(int(body["deploy"]), objects, history, tuple(body["pending"]), tuple(body["pending_invalidation"]))
         except (OSError, EOFError, zlib.error, ValueError, KeyError, TypeError, AttributeError) as exc:
             raise ManifestUnreadable(str(exc) or type(exc).__name__) from exc

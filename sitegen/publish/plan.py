@@ -105,9 +105,10 @@ def scan_build(output_dir: Path, publish: PublishConfig) -> dict[str, LocalFile]
 
 def make_plan(local: Mapping[str, LocalFile], manifest: Manifest, publish: PublishConfig, now: datetime, *, may_delete: bool) -> Plan:
     uploads, header_updates, unchanged = [], [], []
+    unsure = set(manifest.pending)  # an interrupted run may have overwritten these
     for path, file in local.items():
         known = manifest.objects.get(path)
-        if known is None or known.sha256 != file.sha256:
+        if known is None or known.sha256 != file.sha256 or path in unsure:
             uploads.append(file)
         elif known.headers != file.headers.fingerprint():
             header_updates.append(file)
@@ -116,15 +117,22 @@ def make_plan(local: Mapping[str, LocalFile], manifest: Manifest, publish: Publi
     stale, collect, deferred = [], [], []
     next_deploy = manifest.deploy + 1
     grace = timedelta(days=publish.asset_grace_days)
+    needed = manifest.needed_by_history()
     for key, state in manifest.objects.items():
         if key in local:
             continue
         if state.kind is not Kind.ASSET:
             stale.append(key)
-        elif next_deploy - state.last_live_deploy >= publish.keep_deploys and now - datetime.fromisoformat(state.last_live_at) >= grace:
+            continue
+        # Live until this deploy: its last deploy is the current one, and it retires now.
+        last_live = manifest.deploy if state.live else state.last_live_deploy
+        retired_at = now if state.live else datetime.fromisoformat(state.retired_at)
+        if key not in needed and next_deploy - last_live >= publish.keep_deploys and now - retired_at >= grace:
             collect.append(key)
         else:
             deferred.append(key)
+    # Keys an interrupted run was creating and never recorded: ours, and stale unless built again.
+    stale += [key for key in manifest.pending if key not in manifest.objects and key not in local]
     deletes_skipped = None
     if not may_delete and (stale or collect):
         deletes_skipped = "there is no deploy manifest, so sitegen cannot tell its own keys from others'"
@@ -168,13 +176,14 @@ def invalidation_paths(paths: Iterable[str], limit: int) -> tuple[str, ...]:
     return ("/*",)
 
 
-def next_states(plan: Plan, manifest: Manifest, versions: Mapping[str, str | None], deploy: int, at: str) -> dict[str, ObjectState]:
-    """The manifest's objects after this deploy's uploads (deletes are applied later)."""
+def next_states(plan: Plan, manifest: Manifest, versions: Mapping[str, str | None], at: str) -> dict[str, ObjectState]:
+    """The manifest's objects after this run's uploads (deletes are applied later)."""
     objects = dict(manifest.objects)
     for file in plan.uploads + plan.header_updates + plan.unchanged:
         known = objects.get(file.path)
         version = versions[file.path] if file.path in versions else (known.version if known else None)
-        objects[file.path] = ObjectState(file.sha256, file.headers.fingerprint(), file.size, file.kind, version, True, deploy, at)
+        objects[file.path] = ObjectState(file.sha256, file.headers.fingerprint(), file.size, file.kind, version)
     for key in plan.stale + plan.collect + plan.deferred:
-        objects[key] = objects[key].retired()
+        if key in objects:
+            objects[key] = objects[key].retire(manifest.deploy, at)
     return objects

@@ -10,7 +10,7 @@ is what change detection trusts.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from threading import Lock
 from typing import Any
@@ -66,15 +66,16 @@ class Bucket:
     def url(self, path: str = "") -> str:
         return f"s3://{self.name}/{self.key(path)}"
 
-    def get(self, path: str) -> bytes | None:
-        """The object's bytes, or None if there is no such key."""
+    def get(self, path: str) -> tuple[bytes, str] | None:
+        """The object's bytes and ETag, or None if there is no such key."""
         with self.failures("reading", path):
             try:
-                return self.client.get_object(Bucket=self.name, Key=self.key(path))["Body"].read()
+                answer = self.client.get_object(Bucket=self.name, Key=self.key(path))
             except ClientError as exc:
                 if exc.response["Error"]["Code"] in ("NoSuchKey", "404"):
                     return None
                 raise
+            return answer["Body"].read(), answer["ETag"]
 
     def put(self, path: str, body: bytes, headers: Headers, sha256: str) -> str | None:
         """Upload; returns the new S3 version id (None when the bucket keeps no versions)."""
@@ -117,12 +118,17 @@ class Bucket:
                     f"grant {NEEDED_PERMISSIONS}; rerunning publish retries the delete",
                 )
 
-    def put_bytes(self, path: str, data: bytes) -> None:
-        """sitegen's own state (the deploy manifest): never cached, never public-facing."""
+    def put_state(self, path: str, data: bytes, *, replacing: str | None) -> str:
+        """Write sitegen's own state (the deploy manifest) only if it is still the
+        version we read (ETag ``replacing``; None: only if there is none), so two
+        publishes at once cannot silently lose each other's record. Returns the new ETag."""
+        condition = {"IfMatch": replacing} if replacing else {"IfNoneMatch": "*"}
         with self.failures("writing", path):
-            self.client.put_object(
-                Bucket=self.name, Key=self.key(path), Body=data, ContentType="application/gzip", CacheControl="no-store"
+            answer = self.client.put_object(
+                Bucket=self.name, Key=self.key(path), Body=data, ContentType="application/gzip", CacheControl="no-store",
+                **condition,
             )
+        return str(answer["ETag"])
 
     def listing(self) -> dict[str, str]:
         """Every key under the prefix (relative to it) with its ETag, page by page."""
@@ -133,9 +139,12 @@ class Bucket:
                     found[item["Key"][len(self.prefix) :]] = item["ETag"].strip('"')
         return found
 
-    def metadata(self, path: str) -> Mapping[str, str]:
+    def stored(self, path: str) -> tuple[str | None, Headers]:
+        """The sha256 sitegen recorded on an object, and the headers it is served with."""
         with self.failures("reading the metadata of", path):
-            return self.client.head_object(Bucket=self.name, Key=self.key(path)).get("Metadata", {})
+            head = self.client.head_object(Bucket=self.name, Key=self.key(path))
+        headers = Headers(head.get("ContentType", ""), head.get("CacheControl", ""), head.get("Expires"), head.get("ContentEncoding"))
+        return head.get("Metadata", {}).get("sitegen-sha256"), headers
 
     def failures(self, action: str, path: str) -> _Failures:
         return _Failures(self, action, path)
@@ -170,6 +179,13 @@ def explain(exc: BaseException, action: str, where: str, bucket: str) -> Publish
         status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
         if code == "NoSuchBucket":
             return PublishError.at(f"s3://{bucket}", "the bucket does not exist", "create it, or correct --bucket (and --region)")
+        if code == "InvalidBucketName":
+            return PublishError.at(f"s3://{bucket}", "is not a valid bucket name", "correct --bucket")
+        if code in ("PreconditionFailed", "ConditionalRequestConflict"):
+            return PublishError.at(
+                where, "was changed by someone else during this publish (another publish running at the same time?)",
+                "let the other publish finish, then publish again; run one publish at a time",
+            )
         if code in CREDENTIAL_CODES:
             return PublishError.at(where, f"the AWS credentials were rejected ({code})", "check the access key and secret; temporary ones may have expired")
         if code in ("AccessDenied", "AllAccessDisabled") or status == 403:
@@ -205,12 +221,14 @@ def invalidate(
             code = exc.response.get("Error", {}).get("Code", "")
             if code == "NoSuchDistribution":
                 raise PublishError.at(where, "does not exist", "correct --cloudfront-distribution") from exc
+            if code == "AccessDenied":
+                raise PublishError.at(where, "refused the invalidation: access denied", "grant the deploying identity cloudfront:CreateInvalidation on it") from exc
             if code != "TooManyInvalidationsInProgress":
                 raise explain(exc, "invalidating", where, "") from exc
             if attempt == attempts - 1:
                 raise PublishError.at(
                     where, f"still has too many invalidations in progress after {attempts} tries",
-                    "wait for them to finish and publish again (the uploads are done; only the invalidation is missing)",
+                    "publish again later: the uploads are done, and the invalidation is kept pending until it succeeds",
                 ) from exc
             sleep(2.0 * 2**attempt)
         except BotoCoreError as exc:
