@@ -322,7 +322,8 @@ def rollback_site(config: Config, services: Services, *, dry_run: bool = False, 
         # redone by a rerun, instead of a rerun rolling back one deploy further.
         if pages_to_delete:
             bucket.delete(pages_to_delete)
-            objects = {k: v for k, v in objects.items() if k not in set(pages_to_delete)}
+            gone = set(pages_to_delete)
+            objects = {k: v for k, v in objects.items() if k not in gone}
         # The restored state is deploy last.deploy - 1 again; the next publish takes the number back.
         invalidation = report.invalidation_paths if config.publish.cloudfront_distribution else []
         committed = Manifest(last.deploy - 1, objects, manifest.history[:-1], manifest.pending, tuple(sorted({*invalidation, *manifest.pending_invalidation})))

@@ -74,7 +74,7 @@ class Headers:
     content_encoding: str | None = None
 
     def http(self) -> dict[str, str]:
-        """As response headers (for a local server)."""
+        """As HTTP response headers: the canonical form the fingerprint is taken of."""
         headers = {"Content-Type": self.content_type, "Cache-Control": self.cache_control}
         if self.expires:
             headers["Expires"] = FAR_FUTURE_HTTP if self.expires == FAR_FUTURE else _http_date(self.expires)
