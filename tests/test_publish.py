@@ -67,6 +67,13 @@ def pages_missing_assets(objects: dict[str, bytes]) -> list[str]:
     ]
 
 
+def add_newcomer(site: Path) -> None:
+    """A new speaker on the last session: one new page, people/newcomer/."""
+    edit_collection(site, "people", lambda items: items.append(
+        {"id": "p9", "slug": "newcomer", "name": "New Comer", "links": [], "updated_at": "2024-01-01T00:00:00+00:00"}))
+    edit_collection(site, "sessions", lambda items: items[-1]["speakers"].append("p9"))
+
+
 def puts(proxy) -> list[str]:
     return [key for op, key in proxy.operations() if op == "PutObject"]
 
@@ -202,9 +209,7 @@ def test_rollback_restores_the_previous_pages_and_their_assets_are_still_there(m
     publish(minimal_site, proxy)
     before = site_objects(client)
     edit_collection(minimal_site, "sessions", lambda items: items[0].update(title="Rewritten"))
-    edit_collection(minimal_site, "people", lambda items: items.append(
-        {"id": "p9", "slug": "newcomer", "name": "New Comer", "links": [], "updated_at": "2024-01-01T00:00:00+00:00"}))
-    edit_collection(minimal_site, "sessions", lambda items: items[3]["speakers"].append("p9"))
+    add_newcomer(minimal_site)
     (minimal_site / "themes/child/static/css").mkdir(parents=True)
     (minimal_site / "themes/child/theme.toml").write_text('extends = "default"\n')
     (minimal_site / "themes/child/static/css/site.css").write_text("body{color:teal}")
@@ -420,9 +425,7 @@ def test_a_killed_publish_never_exposes_broken_pages_and_converges_on_rerun(mini
     publish(minimal_site, proxy)
     edit_collection(minimal_site, "sessions", lambda items: [s.update(title=s["title"] + " v2") for s in items])
     edit_collection(minimal_site, "sessions", lambda items: items.remove(items[1]))  # one page to delete
-    edit_collection(minimal_site, "people", lambda items: items.append(  # and one new page
-        {"id": "p9", "slug": "newcomer", "name": "New Comer", "links": [], "updated_at": "2024-01-01T00:00:00+00:00"}))
-    edit_collection(minimal_site, "sessions", lambda items: items[-1]["speakers"].append("p9"))
+    add_newcomer(minimal_site)  # and one new page
     (minimal_site / "themes/child/static/css").mkdir(parents=True)
     (minimal_site / "themes/child/theme.toml").write_text('extends = "default"\n')
     (minimal_site / "themes/child/static/css/site.css").write_text("body{color:navy}")
@@ -491,9 +494,7 @@ def test_an_interrupted_rollback_is_finished_by_a_rerun_not_repeated(minimal_sit
     build(minimal_site)
     publish(minimal_site, proxy)
     second = site_objects(client)
-    edit_collection(minimal_site, "people", lambda items: items.append(
-        {"id": "p9", "slug": "newcomer", "name": "New Comer", "links": [], "updated_at": "2024-01-01T00:00:00+00:00"}))
-    edit_collection(minimal_site, "sessions", lambda items: items[3]["speakers"].append("p9"))
+    add_newcomer(minimal_site)
     build(minimal_site)
     publish(minimal_site, proxy)
     proxy.add_fault(Fault(op="DeleteObjects", times=1, status=403, body=access_denied()))
@@ -508,9 +509,7 @@ def test_rollback_respects_max_deletes(minimal_site, s3):
     proxy, client = s3
     build(minimal_site)
     publish(minimal_site, proxy)
-    edit_collection(minimal_site, "people", lambda items: items.append(
-        {"id": "p9", "slug": "newcomer", "name": "New Comer", "links": [], "updated_at": "2024-01-01T00:00:00+00:00"}))
-    edit_collection(minimal_site, "sessions", lambda items: items[3]["speakers"].append("p9"))
+    add_newcomer(minimal_site)
     build(minimal_site)
     publish(minimal_site, proxy)
     with pytest.raises(PublishError, match="would delete 1 pages, more than max_deletes = 0"):
@@ -543,9 +542,7 @@ def test_a_key_created_by_a_run_that_died_before_its_commit_is_cleaned_up(minima
     monkeypatch.setattr("botocore.retries.standard.ExponentialBackoff.delay_amount", lambda self, context: 0.0)
     build(minimal_site)
     publish(minimal_site, proxy)
-    edit_collection(minimal_site, "people", lambda items: items.append(
-        {"id": "p9", "slug": "newcomer", "name": "New Comer", "links": [], "updated_at": "2024-01-01T00:00:00+00:00"}))
-    edit_collection(minimal_site, "sessions", lambda items: items[3]["speakers"].append("p9"))
+    add_newcomer(minimal_site)
     build(minimal_site)
     proxy.add_fault(Fault(op="PutObject", key=MANIFEST_KEY, after=1, times=None, status=500, body=b"<Error><Code>InternalError</Code></Error>"))
     with pytest.raises(PublishError):
