@@ -197,7 +197,8 @@ def _deploy(
     report.deploy = deploy
     invalidation = tuple(sorted({*plan.invalidation, *manifest.pending_invalidation})) if config.publish.cloudfront_distribution else ()
     # Keys a crashed run created and this one neither rebuilt nor deleted (deletes skipped) stay pending.
-    pending = tuple(sorted(k for k in manifest.pending if k not in objects and k not in plan.deletes))
+    deleting = set(plan.deletes)
+    pending = tuple(sorted(k for k in manifest.pending if k not in objects and k not in deleting))
     committed = Manifest(deploy, objects, history, pending, invalidation)
     _commit(config, services, bucket, committed, manifest, etag, plan.deletes, f"sitegen-{deploy}-{at}", report, reporter)
 
