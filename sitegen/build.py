@@ -19,6 +19,7 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -26,10 +27,11 @@ from sitegen import __version__
 from sitegen.assets import AssetBundle, build_assets
 from sitegen.config import Config
 from sitegen.content import build_content
-from sitegen.errors import DataError, Problem
+from sitegen.errors import DataError, Problem, TemplateError
 from sitegen.fetch import fetch_archive
 from sitegen.model import build_archive
 from sitegen.render import render_site
+from sitegen.render.links import broken_links
 from sitegen.progress import Reporter, SilentReporter
 from sitegen.write import ASSET_MANIFEST, REPORT_FILE, STATIC_DIR, write_build
 
@@ -130,10 +132,16 @@ def build_site(
         report.pages = rendered.pages
         out["detail"] = f"{rendered.pages} pages, {len(rendered.files)} files"
 
+    files = {**rendered.files, **_asset_files(assets)}
     if not write:
+        # `sitegen check` has the time to read every page; a build leaves it to check.
+        with stage("links") as out:
+            broken = broken_links(files, urlsplit(config.site.base_url).path or "/")
+            if broken:
+                raise TemplateError(f"{len(broken)} internal link(s) lead to no page of the site:", broken)
+            out["detail"] = "every internal link resolves"
         return report
     with stage("write") as out:
-        files = {**rendered.files, **_asset_files(assets)}
         result = write_build(config.output_dir, files, preserve={REPORT_FILE})
         report.files_written, report.files_unchanged = result.written, result.unchanged
         report.files_deleted, report.written = result.deleted, True

@@ -803,6 +803,7 @@ class _Handler(BaseHTTPRequestHandler):
 
         if plan.act and fault is not None and fault.delay > 0:
             notes.append(f"delayed {fault.delay:g}s")
+            rec.fault = ", ".join(notes)  # visible while the delay runs, not only after it
             if proxy._stopping.wait(fault.delay):
                 self.close_connection = True
                 rec.fault = ", ".join(notes + ["proxy shut down"])

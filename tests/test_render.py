@@ -7,10 +7,12 @@ from datetime import date
 
 import icalendar
 import pytest
-from conftest import edit_collection
+from conftest import TODAY, edit_collection
 
 from test_build import broken_internal_links
 
+from sitegen.build import build_site
+from sitegen.config import load_config
 from sitegen.errors import AssetError, ContentError, TemplateError
 from sitegen.render import formats
 from sitegen.render.templates import date_range
@@ -172,3 +174,27 @@ def test_pages_escape_hostile_text(minimal_site, build):
 )
 def test_date_ranges(start, end, expected):
     assert date_range(date.fromisoformat(start), date.fromisoformat(end)) == expected
+
+
+def test_check_finds_links_that_lead_nowhere(minimal_site):
+    config = load_config(minimal_site)
+    assert build_site(config, today=TODAY, write=False).stages["links"] >= 0  # the shipped theme has none
+    child_theme(minimal_site, templates={
+        "404.html": '{% extends "base.html" %}{% block content %}<a href="/nowhere/">x</a>\n'
+                    '<a href="../gone.html">y</a><a href="https://example.org/">ok</a><a href="#top">ok</a>{% endblock %}',
+    })
+    with pytest.raises(TemplateError) as caught:
+        build_site(load_config(minimal_site, {"build.theme": "child"}), today=TODAY, write=False)
+    message = str(caught.value)
+    assert message.startswith("2 internal link(s) lead to no page of the site:")
+    assert "404.html: links to /nowhere/, which is not part of the site" in message
+    assert "404.html: links to ../gone.html" in message
+    assert not (minimal_site / "build").exists()
+
+
+def test_check_understands_a_site_below_a_sub_path(minimal_site):
+    config = load_config(minimal_site, {"site.base_url": "https://example.org/archive/", "site.static_url": "/archive/static/"})
+    build_site(config, today=TODAY, write=False)
+    wrong = load_config(minimal_site, {"site.base_url": "https://example.org/archive/"})  # assets still at /static/
+    with pytest.raises(TemplateError, match="links to /static/css/site"):
+        build_site(wrong, today=TODAY, write=False)
