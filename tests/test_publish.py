@@ -67,6 +67,12 @@ def pages_missing_assets(objects: dict[str, bytes]) -> list[str]:
     ]
 
 
+def retitle(site: Path, index: int, title: str) -> None:
+    """Change one session's title and rebuild: the smallest change a deploy carries."""
+    edit_collection(site, "sessions", lambda items: items[index].update(title=title))
+    build(site)
+
+
 def add_newcomer(site: Path) -> None:
     """A new speaker on the last session: one new page, people/newcomer/."""
     edit_collection(site, "people", lambda items: items.append(
@@ -133,8 +139,7 @@ def test_one_changed_session_uploads_only_the_pages_that_show_it(minimal_site, s
     proxy, client = s3
     build(minimal_site)
     publish(minimal_site, proxy)
-    edit_collection(minimal_site, "sessions", lambda items: items[2].update(title="Gears Reconsidered"))
-    build(minimal_site)
+    retitle(minimal_site, 2, "Gears Reconsidered")
     proxy.clear()
     report = publish(minimal_site, proxy)
     showing = sorted(k for k, body in local_files(minimal_site).items() if b"Gears Reconsidered" in body)
@@ -240,8 +245,7 @@ def test_rollback_without_versions_is_refused_clearly(minimal_site, s3, moto_ser
     client.put_bucket_versioning(Bucket="site", VersioningConfiguration={"Status": "Suspended"})
     build(minimal_site)
     first = publish(minimal_site, proxy)
-    edit_collection(minimal_site, "sessions", lambda items: items[0].update(title="Rewritten"))
-    build(minimal_site)
+    retitle(minimal_site, 0, "Rewritten")
     report = publish(minimal_site, proxy)
     assert any("keeps no object versions, so this deploy cannot be rolled back" in w for w in report.warnings + first.warnings)
     with pytest.raises(PublishError, match="cannot be rolled back: no earlier S3 version was recorded"):
@@ -253,8 +257,7 @@ def test_cloudfront_invalidation_of_changed_pages_only(minimal_site, s3):
     distribution = make_distribution(cloudfront_client(proxy.url))
     build(minimal_site)
     publish(minimal_site, proxy, **{"publish.cloudfront_distribution": distribution})
-    edit_collection(minimal_site, "sessions", lambda items: items[2].update(title="Gears Reconsidered"))
-    build(minimal_site)
+    retitle(minimal_site, 2, "Gears Reconsidered")
     proxy.clear()
     report = publish(minimal_site, proxy, **{"publish.cloudfront_distribution": distribution})
     assert report.invalidation_id
@@ -311,8 +314,7 @@ def test_missing_manifest_falls_back_to_a_listing_and_says_so(minimal_site, s3):
     build(minimal_site)
     publish(minimal_site, proxy)
     client.delete_object(Bucket="site", Key=MANIFEST_KEY)
-    edit_collection(minimal_site, "sessions", lambda items: items[2].update(title="Gears Reconsidered"))
-    build(minimal_site)
+    retitle(minimal_site, 2, "Gears Reconsidered")
     proxy.clear()
     report = publish(minimal_site, proxy)
     assert report.state_from == "listing"
@@ -474,8 +476,7 @@ def test_rollback_brings_back_a_deleted_page_and_can_go_back_twice(minimal_site,
     build(minimal_site)
     publish(minimal_site, proxy)
     second = site_objects(client)
-    edit_collection(minimal_site, "sessions", lambda items: items[0].update(title="Third title"))
-    build(minimal_site)
+    retitle(minimal_site, 0, "Third title")
     publish(minimal_site, proxy)
     assert rollback(minimal_site, proxy).restored
     assert site_objects(client) == second
@@ -490,8 +491,7 @@ def test_an_interrupted_rollback_is_finished_by_a_rerun_not_repeated(minimal_sit
     proxy, client = s3
     build(minimal_site)
     publish(minimal_site, proxy)
-    edit_collection(minimal_site, "sessions", lambda items: items[0].update(title="Second"))
-    build(minimal_site)
+    retitle(minimal_site, 0, "Second")
     publish(minimal_site, proxy)
     second = site_objects(client)
     add_newcomer(minimal_site)
@@ -563,8 +563,7 @@ def test_a_failed_invalidation_is_retried_by_the_next_run(minimal_site, s3):
     options = {"publish.cloudfront_distribution": distribution}
     build(minimal_site)
     publish(minimal_site, proxy, **options)
-    edit_collection(minimal_site, "sessions", lambda items: items[2].update(title="Gears Reconsidered"))
-    build(minimal_site)
+    retitle(minimal_site, 2, "Gears Reconsidered")
     proxy.add_fault(Fault(op="CreateInvalidation", times=None, status=403, body=access_denied()))
     with pytest.raises(PublishError, match="cloudfront:CreateInvalidation"):
         publish(minimal_site, proxy, **options)
@@ -593,8 +592,7 @@ def test_a_concurrent_publish_is_detected(minimal_site, s3):
     proxy, client = s3
     build(minimal_site)
     publish(minimal_site, proxy)
-    edit_collection(minimal_site, "sessions", lambda items: items[2].update(title="Gears Reconsidered"))
-    build(minimal_site)
+    retitle(minimal_site, 2, "Gears Reconsidered")
     theirs = Manifest(deploy=99).to_bytes()
 
     def other_publish(_recorded) -> None:  # another publish records its deploy while this one uploads
