@@ -19,7 +19,6 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import httpx
 
@@ -32,6 +31,7 @@ from sitegen.fetch import fetch_archive
 from sitegen.model import build_archive
 from sitegen.render import render_site
 from sitegen.render.links import broken_links
+from sitegen.render.routes import Routes
 from sitegen.progress import Reporter, SilentReporter
 from sitegen.write import ASSET_MANIFEST, REPORT_FILE, STATIC_DIR, write_build
 
@@ -136,7 +136,7 @@ def build_site(
     if not write:
         # `sitegen check` has the time to read every page; a build leaves it to check.
         with stage("links") as out:
-            broken = broken_links(files, urlsplit(config.site.base_url).path or "/")
+            broken = broken_links(files, Routes(config.site.base_url).base_path)
             if broken:
                 raise TemplateError(f"{len(broken)} internal link(s) lead to no page of the site:", broken)
             out["detail"] = "every internal link resolves"

@@ -70,11 +70,22 @@ class ConsoleReporter:
             self._progress = None
 
 
-def site_options(command: Callable[..., Any]) -> Callable[..., Any]:
-    """The options shared by build and check; each overrides sitegen.toml."""
+def common_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """The options every command has: where the site is, and how much to say."""
     options = [
         click.option("--root", type=click.Path(file_okay=False, path_type=Path), default=Path("."), show_default=True,
                      help="Site root: the folder holding sitegen.toml, content/ and themes/."),
+        click.option("-v", "--verbose", count=True, help="More detail (-vv for stage starts)."),
+        click.option("-q", "--quiet", is_flag=True, help="Only warnings and errors."),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+def site_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """The options shared by build and check; each overrides sitegen.toml."""
+    options = [
         click.option("--source", help="Event data: an API base URL or a folder in the local form. [source] url"),
         click.option("--theme", help="Theme name. [build] theme"),
         click.option("--base-url", help="Absolute URL the site is served from. [site] base_url"),
@@ -83,8 +94,6 @@ def site_options(command: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--strict", is_flag=True, default=None, help="Treat warnings as errors. [build] strict"),
         click.option("--today", type=click.DateTime(formats=["%Y-%m-%d"]),
                      help="The date that splits upcoming from past (default: today). Pin it for reproducible builds."),
-        click.option("-v", "--verbose", count=True, help="More detail (-vv for stage starts)."),
-        click.option("-q", "--quiet", is_flag=True, help="Only warnings and errors."),
     ]
     for option in reversed(options):
         command = option(command)
@@ -98,6 +107,7 @@ def main() -> None:
 
 
 @main.command()
+@common_options
 @site_options
 def build(**options: Any) -> None:
     """Fetch the data, render the site and write it to the output folder."""
@@ -105,6 +115,7 @@ def build(**options: Any) -> None:
 
 
 @main.command()
+@common_options
 @site_options
 def check(**options: Any) -> None:
     """Validate config, data, content, templates and assets without writing anything."""
@@ -112,8 +123,7 @@ def check(**options: Any) -> None:
 
 
 @main.command()
-@click.option("--root", type=click.Path(file_okay=False, path_type=Path), default=Path("."), show_default=True,
-              help="Site root: the folder holding sitegen.toml and the build.")
+@common_options
 @click.option("--output", "output_dir", help="The built site to publish. [build] output_dir")
 @click.option("--bucket", help="S3 bucket. [publish] bucket")
 @click.option("--prefix", help="Key prefix in the bucket, ending in '/'. [publish] prefix")
@@ -124,8 +134,6 @@ def check(**options: Any) -> None:
 @click.option("--dry-run", is_flag=True, help="Plan and print, change nothing.")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON on standard output.")
 @click.option("--rollback", is_flag=True, help="Undo the most recent deploy, from the recorded S3 versions.")
-@click.option("-v", "--verbose", count=True, help="More detail.")
-@click.option("-q", "--quiet", is_flag=True, help="Only warnings and errors.")
 def publish(**options: Any) -> None:
     """Upload the build to S3: only what changed, assets before the pages that need them."""
     console, reporter = _console(options)
