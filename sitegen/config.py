@@ -196,6 +196,8 @@ def load_config(root: Path, overrides: Mapping[str, Any] | None = None) -> Confi
     ``overrides`` maps dotted keys (``"source.url"``) to values; ``None`` values
     are ignored so CLI options that were not given change nothing.
     """
+    if not root.is_dir():
+        raise ConfigError.at(str(root), "is not a folder", "pass --root the folder that holds sitegen.toml, content/ and themes/")
     path = root / CONFIG_FILE
     data: dict[str, Any] = {}
     if path.exists():

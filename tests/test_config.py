@@ -57,6 +57,11 @@ def test_invalid_toml_names_the_file(minimal_site):
         load_config(minimal_site)
 
 
+def test_a_site_root_that_is_not_a_folder_is_named(tmp_path):
+    with pytest.raises(ConfigError, match=r"no-such-site: is not a folder \(fix: pass --root the folder"):
+        load_config(tmp_path / "no-such-site")
+
+
 def test_unreadable_config_is_a_config_error(minimal_site):
     (minimal_site / "sitegen.toml").unlink()
     (minimal_site / "sitegen.toml").mkdir()
