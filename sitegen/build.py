@@ -30,10 +30,11 @@ from sitegen.errors import DataError, Problem, TemplateError
 from sitegen.fetch import fetch_archive
 from sitegen.model import build_archive
 from sitegen.render import render_site
+from sitegen.render.holes import fragment_index
 from sitegen.render.links import broken_links
 from sitegen.render.routes import Routes
 from sitegen.progress import Reporter, SilentReporter
-from sitegen.write import ASSET_MANIFEST, REPORT_FILE, STATIC_DIR, write_build
+from sitegen.write import ASSET_MANIFEST, FRAGMENT_INDEX, REPORT_FILE, STATIC_DIR, write_build
 
 @dataclass
 class BuildReport:
@@ -133,10 +134,12 @@ def build_site(
         out["detail"] = f"{rendered.pages} pages, {len(rendered.files)} files"
 
     files = {**rendered.files, **_asset_files(assets)}
+    files[FRAGMENT_INDEX] = fragment_index(archive, Routes(config.site.base_url))
     if not write:
         # `sitegen check` has the time to read every page; a build leaves it to check.
         with stage("links") as out:
-            broken = broken_links(files, Routes(config.site.base_url).base_path)
+            elsewhere = [config.fragments.url_prefix, config.fragments.signin_url, config.fragments.signout_url]
+            broken = broken_links(files, Routes(config.site.base_url).base_path, [p for p in elsewhere if p.startswith("/")])
             if broken:
                 raise TemplateError(f"{len(broken)} internal link(s) lead to no page of the site:", broken)
             out["detail"] = "every internal link resolves"

@@ -1,4 +1,4 @@
-"""The command line: ``sitegen build``, ``sitegen check``, ``sitegen --version``.
+"""The command line: ``sitegen build``, ``check``, ``publish``, ``fragments`` and ``cookie``.
 
 Every user-caused failure arrives here as a ``SitegenError``: it is printed as
 one clear message and the process exits non-zero. On a terminal the build
@@ -25,9 +25,13 @@ from rich.table import Table
 
 from sitegen import __version__
 from sitegen.build import BuildReport, build_site
-from sitegen.config import PublishConfig, load_config
-from sitegen.publish import PublishReport, Services, publish_site, rollback_site
+from sitegen.config import Config, PublishConfig, load_config
 from sitegen.errors import Problem, PublishError, SitegenError
+from sitegen.fragments import fetch_personal_data, make_codec, make_service, open_store
+from sitegen.fragments.edge import edge_vcl
+from sitegen.fragments.identity import User, cookie_header
+from sitegen.fragments.store import counts, describe, read_personal_file
+from sitegen.publish import PublishReport, Services, publish_site, rollback_site
 
 
 class ConsoleReporter:
@@ -265,3 +269,119 @@ def _print_summary(console: Console, report: BuildReport, output_dir: Path, *, i
     else:
         for key, value in rows:
             console.print(f"{key}: {value}", markup=False, soft_wrap=True)
+
+
+# --- personal fragments ------------------------------------------------------------
+
+
+def _fragments_config(options: dict[str, Any]) -> Config:
+    return load_config(options["root"], {"fragments.store": options.get("store"), "fragments.host": options.get("host"),
+                                         "fragments.port": options.get("port")})
+
+
+@main.group(invoke_without_command=True)
+@common_options
+@click.option("--host", help="Interface to listen on. [fragments] host")
+@click.option("--port", type=int, help="Port to listen on. [fragments] port")
+@click.option("--store", help="Personal data: an SQLite file or a redis:// URL. [fragments] store")
+@click.option("--index", type=click.Path(dir_okay=False, path_type=Path),
+              help="The build's fragment index (default: <output>/.sitegen/fragments.json).")
+@click.pass_context
+def fragments(ctx: click.Context, **options: Any) -> None:
+    """Run the fragment service that fills the personal holes (or see its subcommands)."""
+    ctx.obj = options
+    if ctx.invoked_subcommand is not None:
+        return
+    import uvicorn  # only the service needs the server
+
+    console, reporter = _console(options)
+    with _user_errors(console, interrupted="stopped"):
+        config = _fragments_config(options)
+        store = open_store(config.fragments.store, config.root)
+        service = make_service(config, store=store, codec=make_codec(config), index_path=options["index"])
+        if reporter.verbosity >= 1:
+            console.print(f"fragments: http://{config.fragments.host}:{config.fragments.port}{config.fragments.url_prefix} "
+                          f"(store {describe(store)})", markup=False)
+        try:
+            uvicorn.run(service.app, host=config.fragments.host, port=config.fragments.port, log_level="warning",
+                        access_log=False, server_header=False, date_header=False)
+        finally:
+            store.close()
+
+
+@fragments.command("load")
+@click.argument("file", required=False, type=click.Path(dir_okay=False, path_type=Path))
+@click.pass_obj
+def fragments_load(options: dict[str, Any], file: Path | None) -> None:
+    """Replace the follows and attendance in the store with FILE (JSON), or,
+    without FILE, with the users, follows and attendance collections of the
+    site's source (the API extension)."""
+    console, reporter = _console(options)
+    with _user_errors(console, interrupted="interrupted; the store is unchanged"):
+        config = _fragments_config(options)
+        data = read_personal_file(file) if file else fetch_personal_data(config)
+        store = open_store(config.fragments.store, config.root)
+        try:
+            store.replace(data)
+        finally:
+            store.close()
+    if reporter.verbosity >= 1:
+        summary = ", ".join(f"{n} {k}" for k, n in counts(data).items())
+        console.print(f"loaded {summary} into {describe(store)}", markup=False)
+
+
+@fragments.command("sign-out-everywhere")
+@click.option("--user", "user_id", required=True, help="The user's id.")
+@click.pass_obj
+def fragments_sign_out(options: dict[str, Any], user_id: str) -> None:
+    """Invalidate every cookie minted so far for one user."""
+    console, reporter = _console(options)
+    with _user_errors(console, interrupted="interrupted"):
+        config = _fragments_config(options)
+        store = open_store(config.fragments.store, config.root)
+        try:
+            generation = store.sign_out_everywhere(user_id)
+        finally:
+            store.close()
+    if reporter.verbosity >= 1:
+        console.print(f"{user_id}: signed out everywhere (generation {generation})", markup=False)
+
+
+@fragments.command("vcl")
+@click.option("--origin", default="127.0.0.1:8081", show_default=True, help="The static origin serving the build, HOST:PORT.")
+@click.option("--fragments", "fragment_address", default=None, help="The fragment service, HOST:PORT (default: [fragments] host and port).")
+@click.option("--fragment-timeout", type=float, default=1.0, show_default=True,
+              help="Seconds before a fragment is given up and its hole left empty.")
+@click.pass_obj
+def fragments_vcl(options: dict[str, Any], origin: str, fragment_address: str | None, fragment_timeout: float) -> None:
+    """Print the Varnish VCL for this site."""
+    console, _ = _console(options)
+    with _user_errors(console, interrupted="interrupted"):
+        config = _fragments_config(options)
+        address = fragment_address or f"{config.fragments.host}:{config.fragments.port}"
+        click.echo(edge_vcl(config, origin=origin, fragments=address, fragment_timeout=fragment_timeout), nl=False)
+
+
+@main.command()
+@common_options
+@click.option("--user", "user_id", required=True, help="The user's id (a person id of the archive, or any id).")
+@click.option("--name", help="Display name shown as 'Signed in as' (default: the store's name, else the id).")
+@click.option("--store", help="Personal data: an SQLite file or a redis:// URL. [fragments] store")
+@click.option("--set-cookie", "as_header", is_flag=True, help="Print a whole Set-Cookie header value, flags included.")
+def cookie(**options: Any) -> None:
+    """Mint a signed identity cookie, for testing (keys from [fragments] keys_env)."""
+    console, _ = _console(options)
+    with _user_errors(console, interrupted="interrupted"):
+        config = load_config(options["root"], {"fragments.store": options["store"]})
+        store = open_store(config.fragments.store, config.root)
+        try:
+            generation = store.generation(options["user_id"])
+            name = options["name"] or store.names([options["user_id"]]).get(options["user_id"], options["user_id"])
+        finally:
+            store.close()
+        value = make_codec(config).mint(User(options["user_id"], name, generation))
+    settings = config.fragments
+    if options["as_header"]:
+        click.echo(cookie_header(settings.cookie_name, value, settings.max_age_days * 86400))
+    else:
+        click.echo(f"{settings.cookie_name}={value}")

@@ -11,6 +11,7 @@ The resulting ``Config`` is immutable and passed explicitly to each stage.
 from __future__ import annotations
 
 import dataclasses
+import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -110,6 +111,30 @@ class PublishConfig:
 
 
 @dataclass(frozen=True)
+class FragmentsConfig:
+    """The personal holes and the service that fills them (``sitegen fragments``).
+
+    Secrets are never configured here: the cookie keys come from the
+    environment variable named by ``keys_env``.
+    """
+
+    #: The path the edge routes to the fragment service; holes point below it.
+    url_prefix: str = "/_frag/"
+    #: Personal data: an SQLite file (relative to the site root) or a redis:// URL.
+    store: str = ".sitegen-personal.sqlite3"
+    #: Environment variable with the cookie keys, oldest first, separated by spaces or commas.
+    keys_env: str = "SITEGEN_COOKIE_KEYS"
+    cookie_name: str = "__Host-u"
+    #: A cookie older than this is read as anonymous.
+    max_age_days: float = 14.0
+    #: Where the site's own app signs visitors in and out (holes link there).
+    signin_url: str = "/login/"
+    signout_url: str = "/logout/"
+    host: str = "127.0.0.1"
+    port: int = 8082
+
+
+@dataclass(frozen=True)
 class Config:
     """Everything a build needs to know, resolved against the site root."""
 
@@ -118,6 +143,7 @@ class Config:
     source: SourceConfig = field(default_factory=SourceConfig)
     build: BuildConfig = field(default_factory=BuildConfig)
     publish: PublishConfig = field(default_factory=PublishConfig)
+    fragments: FragmentsConfig = field(default_factory=FragmentsConfig)
 
     @property
     def output_dir(self) -> Path:
@@ -187,7 +213,8 @@ def _theme_parent(folder: Path) -> str | None:
 TYPE_NAMES: dict[Any, str] = {
     str: "a string", int: "a whole number", float: "a number", bool: "true or false", tuple[str, ...]: "a list of strings",
 }
-SECTIONS: dict[str, type] = {"site": SiteConfig, "source": SourceConfig, "build": BuildConfig, "publish": PublishConfig}
+SECTIONS: dict[str, type] = {"site": SiteConfig, "source": SourceConfig, "build": BuildConfig, "publish": PublishConfig,
+                             "fragments": FragmentsConfig}
 
 
 def load_config(root: Path, overrides: Mapping[str, Any] | None = None) -> Config:
@@ -310,6 +337,7 @@ def _check_values(config: Config, where: str) -> list[Problem]:
             )
         )
     problems += _check_publish(config.publish, f"{where} [publish]")
+    problems += _check_fragments(config.fragments, f"{where} [fragments]")
     try:
         resolve_theme_chain(config.root, config.build.theme)
     except ConfigError as exc:
@@ -336,6 +364,23 @@ def _check_publish(publish: PublishConfig, where: str) -> list[Problem]:
             problems.append(Problem(where, f"{key} = {getattr(publish, key)!r} is too small", "use a positive number"))
     if publish.asset_grace_days < 0:
         problems.append(Problem(where, "asset_grace_days must not be negative", "use 0 or more"))
+    return problems
+
+
+def _check_fragments(fragments: FragmentsConfig, where: str) -> list[Problem]:
+    problems = []
+    if not (fragments.url_prefix.startswith("/") and fragments.url_prefix.endswith("/")) or fragments.url_prefix == "/":
+        problems.append(Problem(where, f"url_prefix = {fragments.url_prefix!r} must be a path below the root, starting and ending with '/'", 'write it like "/_frag/"'))
+    if not re.fullmatch(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+", fragments.cookie_name):
+        problems.append(Problem(where, f"cookie_name = {fragments.cookie_name!r} is not a valid cookie name", 'use letters, digits and - or _, like "__Host-u"'))
+    if fragments.max_age_days <= 0:
+        problems.append(Problem(where, "max_age_days must be greater than 0", "use a number of days such as 14"))
+    if not 0 < fragments.port < 65536:
+        problems.append(Problem(where, f"port = {fragments.port!r} is not a TCP port", "use 1 to 65535"))
+    for key in ("signin_url", "signout_url"):
+        value = getattr(fragments, key)
+        if not (value.startswith("/") or urlsplit(value).scheme in ("http", "https")):
+            problems.append(Problem(where, f"{key} = {value!r} is neither a path nor an http(s) URL", 'write it like "/login/"'))
     return problems
 
 

@@ -86,3 +86,7 @@ class OutputError(SitegenError):
 
 class PublishError(SitegenError):
     """A deploy could not be planned or carried out: credentials, bucket, network…"""
+
+
+class FragmentError(SitegenError):
+    """The personal-fragment service, its keys, its store or data loaded into it."""

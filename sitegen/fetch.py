@@ -60,6 +60,7 @@ def fetch_archive(
     clock: Callable[[], float] = time.monotonic,
     now: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
     environ: Mapping[str, str] = os.environ,
+    collections: tuple[str, ...] = COLLECTIONS,
 ) -> RawArchive:
     """Read every collection from ``source``; raise SourceError on any failure.
 
@@ -67,27 +68,27 @@ def fetch_archive(
     used only to read a ``Retry-After`` date when the response has no ``Date``.
     """
     if not source.is_http:
-        return _read_folder(root / source.url)
+        return _read_folder(root / source.url, collections)
     own_client = client is None
     http = client if client is not None else _make_client(source)
     try:
         fetcher = _HttpFetcher(source, http, _HttpCache(cache_dir / "http"), sleep, clock, now, environ.get(source.token_env) or None)
-        collections = {name: fetcher.collection(name) for name in COLLECTIONS}
+        fetched = {name: fetcher.collection(name) for name in collections}
         fetcher.cache.prune()
     finally:
         if own_client:
             http.close()
-    return RawArchive(collections, fetcher.counters.freeze(), source.url)
+    return RawArchive(fetched, fetcher.counters.freeze(), source.url)
 
 
 # --- the local folder form -------------------------------------------------------
 
 
-def _read_folder(folder: Path) -> RawArchive:
+def _read_folder(folder: Path, collections: tuple[str, ...]) -> RawArchive:
     if not folder.is_dir():
         raise SourceError.at(str(folder), "is not a folder", "point [source] url at a folder holding <collection>.json files")
-    collections = {name: _read_collection_file(folder / f"{name}.json") for name in COLLECTIONS}
-    return RawArchive(collections, FetchStats(), str(folder))
+    read = {name: _read_collection_file(folder / f"{name}.json") for name in collections}
+    return RawArchive(read, FetchStats(), str(folder))
 
 
 def _read_collection_file(path: Path) -> tuple[Mapping[str, Any], ...]:

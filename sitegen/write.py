@@ -30,6 +30,8 @@ from sitegen.errors import OutputError
 STATE_DIR = ".sitegen"
 ASSET_MANIFEST = f"{STATE_DIR}/assets.json"
 REPORT_FILE = f"{STATE_DIR}/report.json"
+#: Public facts the fragment service reads at start (``render.holes.fragment_index``).
+FRAGMENT_INDEX = f"{STATE_DIR}/fragments.json"
 #: Hashed assets, below the output folder; [site] static_url serves this folder.
 STATIC_DIR = "static"
 

@@ -167,7 +167,7 @@ def test_report_is_written_with_counts_and_stage_timings(minimal_site, build):
     report = build()
     saved = json.loads((minimal_site / "build" / REPORT_FILE).read_text())
     assert saved["pages"] == report.pages == 22
-    assert saved["assets"] == 5
+    assert saved["assets"] == 6  # css, 2 js, 3 images
     assert set(saved["stages"]) == {"fetch", "model", "content", "assets", "render", "write"}
     assert saved["api_requests"] == 0 and saved["warnings"] == []
     manifest = json.loads((minimal_site / "build/.sitegen/assets.json").read_text())
@@ -202,6 +202,10 @@ class _LinkCollector(HTMLParser):
                 self.links.append(value)
 
 
+#: Served by the fragment service and the site's login app, not by the build.
+SERVED_ELSEWHERE = ("/_frag/", "/login/", "/logout/")
+
+
 def broken_internal_links(output: Path, base_path: str = "/") -> list[str]:
     """Every internal href/src in every HTML page that does not resolve to a file.
 
@@ -217,6 +221,8 @@ def broken_internal_links(output: Path, base_path: str = "/") -> list[str]:
             if parts.scheme or parts.netloc or not parts.path:
                 continue  # external, or a pure #fragment
             path = unquote(parts.path)
+            if path.startswith(SERVED_ELSEWHERE):
+                continue
             if path.startswith("/") and not path.startswith(base_path):
                 broken.append(f"{page.relative_to(output)} -> {link} (outside {base_path})")
                 continue

@@ -42,7 +42,7 @@ theme = "x"
         load_config(minimal_site)
     message = str(caught.value)
     assert message.startswith("The configuration has 6 problem(s):")
-    assert "unknown table [biuld] (fix: use one of [site], [source], [build], [publish])" in message
+    assert "unknown table [biuld] (fix: use one of [site], [source], [build], [publish], [fragments])" in message
     assert "[site]: unknown key 'colour' (fix: known keys: base_url, description, language, static_url, title)" in message
     assert "[site]: title = 3 is not a string (fix: give title a string)" in message
     assert "[source]: page_size = 'many' is not a whole number" in message

@@ -56,7 +56,9 @@ def render_site(
     returns the function to call as each page is done.
     """
     routes = Routes(config.site.base_url)
-    env = make_environment(config.theme_chain, _template_globals(config, routes, content, assets, today))
+    env = make_environment(
+        config.theme_chain, _template_globals(config, routes, content, assets, today), config.fragments.url_prefix
+    )
     files = _Files()
     sitemap: list[tuple[str, date | None]] = []
     specs = list(plan_pages(archive, content, today, config.site.description))
@@ -113,6 +115,7 @@ def _template_globals(config: Config, routes: Routes, content: ContentResult, as
         "ics_url": lambda event: routes.path(ics_route(event)),
         "static": static,
         "text": text,
+        "signin_url": config.fragments.signin_url,
         "today": today,
     }
 

@@ -9,7 +9,7 @@ autoescape), so a regular expression finds them far faster than a parser.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from posixpath import normpath
 from urllib.parse import unquote, urlsplit
 
@@ -18,9 +18,11 @@ from sitegen.errors import Problem
 LINK_RE = re.compile(rb'\s(?:href|src)="([^"]*)"')
 
 
-def broken_links(files: Mapping[str, bytes], base_path: str) -> list[Problem]:
+def broken_links(files: Mapping[str, bytes], base_path: str, served_elsewhere: Sequence[str] = ()) -> list[Problem]:
     """One problem per page and link that resolves to no file; ``base_path`` is
-    the path of the site's base URL ("/" or "/archive/")."""
+    the path of the site's base URL ("/" or "/archive/"). Links below one of
+    ``served_elsewhere`` (the fragment service, the site's login app) are not
+    the build's to check."""
     problems = []
     for page, data in files.items():
         if not page.endswith(".html"):
@@ -28,6 +30,8 @@ def broken_links(files: Mapping[str, bytes], base_path: str) -> list[Problem]:
         folder = page.rsplit("/", 1)[0] + "/" if "/" in page else ""
         for raw in dict.fromkeys(LINK_RE.findall(data)):  # each link once per page
             link = raw.decode("utf-8", "replace").replace("&amp;", "&")
+            if urlsplit(link).path.startswith(tuple(served_elsewhere)) and not urlsplit(link).netloc:
+                continue
             target = _target(link, folder, base_path)
             if target is not None and not _exists(files, target):
                 problems.append(Problem(page, f"links to {link}, which is not part of the site", "fix the template or the link"))

@@ -16,15 +16,21 @@ from typing import Any
 import jinja2
 
 from sitegen.errors import SitegenError, TemplateError
+from sitegen.render.holes import HoleExtension
 
 MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
           "November", "December")
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 
 
-def make_environment(theme_chain: Sequence[Path], globals_: Mapping[str, Any]) -> jinja2.Environment:
-    """An environment that finds each template in the most specific theme that has it."""
+def make_environment(theme_chain: Sequence[Path], globals_: Mapping[str, Any], hole_prefix: str = "/_frag/") -> jinja2.Environment:
+    """An environment that finds each template in the most specific theme that has it.
+
+    Pages and the fragment service both use it, so a fragment is rendered with
+    the same filters and theme as the page around it.
+    """
     env = jinja2.Environment(
+        extensions=[HoleExtension],
         loader=jinja2.FileSystemLoader([str(folder / "templates") for folder in theme_chain]),
         autoescape=True,  # every template: API text is untrusted
         undefined=jinja2.StrictUndefined,
@@ -41,6 +47,7 @@ def make_environment(theme_chain: Sequence[Path], globals_: Mapping[str, Any]) -
         isoformat=lambda value: value.isoformat(),
     )
     env.globals.update(globals_)
+    env.hole_prefix = hole_prefix  # type: ignore[attr-defined]
     return env
 
 
