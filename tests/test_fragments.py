@@ -376,3 +376,22 @@ def test_the_service_refuses_to_start_without_a_build(tmp_path: Path, monkeypatc
     monkeypatch.setenv("SITEGEN_COOKIE_KEYS", KEY_A)
     result = CliRunner().invoke(main, ["fragments", "--root", str(site), "--store", str(tmp_path / "p.sqlite3")])
     assert result.exit_code == 1 and "fragments.json: does not exist" in result.output and "sitegen build" in result.output
+
+
+def test_load_from_an_http_source_pages_through_the_api_extension(service_site: Path, tmp_path: Path) -> None:
+    from apiserver import ApiServer, Fault
+
+    follows = [{"user": f"u{i:03d}", "follows": "p1", "updated_at": "2026-01-01T00:00:00Z"} for i in range(120)]
+    with ApiServer({"users": [{"id": "u000", "name": "First"}], "follows": follows, "attendance": []}) as api:
+        store = str(tmp_path / "p.sqlite3")
+        args = ["fragments", "--root", str(service_site), "--store", store, "load"]
+        (service_site / "sitegen.toml").write_text(f'[source]\nurl = "{api.url}"\npage_size = 50\nretries = 0\n')
+        result = CliRunner().invoke(main, args)
+        assert result.exit_code == 0, result.output
+        assert api.count("/api/v1/follows") == 3  # 120 follows in pages of 50
+        opened = SqliteStore(Path(store))
+        assert opened.attendance("u119", "e1").following == {"p1"} and opened.names(["u000"]) == {"u000": "First"}
+        opened.close()
+        api.add_fault("attendance", Fault(status=500, times=None))
+        failed = CliRunner().invoke(main, args)
+        assert failed.exit_code == 1 and "attendance" in failed.output and "Traceback" not in failed.output
