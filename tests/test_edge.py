@@ -177,6 +177,12 @@ def test_attending_through_the_edge_needs_the_csrf_token(edge: Edge) -> None:
     assert "2 people attending" in edge.get(EVENT_PAGE, alice).text
 
 
+def test_a_fragment_error_becomes_an_empty_hole_not_an_error_page(edge: Edge) -> None:
+    response = edge.get("/_frag/attendance?event=no-such-event", edge.cookie("alice", "Alice Anders"))
+    assert response.status_code == 200 and response.text == ""
+    assert response.headers["cache-control"] == "private, no-store"
+
+
 def test_pages_accept_only_get_and_head(edge: Edge) -> None:
     assert httpx.post(edge.varnish.url + EVENT_PAGE).status_code == 405
 
