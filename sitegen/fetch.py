@@ -5,6 +5,18 @@ against the contract is the model stage's job. Everything here is about getting
 the bytes reliably: pagination, bounded retries, a budget for the whole fetch,
 a size cap per response, and an on-disk ETag cache so that rebuilding against
 an unchanged API costs only ``304 Not Modified`` answers.
+
+The HTTP fetch is also incremental when the server has a change feed
+(``GET B/changes?since=<cursor>``). A full fetch first reads the feed to its
+end to learn the current cursor, then lists every collection, and keeps the
+objects and the cursor under ``cache_dir/objects``. The next fetch reads only
+the feed since that cursor, re-lists just the collections it names with
+``updated_since`` (reaching back a safe margin before the last sync, by the
+server's clock) and applies the deletes by id. Anything doubtful (no or a
+corrupt local copy, a rejected cursor, a feed entry the listing does not
+confirm) means a full fetch: the result always equals what a full fetch gives.
+Without a change feed a full fetch is the only way to see deletions, and the
+ETag cache already makes it cheap, so that is what happens.
 """
 
 from __future__ import annotations
@@ -15,12 +27,13 @@ import json
 import os
 import tempfile
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from email.utils import parsedate_to_datetime
+from functools import partial
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypeVar
 from urllib.parse import parse_qsl, urldefrag, urlencode, urljoin, urlsplit, urlunsplit
 
 import httpx
@@ -31,7 +44,19 @@ from sitegen.errors import SourceError
 
 COLLECTIONS: tuple[str, ...] = ("series", "venues", "topics", "people", "events", "sessions")
 
+#: The change feed's ``type`` for each contract collection.
+FEED_TYPES: Mapping[str, str] = {
+    "series": "series", "venues": "venue", "topics": "topic", "people": "person", "events": "event", "sessions": "session",
+}
+
+#: How far before the last sync (by the server's ``Date``) ``updated_since`` reaches back. It absorbs
+#: the gap between the clock that stamps ``updated_at`` and the one that sends ``Date``, the one-second
+#: resolution of ``Date``, and a feed that lags its writes; being early costs only a few objects read twice.
+SYNC_OVERLAP = timedelta(minutes=5)
+
 _SERVER_FIX = "the server does not follow the API contract; check [source] url or report it to the API operator"
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -40,11 +65,19 @@ class FetchStats:
     not_modified: int = 0  # 304 answers served from the on-disk cache
     retries: int = 0
     bytes_received: int = 0  # response body bytes (after content decoding)
+    #: True when the result is the last fetch's local copy brought up to date through the change feed.
+    incremental: bool = False
+    #: Objects the change feed reported as upserted or deleted since the last fetch (incremental fetches only).
+    changed_objects: int = 0
+    #: Why an HTTP fetch read every collection in full; "" for an incremental fetch or a folder.
+    full_fetch_reason: str = ""
 
 
 @dataclass(frozen=True)
 class RawArchive:
-    #: Every name in COLLECTIONS -> its objects, in server order across pages.
+    #: Every name in COLLECTIONS -> its objects, in server order across pages. An incremental fetch
+    #: keeps a changed object in its place and appends new ones, which is the server's order when it
+    #: lists by creation; the model keys everything by id, so the site never depends on the order.
     collections: Mapping[str, tuple[Mapping[str, Any], ...]]
     stats: FetchStats
     source: str  # the URL or folder it came from, for messages
@@ -61,11 +94,14 @@ def fetch_archive(
     now: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
     environ: Mapping[str, str] = os.environ,
     collections: tuple[str, ...] = COLLECTIONS,
+    incremental: bool = True,
 ) -> RawArchive:
     """Read every collection from ``source``; raise SourceError on any failure.
 
     ``clock`` (monotonic) enforces the total timeout; ``now`` (wall clock) is
-    used only to read a ``Retry-After`` date when the response has no ``Date``.
+    used only when a response has no ``Date``: to read a ``Retry-After`` date,
+    and to date a change-feed cursor. ``incremental=False`` always lists every
+    collection and leaves the local copy alone.
     """
     if not source.is_http:
         return _read_folder(root / source.url, collections)
@@ -73,12 +109,231 @@ def fetch_archive(
     http = client if client is not None else _make_client(source)
     try:
         fetcher = _HttpFetcher(source, http, _HttpCache(cache_dir / "http"), sleep, clock, now, environ.get(source.token_env) or None)
-        fetched = {name: fetcher.collection(name) for name in collections}
-        fetcher.cache.prune()
+        if incremental:
+            fetched = _sync(fetcher, _LocalCopy(cache_dir / "objects"), collections)
+        else:
+            fetched = fetcher.full(collections)
     finally:
         if own_client:
             http.close()
     return RawArchive(fetched, fetcher.counters.freeze(), source.url)
+
+
+# --- incremental fetch: the local copy and the change feed ---------------------------
+
+
+class _Doubt(Exception):
+    """The local copy cannot be brought up to date safely; the message says why. Never
+    shown as an error: it only turns an incremental fetch into a full one."""
+
+
+@dataclass(frozen=True)
+class _Snapshot:
+    """Every collection as of a sync, and where the change feed stood then."""
+
+    #: What was fetched, and how: a copy is only ever used for the same source, token and collections.
+    identity: Mapping[str, Any]
+    cursor: str
+    #: The server's time when it issued ``cursor``: later changes are stamped no earlier than this.
+    synced_at: datetime
+    collections: Mapping[str, tuple[Mapping[str, Any], ...]]
+    #: sha256 of each collection file as stored, so an unchanged collection is not rewritten.
+    digests: Mapping[str, str] = dataclasses.field(default_factory=dict)
+
+
+class _FeedRead(NamedTuple):
+    entries: tuple[Mapping[str, Any], ...]
+    cursor: str
+    synced_at: datetime
+
+
+def _identity(source: SourceConfig, token: str | None, names: tuple[str, ...]) -> dict[str, Any]:
+    """A different URL, token (a token may see private objects) or set of collections is different data.
+    Only a hash of the token is kept, never the token."""
+    auth = hashlib.sha256(f"sitegen local copy\0{token}".encode()).hexdigest() if token else None
+    return {"source": source.url, "auth": auth, "collections": list(names)}
+
+
+def _sync(fetcher: _HttpFetcher, copy: _LocalCopy, names: tuple[str, ...]) -> dict[str, tuple[Mapping[str, Any], ...]]:
+    """Bring the local copy up to date through the change feed if that can be done
+    safely, else fetch everything (and start a new local copy when the server has a feed)."""
+    if not set(names) <= FEED_TYPES.keys():
+        fetcher.counters.full_fetch_reason = "the change feed covers only the contract's collections"
+        return fetcher.full(names)
+    identity = _identity(fetcher.source, fetcher.token, names)
+    snapshot = copy.load(identity)
+    if snapshot is None:
+        reason = "no usable local copy from an earlier fetch"
+    else:
+        try:
+            updated, changed = _catch_up(fetcher, snapshot)
+        except (_Doubt, SourceError) as exc:
+            reason = f"the local copy could not be brought up to date: {exc}"
+        else:
+            copy.save(updated)
+            fetcher.counters.incremental, fetcher.counters.changed_objects = True, changed
+            return dict(updated.collections)
+    return _full_with_cursor(fetcher, copy, identity, reason)
+
+
+def _full_with_cursor(fetcher: _HttpFetcher, copy: _LocalCopy, identity: Mapping[str, Any],
+                      reason: str) -> dict[str, tuple[Mapping[str, Any], ...]]:
+    """List everything and keep it with the feed's cursor, read *before* the listing so that
+    a change made while listing is in the feed next time (applying it twice is harmless)."""
+    try:
+        feed: _FeedRead | None = fetcher.read_feed(None)
+    except (_Doubt, SourceError) as exc:
+        feed, reason = None, f"no change feed to fetch incrementally with: {exc}"
+    fetcher.counters.full_fetch_reason = reason
+    collections = fetcher.full(tuple(identity["collections"]))
+    if feed is not None and all(_by_id(items) is not None for items in collections.values()):
+        copy.save(_Snapshot(identity, feed.cursor, feed.synced_at, collections))
+    else:  # no feed, or objects without unique ids (not mergeable by id): the next fetch is full too
+        copy.discard()
+    return collections
+
+
+def _catch_up(fetcher: _HttpFetcher, snapshot: _Snapshot) -> tuple[_Snapshot, int]:
+    """The snapshot with the feed's changes since its cursor applied; raises _Doubt (or
+    SourceError) when that cannot be done with certainty."""
+    feed = fetcher.read_feed(snapshot.cursor)
+    changes = _net_changes(feed.entries, snapshot.collections.keys())
+    since = snapshot.synced_at - SYNC_OVERLAP
+    collections = dict(snapshot.collections)
+    for name, items in snapshot.collections.items():
+        ops = {oid: op for (collection, oid), op in changes.items() if collection == name}
+        if not ops:
+            continue
+        upserts = "upsert" in ops.values()
+        fresh = fetcher.collection(name, updated_since=since, use_cache=False) if upserts else ()
+        collections[name] = _merge(name, items, fresh, ops)
+    return dataclasses.replace(snapshot, cursor=feed.cursor, synced_at=feed.synced_at, collections=collections), len(changes)
+
+
+def _net_changes(entries: Iterable[Mapping[str, Any]], names: Iterable[str]) -> dict[tuple[str, str], str]:
+    """(collection, id) -> the last op the feed gave it. An entry of a shape or type the contract
+    does not define is doubt: ignoring it could silently keep a stale object."""
+    collection_of = {FEED_TYPES[name]: name for name in names}
+    net: dict[tuple[str, str], str] = {}
+    for entry in entries:
+        kind, oid, op = entry.get("type"), entry.get("id"), entry.get("op")
+        if kind not in FEED_TYPES.values() or not isinstance(oid, str) or op not in ("upsert", "delete"):
+            raise _Doubt(f"the change feed has an entry the contract does not define: {json.dumps(entry)[:200]}")
+        if kind in collection_of:  # a contract type this fetch does not read is none of its business
+            net[(collection_of[kind], oid)] = op
+    return net
+
+
+def _merge(name: str, old: tuple[Mapping[str, Any], ...], fresh: tuple[Mapping[str, Any], ...],
+           ops: Mapping[str, str]) -> tuple[Mapping[str, Any], ...]:
+    """Apply one collection's changes: what ``updated_since`` returned replaces the old object in
+    place (or is appended, in server order, when new), and deleted ids go. The listing is newer
+    than the feed, so it wins over a delete; but every upsert must be confirmed by it."""
+    by_id = _by_id(fresh)
+    if by_id is None:
+        raise _Doubt(f"{name} listed with updated_since has objects without a unique string id")
+    missing = sorted(oid for oid, op in ops.items() if op == "upsert" and oid not in by_id)
+    if missing:
+        raise _Doubt(f"the change feed lists {FEED_TYPES[name]} {missing[0]!r} as changed, "
+                     f"but {name} listed with updated_since does not return it")
+    merged: list[Mapping[str, Any]] = []
+    for item in old:
+        oid = item["id"]
+        if oid in by_id:
+            merged.append(by_id.pop(oid))
+        elif ops.get(oid) != "delete":
+            merged.append(item)
+    merged.extend(by_id.values())
+    return tuple(merged)
+
+
+def _by_id(items: Iterable[Mapping[str, Any]]) -> dict[str, Mapping[str, Any]] | None:
+    """The objects keyed by id, in order; None unless every one has a string id of its own."""
+    found: dict[str, Mapping[str, Any]] = {}
+    for item in items:
+        oid = item.get("id")
+        if not isinstance(oid, str) or oid in found:
+            return None
+        found[oid] = item
+    return found
+
+
+def _rfc3339(moment: datetime) -> str:
+    """UTC with a ``Z``, whole seconds rounded down (earlier is the safe side for ``updated_since``)."""
+    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+@dataclass(frozen=True)
+class _LocalCopy:
+    """The objects of the last successful fetch: ``<collection>.json`` in the local folder form
+    (so ``--source`` can point at it for an offline build), and ``state.json`` with the
+    cursor, the sync time and each file's sha256. The state is written last, so a crash or a
+    concurrent build leaves a mismatch, which reads as no copy at all."""
+
+    folder: Path
+
+    STATE = "state.json"
+    VERSION = 1
+
+    def load(self, identity: Mapping[str, Any]) -> _Snapshot | None:
+        """The stored snapshot, or None when it is absent, corrupt, edited or for other data."""
+        try:
+            state = json.loads((self.folder / self.STATE).read_text(encoding="utf-8"))
+            if state["version"] != self.VERSION or state["identity"] != identity:
+                return None
+            cursor, synced_at, digests = state["cursor"], datetime.fromisoformat(state["synced_at"]), state["sha256"]
+            if not isinstance(cursor, str) or synced_at.tzinfo is None:
+                return None
+            collections = {name: self._collection(name, digests[name]) for name in identity["collections"]}
+        except (OSError, ValueError, KeyError, TypeError, RecursionError, SourceError, _Doubt):
+            return None
+        return _Snapshot(identity, cursor, synced_at, collections, {name: digests[name] for name in collections})
+
+    def _collection(self, name: str, digest: str) -> tuple[Mapping[str, Any], ...]:
+        path = self.folder / f"{name}.json"
+        raw = path.read_bytes()
+        if hashlib.sha256(raw).hexdigest() != digest:
+            raise _Doubt(f"{path} does not match its checksum")
+        items = _parse_page(raw.decode("utf-8"), str(path), "").data
+        if _by_id(items) is None:
+            raise _Doubt(f"{path} has objects without a unique string id")
+        return items
+
+    def save(self, snapshot: _Snapshot) -> None:
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            digests = {}
+            for name, items in snapshot.collections.items():
+                # ASCII: a lone surrogate from a "\\ud800" escape survives the round trip, where UTF-8 fails.
+                raw = json.dumps({"data": list(items), "next": None}, ensure_ascii=True, separators=(",", ":")).encode("ascii")
+                digests[name] = hashlib.sha256(raw).hexdigest()
+                if digests[name] != snapshot.digests.get(name):
+                    _write_atomically(self.folder / f"{name}.json", raw)
+            state = {"version": self.VERSION, "identity": snapshot.identity, "cursor": snapshot.cursor,
+                     "synced_at": snapshot.synced_at.isoformat(), "sha256": digests}
+            _write_atomically(self.folder / self.STATE, json.dumps(state, indent=1, sort_keys=True).encode("utf-8"))
+        except OSError as exc:
+            raise SourceError.at(str(self.folder), f"cannot write the local copy of the data: {exc.strerror or exc}",
+                                 "make [build] cache_dir writable") from None
+
+    def discard(self) -> None:
+        """Forget the copy (its state), so that it cannot outlive the data it was a copy of."""
+        try:
+            (self.folder / self.STATE).unlink(missing_ok=True)
+        except OSError:
+            pass  # a leftover state still names its checksums and cursor: at worst it is caught up from there
+
+
+def _write_atomically(path: Path, data: bytes) -> None:
+    """Readers see the old file or the new one, never half of one."""
+    fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as file:
+            file.write(data)
+        os.replace(temp, path)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise
 
 
 # --- the local folder form -------------------------------------------------------
@@ -107,7 +362,7 @@ def _read_collection_file(path: Path) -> tuple[Mapping[str, Any], ...]:
     return page.data
 
 
-# --- parsing one page (shared by files, responses and the cache) -------------------
+# --- parsing one page (shared by files, responses, the cache and the change feed) ----
 
 
 class _Page(NamedTuple):
@@ -115,8 +370,29 @@ class _Page(NamedTuple):
     next: str | None
 
 
+class _FeedPage(NamedTuple):
+    page: _Page
+    cursor: str | None
+    date: str | None  # the response's Date header: when the server issued the cursor
+
+
 def _parse_page(text: str, where: str, fix: str) -> _Page:
     """Check the envelope ``{"data": [object, ...], "next": str | null}``; objects stay as sent."""
+    return _envelope(_parse_json(text, where, fix), where, fix)
+
+
+def _parse_feed_page(text: str, date: str | None, where: str) -> _FeedPage:
+    """A change feed page: the page envelope plus ``cursor``, a string (null or absent is allowed
+    on pages that are not the last)."""
+    body = _parse_json(text, where, _SERVER_FIX)
+    page = _envelope(body, where, _SERVER_FIX)
+    cursor = body.get("cursor")
+    if cursor is not None and not isinstance(cursor, str):
+        raise SourceError.at(where, f"'cursor' must be a string, not {_json_type(cursor)}", _SERVER_FIX)
+    return _FeedPage(page, cursor, date)
+
+
+def _parse_json(text: str, where: str, fix: str) -> dict[str, Any]:
     try:
         body = json.loads(text)
     except json.JSONDecodeError as exc:
@@ -125,6 +401,10 @@ def _parse_page(text: str, where: str, fix: str) -> _Page:
         raise SourceError.at(where, "is JSON nested too deeply to read", fix) from None
     if not isinstance(body, dict):
         raise SourceError.at(where, f'must be a JSON object {{"data": [...], "next": ...}}, not {_json_type(body)}', fix)
+    return body
+
+
+def _envelope(body: dict[str, Any], where: str, fix: str) -> _Page:
     data = body.get("data")
     if not isinstance(data, list):
         raise SourceError.at(where, f"'data' must be an array, not {_json_type(data)}", fix)
@@ -159,11 +439,27 @@ def _timeouts(source: SourceConfig, budget: float) -> httpx.Timeout:
     return httpx.Timeout(connect=connect, read=read, write=read, pool=connect)
 
 
-def _collection_url(base: str, name: str, page_size: int) -> str:
-    """``<base>/<name>?page_size=N``, whether or not ``base`` ends in '/' or has a query."""
+def _api_url(base: str, name: str, params: Iterable[tuple[str, str]] = ()) -> str:
+    """``<base>/<name>?<params>``, whether or not ``base`` ends in '/' or has a query."""
     parts = urlsplit(base)
-    query = urlencode([*parse_qsl(parts.query, keep_blank_values=True), ("page_size", str(page_size))])
+    query = urlencode([*parse_qsl(parts.query, keep_blank_values=True), *params])
     return urlunsplit((parts.scheme, parts.netloc, parts.path.rstrip("/") + "/" + name, query, ""))
+
+
+def _collection_url(base: str, name: str, page_size: int, updated_since: datetime | None = None) -> str:
+    since = [("updated_since", _rfc3339(updated_since))] if updated_since is not None else []
+    return _api_url(base, name, [("page_size", str(page_size)), *since])
+
+
+def _follow(url: str, following: str, seen: set[str], what: str) -> str:
+    """The absolute URL of a ``next`` link, refusing other schemes and loops."""
+    resolved = urldefrag(urljoin(url, following)).url  # a fragment is never sent, so it cannot hide a loop
+    if urlsplit(resolved).scheme not in ("http", "https"):
+        raise SourceError.at(url, f"'next' is not an http(s) URL: {following!r}", _SERVER_FIX)
+    if resolved in seen:
+        raise SourceError.at(url, f"'next' points back to {resolved}, a page of {what} already read (a loop)", _SERVER_FIX)
+    seen.add(resolved)
+    return resolved
 
 
 def _origin(url: str) -> tuple[str, str]:
@@ -185,6 +481,9 @@ class _Counters:
     not_modified: int = 0
     retries: int = 0
     bytes_received: int = 0
+    incremental: bool = False
+    changed_objects: int = 0
+    full_fetch_reason: str = ""
 
     def freeze(self) -> FetchStats:
         return FetchStats(**dataclasses.asdict(self))
@@ -262,44 +561,72 @@ class _HttpFetcher:
         self.deadline = clock() + source.total_timeout
         self.counters = _Counters()
 
-    def collection(self, name: str) -> tuple[Mapping[str, Any], ...]:
-        """All objects of one collection, following ``next`` links until null."""
-        url = _collection_url(self.source.url, name, self.source.page_size)
+    def full(self, names: tuple[str, ...]) -> dict[str, tuple[Mapping[str, Any], ...]]:
+        """Every collection in full, then the ETag cache pruned to what this complete listing used."""
+        fetched = {name: self.collection(name) for name in names}
+        self.cache.prune()
+        return fetched
+
+    def collection(self, name: str, *, updated_since: datetime | None = None,
+                   use_cache: bool = True) -> tuple[Mapping[str, Any], ...]:
+        """All objects of one collection (changed since ``updated_since``, if given), following
+        ``next`` links until null. ``use_cache=False`` leaves the ETag cache out: an
+        ``updated_since`` URL is asked once, and must not count as used by a complete listing."""
+        url = _collection_url(self.source.url, name, self.source.page_size, updated_since)
         seen = {url}
         items: list[Mapping[str, Any]] = []
         while True:
-            page = self.page(url, first=len(seen) == 1)
+            page = self.page(url, first=len(seen) == 1, cache=self.cache if use_cache else None)
             items.extend(page.data)
             if page.next is None:
                 return tuple(items)
-            following = urldefrag(urljoin(url, page.next)).url  # a fragment is never sent, so it cannot hide a loop
-            if urlsplit(following).scheme not in ("http", "https"):
-                raise SourceError.at(url, f"'next' is not an http(s) URL: {page.next!r}", _SERVER_FIX)
-            if following in seen:
-                raise SourceError.at(url, f"'next' points back to {following}, a page of {name} already read (a loop)", _SERVER_FIX)
-            seen.add(following)
-            url = following
+            url = _follow(url, page.next, seen, name)
 
-    def page(self, url: str, *, first: bool) -> _Page:
-        """One page, retried with exponential backoff (or the server's Retry-After) on transient failures."""
-        cached = self.cache.load(url)
-        attempt = 0
+    def read_feed(self, since: str | None) -> _FeedRead:
+        """The change feed from cursor ``since`` (None: from its start) up to now, and the cursor to
+        continue from next time. Raises _Doubt when the server has no feed or refuses the cursor."""
+        url = _api_url(self.source.url, "changes", [("since", since)] if since is not None else [])
+        seen = {url}
+        entries: list[Mapping[str, Any]] = []
+        while True:
+            feed = self.retrying(url, lambda: self.attempt(url, partial(self.feed_answer, url, since is not None)))
+            if since is not None:  # reading from the start only needs the cursor; keep no history in memory
+                entries.extend(feed.page.data)
+            if feed.page.next is None:
+                if feed.cursor is None:
+                    raise _Doubt(f"{url}: the last page of the change feed has no 'cursor'")
+                return _FeedRead(tuple(entries), feed.cursor, _http_date(feed.date) or self.now())
+            url = _follow(url, feed.page.next, seen, "the change feed")
+
+    def page(self, url: str, *, first: bool, cache: _HttpCache | None) -> _Page:
+        """One page, revalidated against the cache when there is an entry for it."""
+        cached = cache.load(url) if cache is not None else None
+
+        def handle(response: httpx.Response) -> _Page | _Retry:
+            return self.answer(url, response, cached, first, cache)
+
+        return self.retrying(url, lambda: self.attempt(url, handle, cached))
+
+    def retrying(self, url: str, attempt: Callable[[], T | _Retry]) -> T:
+        """``attempt`` until it gives an answer, retried with exponential backoff (or the server's
+        Retry-After) on transient failures, within the retry count and the whole fetch's budget."""
+        tries = 0
         while True:
             self.check_deadline(url)
-            outcome = self.attempt(url, cached, first)
-            if isinstance(outcome, _Page):
+            outcome = attempt()
+            if not isinstance(outcome, _Retry):
                 return outcome
             self.check_deadline(url)
-            if attempt >= self.source.retries:
-                raise SourceError.at(url, f"failed after {attempt + 1} attempt(s); last: {outcome.reason}", outcome.fix)
-            wait = outcome.wait if outcome.wait is not None else self.source.backoff * 2**attempt
+            if tries >= self.source.retries:
+                raise SourceError.at(url, f"failed after {tries + 1} attempt(s); last: {outcome.reason}", outcome.fix)
+            wait = outcome.wait if outcome.wait is not None else self.source.backoff * 2**tries
             if self.clock() + wait > self.deadline:
                 raise SourceError.at(
                     url, f"{outcome.reason}; waiting {wait:g} s to retry would exceed total_timeout = {self.source.total_timeout:g} s",
                     "raise [source] total_timeout, or try again when the server is healthy")
             if wait > 0:
                 self.sleep(wait)
-            attempt += 1
+            tries += 1
             self.counters.retries += 1
 
     def check_deadline(self, url: str) -> None:
@@ -317,12 +644,13 @@ class _HttpFetcher:
             headers["If-Modified-Since"] = cached.last_modified
         return headers
 
-    def attempt(self, url: str, cached: _CacheEntry | None, first: bool) -> _Page | _Retry:
+    def attempt(self, url: str, handle: Callable[[httpx.Response], T | _Retry], cached: _CacheEntry | None = None) -> T | _Retry:
+        """One request; ``handle`` reads the response while it streams."""
         self.counters.requests += 1
         timeout = _timeouts(self.source, budget=max(self.deadline - self.clock(), 0.001))
         try:
             with self.client.stream("GET", url, headers=self.headers(url, cached), timeout=timeout) as response:
-                return self.answer(url, response, cached, first)
+                return handle(response)
         except httpx.TransportError as exc:
             return self.transport_failure(exc)
         except (httpx.RequestError, httpx.InvalidURL) as exc:  # bad encoding, redirect loops, bad URLs: retrying won't help
@@ -339,17 +667,36 @@ class _HttpFetcher:
         return _Retry(f"{type(exc).__name__}: {str(exc) or 'connection failed'}", None,
                       "check that [source] url is right and the server is up, or raise [source] retries")
 
-    def answer(self, url: str, response: httpx.Response, cached: _CacheEntry | None, first: bool) -> _Page | _Retry:
+    def answer(self, url: str, response: httpx.Response, cached: _CacheEntry | None, first: bool,
+               cache: _HttpCache | None) -> _Page | _Retry:
         status = response.status_code
-        what = f"HTTP {status} {response.reason_phrase}".rstrip()
         if status == 304 and cached is not None:
             self.counters.not_modified += 1
             return cached.page
         if status == 200:
             text = self.read_text(url, response)
             page = _parse_page(text, url, _SERVER_FIX)
-            self.cache.store(url, response.headers.get("ETag"), response.headers.get("Last-Modified"), text)
+            if cache is not None:
+                cache.store(url, response.headers.get("ETag"), response.headers.get("Last-Modified"), text)
             return page
+        return self.failure(url, response, first)
+
+    def feed_answer(self, url: str, with_cursor: bool, response: httpx.Response) -> _FeedPage | _Retry:
+        """A change feed page; 404 (no feed) and 400/410 (cursor refused) are doubt, not errors."""
+        status = response.status_code
+        if status == 200:
+            return _parse_feed_page(self.read_text(url, response), response.headers.get("Date"), url)
+        what = f"HTTP {status} {response.reason_phrase}".rstrip()
+        if status == 404:
+            raise _Doubt(f"{url}: {what}: the server has no change feed")
+        if status in (400, 410):
+            raise _Doubt(f"{url}: {what}: the server refused " + ("the cursor" if with_cursor else "to read the feed from its start"))
+        return self.failure(url, response, first=False)
+
+    def failure(self, url: str, response: httpx.Response, first: bool) -> _Retry:
+        """Any other answer: an error, or a _Retry for the transient ones."""
+        status = response.status_code
+        what = f"HTTP {status} {response.reason_phrase}".rstrip()
         if status in (401, 403):
             env = self.source.token_env
             fix = f"check the token in ${env}" if self.token else f"set the environment variable {env} to an API token"

@@ -1,22 +1,27 @@
-"""The fetch stage against a real HTTP server on 127.0.0.1 (see apiserver.py)."""
+"""The fetch stage against a real HTTP server on 127.0.0.1 (see apiserver.py).
+
+Every HTTP fetch first asks for the change feed; the ``api`` fixture has none
+(404, one request), so its fetches are full listings. The ``feed_api`` fixture
+has one, for the incremental fetch.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import json
 import socket
-from collections.abc import Iterator
-from datetime import datetime, timezone
+from collections.abc import Callable, Iterator
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
-from apiserver import ApiServer, Fault
+from apiserver import ApiServer, Fault, RecordedRequest
 from sitegen.config import SourceConfig
 from sitegen.errors import SourceError
-from sitegen.fetch import COLLECTIONS, RawArchive, _parse_retry_after, fetch_archive
+from sitegen.fetch import COLLECTIONS, SYNC_OVERLAP, RawArchive, _parse_retry_after, fetch_archive
 
 DATA: dict[str, list[dict[str, Any]]] = {
     "series": [{"id": "s1", "slug": "pycon"}],
@@ -29,7 +34,10 @@ DATA: dict[str, list[dict[str, Any]]] = {
 PAGE_SIZE = 2
 #: Pages per collection at PAGE_SIZE (an empty collection is still one page).
 PAGES = {name: max(1, -(-len(items) // PAGE_SIZE)) for name, items in DATA.items()}
+#: Requests for a full listing of every collection.
+LISTING = sum(PAGES.values())
 EVENTS = "/api/v1/events"
+FEED = "/api/v1/changes"
 
 
 @pytest.fixture
@@ -44,9 +52,9 @@ def config(url: str, **overrides: Any) -> SourceConfig:
     return SourceConfig(**{**settings, **overrides})
 
 
-def fetch(source: SourceConfig, tmp_path: Path, **kwargs: Any) -> RawArchive:
+def fetch(source: SourceConfig, tmp_path: Path, cache: str = "cache", **kwargs: Any) -> RawArchive:
     kwargs.setdefault("environ", {})
-    return fetch_archive(source, root=tmp_path, cache_dir=tmp_path / "cache", **kwargs)
+    return fetch_archive(source, root=tmp_path, cache_dir=tmp_path / cache, **kwargs)
 
 
 def fetch_error(source: SourceConfig, tmp_path: Path, **kwargs: Any) -> str:
@@ -69,11 +77,13 @@ def test_reads_every_page_of_every_collection_in_order(api: ApiServer, tmp_path:
     assert tuple(archive.collections) == COLLECTIONS
     assert as_lists(archive) == DATA
     assert archive.source == api.url + slash
-    assert archive.stats.requests == sum(PAGES.values()) == api.count()
+    assert archive.stats.requests == 1 + LISTING == api.count()
     assert archive.stats.retries == archive.stats.not_modified == 0
     assert archive.stats.bytes_received > 0
+    assert not archive.stats.incremental and "no change feed" in archive.stats.full_fetch_reason
     assert api.count(EVENTS) == 3
-    first = api.requests[0]
+    probe, first = api.requests[:2]
+    assert (probe.target, probe.status) == ("/api/v1/changes", 404)
     assert first.target == "/api/v1/series?page_size=2"
     assert first.headers["user-agent"].startswith("sitegen/")
     assert first.headers["accept"] == "application/json"
@@ -95,12 +105,11 @@ def test_second_fetch_costs_only_304s(api: ApiServer, tmp_path: Path) -> None:
 
     second = fetch(config(api.url), tmp_path)
 
-    pages = sum(PAGES.values())
     assert as_lists(second) == as_lists(first) == DATA
-    assert second.stats.not_modified == second.stats.requests == pages
+    assert second.stats.not_modified == second.stats.requests - 1 == LISTING
     assert second.stats.bytes_received == 0
-    assert [r.status for r in api.requests] == [304] * pages
-    assert all(r.headers["if-none-match"].startswith('"') for r in api.requests)
+    assert [r.status for r in api.requests] == [404] + [304] * LISTING  # the feed probe, then the listing
+    assert all(r.headers["if-none-match"].startswith('"') for r in api.requests[1:])
 
 
 def test_last_modified_is_sent_back_as_if_modified_since(tmp_path: Path) -> None:
@@ -109,7 +118,7 @@ def test_last_modified_is_sent_back_as_if_modified_since(tmp_path: Path) -> None
         fetch(config(api.url), tmp_path)
         api.clear_requests()
         fetch(config(api.url), tmp_path)
-        assert {r.headers["if-modified-since"] for r in api.requests} == {stamp}
+        assert {r.headers["if-modified-since"] for r in api.requests if r.path != FEED} == {stamp}
 
 
 def test_changed_data_is_fetched_again(api: ApiServer, tmp_path: Path) -> None:
@@ -117,7 +126,7 @@ def test_changed_data_is_fetched_again(api: ApiServer, tmp_path: Path) -> None:
     api.set_collection("topics", [{"id": "t1"}])
     archive = fetch(config(api.url), tmp_path)
     assert archive.collections["topics"] == ({"id": "t1"},)
-    assert archive.stats.not_modified == sum(PAGES.values()) - 1
+    assert archive.stats.not_modified == LISTING - 1
 
 
 def test_a_corrupt_cache_file_is_ignored_and_overwritten(api: ApiServer, tmp_path: Path) -> None:
@@ -130,7 +139,7 @@ def test_a_corrupt_cache_file_is_ignored_and_overwritten(api: ApiServer, tmp_pat
     archive = fetch(config(api.url), tmp_path)
 
     assert as_lists(archive) == DATA
-    assert archive.stats.not_modified == sum(PAGES.values()) - 1
+    assert archive.stats.not_modified == LISTING - 1
     [request] = [r for r in api.requests if r.target == "/api/v1/events?page_size=2"]
     assert "if-none-match" not in request.headers and request.status == 200
     assert json.loads(cache_file.read_text(encoding="utf-8"))["url"] == url
@@ -139,7 +148,7 @@ def test_a_corrupt_cache_file_is_ignored_and_overwritten(api: ApiServer, tmp_pat
 def test_cache_entries_no_longer_used_are_pruned(api: ApiServer, tmp_path: Path) -> None:
     fetch(config(api.url), tmp_path)
     cache = tmp_path / "cache" / "http"
-    assert len(list(cache.glob("*.json"))) == sum(PAGES.values())
+    assert len(list(cache.glob("*.json"))) == LISTING
     archive = fetch(config(api.url, page_size=100), tmp_path)
     assert archive.stats.not_modified == 0
     assert len(list(cache.glob("*.json"))) == len(COLLECTIONS)
@@ -157,7 +166,7 @@ def test_429_waits_as_long_as_retry_after_says(api: ApiServer, tmp_path: Path) -
     assert sleeps == [7.0]
     assert as_lists(archive) == DATA
     assert archive.stats.retries == 1
-    assert archive.stats.requests == sum(PAGES.values()) + 1
+    assert archive.stats.requests == 1 + LISTING + 1
     assert [r.status for r in api.requests if r.path == EVENTS] == [429, 200, 200, 200]
 
 
@@ -281,7 +290,7 @@ def test_a_wrong_base_url_gives_404_and_says_so(api: ApiServer, tmp_path: Path) 
     message = fetch_error(config(api.origin + "/api/v2"), tmp_path)
     assert message.startswith(f"{api.origin}/api/v2/series?page_size=2: HTTP 404 Not Found")
     assert f"the base URL [source] url = '{api.origin}/api/v2' is probably wrong" in message
-    assert api.count() == 1  # no retries
+    assert api.count() == 2  # the feed probe (its 404 only means no change feed), then series: no retries
 
 
 def test_401_names_the_token_variable(tmp_path: Path) -> None:
@@ -292,7 +301,7 @@ def test_401_names_the_token_variable(tmp_path: Path) -> None:
 
         message = fetch_error(config(api.url, token_env="MY_TOKEN"), tmp_path, environ={"MY_TOKEN": "wrong-one"})
         assert "check the token in $MY_TOKEN" in message and "wrong-one" not in message
-        assert api.count() == 2
+        assert api.count() == 4  # each time the feed probe, then series (the feed is optional: a 401 there is not fatal)
 
 
 def test_the_bearer_token_is_sent(tmp_path: Path) -> None:
@@ -361,3 +370,248 @@ def test_a_missing_local_folder(tmp_path: Path) -> None:
     message = fetch_error(SourceConfig(url="nowhere"), tmp_path)
     assert message.startswith(f"{tmp_path / 'nowhere'}: is not a folder")
     assert "point [source] url at a folder" in message
+
+
+# --- the incremental fetch: a local copy kept up to date through the change feed ------
+
+T0 = datetime(2025, 6, 1, 12, 0, tzinfo=timezone.utc)
+#: DATA as the contract has it: every object with an updated_at, here long before T0.
+FEED_DATA = {name: [{**item, "updated_at": "2025-01-01T00:00:00Z"} for item in items] for name, items in DATA.items()}
+#: The initial data is in the feed as one upsert per object; the feed_api pages it by 10.
+FEED_PAGES = -(-sum(len(items) for items in DATA.values()) // 10)
+SESSIONS = "/api/v1/sessions"
+
+
+@pytest.fixture
+def server_time() -> list[datetime]:
+    """The feed_api's clock (Date headers, and the updated_at its upserts stamp); tests move it."""
+    return [T0]
+
+
+@pytest.fixture
+def feed_api(server_time: list[datetime]) -> Iterator[ApiServer]:
+    with ApiServer(FEED_DATA, change_feed=True, feed_page_size=10, clock=lambda: server_time[0]) as server:
+        yield server
+
+
+def full_fetch(api: ApiServer, tmp_path: Path) -> dict[str, list[Any]]:
+    """What a fresh, full fetch gives now: the reference every incremental fetch must equal."""
+    return as_lists(fetch(config(api.url), tmp_path, cache="reference", incremental=False))
+
+
+def some_changes(api: ApiServer, server_time: list[datetime]) -> None:
+    """An hour later: a session changed (to text JSON allows but UTF-8 cannot hold), two added (two
+    pages with updated_since), a person deleted, and a venue that came and went."""
+    server_time[0] = T0 + timedelta(hours=1)
+    api.upsert("sessions", {"id": "x3", "title": "Retitled \ud800"})
+    api.upsert("sessions", {"id": "x9", "title": "New"})
+    api.upsert("sessions", {"id": "x10", "title": "Newer"})
+    api.delete("people", "p2")
+    api.upsert("venues", {"id": "v9"})
+    api.delete("venues", "v9")
+
+
+def test_a_full_fetch_keeps_a_local_copy_in_the_folder_form(feed_api: ApiServer, tmp_path: Path) -> None:
+    archive = fetch(config(feed_api.url), tmp_path)
+
+    assert as_lists(archive) == FEED_DATA
+    assert not archive.stats.incremental and "no usable local copy" in archive.stats.full_fetch_reason
+    assert archive.stats.requests == FEED_PAGES + LISTING == feed_api.count()
+    assert [r.path for r in feed_api.requests[:FEED_PAGES]] == [FEED] * FEED_PAGES  # the cursor first, then the listing
+    objects = tmp_path / "cache" / "objects"
+    state = json.loads((objects / "state.json").read_text(encoding="utf-8"))
+    assert state["synced_at"] == T0.isoformat() and state["cursor"]
+    assert as_lists(fetch(SourceConfig(url=str(objects)), tmp_path)) == FEED_DATA  # usable for an offline build
+
+
+def test_an_incremental_fetch_reads_only_the_changes_and_equals_a_full_fetch(
+        feed_api: ApiServer, server_time: list[datetime], tmp_path: Path) -> None:
+    fetch(config(feed_api.url), tmp_path)
+    some_changes(feed_api, server_time)
+    feed_api.clear_requests()
+
+    archive = fetch(config(feed_api.url), tmp_path)
+
+    stats = archive.stats
+    assert stats.incremental and stats.full_fetch_reason == ""
+    assert stats.changed_objects == 5  # x3, x9, x10, p2, v9
+    assert stats.requests == 3 == feed_api.count()  # the feed, then two pages of sessions changed since the last sync
+    feed, *sessions = feed_api.requests
+    assert feed.path == FEED and "since=" in feed.target
+    since = (T0 - SYNC_OVERLAP).strftime("%Y-%m-%dT%H%%3A%M%%3A%SZ")
+    assert [r.path for r in sessions] == [SESSIONS] * 2 and all(f"updated_since={since}" in r.target for r in sessions)
+    assert as_lists(archive) == full_fetch(feed_api, tmp_path)  # the same objects, in the same order
+    assert [p["id"] for p in archive.collections["people"]] == ["p0", "p1", "p3"]
+    assert [s["id"] for s in archive.collections["sessions"]][-3:] == ["x8", "x9", "x10"]
+
+
+def test_an_incremental_fetch_without_changes_costs_one_request(
+        feed_api: ApiServer, server_time: list[datetime], tmp_path: Path) -> None:
+    fetch(config(feed_api.url), tmp_path)
+    some_changes(feed_api, server_time)
+    fetch(config(feed_api.url), tmp_path)
+    feed_api.clear_requests()
+
+    archive = fetch(config(feed_api.url), tmp_path)
+
+    assert archive.stats.incremental and archive.stats.changed_objects == 0
+    assert [r.path for r in feed_api.requests] == [FEED]
+    assert as_lists(archive) == full_fetch(feed_api, tmp_path)
+
+
+def test_without_a_change_feed_every_fetch_is_full_and_sees_deletions(api: ApiServer, tmp_path: Path) -> None:
+    fetch(config(api.url), tmp_path)
+    api.set_collection("people", DATA["people"][:2])
+    api.clear_requests()
+
+    archive = fetch(config(api.url), tmp_path)
+
+    assert not archive.stats.incremental and "HTTP 404" in archive.stats.full_fetch_reason
+    assert as_lists(archive) == full_fetch(api, tmp_path)
+    assert [p["id"] for p in archive.collections["people"]] == ["p0", "p1"]
+    assert api.count(FEED) == 1 and archive.stats.not_modified == LISTING - PAGES["people"]
+    assert not (tmp_path / "cache" / "objects" / "state.json").exists()
+
+
+def corrupt(objects: Path) -> None:
+    (objects / "sessions.json").write_text('{"data": [{"id": "x0"', encoding="utf-8")
+
+
+def edit(objects: Path) -> None:
+    """Valid JSON, but not what was fetched: only the checksum tells."""
+    path = objects / "people.json"
+    path.write_text(path.read_text(encoding="utf-8").replace('"Person 1"', '"Someone else"'), encoding="utf-8")
+
+
+@pytest.mark.parametrize("damage", [
+    corrupt,
+    edit,
+    lambda objects: (objects / "events.json").unlink(),
+    lambda objects: (objects / "state.json").write_text("{", encoding="utf-8"),
+    lambda objects: (objects / "state.json").write_text('{"version": 1}', encoding="utf-8"),
+    lambda objects: (objects / "state.json").unlink(),
+], ids=["truncated", "edited", "file-missing", "state-corrupt", "state-incomplete", "state-missing"])
+def test_a_damaged_local_copy_means_a_full_fetch(feed_api: ApiServer, server_time: list[datetime], tmp_path: Path,
+                                                 damage: Callable[[Path], None]) -> None:
+    fetch(config(feed_api.url), tmp_path)
+    damage(tmp_path / "cache" / "objects")
+    some_changes(feed_api, server_time)
+    feed_api.clear_requests()
+
+    archive = fetch(config(feed_api.url), tmp_path)
+
+    assert not archive.stats.incremental and "no usable local copy" in archive.stats.full_fetch_reason
+    feed_reads = [r.target for r in feed_api.requests if r.path == FEED]
+    assert "since" not in feed_reads[0]  # the copy was not even tried: the feed is read from its start for a new cursor
+    listing = [r.target for r in feed_api.requests if r.path != FEED]
+    assert len(listing) == LISTING + 1 and not any("updated_since" in t for t in listing)  # sessions has a page more
+    assert as_lists(archive) == full_fetch(feed_api, tmp_path)
+    assert fetch(config(feed_api.url), tmp_path).stats.incremental  # the copy is whole again
+
+
+@pytest.mark.parametrize(("trouble", "said"), [
+    (lambda api: api.expire_cursors(), "HTTP 410 Gone: the server refused the cursor"),
+    (lambda api: api.add_fault("changes", Fault(status=400)), "HTTP 400 Bad Request: the server refused the cursor"),
+    (lambda api: api.add_fault("changes", Fault(status=404)), "the server has no change feed"),
+    (lambda api: api.add_fault("changes", Fault(status=500, times=3)), "failed after 3 attempt(s)"),
+    (lambda api: api.add_fault("changes", Fault(body=b'{"data": [], "next": "changes?since=x", "cursor": "x"}', times=2)),
+     "a loop"),
+    (lambda api: api.add_fault("changes", Fault(body=b'{"data": [], "next": null}')), "has no 'cursor'"),
+    (lambda api: api.add_fault("changes", Fault(body=b'{"data": [], "next": null, "cursor": 7}')), "'cursor' must be a string"),
+    (lambda api: api.add_fault("changes", Fault(body=b'{"data": [{"type": "room", "id": "r1", "op": "upsert"}], "next": null, '
+                                                     b'"cursor": "x"}')), "an entry the contract does not define"),
+    (lambda api: api.add_fault("sessions", Fault(status=400)), "HTTP 400"),  # updated_since not supported after all
+], ids=["expired", "rejected", "feed-gone", "feed-down", "feed-loop", "no-cursor", "bad-cursor", "unknown-type",
+        "no-updated-since"])
+def test_any_doubt_about_the_changes_means_a_full_fetch(feed_api: ApiServer, server_time: list[datetime], tmp_path: Path,
+                                                         trouble: Callable[[ApiServer], None], said: str) -> None:
+    fetch(config(feed_api.url), tmp_path)
+    some_changes(feed_api, server_time)
+    trouble(feed_api)
+
+    archive = fetch(config(feed_api.url), tmp_path)
+
+    assert not archive.stats.incremental
+    assert "could not be brought up to date" in archive.stats.full_fetch_reason and said in archive.stats.full_fetch_reason
+    assert as_lists(archive) == full_fetch(feed_api, tmp_path)
+    feed_api.upsert("topics", {"id": "t1"})
+    again = fetch(config(feed_api.url), tmp_path)
+    assert again.stats.incremental and as_lists(again) == full_fetch(feed_api, tmp_path)
+
+
+def test_an_upsert_that_updated_since_does_not_confirm_means_a_full_fetch(
+        feed_api: ApiServer, server_time: list[datetime], tmp_path: Path) -> None:
+    fetch(config(feed_api.url), tmp_path)
+    server_time[0] = T0 + timedelta(hours=1)
+    feed_api.upsert("people", {"id": "p1", "name": "Renamed", "updated_at": "2025-01-01T00:00:00Z"}, stamp=False)
+
+    archive = fetch(config(feed_api.url), tmp_path)
+
+    assert not archive.stats.incremental
+    assert "lists person 'p1' as changed, but people listed with updated_since does not return it" in archive.stats.full_fetch_reason
+    assert archive.collections["people"][1]["name"] == "Renamed"
+    assert as_lists(archive) == full_fetch(feed_api, tmp_path)
+
+
+@pytest.mark.parametrize("local", [datetime(1999, 1, 1, tzinfo=timezone.utc), datetime(2099, 1, 1, tzinfo=timezone.utc)])
+def test_the_local_clock_does_not_matter(feed_api: ApiServer, server_time: list[datetime], tmp_path: Path,
+                                         local: datetime) -> None:
+    fetch(config(feed_api.url), tmp_path, now=lambda: local)
+    some_changes(feed_api, server_time)
+
+    archive = fetch(config(feed_api.url), tmp_path, now=lambda: local)
+
+    assert archive.stats.incremental  # updated_since comes from the server's Date, not from here
+    assert as_lists(archive) == full_fetch(feed_api, tmp_path)
+
+
+def test_a_change_the_listing_missed_is_caught_next_time(feed_api: ApiServer, tmp_path: Path) -> None:
+    """The cursor is read before the listing, so a change made while listing is in the feed after it."""
+    def change_people_once_they_are_listed(request: RecordedRequest) -> None:
+        if request.path == SESSIONS and not changed:
+            changed.append(feed_api.upsert("people", {"id": "p0", "name": "Changed meanwhile"}))
+
+    changed: list[dict[str, Any]] = []
+    feed_api.on_request = change_people_once_they_are_listed
+    first = fetch(config(feed_api.url), tmp_path)
+    assert changed and first.collections["people"][0]["name"] == "Person 0"
+
+    second = fetch(config(feed_api.url), tmp_path)
+
+    assert second.stats.incremental and second.stats.changed_objects == 1
+    assert second.collections["people"][0]["name"] == "Changed meanwhile"
+    assert as_lists(second) == full_fetch(feed_api, tmp_path)
+
+
+def test_another_token_or_url_is_another_local_copy(feed_api: ApiServer, tmp_path: Path) -> None:
+    fetch(config(feed_api.url), tmp_path, environ={"SITEGEN_API_TOKEN": "alice"})
+    assert fetch(config(feed_api.url), tmp_path, environ={"SITEGEN_API_TOKEN": "alice"}).stats.incremental
+    assert not fetch(config(feed_api.url), tmp_path, environ={"SITEGEN_API_TOKEN": "bob"}).stats.incremental
+    assert not fetch(config(feed_api.url + "/"), tmp_path, environ={"SITEGEN_API_TOKEN": "bob"}).stats.incremental
+    assert "alice" not in (tmp_path / "cache" / "objects" / "state.json").read_text(encoding="utf-8")
+
+
+def test_objects_without_unique_ids_are_never_merged(feed_api: ApiServer, tmp_path: Path) -> None:
+    feed_api.set_collection("topics", [{"id": "t1"}, {"id": "t1"}])
+    fetch(config(feed_api.url), tmp_path)
+    archive = fetch(config(feed_api.url), tmp_path)
+    assert not archive.stats.incremental
+    assert archive.collections["topics"] == ({"id": "t1"}, {"id": "t1"})  # as sent: the model reports the duplicate
+
+
+def test_collections_outside_the_feed_and_incremental_false_skip_the_feed(feed_api: ApiServer, tmp_path: Path) -> None:
+    feed_api.set_collection("follows", [{"user": "u1", "follows": "p1"}])
+    archive = fetch(config(feed_api.url), tmp_path, collections=("follows",))
+    assert archive.collections["follows"] == ({"user": "u1", "follows": "p1"},)
+    assert "covers only the contract's collections" in archive.stats.full_fetch_reason
+    fetch(config(feed_api.url), tmp_path, incremental=False)
+    assert feed_api.count(FEED) == 0 and not (tmp_path / "cache" / "objects").exists()
+
+
+def test_a_feed_that_cannot_be_read_from_its_start_means_full_fetches(feed_api: ApiServer, tmp_path: Path) -> None:
+    feed_api.add_fault("changes", Fault(status=400, times=None))
+    fetch(config(feed_api.url), tmp_path)
+    archive = fetch(config(feed_api.url), tmp_path)
+    assert not archive.stats.incremental and "refused to read the feed from its start" in archive.stats.full_fetch_reason
+    assert as_lists(archive) == FEED_DATA
+    assert not (tmp_path / "cache" / "objects" / "state.json").exists()
