@@ -2,6 +2,9 @@
 
     fetch -> model -> content -> assets -> render -> write
 
+A rebuild renders only the files whose inputs changed (``render.digest``), on
+every core, and writes only the files whose bytes changed.
+
 Each stage gets what earlier stages produced and nothing else. The
 orchestrator times them, tells a ``Reporter`` how things go (the CLI shows
 progress bars on a terminal and plain lines in CI), and returns a
@@ -13,28 +16,34 @@ from __future__ import annotations
 
 import json
 import os
+import resource
+import shutil
+import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
-
-import httpx
+from typing import TYPE_CHECKING
 
 from sitegen import __version__
 from sitegen.assets import AssetBundle, build_assets
 from sitegen.config import Config
-from sitegen.content import build_content
+from sitegen.content import build_content, count_texts
 from sitegen.errors import DataError, Problem, TemplateError
 from sitegen.fetch import fetch_archive
 from sitegen.model import build_archive
 from sitegen.render import render_site
 from sitegen.render.holes import fragment_index
 from sitegen.render.links import broken_links
+from sitegen.render.parallel import available_cores
 from sitegen.render.routes import Routes
 from sitegen.progress import Reporter, SilentReporter
-from sitegen.write import ASSET_MANIFEST, FRAGMENT_INDEX, REPORT_FILE, STATIC_DIR, write_build
+from sitegen.write import ASSET_MANIFEST, FRAGMENT_INDEX, REPORT_FILE, STATIC_DIR, Stager
+
+if TYPE_CHECKING:
+    import httpx
 
 @dataclass
 class BuildReport:
@@ -46,6 +55,9 @@ class BuildReport:
     files_written: int = 0
     files_unchanged: int = 0
     files_deleted: int = 0
+    #: Pages and calendars rendered by this build; the rest were unchanged since the last.
+    files_rendered: int = 0
+    peak_rss_mb: float = 0.0
     api_requests: int = 0
     api_not_modified: int = 0
     api_retries: int = 0
@@ -119,38 +131,77 @@ def build_site(
     with stage("content") as out:
         content = build_content(archive, config.content_dir)
         _report_warnings(config, report, reporter, content.warnings)
-        out["detail"] = f"{len(content.texts)} texts, {len(content.pages)} pages"
+        out["detail"] = f"{count_texts(archive)} texts (rendered as pages need them), {len(content.pages)} pages"
 
     with stage("assets") as out:
         assets = build_assets([folder / "static" for folder in config.theme_chain])
         report.assets = len(assets.assets)
         out["detail"] = f"{report.assets} assets"
 
-    with stage("render") as out:
-        rendered = render_site(
-            config, archive, content, assets, today, start_progress=lambda total: reporter.progress("render", total)
-        )
-        report.pages = rendered.pages
-        out["detail"] = f"{rendered.pages} pages, {len(rendered.files)} files"
-
-    files = {**rendered.files, **_asset_files(assets)}
-    files[FRAGMENT_INDEX] = fragment_index(archive, Routes(config.site.base_url))
-    if not write:
-        # `sitegen check` has the time to read every page; a build leaves it to check.
-        with stage("links") as out:
-            elsewhere = [config.fragments.url_prefix, config.fragments.signin_url, config.fragments.signout_url]
-            broken = broken_links(files, Routes(config.site.base_url).base_path, [p for p in elsewhere if p.startswith("/")])
-            if broken:
-                raise TemplateError(f"{len(broken)} internal link(s) lead to no page of the site:", broken)
-            out["detail"] = "every internal link resolves"
-        return report
-    with stage("write") as out:
-        result = write_build(config.output_dir, files, preserve={REPORT_FILE})
-        report.files_written, report.files_unchanged = result.written, result.unchanged
-        report.files_deleted, report.written = result.deleted, True
-        out["detail"] = f"{result.written} written, {result.unchanged} unchanged, {result.deleted} deleted"
+    if write:
+        stager = Stager(config.output_dir, preserve={REPORT_FILE})
+    else:  # `sitegen check` renders into a scratch folder, to read the pages back for the link check
+        scratch = Path(tempfile.mkdtemp(prefix="sitegen-check-"))
+        stager = Stager(scratch / "site")
+    try:
+        with stage("render") as out:
+            rendered = render_site(
+                config, archive, content, assets, today, sink=stager.put, previous=stager.previous,
+                exists=stager.exists, workers=config.build.workers or available_cores(),
+                start_progress=lambda total: reporter.progress("render", total),
+            )
+            extra = {**_asset_files(assets), FRAGMENT_INDEX: fragment_index(archive, Routes(config.site.base_url))}
+            changed = [*rendered.changed, *(path for path, data in extra.items() if stager.put(path, data))]
+            files = {**rendered.digests, **dict.fromkeys(extra, "")}
+            report.pages, report.files_rendered = rendered.pages, rendered.rendered
+            out["detail"] = f"{rendered.pages} pages; {rendered.rendered} of {len(rendered.digests)} files rendered"
+        if not write:
+            # `sitegen check` has the time to read every page; a build leaves it to check.
+            with stage("links") as out:
+                elsewhere = [config.fragments.url_prefix, config.fragments.signin_url, config.fragments.signout_url]
+                pages = _FilesOnDisk(stager.staging / "new", files)
+                broken = broken_links(pages, Routes(config.site.base_url).base_path, [p for p in elsewhere if p.startswith("/")])
+                if broken:
+                    raise TemplateError(f"{len(broken)} internal link(s) lead to no page of the site:", broken)
+                out["detail"] = "every internal link resolves"
+            return report
+        with stage("write") as out:
+            result = stager.commit(files, changed)
+            report.files_written, report.files_unchanged = result.written, result.unchanged
+            report.files_deleted, report.written = result.deleted, True
+            out["detail"] = f"{result.written} written, {result.unchanged} unchanged, {result.deleted} deleted"
+    finally:
+        stager.discard()
+        if not write:
+            shutil.rmtree(scratch, ignore_errors=True)
+    report.peak_rss_mb = peak_rss_mb()
     _write_report(config.output_dir / REPORT_FILE, report)
     return report
+
+
+def peak_rss_mb() -> float:
+    """The largest resident size of this process or any worker it waited for, in MB."""
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    workers = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return round(max(own, workers) / 1024, 1)  # Linux reports KiB
+
+
+class _FilesOnDisk(Mapping[str, bytes]):
+    """The rendered files, read from the scratch folder when the link check asks."""
+
+    def __init__(self, folder: Path, paths: Mapping[str, str]) -> None:
+        self.folder, self.paths = folder, paths
+
+    def __getitem__(self, path: str) -> bytes:
+        if path not in self.paths:
+            raise KeyError(path)
+        return (self.folder / path).read_bytes()
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.paths)
+
+    def __len__(self) -> int:
+        return len(self.paths)
 
 
 def _report_warnings(config: Config, report: BuildReport, reporter: Reporter, warnings: tuple[Problem, ...]) -> None:

@@ -15,10 +15,9 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-import boto3
+from typing import TYPE_CHECKING
+
 import click
-from botocore.config import Config as BotoConfig
-from botocore.exceptions import BotoCoreError
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
@@ -27,11 +26,15 @@ from sitegen import __version__
 from sitegen.build import BuildReport, build_site
 from sitegen.config import Config, PublishConfig, load_config
 from sitegen.errors import Problem, PublishError, SitegenError
-from sitegen.fragments import fetch_personal_data, make_codec, make_service, open_store
-from sitegen.fragments.edge import edge_vcl
-from sitegen.fragments.identity import User, cookie_header
-from sitegen.fragments.store import counts, describe, read_personal_file
-from sitegen.publish import PublishReport, Services, publish_site, rollback_site
+
+if TYPE_CHECKING:
+    import boto3
+
+    from sitegen.publish import PublishReport, Services
+
+# boto3, the publish stage and the fragment service are imported by the
+# commands that use them: together they would double the start-up time of
+# every `sitegen build`, which an editor's rebuild cannot afford.
 
 
 class ConsoleReporter:
@@ -148,6 +151,8 @@ def publish(**options: Any) -> None:
             {f"publish.{key}": options[key] for key in ("bucket", "prefix", "endpoint_url", "region", "cloudfront_distribution", "max_deletes")}
             | {"build.output_dir": options["output_dir"]},
         )
+        from sitegen.publish import publish_site, rollback_site
+
         services = aws_services(config.publish)
         run = rollback_site if options["rollback"] else publish_site
         report = run(config, services, dry_run=options["dry_run"], reporter=reporter)
@@ -161,6 +166,9 @@ def aws_services(publish: PublishConfig) -> Services:
     """boto3 clients from the standard credential chain, retrying throttling and
     dropped connections with backoff. CloudFront's endpoint comes from boto3's own
     configuration (AWS_ENDPOINT_URL_CLOUDFRONT), never from the S3 endpoint."""
+    import boto3
+    from botocore.exceptions import BotoCoreError
+
     try:
         session = boto3.session.Session(region_name=publish.region or None)
         return _clients(session, publish)
@@ -169,6 +177,10 @@ def aws_services(publish: PublishConfig) -> Services:
 
 
 def _clients(session: boto3.session.Session, publish: PublishConfig) -> Services:
+    from botocore.config import Config as BotoConfig
+
+    from sitegen.publish import Services
+
     settings = BotoConfig(
         retries={"mode": "standard", "total_max_attempts": 8},  # tries, not retries
         max_pool_connections=publish.concurrency + 2,
@@ -292,7 +304,10 @@ def fragments(ctx: click.Context, **options: Any) -> None:
     ctx.obj = options
     if ctx.invoked_subcommand is not None:
         return
-    import uvicorn  # only the service needs the server
+    import uvicorn
+
+    from sitegen.fragments import make_codec, make_service, open_store
+    from sitegen.fragments.store import describe
 
     console, reporter = _console(options)
     with _user_errors(console, interrupted="stopped"):
@@ -316,6 +331,9 @@ def fragments_load(options: dict[str, Any], file: Path | None) -> None:
     """Replace the follows and attendance in the store with FILE (JSON), or,
     without FILE, with the users, follows and attendance collections of the
     site's source (the API extension)."""
+    from sitegen.fragments import fetch_personal_data, open_store
+    from sitegen.fragments.store import counts, describe, read_personal_file
+
     console, reporter = _console(options)
     with _user_errors(console, interrupted="interrupted; the store is unchanged"):
         config = _fragments_config(options)
@@ -335,6 +353,8 @@ def fragments_load(options: dict[str, Any], file: Path | None) -> None:
 @click.pass_obj
 def fragments_sign_out(options: dict[str, Any], user_id: str) -> None:
     """Invalidate every cookie minted so far for one user."""
+    from sitegen.fragments import open_store
+
     console, reporter = _console(options)
     with _user_errors(console, interrupted="interrupted"):
         config = _fragments_config(options)
@@ -355,6 +375,8 @@ def fragments_sign_out(options: dict[str, Any], user_id: str) -> None:
 @click.pass_obj
 def fragments_vcl(options: dict[str, Any], origin: str, fragment_address: str | None, fragment_timeout: float) -> None:
     """Print the Varnish VCL for this site."""
+    from sitegen.fragments.edge import edge_vcl
+
     console, _ = _console(options)
     with _user_errors(console, interrupted="interrupted"):
         config = _fragments_config(options)
@@ -370,6 +392,9 @@ def fragments_vcl(options: dict[str, Any], origin: str, fragment_address: str | 
 @click.option("--set-cookie", "as_header", is_flag=True, help="Print a whole Set-Cookie header value, flags included.")
 def cookie(**options: Any) -> None:
     """Mint a signed identity cookie, for testing (keys from [fragments] keys_env)."""
+    from sitegen.fragments import make_codec, open_store
+    from sitegen.fragments.identity import User, cookie_header
+
     console, _ = _console(options)
     with _user_errors(console, interrupted="interrupted"):
         config = load_config(options["root"], {"fragments.store": options["store"]})

@@ -76,6 +76,8 @@ class BuildConfig:
     cache_dir: str = ".sitegen-cache"
     #: Treat warnings as errors.
     strict: bool = False
+    #: Processes that render pages; 0 means one per core.
+    workers: int = 0
 
 
 @dataclass(frozen=True)
@@ -325,6 +327,8 @@ def _check_values(config: Config, where: str) -> list[Problem]:
     for key, value in positive.items():
         if value <= 0:
             problems.append(Problem(f"{where} [source]", f"{key} = {value!r} must be greater than 0", "use a positive number"))
+    if config.build.workers < 0:
+        problems.append(Problem(f"{where} [build]", f"workers = {config.build.workers} must not be negative", "use 0 for one per core, or a count"))
     for key in ("retries", "backoff", "max_retry_after"):
         if getattr(config.source, key) < 0:
             problems.append(Problem(f"{where} [source]", f"{key} must not be negative", "use 0 or more"))

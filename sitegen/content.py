@@ -6,7 +6,8 @@ Two kinds of Markdown come in, and they are trusted differently:
   through markdown-it-py with raw HTML disabled, so ``<script>`` comes out as
   text, and with its link validation, so ``javascript:`` links are dropped.
   markdown-it-py is also about twice as fast as Python-Markdown, and this text
-  is the bulk of a build. Each text is rendered once; pages look it up.
+  is the bulk of a build. Each text is rendered once, when a page first asks
+  for it.
 * Pages under ``content/pages/`` are written by the site's editors. They go
   through Python-Markdown with the usual extensions (tables, fenced code, a
   table of contents), raw HTML allowed, and carry TOML (``+++``) or YAML
@@ -18,12 +19,10 @@ from __future__ import annotations
 import re
 import tomllib
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import markdown
-import yaml
 from markupsafe import escape
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
@@ -50,18 +49,37 @@ class RenderedText:
     summary: str
 
 
-@dataclass(frozen=True)
 class Texts:
-    """Rendered Markdown fields of archive objects. Ids are unique only per
-    type, so the key includes the object's type."""
+    """Rendered Markdown fields of archive objects, each rendered on first use
+    and kept for the rest of the build.
 
-    by_key: Mapping[tuple[str, str, str], RenderedText]
+    Rendering on demand means an incremental build renders only the texts of
+    the pages it re-renders, and parallel workers each render the texts of
+    their own pages. Ids are unique only per type, so the key includes the
+    object's type.
+    """
+
+    def __init__(self) -> None:
+        self._md: MarkdownIt | None = None
+        self._rendered: dict[tuple[str, str, str], RenderedText | None] = {}
 
     def of(self, obj: Any, field: str) -> RenderedText | None:
-        return self.by_key.get(_text_key(obj, field))
+        key = _text_key(obj, field)
+        if key not in self._rendered:
+            self._rendered[key] = self._render(getattr(obj, field))
+        return self._rendered[key]
+
+    def _render(self, text: str | None) -> RenderedText | None:
+        if not text:
+            return None
+        if len(text) > MARKDOWN_LIMIT:
+            return render_plain(text)
+        if self._md is None:
+            self._md = untrusted_markdown()
+        return render_untrusted(self._md, text)
 
     def __len__(self) -> int:
-        return len(self.by_key)
+        return sum(1 for value in self._rendered.values() if value is not None)
 
 
 def _text_key(obj: Any, field: str) -> tuple[str, str, str]:
@@ -72,7 +90,8 @@ def _text_key(obj: Any, field: str) -> tuple[str, str, str]:
 class Page:
     """A Markdown page from content/pages."""
 
-    source: Path
+    #: For messages only; not shown, so not an input of the page (render.digest skips it).
+    source: Path = field(metadata={"shown": False})
     #: Path below the site root, without slashes at either end ("about", "about/team").
     path: str
     title: str
@@ -106,28 +125,36 @@ def untrusted_markdown() -> MarkdownIt:
     return md
 
 
+#: Every Markdown field of the archive, as (collection, objects, field name).
+def _text_fields(archive: Archive) -> Iterable[tuple[str, Iterable[Any], str]]:
+    return (
+        ("series", archive.series.values(), "description"),
+        ("people", archive.people.values(), "bio"),
+        ("events", archive.events.values(), "description"),
+        ("sessions", archive.sessions.values(), "abstract"),
+    )
+
+
 def render_archive_texts(archive: Archive) -> tuple[Texts, tuple[Problem, ...]]:
-    md = untrusted_markdown()
-    fields: list[tuple[str, Any, str]] = []
-    fields += [("series", s, "description") for s in archive.series.values()]
-    fields += [("people", p, "bio") for p in archive.people.values()]
-    fields += [("events", e, "description") for e in archive.events.values()]
-    fields += [("sessions", s, "abstract") for s in archive.sessions.values()]
-    texts: dict[tuple[str, str, str], RenderedText] = {}
+    """Texts to render on demand, and a warning for each text too long for Markdown.
+
+    The warnings come from the lengths alone, so every build reports them,
+    however few pages it re-renders.
+    """
     warnings: list[Problem] = []
-    for collection, obj, name in fields:
-        text = getattr(obj, name)
-        if not text:
-            continue
-        if len(text) > MARKDOWN_LIMIT:
-            warnings.append(
-                Problem(f"{collection} id {obj.id!r}.{name}", f"is {len(text):,} characters long; shown as plain text, not Markdown",
-                        f"keep it under {MARKDOWN_LIMIT:,} characters")
-            )
-            texts[_text_key(obj, name)] = render_plain(text)
-        else:
-            texts[_text_key(obj, name)] = render_untrusted(md, text)
-    return Texts(texts), tuple(warnings)
+    for collection, objects, name in _text_fields(archive):
+        for obj in objects:
+            text = getattr(obj, name)
+            if text and len(text) > MARKDOWN_LIMIT:
+                warnings.append(
+                    Problem(f"{collection} id {obj.id!r}.{name}", f"is {len(text):,} characters long; shown as plain text, not Markdown",
+                            f"keep it under {MARKDOWN_LIMIT:,} characters")
+                )
+    return Texts(), tuple(warnings)
+
+
+def count_texts(archive: Archive) -> int:
+    return sum(1 for _, objects, name in _text_fields(archive) for obj in objects if getattr(obj, name))
 
 
 def render_untrusted(md: MarkdownIt, text: str) -> RenderedText:
@@ -217,6 +244,8 @@ def _load_page(source: Path, pages_dir: Path) -> Page | None:
             raise ContentError.at(
                 str(source), f"the path part {part!r} is not a safe URL segment", "rename it with a-z, 0-9 and '-'"
             )
+    import markdown  # only sites with Markdown pages pay for importing it
+
     html = markdown.markdown(
         body,
         extensions=["tables", "fenced_code", "toc", "attr_list", "sane_lists", "smarty"],
@@ -238,6 +267,21 @@ def _load_page(source: Path, pages_dir: Path) -> Page | None:
 _FENCES = {"+++": "toml", "---": "yaml"}
 
 
+def _parse_front_matter(source: Path, raw: str, kind: str) -> Any:
+    fix = "fix its syntax"
+    if kind == "toml":
+        try:
+            return tomllib.loads(raw)
+        except tomllib.TOMLDecodeError as exc:
+            raise ContentError.at(str(source), f"front matter is not valid TOML: {exc}", fix) from exc
+    import yaml  # only sites with YAML front matter pay for importing it
+
+    try:
+        return yaml.safe_load(raw) or {}
+    except yaml.YAMLError as exc:
+        raise ContentError.at(str(source), f"front matter is not valid YAML: {exc}", fix) from exc
+
+
 def _split_front_matter(source: Path, text: str) -> tuple[dict[str, Any], str]:
     """Return (metadata, body)."""
     text = text.removeprefix("\ufeff")
@@ -250,10 +294,7 @@ def _split_front_matter(source: Path, text: str) -> tuple[dict[str, Any], str]:
     if not match:
         raise ContentError.at(str(source), f"front matter opened with {first} is never closed", f"add a line {first} after it")
     raw, body = match.group(1), text[match.end() :]
-    try:
-        meta = tomllib.loads(raw) if _FENCES[first] == "toml" else yaml.safe_load(raw) or {}
-    except (tomllib.TOMLDecodeError, yaml.YAMLError) as exc:
-        raise ContentError.at(str(source), f"front matter is not valid {_FENCES[first].upper()}: {exc}", "fix its syntax") from exc
+    meta = _parse_front_matter(source, raw, _FENCES[first])
     if not isinstance(meta, dict):
         raise ContentError.at(str(source), "front matter must be a table of keys", 'write title = "…"')
     return meta, body

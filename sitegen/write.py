@@ -1,6 +1,7 @@
 """The write stage: make the output folder hold exactly the new build.
 
-Three promises:
+Files arrive one by one (``Stager.put``, from the render workers too) and go
+live together (``Stager.commit``). Four promises:
 
 * **Only our own folder.** Files are deleted only from a folder that an
   earlier build marked as sitegen output (``.sitegen/``), or that is empty.
@@ -12,10 +13,15 @@ Three promises:
 * **Only what changed.** A file whose bytes are the same is not touched, so its
   mtime stays and incremental uploads stay small. Files the new build lacks
   are removed, with their emptied folders.
+* **Remembered.** ``.sitegen/state.json`` records each file and the digest of
+  its inputs, so the next build can skip the files whose inputs are the same.
+  It is written last: a crash leaves the old record, and the next build
+  renders again whatever it cannot vouch for.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 from collections.abc import Collection, Mapping
@@ -32,6 +38,8 @@ ASSET_MANIFEST = f"{STATE_DIR}/assets.json"
 REPORT_FILE = f"{STATE_DIR}/report.json"
 #: Public facts the fragment service reads at start (``render.holes.fragment_index``).
 FRAGMENT_INDEX = f"{STATE_DIR}/fragments.json"
+#: Every file of the last build and the digest of its inputs (``render.digest``).
+STATE_FILE = f"{STATE_DIR}/state.json"
 #: Hashed assets, below the output folder; [site] static_url serves this folder.
 STATIC_DIR = "static"
 
@@ -43,24 +51,112 @@ class WriteResult:
     deleted: int
 
 
+class Stager:
+    """One write: files are staged as they come, then go live together.
+
+    ``put`` may be called from forked worker processes: it only writes under
+    the staging folder and reads the output folder. A first build (no output
+    yet) is staged whole and moved into place with one rename.
+    """
+
+    def __init__(self, output_dir: Path, *, preserve: Collection[str] = ()) -> None:
+        _check_ours(output_dir)
+        self.output_dir = output_dir
+        self.preserve = {STATE_FILE, *preserve}
+        self.staging = output_dir.parent / f".{output_dir.name}.staging"
+        self.fresh = not output_dir.is_dir() or not any(output_dir.iterdir())
+        self.previous = {} if self.fresh else _read_state(output_dir / STATE_FILE)
+        try:
+            shutil.rmtree(self.staging, ignore_errors=True)  # left over from a crashed build
+            (self.staging / "new").mkdir(parents=True)
+        except OSError as exc:
+            raise _write_error(output_dir, exc) from exc
+
+    def exists(self, path: str) -> bool:
+        return os.path.isfile(self.output_dir / path)
+
+    def put(self, path: str, data: bytes) -> bool:
+        """Stage a file unless the output already has these bytes; True if staged."""
+        _check_relative(path)
+        if not self.fresh and _same_bytes(self.output_dir / path, data):
+            return False
+        staged = self.staging / "new" / path
+        try:
+            staged.parent.mkdir(parents=True, exist_ok=True)
+            staged.write_bytes(data)
+        except OSError as exc:
+            raise _write_error(self.output_dir, exc) from exc
+        return True
+
+    def commit(self, files: Mapping[str, str], changed: Collection[str]) -> WriteResult:
+        """Make the output hold ``files`` (path -> digest of inputs): the
+        ``changed`` ones as staged, the rest as they are; remove the others."""
+        for path in files:
+            _check_relative(path)
+        state = _state_json(files)
+        try:
+            if self.fresh:
+                new = self.staging / "new"
+                (new / STATE_FILE).parent.mkdir(parents=True, exist_ok=True)
+                (new / STATE_FILE).write_bytes(state)
+                if self.output_dir.is_dir():
+                    self.output_dir.rmdir()  # empty, or it would not be a fresh build
+                self.output_dir.parent.mkdir(parents=True, exist_ok=True)
+                os.replace(new, self.output_dir)
+                return WriteResult(written=len(changed), unchanged=len(files) - len(changed), deleted=0)
+            known = set(self.previous) if self.previous else _existing_files(self.output_dir)
+            stale = sorted(known - set(files) - self.preserve)
+            _Apply(self.output_dir, self.staging / "previous").run(sorted(changed), stale, self.staging / "new")
+            if not _same_bytes(self.output_dir / STATE_FILE, state):
+                _write_atomically(self.output_dir / STATE_FILE, state)
+        except OSError as exc:
+            raise _write_error(self.output_dir, exc) from exc
+        finally:
+            self.discard()
+        return WriteResult(written=len(changed), unchanged=len(files) - len(changed), deleted=len(stale))
+
+    def discard(self) -> None:
+        shutil.rmtree(self.staging, ignore_errors=True)
+
+
 def write_build(output_dir: Path, files: Mapping[str, bytes], *, preserve: Collection[str] = ()) -> WriteResult:
-    """Bring ``output_dir`` to hold exactly ``files`` (plus ``preserve``d paths)."""
+    """Bring ``output_dir`` to hold exactly ``files`` (plus ``preserve``d paths),
+    with no record of inputs: every file is compared by its bytes."""
     for path in files:
         _check_relative(path)
-    _check_ours(output_dir)
-    staging = output_dir.parent / f".{output_dir.name}.staging"
-    shutil.rmtree(staging, ignore_errors=True)  # left over from a crashed build
+    stager = Stager(output_dir, preserve=preserve)
     try:
-        changed = _stage_changed(output_dir, staging / "new", files)
-        stale = sorted(_existing_files(output_dir) - set(files) - set(preserve))
-        _Apply(output_dir, staging / "previous").run(changed, stale, staging / "new")
-    except OSError as exc:
-        raise OutputError.at(
-            str(output_dir), f"could not be written: {exc}", "check free space and permissions; the previous build was kept"
-        ) from exc
+        changed = [path for path, data in files.items() if stager.put(path, data)]
+        return stager.commit(dict.fromkeys(files, ""), changed)
     finally:
-        shutil.rmtree(staging, ignore_errors=True)
-    return WriteResult(written=len(changed), unchanged=len(files) - len(changed), deleted=len(stale))
+        stager.discard()
+
+
+def _read_state(path: Path) -> dict[str, str]:
+    """The last build's record, or {} if it is missing or unreadable (then nothing is skipped)."""
+    try:
+        data = json.loads(path.read_bytes())
+        files = data["files"]
+        if data.get("format") == 1 and isinstance(files, dict) and all(isinstance(v, str) for v in files.values()):
+            return files
+    except (OSError, ValueError, KeyError, TypeError):
+        pass
+    return {}
+
+
+def _state_json(files: Mapping[str, str]) -> bytes:
+    return json.dumps({"format": 1, "files": dict(sorted(files.items()))}, separators=(",", ":")).encode("utf-8")
+
+
+def _write_atomically(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_suffix(".tmp")
+    temporary.write_bytes(data)
+    os.replace(temporary, path)
+
+
+def _write_error(output_dir: Path, exc: OSError) -> OutputError:
+    return OutputError.at(str(output_dir), f"could not be written: {exc}", "check free space and permissions; the previous build was kept")
 
 
 def _check_relative(path: str) -> None:
@@ -78,18 +174,6 @@ def _check_ours(output_dir: Path) -> None:
             "is not empty and was not written by sitegen; a build would delete what is in it",
             "set [build] output_dir (or --output) to a new or empty folder",
         )
-
-
-def _stage_changed(output_dir: Path, staging: Path, files: Mapping[str, bytes]) -> list[str]:
-    changed = []
-    for path, data in files.items():
-        if _same_bytes(output_dir / path, data):
-            continue
-        staged = staging / path
-        staged.parent.mkdir(parents=True, exist_ok=True)
-        staged.write_bytes(data)
-        changed.append(path)
-    return changed
 
 
 def _same_bytes(target: Path, data: bytes) -> bool:
@@ -133,7 +217,7 @@ class _Apply:
         except OSError:
             self._undo()
             raise
-        _remove_empty_folders(self.output_dir)
+        _remove_emptied_folders(self.output_dir, stale)
 
     def _set_aside(self, path: str) -> None:
         aside = self.previous / path
@@ -159,6 +243,16 @@ class _Apply:
             if kept:
                 target.parent.mkdir(parents=True, exist_ok=True)
                 os.replace(self.previous / path, target)
+
+
+def _remove_emptied_folders(root: Path, removed: list[str]) -> None:
+    """Remove the folders that removing these files left empty (only those:
+    walking the whole output would cost more than the rest of a small rebuild)."""
+    folders = {parent for path in removed for parent in PurePosixPath(path).parents if parent != PurePosixPath(".")}
+    for folder in sorted(folders, key=lambda f: len(f.parts), reverse=True):
+        target = root / folder
+        if target.is_dir() and not any(target.iterdir()):
+            target.rmdir()
 
 
 def _remove_empty_folders(root: Path) -> None:

@@ -12,8 +12,7 @@ import os
 import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
-
-import httpx
+from typing import TYPE_CHECKING
 
 from sitegen.config import Config
 from sitegen.fetch import fetch_archive
@@ -21,6 +20,9 @@ from sitegen.fragments.identity import IdentityCodec, keys_from_environment
 from sitegen.fragments.service import FragmentService
 from sitegen.fragments.store import PersonalData, PersonalStore, open_store, parse_personal_data
 from sitegen.write import FRAGMENT_INDEX
+
+if TYPE_CHECKING:
+    import httpx
 
 #: The API extension's collections (see the README): same envelope and paging as the contract's.
 PERSONAL_COLLECTIONS = ("users", "follows", "attendance")

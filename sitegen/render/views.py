@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from sitegen.content import ContentResult, summarize
+from sitegen.content import ContentResult, Texts, summarize
 from sitegen.model import Archive, Event, Person, Series, Session, Topic, co_speakers, country_name, event_order
 from sitegen.render.routes import city_route, country_route, route_of
 from sitegen.render.templates import date_range
@@ -27,7 +27,7 @@ class PageSpec:
     route: str
     template: str
     title: str
-    description: str
+    description: str | Summary
     context: Mapping[str, Any] = field(default_factory=dict)
     #: Last change of what the page shows, for the sitemap (None for listings).
     updated: date | None = None
@@ -74,12 +74,24 @@ class Country:
         return tuple(sorted((e for c in self.cities for e in c.events), key=event_order))
 
 
+@dataclass(frozen=True)
+class Summary:
+    """A page description taken from the summary of an object's Markdown text,
+    else ``fallback``. Resolved when the page is rendered, so planning a page
+    never renders Markdown."""
+
+    obj: Any
+    field: str
+    fallback: str
+
+    def resolve(self, texts: Texts) -> str:
+        rendered = texts.of(self.obj, self.field)
+        return rendered.summary if rendered and rendered.summary else summarize(self.fallback)
+
+
 def plan_pages(archive: Archive, content: ContentResult, today: date, site_description: str) -> Iterator[PageSpec]:
     """Every HTML page of the site, in a deterministic order."""
-    def about(obj: Any, text_field: str, fallback: str) -> str:
-        rendered = content.texts.of(obj, text_field)
-        return rendered.summary if rendered and rendered.summary else summarize(fallback)
-
+    about = Summary
     countries = places(archive)
     yield home_page(archive, today, site_description)
     for year, events in archive.events_by_year.items():
@@ -149,7 +161,7 @@ def home_page(archive: Archive, today: date, description: str) -> PageSpec:
     )
 
 
-def event_page(archive: Archive, event: Event, description: str) -> PageSpec:
+def event_page(archive: Archive, event: Event, description: str | Summary) -> PageSpec:
     sessions = archive.sessions_by_event.get(event.id, ())
     speakers = _by_name({p.id: p for s in sessions for p in s.speakers}.values())
     other_editions = tuple(e for e in archive.events_by_series.get(event.series.id, ()) if e.id != event.id) if event.series else ()
@@ -167,7 +179,7 @@ def event_page(archive: Archive, event: Event, description: str) -> PageSpec:
     )
 
 
-def person_page(archive: Archive, person: Person, today: date, description: str) -> PageSpec:
+def person_page(archive: Archive, person: Person, today: date, description: str | Summary) -> PageSpec:
     sessions = archive.sessions_by_person.get(person.id, ())
     topics = _by_name({t.id: t for s in sessions for t in s.topics}.values())
     return PageSpec(

@@ -1,0 +1,200 @@
+"""Incremental builds: a rebuild renders only what changed, and gives the same
+build/ as a clean full build, byte for byte."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from conftest import MINIMAL_SITE, TODAY, tree
+from sitegen.build import build_site
+from sitegen.config import load_config
+from sitegen.write import REPORT_FILE
+
+WORDS = ("gears", "engines", "looms", "punch", "cards", "steam", "brass", "tables")
+
+
+def read(site: Path, collection: str) -> list[dict[str, Any]]:
+    return json.loads((site / "data" / f"{collection}.json").read_text(encoding="utf-8"))["data"]
+
+
+def save(site: Path, collection: str, items: list[dict[str, Any]]) -> None:
+    (site / "data" / f"{collection}.json").write_text(json.dumps({"data": items, "next": None}, ensure_ascii=False), encoding="utf-8")
+
+
+# --- edits: each takes the site and a random source, and leaves valid data ---------------
+
+
+def change_session(site: Path, pick: st.DataObject) -> None:
+    sessions = read(site, "sessions")
+    if sessions:
+        session = pick.draw(st.sampled_from(sessions))
+        field = pick.draw(st.sampled_from(["title", "abstract", "room"]))
+        session[field] = f"{pick.draw(st.sampled_from(WORDS))} {len(sessions)}"
+        save(site, "sessions", sessions)
+
+
+def add_session(site: Path, pick: st.DataObject) -> None:
+    sessions, people, events = read(site, "sessions"), read(site, "people"), read(site, "events")
+    if not events:
+        return
+    number = pick.draw(st.integers(100, 999))
+    if any(s["id"] == f"n{number}" for s in sessions):
+        return
+    event = pick.draw(st.sampled_from(events))
+    speakers = pick.draw(st.lists(st.sampled_from([p["id"] for p in people]), max_size=2, unique=True)) if people else []
+    sessions.append({
+        "id": f"n{number}", "slug": f"new-{number}", "event": event["id"], "title": f"New talk {number}",
+        "abstract": f"About *{pick.draw(st.sampled_from(WORDS))}*.", "speakers": speakers, "topics": ["t1"], "media": [],
+        "start": f"{event['start_date']}T1{number % 8}:00:00+01:00", "end": f"{event['start_date']}T1{number % 8}:30:00+01:00",
+        "room": pick.draw(st.sampled_from(["Main", "Side"])), "updated_at": "2025-01-01T00:00:00+00:00",
+    })
+    save(site, "sessions", sessions)
+
+
+def delete_session(site: Path, pick: st.DataObject) -> None:
+    sessions = read(site, "sessions")
+    if sessions:
+        sessions.remove(pick.draw(st.sampled_from(sessions)))
+        save(site, "sessions", sessions)
+
+
+def rename_person(site: Path, pick: st.DataObject) -> None:
+    people = read(site, "people")
+    if people:
+        pick.draw(st.sampled_from(people))["name"] = f"Person {pick.draw(st.sampled_from(WORDS)).title()}"
+        save(site, "people", people)
+
+
+def add_person(site: Path, pick: st.DataObject) -> None:
+    people = read(site, "people")
+    number = pick.draw(st.integers(10, 99))
+    if all(p["id"] != f"q{number}" for p in people):
+        people.append({"id": f"q{number}", "slug": f"person-{number}", "name": f"Person {number}", "links": [],
+                       "updated_at": "2025-01-01T00:00:00+00:00"})
+        save(site, "people", people)
+
+
+def delete_person(site: Path, pick: st.DataObject) -> None:
+    people, sessions = read(site, "people"), read(site, "sessions")
+    if people:
+        gone = pick.draw(st.sampled_from(people))["id"]
+        save(site, "people", [p for p in people if p["id"] != gone])
+        for session in sessions:
+            session["speakers"] = [s for s in session["speakers"] if s != gone]
+        save(site, "sessions", sessions)
+
+
+def add_event(site: Path, pick: st.DataObject) -> None:
+    events = read(site, "events")
+    year = pick.draw(st.integers(2019, 2028))
+    if all(e["id"] != f"y{year}" for e in events):
+        events.append({"id": f"y{year}", "slug": "otherconf", "name": f"OtherConf {year}", "series": "s1", "venue": "v1",
+                       "start_date": f"{year}-06-01", "end_date": f"{year}-06-02", "timezone": "Europe/Zurich",
+                       "topics": ["t1"], "updated_at": "2025-01-01T00:00:00+00:00"})
+        save(site, "events", events)
+
+
+def delete_event(site: Path, pick: st.DataObject) -> None:
+    events, sessions = read(site, "events"), read(site, "sessions")
+    if events:
+        gone = pick.draw(st.sampled_from(events))["id"]
+        save(site, "events", [e for e in events if e["id"] != gone])
+        save(site, "sessions", [s for s in sessions if s["event"] != gone])
+
+
+#: Where each template edit goes: a spot that shows in the pages made with it.
+TEMPLATE_SPOTS = {"session.html": "</article>", "person.html": "{% block content %}", "base.html": "</footer>",
+                  "_macros.html": '<ul class="tags"'}
+
+
+def change_template(site: Path, pick: st.DataObject) -> None:
+    """Edit a template of a child theme (created on first use) that the site builds with."""
+    theme = site / "themes" / "child"
+    (theme / "templates").mkdir(parents=True, exist_ok=True)
+    (theme / "theme.toml").write_text('extends = "default"\n')
+    name = pick.draw(st.sampled_from(sorted(TEMPLATE_SPOTS)))
+    source = (Path(__file__).parent.parent / "themes" / "default" / "templates" / name).read_text(encoding="utf-8")
+    spot = TEMPLATE_SPOTS[name]
+    assert spot in source
+    word = pick.draw(st.sampled_from(WORDS))
+    edit = f' data-edit="{word}"' if name == "_macros.html" else f"<!-- edit {word} -->"
+    (theme / "templates" / name).write_text(source.replace(spot, spot + edit, 1), encoding="utf-8")
+    config = site / "sitegen.toml"
+    if 'theme = "child"' not in config.read_text():
+        config.write_text(config.read_text().replace("[build]\n", '[build]\ntheme = "child"\n'))
+
+
+EDITS = [change_session, add_session, delete_session, rename_person, add_person, delete_person, add_event, delete_event,
+         change_template]
+
+
+def site_files(output: Path) -> dict[str, bytes]:
+    files = tree(output)
+    files.pop(REPORT_FILE)
+    return files
+
+
+@pytest.mark.slow
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(pick=st.data())
+def test_incremental_builds_equal_clean_full_builds(pick: st.DataObject, tmp_path_factory: pytest.TempPathFactory) -> None:
+    site = tmp_path_factory.mktemp("incremental") / "site"
+    shutil.copytree(MINIMAL_SITE, site)
+    build_site(load_config(site), today=TODAY)
+    for edit in pick.draw(st.lists(st.sampled_from(EDITS), min_size=1, max_size=5)):
+        edit(site, pick)
+        incremental = build_site(load_config(site), today=TODAY)
+        clean = build_site(load_config(site, {"build.output_dir": "clean"}), today=TODAY)
+        assert site_files(site / "build") == site_files(site / "clean"), edit.__name__
+        assert incremental.files_rendered <= clean.files_rendered
+        shutil.rmtree(site / "clean")
+
+
+def test_a_rebuild_with_no_change_renders_nothing_and_writes_nothing(minimal_site: Path) -> None:
+    first = build_site(load_config(minimal_site), today=TODAY)
+    assert first.files_rendered > 20
+    again = build_site(load_config(minimal_site), today=TODAY)
+    assert again.files_rendered == 0 and again.files_written == 0 and again.files_deleted == 0
+
+
+def test_one_changed_session_renders_only_what_shows_it(minimal_site: Path) -> None:
+    build_site(load_config(minimal_site), today=TODAY)
+    sessions = read(minimal_site, "sessions")
+    next(s for s in sessions if s["id"] == "x1")["title"] = "Difference engines"
+    save(minimal_site, "sessions", sessions)
+    report = build_site(load_config(minimal_site), today=TODAY)
+    # Its page, its event's page and calendar, its speakers' pages (Ada, Zoë) and its topic's page;
+    # the year page lists events, not talks, so it stays as it is.
+    assert report.files_rendered == 6
+    assert report.files_written == 6 + 1  # and the feed, which lists it; the sitemap is made again, the same
+    assert "Difference engines" in (minimal_site / "build/2024/minicon/engines/index.html").read_text()
+    assert "Difference engines" in (minimal_site / "build/topics/python/index.html").read_text()
+
+
+def test_a_page_removed_from_the_build_by_hand_is_rendered_again(minimal_site: Path) -> None:
+    build_site(load_config(minimal_site), today=TODAY)
+    page = minimal_site / "build/people/ada/index.html"
+    original = page.read_bytes()
+    page.unlink()
+    report = build_site(load_config(minimal_site), today=TODAY)
+    assert report.files_rendered == 1 and page.read_bytes() == original
+
+
+def test_parallel_and_serial_builds_are_identical(tmp_path: Path) -> None:
+    site = tmp_path / "site"
+    shutil.copytree(MINIMAL_SITE, site)
+    sessions = read(site, "sessions")
+    for number in range(300):  # enough pages for the work to be split
+        sessions.append({**sessions[0], "id": f"m{number}", "slug": f"many-{number}", "title": f"Talk {number}"})
+    save(site, "sessions", sessions)
+    serial = build_site(load_config(site, {"build.workers": 1, "build.output_dir": "serial"}), today=TODAY)
+    parallel = build_site(load_config(site, {"build.workers": 2, "build.output_dir": "parallel"}), today=TODAY)
+    assert serial.files_rendered == parallel.files_rendered > 300
+    assert site_files(site / "serial") == site_files(site / "parallel")
