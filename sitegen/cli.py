@@ -262,11 +262,12 @@ def _user_errors(console: Console, *, interrupted: str) -> Iterator[None]:
 def _print_summary(console: Console, report: BuildReport, output_dir: Path, *, interactive: bool) -> None:
     api = f"{report.api_requests} requests, {report.api_not_modified} not modified" if report.api_requests else "local folder"
     rows = [
-        ("pages", str(report.pages)),
+        ("pages", f"{report.pages} ({report.files_rendered} files rendered, the rest unchanged since the last build)"),
         ("assets", str(report.assets)),
         ("data", f"{report.source} ({api})"),
         ("warnings", str(len(report.warnings))),
         ("time", f"{report.total_seconds:.2f} s"),
+        ("memory", f"{report.peak_rss_mb:.0f} MB peak"),
     ]
     if report.written:
         rows.insert(2, ("files", f"{report.files_written} written, {report.files_unchanged} unchanged, {report.files_deleted} deleted"))

@@ -188,8 +188,21 @@ def _render_page(env: Any, config: Config, routes: Routes, content: ContentResul
 
 
 def _template_globals(config: Config, routes: Routes, content: ContentResult, assets: AssetBundle, today: date) -> dict[str, Any]:
+    # Every page asks for the same few assets and links to the same people,
+    # events and topics over and over: answer each question once per build.
+    static_urls: dict[str, str] = {}
+    urls: dict[Any, str] = {}
+
     def static(logical: str) -> str:
-        return config.site.static_url + assets.hashed_name(logical)
+        if logical not in static_urls:
+            static_urls[logical] = config.site.static_url + assets.hashed_name(logical)
+        return static_urls[logical]
+
+    def url(target: Any) -> str:
+        key = (type(target), target.id) if hasattr(target, "id") else (type(target), target)
+        if key not in urls:
+            urls[key] = routes.url(target)
+        return urls[key]
 
     def text(obj: Any, field: str) -> Markup:
         rendered = content.texts.of(obj, field)
@@ -199,7 +212,7 @@ def _template_globals(config: Config, routes: Routes, content: ContentResult, as
     return {
         "site": config.site,
         "menu": [(p.title, routes.url(p)) for p in menu],
-        "url": routes.url,
+        "url": url,
         "ics_url": lambda event: routes.path(ics_route(event)),
         "static": static,
         "text": text,

@@ -8,6 +8,7 @@ for a page (written as ``2024/pycon/index.html``) or ``"feed.atom"`` for a file.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
@@ -74,7 +75,7 @@ def output_path(route: str) -> str:
 class Routes:
     base_url: str  # absolute, ends with "/"
 
-    @property
+    @cached_property
     def base_path(self) -> str:
         return urlsplit(self.base_url).path or "/"
 
