@@ -198,3 +198,17 @@ def test_check_understands_a_site_below_a_sub_path(minimal_site):
     wrong = load_config(minimal_site, {"site.base_url": "https://example.org/archive/"})  # assets still at /static/
     with pytest.raises(TemplateError, match="links to /static/css/site"):
         build_site(wrong, today=TODAY, write=False)
+
+
+def test_once_renders_a_spot_once_per_key():
+    from sitegen.render.templates import make_environment
+
+    env = make_environment([], {})
+    calls = []
+    env.globals["count"] = lambda: calls.append(1) or len(calls)
+    template = env.from_string(
+        "{% for k in keys %}{% once k %}[{{ k }}:{{ count() }}]{% endonce %}{% endfor %}|"
+        "{% for k in keys %}{% once k %}({{ k }}){% endonce %}{% endfor %}"
+    )
+    assert template.render(keys=["a", "b", "a"]) == "[a:1][b:2][a:1]|(a)(b)(a)"
+    assert template.render(keys=["b"]) == "[b:2]|(b)"  # kept for the build (one environment)

@@ -191,7 +191,9 @@ def _template_globals(config: Config, routes: Routes, content: ContentResult, as
     # Every page asks for the same few assets and links to the same people,
     # events and topics over and over: answer each question once per build.
     static_urls: dict[str, str] = {}
-    urls: dict[Any, str] = {}
+    #: By id for objects (hashing a frozen dataclass hashes all its fields); the
+    #: object is kept beside its URL, so its id cannot be reused meanwhile.
+    urls: dict[Any, tuple[Any, str]] = {}
 
     def static(logical: str) -> str:
         if logical not in static_urls:
@@ -199,10 +201,11 @@ def _template_globals(config: Config, routes: Routes, content: ContentResult, as
         return static_urls[logical]
 
     def url(target: Any) -> str:
-        key = (type(target), target.id) if hasattr(target, "id") else (type(target), target)
-        if key not in urls:
-            urls[key] = routes.url(target)
-        return urls[key]
+        key = target if type(target) in (str, int) else id(target)
+        found = urls.get(key)
+        if found is None:
+            found = urls[key] = (target, routes.url(target))
+        return found[1]
 
     def text(obj: Any, field: str) -> Markup:
         rendered = content.texts.of(obj, field)

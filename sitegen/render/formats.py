@@ -175,6 +175,10 @@ def _fold(line: str) -> str:
     """Fold at 75 octets (RFC 5545 §3.1) without splitting a UTF-8 character."""
     if len(line.encode("utf-8")) <= ICS_LINE_OCTETS:
         return line
+    if line.isascii():  # one octet per character: cut by position
+        first, rest = line[:ICS_LINE_OCTETS], line[ICS_LINE_OCTETS:]
+        step = ICS_LINE_OCTETS - 1  # continuation lines start with a space, which counts towards their 75
+        return "\r\n ".join([first, *(rest[i : i + step] for i in range(0, len(rest), step))])
     parts: list[str] = []
     current: list[str] = []
     size = 0

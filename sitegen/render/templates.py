@@ -7,6 +7,7 @@ depend on the machine's locale.
 
 from __future__ import annotations
 
+import itertools
 import traceback
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime
@@ -14,6 +15,9 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
+from jinja2 import nodes
+from jinja2.ext import Extension
+from jinja2.parser import Parser
 
 from sitegen.errors import SitegenError, TemplateError
 from sitegen.render.holes import HoleExtension
@@ -30,7 +34,7 @@ def make_environment(theme_chain: Sequence[Path], globals_: Mapping[str, Any], h
     the same filters and theme as the page around it.
     """
     env = jinja2.Environment(
-        extensions=[HoleExtension],
+        extensions=[HoleExtension, OnceExtension],
         loader=jinja2.FileSystemLoader([str(folder / "templates") for folder in theme_chain]),
         autoescape=True,  # every template: API text is untrusted
         undefined=jinja2.StrictUndefined,
@@ -49,6 +53,40 @@ def make_environment(theme_chain: Sequence[Path], globals_: Mapping[str, Any], h
     env.globals.update(globals_)
     env.hole_prefix = hole_prefix  # type: ignore[attr-defined]
     return env
+
+
+class OnceExtension(Extension):
+    """``{% once session.id %}…{% endonce %}``: render the body once per build
+    for each key, and reuse it wherever the same spot asks again.
+
+    For markup that depends only on its key and build-wide globals, repeated
+    across many pages: a talk's entry appears in the lists of each of its
+    topics and speakers. The key is taken together with the tag's own place
+    (template, line and a serial number), so two spots never share an entry.
+    """
+
+    tags = {"once"}
+
+    def __init__(self, environment: jinja2.Environment) -> None:
+        super().__init__(environment)
+        environment.extend(once_cache={})
+        self._spots = itertools.count()
+
+    def parse(self, parser: Parser) -> nodes.Node:
+        lineno = next(parser.stream).lineno
+        spot = f"{parser.name}:{lineno}:{next(self._spots)}"
+        keys: list[nodes.Expr] = [nodes.Const(spot), parser.parse_expression()]
+        while parser.stream.skip_if("comma"):
+            keys.append(parser.parse_expression())
+        body = parser.parse_statements(("name:endonce",), drop_needle=True)
+        return nodes.CallBlock(self.call_method("_once", [nodes.Tuple(keys, "load")]), [], [], body).set_lineno(lineno)
+
+    def _once(self, key: tuple[Any, ...], caller: Any) -> str:
+        cache = self.environment.once_cache  # type: ignore[attr-defined]
+        found = cache.get(key)
+        if found is None:
+            found = cache[key] = caller()
+        return found
 
 
 def render(env: jinja2.Environment, name: str, context: Mapping[str, Any]) -> str:
