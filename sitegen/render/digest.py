@@ -77,7 +77,12 @@ class Fingerprints:
         if kind in _SCALAR_TYPES:
             return value
         if kind is tuple or kind is list:
-            return (kind.__name__, *map(self._plain, value))
+            # Lists of talks and people are most of what pages hold: look linked
+            # objects up in the memo here rather than through another call.
+            memo, linked_types, plain = self._objects, _LINKED_TYPES, self._plain
+            return (kind.__name__, *[
+                memo.get(id(item)) or self._linked(item) if type(item) in linked_types else plain(item) for item in value
+            ])
         if isinstance(value, Mapping):  # views build mappings in a deterministic order
             return ("map", *((self._plain(k), self._plain(v)) for k, v in value.items()))
         if isinstance(value, set | frozenset):  # iteration order varies between processes
