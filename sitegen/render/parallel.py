@@ -9,6 +9,7 @@ depend on how the work is split.
 
 from __future__ import annotations
 
+import gc
 import os
 import pickle
 import sys
@@ -42,6 +43,10 @@ def fork_map(work: Callable[[list[T]], R], shares: list[list[T]]) -> list[R]:
         return [work(share) for share in shares]
     sys.stdout.flush()
     sys.stderr.flush()
+    # Everything alive now (the archive, the templates) stays alive until the
+    # workers end: move it out of the collector's sight, so no collection in a
+    # child walks, and so copies, the memory it shares with the parent.
+    gc.freeze()
     children: list[tuple[int, int]] = []
     try:
         for share in shares[1:]:
@@ -56,8 +61,10 @@ def fork_map(work: Callable[[list[T]], R], shares: list[list[T]]) -> list[R]:
     except BaseException:
         for pid, read_end in children:
             _reap(pid, read_end, kill=True)
+        gc.unfreeze()
         raise
     outcomes = [_collect(pid, read_end) for pid, read_end in children]
+    gc.unfreeze()
     results = [first]
     for outcome in outcomes:
         results.append(_unwrap(outcome))
