@@ -289,7 +289,7 @@ def _print_summary(console: Console, report: BuildReport, output_dir: Path, *, i
 
 def _fragments_config(options: dict[str, Any]) -> Config:
     return load_config(options["root"], {"fragments.store": options.get("store"), "fragments.host": options.get("host"),
-                                         "fragments.port": options.get("port")})
+                                         "fragments.port": options.get("port"), "fragments.workers": options.get("workers")})
 
 
 @main.group(invoke_without_command=True)
@@ -299,6 +299,7 @@ def _fragments_config(options: dict[str, Any]) -> Config:
 @click.option("--store", help="Personal data: an SQLite file or a redis:// URL. [fragments] store")
 @click.option("--index", type=click.Path(dir_okay=False, path_type=Path),
               help="The build's fragment index (default: <output>/.sitegen/fragments.json).")
+@click.option("--workers", type=click.IntRange(min=1), help="Server processes. [fragments] workers")
 @click.pass_context
 def fragments(ctx: click.Context, **options: Any) -> None:
     """Run the fragment service that fills the personal holes (or see its subcommands)."""
@@ -308,6 +309,7 @@ def fragments(ctx: click.Context, **options: Any) -> None:
     import uvicorn
 
     from sitegen.fragments import make_codec, make_service, open_store
+    from sitegen.fragments.asgi import worker_environment
     from sitegen.fragments.store import describe
 
     console, reporter = _console(options)
@@ -315,12 +317,20 @@ def fragments(ctx: click.Context, **options: Any) -> None:
         config = _fragments_config(options)
         store = open_store(config.fragments.store, config.root)
         service = make_service(config, store=store, codec=make_codec(config), index_path=options["index"])
+        workers = config.fragments.workers
         if reporter.verbosity >= 1:
             console.print(f"fragments: http://{config.fragments.host}:{config.fragments.port}{config.fragments.url_prefix} "
-                          f"(store {describe(store)})", markup=False)
+                          f"(store {describe(store)}, {workers} worker(s))", markup=False)
+        server = {"host": config.fragments.host, "port": config.fragments.port, "log_level": "warning",
+                  "access_log": False, "server_header": False, "date_header": False}
         try:
-            uvicorn.run(service.app, host=config.fragments.host, port=config.fragments.port, log_level="warning",
-                        access_log=False, server_header=False, date_header=False)
+            if workers == 1:
+                uvicorn.run(service.app, **server)
+            else:
+                # Every worker builds its own service; this one only proved the settings work.
+                store.close()
+                os.environ.update(worker_environment(config.root, options["store"], options["index"]))
+                uvicorn.run("sitegen.fragments.asgi:create_app", factory=True, workers=workers, **server)
         finally:
             store.close()
 

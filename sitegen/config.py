@@ -134,6 +134,8 @@ class FragmentsConfig:
     signout_url: str = "/logout/"
     host: str = "127.0.0.1"
     port: int = 8082
+    #: Server processes; each has its own store connection.
+    workers: int = 1
 
 
 @dataclass(frozen=True)
@@ -379,6 +381,8 @@ def _check_fragments(fragments: FragmentsConfig, where: str) -> list[Problem]:
         problems.append(Problem(where, f"cookie_name = {fragments.cookie_name!r} is not a valid cookie name", 'use letters, digits and - or _, like "__Host-u"'))
     if fragments.max_age_days <= 0:
         problems.append(Problem(where, "max_age_days must be greater than 0", "use a number of days such as 14"))
+    if fragments.workers < 1:
+        problems.append(Problem(where, f"workers = {fragments.workers!r} must be at least 1", "use 1, or one per core"))
     if not 0 < fragments.port < 65536:
         problems.append(Problem(where, f"port = {fragments.port!r} is not a TCP port", "use 1 to 65535"))
     for key in ("signin_url", "signout_url"):

@@ -167,15 +167,16 @@ class StaticOrigin:
 class FragmentProcess:
     """``sitegen fragments`` for a site, in its own process."""
 
-    def __init__(self, root: Path, *, store: str, keys: str, index: Path | None = None, extra_env: dict[str, str] | None = None) -> None:
-        self.root, self.store, self.keys, self.index = root, store, keys, index
+    def __init__(self, root: Path, *, store: str, keys: str, index: Path | None = None, extra_env: dict[str, str] | None = None,
+                 workers: int = 1) -> None:
+        self.root, self.store, self.keys, self.index, self.workers = root, store, keys, index, workers
         self.extra_env = extra_env or {}
         self.port = free_port()
         self.process: subprocess.Popen[bytes] | None = None
 
     def __enter__(self) -> FragmentProcess:
         command = [str(BIN / "sitegen"), "fragments", "--root", str(self.root), "--store", self.store,
-                   "--port", str(self.port), "-q"]
+                   "--port", str(self.port), "--workers", str(self.workers), "-q"]
         if self.index:
             command += ["--index", str(self.index)]
         env = {**os.environ, "SITEGEN_COOKIE_KEYS": self.keys, **self.extra_env}

@@ -243,3 +243,16 @@ def test_a_slow_fragment_service_leaves_an_empty_hole(tmp_path: Path) -> None:
         silent.close()
         for connection in accepted:
             connection.close()
+
+
+def test_the_service_runs_several_workers(tmp_path: Path) -> None:
+    site = built_site(tmp_path)
+    store = str(tmp_path / "personal.sqlite3")
+    _load(site, store, tmp_path / "personal.json")
+    codec = IdentityCodec([KEYS], 14 * 86400)
+    cookie = {"Cookie": f"__Host-u={codec.mint(User('bob', 'Bob Brandt', 0))}"}
+    with FragmentProcess(site, store=store, keys=KEYS, workers=2) as fragments:
+        url = f"http://{fragments.address}/_frag/attendance?event=e1"
+        # The same answer from either worker (but for the CSRF token's timestamp).
+        answers = {re.sub(r'value="[^"]+"', "", httpx.get(url, headers=cookie, timeout=10).text) for _ in range(20)}
+    assert len(answers) == 1 and "Carol Chen" in answers.pop()
