@@ -14,12 +14,16 @@ kind) are dropped or demoted with a warning rather than failing the build.
 
 from __future__ import annotations
 
+import functools
+import gc
 import hashlib
+import math
 import re
 import unicodedata
 import zoneinfo
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, TypeVar
@@ -39,6 +43,11 @@ YEARS = range(1900, 2200)
 NOT_PLACE_ZONES = {"localtime", "posixrules", "Factory"}
 # C0/C1 controls (but tab and newline), lone surrogates and the XML non-characters.
 _UNPRINTABLE_RE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
+#: The characters ``clean_text`` removes or changes that UTF-8 writes as a byte of their own.
+_ONE_BYTE_UNPRINTABLE = bytes([*range(0x00, 0x09), *range(0x0B, 0x20), 0x7F])  # \r (0x0d) included
+#: URLs ``_is_web_url`` accepts without asking urlsplit: http(s), then a plain
+#: ASCII host name up to the end or the first / ? or #.
+_PLAIN_WEB_URL_RE = re.compile(r"https?://[A-Za-z0-9.-]+(?:[/?#]|\Z)")
 
 
 @dataclass(frozen=True, slots=True)
@@ -195,6 +204,7 @@ COMMON_COUNTRY_NAMES = {
 }
 
 
+@functools.cache  # pages ask for the same few countries over and over
 def country_name(code: str) -> str:
     """The name a visitor expects: "Bolivia", not "Bolivia, Plurinational State of"."""
     if code in COMMON_COUNTRY_NAMES:
@@ -232,18 +242,41 @@ def build_archive(collections: Mapping[str, Sequence[Mapping[str, Any]]]) -> Mod
     Raises ``DataError`` listing every problem found; returns warnings for
     anything dropped or demoted.
     """
+    with _collector_paused():
+        return _build_archive(collections)
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector.
+
+    This stage allocates a dozen objects per session and frees almost none, so
+    the collector keeps running, and each full pass rescans all the raw data
+    too: a fifth to a quarter of the stage's time. The objects made here hold
+    no reference cycles; anything else waits for the collector's next pass.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def _build_archive(collections: Mapping[str, Sequence[Mapping[str, Any]]]) -> ModelResult:
     problems: list[Problem] = []
     warnings: list[Problem] = []
     ctx = _Context(problems, warnings, place_timezones())
     series = ctx.index("series", collections.get("series", ()), _read_series)
     venues = ctx.index("venues", collections.get("venues", ()), _read_venue)
     topics = ctx.index("topics", collections.get("topics", ()), _read_topic)
-    people = ctx.index("people", collections.get("people", ()), _read_person)
+    people = ctx.index("people", collections.get("people", ()), _read_person, _fast_person)
     ctx.lookups = {"series": series, "venues": venues, "topics": topics, "people": people}
-    events = ctx.index("events", collections.get("events", ()), _read_event)
+    events = ctx.index("events", collections.get("events", ()), _read_event, _fast_event)
     ctx.lookups["events"] = events
-    sessions = ctx.index("sessions", collections.get("sessions", ()), _read_session)
-    _check_unique_slugs(ctx, collections)
+    sessions = ctx.index("sessions", collections.get("sessions", ()), _read_session, _fast_session)
+    _check_unique_slugs(ctx)
     if problems:
         raise DataError(f"The event data has {len(problems)} problem(s):", sorted(problems, key=_problem_order))
     archive = _link(series, venues, topics, people, events, sessions)
@@ -268,22 +301,36 @@ class _Context:
         self.lookups: dict[str, Mapping[str, Any]] = {}
         #: collection -> [(index, object)] for the slug uniqueness check.
         self.read: dict[str, list[tuple[int, Any]]] = defaultdict(list)
+        # Parsed values by their source text. Archives repeat them a lot (every
+        # session of a slot starts at the same time), and sharing the immutable
+        # results also saves memory.
+        self.timestamps: dict[str, datetime] = {}
+        self.dates: dict[str, date] = {}
+        self.local_days: dict[tuple[str, str], date] = {}
 
     def index(
         self,
         collection: str,
         items: Sequence[Mapping[str, Any]],
         reader: Callable[[_Fields], T | None],
+        fast_reader: Callable[[dict[str, Any], _Context], T] | None = None,
     ) -> dict[str, T]:
         found: dict[str, T] = {}
         first_at: dict[str, int] = {}
+        read = self.read[collection]
         for position, raw in enumerate(items):
-            where = f"{collection}[{position}]"
-            if not isinstance(raw, Mapping):
-                self.problems.append(Problem(where, f"is a {type(raw).__name__}, not an object", "send a JSON object"))
-                continue
-            fields = _Fields(raw, where, self)
-            obj = reader(fields)
+            obj = None
+            if fast_reader is not None and type(raw) is dict:
+                try:
+                    obj = fast_reader(raw, self)
+                except _Unusual:
+                    pass  # read it again below, with every check and message
+            if obj is None:
+                where = f"{collection}[{position}]"
+                if not isinstance(raw, Mapping):
+                    self.problems.append(Problem(where, f"is a {type(raw).__name__}, not an object", "send a JSON object"))
+                    continue
+                obj = reader(_Fields(raw, where, self))
             obj_id: str = getattr(obj, "id", "")
             if obj is None or not obj_id:
                 continue
@@ -291,13 +338,40 @@ class _Context:
             # so one bad event does not also report each of its sessions.
             if obj_id in found:
                 self.problems.append(
-                    Problem(f"{where} (id {obj_id!r})", f"duplicate id, first used by {collection}[{first_at[obj_id]}]", "ids must be unique per type")
+                    Problem(f"{collection}[{position}] (id {obj_id!r})", f"duplicate id, first used by {collection}[{first_at[obj_id]}]", "ids must be unique per type")
                 )
                 continue
             found[obj_id] = obj
             first_at[obj_id] = position
-            self.read[collection].append((position, obj))
+            read.append((position, obj))
         return dict(sorted(found.items()))
+
+    def timestamp(self, value: Any) -> datetime:
+        """A valid timestamp, parsed once per distinct text; ``_Unusual`` otherwise."""
+        parsed = self.timestamps.get(value) if type(value) is str else None
+        if parsed is None:
+            parsed = _parse_timestamp(value)
+            if parsed is None or parsed.year not in YEARS:
+                raise _Unusual
+            self.timestamps[value] = parsed
+        return parsed
+
+    def date(self, value: Any) -> date:
+        """A valid date, parsed once per distinct text; ``_Unusual`` otherwise."""
+        parsed = self.dates.get(value) if type(value) is str else None
+        if parsed is None:
+            parsed = _parse_date(value)
+            if parsed is None or parsed.year not in YEARS:
+                raise _Unusual
+            self.dates[value] = parsed
+        return parsed
+
+    def local_day(self, text: str, moment: datetime, zone: str) -> date:
+        """The date of ``moment`` (parsed from ``text``) in ``zone``, once per distinct pair."""
+        day = self.local_days.get((text, zone))
+        if day is None:
+            day = self.local_days[text, zone] = moment.astimezone(zoneinfo.ZoneInfo(zone)).date()
+        return day
 
 
 class _Fields:
@@ -355,18 +429,14 @@ class _Fields:
 
     def date(self, key: str) -> date | None:
         value = self.raw.get(key)
-        if isinstance(value, str) and DATE_RE.fullmatch(value):
-            try:
-                parsed = date.fromisoformat(value)
-            except ValueError:
-                pass
-            else:
-                if parsed.year in YEARS:
-                    return parsed
-                self.problem(key, f"{value} is outside the years {YEARS.start}-{YEARS.stop - 1}", "correct the year")
-                return None
-        self.problem(key, f"{_show(value)} is not a date", "use YYYY-MM-DD")
-        return None
+        parsed = _parse_date(value)
+        if parsed is None:
+            self.problem(key, f"{_show(value)} is not a date", "use YYYY-MM-DD")
+            return None
+        if parsed.year not in YEARS:
+            self.problem(key, f"{value} is outside the years {YEARS.start}-{YEARS.stop - 1}", "correct the year")
+            return None
+        return parsed
 
     def timestamp(self, key: str, *, required: bool = True) -> datetime | None:
         value = self.raw.get(key)
@@ -436,12 +506,40 @@ class _Fields:
 
 def clean_text(value: str) -> str:
     """Drop characters that break UTF-8 or XML output; normalise line ends."""
+    if type(value) is str and _is_clean(value):
+        return value
     return _UNPRINTABLE_RE.sub("", value.replace("\r\n", "\n").replace("\r", "\n"))
+
+
+def _is_clean(value: str) -> bool:
+    """Whether ``clean_text`` has nothing to do. Two scans in C, several times
+    quicker than the regex over an abstract; it may say False of clean text with
+    rare characters, which the regex then handles.
+    """
+    try:
+        data = value.encode()
+    except UnicodeEncodeError:  # a lone surrogate
+        return False
+    # In UTF-8, bytes below 0x80 only ever stand for themselves.
+    if len(data.translate(None, _ONE_BYTE_UNPRINTABLE)) != len(data):
+        return False
+    # The C1 controls are \xc2\x80-\xc2\x9f in UTF-8 and U+FFFE/U+FFFF are
+    # \xef\xbf\xbe/\xbf; the regex decides for text with those lead bytes.
+    return value.isascii() or (b"\xc2" not in data and b"\xef" not in data)
 
 
 def _show(value: Any) -> str:
     text = repr(value)
     return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _parse_date(value: Any) -> date | None:
+    if not isinstance(value, str) or not DATE_RE.fullmatch(value):
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        return None
 
 
 def _parse_timestamp(value: Any) -> datetime | None:
@@ -454,6 +552,7 @@ def _parse_timestamp(value: Any) -> datetime | None:
     return parsed if parsed.tzinfo is not None else None
 
 
+@functools.cache  # listing them reads hundreds of files (10 ms); they do not change while we run
 def place_timezones() -> frozenset[str]:
     """IANA zone names that mean the same on every machine."""
     return frozenset(
@@ -463,6 +562,10 @@ def place_timezones() -> frozenset[str]:
 
 
 def _is_web_url(value: str) -> bool:
+    if len(value) <= 2000 and _PLAIN_WEB_URL_RE.match(value):
+        # urlsplit would find the scheme and this host name: nothing before the
+        # host is stripped or removed, and the host ends where urlsplit ends it.
+        return True
     try:
         parts = urlsplit(value.strip())
     except ValueError:
@@ -565,34 +668,232 @@ def _updated(f: _Fields) -> datetime:
 
 
 # ---------------------------------------------------------------------------
+# Fast readers for the collections that grow with the archive
+#
+# Nearly every object is valid, and reading it through ``_Fields`` pays for a
+# method call, checks and a problem branch per field. A fast reader handles
+# only the plain valid case, inline, and raises ``_Unusual`` at the first doubt;
+# ``_Context.index`` then reads the object again with the reader above, which
+# is the specification and words every problem and warning. So a fast reader
+# must build the same object the checking reader would, and give up wherever
+# that reader would record a problem or a warning (tests/test_model.py runs
+# both over valid and broken objects).
+
+
+class _Unusual(Exception):
+    """A value the fast path does not handle: read the object again, with checks."""
+
+
+def _fast_person(raw: dict[str, Any], ctx: _Context) -> Person:
+    return Person(
+        _fast_id(raw), _fast_slug(raw), _fast_line(raw.get("name")), _fast_text(raw.get("bio")),
+        _fast_links(raw.get("links")), _fast_url(raw.get("avatar_url")), ctx.timestamp(raw.get("updated_at")),
+    )
+
+
+def _fast_event(raw: dict[str, Any], ctx: _Context) -> Event:
+    start, end = ctx.date(raw.get("start_date")), ctx.date(raw.get("end_date"))
+    if end < start:
+        raise _Unusual
+    lookups = ctx.lookups
+    timezone = raw.get("timezone")
+    if type(timezone) is not str or timezone not in ctx.timezones:
+        raise _Unusual
+    series, venue = raw.get("series"), raw.get("venue")
+    return Event(
+        _fast_id(raw), _fast_slug(raw), _fast_line(raw.get("name")),
+        None if series is None else _fast_reference(lookups["series"], series),
+        None if venue is None else _fast_reference(lookups["venues"], venue),
+        start, end, timezone, _fast_url(raw.get("url")), _fast_text(raw.get("description")),
+        _fast_references(lookups["topics"], raw.get("topics")), ctx.timestamp(raw.get("updated_at")),
+    )
+
+
+def _fast_session(raw: dict[str, Any], ctx: _Context) -> Session:
+    lookups = ctx.lookups
+    event = _fast_reference(lookups["events"], raw.get("event"))
+    start_text, end_text = raw.get("start"), raw.get("end")
+    start = None if start_text is None else ctx.timestamp(start_text)
+    end = None if end_text is None else ctx.timestamp(end_text)
+    if end is not None and (start is None or end < start):
+        raise _Unusual
+    if start is not None and event.timezone and event.start_date != date.min:
+        day = ctx.local_day(start_text, start, event.timezone)
+        if not event.start_date <= day <= event.end_date:
+            raise _Unusual  # a warning
+    room = raw.get("room")
+    return Session(
+        _fast_id(raw), _fast_slug(raw), event, _fast_line(raw.get("title")), _fast_text(raw.get("abstract")),
+        start, end, None if room is None else _fast_optional_line(room),
+        _fast_references(lookups["people"], raw.get("speakers")), _fast_references(lookups["topics"], raw.get("topics")),
+        _fast_media(raw.get("media")), ctx.timestamp(raw.get("updated_at")),
+    )
+
+
+def _fast_id(raw: dict[str, Any]) -> str:
+    value = raw.get("id")
+    if type(value) is str and 0 < len(value) <= MAX_ID_LENGTH and not value.isspace():
+        if value.isprintable() or value == clean_text(value):  # the first is quicker, and enough for most ids
+            return value
+    raise _Unusual
+
+
+def _fast_slug(raw: dict[str, Any]) -> str:
+    value = raw.get("slug")
+    if type(value) is str and SLUG_RE.fullmatch(value):
+        return value
+    raise _Unusual
+
+
+def _fast_text(value: Any) -> str | None:
+    """``_Fields.text(required=False)``."""
+    if value is None:
+        return None
+    if type(value) is not str:
+        raise _Unusual
+    cleaned = clean_text(value)
+    return cleaned if cleaned.strip() else None
+
+
+def _fast_line(value: Any) -> str:
+    """``_Fields.line`` of a required field."""
+    if type(value) is str and _is_plain_line(value):
+        return value
+    text = _fast_text(value)
+    if text is None:
+        raise _Unusual
+    return " ".join(text.split())
+
+
+def _is_plain_line(value: str) -> bool:
+    """Whether ``_Fields.line`` would keep ``value`` as it is (most names and titles).
+
+    Printable text has nothing for ``clean_text`` to remove, and no whitespace
+    but " ", so only leading, trailing or double spaces would collapse.
+    """
+    return value.isprintable() and value[:1] != " " and value[-1:] != " " and "  " not in value and value != ""
+
+
+def _fast_optional_line(value: Any) -> str | None:
+    """``_Fields.line`` of an optional field."""
+    if type(value) is str and _is_plain_line(value):
+        return value
+    text = _fast_text(value)
+    return None if text is None else " ".join(text.split())
+
+
+def _fast_url(value: Any) -> str | None:
+    if value is None:
+        return None
+    if type(value) is str and _is_web_url(value):
+        # Printable text has nothing to clean and no whitespace to strip but " ".
+        if value.isprintable() and value[:1] != " " and value[-1:] != " ":
+            return value
+        return clean_text(value).strip()
+    raise _Unusual  # a warning
+
+
+def _fast_reference(lookup: Mapping[str, T], value: Any) -> T:
+    target = lookup.get(value) if type(value) is str else None
+    if target is None:
+        raise _Unusual
+    return target
+
+
+def _fast_references(lookup: Mapping[str, T], value: Any) -> tuple[T, ...]:
+    if value is None:
+        return ()
+    if type(value) is not list:
+        raise _Unusual
+    # Duplicates are dropped by id, not by object: ids and objects correspond
+    # one to one, and hashing a frozen dataclass hashes every field.
+    found: dict[str, T] = {}
+    get = lookup.get
+    for key in value:
+        target = get(key) if type(key) is str else None
+        if target is None:
+            raise _Unusual
+        found[key] = target
+    return tuple(found.values())
+
+
+def _fast_links(value: Any) -> tuple[Link, ...]:
+    if value is None:
+        return ()
+    if type(value) is not list:
+        raise _Unusual
+    if not value:
+        return ()
+    links = []
+    for item in value:
+        kind = item.get("kind") if type(item) is dict else None
+        if type(kind) is not str:
+            raise _Unusual
+        url = _fast_url(item.get("url"))
+        if url:
+            links.append(Link(" ".join(clean_text(kind).split()) or "link", url))
+    return tuple(links)
+
+
+def _fast_media(value: Any) -> tuple[Media, ...]:
+    if value is None:
+        return ()
+    if type(value) is not list:
+        raise _Unusual
+    if not value:
+        return ()
+    media = []
+    for item in value:
+        if type(item) is not dict or item.get("kind") not in MEDIA_KINDS:
+            raise _Unusual
+        url = _fast_url(item.get("url"))
+        title = item.get("title")
+        if type(title) is str and _is_plain_line(title):
+            pass
+        elif isinstance(title, str):
+            title = " ".join(clean_text(title).split()) or None
+        else:
+            title = None
+        if url:
+            media.append(Media(item["kind"], url, title))
+    return tuple(media)
+
+
+# ---------------------------------------------------------------------------
 # Whole-archive checks and indexes
 
 
-def _check_unique_slugs(ctx: _Context, collections: Mapping[str, Sequence[Any]]) -> None:
-    def scope_of(collection: str, obj: Any) -> tuple[Any, ...]:
-        if collection == "sessions":
-            return (obj.event.id if obj.event else None,)
-        if collection == "events":
-            return (obj.start_date.year,)
-        return ()
-
-    scope_text = {"sessions": "within its event", "events": "within the year of its start_date"}
+def _check_unique_slugs(ctx: _Context) -> None:
     for collection, read in ctx.read.items():
-        first: dict[tuple[Any, ...], int] = {}
-        for position, obj in read:
-            key = (*scope_of(collection, obj), obj.slug)
+        # Slugs are unique per type, but sessions' only within their event and
+        # events' within their start year (their paths hold the event and the year).
+        if collection == "sessions":
+            scopes = [obj.event.id if obj.event else None for _, obj in read]
+            scope_text = "within its event"
+        elif collection == "events":
+            scopes = [obj.start_date.year for _, obj in read]
+            scope_text = "within the year of its start_date"
+        else:
+            scopes = [None] * len(read)
+            scope_text = "per type"
+        # One small dict per scope: quicker than one big dict keyed by (scope, slug).
+        first_by_scope: dict[Any, dict[str, int]] = {}
+        for scope, (position, obj) in zip(scopes, read):
             if not obj.slug:
                 continue  # already reported as unsafe
-            if key in first:
+            first = first_by_scope.get(scope)
+            if first is None:
+                first = first_by_scope[scope] = {}
+            if obj.slug in first:
                 ctx.problems.append(
                     Problem(
                         f"{collection}[{position}] (id {obj.id!r}).slug",
-                        f"{obj.slug!r} is already used by {collection}[{first[key]}]",
-                        f"slugs must be unique {scope_text.get(collection, 'per type')}",
+                        f"{obj.slug!r} is already used by {collection}[{first[obj.slug]}]",
+                        f"slugs must be unique {scope_text}",
                     )
                 )
             else:
-                first[key] = position
+                first[obj.slug] = position
 
 
 def _link(
@@ -603,41 +904,66 @@ def _link(
     events: Mapping[str, Event],
     sessions: Mapping[str, Session],
 ) -> Archive:
+    # Sort everything once, then deal it out: both orders are total (they end
+    # with the unique id), so lists filled in that order come out sorted. In
+    # one event, chronological order is ``session_order``.
     by_event: dict[str, list[Session]] = defaultdict(list)
     by_person: dict[str, list[Session]] = defaultdict(list)
     by_topic: dict[str, list[Session]] = defaultdict(list)
-    for session in sessions.values():
+    for session in sorted(sessions.values(), key=_chronological_order()):
         by_event[session.event.id].append(session)
         for person in session.speakers:
             by_person[person.id].append(session)
         for topic in session.topics:
             by_topic[topic.id].append(session)
     events_by_series: dict[str, list[Event]] = defaultdict(list)
-    events_by_topic: dict[str, set[str]] = defaultdict(set)
+    events_by_topic: dict[str, list[Event]] = defaultdict(list)
     events_by_year: dict[int, list[Event]] = defaultdict(list)
-    for event in events.values():
+    for event in sorted(events.values(), key=event_order):
         if event.series:
             events_by_series[event.series.id].append(event)
         events_by_year[event.year].append(event)
-        for topic in event.topics:
-            events_by_topic[topic.id].add(event.id)
-    for topic_id, topic_sessions in by_topic.items():
-        events_by_topic[topic_id].update(s.event.id for s in topic_sessions)
+        # An event is listed under its own topics and its sessions'.
+        topic_ids = {topic.id for topic in event.topics}
+        topic_ids.update(topic.id for session in by_event.get(event.id, ()) for topic in session.topics)
+        for topic_id in topic_ids:
+            events_by_topic[topic_id].append(event)
 
-    def chronological(items: Iterable[Session]) -> tuple[Session, ...]:
-        return tuple(sorted(items, key=lambda s: (s.event.start_date, *session_order(s))))
+    def tuples(index: Mapping[Any, list[Any]]) -> dict[Any, tuple[Any, ...]]:
+        return {key: tuple(items) for key, items in sorted(index.items())}
 
     return Archive(
         series=series, venues=venues, topics=topics, people=people, events=events, sessions=sessions,
-        sessions_by_event={k: tuple(sorted(v, key=session_order)) for k, v in sorted(by_event.items())},
-        sessions_by_person={k: chronological(v) for k, v in sorted(by_person.items())},
-        sessions_by_topic={k: chronological(v) for k, v in sorted(by_topic.items())},
-        events_by_series={k: tuple(sorted(v, key=event_order)) for k, v in sorted(events_by_series.items())},
-        events_by_topic={
-            k: tuple(sorted((events[i] for i in v), key=event_order)) for k, v in sorted(events_by_topic.items())
-        },
-        events_by_year={k: tuple(sorted(v, key=event_order)) for k, v in sorted(events_by_year.items())},
+        sessions_by_event=tuples(by_event),
+        sessions_by_person=tuples(by_person),
+        sessions_by_topic=tuples(by_topic),
+        events_by_series=tuples(events_by_series),
+        events_by_topic=tuples(events_by_topic),
+        events_by_year=tuples(events_by_year),
     )
+
+
+def _chronological_order() -> Callable[[Session], tuple[Any, ...]]:
+    """A sort key that orders sessions as ``(event.start_date, *session_order(s))`` does.
+
+    It is quicker to compute and to compare: the day is an int (list.sort has
+    a fast path for an int first item), "unscheduled, then by start" is one
+    float (unscheduled is infinitely late), and each distinct start's
+    timestamp is computed once, as the sessions of a slot share their start.
+    """
+    timestamps: dict[datetime, float] = {}
+
+    def key(session: Session) -> tuple[Any, ...]:
+        start = session.start
+        if start is None:
+            timestamp = math.inf
+        else:
+            timestamp = timestamps.get(start)  # type: ignore[assignment]
+            if timestamp is None:
+                timestamp = timestamps[start] = start.timestamp()
+        return (session.event.start_date.toordinal(), timestamp, session.room or "", session.title.casefold(), session.id)
+
+    return key
 
 
 def co_speakers(archive: Archive, person: Person) -> list[tuple[Person, int]]:
