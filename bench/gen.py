@@ -1,12 +1,16 @@
 #!/usr/bin/env python3
-"""A deterministic synthetic conference archive, in the API's local folder form.
+"""A deterministic synthetic conference archive: the API's folder form, a Hugo site, a Pelican site.
 
-    python bench/gen.py --sessions N --out DIR [--seed S]
-    python bench/gen.py --touch-one --out DIR [--title-change same-length|longer]
+    python bench/gen.py --sessions N --out DIR [--seed S] [--form api|hugo|pelican|all]
+    python bench/gen.py --touch-one --out DIR [--title-change same-length|longer] [--form ...]
 
-writes ``DIR/sitegen.toml`` and ``DIR/data/{series,venues,topics,people,events,sessions}.json``
-(each ``{"data": [...], "next": null}``, contract v1). Shape, shared with the
-other benchmarks:
+``--form api`` (the default) writes ``DIR/sitegen.toml`` and
+``DIR/data/{series,venues,topics,people,events,sessions}.json`` (each
+``{"data": [...], "next": null}``, contract v1). ``--form hugo`` writes a Hugo
+site and ``--form pelican`` a Pelican site with the same pages from the same
+data (site files from ``bench/sites/``); ``--form all`` writes all three into
+``DIR/api/``, ``DIR/hugo/`` and ``DIR/pelican/``. Shape, shared with the other
+benchmarks:
 
 * 40 sessions per event (the last event takes the remainder), events spread
   evenly over 2011-2025, 1-3 days each, 4 rooms, real local times with the
@@ -23,7 +27,9 @@ SHA-512, so the result does not depend on PYTHONHASHSEED), and JSON is written
 with sorted keys: the same arguments give byte-identical files.
 
 ``--touch-one`` changes exactly one field in an existing DIR: the title of the
-session with the smallest id (the "one-session change" benchmark case). By
+session with the smallest id (the "one-session change" benchmark case), in
+``data/sessions.json`` for the API form and in that session's Markdown file
+for Hugo and Pelican (the form is detected from DIR unless given). By
 default the new title has the same length (one word swapped for another of
 the same length, like a typo fix), so every page that shows it keeps its
 size; ``--title-change longer`` appends " (updated)" instead. Nothing else
@@ -35,6 +41,7 @@ from __future__ import annotations
 import argparse
 import json
 import re
+import shutil
 import sys
 import unicodedata
 from datetime import date, datetime, timedelta
@@ -52,6 +59,8 @@ SLOT_MINUTES = 45
 DAY_START_HOUR = 9
 COLLECTIONS = ("series", "venues", "topics", "people", "events", "sessions")
 BASE_URL = "https://archive.example.org/"
+FORMS = ("api", "hugo", "pelican")
+SITES = Path(__file__).resolve().parent / "sites"  # the Hugo and Pelican config, layouts and themes
 
 # (venue name, city, ISO country, IANA timezone, lat, lon)
 VENUES = (
@@ -405,6 +414,143 @@ def write(out: Path, collections: dict[str, list[dict[str, Any]]]) -> None:
         (out / "data" / f"{name}.json").write_bytes(dump(collections[name]))
 
 
+def _toml(value: Any) -> str:
+    """A TOML value: JSON's string escapes are TOML basic-string escapes."""
+    if isinstance(value, list):
+        return "[" + ", ".join(_toml(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{k} = {_toml(v)}" for k, v in value.items()) + "}"
+    return json.dumps(value, ensure_ascii=False)
+
+
+def _front_matter(top: list[tuple[str, str]], params: list[tuple[str, Any]]) -> str:
+    """Hugo TOML front matter: ``top`` keys written as given (raw TOML), ``params`` under [params]."""
+    lines = ["+++"] + [f"{k} = {v}" for k, v in top]
+    if params:
+        lines.append("[params]")
+        lines += [f"{k} = {_toml(v)}" for k, v in params if v is not None]
+    return "\n".join(lines + ["+++", ""])
+
+
+def _prepare_site(out: Path, form: str) -> None:
+    """Copy bench/sites/<form>/ into ``out`` and empty ``out/content``. ``out`` must be missing, empty,
+    or a site of that form this script wrote: never someone else's folder."""
+    marker = {"hugo": "hugo.toml", "pelican": "pelicanconf.py"}[form]
+    if out.exists() and any(out.iterdir()):
+        mine = (out / marker).is_file() and (out / marker).read_text(encoding="utf-8").startswith("# Copied by bench/gen.py")
+        if not mine:
+            raise SystemExit(f"{out} is not empty and is not a {form} site written by bench/gen.py: not writing into it")
+    if (out / "content").exists():
+        shutil.rmtree(out / "content")
+    shutil.copytree(SITES / form, out, dirs_exist_ok=True, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+
+
+def _write_files(files: dict[Path, str]) -> None:
+    for path in sorted({f.parent for f in files}):
+        path.mkdir(parents=True, exist_ok=True)
+    for path, text in files.items():
+        path.write_bytes(text.encode())
+
+
+def _lookups(c: dict[str, list[dict[str, Any]]]) -> tuple[dict[str, Any], ...]:
+    return tuple({x["id"]: x for x in c[name]} for name in ("series", "venues", "topics", "people", "events"))
+
+
+def write_hugo(out: Path, c: dict[str, list[dict[str, Any]]]) -> None:
+    """A Hugo site with the archive's pages: a year is a section (``content/<year>/``), an event a
+    section below it (``content/<year>/<event>/_index.md``: details in front matter, description
+    as content), a session a page in its event (``ses_*.md``: abstract as content), and people and
+    topics are taxonomies whose term pages (``content/people/<slug>/_index.md``) carry the name,
+    bio and links. URLs are sitegen's: /2024/<event>/<session>/, /2024/, /people/<slug>/, /topics/<slug>/."""
+    series, venues, topics, people, events = _lookups(c)
+    _prepare_site(out, "hugo")
+    root = out / "content"
+    files: dict[Path, str] = {root / "_index.md": _front_matter([("title", _toml("Synthetic conference archive"))], [])}
+    files[root / "people" / "_index.md"] = _front_matter([("title", _toml("People"))], [])
+    files[root / "topics" / "_index.md"] = _front_matter([("title", _toml("Topics"))], [])
+    for p in c["people"]:
+        files[root / "people" / p["slug"] / "_index.md"] = _front_matter(
+            [("title", _toml(p["name"]))], [("id", p["id"]), ("links", p["links"] or None)]) + (p["bio"] or "") + "\n"
+    for tp in c["topics"]:
+        files[root / "topics" / tp["slug"] / "_index.md"] = _front_matter([("title", _toml(tp["name"]))], [("id", tp["id"])])
+    for year in sorted({e["start_date"][:4] for e in c["events"]}):
+        files[root / year / "_index.md"] = _front_matter([("title", _toml(year)), ("date", f"{year}-01-01")], [("kind", "year")])
+    for e in c["events"]:
+        v = venues.get(e["venue"] or "")
+        files[root / e["start_date"][:4] / e["slug"] / "_index.md"] = _front_matter(
+            [("title", _toml(e["name"])), ("date", e["start_date"])],
+            [("kind", "event"), ("id", e["id"]), ("start_date", e["start_date"]), ("end_date", e["end_date"]),
+             ("timezone", e["timezone"]), ("venue", v["name"] if v else None), ("city", v["city"] if v else None),
+             ("country", v["country"] if v else None), ("series", series[e["series"]]["name"] if e["series"] else None),
+             ("url", e["url"]), ("topics", [topics[t]["slug"] for t in e["topics"]])],
+        ) + (e["description"] or "") + "\n"
+    for s in c["sessions"]:
+        e = events[s["event"]]
+        files[root / e["start_date"][:4] / e["slug"] / f"{s['id']}.md"] = _front_matter(
+            [("title", _toml(s["title"])), ("slug", _toml(s["slug"])), ("date", s["start"]),
+             ("people", _toml([people[x]["slug"] for x in s["speakers"]])),
+             ("topics", _toml([topics[x]["slug"] for x in s["topics"]]))],
+            [("id", s["id"]), ("end", s["end"]), ("room", s["room"]),
+             ("media", [{k: m[k] for k in ("kind", "title", "url") if m.get(k)} for m in s["media"]] or None)],
+        ) + (s["abstract"] or "") + "\n"
+    _write_files(files)
+
+
+def write_pelican(out: Path, c: dict[str, list[dict[str, Any]]]) -> None:
+    """A Pelican site with the archive's pages: a session is an article
+    (``content/sessions/ses_*.md``, abstract as content), its event the category
+    ``<year>/<event slug>``, its speakers the authors, its topics the tags; year archives are on.
+    What a category or an author cannot hold goes to ``events.json`` (by category) and
+    ``people.json`` (by name), which pelicanconf.py loads for the templates."""
+    series, venues, topics, people, events = _lookups(c)
+    _prepare_site(out, "pelican")
+    root = out / "content" / "sessions"
+    files: dict[Path, str] = {}
+    event_data = {}
+    for e in c["events"]:
+        v = venues.get(e["venue"] or "")
+        event_data[f"{e['start_date'][:4]}/{e['slug']}"] = {
+            "id": e["id"], "name": e["name"], "start_date": e["start_date"], "end_date": e["end_date"],
+            "timezone": e["timezone"], "venue": v["name"] if v else None, "city": v["city"] if v else None,
+            "country": v["country"] if v else None, "series": series[e["series"]]["name"] if e["series"] else None,
+            "url": e["url"], "description": e["description"],
+            "topics": [topics[t]["name"] for t in e["topics"]], "topic_slugs": [topics[t]["slug"] for t in e["topics"]],
+        }
+    person_data = {p["name"]: {"id": p["id"], "slug": p["slug"], "bio": p["bio"], "links": p["links"]} for p in c["people"]}
+    for s in c["sessions"]:
+        e = events[s["event"]]
+        meta = [("Title", s["title"]), ("Slug", s["slug"]), ("Date", s["start"]), ("End", s["end"]),
+                ("Category", f"{e['start_date'][:4]}/{e['slug']}"),
+                ("Authors", ", ".join(people[x]["name"] for x in s["speakers"])),
+                ("Tags", ", ".join(topics[x]["name"] for x in s["topics"])), ("Room", s["room"]), ("Id", s["id"])]
+        for m in s["media"]:
+            meta.append((m["kind"].capitalize(), m["url"]))
+            if m.get("title"):
+                meta.append((f"{m['kind'].capitalize()}_title", m["title"]))
+        files[root / f"{s['id']}.md"] = "".join(f"{k}: {v}\n" for k, v in meta if v) + "\n" + (s["abstract"] or "") + "\n"
+    files[out / "events.json"] = json.dumps(event_data, indent=1, sort_keys=True, ensure_ascii=False) + "\n"
+    files[out / "people.json"] = json.dumps(person_data, indent=1, sort_keys=True, ensure_ascii=False) + "\n"
+    _write_files(files)
+
+
+def write_form(out: Path, collections: dict[str, list[dict[str, Any]]], form: str = "api") -> None:
+    """Write ``collections`` as ``form`` into ``out``; ``all``: each form into ``out/<form>/``."""
+    if form == "all":
+        for f in FORMS:
+            write_form(out / f, collections, f)
+        return
+    {"api": write, "hugo": write_hugo, "pelican": write_pelican}[form](out, collections)
+
+
+def detect_form(out: Path) -> str:
+    for form, marker in (("api", "sitegen.toml"), ("hugo", "hugo.toml"), ("pelican", "pelicanconf.py")):
+        if (out / marker).is_file():
+            return form
+    if all((out / f).is_dir() for f in FORMS):
+        return "all"
+    raise SystemExit(f"{out} holds no archive written by bench/gen.py (no sitegen.toml, hugo.toml or pelicanconf.py)")
+
+
 def retitle(title: str, mode: str = "same-length") -> str:
     """A deterministic edit of ``title``: longer, or the same length with one title word
     (a verb, else a noun, else an adjective) swapped for another of the same group and length."""
@@ -426,9 +572,19 @@ def retitle(title: str, mode: str = "same-length") -> str:
     return title.swapcase()  # no template gets here
 
 
-def touch_one(out: Path, mode: str = "same-length") -> dict[str, Any]:
-    """Change the title of the session with the smallest id in ``out/data/sessions.json``;
-    return {"id", "slug", "event", "old_title", "new_title", "route"}. Only that field changes."""
+def touch_one(out: Path, mode: str = "same-length", form: str | None = None) -> dict[str, Any]:
+    """Change the title of the session with the smallest id: in ``out/data/sessions.json`` (API form)
+    or in its Markdown file (Hugo, Pelican); ``form`` is detected from ``out`` unless given, and
+    ``all`` changes each of ``out/{api,hugo,pelican}`` and returns the three results by form.
+    Returns {"id", "slug", "event", "old_title", "new_title", "route"} (and "file" for Hugo and
+    Pelican). Only that field changes."""
+    form = form or detect_form(out)
+    if form == "all":
+        return {f: touch_one(out / f, mode, f) for f in FORMS}
+    if form == "hugo":
+        return _touch_markdown(out, sorted((out / "content").glob("*/*/ses_*.md")), mode, "title = ", True)
+    if form == "pelican":
+        return _touch_markdown(out, sorted((out / "content" / "sessions").glob("ses_*.md")), mode, "Title: ", False)
     path = out / "data" / "sessions.json"
     body = json.loads(path.read_bytes())
     session = min(body["data"], key=lambda s: s["id"])
@@ -442,10 +598,34 @@ def touch_one(out: Path, mode: str = "same-length") -> dict[str, Any]:
             "new_title": session["title"], "route": route}
 
 
+def _touch_markdown(out: Path, candidates: list[Path], mode: str, prefix: str, toml: bool) -> dict[str, Any]:
+    """Retitle the session file with the smallest id (file names are ``<id>.md``): one line changes."""
+    if not candidates:
+        raise SystemExit(f"{out} has no session files")
+    path = min(candidates, key=lambda p: p.stem)
+    lines = path.read_text(encoding="utf-8").split("\n")
+    k = next(i for i, line in enumerate(lines) if line.startswith(prefix))
+    old = json.loads(lines[k][len(prefix):]) if toml else lines[k][len(prefix):]
+    new = retitle(old, mode)
+    lines[k] = prefix + (_toml(new) if toml else new)
+    path.write_bytes("\n".join(lines).encode())
+    if toml:  # content/<year>/<event>/<id>.md with slug = "..."
+        slug = json.loads(next(line for line in lines if line.startswith("slug = "))[len("slug = "):])
+        year, event = path.parent.parent.name, path.parent.name
+    else:  # Category: <year>/<event>, Slug: ...
+        meta = dict(line.split(": ", 1) for line in lines[: lines.index("")])
+        slug, (year, event) = meta["Slug"], meta["Category"].split("/")
+    return {"id": path.stem, "slug": slug, "event": f"{year}/{event}", "old_title": old, "new_title": new,
+            "route": f"{year}/{event}/{slug}/", "file": path.relative_to(out).as_posix()}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sessions", type=int, help="number of sessions (40 per event, N/3 people)")
-    parser.add_argument("--out", type=Path, required=True, help="output folder (gets sitegen.toml and data/)")
+    parser.add_argument("--out", type=Path, required=True,
+                        help="output folder (api: gets sitegen.toml and data/; all: gets api/, hugo/ and pelican/)")
+    parser.add_argument("--form", choices=(*FORMS, "all"),
+                        help="api (default), hugo, pelican, or all three in subfolders; with --touch-one: detected from --out")
     parser.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
     parser.add_argument("--touch-one", action="store_true",
                         help="instead of generating: change the title of the session with the smallest id in --out")
@@ -453,13 +633,13 @@ def main(argv: list[str] | None = None) -> int:
                         help="with --touch-one: keep the title's length (default) or make it longer")
     args = parser.parse_args(argv)
     if args.touch_one:
-        print(json.dumps(touch_one(args.out, args.title_change), ensure_ascii=False))
+        print(json.dumps(touch_one(args.out, args.title_change, args.form), ensure_ascii=False))
         return 0
     if args.sessions is None:
         parser.error("--sessions is required (unless --touch-one)")
     collections = generate(args.sessions, args.seed)
-    write(args.out, collections)
-    print(", ".join(f"{len(collections[c])} {c}" for c in COLLECTIONS) + f" -> {args.out}", file=sys.stderr)
+    write_form(args.out, collections, args.form or "api")
+    print(", ".join(f"{len(collections[c])} {c}" for c in COLLECTIONS) + f" -> {args.out} ({args.form or 'api'})", file=sys.stderr)
     return 0
 
 
