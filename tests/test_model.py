@@ -4,17 +4,22 @@ hostile text never breaks the build."""
 from __future__ import annotations
 
 import copy
-import re
+import gc
 import json
+import random
+import re
+from collections import Counter
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 from conftest import MINIMAL_SITE
 
+from sitegen import model
 from sitegen.errors import DataError
 from sitegen.fetch import COLLECTIONS
-from sitegen.model import build_archive, city_slug, clean_text
+from sitegen.model import build_archive, city_slug, clean_text, event_order, session_order
 
 Raw = dict[str, list[dict[str, Any]]]
 
@@ -160,3 +165,216 @@ def test_country_names_are_the_common_ones():
     assert [country_name(c) for c in ("GB", "BO", "KR", "KP", "DE", "VG")] == [
         "United Kingdom", "Bolivia", "South Korea", "North Korea", "Germany", "British Virgin Islands",
     ]
+
+
+# ---------------------------------------------------------------------------
+# The fast readers: the same archive, warnings and errors as reading every
+# object through the checking readers, only sooner.
+
+
+def outcome(raw: Raw) -> tuple[Any, ...]:
+    """What build_archive makes of ``raw``: the archive (as its repr, which shows
+    every field and every index in order) and the warnings, or the error."""
+    try:
+        result = build_archive(raw)
+    except DataError as error:
+        return ("error", str(error))
+    return ("ok", repr(result.archive), [str(w) for w in result.warnings])
+
+
+def checked_outcome(raw: Raw, monkeypatch: pytest.MonkeyPatch) -> tuple[Any, ...]:
+    """``outcome`` with the fast readers off, so every object goes through ``_Fields``."""
+    with monkeypatch.context() as patch:
+        for name in ("_fast_person", "_fast_event", "_fast_session"):
+            patch.setattr(model, name, None)
+        return outcome(raw)
+
+
+def _set(collection: str, index: int, **fields: Any) -> Callable[[Raw], None]:
+    return lambda raw: raw[collection][index].update(fields)
+
+
+def _set_media(**fields: Any) -> Callable[[Raw], None]:
+    return lambda raw: raw["sessions"][0]["media"][0].update(fields)
+
+
+UNUSUAL_BUT_VALID = [
+    _set("sessions", 0, title="  Spaced\tout \n title "),
+    _set("sessions", 0, title="Zoë\u00a0and the £5 ticket"),
+    _set("sessions", 0, title="Full-width，comma \u2028 and \x85 next line"),
+    _set("sessions", 0, title="Bell\x07 and DEL\x7f and \ufffe"),
+    _set("sessions", 0, abstract="line\r\nline\rline\x00 \ud800 end"),
+    _set("sessions", 0, abstract="   "),
+    _set("sessions", 0, abstract=""),
+    _set("sessions", 0, room=""),
+    _set("sessions", 0, room="  Main \t Hall "),
+    _set("sessions", 0, room=None),
+    lambda raw: raw["sessions"][0].pop("room"),
+    _set("sessions", 0, id="x1é"),
+    _set("sessions", 0, id="x1\u00a0b"),
+    _set("sessions", 0, speakers=["p1", "p1", "p2", "p1"]),
+    _set("sessions", 0, speakers=None, topics=None, media=None),
+    _set("sessions", 0, start=None, end=None),
+    _set("sessions", 0, start="2024-03-30T08:00:00Z", end="2024-03-30T08:00:00+00:00"),
+    _set("sessions", 1, start="2024-03-30T09:00:00+01:00"),  # same start text as sessions[0]
+    _set_media(title=5),
+    _set_media(title=" \t "),
+    _set_media(title=" Re\tcording "),
+    _set_media(url=None),
+    _set_media(url="https://x.example.org:8080/a"),
+    _set_media(url="HTTPS://X.EXAMPLE.ORG/"),
+    _set_media(url="https://x.example.org/ "),
+    _set_media(url=" https://x.example.org/\t"),
+    _set_media(url="https://x.example.org"),
+    _set_media(url="https://x.example.org?q#f"),
+    _set_media(url="https://user@x.example.org/"),
+    _set_media(url="https://[::1]/"),
+    _set_media(url="https://exämple.org/"),
+    _set_media(url="https://x.example.org/a\x00b"),
+    _set("people", 0, links=[{"kind": "  ", "url": "https://a.example.org/"}, {"kind": "web\tsite", "url": None}]),
+    _set("people", 0, avatar_url="http://a.example.org/me.png", bio=" "),
+    _set("people", 1, name=" Zoë  Müller "),
+    _set("people", 1, name="Zoë  Müller"),
+    _set("events", 0, venue=None, series=None, url=None, description=""),
+    _set("events", 0, topics=["t1", "t1"]),
+    _set("events", 1, end_date="2027-04-03"),
+]
+
+
+@pytest.mark.parametrize("change", UNUSUAL_BUT_VALID)
+def test_fast_readers_agree_on_unusual_but_valid_data(base, monkeypatch, change):
+    raw = copy.deepcopy(base)
+    change(raw)
+    result = outcome(raw)
+    assert result[0] == "ok", result
+    assert result == checked_outcome(raw, monkeypatch)
+
+
+HOSTILE_VALUES = [
+    None, "", " ", 0, 1.5, True, [], {}, ["x"], {"a": 1}, "x", "a\r\nb", "\x00", "\ud800", "Zoë", "a" * 201,
+    "https://x.example.org/", "https://", "javascript:alert(1)", "https://ex ample.org/", "2024-03-30", "2024-02-30",
+    "9999-12-31", "2024-03-30T09:00:00+01:00", "2024-03-30T09:00:00", "0001-01-01T00:00:00+01:00",
+    "2024-06-01T09:00:00+02:00", "Europe/London", "localtime", "GB", "xx", "video", "hologram", "p1", "t2", "e1",
+]
+
+
+def _mutate(raw: Raw, rng: random.Random) -> None:
+    items = raw[rng.choice([name for name in raw if raw[name]])]
+    obj = rng.choice(items)
+    if not isinstance(obj, dict):
+        return
+    if rng.random() < 0.05:
+        items.append(copy.deepcopy(obj) if rng.random() < 0.7 else "not an object")
+        return
+    key = rng.choice([*obj, "extra"])
+    value = obj.get(key)
+    if isinstance(value, list) and value and rng.random() < 0.5:
+        position = rng.randrange(len(value))
+        if isinstance(value[position], dict):
+            value[position][rng.choice(["kind", "url", "title"])] = rng.choice(HOSTILE_VALUES)
+        else:
+            value[position] = rng.choice(HOSTILE_VALUES)
+    elif rng.random() < 0.1:
+        obj.pop(key, None)
+    else:
+        obj[key] = rng.choice(HOSTILE_VALUES)
+
+
+def test_fast_readers_agree_on_random_breakage(base, monkeypatch):
+    rng = random.Random(20261122)
+    kinds = Counter()
+    for _ in range(300):
+        raw = copy.deepcopy(base)
+        for _ in range(rng.choice([1, 1, 2, 4])):
+            _mutate(raw, rng)
+        result = outcome(raw)
+        assert result == checked_outcome(raw, monkeypatch), raw
+        kinds[result[0]] += 1
+    assert kinds["ok"] > 30 and kinds["error"] > 100  # both kinds of outcome were compared
+
+
+def test_clean_text_fast_path_matches_the_rule():
+    def by_the_rule(value: str) -> str:
+        return model._UNPRINTABLE_RE.sub("", value.replace("\r\n", "\n").replace("\r", "\n"))
+
+    specials = [0x2028, 0x3000, 0xD800, 0xDFFF, 0xE000, 0xF8FF, 0xFEFF, 0xFF0C, 0xFFFD, 0xFFFE, 0xFFFF, 0x1F600, 0x10FFFF]
+    for code in [*range(0x800), *specials]:
+        for value in (chr(code), f"ab{chr(code)}cd\n", f"Zoë {chr(code)}\r\n"):
+            assert clean_text(value) == by_the_rule(value), hex(code)
+
+
+def test_web_url_fast_path_matches_urlsplit():
+    def by_urlsplit(value: str) -> bool:
+        try:
+            parts = urlsplit(value.strip())
+        except ValueError:
+            return False
+        return parts.scheme in ("http", "https") and bool(parts.netloc) and len(value) <= 2000
+
+    for value in [
+        "https://x.example.org/", "http://a", "https://", "https:///p", "https://?q", "https://#f", "https://x.org?q",
+        "https://x.org#f", "https://x.org\n", "https://x.org/\n", "https://x\n.org/", "https://\nx.org/", " https://x.org",
+        "https://x.org" + "/a" * 1000, "HTTPS://X.ORG/", "https://-/", "https://../", "https://[::1]/", "https://[::1/",
+        "https://x.org:99999/", "https://user:pw@x.org/", "https://ex\u00e4mple.org/", "https://\u2100.org/", "ftp://x.org/",
+        "https:x.org", "https:/x.org", "javascript:alert(1)", "https://x.org\\@evil.org/", "https://x_y.org/",
+    ]:
+        assert model._is_web_url(value) == by_urlsplit(value), value
+
+
+def test_indexes_list_in_display_order(base):
+    """Every index holds what a plain sort by the public order functions gives."""
+    raw = copy.deepcopy(base)
+    # A second event on the same first day, elsewhere: its sessions interleave with e1's.
+    raw["events"].append({**raw["events"][0], "id": "e3", "slug": "other", "timezone": "America/New_York", "topics": ["t2"]})
+    # A topic only an event has, none of its sessions.
+    raw["topics"].append({**raw["topics"][0], "id": "t9", "slug": "t9"})
+    raw["events"][1]["topics"] = ["t9"]
+    rng = random.Random(7)
+    for i in range(80):
+        event = rng.choice(["e1", "e2", "e3"])
+        day = {"e1": "2024-03-30", "e2": "2027-04-01", "e3": "2024-03-30"}[event]
+        start = f"{day}T{rng.choice(['10', '12', '14'])}:{rng.choice(['00', '30'])}:00{rng.choice(['+01:00', '+02:00', '-04:00'])}"
+        scheduled = rng.random() < 0.8
+        raw["sessions"].append({
+            "id": f"y{i:02d}", "slug": f"y{i}", "event": event, "title": rng.choice(["Alpha", "alpha", "Beta", "beta", "Gamma"]),
+            "start": start if scheduled else None, "end": None, "room": rng.choice(["A", "B", None, ""]),
+            "speakers": rng.sample(["p1", "p2", "p3"], rng.randint(0, 2)), "topics": rng.sample(["t1", "t2"], rng.randint(0, 2)),
+            "media": [], "updated_at": "2024-01-01T00:00:00+00:00",
+        })
+    archive = build_archive(raw).archive
+
+    def grouped(items, keys_of, order):
+        groups: dict[Any, list[Any]] = {}
+        for item in items:
+            for key in keys_of(item):
+                groups.setdefault(key, []).append(item)
+        return [(key, tuple(sorted(group, key=order))) for key, group in sorted(groups.items())]
+
+    def chronological(session):
+        return (session.event.start_date, *session_order(session))
+
+    sessions, events = list(archive.sessions.values()), list(archive.events.values())
+    assert list(archive.sessions_by_event.items()) == grouped(sessions, lambda s: [s.event.id], session_order)
+    assert list(archive.sessions_by_person.items()) == grouped(sessions, lambda s: [p.id for p in s.speakers], chronological)
+    assert list(archive.sessions_by_topic.items()) == grouped(sessions, lambda s: [t.id for t in s.topics], chronological)
+    assert list(archive.events_by_series.items()) == grouped(events, lambda e: [e.series.id] if e.series else [], event_order)
+    assert list(archive.events_by_year.items()) == grouped(events, lambda e: [e.year], event_order)
+    topics_of = {e.id: {t.id for t in e.topics} | {t.id for s in sessions if s.event is e for t in s.topics} for e in events}
+    assert list(archive.events_by_topic.items()) == grouped(events, lambda e: sorted(topics_of[e.id]), event_order)
+    interleaved = [s.event.id for s in archive.sessions_by_topic["t2"] if s.event.id != "e2"]
+    assert "e1" in interleaved and "e3" in interleaved
+    assert [e.id for e in archive.events_by_topic["t9"]] == ["e2"]
+
+
+@pytest.mark.parametrize("enabled", [True, False])
+def test_the_garbage_collector_is_left_as_it_was(base, enabled):
+    was = gc.isenabled()
+    try:
+        gc.enable() if enabled else gc.disable()
+        build_archive(base)
+        assert gc.isenabled() is enabled
+        with pytest.raises(DataError):
+            build_archive({**base, "sessions": [*base["sessions"], "not an object"]})
+        assert gc.isenabled() is enabled
+    finally:
+        gc.enable() if was else gc.disable()
