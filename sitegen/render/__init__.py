@@ -136,6 +136,9 @@ def _plan(config: Config, archive: Archive, content: ContentResult, assets: Asse
         [(p.title, routes.url(p)) for p in content.pages if p.menu], assets.manifest_json().decode(),
         fragment_templates(config.theme_chain),
     )
+    # Fingerprint every model object here, once: forked workers inherit the
+    # memo instead of each working it out again for the objects its pages reach.
+    fingerprints.warm(archive)
     owners = _Owners()
     jobs: list[_Job] = []
     sitemap: list[tuple[str, date | None]] = []

@@ -31,7 +31,7 @@ import jinja2
 from jinja2 import meta
 
 from sitegen import __version__
-from sitegen.model import Event, Person, Series, Session, Topic, Venue
+from sitegen.model import Archive, Event, Person, Series, Session, Topic, Venue
 
 #: Types whose instances are fingerprinted once per build and referred to by that.
 _LINKED_TYPES = frozenset({Session, Event, Person, Topic, Series, Venue})
@@ -93,6 +93,12 @@ class Fingerprints:
             return (kind.__name__, *(self._plain(getattr(value, name)) for name in self._names(kind)))
         # Better to fail loudly than to miss an input and skip a page that changed.
         raise TypeError(f"cannot fingerprint a {kind.__name__} in a page context")
+
+    def warm(self, archive: Archive) -> None:
+        """Fingerprint every object of the archive now."""
+        for objects in (archive.sessions, archive.people, archive.events, archive.topics, archive.series, archive.venues):
+            for obj in objects.values():
+                self._linked(obj)
 
     def _linked(self, obj: Any) -> bytes:
         key = id(obj)
