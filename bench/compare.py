@@ -103,7 +103,9 @@ def busy_cpu_seconds() -> float:
     return (sum(fields[:8]) - idle) / os.sysconf("SC_CLK_TCK")
 
 
-QUIET = {"cores": 0.15, "window_s": 3.0, "max_wait_s": 1800.0, "retries": 3}  # set from the command line
+# cores/max_wait_s are set from the command line; runs longer than retry_max_wall_s are not repeated
+# (a 100k build takes many minutes: on a machine that others keep busy, repeating it rarely helps)
+QUIET = {"cores": 0.15, "window_s": 3.0, "max_wait_s": 1800.0, "retries": 3, "retry_max_wall_s": 300.0}
 
 
 def wait_for_quiet() -> tuple[float, bool]:
@@ -145,7 +147,8 @@ def measure_quietly(cmd: list[str], *, before: Any = None, **kw: Any) -> dict[st
         waited, quiet = wait_for_quiet()
         r = measure(cmd, **kw)
         r["waited_for_quiet_s"], r["quiet_before"] = round(waited, 1), quiet
-        if not contaminated(r) or not quiet or len(discarded) >= QUIET["retries"]:
+        if (not contaminated(r) or not quiet or len(discarded) >= QUIET["retries"]
+                or r["wall_s"] > QUIET["retry_max_wall_s"]):
             r["contaminated"] = contaminated(r)
             r["discarded"] = discarded
             return r
@@ -456,7 +459,13 @@ def markdown_report(results: dict[str, Any]) -> str:
                   + (f" Measured {size.get('date', '?')}, sitegen at {size.get('sitegen_commit', '?')}"
                      + (" plus uncommitted changes" if size.get("sitegen_dirty") else "") + "." if size.get("date") else ""), ""]
         if size.get("earlier_run"):
-            lines += [f"*From an earlier run* (`{size['earlier_run']['command']}`, {size['earlier_run']['date']}), kept by `--merge`.", ""]
+            e = size["earlier_run"]
+            env = e.get("environment", {})
+            lines += [f"*From an earlier run* (`{e['command']}`, {e['date']}), kept by `--merge`. Its tools: "
+                      + "; ".join(f"{t}: `{c}`" for t, c in e.get("commands", {}).items())
+                      + (f"; {env['hugo']}" if env.get("hugo") else "")
+                      + (f"; Pelican {env['pelican']} (content cache {'on' if e.get('pelican_cache') else 'off'})" if env.get("pelican") else "")
+                      + ".", ""]
         lines += [
                   "| case | tool | wall s | CPU s | peak RSS MB | all processes: peak PSS MB (n) | wall ÷ Hugo | wall ÷ Pelican | files written | other CPU s |",
                   "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
@@ -559,11 +568,16 @@ def main(argv: list[str] | None = None) -> int:
                              "runs wait for such a quiet machine first and are repeated (up to 3 times) otherwise")
     parser.add_argument("--quiet-wait", type=float, default=QUIET["max_wait_s"],
                         help="longest wait for a quiet machine before each run, in seconds (default 1800)")
+    parser.add_argument("--report-only", action="store_true",
+                        help="only write compare.md again from the existing compare.json (after editing the report code)")
     parser.add_argument("--merge", action="store_true",
                         help="keep the sizes this run does not measure from the existing compare.json (marked as an earlier run)")
     parser.add_argument("--timeout", type=float, default=3600, help="limit for each build or install, in seconds")
     parser.add_argument("--results", type=Path, default=RESULTS, help="where compare.json and compare.md go")
     args = parser.parse_args(argv)
+    if args.report_only:
+        print(write_results(json.loads((args.results / "compare.json").read_text(encoding="utf-8")), args.results))
+        return 0
     sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
     QUIET["cores"], QUIET["max_wait_s"] = args.quiet_cores, args.quiet_wait
     skips: dict[int | None, set[str]] = {}
@@ -596,7 +610,8 @@ def main(argv: list[str] | None = None) -> int:
             if s["sessions"] not in sizes:
                 s["earlier_run"] = {"command": old.get("command"), "date": s.get("date", old.get("date")),
                                     "sitegen_commit": s.get("sitegen_commit", old.get("environment", {}).get("sitegen", {}).get("commit")),
-                                    "commands": old.get("commands", {})}
+                                    "commands": old.get("commands", {}), "environment": old.get("environment", {}),
+                                    "pelican_cache": old.get("pelican_cache")}
                 earlier.append(s)
     results: dict[str, Any] = {"command": command, "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
                                "seed": SEED, "today": TODAY, "pelican_cache": args.pelican_cache == "on",
