@@ -482,7 +482,7 @@ def markdown_report(results: dict[str, Any]) -> str:
                              f"{m['tree_peak_pss_bytes'] / 1e6:,.0f} ({m['tree_peak_processes']:.0f}) | "
                              f"{ratios[0]} | {ratios[1]} | {written:,.0f} | {m['other_cpu_s']:.1f}"
                              f"{' (' + str(m['contaminated_runs']) + ' run(s) shared the CPUs)' if m['contaminated_runs'] else ''} |")
-        if "sitegen" in tools:
+        if "sitegen" in tools and len(tools) > 1:
             lines += ["", "sitegen's ratios (sitegen ÷ other; below 1 means sitegen is faster or smaller):", "",
                       "| case | vs | wall | CPU | peak RSS |", "| --- | --- | ---: | ---: | ---: |"]
             for case in CASES:

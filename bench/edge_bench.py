@@ -10,8 +10,9 @@ One run does everything and stops by itself (about 2 minutes on 2 CPUs):
    archive people and each other, and attend events) and ``sitegen fragments
    load`` it into an SQLite store;
 2. start a static origin serving build/ (a thread of this process), the
-   fragment service (``sitegen fragments --store S --port P -q``, a
-   subprocess) and ``varnishd -F`` with the VCL of ``sitegen fragments vcl``;
+   fragment service (``sitegen fragments --store S --port P --workers W -q``,
+   a subprocess; W = ``--service-workers``, default 2) and ``varnishd -F``
+   with the VCL of ``sitegen fragments vcl``;
 3. for every scenario: a short wrk warm-up, one request checked by hand (the
    page or fragment has the content it should), then ``wrk -t2 -c50 -d10s
    --latency``, with Varnish's counters and the CPU seconds of every process
@@ -212,7 +213,13 @@ class StaticOrigin:
                 origin.requests += 1
                 super().do_GET()
 
-        self.server = ThreadingHTTPServer((LOOPBACK, 0), Handler)
+        class Server(ThreadingHTTPServer):
+            # The default backlog (5) overflows when Varnish fills its cache with many
+            # misses at once: dropped SYNs are retried after 1 s, 3 s..., and every
+            # request for that page waits on Varnish's waiting list meanwhile.
+            request_queue_size = 128
+
+        self.server = Server((LOOPBACK, 0), Handler)
         self.server.daemon_threads = True
         self.port = self.server.server_address[1]
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
@@ -447,7 +454,11 @@ def run_scenario(s: Scenario, *, base: str, wrk: str, args: argparse.Namespace, 
     lua = tmp / f"{s.key}.lua"
     write_lua(lua, s.items)
     cmd = [wrk, f"-t{args.threads}", f"-c{args.connections}", f"-d{args.duration}s", "--latency", "-s", str(lua), base + "/"]
-    # warm-up: fills the cache, opens Varnish's backend connections, warms the service
+    # Every page into the cache first, one at a time: a page still being fetched when
+    # the measurement starts would hold every request for it on Varnish's waiting list.
+    for url in sorted({url for url, _ in s.items if not url.startswith("/_frag/")}):
+        fetch(base + url, "")
+    # warm-up: opens Varnish's backend connections, warms the service
     run([*cmd[:3], f"-d{args.warmup}s", *cmd[4:]], what=f"wrk warm-up ({s.key})", timeout=args.warmup + 60)
     # one request by hand, checked
     problems = []
