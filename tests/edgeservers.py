@@ -25,6 +25,7 @@ from __future__ import annotations
 import http.client
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -67,7 +68,8 @@ def start_listening(command: list[str], port: int, what: str, env: dict[str, str
     """Start a server process and wait until its port takes connections; its
     output goes to a temporary file that is shown if it exits instead."""
     log = tempfile.TemporaryFile()
-    process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
+    # Its own process group, so stopping it also stops the workers it starts.
+    process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     wait_until(lambda: process.poll() is not None or port_open(port), what)
     if process.poll() is not None:
         log.seek(0)
@@ -188,8 +190,12 @@ class FragmentProcess:
         return f"127.0.0.1:{self.port}"
 
     def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.kill()
+        """Kill the service and any worker processes (uvicorn --workers) it started."""
+        if self.process:
+            try:
+                os.killpg(self.process.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
             self.process.wait(10)
 
     def __exit__(self, *exc: object) -> None:
