@@ -252,8 +252,8 @@ def _collector_paused() -> Iterator[None]:
 
     This stage allocates a dozen objects per session and frees almost none, so
     the collector keeps running, and each full pass rescans all the raw data
-    too: a fifth to a quarter of the stage's time. The objects made here hold
-    no reference cycles; anything else waits for the collector's next pass.
+    too: a quarter of the stage's time at 100,000 sessions. The objects made
+    here hold no reference cycles; anything else waits for the next pass.
     """
     was_enabled = gc.isenabled()
     gc.disable()
