@@ -122,8 +122,6 @@ class Stager:
 def write_build(output_dir: Path, files: Mapping[str, bytes], *, preserve: Collection[str] = ()) -> WriteResult:
     """Bring ``output_dir`` to hold exactly ``files`` (plus ``preserve``d paths),
     with no record of inputs: every file is compared by its bytes."""
-    for path in files:
-        _check_relative(path)
     stager = Stager(output_dir, preserve=preserve)
     try:
         changed = [path for path, data in files.items() if stager.put(path, data)]

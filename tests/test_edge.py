@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 import re
 import shutil
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -41,10 +43,19 @@ class Edge:
     codec: IdentityCodec
 
     def cookie(self, user: str, name: str, generation: int = 0) -> dict[str, str]:
-        return {"Cookie": f"__Host-u={self.codec.mint(User(user, name, generation))}; _ga=GA1.2.3"}
+        # An analytics cookie beside ours, which the edge must ignore as well.
+        return {"Cookie": signed_in(user, name, generation)["Cookie"] + "; _ga=GA1.2.3"}
 
     def get(self, path: str, headers: dict[str, str] | None = None) -> httpx.Response:
         return httpx.get(self.varnish.url + path, headers=headers or {}, timeout=10)
+
+
+CODEC = IdentityCodec([KEYS], 14 * 86400)
+
+
+def signed_in(user: str, name: str, generation: int = 0) -> dict[str, str]:
+    """Request headers carrying a fresh identity cookie."""
+    return {"Cookie": f"__Host-u={CODEC.mint(User(user, name, generation))}"}
 
 
 def built_site(tmp: Path) -> Path:
@@ -57,20 +68,22 @@ def built_site(tmp: Path) -> Path:
 
 @pytest.fixture(scope="module")
 def edge(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Edge]:
-    tmp = tmp_path_factory.mktemp("edge")
-    site = built_site(tmp)
-    store = str(tmp / "personal.sqlite3")
-    _load(site, store, tmp / "personal.json")
+    site, store = personal_site(tmp_path_factory.mktemp("edge"))
     with FragmentProcess(site, store=store, keys=KEYS) as fragments, StaticOrigin(site / "build") as origin:
         vcl = edge_vcl(load_config(site), origin=f"127.0.0.1:{origin.port}", fragments=fragments.address)
         with Varnish(vcl) as varnish:
-            yield Edge(site, store, varnish, origin, fragments, IdentityCodec([KEYS], 14 * 86400))
+            yield Edge(site, store, varnish, origin, fragments, CODEC)
+
+
+def personal_site(tmp: Path) -> tuple[Path, str]:
+    """The minimal site, built, with PERSONAL loaded into an SQLite store: (site, store)."""
+    site = built_site(tmp)
+    store = str(tmp / "personal.sqlite3")
+    _load(site, store, tmp / "personal.json")
+    return site, store
 
 
 def _load(site: Path, store: str, file: Path) -> None:
-    import subprocess
-    import sys
-
     subprocess.run([str(Path(sys.executable).parent / "sitegen"), "fragments", "--root", str(site), "--store", store,
                     "-q", "load", str(file)], check=True)
 
@@ -188,11 +201,8 @@ def test_pages_accept_only_get_and_head(edge: Edge) -> None:
 
 
 def test_with_the_fragment_service_down_pages_still_render(tmp_path: Path) -> None:
-    site = built_site(tmp_path)
-    store = str(tmp_path / "personal.sqlite3")
-    _load(site, store, tmp_path / "personal.json")
-    codec = IdentityCodec([KEYS], 14 * 86400)
-    cookie = {"Cookie": f"__Host-u={codec.mint(User('alice', 'Alice Anders', 0))}"}
+    site, store = personal_site(tmp_path)
+    cookie = signed_in("alice", "Alice Anders")
     with FragmentProcess(site, store=store, keys=KEYS) as fragments, StaticOrigin(site / "build") as origin:
         vcl = edge_vcl(load_config(site), origin=f"127.0.0.1:{origin.port}", fragments=fragments.address, fragment_timeout=0.5)
         with Varnish(vcl) as varnish:
@@ -246,11 +256,8 @@ def test_a_slow_fragment_service_leaves_an_empty_hole(tmp_path: Path) -> None:
 
 
 def test_the_service_runs_several_workers(tmp_path: Path) -> None:
-    site = built_site(tmp_path)
-    store = str(tmp_path / "personal.sqlite3")
-    _load(site, store, tmp_path / "personal.json")
-    codec = IdentityCodec([KEYS], 14 * 86400)
-    cookie = {"Cookie": f"__Host-u={codec.mint(User('bob', 'Bob Brandt', 0))}"}
+    site, store = personal_site(tmp_path)
+    cookie = signed_in("bob", "Bob Brandt")
     with FragmentProcess(site, store=store, keys=KEYS, workers=2) as fragments:
         url = f"http://{fragments.address}/_frag/attendance?event=e1"
         # The same answer from either worker (but for the CSRF token's timestamp).

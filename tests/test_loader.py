@@ -15,8 +15,8 @@ import rjsmin
 
 from conftest import REPO
 from edgeservers import FragmentProcess, StaticOrigin, require
-from sitegen.fragments.identity import IdentityCodec, User, cookie_header
-from test_edge import EVENT_PAGE, KEYS, _load, built_site
+from sitegen.fragments.identity import User, cookie_header
+from test_edge import CODEC, EVENT_PAGE, KEYS, personal_site
 
 pytestmark = pytest.mark.slow
 
@@ -43,10 +43,8 @@ def test_the_loader_is_small() -> None:
 
 
 def test_without_esi_the_loader_fills_the_holes(tmp_path: Path) -> None:
-    site = built_site(tmp_path)
-    store = str(tmp_path / "personal.sqlite3")
-    _load(site, store, tmp_path / "personal.json")
-    value = IdentityCodec([KEYS], 14 * 86400).mint(User("alice", "Alice Anders", 0))
+    site, store = personal_site(tmp_path)
+    value = CODEC.mint(User("alice", "Alice Anders", 0))
     with FragmentProcess(site, store=store, keys=KEYS) as fragments:
         login = cookie_header("__Host-u", value, 3600)
         with StaticOrigin(site / "build", fragments=fragments.address, login_cookie=login) as origin:

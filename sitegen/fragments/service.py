@@ -210,7 +210,7 @@ class FragmentService:
             "csrf_token": self.codec.csrf_token(user) if user else "",
             "event": event,
             "event_id": event_id,
-            "action_url": f"{self.settings.url_prefix}{'unattend' if facts.attending else 'attend'}?event={_quote(event_id)}",
+            "action_url": f"{self.settings.url_prefix}{'unattend' if facts.attending else 'attend'}?event={quote(event_id, safe='')}",
             "attending": facts.attending,
             "attendee_count": facts.count,
             "followed_speaking": [people[p] for p in sorted(speaking, key=lambda p: (people[p].name.casefold(), p))],
@@ -234,10 +234,6 @@ class FragmentService:
 
 def _plain(status: int, text: str) -> Response:
     return PlainTextResponse(text + "\n", status_code=status, headers=PRIVATE_HEADERS)
-
-
-def _quote(value: str) -> str:
-    return quote(value, safe="")
 
 
 def _cross_site(request: Request) -> bool:

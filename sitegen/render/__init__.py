@@ -22,7 +22,7 @@ from sitegen.assets import AssetBundle
 from sitegen.config import Config
 from sitegen.content import ContentResult
 from sitegen.errors import ContentError, Problem, SitegenError
-from sitegen.model import Archive, Session
+from sitegen.model import Archive, Event, Session
 from sitegen.render import formats
 from sitegen.render.digest import Fingerprints, TemplateDigests, code_version, digest_hex, fragment_templates
 from sitegen.render.parallel import fork_map, split
@@ -161,12 +161,14 @@ def _plan(config: Config, archive: Archive, content: ContentResult, assets: Asse
         page(spec)
         sitemap.append((spec.route, spec.updated))
     page(PageSpec(route_of("404"), "404.html", "Page not found", "This page does not exist."), canonical=False)
+    def calendar_digest(event: Event, sessions: tuple[Session, ...]) -> str:
+        return digest_hex(site_inputs, fingerprints.of("calendar", event, sessions))
+
     for event in archive.events.values():
         sessions = archive.sessions_by_event.get(event.id, ())
         path = ics_route(event)
         owners.claim(path, f"calendar of {event.id}")
-        digest = partial(lambda e, s: digest_hex(site_inputs, fingerprints.of("calendar", e, s)), event, sessions)
-        jobs.append(_Job(path, digest, partial(formats.event_calendar, routes, event, sessions, content.texts)))
+        jobs.append(_Job(path, partial(calendar_digest, event, sessions), partial(formats.event_calendar, routes, event, sessions, content.texts)))
     return jobs, sitemap
 
 
