@@ -25,7 +25,7 @@ from rich.table import Table
 from sitegen import __version__
 from sitegen.build import BuildReport, build_site
 from sitegen.config import Config, PublishConfig, load_config
-from sitegen.errors import Problem, PublishError, SitegenError
+from sitegen.errors import FragmentError, Problem, PublishError, SitegenError
 
 if TYPE_CHECKING:
     import boto3
@@ -317,6 +317,7 @@ def fragments(ctx: click.Context, **options: Any) -> None:
         config = _fragments_config(options)
         store = open_store(config.fragments.store, config.root)
         service = make_service(config, store=store, codec=make_codec(config), index_path=options["index"])
+        _check_free(config.fragments.host, config.fragments.port)
         workers = config.fragments.workers
         if reporter.verbosity >= 1:
             console.print(f"fragments: http://{config.fragments.host}:{config.fragments.port}{config.fragments.url_prefix} "
@@ -333,6 +334,18 @@ def fragments(ctx: click.Context, **options: Any) -> None:
                 uvicorn.run("sitegen.fragments.asgi:create_app", factory=True, workers=workers, **server)
         finally:
             store.close()
+
+
+def _check_free(host: str, port: int) -> None:
+    """Say plainly that the address is taken, rather than letting uvicorn log it and exit."""
+    import socket
+
+    try:
+        with socket.create_server((host, port), reuse_port=False):
+            pass
+    except OSError as exc:
+        raise FragmentError.at(f"{host}:{port}", f"cannot be listened on: {exc.strerror or exc}",
+                               "stop what is using it, or pass --port / set [fragments] port") from None
 
 
 @fragments.command("load")

@@ -395,3 +395,15 @@ def test_load_from_an_http_source_pages_through_the_api_extension(service_site: 
         api.add_fault("attendance", Fault(status=500, times=None))
         failed = CliRunner().invoke(main, args)
         assert failed.exit_code == 1 and "attendance" in failed.output and "Traceback" not in failed.output
+
+
+def test_the_service_says_when_its_port_is_taken(service_site: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import socket
+
+    monkeypatch.setenv("SITEGEN_COOKIE_KEYS", KEY_A)
+    with socket.create_server(("127.0.0.1", 0)) as taken:
+        port = taken.getsockname()[1]
+        result = CliRunner().invoke(main, ["fragments", "--root", str(service_site), "--store", str(tmp_path / "p.sqlite3"),
+                                           "--port", str(port)])
+    assert result.exit_code == 1 and f"127.0.0.1:{port}: cannot be listened on" in result.output
+    assert "--port" in result.output and "Traceback" not in result.output
