@@ -2,7 +2,7 @@
 
     fetch -> model -> content -> assets -> render -> write
 
-A rebuild renders only the files whose inputs changed (``render.digest``), on
+A rebuild renders only the files whose inputs changed (``render.record``), on
 every core, and writes only the files whose bytes changed.
 
 Each stage gets what earlier stages produced and nothing else. The
@@ -20,7 +20,7 @@ import resource
 import shutil
 import tempfile
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime
@@ -95,8 +95,11 @@ def build_site(
     client: httpx.Client | None = None,
     reporter: Reporter | None = None,
     clocks: Clocks = Clocks(),
+    full: bool = False,
 ) -> BuildReport:
-    """Run the pipeline. With ``write=False`` (``sitegen check``) nothing is written."""
+    """Run the pipeline. With ``write=False`` (``sitegen check``) nothing is
+    written; with ``full``, every file is rendered again (and still only the
+    changed ones are written)."""
     reporter = reporter or SilentReporter()
     report = BuildReport(
         source=config.source.url, today=today.isoformat(), built_at=clocks.now().isoformat(timespec="seconds")
@@ -146,27 +149,27 @@ def build_site(
     try:
         with stage("render") as out:
             rendered = render_site(
-                config, archive, content, assets, today, sink=stager.put, previous=stager.previous,
-                exists=stager.exists, workers=config.build.workers or available_cores(),
+                config, archive, content, assets, today, sources=modelled.sources, sink=stager.put,
+                previous=None if full else stager.previous_record, workers=config.build.workers or available_cores(),
                 start_progress=lambda total: reporter.progress("render", total),
             )
             extra = {**_asset_files(assets), FRAGMENT_INDEX: fragment_index(archive, Routes(config.site.base_url))}
             changed = [*rendered.changed, *(path for path, data in extra.items() if stager.put(path, data))]
-            files = {**rendered.digests, **dict.fromkeys(extra, "")}
+            files = [*rendered.record.files, *extra]
             report.pages, report.files_rendered = rendered.pages, rendered.rendered
-            out["detail"] = f"{rendered.pages} pages; {rendered.rendered} of {len(rendered.digests)} files rendered"
+            out["detail"] = f"{rendered.pages} pages; {rendered.rendered} of {len(rendered.record.files)} files rendered"
         if not write:
             # `sitegen check` has the time to read every page; a build leaves it to check.
             with stage("links") as out:
                 elsewhere = [config.fragments.url_prefix, config.fragments.signin_url, config.fragments.signout_url]
-                pages = _FilesOnDisk(stager.staging / "new", files)
+                pages = _FilesOnDisk(stager.staging / "new", dict.fromkeys(files))
                 broken = broken_links(pages, Routes(config.site.base_url).base_path, [p for p in elsewhere if p.startswith("/")])
                 if broken:
                     raise TemplateError(f"{len(broken)} internal link(s) lead to no page of the site:", broken)
                 out["detail"] = "every internal link resolves"
             return report
         with stage("write") as out:
-            result = stager.commit(files, changed)
+            result = stager.commit(files, changed, rendered.record.to_data())
             report.files_written, report.files_unchanged = result.written, result.unchanged
             report.files_deleted, report.written = result.deleted, True
             out["detail"] = f"{result.written} written, {result.unchanged} unchanged, {result.deleted} deleted"
@@ -189,7 +192,7 @@ def peak_rss_mb() -> float:
 class _FilesOnDisk(Mapping[str, bytes]):
     """The rendered files, read from the scratch folder when the link check asks."""
 
-    def __init__(self, folder: Path, paths: Mapping[str, str]) -> None:
+    def __init__(self, folder: Path, paths: Collection[str]) -> None:
         self.folder, self.paths = folder, paths
 
     def __getitem__(self, path: str) -> bytes:

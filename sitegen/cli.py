@@ -116,6 +116,8 @@ def main() -> None:
 @main.command()
 @common_options
 @site_options
+@click.option("--full", is_flag=True, help="Render every page again, not only those whose inputs changed "
+              "(after editing the output folder by hand). Only changed files are still written.")
 def build(**options: Any) -> None:
     """Fetch the data, render the site and write it to the output folder."""
     _run(options, write=True)
@@ -242,7 +244,7 @@ def _run(options: dict[str, Any], *, write: bool) -> None:
             },
         )
         today = options["today"].date() if options["today"] else date.today()
-        report = build_site(config, today=today, write=write, reporter=reporter)
+        report = build_site(config, today=today, write=write, reporter=reporter, full=options.get("full", False))
     if verbosity >= 1:
         _print_summary(console, report, config.output_dir, interactive=interactive)
 

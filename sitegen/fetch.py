@@ -33,14 +33,15 @@ from datetime import datetime, timedelta, timezone
 from email.utils import parsedate_to_datetime
 from functools import partial
 from pathlib import Path
-from typing import Any, NamedTuple, TypeVar
+from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 from urllib.parse import parse_qsl, urldefrag, urlencode, urljoin, urlsplit, urlunsplit
-
-import httpx
 
 from sitegen import __version__
 from sitegen.config import SourceConfig
 from sitegen.errors import SourceError
+
+if TYPE_CHECKING:  # imported when first needed: a build from a local folder never is
+    import httpx
 
 COLLECTIONS: tuple[str, ...] = ("series", "venues", "topics", "people", "events", "sessions")
 
@@ -426,6 +427,8 @@ def _json_type(value: Any) -> str:
 
 
 def _make_client(source: SourceConfig) -> httpx.Client:
+    import httpx
+
     return httpx.Client(
         timeout=_timeouts(source, budget=source.total_timeout),
         follow_redirects=True,
@@ -435,6 +438,8 @@ def _make_client(source: SourceConfig) -> httpx.Client:
 
 def _timeouts(source: SourceConfig, budget: float) -> httpx.Timeout:
     """The configured timeouts, each clipped to what is left of the whole fetch's budget."""
+    import httpx
+
     connect, read = min(source.connect_timeout, budget), min(source.read_timeout, budget)
     return httpx.Timeout(connect=connect, read=read, write=read, pool=connect)
 
@@ -646,6 +651,8 @@ class _HttpFetcher:
 
     def attempt(self, url: str, handle: Callable[[httpx.Response], T | _Retry], cached: _CacheEntry | None = None) -> T | _Retry:
         """One request; ``handle`` reads the response while it streams."""
+        import httpx
+
         self.counters.requests += 1
         timeout = _timeouts(self.source, budget=max(self.deadline - self.clock(), 0.001))
         try:
@@ -657,6 +664,8 @@ class _HttpFetcher:
             raise SourceError.at(url, f"request failed: {exc}", _SERVER_FIX) from None
 
     def transport_failure(self, exc: httpx.TransportError) -> _Retry:
+        import httpx
+
         s = self.source
         if isinstance(exc, (httpx.ReadTimeout, httpx.WriteTimeout)):
             return _Retry(f"no answer within read_timeout = {s.read_timeout:g} s", None,

@@ -17,6 +17,7 @@ from __future__ import annotations
 import functools
 import gc
 import hashlib
+import marshal
 import math
 import re
 import unicodedata
@@ -24,7 +25,7 @@ import zoneinfo
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
@@ -146,6 +147,9 @@ class Session:
     topics: tuple[Topic, ...]
     media: tuple[Media, ...]
     updated_at: datetime
+    #: The local day the session happens on (the event's first day if
+    #: unscheduled). Worked out once here: pages ask for it over and over.
+    day: date
 
     @property
     def is_scheduled(self) -> bool:
@@ -158,12 +162,6 @@ class Session:
     @property
     def local_end(self) -> datetime | None:
         return self.end.astimezone(self.event.tz) if self.end else None
-
-    @property
-    def day(self) -> date:
-        """The local day the session happens on (the event's first day if unscheduled)."""
-        local = self.local_start
-        return local.date() if local else self.event.start_date
 
 
 @dataclass(frozen=True)
@@ -189,6 +187,20 @@ class Archive:
 class ModelResult:
     archive: Archive
     warnings: tuple[Problem, ...]
+    #: ``object_key`` -> a digest of the raw object it was read from: what a
+    #: rebuild compares to learn which objects changed.
+    sources: Mapping[str, str] = field(default_factory=dict)
+
+
+#: The API collection each model type is read from.
+COLLECTION_OF: Mapping[type, str] = {
+    Series: "series", Venue: "venues", Topic: "topics", Person: "people", Event: "events", Session: "sessions",
+}
+
+
+def object_key(obj: Series | Venue | Topic | Person | Event | Session) -> str:
+    """A name for a model object that stays the same between builds: ``sessions/<id>``."""
+    return f"{COLLECTION_OF[type(obj)]}/{obj.id}"
 
 
 # ---------------------------------------------------------------------------
@@ -280,7 +292,18 @@ def _build_archive(collections: Mapping[str, Sequence[Mapping[str, Any]]]) -> Mo
     if problems:
         raise DataError(f"The event data has {len(problems)} problem(s):", sorted(problems, key=_problem_order))
     archive = _link(series, venues, topics, people, events, sessions)
-    return ModelResult(archive, tuple(warnings))
+    return ModelResult(archive, tuple(warnings), dict(sorted(ctx.sources.items())))
+
+
+def source_digest(raw: Any) -> str:
+    """A digest of a raw object's data. marshal is the quickest way to bytes
+    for JSON's types; version 2 writes no back-references, so equal data gives
+    equal bytes however its objects are shared."""
+    try:
+        data = marshal.dumps(raw, 2)
+    except ValueError:  # not plain JSON data (a Mapping of another type)
+        data = repr(raw).encode("utf-8", "surrogatepass")
+    return hashlib.blake2b(data, digest_size=8).hexdigest()
 
 
 def _problem_order(problem: Problem) -> tuple[Any, ...]:
@@ -307,6 +330,8 @@ class _Context:
         self.timestamps: dict[str, datetime] = {}
         self.dates: dict[str, date] = {}
         self.local_days: dict[tuple[str, str], date] = {}
+        #: object_key -> digest of its raw object.
+        self.sources: dict[str, str] = {}
 
     def index(
         self,
@@ -344,6 +369,7 @@ class _Context:
             found[obj_id] = obj
             first_at[obj_id] = position
             read.append((position, obj))
+            self.sources[f"{collection}/{obj_id}"] = source_digest(raw)
         return dict(sorted(found.items()))
 
     def timestamp(self, value: Any) -> datetime:
@@ -631,14 +657,15 @@ def _read_session(f: _Fields) -> Session | None:
         f.problem("end", f"{end.isoformat()} is before start {start.isoformat()}", "correct the times")
     if end and not start:
         f.problem("start", "is missing while end is set", "send both start and end, or neither")
-    if event and start and event.timezone and event.start_date != date.min:
+    day = event.start_date if event else date.min
+    if event and start and event.timezone:
         day = start.astimezone(event.tz).date()
-        if not event.start_date <= day <= event.end_date:
+        if event.start_date != date.min and not event.start_date <= day <= event.end_date:
             f.warn("start", f"falls on {day}, outside its event's dates {event.start_date}..{event.end_date}", "check the session time or the event dates")
     return Session(
         f.id(), f.slug(), event, f.line("title") or "", f.text("abstract", required=False), start, end,
         f.line("room", required=False), f.references("speakers", "people"), f.references("topics", "topics"),
-        _read_media(f), _updated(f),
+        _read_media(f), _updated(f), day,
     )
 
 
@@ -717,16 +744,19 @@ def _fast_session(raw: dict[str, Any], ctx: _Context) -> Session:
     end = None if end_text is None else ctx.timestamp(end_text)
     if end is not None and (start is None or end < start):
         raise _Unusual
+    day = event.start_date
     if start is not None and event.timezone and event.start_date != date.min:
         day = ctx.local_day(start_text, start, event.timezone)
         if not event.start_date <= day <= event.end_date:
             raise _Unusual  # a warning
+    elif start is not None:
+        raise _Unusual  # an event without a usable timezone or dates: read it again, with messages
     room = raw.get("room")
     return Session(
         _fast_id(raw), _fast_slug(raw), event, _fast_line(raw.get("title")), _fast_text(raw.get("abstract")),
         start, end, None if room is None else _fast_optional_line(room),
         _fast_references(lookups["people"], raw.get("speakers")), _fast_references(lookups["topics"], raw.get("topics")),
-        _fast_media(raw.get("media")), ctx.timestamp(raw.get("updated_at")),
+        _fast_media(raw.get("media")), ctx.timestamp(raw.get("updated_at")), day,
     )
 
 

@@ -13,18 +13,19 @@ live together (``Stager.commit``). Four promises:
 * **Only what changed.** A file whose bytes are the same is not touched, so its
   mtime stays and incremental uploads stay small. Files the new build lacks
   are removed, with their emptied folders.
-* **Remembered.** ``.sitegen/state.json`` records each file and the digest of
-  its inputs, so the next build can skip the files whose inputs are the same.
-  It is written last: a crash leaves the old record, and the next build
-  renders again whatever it cannot vouch for.
+* **Remembered.** ``.sitegen/state.marshal`` lists the files and keeps the render
+  stage's record of what each was made from (``render.record``), so the next
+  build renders only what changed. It is written last: a crash leaves the old
+  record, whose files are all still in place.
 """
 
 from __future__ import annotations
 
-import json
+import marshal
 import os
 import shutil
 from collections.abc import Collection, Mapping
+from typing import Any
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
@@ -38,8 +39,9 @@ ASSET_MANIFEST = f"{STATE_DIR}/assets.json"
 REPORT_FILE = f"{STATE_DIR}/report.json"
 #: Public facts the fragment service reads at start (``render.holes.fragment_index``).
 FRAGMENT_INDEX = f"{STATE_DIR}/fragments.json"
-#: Every file of the last build and the digest of its inputs (``render.digest``).
-STATE_FILE = f"{STATE_DIR}/state.json"
+#: Every file of the last build, and the render stage's record (``render.record``).
+STATE_FILE = f"{STATE_DIR}/state.marshal"
+STATE_FORMAT = 2
 #: Hashed assets, below the output folder; [site] static_url serves this folder.
 STATIC_DIR = "static"
 
@@ -65,15 +67,16 @@ class Stager:
         self.preserve = {STATE_FILE, *preserve}
         self.staging = output_dir.parent / f".{output_dir.name}.staging"
         self.fresh = not output_dir.is_dir() or not any(output_dir.iterdir())
-        self.previous = {} if self.fresh else _read_state(output_dir / STATE_FILE)
+        self._state = b"" if self.fresh else _read_bytes(output_dir / STATE_FILE)
+        files, record = _parse_state(self._state)
+        #: The files of the last build (None when unknown), and its render record.
+        self.previous_files: frozenset[str] | None = files
+        self.previous_record: Any = record
         try:
             shutil.rmtree(self.staging, ignore_errors=True)  # left over from a crashed build
             (self.staging / "new").mkdir(parents=True)
         except OSError as exc:
             raise _write_error(output_dir, exc) from exc
-
-    def exists(self, path: str) -> bool:
-        return os.path.isfile(self.output_dir / path)
 
     def put(self, path: str, data: bytes) -> bool:
         """Stage a file unless the output already has these bytes; True if staged."""
@@ -88,12 +91,14 @@ class Stager:
             raise _write_error(self.output_dir, exc) from exc
         return True
 
-    def commit(self, files: Mapping[str, str], changed: Collection[str]) -> WriteResult:
-        """Make the output hold ``files`` (path -> digest of inputs): the
-        ``changed`` ones as staged, the rest as they are; remove the others."""
-        for path in files:
+    def commit(self, files: Collection[str], changed: Collection[str], record: Any = None) -> WriteResult:
+        """Make the output hold ``files``: the ``changed`` ones as staged, the
+        rest as they are; remove the others. ``record`` (JSON data) is kept for
+        the next build."""
+        new_files = set(files) - (self.previous_files or set())
+        for path in new_files:  # the others passed this check when first written
             _check_relative(path)
-        state = _state_json(files)
+        state = _state_bytes(files, record)
         try:
             if self.fresh:
                 new = self.staging / "new"
@@ -104,10 +109,10 @@ class Stager:
                 self.output_dir.parent.mkdir(parents=True, exist_ok=True)
                 os.replace(new, self.output_dir)
                 return WriteResult(written=len(changed), unchanged=len(files) - len(changed), deleted=0)
-            known = set(self.previous) if self.previous else _existing_files(self.output_dir)
+            known = self.previous_files if self.previous_files is not None else _existing_files(self.output_dir)
             stale = sorted(known - set(files) - self.preserve)
             _Apply(self.output_dir, self.staging / "previous").run(sorted(changed), stale, self.staging / "new")
-            if not _same_bytes(self.output_dir / STATE_FILE, state):
+            if state != self._state:
                 _write_atomically(self.output_dir / STATE_FILE, state)
         except OSError as exc:
             raise _write_error(self.output_dir, exc) from exc
@@ -125,25 +130,39 @@ def write_build(output_dir: Path, files: Mapping[str, bytes], *, preserve: Colle
     stager = Stager(output_dir, preserve=preserve)
     try:
         changed = [path for path, data in files.items() if stager.put(path, data)]
-        return stager.commit(dict.fromkeys(files, ""), changed)
+        return stager.commit(files, changed)
     finally:
         stager.discard()
 
 
-def _read_state(path: Path) -> dict[str, str]:
-    """The last build's record, or {} if it is missing or unreadable (then nothing is skipped)."""
+def _read_bytes(path: Path) -> bytes:
     try:
-        data = json.loads(path.read_bytes())
+        return path.read_bytes()
+    except OSError:
+        return b""
+
+
+def _parse_state(state: bytes) -> tuple[frozenset[str] | None, Any]:
+    """The last build's files and record; (None, None) if the state is missing,
+    unreadable or of another format (then the build renders everything, and
+    finds the files to remove by listing the folder).
+
+    The state is marshal data, which loads many times faster than JSON. Like
+    Python's own ``__pycache__``, it is trusted as much as the folder it is in.
+    """
+    try:
+        data = marshal.loads(state)
         files = data["files"]
-        if data.get("format") == 1 and isinstance(files, dict) and all(isinstance(v, str) for v in files.values()):
-            return files
-    except (OSError, ValueError, KeyError, TypeError):
+        if data.get("format") == STATE_FORMAT and isinstance(files, tuple) and all(isinstance(f, str) for f in files):
+            return frozenset(files), data.get("record")
+    except (EOFError, ValueError, KeyError, TypeError, AttributeError):
         pass
-    return {}
+    return None, None
 
 
-def _state_json(files: Mapping[str, str]) -> bytes:
-    return json.dumps({"format": 1, "files": dict(sorted(files.items()))}, separators=(",", ":")).encode("utf-8")
+def _state_bytes(files: Collection[str], record: Any) -> bytes:
+    # Version 2 writes no back-references, so equal states are equal bytes.
+    return marshal.dumps({"format": STATE_FORMAT, "files": tuple(sorted(files)), "record": record}, 2)
 
 
 def _write_atomically(path: Path, data: bytes) -> None:

@@ -2,33 +2,36 @@
 
 ``views`` decides what each page shows, ``templates`` renders it with the
 theme, ``formats`` writes the feed, sitemap, robots.txt and calendars, and
-``routes`` owns the URL scheme. ``digest`` fingerprints each file's inputs so
-a rebuild renders only what changed, and ``parallel`` spreads the rendering
-over every core. Rendered files go to an injected sink; nothing here touches
+``routes`` owns the URL scheme. ``record`` keeps what each file was made from
+and works out what a rebuild must render again (``digest`` fingerprints the
+listings' inputs), and ``parallel`` spreads the rendering over every core. Rendered files go to an injected sink; nothing here touches
 the output folder.
 """
 
 from __future__ import annotations
 
+import heapq
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from functools import partial
 from typing import Any
 
+import jinja2
 from markupsafe import Markup
 
 from sitegen.assets import AssetBundle
 from sitegen.config import Config
 from sitegen.content import ContentResult
 from sitegen.errors import ContentError, Problem, SitegenError
-from sitegen.model import Archive, Event, Session
+from sitegen.model import Archive, Event, Session, object_key
 from sitegen.render import formats
 from sitegen.render.digest import Fingerprints, TemplateDigests, code_version, digest_hex, fragment_templates
 from sitegen.render.parallel import fork_map, split
+from sitegen.render.record import Changes, FileEntry, Record, context_objects
 from sitegen.render.routes import Routes, ics_route, output_path, route_of
 from sitegen.render.templates import make_environment, render
-from sitegen.render.views import PageSpec, Summary, plan_pages
+from sitegen.render.views import PageSpec, Summary, archive_objects, listing_pages, object_pages
 
 
 @dataclass(frozen=True)
@@ -48,9 +51,8 @@ Sink = Callable[[str, bytes], bool]
 
 @dataclass(frozen=True)
 class RenderResult:
-    #: Every file the render stage makes -> the digest of its inputs ("" when
-    #: it is made on every build). Sorted by path.
-    digests: Mapping[str, str]
+    #: This build's record: every file the render stage makes, and what it was made from.
+    record: Record
     #: Files whose bytes changed, as the sink reported.
     changed: tuple[str, ...]
     #: Pages of the site, and files rendered by this build.
@@ -61,10 +63,9 @@ class RenderResult:
 @dataclass(frozen=True)
 class _Job:
     path: str
-    #: The digest of the file's inputs; "" means render it on every build
-    #: (its template could not be analysed). Computed in the worker, in parallel.
-    digest: Callable[[], str]
-    make: Callable[[], bytes]
+    #: Renders the file: its entry for the record, and its bytes (None when
+    #: a listing's inputs are those of the last build, so it was not rendered).
+    run: Callable[[], tuple[FileEntry, bytes | None]]
 
 
 def render_site(
@@ -74,109 +75,176 @@ def render_site(
     assets: AssetBundle,
     today: date,
     *,
+    sources: Mapping[str, str],
     sink: Sink,
-    previous: Mapping[str, str] | None = None,
-    exists: Callable[[str], bool] = lambda path: False,
+    previous: Any = None,
     workers: int = 1,
     start_progress: Callable[[int], Callable[[int], None]] = lambda total: lambda advance: None,
 ) -> RenderResult:
     """Render the files whose inputs changed since the last build, on ``workers`` cores.
 
-    ``previous`` maps each file of the last build to its digest, and
-    ``exists`` says whether it is still there; a file whose digest is the same
-    and that still exists is not rendered again. ``start_progress`` is given
-    the number of files to render, and returns the function to call as they
-    are done.
+    ``sources`` has a digest of each model object's raw data (``ModelResult``);
+    ``previous`` is the last build's record as plain data (``Record.to_data``),
+    or None to render everything. ``start_progress`` is given the number of files
+    to render, and returns the function to call as they are done.
     """
     routes = Routes(config.site.base_url)
     env = make_environment(
-        config.theme_chain, _template_globals(config, routes, content, assets, today), config.fragments.url_prefix
+        config.theme_chain, _template_globals(config, routes, content, assets, today), config.fragments.url_prefix,
+        _bytecode_cache(config),
     )
-    jobs, sitemap = _plan(config, archive, content, assets, today, routes, env)
-    previous = previous or {}
+    plan = _Planner(config, archive, content, assets, today, routes, env, Record.from_data(previous) if previous else None)
+    jobs = plan.jobs(sources)
     shares = split(jobs, max(1, min(workers, len(jobs) // MIN_SHARE)))
     progress = start_progress(len(jobs))
 
-    def render_share(share: list[_Job]) -> list[tuple[str, str, bool | None]]:
-        """(path, digest, changed), where changed is None for a file not rendered."""
+    def render_share(share: list[_Job]) -> list[tuple[str, FileEntry, bool | None]]:
+        """(path, entry, changed), where changed is None for a file not rendered."""
         done = []
         for job in share:
-            digest = job.digest()
-            if digest and previous.get(job.path) == digest and exists(job.path):
-                done.append((job.path, digest, None))
-            else:
-                done.append((job.path, digest, sink(job.path, job.make())))
+            entry, data = job.run()
+            done.append((job.path, entry, None if data is None else sink(job.path, data)))
             progress(len(shares))  # only the parent's share reports; it stands for all of them
         return done
 
     outcomes = [outcome for part in fork_map(render_share, shares) for outcome in part]
+    files = {**plan.kept, **{path: entry for path, entry, _ in outcomes}}
     changed = [path for path, _, was_changed in outcomes if was_changed]
-    rendered = sum(1 for _, _, was_changed in outcomes if was_changed is not None)
+    sitemap = [entry.sitemap for entry in files.values() if entry.sitemap]
     machine = {
         route_of("feed"): formats.atom_feed(config.site, routes, recent_sessions(archive, today), content.texts),
-        **formats.sitemaps(routes, sitemap),
+        **formats.sitemaps(routes, [(route, date.fromisoformat(day) if day else None) for route, day in sitemap]),
         route_of("robots"): formats.robots_txt(routes),
     }
     changed += [path for path, data in machine.items() if sink(path, data)]
-    digests = {path: digest for path, digest, _ in outcomes} | {path: "" for path in machine}
-    return RenderResult(dict(sorted(digests.items())), tuple(sorted(changed)), pages=len(sitemap) + 1, rendered=rendered)
+    files.update(dict.fromkeys(machine, FileEntry()))
+    record = Record(plan.inputs, today.isoformat(), plan.template_record(files), dict(sources), dict(sorted(files.items())),
+                    plan.templates.analyses)
+    rendered = sum(1 for _, _, was_changed in outcomes if was_changed is not None)
+    return RenderResult(record, tuple(sorted(changed)), pages=len(sitemap) + 1, rendered=rendered)
+
+
+def _bytecode_cache(config: Config) -> jinja2.BytecodeCache | None:
+    """Compiled templates, kept between builds: compiling costs more than a
+    small rebuild's rendering. Jinja checks each entry against the template's
+    source; the folder is per version of the code that compiles them."""
+    folder = config.cache_dir / "templates" / code_version().hex()[:16]
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        return None  # a read-only checkout still builds, compiling every template
+    return jinja2.FileSystemBytecodeCache(str(folder))
 
 
 #: Fewer files than this per worker are not worth a process.
 MIN_SHARE = 64
 
 
-def _plan(config: Config, archive: Archive, content: ContentResult, assets: AssetBundle, today: date,
-          routes: Routes, env: Any) -> tuple[list[_Job], list[tuple[str, date | None]]]:
-    """Every page and calendar, with the digest of its inputs; and the sitemap's entries."""
-    fingerprints = Fingerprints()
-    templates = TemplateDigests(env)
-    site_inputs = fingerprints.of(
-        code_version(), config.site, config.fragments.url_prefix, config.fragments.signin_url,
-        [(p.title, routes.url(p)) for p in content.pages if p.menu], assets.manifest_json().decode(),
-        fragment_templates(config.theme_chain),
-    )
-    # Fingerprint every model object here, once: forked workers inherit the
-    # memo instead of each working it out again for the objects its pages reach.
-    fingerprints.warm(archive)
-    owners = _Owners()
-    jobs: list[_Job] = []
-    sitemap: list[tuple[str, date | None]] = []
+class _Planner:
+    """Decides which files to render: every listing (rendered if its digest
+    changed), and the files of the objects whose inputs changed; on a first
+    build or new site-wide inputs, everything."""
 
-    def page(spec: PageSpec, canonical: bool = True) -> None:
+    def __init__(self, config: Config, archive: Archive, content: ContentResult, assets: AssetBundle, today: date,
+                 routes: Routes, env: Any, previous: Record | None) -> None:
+        self.config, self.archive, self.content, self.today, self.routes, self.env = config, archive, content, today, routes, env
+        self.fingerprints = Fingerprints()
+        self.site_inputs = self.fingerprints.of(
+            code_version(), config.site, config.fragments.url_prefix, config.fragments.signin_url,
+            [(p.title, routes.url(p)) for p in content.pages if p.menu], assets.manifest_json().decode(),
+            fragment_templates(config.theme_chain),
+        )
+        self.inputs = self.site_inputs.hex()
+        self.previous = previous if previous and previous.inputs == self.inputs else None
+        self.templates = TemplateDigests(env, self.previous.analyses if self.previous else None)
+        #: Files of the last build that stay as they are, with their entries.
+        self.kept: dict[str, FileEntry] = {}
+
+    def jobs(self, sources: Mapping[str, str]) -> list[_Job]:
+        archive, previous = self.archive, self.previous
+        if previous is None:
+            objects: list[Any] = list(archive_objects(archive))
+        else:
+            templates = {name: self.template_digest(name) for name in {e.template for e in previous.files.values()} if name}
+            changes = Changes.between(previous, archive, sources, templates, self.today.isoformat())
+            again = {entry.owner for entry in previous.files.values() if entry.owner and changes.touch(entry)}
+            again.update(key for key in sources if key not in previous.sources)
+            self.kept = {path: e for path, e in previous.files.items() if e.owner and e.owner not in again}
+            objects = [obj for obj in archive_objects(archive) if object_key(obj) in again]
+        owners = _Owners({path: f"the page of {entry.owner}" for path, entry in self.kept.items()})
+        jobs = [self._listing_job(spec, owners, canonical) for spec, canonical in self._listings()]
+        for obj in objects:
+            path = output_path(route_of(obj))
+            owners.claim(path, f"the page of {object_key(obj)}")
+            jobs.append(_Job(path, partial(self._render_object, obj)))
+            if type(obj) is Event:
+                path = ics_route(obj)
+                owners.claim(path, f"the calendar of {object_key(obj)}")
+                jobs.append(_Job(path, partial(self._render_calendar, obj)))
+        return jobs
+
+    def template_digest(self, name: str) -> str:
+        """The digest of a template and all it pulls in; "" when it cannot be
+        analysed, which counts as changed on every build."""
+        found = self.templates.of(name)
+        return found[0].hex() if found else ""
+
+    def template_record(self, files: Mapping[str, FileEntry]) -> dict[str, str]:
+        """The digest of each template the files were made with. Worked out here,
+        in the parent, so that ``templates.analyses`` holds the same whichever
+        worker first analysed a template."""
+        return {name: self.template_digest(name) for name in sorted({e.template for e in files.values() if e.template})}
+
+    def _listings(self) -> list[tuple[PageSpec, bool]]:
+        specs = [(spec, True) for spec in listing_pages(self.archive, self.content, self.today, self.config.site.description)]
+        return [*specs, (PageSpec(route_of("404"), "404.html", "Page not found", "This page does not exist."), False)]
+
+    def _listing_job(self, spec: PageSpec, owners: _Owners, canonical: bool) -> _Job:
         path = output_path(spec.route)
         owners.claim(path, spec.origin or f"the {spec.template} page")
+        known = self.previous.files.get(path) if self.previous else None
 
-        def digest() -> str:
-            template = templates.of(spec.template)
-            if template is None:
-                return ""
-            template_digest, reads_today = template
-            spec_digest = fingerprints.of(spec.route, spec.template, spec.title, spec.description, spec.context, canonical)
-            return digest_hex(site_inputs, template_digest, spec_digest, today.isoformat().encode() if reads_today else b"")
+        def run() -> tuple[FileEntry, bytes | None]:
+            digest = self._listing_digest(spec, canonical)
+            entry = FileEntry(template=spec.template, digest=digest, sitemap=_sitemap_entry(spec) if canonical else None)
+            if digest and known is not None and known.digest == digest:
+                return entry, None
+            return entry, _render_page(self.env, self.config, self.routes, self.content, spec, canonical)
 
-        jobs.append(_Job(path, digest, lambda: _render_page(env, config, routes, content, spec, canonical)))
+        return _Job(path, run)
 
-    for spec in plan_pages(archive, content, today, config.site.description):
-        page(spec)
-        sitemap.append((spec.route, spec.updated))
-    page(PageSpec(route_of("404"), "404.html", "Page not found", "This page does not exist."), canonical=False)
-    def calendar_digest(event: Event, sessions: tuple[Session, ...]) -> str:
-        return digest_hex(site_inputs, fingerprints.of("calendar", event, sessions))
+    def _listing_digest(self, spec: PageSpec, canonical: bool) -> str:
+        template = self.templates.of(spec.template)
+        if template is None:
+            return ""
+        template_digest, reads_today = template
+        spec_digest = self.fingerprints.of(spec.route, spec.template, spec.title, spec.description, spec.context, canonical)
+        return digest_hex(self.site_inputs, template_digest, spec_digest, self.today.isoformat().encode() if reads_today else b"")
 
-    for event in archive.events.values():
-        sessions = archive.sessions_by_event.get(event.id, ())
-        path = ics_route(event)
-        owners.claim(path, f"calendar of {event.id}")
-        jobs.append(_Job(path, partial(calendar_digest, event, sessions), partial(formats.event_calendar, routes, event, sessions, content.texts)))
-    return jobs, sitemap
+    def _render_object(self, obj: Any) -> tuple[FileEntry, bytes]:
+        (spec,) = object_pages(self.archive, obj, self.today)
+        template = self.templates.of(spec.template)
+        entry = FileEntry(
+            owner=object_key(obj), template=spec.template, deps=context_objects(spec.context),
+            lists=tuple(sorted(object_key(o) for o in spec.lists)),
+            reads_today=spec.reads_today or template is None or template[1], sitemap=_sitemap_entry(spec),
+        )
+        return entry, _render_page(self.env, self.config, self.routes, self.content, spec)
+
+    def _render_calendar(self, event: Event) -> tuple[FileEntry, bytes]:
+        sessions = self.archive.sessions_by_event.get(event.id, ())
+        entry = FileEntry(owner=object_key(event), deps=tuple(sorted({object_key(event), *map(object_key, sessions)})))
+        return entry, formats.event_calendar(self.routes, event, sessions, self.content.texts)
+
+
+def _sitemap_entry(spec: PageSpec) -> tuple[str, str]:
+    return spec.route, spec.updated.isoformat() if spec.updated else ""
 
 
 def recent_sessions(archive: Archive, today: date) -> list[Session]:
     """The newest sessions that have taken place, for the feed."""
-    past = [s for s in archive.sessions.values() if s.day <= today]
-    past.sort(key=lambda s: (s.day, s.start.timestamp() if s.start else 0.0, s.id), reverse=True)
-    return past[: formats.FEED_ENTRIES]
+    past = (s for s in archive.sessions.values() if s.day <= today)
+    return heapq.nlargest(formats.FEED_ENTRIES, past, key=lambda s: (s.day, s.start.timestamp() if s.start else 0.0, s.id))
 
 
 def _render_page(env: Any, config: Config, routes: Routes, content: ContentResult, spec: PageSpec, canonical: bool = True) -> bytes:
@@ -230,10 +298,11 @@ def _template_globals(config: Config, routes: Routes, content: ContentResult, as
 
 
 class _Owners:
-    """Which page or file claimed each output path; a second claim is an error naming both."""
+    """Which page or file claimed each output path; a second claim is an error
+    naming both. ``kept`` are the files a rebuild keeps, by path."""
 
-    def __init__(self) -> None:
-        self._origin: dict[str, str] = {}
+    def __init__(self, kept: Mapping[str, str]) -> None:
+        self._origin: dict[str, str] = dict(kept)
 
     def claim(self, path: str, origin: str) -> None:
         if path in self._origin:

@@ -20,8 +20,10 @@ forget an entry in.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import pickle
+import sys
 from collections.abc import Callable, Mapping, Sequence
 from datetime import date, datetime, time, timedelta
 from pathlib import Path, PurePath
@@ -41,9 +43,12 @@ _CODE = ("render", "content.py", "model.py")
 _SCALAR_TYPES = frozenset({str, bytes, int, float, bool, type(None), date, datetime, time, timedelta})
 
 
+@functools.cache
 def code_version() -> bytes:
-    """sitegen's version and the bytes of the code that decides what pages hold."""
-    hasher = hashlib.blake2b(__version__.encode(), digest_size=16)
+    """sitegen's version and the bytes of the code that decides what pages hold.
+    Cached: it reads a few dozen files, and a build asks twice."""
+    # Jinja's and Python's versions too: they decide how templates are parsed and compiled.
+    hasher = hashlib.blake2b(f"{__version__} {jinja2.__version__} {sys.version}".encode(), digest_size=16)
     package = Path(__file__).resolve().parent.parent
     for name in _CODE:
         target = package / name
@@ -117,12 +122,24 @@ class Fingerprints:
         return names
 
 
+#: A template's analysis: the templates it names (None for a computed name),
+#: and whether it reads ``today``.
+Analysis = tuple[tuple[str | None, ...], bool]
+
+
 class TemplateDigests:
     """Per template: the digest of its sources and every template it pulls in,
-    and whether any of them reads ``today``."""
+    and whether any of them reads ``today``.
 
-    def __init__(self, env: jinja2.Environment) -> None:
+    Analysing a template means parsing it, which costs more than a small
+    rebuild's rendering; ``known`` holds the last build's analyses by source
+    digest, and ``analyses`` the ones this build used, for the next.
+    """
+
+    def __init__(self, env: jinja2.Environment, known: Mapping[str, Analysis] | None = None) -> None:
         self.env = env
+        self.known = known or {}
+        self.analyses: dict[str, Analysis] = {}
         self._closure: dict[str, tuple[bytes, bool] | None] = {}
         self._own: dict[str, tuple[bytes, frozenset[str | None], bool] | None] = {}
 
@@ -159,14 +176,19 @@ class TemplateDigests:
         if name not in self._own:
             try:
                 source, _, _ = self.env.loader.get_source(self.env, name)  # type: ignore[union-attr]
-                tree = self.env.parse(source, name)
+                digest = hashlib.blake2b(source.encode("utf-8", "surrogatepass"), digest_size=16).digest()
+                analysis = self.known.get(digest.hex()) or self._analyse(source, name)
             except (jinja2.TemplateNotFound, jinja2.TemplateSyntaxError):
                 self._own[name] = None
             else:
-                digest = hashlib.blake2b(source.encode("utf-8", "surrogatepass"), digest_size=16).digest()
-                references = frozenset(meta.find_referenced_templates(tree))
-                self._own[name] = (digest, references, "today" in meta.find_undeclared_variables(tree))
+                self.analyses[digest.hex()] = analysis
+                self._own[name] = (digest, frozenset(analysis[0]), analysis[1])
         return self._own[name]
+
+    def _analyse(self, source: str, name: str) -> Analysis:
+        tree = self.env.parse(source, name)
+        references = tuple(sorted(meta.find_referenced_templates(tree), key=lambda ref: (ref is None, ref or "")))
+        return references, "today" in meta.find_undeclared_variables(tree)
 
 
 def fragment_templates(theme_chain: Sequence[Path]) -> tuple[str, ...]:

@@ -173,25 +173,18 @@ def _ics_utc(value: datetime) -> str:
 
 def _fold(line: str) -> str:
     """Fold at 75 octets (RFC 5545 §3.1) without splitting a UTF-8 character."""
-    if len(line.encode("utf-8")) <= ICS_LINE_OCTETS:
+    data = line.encode("utf-8")
+    if len(data) <= ICS_LINE_OCTETS:
         return line
-    if line.isascii():  # one octet per character: cut by position
-        first, rest = line[:ICS_LINE_OCTETS], line[ICS_LINE_OCTETS:]
-        step = ICS_LINE_OCTETS - 1  # continuation lines start with a space, which counts towards their 75
-        return "\r\n ".join([first, *(rest[i : i + step] for i in range(0, len(rest), step))])
     parts: list[str] = []
-    current: list[str] = []
-    size = 0
-    for char in line:
-        width = len(char.encode("utf-8"))
+    start, limit = 0, ICS_LINE_OCTETS
+    while start < len(data):
+        end = min(start + limit, len(data))
+        while end < len(data) and data[end] & 0xC0 == 0x80:  # inside a character: cut before it
+            end -= 1
+        parts.append(data[start:end].decode("utf-8"))
         # Continuation lines start with a space, which counts towards their 75.
-        limit = ICS_LINE_OCTETS if not parts else ICS_LINE_OCTETS - 1
-        if size + width > limit:
-            parts.append("".join(current))
-            current, size = [], 0
-        current.append(char)
-        size += width
-    parts.append("".join(current))
+        start, limit = end, ICS_LINE_OCTETS - 1
     return "\r\n ".join(parts)
 
 

@@ -27,7 +27,8 @@ MONTHS = ("January", "February", "March", "April", "May", "June", "July", "Augus
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 
 
-def make_environment(theme_chain: Sequence[Path], globals_: Mapping[str, Any], hole_prefix: str = "/_frag/") -> jinja2.Environment:
+def make_environment(theme_chain: Sequence[Path], globals_: Mapping[str, Any], hole_prefix: str = "/_frag/",
+                     bytecode_cache: jinja2.BytecodeCache | None = None) -> jinja2.Environment:
     """An environment that finds each template in the most specific theme that has it.
 
     Pages and the fragment service both use it, so a fragment is rendered with
@@ -42,6 +43,7 @@ def make_environment(theme_chain: Sequence[Path], globals_: Mapping[str, Any], h
         lstrip_blocks=True,
         keep_trailing_newline=True,
         auto_reload=False,
+        bytecode_cache=bytecode_cache,
     )
     env.filters.update(
         long_date=long_date,

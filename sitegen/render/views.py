@@ -33,6 +33,14 @@ class PageSpec:
     updated: date | None = None
     #: What asked for the page, for messages (a Markdown file; else the template).
     origin: str = ""
+    #: The model object this is the page of; None for listings (``render.record``).
+    owner: Any = None
+    #: Objects whose members the page lists besides the owner's own (an event
+    #: page lists the other editions of its series): a member joining or
+    #: leaving one of them changes the page.
+    lists: tuple[Any, ...] = ()
+    #: Whether what the page shows depends on today's date (upcoming or past).
+    reads_today: bool = False
 
 
 @dataclass(frozen=True)
@@ -91,7 +99,36 @@ class Summary:
 
 def plan_pages(archive: Archive, content: ContentResult, today: date, site_description: str) -> Iterator[PageSpec]:
     """Every HTML page of the site, in a deterministic order."""
-    about = Summary
+    yield from listing_pages(archive, content, today, site_description)
+    for obj in archive_objects(archive):
+        yield from object_pages(archive, obj, today)
+
+
+def archive_objects(archive: Archive) -> Iterator[Event | Session | Person | Topic | Series]:
+    """The objects that have pages of their own, in a deterministic order."""
+    for objects in (archive.events, archive.sessions, archive.people, archive.topics, archive.series):
+        yield from objects.values()
+
+
+def object_pages(archive: Archive, obj: Any, today: date) -> list[PageSpec]:
+    """The page of one session, event, person, topic or series (venues have none)."""
+    match obj:
+        case Session():
+            return [session_page(obj)]
+        case Event():
+            return [event_page(archive, obj, Summary(obj, "description", _event_blurb(archive, obj)))]
+        case Person():
+            return [person_page(archive, obj, today, Summary(obj, "bio", f"Talks by {obj.name}."))]
+        case Topic():
+            return [topic_page(archive, obj, today)]
+        case Series():
+            return [series_page(archive, obj)]
+    return []
+
+
+def listing_pages(archive: Archive, content: ContentResult, today: date, site_description: str) -> Iterator[PageSpec]:
+    """The pages that list or count many objects, and the Markdown pages. They
+    are few, so a rebuild always plans them and compares their inputs."""
     countries = places(archive)
     yield home_page(archive, today, site_description)
     for year, events in archive.events_by_year.items():
@@ -100,35 +137,14 @@ def plan_pages(archive: Archive, content: ContentResult, today: date, site_descr
             f"{len(events)} conferences and events in {year}.",
             {"year": year, "events": events, "years": tuple(archive.events_by_year)},
         )
-    for event in archive.events.values():
-        yield event_page(archive, event, about(event, "description", _event_blurb(archive, event)))
-    for session in archive.sessions.values():
-        speakers = ", ".join(p.name for p in session.speakers)
-        blurb = f"{session.title}{' by ' + speakers if speakers else ''}, at {session.event.name}."
-        yield PageSpec(
-            route_of(session), "session.html", f"{session.title} — {session.event.name}",
-            about(session, "abstract", blurb), {"session": session, "event": session.event},
-            session.updated_at.date(),
-        )
-    for person in archive.people.values():
-        yield person_page(archive, person, today, about(person, "bio", f"Talks by {person.name}."))
     yield PageSpec(
         route_of("topics"), "topics.html", "Topics", "Every topic in the archive, with its events and talks.",
         {"topics": [(t, len(archive.sessions_by_topic.get(t.id, ()))) for t in _by_name(archive.topics.values())]},
     )
-    for topic in archive.topics.values():
-        yield topic_page(archive, topic, today)
     yield PageSpec(
         route_of("series"), "series_index.html", "Conference series", "Every conference series in the archive.",
         {"series_list": [(s, archive.events_by_series.get(s.id, ())) for s in _by_name(archive.series.values())]},
     )
-    for series in archive.series.values():
-        events = archive.events_by_series.get(series.id, ())
-        yield PageSpec(
-            route_of(series), "series.html", series.name,
-            about(series, "description", f"Every edition of {series.name}: {len(events)} events."),
-            {"series": series, "events": events}, series.updated_at.date(),
-        )
     yield PageSpec(route_of("places"), "places.html", "Places", "Conferences by country and city.", {"countries": countries})
     for country in countries:
         yield PageSpec(
@@ -147,6 +163,25 @@ def plan_pages(archive: Archive, content: ContentResult, today: date, site_descr
             route_of(page), page.template, page.title, page.description or page.title, {"content_page": page},
             origin=str(page.source),
         )
+
+
+def session_page(session: Session) -> PageSpec:
+    speakers = ", ".join(p.name for p in session.speakers)
+    blurb = f"{session.title}{' by ' + speakers if speakers else ''}, at {session.event.name}."
+    return PageSpec(
+        route_of(session), "session.html", f"{session.title} — {session.event.name}",
+        Summary(session, "abstract", blurb), {"session": session, "event": session.event},
+        session.updated_at.date(), owner=session,
+    )
+
+
+def series_page(archive: Archive, series: Series) -> PageSpec:
+    events = archive.events_by_series.get(series.id, ())
+    return PageSpec(
+        route_of(series), "series.html", series.name,
+        Summary(series, "description", f"Every edition of {series.name}: {len(events)} events."),
+        {"series": series, "events": events}, series.updated_at.date(), owner=series,
+    )
 
 
 def home_page(archive: Archive, today: date, description: str) -> PageSpec:
@@ -175,7 +210,7 @@ def event_page(archive: Archive, event: Event, description: str | Summary) -> Pa
             "session_count": len(sessions),
             "other_editions": other_editions,
         },
-        event.updated_at.date(),
+        event.updated_at.date(), owner=event, lists=(event.series,) if event.series else (),
     )
 
 
@@ -192,7 +227,7 @@ def person_page(archive: Archive, person: Person, today: date, description: str 
             "topics": topics,
             "event_count": len({s.event.id for s in sessions}),
         },
-        person.updated_at.date(),
+        person.updated_at.date(), owner=person, reads_today=True,
     )
 
 
@@ -208,7 +243,7 @@ def topic_page(archive: Archive, topic: Topic, today: date) -> PageSpec:
             "past": tuple(reversed([e for e in events if e.end_date < today])),
             "sessions": tuple(reversed(sessions)),
         },
-        topic.updated_at.date(),
+        topic.updated_at.date(), owner=topic, reads_today=True,
     )
 
 
