@@ -36,6 +36,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 from urllib.parse import parse_qsl, urldefrag, urlencode, urljoin, urlsplit, urlunsplit
 
+import orjson
+
 from sitegen import __version__
 from sitegen.config import SourceConfig
 from sitegen.errors import SourceError
@@ -395,14 +397,24 @@ def _parse_feed_page(text: str, date: str | None, where: str) -> _FeedPage:
 
 def _parse_json(text: str, where: str, fix: str) -> dict[str, Any]:
     try:
-        body = json.loads(text)
+        body = orjson.loads(text)
+    except orjson.JSONDecodeError:
+        body = _parse_json_slowly(text, where, fix)
+    if not isinstance(body, dict):
+        raise SourceError.at(where, f'must be a JSON object {{"data": [...], "next": ...}}, not {_json_type(body)}', fix)
+    return body
+
+
+def _parse_json_slowly(text: str, where: str, fix: str) -> Any:
+    """The standard library's reading, for what orjson refuses: it accepts a
+    little more (lone surrogates, which the model cleans; NaN; huge integers),
+    and otherwise gives the message with line and column."""
+    try:
+        return json.loads(text)
     except json.JSONDecodeError as exc:
         raise SourceError.at(where, f"is not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}", fix) from None
     except RecursionError:  # untrusted input must not crash sitegen
         raise SourceError.at(where, "is JSON nested too deeply to read", fix) from None
-    if not isinstance(body, dict):
-        raise SourceError.at(where, f'must be a JSON object {{"data": [...], "next": ...}}, not {_json_type(body)}', fix)
-    return body
 
 
 def _envelope(body: dict[str, Any], where: str, fix: str) -> _Page:

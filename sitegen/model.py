@@ -31,6 +31,7 @@ from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 import iso3166
+import orjson
 
 from sitegen.errors import DataError, Problem
 
@@ -296,13 +297,17 @@ def _build_archive(collections: Mapping[str, Sequence[Mapping[str, Any]]]) -> Mo
 
 
 def source_digest(raw: Any) -> str:
-    """A digest of a raw object's data. marshal is the quickest way to bytes
-    for JSON's types; version 2 writes no back-references, so equal data gives
-    equal bytes however its objects are shared."""
+    """A digest of a raw object's data. orjson is the quickest way to bytes; what
+    it refuses (lone surrogates, huge integers) goes through marshal, whose
+    version 2 writes no back-references, so equal data gives equal bytes
+    however its objects are shared."""
     try:
-        data = marshal.dumps(raw, 2)
-    except ValueError:  # not plain JSON data (a Mapping of another type)
-        data = repr(raw).encode("utf-8", "surrogatepass")
+        data = orjson.dumps(raw)
+    except orjson.JSONEncodeError:
+        try:
+            data = marshal.dumps(raw, 2)
+        except ValueError:  # not plain JSON data (a Mapping of another type)
+            data = repr(raw).encode("utf-8", "surrogatepass")
     return hashlib.blake2b(data, digest_size=8).hexdigest()
 
 

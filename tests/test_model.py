@@ -378,3 +378,15 @@ def test_the_garbage_collector_is_left_as_it_was(base, enabled):
         assert gc.isenabled() is enabled
     finally:
         gc.enable() if was else gc.disable()
+
+
+def test_source_digests_are_equal_for_equal_data_and_differ_for_any_change() -> None:
+    from sitegen.model import source_digest
+
+    record = {"id": "x1", "title": "Engines", "speakers": ["p1"], "big": 2**70, "odd": "\ud800"}  # orjson refuses the last two
+    same = {"id": "x1", "title": "Engines", "speakers": ["p1"], "big": 2**70, "odd": "\ud800"}
+    assert source_digest(record) == source_digest(same)
+    assert source_digest({"id": "x1", "title": "Engines"}) == source_digest({"id": "x1", "title": "Engines"})
+    for changed in ({**record, "title": "Engine"}, {**record, "speakers": ["p1", "p2"]}, {**record, "big": 2**70 + 1}):
+        assert source_digest(changed) != source_digest(record)
+    assert source_digest({"id": "x1", "title": "Engines"}) != source_digest({"id": "x1", "title": "Engine"})
