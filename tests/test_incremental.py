@@ -246,3 +246,14 @@ def test_parallel_and_serial_builds_are_identical(tmp_path: Path) -> None:
     parallel = build_site(load_config(site, {"build.workers": 2, "build.output_dir": "parallel"}), today=TODAY)
     assert serial.files_rendered == parallel.files_rendered > 300
     assert site_files(site / "serial") == site_files(site / "parallel")
+
+
+def test_a_rebuild_that_drops_every_page_of_a_template_records_what_a_clean_build_does(minimal_site: Path) -> None:
+    """Found by the random test: the record once kept the analysis of event.html
+    after the last event was deleted, which a clean build never saw."""
+    build_site(load_config(minimal_site), today=TODAY)
+    save(minimal_site, "events", [])
+    save(minimal_site, "sessions", [])
+    build_site(load_config(minimal_site), today=TODAY)
+    build_site(load_config(minimal_site, {"build.output_dir": "clean"}), today=TODAY)
+    assert site_files(minimal_site / "build") == site_files(minimal_site / "clean")

@@ -118,8 +118,9 @@ def render_site(
     }
     changed += [path for path, data in machine.items() if sink(path, data)]
     files.update(dict.fromkeys(machine, FileEntry()))
-    record = Record(plan.inputs, today.isoformat(), plan.template_record(files), dict(sources), dict(sorted(files.items())),
-                    plan.templates.analyses)
+    templates = plan.template_record(files)
+    record = Record(plan.inputs, today.isoformat(), templates, dict(sources), dict(sorted(files.items())),
+                    plan.templates.analyses_of(templates))
     rendered = sum(1 for _, _, was_changed in outcomes if was_changed is not None)
     return RenderResult(record, tuple(sorted(changed)), pages=len(sitemap) + 1, rendered=rendered)
 
@@ -191,8 +192,7 @@ class _Planner:
 
     def template_record(self, files: Mapping[str, FileEntry]) -> dict[str, str]:
         """The digest of each template the files were made with. Worked out here,
-        in the parent, so that ``templates.analyses`` holds the same whichever
-        worker first analysed a template."""
+        in the parent: workers' analyses do not come back."""
         return {name: self.template_digest(name) for name in sorted({e.template for e in files.values() if e.template})}
 
     def _listings(self) -> list[tuple[PageSpec, bool]]:

@@ -24,7 +24,7 @@ import functools
 import hashlib
 import pickle
 import sys
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date, datetime, time, timedelta
 from pathlib import Path, PurePath
 from typing import Any
@@ -141,6 +141,7 @@ class TemplateDigests:
         self.known = known or {}
         self.analyses: dict[str, Analysis] = {}
         self._closure: dict[str, tuple[bytes, bool] | None] = {}
+        self._members: dict[str, tuple[bytes, ...]] = {}
         self._own: dict[str, tuple[bytes, frozenset[str | None], bool] | None] = {}
 
     def of(self, name: str) -> tuple[bytes, bool] | None:
@@ -170,7 +171,17 @@ class TemplateDigests:
         hasher = hashlib.blake2b(digest_size=16)
         for template in sorted(seen):
             hasher.update(template.encode() + b"\0" + seen[template])
+        self._members[name] = tuple(seen.values())
         return hasher.digest(), reads_today
+
+    def analyses_of(self, names: Iterable[str]) -> dict[str, Analysis]:
+        """The analyses of these templates and all they pull in (only those, so
+        the record does not depend on what else this build looked at)."""
+        found = {}
+        for name in names:
+            if self.of(name) is not None:
+                found.update((digest.hex(), self.analyses[digest.hex()]) for digest in self._members[name])
+        return dict(sorted(found.items()))
 
     def _parse(self, name: str) -> tuple[bytes, frozenset[str | None], bool] | None:
         if name not in self._own:
