@@ -1,4 +1,4 @@
-"""The command line: ``sitegen build``, ``check``, ``publish``, ``fragments`` and ``cookie``.
+"""The command line: ``sitegen init``, ``build``, ``check``, ``serve``, ``publish``, ``fragments`` and ``cookie``.
 
 Every user-caused failure arrives here as a ``SitegenError``: it is printed as
 one clear message and the process exits non-zero. On a terminal the build
@@ -132,6 +132,19 @@ def check(**options: Any) -> None:
 
 
 @main.command()
+@click.argument("directory", metavar="[DIR]", default=".", type=click.Path(path_type=Path))
+def init(directory: Path) -> None:
+    """Create a new site in DIR (default: here), which must be empty or new: a config,
+    a Markdown page, sample data and a theme override example, ready for `sitegen build`."""
+    from sitegen.skeleton import create_site, next_steps
+
+    console = Console(stderr=True, highlight=False)
+    with _user_errors(console, interrupted=f"interrupted; remove {directory} and run sitegen init again"):
+        create_site(directory)
+    console.print(next_steps(directory), markup=False, soft_wrap=True)
+
+
+@main.command()
 @common_options
 @click.option("--output", "output_dir", help="The built site to publish. [build] output_dir")
 @click.option("--bucket", help="S3 bucket. [publish] bucket")
@@ -227,22 +240,23 @@ def _console(options: dict[str, Any]) -> tuple[Console, ConsoleReporter]:
     return console, ConsoleReporter(console, interactive=interactive, verbosity=verbosity)
 
 
+def _site_overrides(options: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "source.url": options["source"],
+        "build.theme": options["theme"],
+        "site.base_url": options["base_url"],
+        "site.static_url": options["static_url"],
+        "build.output_dir": options["output_dir"],
+        "build.strict": options["strict"],
+    }
+
+
 def _run(options: dict[str, Any], *, write: bool) -> None:
     console, reporter = _console(options)
     verbosity = reporter.verbosity
     interactive = reporter.interactive
     with _user_errors(console, interrupted="interrupted; the previous build was kept"):
-        config = load_config(
-            options["root"],
-            {
-                "source.url": options["source"],
-                "build.theme": options["theme"],
-                "site.base_url": options["base_url"],
-                "site.static_url": options["static_url"],
-                "build.output_dir": options["output_dir"],
-                "build.strict": options["strict"],
-            },
-        )
+        config = load_config(options["root"], _site_overrides(options))
         today = options["today"].date() if options["today"] else date.today()
         report = build_site(config, today=today, write=write, reporter=reporter, full=options.get("full", False))
     if verbosity >= 1:
@@ -286,6 +300,35 @@ def _print_summary(console: Console, report: BuildReport, output_dir: Path, *, i
             console.print(f"{key}: {value}", markup=False, soft_wrap=True)
 
 
+# --- the editor's loop ------------------------------------------------------------
+
+
+@main.command()
+@common_options
+@site_options
+@click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on.")
+@click.option("--port", type=int, default=8000, show_default=True, help="Port to listen on.")
+@click.option("--poll-api", type=click.FloatRange(min=1), metavar="SECONDS",
+              help="Fetch the API again this often (conditional requests) and rebuild when it changed.")
+def serve(**options: Any) -> None:
+    """Build, serve the site on this machine, and rebuild and reload open tabs on every edit."""
+    from sitegen.serve.run import DevServer
+
+    console, reporter = _console(options)
+    with _user_errors(console, interrupted="stopped"):
+        _check_free(options["host"], options["port"])
+        server = DevServer(
+            options["root"], _site_overrides(options), host=options["host"], port=options["port"],
+            today=(lambda: options["today"].date()) if options["today"] else date.today,
+            poll_api=options["poll_api"], reporter=reporter,
+            log=lambda line: console.print(line, markup=False, highlight=False, soft_wrap=True) if reporter.verbosity >= 1 else None,
+        )
+        server.start()
+        if reporter.verbosity >= 1:
+            console.print(f"serving {server.url} (Ctrl-C stops); watching content, themes, data and sitegen.toml", markup=False)
+        server.wait()
+
+
 # --- personal fragments ------------------------------------------------------------
 
 
@@ -324,7 +367,7 @@ def fragments(ctx: click.Context, **options: Any) -> None:
         if reporter.verbosity >= 1:
             console.print(f"fragments: http://{config.fragments.host}:{config.fragments.port}{config.fragments.url_prefix} "
                           f"(store {describe(store)}, {workers} worker(s))", markup=False)
-        server = {"host": config.fragments.host, "port": config.fragments.port, "log_level": "warning",
+        server: dict[str, Any] = {"host": config.fragments.host, "port": config.fragments.port, "log_level": "warning",
                   "access_log": False, "server_header": False, "date_header": False}
         try:
             if workers == 1:

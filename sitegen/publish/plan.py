@@ -73,8 +73,9 @@ def read_body(source: Path, headers: Headers) -> bytes:
     return gzip.compress(data, compresslevel=9, mtime=0) if headers.content_encoding == "gzip" else data
 
 
-def scan_build(output_dir: Path, publish: PublishConfig) -> dict[str, LocalFile]:
-    """Every file of the build (sitegen's own ``.sitegen/`` excepted), with its headers and hashes."""
+def header_policy(output_dir: Path, publish: PublishConfig) -> HeaderPolicy:
+    """The headers of a build's files, from its asset manifest: what ``publish``
+    uploads with and ``serve`` answers with."""
     manifest_path = output_dir / ASSET_MANIFEST
     if not manifest_path.is_file():
         raise PublishError.at(str(output_dir), "holds no sitegen build", "run sitegen build first, or point --root at the site")
@@ -82,13 +83,18 @@ def scan_build(output_dir: Path, publish: PublishConfig) -> dict[str, LocalFile]
         hashed = {f"{STATIC_DIR}/{name}" for name in json.loads(manifest_path.read_text(encoding="utf-8")).values()}
     except (OSError, ValueError, AttributeError) as exc:
         raise PublishError.at(str(manifest_path), f"cannot be read: {exc}", "run sitegen build again") from exc
-    missing = sorted(path for path in hashed if not (output_dir / path).is_file())
+    return HeaderPolicy(hashed, publish.html_cache_control, publish.gzip)
+
+
+def scan_build(output_dir: Path, publish: PublishConfig) -> dict[str, LocalFile]:
+    """Every file of the build (sitegen's own ``.sitegen/`` excepted), with its headers and hashes."""
+    policy = header_policy(output_dir, publish)
+    missing = sorted(path for path in policy.hashed if not (output_dir / path).is_file())
     if missing:
         raise PublishError(
             f"{output_dir}: the build is incomplete; publishing it would serve pages whose assets are missing:",
             [Problem(path, "is in the asset manifest but not in the build", "run sitegen build again") for path in missing],
         )
-    policy = HeaderPolicy(hashed, publish.html_cache_control, publish.gzip)
     files: dict[str, LocalFile] = {}
     for source in sorted(output_dir.rglob("*")):
         path = source.relative_to(output_dir).as_posix()

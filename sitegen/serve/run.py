@@ -1,0 +1,213 @@
+"""Wiring of ``sitegen serve``: the first build, the watcher, the rebuild
+thread, the API poller and the HTTP server, started and stopped together."""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import threading
+import time
+from collections.abc import Callable, Mapping
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import uvicorn
+from watchdog.events import FileSystemEvent, FileSystemEventHandler
+from watchdog.observers import Observer
+
+from sitegen.build import BuildReport, build_site
+from sitegen.config import Config, load_config
+from sitegen.errors import FragmentError, OutputError, SitegenError
+from sitegen.fragments import make_codec, make_service
+from sitegen.fragments.identity import IdentityCodec
+from sitegen.fragments.store import open_store
+from sitegen.progress import Reporter, SilentReporter
+from sitegen.serve import BuildError, Channel, Rebuilder, in_place, stylesheet_urls
+from sitegen.serve.app import DevApp, DevState
+
+#: What an edit is: watchdog also reports files being opened and read, which
+#: every build does to the templates; those must not start another build.
+_EDITS = frozenset({"created", "modified", "deleted", "moved", "closed"})
+#: Editors' scratch files.
+_SCRATCH_SUFFIXES = ("~", ".swp", ".swx", ".tmp")
+
+
+class DevServer:
+    """``sitegen serve``: ``start()`` builds, then serves and watches until ``stop()``."""
+
+    def __init__(
+        self,
+        root: Path,
+        overrides: Mapping[str, Any] | None = None,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 8000,
+        today: Callable[[], date] = date.today,
+        poll_api: float | None = None,
+        reporter: Reporter | None = None,
+        log: Callable[[str], None] = lambda line: None,
+        environ: Mapping[str, str] = os.environ,
+    ) -> None:
+        self.root, self.overrides = root, dict(overrides or {})
+        self.host, self.port, self.today, self.poll_api = host, port, today, poll_api
+        self.reporter, self.log, self.environ = reporter or SilentReporter(), log, environ
+        self.channel = Channel()
+        self._stopping = threading.Event()
+        self._threads: list[threading.Thread] = []
+        self._observer: Any = None
+        self._server: uvicorn.Server | None = None
+
+    # --- start and stop ---------------------------------------------------------------
+
+    def start(self) -> None:
+        config = load_config(self.root, self.overrides)  # a broken config at start is the CLI's error to print
+        self.state = DevState(config.output_dir, config)
+        try:
+            self._report(build_site(config, today=self.today(), reporter=self.reporter), None)
+        except SitegenError as exc:
+            self._report(None, BuildError.of(exc))
+            self.state.error = BuildError.of(exc)
+        self.rebuilder = Rebuilder(self._build_again, self._built)
+        self.rebuilder.start()
+        self._watch(config)
+        if self.poll_api:
+            self._spawn(self._poll, "sitegen-poll-api")
+        codec = self._codec(config)  # one key for the sign-in page and the fragment service
+        app = DevApp(self.state, self.channel, fragments=self._fragments(config, codec), codec=codec, store=self._store)
+        self._server = uvicorn.Server(uvicorn.Config(app, host=self.host, port=self.port, log_level="warning",
+                                                     lifespan="off", access_log=False, timeout_graceful_shutdown=1))
+        self._spawn(self._server.run, "sitegen-http")
+        while not self._server.started:
+            if not self._threads[-1].is_alive():
+                raise OutputError.at(f"{self.host}:{self.port}", "the server could not start", "choose another --port")
+            time.sleep(0.01)
+        self.port = self._server.servers[0].sockets[0].getsockname()[1]
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}/"
+
+    def stop(self) -> None:
+        self._stopping.set()
+        self.channel.close()
+        if self._server is not None:
+            self._server.should_exit = True
+        if self._observer is not None:
+            self._observer.stop()
+            self._observer.join(timeout=5)
+        self.rebuilder.stop()
+        for thread in self._threads:
+            thread.join(timeout=10)
+        self._store.close()
+
+    def wait(self) -> None:
+        """Block until interrupted (Ctrl-C)."""
+        try:
+            while not self._stopping.wait(0.5):
+                pass
+        finally:
+            self.stop()
+
+    def _spawn(self, target: Callable[[], Any], name: str) -> None:
+        thread = threading.Thread(target=target, name=name, daemon=True)
+        thread.start()
+        self._threads.append(thread)
+
+    # --- building ---------------------------------------------------------------------
+
+    def _build_again(self) -> BuildReport:
+        # Rebuilds run beside the server's threads, where forking workers is
+        # unsafe; an edit re-renders few pages, which one process does quickly.
+        config = load_config(self.root, {**self.overrides, "build.workers": 1})
+        return build_site(config, today=self.today())
+
+    def _built(self, report: BuildReport | None, error: BuildError | None, changed: frozenset[str]) -> None:
+        self._report(report, error)
+        if error is not None:
+            self.state.error = error
+            self.channel.publish("build-error", error.to_json())
+            return
+        assert report is not None
+        was_broken, self.state.error = self.state.error is not None, None
+        self.state.generation += 1
+        if not (was_broken or report.files_written or report.files_deleted):
+            return  # nothing a tab shows has changed (an API poll with no news)
+        if not was_broken and in_place(changed):
+            self.channel.publish("css", json.dumps(stylesheet_urls(self.state.output_dir, self.state.config.site.static_url)))
+        else:
+            self.channel.publish("reload")
+
+    def _report(self, report: BuildReport | None, error: BuildError | None) -> None:
+        if error is not None:
+            self.log(f"build failed (the last good build is still served): {error.summary}")
+            for problem in error.problems:
+                self.log(f"  {problem['where']}: {problem['what']}" + (f" (fix: {problem['fix']})" if problem["fix"] else ""))
+        elif report is not None:
+            self.log(f"built in {report.total_seconds:.2f} s: {report.files_rendered} files rendered, "
+                     f"{report.files_written} written, {report.files_deleted} deleted")
+
+    def _poll(self) -> None:
+        assert self.poll_api
+        while not self._stopping.wait(self.poll_api):
+            self.rebuilder.request(["(the API)"])  # conditional requests: an unchanged API costs a few 304s
+
+    # --- watching ---------------------------------------------------------------------
+
+    def _watch(self, config: Config) -> None:
+        folders = {folder for folder in (config.content_dir, *config.theme_chain) if folder.is_dir()}
+        if not config.source.is_http:
+            data = (config.root / config.source.url).resolve()
+            if data.is_dir():
+                folders.add(data)
+        ignored = [config.output_dir.resolve(), config.cache_dir.resolve(),
+                   config.output_dir.resolve().parent / f".{config.output_dir.name}.staging"]
+        handler = _EditHandler(self.rebuilder, ignored, config.root.resolve() / "sitegen.toml")
+        self._observer = Observer()
+        for folder in sorted(_outermost(folders)):
+            self._observer.schedule(handler, str(folder), recursive=True)
+        self._observer.schedule(handler, str(config.root.resolve()), recursive=False)  # sitegen.toml
+        self._observer.start()
+
+    # --- the fragment service ---------------------------------------------------------
+
+    def _codec(self, config: Config) -> IdentityCodec:
+        if self.environ.get(config.fragments.keys_env):
+            return make_codec(config, self.environ)
+        # No keys configured: a key for this run only, so sign-ins last until the server stops.
+        return IdentityCodec([secrets.token_urlsafe(32)], config.fragments.max_age_days * 86400)
+
+    def _fragments(self, config: Config, codec: IdentityCodec) -> Any:
+        self._store = open_store(config.fragments.store, config.root)
+        try:
+            return make_service(config, store=self._store, codec=codec).app
+        except FragmentError as exc:  # e.g. the first build failed, so there is no fragment index yet
+            self.log(f"holes stay empty: {exc}")
+            return None
+
+
+class _EditHandler(FileSystemEventHandler):
+    def __init__(self, rebuilder: Rebuilder, ignored: list[Path], config_file: Path) -> None:
+        self.rebuilder, self.ignored, self.config_file = rebuilder, ignored, config_file
+
+    def on_any_event(self, event: FileSystemEvent) -> None:
+        if event.event_type not in _EDITS or (event.is_directory and event.event_type in ("created", "modified")):
+            return  # a new folder changes nothing until files land in it
+        paths = [str(p) for p in (event.src_path, getattr(event, "dest_path", "")) if p]
+        relevant = [p for p in paths if self._relevant(Path(p))]
+        if relevant:
+            self.rebuilder.request(relevant)
+
+    def _relevant(self, path: Path) -> bool:
+        if path.name.endswith(_SCRATCH_SUFFIXES) or path.name.startswith((".#", "#")):
+            return False
+        if path.parent == self.config_file.parent and path != self.config_file:
+            return False  # the root folder is watched for sitegen.toml only; its folders have watches of their own
+        return not any(path == folder or folder in path.parents for folder in self.ignored)
+
+
+def _outermost(folders: set[Path]) -> set[Path]:
+    """Drop folders inside others: each is watched once, recursively."""
+    resolved = {folder.resolve() for folder in folders}
+    return {folder for folder in resolved if not any(other != folder and other in folder.parents for other in resolved)}
