@@ -120,6 +120,7 @@ def build_site(
             sleep=clocks.sleep, clock=clocks.monotonic, now=clocks.now,
         )
         report.source, stats = raw.source, raw.stats
+        _report_warnings(config, report, reporter, raw.warnings)
         report.api_requests, report.api_not_modified = stats.requests, stats.not_modified
         report.api_retries, report.api_bytes = stats.retries, stats.bytes_received
         counts = ", ".join(f"{len(items)} {name}" for name, items in raw.collections.items())

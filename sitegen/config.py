@@ -40,6 +40,10 @@ class SiteConfig:
     language: str = "en"
 
 
+#: Schedule formats read besides the API contract (``sitegen.sources``).
+OTHER_FORMATS = ("pretalx", "frab")
+
+
 @dataclass(frozen=True)
 class SourceConfig:
     """Where the event data comes from and how hard to try."""
@@ -61,8 +65,25 @@ class SourceConfig:
     max_response_bytes: int = 64 * 1024 * 1024
 
     @property
+    def kind(self) -> str:
+        """"api" (the contract over HTTP), "folder" (its local form), or another
+        format: "pretalx" (``pretalx+https://HOST/api/events/SLUG/``) or "frab"
+        (``frab+https://…/schedule.json``, or ``frab:FILE`` / ``frab:FOLDER``)."""
+        for kind in OTHER_FORMATS:
+            if self.url.startswith((f"{kind}+", f"{kind}:")):
+                return kind
+        return "api" if urlsplit(self.url).scheme in ("http", "https") else "folder"
+
+    @property
+    def location(self) -> str:
+        """The URL or path without the format's prefix."""
+        kind = self.kind
+        return self.url[len(kind) + 1:] if kind in OTHER_FORMATS else self.url
+
+    @property
     def is_http(self) -> bool:
-        return urlsplit(self.url).scheme in ("http", "https")
+        """Whether the source is read over HTTP (the contract's API, or another format's URL)."""
+        return urlsplit(self.location).scheme in ("http", "https")
 
 
 @dataclass(frozen=True)
@@ -334,7 +355,8 @@ def _check_values(config: Config, where: str) -> list[Problem]:
     for key in ("retries", "backoff", "max_retry_after"):
         if getattr(config.source, key) < 0:
             problems.append(Problem(f"{where} [source]", f"{key} must not be negative", "use 0 or more"))
-    if not config.source.is_http and not config.source_dir.is_dir():
+    problems += _check_source_format(config, f"{where} [source]")
+    if config.source.kind == "folder" and not config.source_dir.is_dir():
         problems.append(
             Problem(
                 f"{where} [source]",
@@ -357,6 +379,23 @@ def _check_values(config: Config, where: str) -> list[Problem]:
             )
     problems += _check_output_overlap(config, where)
     return problems
+
+
+def _check_source_format(config: Config, where: str) -> list[Problem]:
+    """A pretalx source is an http(s) URL; a frab one an http(s) URL (``frab+``) or files (``frab:``)."""
+    source = config.source
+    if source.kind == "pretalx" and not (source.url.startswith("pretalx+") and source.is_http):
+        return [Problem(where, f"url = {source.url!r} is not a pretalx API URL",
+                        'use "pretalx+https://HOST/api/events/SLUG/"')]
+    if source.kind == "frab":
+        if source.url.startswith("frab+") and not source.is_http:
+            return [Problem(where, f"url = {source.url!r} is not an http(s) URL", 'use "frab+https://HOST/…/schedule.json", or "frab:FILE" for files')]
+        if source.url.startswith("frab:"):
+            missing = [path for path in source.location.split(",") if not (config.root / path.strip()).exists()]
+            if missing:
+                return [Problem(where, f"url = {source.url!r}: {', '.join(missing)} does not exist under {config.root}",
+                                "name schedule.json files or folders of them, separated by commas")]
+    return []
 
 
 def _check_publish(publish: PublishConfig, where: str) -> list[Problem]:
@@ -400,7 +439,7 @@ def _check_output_overlap(config: Config, where: str) -> list[Problem]:
         "cache_dir": config.cache_dir,
         "the themes folder": config.root / "themes",
     }
-    if not config.source.is_http:
+    if config.source.kind == "folder":
         inputs["[source] url"] = config.source_dir
     output = config.output_dir.resolve()
     return [

@@ -39,8 +39,8 @@ from urllib.parse import parse_qsl, urldefrag, urlencode, urljoin, urlsplit, url
 import orjson
 
 from sitegen import __version__
-from sitegen.config import SourceConfig
-from sitegen.errors import SourceError
+from sitegen.config import OTHER_FORMATS, SourceConfig
+from sitegen.errors import Problem, SourceError
 
 if TYPE_CHECKING:  # imported when first needed: a build from a local folder never is
     import httpx
@@ -84,6 +84,8 @@ class RawArchive:
     collections: Mapping[str, tuple[Mapping[str, Any], ...]]
     stats: FetchStats
     source: str  # the URL or folder it came from, for messages
+    #: What converting another format had to leave out (``sitegen.sources``).
+    warnings: tuple[Problem, ...] = ()
 
 
 def fetch_archive(
@@ -106,8 +108,11 @@ def fetch_archive(
     and to date a change-feed cursor. ``incremental=False`` always lists every
     collection and leaves the local copy alone.
     """
-    if not source.is_http:
+    if source.kind == "folder":
         return _read_folder(root / source.url, collections)
+    if source.kind in OTHER_FORMATS:
+        return _fetch_other_format(source, root=root, cache_dir=cache_dir, client=client, sleep=sleep, clock=clock,
+                                   now=now, environ=environ)
     own_client = client is None
     http = client if client is not None else _make_client(source)
     try:
@@ -120,6 +125,56 @@ def fetch_archive(
         if own_client:
             http.close()
     return RawArchive(fetched, fetcher.counters.freeze(), source.url)
+
+
+# --- other formats: pretalx and frab (sitegen.sources) -----------------------------
+
+
+def _fetch_other_format(source: SourceConfig, *, root: Path, cache_dir: Path, client: httpx.Client | None,
+                        sleep: Callable[[float], None], clock: Callable[[], float], now: Callable[[], datetime],
+                        environ: Mapping[str, str]) -> RawArchive:
+    """Read a pretalx event or frab schedules and convert them to the contract's collections."""
+    if source.kind == "frab" and not source.is_http:
+        from sitegen.sources import frab
+
+        paths = frab.schedule_files(root, source.location)
+        converted = frab.convert([(str(path), _read_json_file(path)) for path in paths])
+        return RawArchive(_as_tuples(converted.collections), FetchStats(), source.url, converted.warnings)
+    own_client = client is None
+    http = client if client is not None else _make_client(source)
+    try:
+        fetcher = _HttpFetcher(source, http, _HttpCache(cache_dir / "http"), sleep, clock, now, None)
+        if source.kind == "pretalx":
+            from sitegen.sources import pretalx
+
+            converted = pretalx.read(source.location, fetcher.document, environ.get(source.token_env) or None)
+        else:
+            from sitegen.sources import frab
+
+            urls = [url.strip() for url in source.location.split(",") if url.strip()]
+            converted = frab.convert([(url, fetcher.document(url, {})) for url in urls])
+    finally:
+        if own_client:
+            http.close()
+    return RawArchive(_as_tuples(converted.collections), fetcher.counters.freeze(), source.url, converted.warnings)
+
+
+def _as_tuples(collections: Mapping[str, list[dict[str, Any]]]) -> dict[str, tuple[Mapping[str, Any], ...]]:
+    return {name: tuple(collections.get(name, ())) for name in COLLECTIONS}
+
+
+def _read_json_file(path: Path) -> Any:
+    fix = "check the file, or point [source] url at another"
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise SourceError.at(str(path), f"is not UTF-8 (bad byte at offset {exc.start})", "save it as UTF-8") from None
+    except OSError as exc:
+        raise SourceError.at(str(path), f"cannot be read: {exc.strerror or exc}", fix) from None
+    try:
+        return orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return _parse_json_slowly(text, str(path), fix)
 
 
 # --- incremental fetch: the local copy and the change feed ---------------------------
@@ -599,6 +654,24 @@ class _HttpFetcher:
                 return tuple(items)
             url = _follow(url, page.next, seen, name)
 
+    def document(self, url: str, headers: Mapping[str, str]) -> Any:
+        """The parsed JSON body of one GET in any shape, with the same retries (429
+        and Retry-After too), limits and budget as the contract's pages.
+        ``headers`` are sent as given: another format brings its own authorisation."""
+        def handle(response: httpx.Response) -> Any:
+            if response.status_code == 200:
+                text = self.read_text(url, response)
+                try:
+                    return orjson.loads(text)
+                except orjson.JSONDecodeError:
+                    return _parse_json_slowly(text, url, _SERVER_FIX)
+            if response.status_code == 404:
+                raise SourceError.at(url, "HTTP 404 Not Found", f"check [source] url = {self.source.url!r}: "
+                                     "the host, the event's slug or the file's path")
+            return self.failure(url, response, first=False)
+
+        return self.retrying(url, lambda: self.attempt(url, handle, request_headers={"Accept": "application/json", **headers}))
+
     def read_feed(self, since: str | None) -> _FeedRead:
         """The change feed from cursor ``since`` (None: from its start) up to now, and the cursor to
         continue from next time. Raises _Doubt when the server has no feed or refuses the cursor."""
@@ -661,14 +734,16 @@ class _HttpFetcher:
             headers["If-Modified-Since"] = cached.last_modified
         return headers
 
-    def attempt(self, url: str, handle: Callable[[httpx.Response], T | _Retry], cached: _CacheEntry | None = None) -> T | _Retry:
+    def attempt(self, url: str, handle: Callable[[httpx.Response], T | _Retry], cached: _CacheEntry | None = None,
+                request_headers: Mapping[str, str] | None = None) -> T | _Retry:
         """One request; ``handle`` reads the response while it streams."""
         import httpx
 
         self.counters.requests += 1
         timeout = _timeouts(self.source, budget=max(self.deadline - self.clock(), 0.001))
+        headers = dict(request_headers) if request_headers is not None else self.headers(url, cached)
         try:
-            with self.client.stream("GET", url, headers=self.headers(url, cached), timeout=timeout) as response:
+            with self.client.stream("GET", url, headers=headers, timeout=timeout) as response:
                 return handle(response)
         except httpx.TransportError as exc:
             return self.transport_failure(exc)

@@ -213,3 +213,23 @@ def test_poll_api_rebuilds_when_the_api_changed_and_stays_quiet_when_it_did_not(
         finally:
             events.close()
             server.stop()
+
+
+def test_editing_a_local_frab_schedule_reloads_open_tabs(tmp_path: Path) -> None:
+    site = tmp_path / "site"
+    site.mkdir()
+    shutil.copy(Path(__file__).parent / "fixtures" / "frab" / "schedules" / "tinycon26.json", site / "schedule.json")
+    (site / "sitegen.toml").write_text('[site]\ntitle = "Frab"\nbase_url = "https://example.org/"\n\n[source]\nurl = "frab:schedule.json"\n')
+    server = DevServer(site, port=0, today=lambda: TODAY, environ={})
+    server.start()
+    events = Events(server.url)
+    try:
+        schedule = site / "schedule.json"
+        data = json.loads(schedule.read_text())
+        talk = next(t for day in data["schedule"]["conference"]["days"] for talks in day["rooms"].values() for t in talks if t.get("title"))
+        talk["title"] = "Retitled in the schedule"
+        schedule.write_text(json.dumps(data))
+        assert events.next("reload", "build-error")[0] == "reload"
+    finally:
+        events.close()
+        server.stop()

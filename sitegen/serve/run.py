@@ -156,18 +156,23 @@ class DevServer:
     # --- watching ---------------------------------------------------------------------
 
     def _watch(self, config: Config) -> None:
+        root = config.root.resolve()
         folders = {folder for folder in (config.content_dir, *config.theme_chain) if folder.is_dir()}
-        if not config.source.is_http:
-            data = (config.root / config.source.url).resolve()
-            if data.is_dir():
-                folders.add(data)
+        root_files = {root / "sitegen.toml"}
+        for path in _local_data(config):
+            if path.is_dir():
+                folders.add(path)
+            elif path.parent == root:
+                root_files.add(path)
+            else:
+                folders.add(path.parent)
         ignored = [config.output_dir.resolve(), config.cache_dir.resolve(),
                    config.output_dir.resolve().parent / f".{config.output_dir.name}.staging"]
-        handler = _EditHandler(self.rebuilder, ignored, config.root.resolve() / "sitegen.toml")
+        handler = _EditHandler(self.rebuilder, ignored, root, frozenset(root_files))
         self._observer = Observer()
         for folder in sorted(_outermost(folders)):
             self._observer.schedule(handler, str(folder), recursive=True)
-        self._observer.schedule(handler, str(config.root.resolve()), recursive=False)  # sitegen.toml
+        self._observer.schedule(handler, str(root), recursive=False)  # sitegen.toml, and data files beside it
         self._observer.start()
 
     # --- the fragment service ---------------------------------------------------------
@@ -188,8 +193,8 @@ class DevServer:
 
 
 class _EditHandler(FileSystemEventHandler):
-    def __init__(self, rebuilder: Rebuilder, ignored: list[Path], config_file: Path) -> None:
-        self.rebuilder, self.ignored, self.config_file = rebuilder, ignored, config_file
+    def __init__(self, rebuilder: Rebuilder, ignored: list[Path], root: Path, root_files: frozenset[Path]) -> None:
+        self.rebuilder, self.ignored, self.root, self.root_files = rebuilder, ignored, root, root_files
 
     def on_any_event(self, event: FileSystemEvent) -> None:
         if event.event_type not in _EDITS or (event.is_directory and event.event_type in ("created", "modified")):
@@ -202,9 +207,19 @@ class _EditHandler(FileSystemEventHandler):
     def _relevant(self, path: Path) -> bool:
         if path.name.endswith(_SCRATCH_SUFFIXES) or path.name.startswith((".#", "#")):
             return False
-        if path.parent == self.config_file.parent and path != self.config_file:
+        if path.parent == self.root and path not in self.root_files:
             return False  # the root folder is watched for sitegen.toml only; its folders have watches of their own
         return not any(path == folder or folder in path.parents for folder in self.ignored)
+
+
+def _local_data(config: Config) -> list[Path]:
+    """The files and folders a local source reads: edits there are edits to the data."""
+    source = config.source
+    if source.kind == "folder":
+        return [(config.root / source.url).resolve()]
+    if source.kind == "frab" and not source.is_http:
+        return [(config.root / name.strip()).resolve() for name in source.location.split(",") if name.strip()]
+    return []
 
 
 def _outermost(folders: set[Path]) -> set[Path]:

@@ -1,0 +1,485 @@
+"""pretalx: one event read through pretalx's REST API, as the contract's collections.
+
+Written against API version ``v1`` (pretalx 2025.1 and later; checked with
+2025.2.2), which is asked for by name with the ``Pretalx-Version`` header, so a
+newer server keeps answering in the shapes this mapping knows. Three reads:
+
+- ``B`` (the event): name, dates, timezone, locale;
+- ``B/schedules/``: when the current schedule was published, which dates every
+  object (``updated_at``), so a rebuild against an unchanged schedule changes
+  nothing;
+- ``B/submissions/?state=confirmed&expand=…``: the talks, with their speakers,
+  slots and rooms, track, tags and resources expanded in place, page by page
+  along ``next``. Anonymously pretalx lists only the talks of the published
+  schedule; with a token it lists every submission, hence ``state=confirmed``.
+  Speakers come from these talks rather than ``B/speakers/``, which with a
+  token would also list the speakers of rejected proposals.
+
+Older servers ignore the version header and answer in the legacy shapes
+(``slot`` instead of ``slots``, ``avatar`` instead of ``avatar_url``, the track
+as a name beside ``track_id``); those are read too.
+
+Ids and slugs come from pretalx's codes, which never change, so pages keep
+their URLs when a title is edited: a session is its submission code (a talk
+given more than once adds ``-2``, ``-3`` in time order), a person the speaker
+code, a topic ``track-<id>`` or ``tag-<id>``. Private tags (organisers' own
+labels, which pretalx also shows anonymously) are left out.
+
+Missing data degrades with a warning naming the object (``submissions[ABCDEF]:
+no title``); checking what is left is the model stage's job.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+import zoneinfo
+from collections.abc import Iterator, Mapping
+from datetime import datetime, timedelta
+from typing import Any
+from urllib.parse import urlencode, urljoin, urlsplit, urlunsplit
+
+from sitegen.errors import Problem, SourceError
+from sitegen.sources import Converted, GetJson
+
+#: The API version this mapping was written against, sent as ``Pretalx-Version``.
+API_VERSION = "v1"
+#: Everything a talk page needs, in the one listing.
+EXPAND = "speakers,slots,slots.room,track,tags,resources"
+#: Talks per page; pretalx caps it (250 by default) and says so through ``next``.
+PAGE_SIZE = 100
+
+_SLUG_RE = re.compile(r"[a-z0-9][a-z0-9-]{0,99}")
+_URL_FIX = "check [source] url: it must be a pretalx event's API URL, pretalx+https://HOST/api/events/SLUG/"
+
+#: What a resource link most likely is, by host (suffix) or by file extension.
+_MEDIA_HOSTS = {
+    "youtube.com": "video", "youtu.be": "video", "vimeo.com": "video", "media.ccc.de": "video",
+    "speakerdeck.com": "slides", "slideshare.net": "slides", "slides.com": "slides",
+    "github.com": "code", "gitlab.com": "code", "codeberg.org": "code",
+}
+_MEDIA_EXTENSIONS = {
+    "mp4": "video", "webm": "video", "mkv": "video", "mov": "video",
+    "pdf": "slides", "ppt": "slides", "pptx": "slides", "key": "slides", "odp": "slides",
+    "mp3": "audio", "ogg": "audio", "opus": "audio", "m4a": "audio",
+}
+
+
+def read(base_url: str, get: GetJson, token: str | None) -> Converted:
+    """Read the event at ``base_url`` (``https://HOST/api/events/SLUG/``) and convert it.
+
+    ``token`` is optional for a published schedule; when given it is sent as
+    ``Authorization: Token …``, to the event's own origin only.
+    """
+    api = _Api(base_url, get, token)
+    event = api.one(api.base)
+    if not isinstance(event, Mapping):
+        raise SourceError.at(api.base, "is not a pretalx event (no JSON object)", _URL_FIX)
+    schedules = api.listing("schedules/")
+    submissions = api.listing("submissions/", {"state": "confirmed", "expand": EXPAND, "page_size": str(PAGE_SIZE)})
+    converted = convert(event, submissions, schedules, base_url=api.base)
+    return Converted(converted.collections, (*api.warnings, *converted.warnings))
+
+
+def convert(event: Mapping[str, Any], submissions: list[Any], schedules: list[Any], *, base_url: str) -> Converted:
+    """The contract's collections from pretalx's answers (``base_url`` resolves relative links)."""
+    return _Converter(event, schedules, base_url).run(submissions)
+
+
+# --- reading the API ---------------------------------------------------------------
+
+
+class _Api:
+    """The requests: the headers every one carries, and ``next`` links followed safely."""
+
+    def __init__(self, base_url: str, get: GetJson, token: str | None) -> None:
+        self.base = base_url if base_url.endswith("/") else base_url + "/"
+        self.get = get
+        self.headers = {"Pretalx-Version": API_VERSION}
+        if token:
+            self.headers["Authorization"] = f"Token {token}"
+        self.warnings: list[Problem] = []
+
+    def one(self, url: str) -> Any:
+        return self.get(url, self.headers)
+
+    def listing(self, path: str, params: Mapping[str, str] | None = None) -> list[Any]:
+        """Every item of a paginated listing (``{count, next, previous, results}``)."""
+        url = self.base + path + (f"?{urlencode(params, safe=',')}" if params else "")
+        items: list[Any] = []
+        seen: set[str] = set()
+        while url:
+            if url in seen:
+                self.warnings.append(Problem(url, "the listing's next link leads back to a page already read; stopped there",
+                                             "report it to the pretalx server's operator"))
+                break
+            seen.add(url)
+            page = self.one(url)
+            if isinstance(page, list):  # an unpaginated answer is the whole listing
+                return items + page
+            if not isinstance(page, Mapping) or not isinstance(page.get("results"), list):
+                raise SourceError.at(url, "is not a pretalx listing ({count, next, previous, results})", _URL_FIX)
+            items.extend(page["results"])
+            url = self.same_origin(page.get("next"))
+        return items
+
+    def same_origin(self, link: Any) -> str:
+        """``next`` moved onto the event's own scheme and host. Behind a proxy pretalx often
+        writes its links as ``http://``, and the token must never go to another host."""
+        if not isinstance(link, str) or not link:
+            return ""
+        target, base = urlsplit(urljoin(self.base, link)), urlsplit(self.base)
+        return urlunsplit((base.scheme, base.netloc, target.path, target.query, ""))
+
+
+# --- the mapping -------------------------------------------------------------------
+
+
+class _Converter:
+    """One event's worth of state: its locale and timezone, what was read, the warnings."""
+
+    def __init__(self, event: Mapping[str, Any], schedules: list[Any], base_url: str) -> None:
+        self.raw_event = event
+        self.base = base_url
+        self.warnings: list[Problem] = []
+        self.event_id = _text(event.get("slug")) or _slug_in_url(base_url) or "event"
+        self.where = f"event[{self.event_id}]"
+        self.locale = _locale(event)
+        self.timezone = self._timezone()
+        self.zone = zoneinfo.ZoneInfo(self.timezone)
+        self.updated_at = _published(schedules) or self._first_midnight()
+        self.people: dict[str, dict[str, Any]] = {}
+        self.topics: dict[str, dict[str, Any]] = {}
+        self.topic_slugs: set[str] = set()
+
+    def warn(self, where: str, what: str, fix: str) -> None:
+        self.warnings.append(Problem(where, what, fix))
+
+    def run(self, submissions: list[Any]) -> Converted:
+        talks = list(self._talks(submissions))
+        for code, talk in talks:
+            self._collect_people(code, talk)
+        sessions = [session for code, talk in talks for session in self._sessions(code, talk)]
+        topics = sorted(self.topics.values(), key=_topic_order)
+        event = self._event(sessions, [topic["id"] for topic in topics])
+        return Converted(
+            {"series": [], "venues": [], "topics": topics,
+             "people": [self.people[code] for code in sorted(self.people)],
+             "events": [event], "sessions": sessions},
+            tuple(self.warnings),
+        )
+
+    # --- the event
+
+    def _timezone(self) -> str:
+        value = self.raw_event.get("timezone")
+        if isinstance(value, str) and _is_zone(value):
+            return value
+        self.warn(self.where, f"timezone {value!r} is not an IANA timezone; times are shown in UTC",
+                  "set the event's timezone in pretalx")
+        return "UTC"
+
+    def _first_midnight(self) -> str:
+        """``updated_at`` when nothing is published: stable, unlike the time of the fetch."""
+        start = self.raw_event.get("date_from")
+        day = start if isinstance(start, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", start) else "1970-01-01"
+        return f"{day}T00:00:00+00:00"
+
+    def _event(self, sessions: list[dict[str, Any]], topics: list[str]) -> dict[str, Any]:
+        event = self.raw_event
+        name = _i18n(event.get("name"), self.locale)
+        if not name:
+            self.warn(self.where, "has no name; shown as its slug", "give the event a name in pretalx")
+        # Local days of the sessions (their timestamps are local): what the dates fall back to.
+        days = sorted(s["start"][:10] for s in sessions if s.get("start"))
+        start, end = _text(event.get("date_from")), _text(event.get("date_to"))
+        if start is None or end is None:
+            self.warn(self.where, "has no date_from or date_to; the sessions' days are used", "set the event's dates in pretalx")
+            start = start or (days[0] if days else None)
+            end = end or max(filter(None, (start, days[-1] if days else None)), default=None)
+        return {
+            "id": self.event_id, "slug": _slug(self.event_id, "event"), "name": name or self.event_id,
+            "start_date": start, "end_date": end, "timezone": self.timezone,
+            "url": _public_url(self.base, event), "topics": topics, "updated_at": self.updated_at,
+        }
+
+    # --- talks
+
+    def _talks(self, submissions: list[Any]) -> Iterator[tuple[str, Mapping[str, Any]]]:
+        """(code, submission) for every usable one, each code once."""
+        seen: set[str] = set()
+        for position, talk in enumerate(submissions):
+            code = _text(talk.get("code")) if isinstance(talk, Mapping) else None
+            if code is None or not isinstance(talk, Mapping):
+                self.warn(f"submissions[{position}]", "has no code; left out", "report it to the pretalx server's operator")
+            elif code in seen:
+                self.warn(f"submissions[{code}]", "is listed twice; the first is kept",
+                          "build again: the listing probably changed while it was read")
+            else:
+                seen.add(code)
+                yield code, talk
+
+    def _sessions(self, code: str, talk: Mapping[str, Any]) -> list[dict[str, Any]]:
+        """One session per scheduled slot (a talk given twice is two sessions), or one without times."""
+        where = f"submissions[{code}]"
+        title = _i18n(talk.get("title"), self.locale)
+        if not title:
+            self.warn(where, f"no title; shown as 'Untitled ({code})'", "give the talk a title in pretalx")
+            title = f"Untitled ({code})"
+        common = {
+            "event": self.event_id, "title": title, "abstract": self._abstract(talk),
+            "speakers": self._speaker_ids(where, talk), "topics": self._topic_ids(talk),
+            "media": self._media(where, talk), "updated_at": self.updated_at,
+        }
+        slots = sorted(self._slots(where, talk), key=lambda slot: slot[0])
+        if not slots:
+            return [{"id": code, "slug": _slug(code, "talk"), **common, "start": None, "end": None, "room": None}]
+        sessions = []
+        for number, (start, end, room) in enumerate(slots, 1):
+            session_id = code if number == 1 else f"{code}-{number}"
+            sessions.append({
+                "id": session_id, "slug": _slug(session_id, "talk"), **common,
+                "start": start.isoformat(), "end": end.isoformat() if end else None, "room": room,
+            })
+        return sessions
+
+    def _abstract(self, talk: Mapping[str, Any]) -> str | None:
+        """pretalx's short abstract, then its long description: both Markdown, one text here."""
+        parts = [_i18n(talk.get(key), self.locale) for key in ("abstract", "description")]
+        return "\n\n".join(part.strip() for part in parts if part and part.strip()) or None
+
+    def _slots(self, where: str, talk: Mapping[str, Any]) -> Iterator[tuple[datetime, datetime | None, str | None]]:
+        """(start, end, room) of each scheduled slot, in the event's timezone."""
+        raw = talk.get("slots")
+        slots = raw if isinstance(raw, list) else [talk.get("slot")]  # v1: a list; legacy: one "slot"
+        for slot in slots:
+            if not isinstance(slot, Mapping) or slot.get("start") is None:
+                continue  # unscheduled: pretalx keeps a slot without a time
+            start = self._moment(where, "start", slot.get("start"))
+            if start is None:
+                continue
+            end = self._end(where, slot, start)
+            yield start, end, self._room(slot.get("room"))
+
+    def _end(self, where: str, slot: Mapping[str, Any], start: datetime) -> datetime | None:
+        end = self._moment(where, "end", slot.get("end")) if slot.get("end") is not None else None
+        duration = slot.get("duration")
+        if end is None and isinstance(duration, int) and not isinstance(duration, bool) and duration > 0:
+            end = start + timedelta(minutes=duration)
+        if end is not None and end < start:
+            self.warn(where, f"its slot ends ({end.isoformat()}) before it starts ({start.isoformat()}); the end is left out",
+                      "correct the slot in pretalx's schedule editor")
+            return None
+        return end
+
+    def _moment(self, where: str, key: str, value: Any) -> datetime | None:
+        """A slot time in the event's timezone. pretalx sends offsets; a time without one is local."""
+        try:
+            moment = datetime.fromisoformat(value) if isinstance(value, str) else None
+        except ValueError:
+            moment = None
+        if moment is None:
+            left_out = "the slot is left out" if key == "start" else "the end is left out"
+            self.warn(where, f"slot {key} {value!r} is not a timestamp; {left_out}", "report it to the pretalx server's operator")
+            return None
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=self.zone)
+        return moment.astimezone(self.zone)
+
+    def _room(self, room: Any) -> str | None:
+        """v1 expands the room (``{"id", "name": {...}}``); legacy sends its name."""
+        name = room.get("name") if isinstance(room, Mapping) else room
+        return _i18n(name, self.locale) or None
+
+    # --- speakers
+
+    def _collect_people(self, code: str, talk: Mapping[str, Any]) -> None:
+        for speaker in _list(talk.get("speakers")):
+            if not isinstance(speaker, Mapping):
+                continue  # a bare code: resolved (or reported) by _speaker_ids
+            person_code = _text(speaker.get("code"))
+            if person_code is None:
+                self.warn(f"submissions[{code}].speakers", "a speaker has no code; left out",
+                          "report it to the pretalx server's operator")
+            elif person_code not in self.people:
+                self.people[person_code] = self._person(person_code, speaker)
+
+    def _person(self, code: str, speaker: Mapping[str, Any]) -> dict[str, Any]:
+        where = f"speakers[{code}]"
+        name = _i18n(speaker.get("name"), self.locale)
+        if not name:
+            self.warn(where, f"no name; shown as {code}", "ask the speaker to fill in their name in pretalx")
+        return {
+            "id": code, "slug": _slug(code, "speaker"), "name": name or code,
+            "bio": _i18n(speaker.get("biography"), self.locale) or None, "links": [],
+            "avatar_url": self._web_url(where, "avatar", speaker.get("avatar_url", speaker.get("avatar"))),
+            "updated_at": self.updated_at,
+        }
+
+    def _speaker_ids(self, where: str, talk: Mapping[str, Any]) -> list[str]:
+        ids = []
+        for speaker in _list(talk.get("speakers")):
+            code = _text(speaker.get("code")) if isinstance(speaker, Mapping) else _text(speaker)
+            if code in self.people:
+                ids.append(code)
+            elif code is not None:
+                self.warn(where, f"speaker {code} is not in pretalx's answer; left out",
+                          "use a pretalx version that expands speakers (2025.1 or later)")
+        return ids
+
+    # --- topics: tracks and public tags
+
+    def _topic_ids(self, talk: Mapping[str, Any]) -> list[str]:
+        ids = []
+        track = talk.get("track")
+        if isinstance(track, Mapping):  # v1, expanded
+            ids.append(self._topic("track", track.get("id"), track.get("name")))
+        elif track is not None and not isinstance(track, int):  # legacy: the name beside track_id
+            ids.append(self._topic("track", talk.get("track_id"), track))
+        for tag in _list(talk.get("tags")):
+            # Only tags known to be public: pretalx also shows anonymously the ones organisers keep to themselves.
+            if isinstance(tag, Mapping) and tag.get("is_public") is True:
+                ids.append(self._topic("tag", tag.get("id"), tag.get("tag")))
+        return [topic for topic in dict.fromkeys(ids) if topic]
+
+    def _topic(self, kind: str, number: Any, name: Any) -> str:
+        """The topic's id, made on first sight: the id from pretalx's, the slug from the name."""
+        text = _i18n(name, self.locale)
+        key = str(number) if isinstance(number, int | str) and str(number) else (_slugify(text) if text else "")
+        if not key:
+            return ""
+        topic_id = f"{kind}-{key}"
+        if topic_id not in self.topics:
+            if not text:
+                self.warn(f"{kind}s[{key}]", f"has no name; shown as '{kind.title()} {key}'", f"name the {kind} in pretalx")
+            name_text = text or f"{kind.title()} {key}"
+            slug = _slugify(name_text)[:80].strip("-") or topic_id
+            if slug in self.topic_slugs:  # a track and a tag of the same name: the later gets its id added
+                slug = f"{slug}-{topic_id}"
+            self.topic_slugs.add(slug)
+            self.topics[topic_id] = {"id": topic_id, "slug": slug, "name": name_text, "updated_at": self.updated_at}
+        return topic_id
+
+    # --- media and links
+
+    def _media(self, where: str, talk: Mapping[str, Any]) -> list[dict[str, Any]]:
+        """Resources (slides, recordings, links) that pretalx shows publicly, with a guessed kind."""
+        media = []
+        for resource in _list(talk.get("resources")):
+            if not isinstance(resource, Mapping):
+                continue  # not expanded: an id only
+            url = self._web_url(where, "resource", resource.get("resource") or resource.get("link"))
+            if url:
+                title = _text(resource.get("description"))
+                media.append({"kind": _media_kind(url), "url": url, "title": title})
+        return media
+
+    def _web_url(self, where: str, what: str, value: Any) -> str | None:
+        """An absolute http(s) URL (pretalx may send its own files as paths), or None."""
+        text = _text(value)
+        if text is None:
+            return None
+        url = urljoin(self.base, text)
+        if urlsplit(url).scheme in ("http", "https") and urlsplit(url).netloc:
+            return url
+        self.warn(where, f"{what} {text!r} is not an http(s) URL; left out", f"link the {what} with an http(s) URL in pretalx")
+        return None
+
+
+# --- small helpers -----------------------------------------------------------------
+
+
+def _text(value: Any) -> str | None:
+    """A non-blank string, stripped; anything else is None."""
+    return value.strip() if isinstance(value, str) and value.strip() else None
+
+
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
+def _i18n(value: Any, locale: str | None) -> str | None:
+    """pretalx's translatable fields are ``{"en": "…", "de": "…"}`` (or a plain string):
+    the event's locale, else the first language that has text."""
+    if isinstance(value, Mapping):
+        preferred = value.get(locale) if locale else None
+        texts = [preferred, *value.values()]
+        return next((text.strip() for text in texts if isinstance(text, str) and text.strip()), None)
+    return _text(value)
+
+
+def _locale(event: Mapping[str, Any]) -> str | None:
+    locales = event.get("locales")
+    first = locales[0] if isinstance(locales, list) and locales else None
+    return next((value for value in (event.get("locale"), first) if isinstance(value, str)), None)
+
+
+def _is_zone(name: str) -> bool:
+    try:
+        zoneinfo.ZoneInfo(name)
+    except (ValueError, zoneinfo.ZoneInfoNotFoundError):
+        return False
+    return True
+
+
+def _published(schedules: list[Any]) -> str | None:
+    """When the current (latest published) schedule was released; the work in progress has no date."""
+    moments = []
+    for schedule in schedules:
+        value = schedule.get("published") if isinstance(schedule, Mapping) else None
+        try:
+            moment = datetime.fromisoformat(value) if isinstance(value, str) else None
+        except ValueError:
+            moment = None
+        if moment is not None and moment.tzinfo is not None:
+            moments.append(moment)
+    return max(moments).isoformat() if moments else None
+
+
+def _topic_order(topic: Mapping[str, Any]) -> tuple[Any, ...]:
+    """Tracks, then tags, each by pretalx's id (numerically), whatever order the talks came in."""
+    kind, _, key = topic["id"].partition("-")
+    return (kind != "track", not key.isdigit(), int(key) if key.isdigit() else 0, key)
+
+
+def _slugify(text: str) -> str:
+    folded = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower()
+    return re.sub(r"[^a-z0-9]+", "-", folded).strip("-")
+
+
+def _slug(code: str, kind: str) -> str:
+    """A path-safe slug from a pretalx code or slug (already safe, in practice, once lower-cased)."""
+    slug = _slugify(code)[:100].strip("-")
+    if _SLUG_RE.fullmatch(slug):
+        return slug
+    return f"{kind}-" + hashlib.sha1(code.encode()).hexdigest()[:10]  # noqa: S324 - a name, not a secret
+
+
+def _slug_in_url(base_url: str) -> str | None:
+    segments = [part for part in urlsplit(base_url).path.split("/") if part]
+    return segments[-1] if segments else None
+
+
+def _public_url(base_url: str, event: Mapping[str, Any]) -> str | None:
+    """The event's public pages: ``https://HOST/SLUG/`` for ``https://HOST/api/events/SLUG/``
+    (or on the event's custom domain)."""
+    parts = urlsplit(base_url)
+    prefix, marker, slug = parts.path.rpartition("/api/events/")
+    slug = slug.strip("/")
+    if not marker or not slug:
+        return None
+    domain = _text(event.get("custom_domain"))
+    if domain and urlsplit(domain).scheme in ("http", "https"):
+        return f"{domain.rstrip('/')}/{slug}/"
+    return urlunsplit((parts.scheme, parts.netloc, f"{prefix}/{slug}/", "", ""))
+
+
+def _media_kind(url: str) -> str:
+    parts = urlsplit(url)
+    host = (parts.hostname or "").removeprefix("www.")
+    for known, kind in _MEDIA_HOSTS.items():
+        if host == known or host.endswith("." + known):
+            return kind
+    extension = parts.path.rsplit(".", 1)[-1].lower() if "." in parts.path.rsplit("/", 1)[-1] else ""
+    return _MEDIA_EXTENSIONS.get(extension, "other")
