@@ -668,6 +668,10 @@ class _HttpFetcher:
             if response.status_code == 404:
                 raise SourceError.at(url, "HTTP 404 Not Found", f"check [source] url = {self.source.url!r}: "
                                      "the host, the event's slug or the file's path")
+            if response.status_code in (401, 403) and self.source.kind == "pretalx" and "Authorization" not in headers:
+                # pretalx shows an event's talks to everyone only once its schedule is published.
+                raise SourceError.at(url, f"HTTP {response.status_code}: pretalx shows nothing without a token",
+                                     f"publish the event's schedule in pretalx, or set {self.source.token_env} to an API token")
             return self.failure(url, response, first=False)
 
         return self.retrying(url, lambda: self.attempt(url, handle, request_headers={"Accept": "application/json", **headers}))

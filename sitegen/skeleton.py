@@ -23,12 +23,17 @@ from sitegen.errors import ConfigError, OutputError
 #: The files copied into a new site, inside the installed package.
 SKELETON_DIR = Path(__file__).parent / "_skeleton"
 
+#: Files stored under another name: a ``.gitignore`` inside the package
+#: would be read as ignore rules by tools that package or check it.
+STORED_AS = {"gitignore": ".gitignore"}
+
 #: What ``init`` tells the user it made: a path in the skeleton, and what it is for.
 CONTENTS: tuple[tuple[str, str], ...] = (
     ("sitegen.toml", "the configuration"),
     ("content/pages/about.md", "a Markdown page, served at /about/"),
     ("content/data/", "sample event data, in the API's local folder form"),
     ("themes/mine/", "a theme that extends the default one and overrides page.html"),
+    (".gitignore", "keeps build/ and sitegen's caches out of git"),
 )
 
 
@@ -47,7 +52,8 @@ def create_site(target: Path) -> tuple[Path, ...]:
         for source in sorted(SKELETON_DIR.rglob("*")):
             if source.is_dir() or "__pycache__" in source.parts:
                 continue
-            destination = target / source.relative_to(SKELETON_DIR)
+            relative = source.relative_to(SKELETON_DIR)
+            destination = target / relative.parent / STORED_AS.get(relative.name, relative.name)
             destination.parent.mkdir(parents=True, exist_ok=True)
             with destination.open("xb") as out:
                 out.write(source.read_bytes())

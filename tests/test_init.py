@@ -5,7 +5,7 @@ from __future__ import annotations
 from conftest import TODAY, tree
 from test_cli import sitegen_cli
 
-from sitegen.skeleton import CONTENTS, SKELETON_DIR
+from sitegen.skeleton import CONTENTS, create_site
 
 
 def test_init_then_build_works_in_an_empty_folder(tmp_path):
@@ -55,6 +55,9 @@ def test_init_refuses_a_file(tmp_path):
     assert result.returncode == 2 and "site: is a file, not a folder" in result.stderr
 
 
-def test_the_summary_names_only_what_the_skeleton_holds():
+def test_the_summary_names_only_what_init_makes(tmp_path):
+    create_site(tmp_path / "site")
     for path, _ in CONTENTS:
-        assert (SKELETON_DIR / path).exists(), path
+        assert (tmp_path / "site" / path).exists(), path
+    assert "build/" in (tmp_path / "site" / ".gitignore").read_text(encoding="utf-8")
+    assert not (tmp_path / "site" / "gitignore").exists()

@@ -325,6 +325,20 @@ def test_through_the_fetch_stage_with_its_headers(tmp_path, monkeypatch):
             ("application/json", "v1", authorization)}
 
 
+def test_an_unpublished_event_says_to_publish_it_or_give_a_token(tmp_path):
+    from sitegen.config import SourceConfig
+    from sitegen.errors import SourceError
+    from sitegen.fetch import fetch_archive
+
+    def refuse(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(401, json={"detail": "Authentication credentials were not provided."})
+
+    with httpx.Client(transport=httpx.MockTransport(refuse)) as client, pytest.raises(SourceError) as caught:
+        fetch_archive(SourceConfig(url=f"pretalx+{BASE}", retries=0), root=tmp_path, cache_dir=tmp_path / "cache",
+                      client=client, environ={})
+    assert "publish the event's schedule in pretalx, or set SITEGEN_API_TOKEN" in str(caught.value)
+
+
 # --- a real pretalx -------------------------------------------------------------------
 
 
