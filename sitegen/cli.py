@@ -13,14 +13,10 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
-from typing import Any
-
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
 from sitegen import __version__
 from sitegen.build import BuildReport, build_site
@@ -29,6 +25,7 @@ from sitegen.errors import FragmentError, Problem, PublishError, SitegenError
 
 if TYPE_CHECKING:
     import boto3
+    from rich.progress import Progress
 
     from sitegen.publish import PublishReport, Services
 
@@ -58,6 +55,8 @@ class ConsoleReporter:
     def progress(self, name: str, total: int) -> Callable[[int], None]:
         if not self.interactive or self.verbosity < 1:
             return lambda advance: None
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn  # a terminal only
+
         self._progress = Progress(
             TextColumn(f"{name:<8}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
             console=self.console, transient=True,
@@ -291,6 +290,8 @@ def _print_summary(console: Console, report: BuildReport, output_dir: Path, *, i
     else:
         rows.append(("output", "none (check only)"))
     if interactive:
+        from rich.table import Table  # a terminal only
+
         table = Table(show_header=False, box=None, padding=(0, 2))
         for key, value in rows:
             table.add_row(key, value)

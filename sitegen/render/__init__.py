@@ -10,7 +10,9 @@ the output folder.
 
 from __future__ import annotations
 
+import hashlib
 import heapq
+import marshal
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date
@@ -110,14 +112,10 @@ def render_site(
     outcomes = [outcome for part in fork_map(render_share, shares) for outcome in part]
     files = {**plan.kept, **{path: entry for path, entry, _ in outcomes}}
     changed = [path for path, _, was_changed in outcomes if was_changed]
-    sitemap = [entry.sitemap for entry in files.values() if entry.sitemap]
-    machine = {
-        route_of("feed"): formats.atom_feed(config.site, routes, recent_sessions(archive, today), content.texts),
-        **formats.sitemaps(routes, [(route, date.fromisoformat(day) if day else None) for route, day in sitemap]),
-        route_of("robots"): formats.robots_txt(routes),
-    }
-    changed += [path for path, data in machine.items() if sink(path, data)]
-    files.update(dict.fromkeys(machine, FileEntry()))
+    sitemap = sorted(entry.sitemap for entry in files.values() if entry.sitemap)
+    machine, machine_changed = plan.machine_files(sitemap, sink)
+    files.update(machine)
+    changed += machine_changed
     templates = plan.template_record(files)
     record = Record(plan.inputs, today.isoformat(), templates, dict(sources), dict(sorted(files.items())),
                     plan.templates.analyses_of(templates))
@@ -194,6 +192,34 @@ class _Planner:
         """The digest of each template the files were made with. Worked out here,
         in the parent: workers' analyses do not come back."""
         return {name: self.template_digest(name) for name in sorted({e.template for e in files.values() if e.template})}
+
+    def machine_files(self, sitemap: list[tuple[str, str]], sink: Sink) -> tuple[dict[str, FileEntry], list[str]]:
+        """The feed, the sitemap (in parts past the protocol's limit) and robots.txt,
+        made again only when their inputs changed. Their entries carry the digest
+        of those inputs, tagged with what they are."""
+        config, routes = self.config, self.routes
+        recent = recent_sessions(self.archive, self.today)
+        groups: dict[str, tuple[bytes, Callable[[], dict[str, bytes]]]] = {
+            "feed": (self.fingerprints.of(recent), lambda: {
+                route_of("feed"): formats.atom_feed(config.site, routes, recent, self.content.texts)}),
+            "sitemap": (hashlib.blake2b(marshal.dumps(sitemap, 2), digest_size=16).digest(), lambda: formats.sitemaps(
+                routes, [(route, date.fromisoformat(day) if day else None) for route, day in sitemap])),
+            "robots": (b"", lambda: {route_of("robots"): formats.robots_txt(routes)}),
+        }
+        previous = self.previous.files if self.previous else {}
+        entries: dict[str, FileEntry] = {}
+        changed: list[str] = []
+        for group, (digest, make) in groups.items():
+            tag = f"{group}:{digest.hex()}"
+            kept = {path: entry for path, entry in previous.items() if not entry.owner and not entry.template and entry.digest == tag}
+            if kept:  # the site-wide inputs are those of the last build too, or there would be no previous record
+                entries.update(kept)
+                continue
+            for path, data in make().items():
+                entries[path] = FileEntry(digest=tag)
+                if sink(path, data):
+                    changed.append(path)
+        return entries, changed
 
     def _listings(self) -> list[tuple[PageSpec, bool]]:
         specs = [(spec, True) for spec in listing_pages(self.archive, self.content, self.today, self.config.site.description)]
