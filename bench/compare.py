@@ -35,7 +35,6 @@ the working tree during a run cannot mix two versions of the code.
 from __future__ import annotations
 
 import argparse
-import hashlib
 import html
 import json
 import os
@@ -60,6 +59,7 @@ sys.dont_write_bytecode = True  # no __pycache__ next to bench/gen.py
 sys.path.insert(0, str(BENCH))
 
 import gen  # noqa: E402
+import harness  # noqa: E402
 
 TODAY = "2026-11-22"
 SEED = 1
@@ -266,28 +266,6 @@ def hugo_binary() -> Path:
     if not found:
         raise RuntimeError(f"no Hugo binary under {VENVS['hugo']}: delete that folder to reinstall")
     return found[0]
-
-
-def snapshot_sitegen(dest: Path, timeout: float, rev: str | None) -> dict[str, Any]:
-    """Copy ``sitegen/`` and ``themes/`` into ``dest`` (see the module doc), from the working tree or,
-    with ``rev``, from that commit; the PYTHONPATH that selects the copy and a digest of it."""
-    if rev:
-        archive = subprocess.run(["git", "archive", "--format=tar", rev, "sitegen", "themes"], cwd=ROOT,
-                                 capture_output=True, timeout=timeout, check=True).stdout
-        subprocess.run(["tar", "-x", "-C", str(dest)], input=archive, check=True, timeout=timeout)
-    else:
-        ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
-        for name in ("sitegen", "themes"):
-            shutil.copytree(ROOT / name, dest / name, ignore=ignore)
-    digest = hashlib.sha256()
-    for path in sorted(p for p in dest.rglob("*") if p.is_file()):
-        digest.update(path.relative_to(dest).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
-    env = {**os.environ, "PYTHONPATH": str(dest)}
-    where = run([str(SITEGEN.parent / "python"), "-c", "import sitegen; print(sitegen.__file__)"], env=env, cwd=dest,
-                timeout=timeout, what="importing sitegen").strip()
-    if not where.startswith(str(dest)):
-        raise RuntimeError(f"sitegen is imported from {where}, not from the snapshot in {dest}")
-    return {"PYTHONPATH": str(dest), "sha256": digest.hexdigest()}
 
 
 class Tool:
@@ -590,11 +568,7 @@ def main(argv: list[str] | None = None) -> int:
     if not SITEGEN.exists():
         parser.error(f"{SITEGEN} is missing: create the project venv first (see README.md)")
 
-    def interrupt(signum: int, frame: Any) -> None:
-        raise KeyboardInterrupt
-
-    for sig in (signal.SIGTERM, signal.SIGHUP):
-        signal.signal(sig, interrupt)
+    harness.unwind_on_signals()
 
     started = time.perf_counter()
     command = shlex.join(["bench/compare.py", *(argv if argv is not None else sys.argv[1:])])
@@ -617,7 +591,7 @@ def main(argv: list[str] | None = None) -> int:
                                "seed": SEED, "today": TODAY, "pelican_cache": args.pelican_cache == "on",
                                "commands": {}, "sizes": []}
     with tempfile.TemporaryDirectory(prefix="sitegen-compare-code-") as code:
-        snapshot = snapshot_sitegen(Path(code), args.timeout, args.sitegen_rev)
+        snapshot = harness.snapshot_sitegen(Path(code), SITEGEN.parent / "python", args.timeout, args.sitegen_rev)
         results["environment"] = environment(args.timeout, set(TOOLS) - needed - {"sitegen"}, snapshot, args.sitegen_rev)
         env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONHASHSEED")}
         env["CI"] = "1"  # sitegen: plain progress lines, never a progress bar

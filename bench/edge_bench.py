@@ -34,7 +34,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import ctypes
-import hashlib
 import json
 import os
 import platform
@@ -65,6 +64,7 @@ sys.dont_write_bytecode = True  # no __pycache__ next to bench/gen.py
 sys.path.insert(0, str(BENCH))
 
 import gen  # noqa: E402
+import harness  # noqa: E402
 
 TODAY = "2026-11-22"
 VENV_BIN = ROOT / ".venv" / "bin"
@@ -134,23 +134,6 @@ def wait_until(check: Callable[[], bool], what: str, timeout: float = 20.0) -> N
             return
         time.sleep(0.05)
     raise RuntimeError(f"{what} did not come up within {timeout} s")
-
-
-def snapshot_sitegen(dest: Path) -> dict[str, Any]:
-    """Copy ``sitegen/`` and ``themes/`` into ``dest`` so that the whole run uses one version of
-    the code while others edit the working tree (the venv installs sitegen editable)."""
-    ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
-    for name in ("sitegen", "themes"):
-        if (ROOT / name).is_dir():
-            shutil.copytree(ROOT / name, dest / name, ignore=ignore)
-    digest = hashlib.sha256()
-    for path in sorted(p for p in dest.rglob("*") if p.is_file()):
-        digest.update(path.relative_to(dest).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
-    env = {**os.environ, "PYTHONPATH": str(dest)}
-    probe = run([str(PYTHON), "-c", "import sitegen; print(sitegen.__file__)"], env=env, what="importing sitegen", cwd=dest)
-    if not probe.stdout.strip().startswith(str(dest)):
-        raise RuntimeError(f"sitegen is imported from {probe.stdout.strip()}, not from the snapshot in {dest}")
-    return {"PYTHONPATH": str(dest), "sha256": digest.hexdigest(), "files": sum(1 for p in dest.rglob("*") if p.is_file())}
 
 
 # ---------------------------------------------------------------------------
@@ -669,11 +652,7 @@ def main(argv: list[str] | None = None) -> int:
     if not SITEGEN.exists():
         parser.error(f"{SITEGEN} is missing: create the project venv first (see README.md)")
 
-    def interrupt(signum: int, frame: Any) -> None:
-        raise KeyboardInterrupt
-
-    for sig in (signal.SIGTERM, signal.SIGHUP):
-        signal.signal(sig, interrupt)
+    harness.unwind_on_signals()
 
     quiet_before = machine_busy()
     time.sleep(1.0)
@@ -694,7 +673,7 @@ def main(argv: list[str] | None = None) -> int:
         site = tmp / "site"
         keys = secrets.token_urlsafe(32)
         env = {k: v for k, v in os.environ.items() if k.lower() not in ("http_proxy", "https_proxy", "all_proxy")}
-        snapshot = snapshot_sitegen(tmp / "code")
+        snapshot = harness.snapshot_sitegen(tmp / "code", PYTHON, 600)
         env.update(PYTHONPATH=snapshot["PYTHONPATH"], SITEGEN_COOKIE_KEYS=keys, NO_PROXY="127.0.0.1", no_proxy="127.0.0.1")
         results["sitegen_code"] = {"sha256": snapshot["sha256"], "files": snapshot["files"]}
         log(f"sitegen code snapshot: {snapshot['files']} files, sha256 {snapshot['sha256'][:16]}")

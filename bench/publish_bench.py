@@ -37,7 +37,6 @@ import os
 import platform
 import shlex
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -54,6 +53,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(BENCH))
 
 import gen  # noqa: E402
+import harness  # noqa: E402
 from s3server import MotoServer, S3Proxy, _parent_death_signal, make_bucket, s3_client  # noqa: E402
 
 DEFAULT_SESSIONS = 14280  # 357 events: 20,023 files with bench/gen.py's shape
@@ -101,26 +101,6 @@ def ensure_awscli(timeout: float) -> str:
         run([str(AWS_VENV / "bin" / "pip"), "install", "-q", "awscli"], timeout=timeout, what="pip install awscli")
     out = run([str(AWS), "--version"], timeout=60, what="aws --version")
     return (out.stdout or out.stderr).strip()
-
-
-def snapshot_sitegen(dest: Path, timeout: float) -> dict[str, Any]:
-    """Copy sitegen's code (``sitegen/`` and the built-in ``themes/``) into ``dest``, so that every
-    build and publish of one run uses the same code even while others edit the working tree
-    (the project venv installs sitegen editable). Returns the PYTHONPATH that selects the copy
-    and a digest of the copied files, to tell runs of different code apart."""
-    ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
-    for name in ("sitegen", "themes"):
-        if (ROOT / name).is_dir():
-            shutil.copytree(ROOT / name, dest / name, ignore=ignore)
-    digest = hashlib.sha256()
-    for path in sorted(p for p in dest.rglob("*") if p.is_file()):
-        digest.update(path.relative_to(dest).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
-    env = {**os.environ, "PYTHONPATH": str(dest)}
-    probe = run([str(SITEGEN.parent / "python"), "-c", "import sitegen; print(sitegen.__file__)"], env=env, timeout=timeout, what="importing sitegen",
-                cwd=dest)
-    if not probe.stdout.strip().startswith(str(dest)):
-        raise RuntimeError(f"sitegen is imported from {probe.stdout.strip()}, not from the snapshot in {dest}")
-    return {"PYTHONPATH": str(dest), "sha256": digest.hexdigest(), "files": sum(1 for p in dest.rglob("*") if p.is_file())}
 
 
 def clean_env(config_dir: Path) -> dict[str, str]:
@@ -398,12 +378,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if not SITEGEN.exists():
         parser.error(f"{SITEGEN} is missing: create the project venv first (see README.md)")
-    # SIGTERM/SIGHUP unwind like Ctrl-C, so every finally below runs (servers stopped, temp folder removed).
-    def interrupt(signum: int, frame: Any) -> None:
-        raise KeyboardInterrupt
-
-    for sig in (signal.SIGTERM, signal.SIGHUP):
-        signal.signal(sig, interrupt)
+    harness.unwind_on_signals()
 
     started = time.perf_counter()
     command = shlex.join([os.path.relpath(sys.executable, ROOT) if sys.executable.startswith(str(ROOT)) else sys.executable,
@@ -416,7 +391,7 @@ def main(argv: list[str] | None = None) -> int:
         tmpdir = Path(tmp)
         site = tmpdir / "site"
         env = clean_env(tmpdir)
-        snapshot = snapshot_sitegen(tmpdir / "code", args.timeout)
+        snapshot = harness.snapshot_sitegen(tmpdir / "code", SITEGEN.parent / "python", args.timeout)
         sitegen_env = {**env, "PYTHONPATH": snapshot["PYTHONPATH"]}
         results["sitegen_code"] = {"sha256": snapshot["sha256"], "files": snapshot["files"],
                                    "note": "sitegen/ and themes/ copied at the start of the run; every build and publish used this copy"}
