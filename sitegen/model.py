@@ -379,23 +379,11 @@ class _Context:
 
     def timestamp(self, value: Any) -> datetime:
         """A valid timestamp, parsed once per distinct text; ``_Unusual`` otherwise."""
-        parsed = self.timestamps.get(value) if type(value) is str else None
-        if parsed is None:
-            parsed = _parse_timestamp(value)
-            if parsed is None or parsed.year not in YEARS:
-                raise _Unusual
-            self.timestamps[value] = parsed
-        return parsed
+        return _parsed_once(self.timestamps, value, _parse_timestamp)
 
     def date(self, value: Any) -> date:
         """A valid date, parsed once per distinct text; ``_Unusual`` otherwise."""
-        parsed = self.dates.get(value) if type(value) is str else None
-        if parsed is None:
-            parsed = _parse_date(value)
-            if parsed is None or parsed.year not in YEARS:
-                raise _Unusual
-            self.dates[value] = parsed
-        return parsed
+        return _parsed_once(self.dates, value, _parse_date)
 
     def local_day(self, text: str, moment: datetime, zone: str) -> date:
         """The date of ``moment`` (parsed from ``text``) in ``zone``, once per distinct pair."""
@@ -403,6 +391,20 @@ class _Context:
         if day is None:
             day = self.local_days[text, zone] = moment.astimezone(zoneinfo.ZoneInfo(zone)).date()
         return day
+
+
+D = TypeVar("D", date, datetime)
+
+
+def _parsed_once(seen: dict[str, D], value: Any, parse: Callable[[Any], D | None]) -> D:
+    """``parse(value)`` remembered by its text: archives repeat dates and times a lot."""
+    parsed = seen.get(value) if type(value) is str else None
+    if parsed is None:
+        parsed = parse(value)
+        if parsed is None or parsed.year not in YEARS:
+            raise _Unusual
+        seen[value] = parsed
+    return parsed
 
 
 class _Fields:
