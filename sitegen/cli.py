@@ -21,7 +21,7 @@ from rich.console import Console
 from sitegen import __version__
 from sitegen.build import BuildReport, build_site
 from sitegen.config import Config, PublishConfig, load_config
-from sitegen.errors import FragmentError, Problem, PublishError, SitegenError
+from sitegen.errors import OutputError, Problem, PublishError, SitegenError
 
 if TYPE_CHECKING:
     import boto3
@@ -308,7 +308,7 @@ def _print_summary(console: Console, report: BuildReport, output_dir: Path, *, i
 @common_options
 @site_options
 @click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on.")
-@click.option("--port", type=int, default=8000, show_default=True, help="Port to listen on.")
+@click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True, help="Port to listen on (0: any free one).")
 @click.option("--poll-api", type=click.FloatRange(min=1), metavar="SECONDS",
               help="Fetch the API again this often (conditional requests) and rebuild when it changed.")
 def serve(**options: Any) -> None:
@@ -317,7 +317,7 @@ def serve(**options: Any) -> None:
 
     console, reporter = _console(options)
     with _user_errors(console, interrupted="stopped"):
-        _check_free(options["host"], options["port"])
+        _check_free(options["host"], options["port"], "stop what is using it, or pass another --port")
         server = DevServer(
             options["root"], _site_overrides(options), host=options["host"], port=options["port"],
             today=(lambda: options["today"].date()) if options["today"] else date.today,
@@ -363,7 +363,7 @@ def fragments(ctx: click.Context, **options: Any) -> None:
         config = _fragments_config(options)
         store = open_store(config.fragments.store, config.root)
         service = make_service(config, store=store, codec=make_codec(config), index_path=options["index"])
-        _check_free(config.fragments.host, config.fragments.port)
+        _check_free(config.fragments.host, config.fragments.port, "stop what is using it, or pass --port / set [fragments] port")
         workers = config.fragments.workers
         if reporter.verbosity >= 1:
             console.print(f"fragments: http://{config.fragments.host}:{config.fragments.port}{config.fragments.url_prefix} "
@@ -382,16 +382,15 @@ def fragments(ctx: click.Context, **options: Any) -> None:
             store.close()
 
 
-def _check_free(host: str, port: int) -> None:
+def _check_free(host: str, port: int, fix: str) -> None:
     """Say plainly that the address is taken, rather than letting uvicorn log it and exit."""
     import socket
 
     try:
         with socket.create_server((host, port), reuse_port=False):
             pass
-    except OSError as exc:
-        raise FragmentError.at(f"{host}:{port}", f"cannot be listened on: {exc.strerror or exc}",
-                               "stop what is using it, or pass --port / set [fragments] port") from None
+    except (OSError, OverflowError) as exc:
+        raise OutputError.at(f"{host}:{port}", f"cannot be listened on: {getattr(exc, 'strerror', None) or exc}", fix) from None
 
 
 @fragments.command("load")

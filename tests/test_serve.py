@@ -233,3 +233,29 @@ def test_editing_a_local_frab_schedule_reloads_open_tabs(tmp_path: Path) -> None
     finally:
         events.close()
         server.stop()
+
+
+def test_without_a_good_build_every_page_shows_the_error_and_reloads_when_fixed(tmp_path: Path) -> None:
+    site = tmp_path / "site"
+    shutil.copytree(MINIMAL_SITE, site)
+    child = site / "themes" / "child" / "templates"
+    child.mkdir(parents=True)
+    (site / "themes" / "child" / "theme.toml").write_text('extends = "default"\n')
+    source = (THEMES / "default" / "templates" / "base.html").read_text()
+    (child / "base.html").write_text(source.replace("<body", "{% if %}<body", 1))
+    config = site / "sitegen.toml"
+    config.write_text(config.read_text().replace("[build]\n", '[build]\ntheme = "child"\n'))
+    server = DevServer(site, port=0, today=lambda: TODAY, environ={})
+    server.start()
+    events = Events(server.url)
+    try:
+        broken = httpx.get(server.url + "people/ada/")
+        assert broken.status_code == 503 and re.search(r"base\.html:\d+", broken.text) and "/__sitegen/client.js" in broken.text
+        assert events.next("build-error", "reload")[0] == "build-error"  # sent to a tab as it connects
+        (child / "base.html").write_text(source)
+        assert events.next("reload", "build-error")[0] == "reload"
+        assert httpx.get(server.url + "people/ada/").status_code == 200
+        assert httpx.get(server.url + "_frag/userbar").status_code == 200  # the holes are served from then on
+    finally:
+        events.close()
+        server.stop()

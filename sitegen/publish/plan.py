@@ -68,7 +68,11 @@ class Plan:
 
 
 def read_body(source: Path, headers: Headers) -> bytes:
-    data = source.read_bytes()
+    return encode_body(source.read_bytes(), headers)
+
+
+def encode_body(data: bytes, headers: Headers) -> bytes:
+    """The bytes as sent with these headers (compressed for ``Content-Encoding: gzip``)."""
     # mtime=0: the same file must give the same bytes, or every publish re-uploads it.
     return gzip.compress(data, compresslevel=9, mtime=0) if headers.content_encoding == "gzip" else data
 

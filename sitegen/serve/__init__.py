@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import threading
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -120,14 +122,18 @@ class Rebuilder:
                     self._wake.wait()
                 if self._stopped:
                     return
-            # Let the rest of a burst arrive, then take everything pending.
+            time.sleep(self._settle)  # let the rest of a burst arrive (a request must not cut this short)
             with self._wake:
-                self._wake.wait(self._settle)
+                if self._stopped:
+                    return
                 changed, self._pending = frozenset(self._pending), set()
             try:
                 report = self._build()
             except SitegenError as exc:
                 self._done(None, BuildError.of(exc), changed)
+            except Exception as exc:  # noqa: BLE001 - a bug must not silently end all rebuilding
+                logging.getLogger(__name__).exception("sitegen serve: the rebuild failed")
+                self._done(None, BuildError(f"sitegen failed unexpectedly: {exc!r}; please report it", ()), changed)
             else:
                 self._done(report, None, changed)
 

@@ -12,9 +12,7 @@ live-reload channel, the fragment service, and a dev-only sign-in.
 from __future__ import annotations
 
 import asyncio
-import gzip
 import html
-import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
@@ -29,7 +27,8 @@ from sitegen.errors import SitegenError
 from sitegen.fragments.identity import IdentityCodec, User, cookie_header
 from sitegen.fragments.store import PersonalStore
 from sitegen.publish.headers import HeaderPolicy
-from sitegen.publish.plan import header_policy, read_body
+from sitegen.fragments.service import read_index
+from sitegen.publish.plan import encode_body, header_policy
 from sitegen.serve import CLOSE, BuildError, Channel
 from sitegen.write import FRAGMENT_INDEX, STATE_DIR
 
@@ -67,8 +66,9 @@ class DevApp:
         self.codec, self.store = codec, store
         settings = state.config.fragments
         self.fragment_prefix = settings.url_prefix
-        self.signin_paths = {f"{DEV_PREFIX}signin", settings.signin_url.rstrip("/") or "/"}
-        self.signout_paths = {f"{DEV_PREFIX}signout", settings.signout_url.rstrip("/") or "/"}
+        # The config allows full URLs (the site's own login app elsewhere); a path on this site is matched.
+        self.signin_paths = {f"{DEV_PREFIX}signin", urlsplit(settings.signin_url).path.rstrip("/") or "/"}
+        self.signout_paths = {f"{DEV_PREFIX}signout", urlsplit(settings.signout_url).path.rstrip("/") or "/"}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -93,11 +93,15 @@ class DevApp:
             return self.signout(request)
         if request.method not in ("GET", "HEAD"):
             return PlainTextResponse("Method Not Allowed", status_code=405, headers={"Allow": "GET, HEAD"})
-        return self.static(path)
+        try:
+            policy = self.state.policy()
+        except SitegenError as exc:  # no build to serve: the first one failed
+            return self._no_build(exc)
+        return self.static(path, policy)
 
     # --- the built site ---------------------------------------------------------------
 
-    def static(self, url_path: str) -> Response:
+    def static(self, url_path: str, policy: HeaderPolicy) -> Response:
         relative = _safe_relative(url_path)
         if relative is None:
             return PlainTextResponse("Bad Request", status_code=400)
@@ -108,53 +112,31 @@ class DevApp:
                 return RedirectResponse(url_path + "/", status_code=301)
             relative, target = (f"{relative}/index.html" if relative else "index.html"), target / "index.html"
         if relative.split("/", 1)[0] == STATE_DIR or not target.is_file():
-            return self._not_found()
-        return self._file(relative, target, 200)
+            page = output / "404.html"
+            if page.is_file():
+                return self._file("404.html", page, 404, policy)
+            return PlainTextResponse("Not Found", status_code=404)
+        return self._file(relative, target, 200, policy)
 
-    def _not_found(self) -> Response:
-        page = self.state.output_dir / "404.html"
-        if page.is_file():
-            return self._file("404.html", page, 404)
-        return PlainTextResponse("Not Found", status_code=404)
-
-    def _file(self, relative: str, target: Path, status: int) -> Response:
-        try:
-            policy = self.state.policy()
-        except SitegenError as exc:  # no build yet: the first one failed
-            return self._failed_first_build(exc)
+    def _file(self, relative: str, target: Path, status: int, policy: HeaderPolicy) -> Response:
         headers = policy.headers(relative)
+        data = target.read_bytes()
         if headers.content_type.startswith("text/html"):
-            # The reload client goes in before compression, as publish would compress the page.
-            body = self._with_dev_markup(target.read_bytes())
-            if headers.content_encoding == "gzip":
-                body = gzip.compress(body, mtime=0)
-        else:
-            body = read_body(target, headers)
-        return Response(body, status_code=status, headers=headers.http())
+            data = self._with_dev_markup(data)  # before compression, as publish would compress the page
+        return Response(encode_body(data, headers), status_code=status, headers=headers.http())
 
     def _with_dev_markup(self, page: bytes) -> bytes:
-        markup = CLIENT_TAG + (self._overlay() if self.state.error else "")
+        error = self.state.error  # read once: the rebuild thread may clear it meanwhile
+        markup = CLIENT_TAG + (_overlay(error) if error else "")
         closing = page.rfind(b"</body>")
         encoded = markup.encode("utf-8")
         return page[:closing] + encoded + page[closing:] if closing >= 0 else page + encoded
 
-    def _overlay(self) -> str:
-        error = self.state.error
-        assert error is not None
-        items = "".join(
-            f'<p class="problem">{html.escape(p["where"])}: {html.escape(p["what"])}'
-            + (f"<br>&nbsp;&nbsp;fix: {html.escape(p['fix'])}" if p["fix"] else "") + "</p>"
-            for p in error.problems
-        )
-        return (
-            '<div id="sitegen-error-overlay" role="alert" style="position:fixed;inset:0;z-index:2147483647;overflow:auto;'
-            'background:rgba(20,20,20,.94);color:#fff;font:14px/1.5 ui-monospace,monospace;padding:2em">'
-            '<h1 style="font-size:18px;color:#ff8a80;margin:0 0 1em">sitegen: the last build failed; this page is the last good build</h1>'
-            f"<p>{html.escape(error.summary)}</p>{items}</div>"
-        )
-
-    def _failed_first_build(self, exc: SitegenError) -> Response:
-        body = f"<!doctype html><title>sitegen: no build yet</title><body>{CLIENT_TAG}{self._overlay() if self.state.error else html.escape(str(exc))}</body>"
+    def _no_build(self, exc: SitegenError) -> Response:
+        """The first build failed, so there is no last good build: the error, and the
+        reload client, which reloads the page once a build succeeds."""
+        error = self.state.error or BuildError.of(exc)
+        body = f"<!doctype html><meta charset=utf-8><title>sitegen: no build yet</title><body>{CLIENT_TAG}{_overlay(error)}</body>"
         return HTMLResponse(body, status_code=503, headers={"Cache-Control": "no-store"})
 
     # --- live reload ----------------------------------------------------------------
@@ -204,17 +186,31 @@ class DevApp:
 
     def signout(self, request: Request) -> Response:
         response = RedirectResponse(_local_path(request.query_params.get("next", "/")), status_code=303)
-        response.headers["Set-Cookie"] = f"{self.state.config.fragments.cookie_name}=; Max-Age=0; Path=/; Secure; HttpOnly; SameSite=Lax"
+        response.headers["Set-Cookie"] = cookie_header(self.state.config.fragments.cookie_name, "", 0)
         return response
 
     def _people(self) -> list[tuple[str, str]]:
         """People of the archive, to sign in as with one click (the first 200 by name)."""
         try:
-            index = json.loads((self.state.output_dir / FRAGMENT_INDEX).read_bytes())
-            people = index["people"]
-            return sorted(((pid, str(p.get("name", pid))) for pid, p in people.items()), key=lambda item: item[1].casefold())[:200]
-        except (OSError, ValueError, KeyError, AttributeError):
+            people = read_index(self.state.output_dir / FRAGMENT_INDEX).people
+        except SitegenError:
             return []
+        return sorted(((pid, str(p.get("name", pid))) for pid, p in people.items()), key=lambda item: item[1].casefold())[:200]
+
+
+def _overlay(error: BuildError) -> str:
+    """The failed build over the page, for pages loaded while it is broken (open tabs draw it from the event)."""
+    items = "".join(
+        f'<p class="problem">{html.escape(p["where"])}: {html.escape(p["what"])}'
+        + (f"<br>&nbsp;&nbsp;fix: {html.escape(p['fix'])}" if p["fix"] else "") + "</p>"
+        for p in error.problems
+    )
+    return (
+        '<div id="sitegen-error-overlay" role="alert" style="position:fixed;inset:0;z-index:2147483647;overflow:auto;'
+        'background:rgba(20,20,20,.94);color:#fff;font:14px/1.5 ui-monospace,monospace;padding:2em">'
+        '<h1 style="font-size:18px;color:#ff8a80;margin:0 0 1em">sitegen: the last build failed; this page is the last good build</h1>'
+        f"<p>{html.escape(error.summary)}</p>{items}</div>"
+    )
 
 
 def _event(name: str, data: str) -> str:

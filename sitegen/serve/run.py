@@ -75,8 +75,9 @@ class DevServer:
         if self.poll_api:
             self._spawn(self._poll, "sitegen-poll-api")
         codec = self._codec(config)  # one key for the sign-in page and the fragment service
-        app = DevApp(self.state, self.channel, fragments=self._fragments(config, codec), codec=codec, store=self._store)
-        self._server = uvicorn.Server(uvicorn.Config(app, host=self.host, port=self.port, log_level="warning",
+        self._store = open_store(config.fragments.store, config.root)
+        self._app = DevApp(self.state, self.channel, fragments=self._fragments(config, codec), codec=codec, store=self._store)
+        self._server = uvicorn.Server(uvicorn.Config(self._app, host=self.host, port=self.port, log_level="warning",
                                                      lifespan="off", access_log=False, timeout_graceful_shutdown=1))
         self._spawn(self._server.run, "sitegen-http")
         while not self._server.started:
@@ -132,6 +133,8 @@ class DevServer:
         assert report is not None
         was_broken, self.state.error = self.state.error is not None, None
         self.state.generation += 1
+        if self._app.fragments is None:  # the first build failed: now there is a fragment index to serve from
+            self._app.fragments = self._fragments(self.state.config, self._app.codec)
         if not (was_broken or report.files_written or report.files_deleted):
             return  # nothing a tab shows has changed (an API poll with no news)
         if not was_broken and in_place(changed):
@@ -184,11 +187,10 @@ class DevServer:
         return IdentityCodec([secrets.token_urlsafe(32)], config.fragments.max_age_days * 86400)
 
     def _fragments(self, config: Config, codec: IdentityCodec) -> Any:
-        self._store = open_store(config.fragments.store, config.root)
         try:
             return make_service(config, store=self._store, codec=codec).app
         except FragmentError as exc:  # e.g. the first build failed, so there is no fragment index yet
-            self.log(f"holes stay empty: {exc}")
+            self.log(f"holes stay empty until a build succeeds: {exc}")
             return None
 
 
