@@ -168,6 +168,7 @@ def build_site(
                 if broken:
                     raise TemplateError(f"{len(broken)} internal link(s) lead to no page of the site:", broken)
                 out["detail"] = "every internal link resolves"
+            report.peak_rss_mb = peak_rss_mb()
             return report
         with stage("write") as out:
             result = stager.commit(files, changed, rendered.record.to_data())

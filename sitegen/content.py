@@ -78,9 +78,6 @@ class Texts:
             self._md = untrusted_markdown()
         return render_untrusted(self._md, text)
 
-    def __len__(self) -> int:
-        return sum(1 for value in self._rendered.values() if value is not None)
-
 
 def _text_key(obj: Any, field: str) -> tuple[str, str, str]:
     return (type(obj).__name__, obj.id, field)

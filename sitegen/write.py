@@ -1,4 +1,4 @@
-"""The write stage: make the output folder hold exactly the new build.
+"""The write stage: make the output folder hold the new build, and only it.
 
 Files arrive one by one (``Stager.put``, from the render workers too) and go
 live together (``Stager.commit``). Four promises:
@@ -11,8 +11,9 @@ live together (``Stager.commit``). Four promises:
   replaced or removed file is moved aside first, so a failure half-way is
   undone and the previous build is back as it was.
 * **Only what changed.** A file whose bytes are the same is not touched, so its
-  mtime stays and incremental uploads stay small. Files the new build lacks
-  are removed, with their emptied folders.
+  mtime stays and incremental uploads stay small. Files of the last build
+  that this one lacks are removed, with their emptied folders; the state
+  says which those are (files sitegen never wrote are left alone).
 * **Remembered.** ``.sitegen/state.marshal`` lists the files and keeps the render
   stage's record of what each was made from (``render.record``), so the next
   build renders only what changed. It is written last: a crash leaves the old
@@ -122,17 +123,6 @@ class Stager:
 
     def discard(self) -> None:
         shutil.rmtree(self.staging, ignore_errors=True)
-
-
-def write_build(output_dir: Path, files: Mapping[str, bytes], *, preserve: Collection[str] = ()) -> WriteResult:
-    """Bring ``output_dir`` to hold exactly ``files`` (plus ``preserve``d paths),
-    with no record of inputs: every file is compared by its bytes."""
-    stager = Stager(output_dir, preserve=preserve)
-    try:
-        changed = [path for path, data in files.items() if stager.put(path, data)]
-        return stager.commit(files, changed)
-    finally:
-        stager.discard()
 
 
 def _read_bytes(path: Path) -> bytes:

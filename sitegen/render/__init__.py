@@ -10,9 +10,7 @@ the output folder.
 
 from __future__ import annotations
 
-import hashlib
 import heapq
-import marshal
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date
@@ -164,8 +162,7 @@ class _Planner:
         if previous is None:
             objects: list[Any] = list(archive_objects(archive))
         else:
-            templates = {name: self.template_digest(name) for name in {e.template for e in previous.files.values()} if name}
-            changes = Changes.between(previous, archive, sources, templates, self.today.isoformat())
+            changes = Changes.between(previous, archive, sources, self.template_record(previous.files), self.today.isoformat())
             again = {entry.owner for entry in previous.files.values() if entry.owner and changes.touch(entry)}
             again.update(key for key in sources if key not in previous.sources)
             self.kept = {path: e for path, e in previous.files.items() if e.owner and e.owner not in again}
@@ -202,7 +199,7 @@ class _Planner:
         groups: dict[str, tuple[bytes, Callable[[], dict[str, bytes]]]] = {
             "feed": (self.fingerprints.of(recent), lambda: {
                 route_of("feed"): formats.atom_feed(config.site, routes, recent, self.content.texts)}),
-            "sitemap": (hashlib.blake2b(marshal.dumps(sitemap, 2), digest_size=16).digest(), lambda: formats.sitemaps(
+            "sitemap": (self.fingerprints.of(sitemap), lambda: formats.sitemaps(
                 routes, [(route, date.fromisoformat(day) if day else None) for route, day in sitemap])),
             "robots": (b"", lambda: {route_of("robots"): formats.robots_txt(routes)}),
         }

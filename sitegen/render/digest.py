@@ -1,20 +1,19 @@
-"""Fingerprints of what each output file is made from, so that a rebuild
-renders only the files whose inputs changed.
+"""Digests of inputs, for the files a rebuild judges by digest rather than by
+the objects they show (``render.record`` for those): the listings, the feed
+and the sitemap; and the site-wide inputs and templates every file depends on.
 
-A page's digest covers:
+A listing's digest covers:
 
-- the render code and sitegen's version (a new sitegen re-renders everything);
-- the site-wide inputs: config, menu, asset names, and today's date when a
-  template reads ``today``;
+- the site-wide inputs: sitegen's version and rendering code, config, menu,
+  asset names, and today's date when a template reads ``today``;
 - its template and every template that one pulls in (``extends``,
   ``include``, ``import``), by content;
 - its own spec: route, title, description and context.
 
 Model objects in a context are fingerprinted through their forward links (a
 session through its event, speakers and topics; an event through its series,
-venue and topics), each once per build. Whatever a template can reach from
-its context is therefore covered, with no hand-kept list of dependencies to
-forget an entry in.
+venue and topics), each once per build, so whatever a template can reach from
+the context is covered.
 """
 
 from __future__ import annotations
@@ -33,7 +32,7 @@ import jinja2
 from jinja2 import meta
 
 from sitegen import __version__
-from sitegen.model import Archive, Event, Person, Series, Session, Topic, Venue
+from sitegen.model import Event, Person, Series, Session, Topic, Venue
 
 #: Types whose instances are fingerprinted once per build and referred to by that.
 _LINKED_TYPES = frozenset({Session, Event, Person, Topic, Series, Venue})
@@ -98,12 +97,6 @@ class Fingerprints:
             return (kind.__name__, *(self._plain(getattr(value, name)) for name in self._names(kind)))
         # Better to fail loudly than to miss an input and skip a page that changed.
         raise TypeError(f"cannot fingerprint a {kind.__name__} in a page context")
-
-    def warm(self, archive: Archive) -> None:
-        """Fingerprint every object of the archive now."""
-        for objects in (archive.sessions, archive.people, archive.events, archive.topics, archive.series, archive.venues):
-            for obj in objects.values():
-                self._linked(obj)
 
     def _linked(self, obj: Any) -> bytes:
         key = id(obj)

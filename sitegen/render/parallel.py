@@ -60,7 +60,7 @@ def fork_map(work: Callable[[list[T]], R], shares: list[list[T]]) -> list[R]:
         first = work(shares[0])
     except BaseException:
         for pid, read_end in children:
-            _reap(pid, read_end, kill=True)
+            _reap(pid, read_end)
         gc.unfreeze()
         raise
     outcomes = [_collect(pid, read_end) for pid, read_end in children]
@@ -96,12 +96,12 @@ def _collect(pid: int, read_end: int) -> tuple:
     return pickle.loads(data)
 
 
-def _reap(pid: int, read_end: int, *, kill: bool) -> None:
-    if kill:
-        try:
-            os.kill(pid, 9)
-        except ProcessLookupError:
-            pass
+def _reap(pid: int, read_end: int) -> None:
+    """Kill a worker whose work is no longer wanted, and wait for it."""
+    try:
+        os.kill(pid, 9)
+    except ProcessLookupError:
+        pass
     os.close(read_end)
     os.waitpid(pid, 0)
 

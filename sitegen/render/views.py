@@ -33,8 +33,6 @@ class PageSpec:
     updated: date | None = None
     #: What asked for the page, for messages (a Markdown file; else the template).
     origin: str = ""
-    #: The model object this is the page of; None for listings (``render.record``).
-    owner: Any = None
     #: Objects whose members the page lists besides the owner's own (an event
     #: page lists the other editions of its series): a member joining or
     #: leaving one of them changes the page.
@@ -95,13 +93,6 @@ class Summary:
     def resolve(self, texts: Texts) -> str:
         rendered = texts.of(self.obj, self.field)
         return rendered.summary if rendered and rendered.summary else summarize(self.fallback)
-
-
-def plan_pages(archive: Archive, content: ContentResult, today: date, site_description: str) -> Iterator[PageSpec]:
-    """Every HTML page of the site, in a deterministic order."""
-    yield from listing_pages(archive, content, today, site_description)
-    for obj in archive_objects(archive):
-        yield from object_pages(archive, obj, today)
 
 
 def archive_objects(archive: Archive) -> Iterator[Event | Session | Person | Topic | Series]:
@@ -171,7 +162,7 @@ def session_page(session: Session) -> PageSpec:
     return PageSpec(
         route_of(session), "session.html", f"{session.title} — {session.event.name}",
         Summary(session, "abstract", blurb), {"session": session, "event": session.event},
-        session.updated_at.date(), owner=session,
+        session.updated_at.date(),
     )
 
 
@@ -180,7 +171,7 @@ def series_page(archive: Archive, series: Series) -> PageSpec:
     return PageSpec(
         route_of(series), "series.html", series.name,
         Summary(series, "description", f"Every edition of {series.name}: {len(events)} events."),
-        {"series": series, "events": events}, series.updated_at.date(), owner=series,
+        {"series": series, "events": events}, series.updated_at.date(),
     )
 
 
@@ -210,7 +201,7 @@ def event_page(archive: Archive, event: Event, description: str | Summary) -> Pa
             "session_count": len(sessions),
             "other_editions": other_editions,
         },
-        event.updated_at.date(), owner=event, lists=(event.series,) if event.series else (),
+        event.updated_at.date(), lists=(event.series,) if event.series else (),
     )
 
 
@@ -227,7 +218,7 @@ def person_page(archive: Archive, person: Person, today: date, description: str 
             "topics": topics,
             "event_count": len({s.event.id for s in sessions}),
         },
-        person.updated_at.date(), owner=person, reads_today=True,
+        person.updated_at.date(), reads_today=True,
     )
 
 
@@ -243,7 +234,7 @@ def topic_page(archive: Archive, topic: Topic, today: date) -> PageSpec:
             "past": tuple(reversed([e for e in events if e.end_date < today])),
             "sessions": tuple(reversed(sessions)),
         },
-        topic.updated_at.date(), owner=topic, reads_today=True,
+        topic.updated_at.date(), reads_today=True,
     )
 
 
