@@ -33,6 +33,7 @@ from urllib.parse import urlsplit
 import iso3166
 import orjson
 
+from sitegen.contract import place_timezones
 from sitegen.errors import DataError, Problem
 
 SLUG_RE = re.compile(r"[a-z0-9][a-z0-9-]{0,99}")
@@ -41,8 +42,6 @@ MEDIA_KINDS = ("video", "slides", "audio", "notes", "code", "other")
 MAX_ID_LENGTH = 200
 #: Dates outside these years are data errors (and would overflow UTC arithmetic).
 YEARS = range(1900, 2200)
-#: Names zoneinfo accepts that are not places: their meaning depends on the machine.
-NOT_PLACE_ZONES = {"localtime", "posixrules", "Factory"}
 # C0/C1 controls (but tab and newline), lone surrogates and the XML non-characters.
 _UNPRINTABLE_RE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
 #: The characters ``clean_text`` removes or changes that UTF-8 writes as a byte of their own.
@@ -586,14 +585,6 @@ def _parse_timestamp(value: Any) -> datetime | None:
 
 
 @functools.cache  # listing them reads hundreds of files (10 ms); they do not change while we run
-def place_timezones() -> frozenset[str]:
-    """IANA zone names that mean the same on every machine."""
-    return frozenset(
-        name for name in zoneinfo.available_timezones()
-        if name not in NOT_PLACE_ZONES and not name.startswith(("posix/", "right/"))
-    )
-
-
 def _is_web_url(value: str) -> bool:
     if len(value) <= 2000 and _PLAIN_WEB_URL_RE.match(value):
         # urlsplit would find the scheme and this host name: nothing before the

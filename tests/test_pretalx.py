@@ -451,3 +451,13 @@ def test_with_a_token_the_unscheduled_talk_is_kept_and_nothing_unconfirmed(real_
     assert pages == {talk["code"].lower() for talk in talks}
     loose = page_text(event_dir / real_pretalx.seeded["unscheduled"].lower() / "index.html")
     assert "Not yet scheduled" in loose
+
+
+def test_malformed_urls_and_machine_timezones_are_warnings_not_crashes():
+    event = {**EVENT, "timezone": "localtime", "custom_domain": "http://[::1"}
+    talk = submission("AAAAAA")
+    talk["resources"] = [{"resource": "http://[::1", "description": "Broken"}]
+    converted = pretalx.convert(event, [talk], [], base_url=BASE)
+    (converted_event,) = converted.collections["events"]
+    assert converted_event["timezone"] == "UTC"  # the model accepts no machine-dependent zone
+    assert any("localtime" in str(w) for w in converted.warnings)

@@ -26,7 +26,6 @@ alone, never from chance, so a rebuild gives the same pages.
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import json
 import re
@@ -41,6 +40,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
+from sitegen.contract import place_timezones
 from sitegen.errors import Problem, SourceError
 from sitegen.sources import Converted
 
@@ -308,7 +308,7 @@ def _zone_name(origin: str, conference: Mapping[str, Any], warn: Warn) -> str:
     day (``Etc/GMT-1`` for +01:00) keeps local times right but for a daylight
     saving change during the conference; an offset no Etc zone has is UTC."""
     name = conference.get("time_zone_name")
-    if isinstance(name, str) and name in _zone_names():
+    if isinstance(name, str) and name in place_timezones():
         return name
     offset = _first_offset(conference.get("days"))
     fallback = _fixed_offset_zone(offset)
@@ -321,15 +321,6 @@ def _zone_name(origin: str, conference: Mapping[str, Any], warn: Warn) -> str:
     warn(f"{origin}: conference.time_zone_name", f"{_show(name)} is not an IANA timezone; times are shown in {fallback} ({why})",
          'set time_zone_name in the schedule to a name such as "Europe/Berlin"')
     return fallback
-
-
-@functools.cache  # listing them reads hundreds of files; they do not change while we run
-def _zone_names() -> frozenset[str]:
-    """Names that mean a place on every machine (the model accepts the same)."""
-    return frozenset(
-        name for name in zoneinfo.available_timezones()
-        if name not in ("localtime", "posixrules", "Factory") and not name.startswith(("posix/", "right/"))
-    )
 
 
 def _first_offset(days: Any) -> timedelta | None:

@@ -40,6 +40,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode, urljoin, urlsplit, urlunsplit
 
+from sitegen.contract import place_timezones
 from sitegen.errors import Problem, SourceError
 from sitegen.sources import Converted, GetJson
 
@@ -129,7 +130,10 @@ class _Api:
         writes its links as ``http://``, and the token must never go to another host."""
         if not isinstance(link, str) or not link:
             return ""
-        target, base = urlsplit(urljoin(self.base, link)), urlsplit(self.base)
+        try:
+            target, base = urlsplit(urljoin(self.base, link)), urlsplit(self.base)
+        except ValueError:  # a malformed link ("http://[::1") ends the listing like a missing one
+            return ""
         return urlunsplit((base.scheme, base.netloc, target.path, target.query, ""))
 
 
@@ -174,7 +178,7 @@ class _Converter:
 
     def _timezone(self) -> str:
         value = self.raw_event.get("timezone")
-        if isinstance(value, str) and _is_zone(value):
+        if isinstance(value, str) and value in place_timezones():
             return value
         self.warn(self.where, f"timezone {value!r} is not an IANA timezone; times are shown in UTC",
                   "set the event's timezone in pretalx")
@@ -380,9 +384,12 @@ class _Converter:
         text = _text(value)
         if text is None:
             return None
-        url = urljoin(self.base, text)
-        if urlsplit(url).scheme in ("http", "https") and urlsplit(url).netloc:
-            return url
+        try:
+            url = urljoin(self.base, text)
+            if urlsplit(url).scheme in ("http", "https") and urlsplit(url).netloc:
+                return url
+        except ValueError:  # malformed, e.g. "http://[::1"
+            pass
         self.warn(where, f"{what} {text!r} is not an http(s) URL; left out", f"link the {what} with an http(s) URL in pretalx")
         return None
 
@@ -413,14 +420,6 @@ def _locale(event: Mapping[str, Any]) -> str | None:
     locales = event.get("locales")
     first = locales[0] if isinstance(locales, list) and locales else None
     return next((value for value in (event.get("locale"), first) if isinstance(value, str)), None)
-
-
-def _is_zone(name: str) -> bool:
-    try:
-        zoneinfo.ZoneInfo(name)
-    except (ValueError, zoneinfo.ZoneInfoNotFoundError):
-        return False
-    return True
 
 
 def _published(schedules: list[Any]) -> str | None:
@@ -470,7 +469,11 @@ def _public_url(base_url: str, event: Mapping[str, Any]) -> str | None:
     if not marker or not slug:
         return None
     domain = _text(event.get("custom_domain"))
-    if domain and urlsplit(domain).scheme in ("http", "https"):
+    try:
+        usable = bool(domain) and urlsplit(domain).scheme in ("http", "https")
+    except ValueError:  # malformed, e.g. "http://[::1"
+        usable = False
+    if domain and usable:
         return f"{domain.rstrip('/')}/{slug}/"
     return urlunsplit((parts.scheme, parts.netloc, f"{prefix}/{slug}/", "", ""))
 

@@ -1,0 +1,20 @@
+"""Facts of the data contract that both the model stage (which checks the
+data) and the converters of other formats (``sitegen.sources``, which must
+produce data that passes) need. Below both, so neither copies them."""
+
+from __future__ import annotations
+
+import functools
+import zoneinfo
+
+#: Names zoneinfo accepts that are not places: their meaning depends on the machine.
+NOT_PLACE_ZONES = frozenset({"localtime", "posixrules", "Factory"})
+
+
+@functools.cache  # it lists the zone files on disk; the answer does not change during a run
+def place_timezones() -> frozenset[str]:
+    """IANA zone names that mean the same on every machine: the timezones the contract accepts."""
+    return frozenset(
+        name for name in zoneinfo.available_timezones()
+        if name not in NOT_PLACE_ZONES and not name.startswith(("posix/", "right/"))
+    )
