@@ -1,0 +1,197 @@
+"""Reading what comes from outside within bounds: one place for each limit.
+
+Everything sitegen reads from outside (API pages, folder files, schedules,
+the change feed, ``fragments load`` files, the deploy manifest read back from
+S3, HTTP headers) is hostile until checked. These helpers are how every
+entry point reads it:
+
+* ``clip`` and ``shown`` cap what an error message echoes, so a 2 MB id or
+  a value nested 1,000 deep gives a short line, never a huge one or a crash.
+* ``loads_json`` parses JSON with a nesting limit, and turns every way the
+  parse can fail into the caller's ``SitegenError`` naming the file or URL.
+* ``Inflater`` decodes a ``Content-Encoding`` chain (or a gzip file) chunk
+  by chunk, never holding more than ``max_bytes`` of decoded output.
+"""
+
+from __future__ import annotations
+
+import json
+import reprlib
+import zlib
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any
+
+import orjson
+
+from sitegen.errors import SitegenError
+
+#: How many characters of an outside value a message echoes.
+ECHO_LIMIT = 80
+#: How deep JSON from outside may nest (arrays and objects). The contract's
+#: deepest legitimate document is a handful of levels; orjson stops at 1,024.
+MAX_JSON_DEPTH = 64
+
+
+def clip(text: str, limit: int = ECHO_LIMIT) -> str:
+    """``text`` cut to ``limit`` characters, with an ellipsis and the full length when cut."""
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit]}… ({len(text):,} characters)"
+
+
+def _short_repr() -> reprlib.Repr:
+    shortened = reprlib.Repr()
+    shortened.maxlevel = 3
+    shortened.maxstring = ECHO_LIMIT
+    shortened.maxother = ECHO_LIMIT
+    shortened.maxlong = 40
+    for name in ("maxlist", "maxtuple", "maxdict", "maxset", "maxfrozenset", "maxdeque", "maxarray"):
+        setattr(shortened, name, 4)
+    return shortened
+
+
+_SHORT_REPR = _short_repr()  # immutable in use: repr() only reads its settings
+
+
+def shown(value: Any, limit: int = ECHO_LIMIT) -> str:
+    """A short ``repr`` of any value, safe for values nested arbitrarily deep or huge."""
+    return clip(_SHORT_REPR.repr(value), limit)
+
+
+def json_depth_exceeds(value: Any, max_depth: int = MAX_JSON_DEPTH) -> bool:
+    """True when ``value`` (parsed JSON) nests arrays or objects deeper than ``max_depth``."""
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict):
+            children: Iterable[Any] = item.values()
+        elif isinstance(item, list):
+            children = item
+        else:
+            continue
+        if depth > max_depth:
+            return True
+        stack.extend((child, depth + 1) for child in children if isinstance(child, (dict, list)))
+    return False
+
+
+def loads_json(data: bytes | str, where: str, error: type[SitegenError], fix: str,
+               *, max_depth: int = MAX_JSON_DEPTH) -> Any:
+    """Parse JSON from outside. orjson reads it; what orjson refuses (lone
+    surrogates, NaN, huge integers) the standard library reads, which also
+    gives the line and column of a syntax error. Nesting deeper than
+    ``max_depth`` is refused. Every failure is ``error`` naming ``where``."""
+    try:
+        value = orjson.loads(data)
+    except orjson.JSONDecodeError:
+        value = _loads_slowly(data, where, error, fix)
+    if json_depth_exceeds(value, max_depth):
+        raise error.at(where, f"is JSON nested more than {max_depth} levels deep", fix)
+    return value
+
+
+def _loads_slowly(data: bytes | str, where: str, error: type[SitegenError], fix: str) -> Any:
+    try:
+        text = data.decode("utf-8") if isinstance(data, bytes) else data
+    except UnicodeDecodeError as exc:
+        raise error.at(where, f"is not UTF-8 (bad byte at offset {exc.start})", fix) from None
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise error.at(where, f"is not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}", fix) from None
+    except RecursionError:
+        raise error.at(where, f"is JSON nested more than {MAX_JSON_DEPTH} levels deep", fix) from None
+
+
+class TooLarge(Exception):
+    """Decoded output passed ``max_bytes``; the caller words the message."""
+
+
+class UnknownEncoding(Exception):
+    """A content coding sitegen does not decode; the message is its (clipped) name."""
+
+
+#: Content codings ``Inflater`` decodes, and the zlib window bits for each.
+_WBITS = {"gzip": 16 + zlib.MAX_WBITS, "x-gzip": 16 + zlib.MAX_WBITS, "deflate": zlib.MAX_WBITS}
+#: Sent as Accept-Encoding, so a well-behaved server uses only what we decode.
+ACCEPT_ENCODING = "gzip, deflate"
+#: At most this many codings in one chain; real servers send one.
+MAX_CODINGS = 4
+_STEP = 64 * 1024
+
+
+def parse_codings(header: str | None) -> list[str]:
+    """The codings of a ``Content-Encoding`` header, in the order applied; raises
+    ``UnknownEncoding`` for a coding not decoded here or too long a chain."""
+    codings = [part.strip().lower() for part in (header or "").split(",") if part.strip()]
+    codings = [coding for coding in codings if coding != "identity"]
+    if len(codings) > MAX_CODINGS:
+        raise UnknownEncoding(f"a chain of {len(codings)} codings")
+    for coding in codings:
+        if coding not in _WBITS:
+            raise UnknownEncoding(clip(repr(coding), 40))
+    return codings
+
+
+class Inflater:
+    """Decodes a chain of codings chunk by chunk. Each stage is asked for at
+    most 64 KiB at a time (zlib's ``max_length``), so a bomb never expands
+    in memory past what has been counted; more than ``max_bytes`` of output
+    raises ``TooLarge``."""
+
+    def __init__(self, codings: Sequence[str], max_bytes: int) -> None:
+        # Codings are listed in the order applied; decoding undoes the last first.
+        self._stages = [zlib.decompressobj(_WBITS[coding]) for coding in reversed(codings)]
+        self.max_bytes = max_bytes
+        self.produced = 0
+
+    def feed(self, chunk: bytes) -> Iterator[bytes]:
+        """The decoded bytes that ``chunk`` of encoded input gives."""
+        yield from self._count(self._through(0, chunk))
+
+    def finish(self) -> Iterator[bytes]:
+        """The rest, at the end of the input; ``zlib.error`` if the stream is cut short."""
+        yield from self._count(self._drain(0))
+
+    def _count(self, pieces: Iterable[bytes]) -> Iterator[bytes]:
+        for piece in pieces:
+            self.produced += len(piece)
+            if self.produced > self.max_bytes:
+                raise TooLarge(self.produced)
+            yield piece
+
+    def _through(self, index: int, data: bytes) -> Iterator[bytes]:
+        if index == len(self._stages):
+            if data:
+                yield data
+            return
+        stage = self._stages[index]
+        while data:
+            out = stage.decompress(data, _STEP)
+            data = stage.unconsumed_tail
+            yield from self._through(index + 1, out)
+            if stage.eof:
+                break
+
+    def _drain(self, index: int) -> Iterator[bytes]:
+        if index == len(self._stages):
+            return
+        stage = self._stages[index]
+        while True:
+            out = stage.decompress(stage.unconsumed_tail, _STEP) if stage.unconsumed_tail else stage.flush(_STEP)
+            if not out:
+                break
+            yield from self._through(index + 1, out)
+        if not stage.eof:
+            raise zlib.error(f"the {index + 1}. encoded stream is cut short")
+        yield from self._drain(index + 1)
+
+
+def inflate(chunks: Iterable[bytes], codings: Sequence[str], max_bytes: int) -> bytes:
+    """All of ``chunks`` decoded through ``codings``; ``TooLarge`` past ``max_bytes``."""
+    inflater = Inflater(codings, max_bytes)
+    out: list[bytes] = []
+    for chunk in chunks:
+        out.extend(inflater.feed(chunk))
+    out.extend(inflater.finish())
+    return b"".join(out)
