@@ -1,15 +1,16 @@
 """A real pretalx for tests: installed from the package registry, seeded, served on 127.0.0.1.
 
-    install = install_pretalx()                  # cached venv; pip picks the newest release for our Python
+    install = install_pretalx()                  # cached venv with the locked pretalx (locks/pretalx.txt)
     with PretalxServer(install, tmp_dir) as server:
         server.api_url                           # http://127.0.0.1:PORT/api/events/democon/
         server.seeded["token"]                   # a read-only API token for the event
 
 pretalx goes into a venv of its own (its dependencies are pinned tightly and
 must not meet sitegen's), under the system's temp folder, keyed by our Python's
-version: ``tests/pretalx-requirements.txt`` is installed with ``--upgrade`` on
-every run, which is a no-op of a few seconds when the newest release is the one
-already there. A file lock keeps two test runs from building it at once.
+version and the lock's digest: ``locks/pretalx.txt`` (made from
+``tests/pretalx-requirements.txt`` by ``locks/refresh.sh``) is installed with
+its hashes checked, so a new pretalx release cannot change what the tests run
+against. A file lock keeps two test runs from building it at once.
 
 Each server gets a fresh data folder with SQLite, migrated, with an
 administrator (``init --noinput``), pretalx's own demo event
@@ -23,6 +24,7 @@ own process group, which ``stop`` ends.
 from __future__ import annotations
 
 import fcntl
+import hashlib
 import json
 import os
 import signal
@@ -39,9 +41,10 @@ from typing import Any
 
 import httpx
 
-REQUIREMENTS = Path(__file__).with_name("pretalx-requirements.txt")
-#: One venv per Python version; the pretalx version inside follows the registry.
-CACHE = Path(tempfile.gettempdir()) / f"sitegen-pretalx-py{sys.version_info.major}.{sys.version_info.minor}"
+LOCK = Path(__file__).parent.parent / "locks" / "pretalx.txt"
+#: One venv per Python version and lock: a refreshed lock gets a venv of its own.
+CACHE = (Path(tempfile.gettempdir()) / f"sitegen-pretalx-py{sys.version_info.major}.{sys.version_info.minor}"
+         f"-{hashlib.sha256(LOCK.read_bytes()).hexdigest()[:12]}")
 SLUG = "democon"
 SEED = "2026"
 #: Small pages, so that reading the talks has to follow ``next`` (pretalx caps ``page_size`` at this).
@@ -100,16 +103,17 @@ class Install:
 
 
 def install_pretalx(cache: Path = CACHE) -> Install:
-    """The cached venv with the newest pretalx pip finds for this Python, created or upgraded."""
+    """The cached venv with the locked pretalx, created if missing or half-made."""
     cache.mkdir(parents=True, exist_ok=True)
     with _locked(cache / ".lock"):
         venv, ready = cache / "venv", cache / "venv.ready"
         if not ready.exists():  # absent or half-made: start again
             _run([sys.executable, "-m", "venv", "--clear", str(venv)], timeout=120)
         python = venv / "bin" / "python"
-        _run([str(python), "-m", "pip", "install", "-q", "--upgrade", "--disable-pip-version-check",
-              "-r", str(REQUIREMENTS)], timeout=INSTALL_TIMEOUT)
-        ready.touch()
+        if not ready.exists():
+            _run([str(python), "-m", "pip", "install", "-q", "--disable-pip-version-check", "--require-hashes",
+                  "--no-deps", "-r", str(LOCK)], timeout=INSTALL_TIMEOUT)
+            ready.touch()
     probe = ("import importlib.metadata as m, json, platform; d = m.metadata('pretalx'); "
              "print(json.dumps([d['Version'], d.get('Requires-Python') or '', platform.python_version()]))")
     version, requires_python, python_version = json.loads(_run([str(python), "-c", probe], timeout=60).stdout)

@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# The README's test command, and what CI runs (.ci/run): install the Debian
+# packages the tests use, a venv with the locked versions (locks/test.txt,
+# hashes checked), then lint, format check, type check and the whole suite.
+# Arguments go to pytest: bash tests/run.sh -m 'not slow'
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash tests/system-packages.sh
+python3 -m venv .venv
+pip=(.venv/bin/pip install -q --disable-pip-version-check)
+"${pip[@]}" --require-hashes --no-deps -r locks/test.txt
+"${pip[@]}" --no-deps --no-build-isolation -e .
+.venv/bin/ruff check sitegen tests bench
+.venv/bin/ruff format --check sitegen
+.venv/bin/mypy sitegen
+.venv/bin/pytest "$@"
