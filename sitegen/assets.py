@@ -225,7 +225,8 @@ def _final_bytes(logical: str, raw: bytes, text: str | None, hashed: Mapping[str
         return _rewrite_and_minify_css(logical, text, hashed).encode("utf-8")
     if _is_minifiable_js(logical):
         assert text is not None
-        return rjsmin.jsmin(text, keep_bang_comments=True).encode("utf-8")  # licences stay
+        minified: str = rjsmin.jsmin(text, keep_bang_comments=True)  # licences stay
+        return minified.encode("utf-8")
     return raw
 
 

@@ -103,14 +103,15 @@ class IdentityCodec:
         return self._csrf.dumps([user.id, user.generation])
 
     def csrf_ok(self, token: str | None, user: User) -> bool:
-        return self._verified(self._csrf, token, 1024) == [user.id, user.generation]
+        return bool(self._verified(self._csrf, token, 1024) == [user.id, user.generation])
 
     def _verified(self, serializer: itsdangerous.URLSafeTimedSerializer, value: str | None, longest: int) -> Any:
         """The payload of a value signed for this purpose and younger than max_age, else None."""
         if not value or len(value) > longest:
             return None
         try:
-            return serializer.loads(value, max_age=self.max_age)
+            # itsdangerous compares ages as floats; its annotation says int only.
+            return serializer.loads(value, max_age=self.max_age)  # type: ignore[arg-type]
         except (itsdangerous.BadData, ValueError, UnicodeDecodeError):
             return None
 

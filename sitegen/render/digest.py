@@ -170,7 +170,7 @@ class TemplateDigests:
     def analyses_of(self, names: Iterable[str]) -> dict[str, Analysis]:
         """The analyses of these templates and all they pull in (only those, so
         the record does not depend on what else this build looked at)."""
-        found = {}
+        found: dict[str, Analysis] = {}
         for name in names:
             if self.of(name) is not None:
                 found.update((digest.hex(), self.analyses[digest.hex()]) for digest in self._members[name])

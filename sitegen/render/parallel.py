@@ -15,7 +15,7 @@ import pickle
 import sys
 import traceback
 from collections.abc import Callable, Sequence
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from sitegen.errors import Problem, SitegenError
 
@@ -74,7 +74,7 @@ def fork_map(work: Callable[[list[T]], R], shares: list[list[T]]) -> list[R]:
 def _child(work: Callable[[list[T]], R], share: list[T], write_end: int) -> None:
     try:
         try:
-            outcome: tuple = ("ok", work(share))
+            outcome: tuple[Any, ...] = ("ok", work(share))
         except SitegenError as exc:
             outcome = ("error", type(exc), exc.summary, exc.problems)
         except BaseException:  # noqa: BLE001 - reported to the parent, which raises it
@@ -86,14 +86,15 @@ def _child(work: Callable[[list[T]], R], share: list[T], write_end: int) -> None
         os._exit(0)
 
 
-def _collect(pid: int, read_end: int) -> tuple:
+def _collect(pid: int, read_end: int) -> tuple[Any, ...]:
     with os.fdopen(read_end, "rb") as pipe:
         data = pipe.read()
     _, status = os.waitpid(pid, 0)
     if not data:
         code = os.waitstatus_to_exitcode(status)
         return ("crash", f"a render worker ended without a result (exit status {code}); it may have run out of memory")
-    return pickle.loads(data)
+    outcome: tuple[Any, ...] = pickle.loads(data)
+    return outcome
 
 
 def _reap(pid: int, read_end: int) -> None:
@@ -106,7 +107,7 @@ def _reap(pid: int, read_end: int) -> None:
     os.waitpid(pid, 0)
 
 
-def _unwrap(outcome: tuple) -> object:
+def _unwrap(outcome: tuple[Any, ...]) -> Any:
     kind = outcome[0]
     if kind == "ok":
         return outcome[1]

@@ -50,7 +50,7 @@ def route_of(target: Any) -> str:
         case str() if target in NAMED_ROUTES:
             return NAMED_ROUTES[target]
         case _ if isinstance(getattr(target, "route", None), str):
-            return target.route  # view objects that know their route (places)
+            return str(target.route)  # view objects that know their route (places)
     raise LookupError(f"no route for {target!r}; known names: {', '.join(sorted(NAMED_ROUTES))}")
 
 

@@ -87,8 +87,8 @@ class OnceExtension(Extension):
         cache = self.environment.once_cache  # type: ignore[attr-defined]
         found = cache.get(key)
         if found is None:
-            found = cache[key] = caller()
-        return found
+            found = cache[key] = str(caller())
+        return str(found)
 
 
 def render(env: jinja2.Environment, name: str, context: Mapping[str, Any]) -> str:
