@@ -183,7 +183,7 @@ class FragmentService:
     # --- helpers ---
 
     async def _set_attending(self, request: Request, attending: bool) -> Response:
-        if _cross_site(request):
+        if cross_site(request):
             return _plain(403, "cross-site request refused")
         user = self.visitor(request)
         if user is None:
@@ -236,10 +236,14 @@ def _plain(status: int, text: str) -> Response:
     return PlainTextResponse(text + "\n", status_code=status, headers=PRIVATE_HEADERS)
 
 
-def _cross_site(request: Request) -> bool:
-    """Refuse writes from other sites. SameSite=Lax already keeps the cookie off
-    cross-site POSTs; this is the second lock. Browsers send Sec-Fetch-Site;
-    for older ones, the Origin must name the host the request was sent to."""
+def cross_site(request: Request) -> bool:
+    """Refuse writes from anywhere but this origin. SameSite=Lax already keeps
+    the cookie off cross-site POSTs; this is the second lock, and it is
+    stricter: a sibling subdomain (``Sec-Fetch-Site: same-site``) is refused
+    too, since the loader's requests are always same-origin and another host
+    of the same registrable domain is not the site. Browsers send
+    Sec-Fetch-Site; for older ones, the Origin must name the host the request
+    was sent to."""
     fetch_site = request.headers.get("sec-fetch-site")
     if fetch_site is not None:
         return fetch_site not in ("same-origin", "none")
