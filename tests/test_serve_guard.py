@@ -167,3 +167,36 @@ def test_other_sites_cannot_sign_in_or_out_or_listen(served: Served) -> None:
     own = served.get("/__sitegen/signin", method="POST", body=b"user=p1&name=Ada",
                      headers={"Sec-Fetch-Site": "same-origin", "Content-Type": "application/x-www-form-urlencoded"})
     assert own.status == 303 and own.headers["location"] == "/" and "set-cookie" in own.headers
+
+
+def test_a_sign_in_app_at_another_hosts_root_does_not_take_over_the_home_page(tmp_path: Path) -> None:
+    site = tmp_path / "site"
+    shutil.copytree(MINIMAL_SITE, site, ignore=shutil.ignore_patterns("build", ".sitegen-cache"))
+    overrides = {"fragments.signin_url": "https://login.example.org/", "fragments.signout_url": "https://login.example.org"}
+    server = DevServer(site, overrides, port=0, today=lambda: TODAY, environ={})
+    server.start()
+    try:
+        home = Served(server, site, tmp_path).get("/")
+        assert home.status == 200 and "set-cookie" not in home.headers and b"Sign in as anyone" not in home.body
+        assert Served(server, site, tmp_path).get("/__sitegen/signin").status == 200
+    finally:
+        server.stop()
+
+
+def test_reload_streams_are_capped_and_the_site_is_still_served(served: Served) -> None:
+    from sitegen.serve.app import MAX_LISTENERS
+
+    streams = []
+    try:
+        while served.server.channel.listeners < MAX_LISTENERS:
+            connection = http.client.HTTPConnection("127.0.0.1", served.server.port, timeout=30)
+            connection.request("GET", f"/__sitegen/events?page=p{len(streams)}")
+            streams.append(connection)
+            response = connection.getresponse()
+            assert response.status == 200 and response.read(5) == b"retry"  # subscribed by now
+        refused = served.get("/__sitegen/events")
+        assert refused.status == 503 and b"too many open reload streams" in refused.body
+        assert served.get("/people/ada/").status == 200
+    finally:
+        for connection in streams:
+            connection.close()

@@ -69,9 +69,8 @@ class DevApp:
         self.codec, self.store = codec, store
         settings = state.config.fragments
         self.fragment_prefix = settings.url_prefix
-        # The config allows full URLs (the site's own login app elsewhere); a path on this site is matched.
-        self.signin_paths = {f"{DEV_PREFIX}signin", urlsplit(settings.signin_url).path.rstrip("/") or "/"}
-        self.signout_paths = {f"{DEV_PREFIX}signout", urlsplit(settings.signout_url).path.rstrip("/") or "/"}
+        self.signin_paths = _dev_paths("signin", settings.signin_url)
+        self.signout_paths = _dev_paths("signout", settings.signout_url)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -239,6 +238,14 @@ def _overlay(error: BuildError) -> str:
 def _event(name: str, data: str) -> str:
     lines = "".join(f"data: {line}\n" for line in (data.splitlines() or [""]))
     return f"event: {name}\n{lines}\n"
+
+
+def _dev_paths(name: str, configured: str) -> set[str]:
+    """Where the dev sign-in (or sign-out) answers: under /__sitegen/, and at the
+    configured URL's path. The config allows full URLs (the site's own login app
+    elsewhere), whose path may be "/": that stays the home page, never a sign-out."""
+    path = urlsplit(configured).path.rstrip("/")
+    return {f"{DEV_PREFIX}{name}", path} if path else {f"{DEV_PREFIX}{name}"}
 
 
 def _local_path(target: str) -> str:
