@@ -276,6 +276,12 @@ def test_only_the_same_origin_may_write_not_a_sibling_subdomain(client) -> None:
     assert store.attendance("alice", "e1").attending
 
 
+def test_an_unknown_event_is_named_in_a_short_line(client) -> None:
+    test_client, _, _ = client
+    answer = test_client.get("/_frag/attendance", params={"event": "x" * 20_000})
+    assert answer.status_code == 404 and answer.text.startswith("no event 'xxx") and len(answer.text) < 200
+
+
 def test_a_new_build_is_picked_up_without_a_restart(service_site: Path, tmp_path: Path) -> None:
     clock = Clock(0.0)
     store = SqliteStore(tmp_path / "p.sqlite3")

@@ -29,6 +29,7 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Mount, Route
 
+from sitegen.bounded import shown
 from sitegen.config import Config
 from sitegen.errors import FragmentError
 from sitegen.fragments.identity import IdentityCodec, User
@@ -168,7 +169,7 @@ class FragmentService:
         event_id = request.query_params.get("event", "")
         event = self.index.current().events.get(event_id)
         if event is None:
-            return _plain(404, f"no event {event_id!r} in this build")
+            return _plain(404, f"no event {shown(event_id)} in this build")
         return self._fragment("attendance", self._attendance_context(self.visitor(request), event_id, event))
 
     async def attend(self, request: Request) -> Response:
@@ -191,7 +192,7 @@ class FragmentService:
         event_id = request.query_params.get("event", "")
         event = self.index.current().events.get(event_id)
         if event is None:
-            return _plain(404, f"no event {event_id!r} in this build")
+            return _plain(404, f"no event {shown(event_id)} in this build")
         token = request.headers.get("x-csrf-token") or await _form_field(request, "csrf_token")
         if not self.codec.csrf_ok(token, user):
             return _plain(403, "missing or stale CSRF token; reload the page and try again")
