@@ -259,6 +259,29 @@ def test_writes_need_a_signed_in_visitor_a_token_and_the_same_site(client) -> No
     assert not store.attendance("alice", "e1").attending
 
 
+def test_only_the_same_origin_may_write_not_a_sibling_subdomain(client) -> None:
+    """Same-site is not same-origin: a page on another host of the same domain (user content,
+    a forgotten staging host) is refused even with the visitor's cookie and a valid token."""
+    test_client, codec, store = client
+    cookie = signed_in(codec)
+    token = codec.csrf_token(User("alice", "Alice Anders", 0))
+    sibling = {**cookie, "X-CSRF-Token": token, "Sec-Fetch-Site": "same-site", "Origin": "http://uploads.archive.test"}
+    refused = test_client.post("/_frag/attend?event=e1", headers=sibling)
+    assert refused.status_code == 403 and refused.text == "cross-site request refused\n"
+    old_browser = {**cookie, "X-CSRF-Token": token, "Origin": "http://uploads.archive.test"}  # no Sec-Fetch-Site
+    assert test_client.post("/_frag/attend?event=e1", headers=old_browser).status_code == 403
+    assert not store.attendance("alice", "e1").attending
+    own = {**cookie, "X-CSRF-Token": token, "Sec-Fetch-Site": "same-origin", "Origin": "http://archive.test"}
+    assert test_client.post("/_frag/attend?event=e1", headers=own).status_code == 303
+    assert store.attendance("alice", "e1").attending
+
+
+def test_an_unknown_event_is_named_in_a_short_line(client) -> None:
+    test_client, _, _ = client
+    answer = test_client.get("/_frag/attendance", params={"event": "x" * 20_000})
+    assert answer.status_code == 404 and answer.text.startswith("no event 'xxx") and len(answer.text) < 200
+
+
 def test_a_new_build_is_picked_up_without_a_restart(service_site: Path, tmp_path: Path) -> None:
     clock = Clock(0.0)
     store = SqliteStore(tmp_path / "p.sqlite3")

@@ -29,6 +29,7 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Mount, Route
 
+from sitegen.bounded import shown
 from sitegen.config import Config
 from sitegen.errors import FragmentError
 from sitegen.fragments.identity import IdentityCodec, User
@@ -168,7 +169,7 @@ class FragmentService:
         event_id = request.query_params.get("event", "")
         event = self.index.current().events.get(event_id)
         if event is None:
-            return _plain(404, f"no event {event_id!r} in this build")
+            return _plain(404, f"no event {shown(event_id)} in this build")
         return self._fragment("attendance", self._attendance_context(self.visitor(request), event_id, event))
 
     async def attend(self, request: Request) -> Response:
@@ -183,7 +184,7 @@ class FragmentService:
     # --- helpers ---
 
     async def _set_attending(self, request: Request, attending: bool) -> Response:
-        if _cross_site(request):
+        if cross_site(request):
             return _plain(403, "cross-site request refused")
         user = self.visitor(request)
         if user is None:
@@ -191,7 +192,7 @@ class FragmentService:
         event_id = request.query_params.get("event", "")
         event = self.index.current().events.get(event_id)
         if event is None:
-            return _plain(404, f"no event {event_id!r} in this build")
+            return _plain(404, f"no event {shown(event_id)} in this build")
         token = request.headers.get("x-csrf-token") or await _form_field(request, "csrf_token")
         if not self.codec.csrf_ok(token, user):
             return _plain(403, "missing or stale CSRF token; reload the page and try again")
@@ -236,10 +237,14 @@ def _plain(status: int, text: str) -> Response:
     return PlainTextResponse(text + "\n", status_code=status, headers=PRIVATE_HEADERS)
 
 
-def _cross_site(request: Request) -> bool:
-    """Refuse writes from other sites. SameSite=Lax already keeps the cookie off
-    cross-site POSTs; this is the second lock. Browsers send Sec-Fetch-Site;
-    for older ones, the Origin must name the host the request was sent to."""
+def cross_site(request: Request) -> bool:
+    """Refuse writes from anywhere but this origin. SameSite=Lax already keeps
+    the cookie off cross-site POSTs; this is the second lock, and it is
+    stricter: a sibling subdomain (``Sec-Fetch-Site: same-site``) is refused
+    too, since the loader's requests are always same-origin and another host
+    of the same registrable domain is not the site. Browsers send
+    Sec-Fetch-Site; for older ones, the Origin must name the host the request
+    was sent to."""
     fetch_site = request.headers.get("sec-fetch-site")
     if fetch_site is not None:
         return fetch_site not in ("same-origin", "none")

@@ -28,6 +28,8 @@ from sitegen.write import ASSET_MANIFEST
 CLOSE = "close"
 #: Sources whose only change is to these may be swapped in place instead of reloading the tab.
 IN_PLACE_SUFFIXES = (".css",)
+#: Page loads remembered by name (a hostile page could invent names without end).
+MAX_PAGES = 1024
 
 
 @dataclass(frozen=True)
@@ -62,7 +64,7 @@ class Channel:
         with self._lock:
             self._loop = asyncio.get_running_loop()
             self._queues.add(queue)
-            if page:
+            if page and len(self.pages) < MAX_PAGES:
                 self.pages.add(page[:64])
         return queue
 

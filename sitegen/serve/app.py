@@ -15,7 +15,7 @@ import asyncio
 import html
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from urllib.parse import parse_qs, quote, urlsplit
 
 from starlette.requests import Request
@@ -27,10 +27,11 @@ from sitegen.errors import SitegenError
 from sitegen.fragments.identity import IdentityCodec, User, cookie_header
 from sitegen.fragments.store import PersonalStore
 from sitegen.publish.headers import HeaderPolicy
-from sitegen.fragments.service import read_index
+from sitegen.fragments.service import cross_site, read_index
 from sitegen.publish.plan import encode_body, header_policy
 from sitegen.serve import CLOSE, BuildError, Channel
-from sitegen.write import FRAGMENT_INDEX, STATE_DIR
+from sitegen.serve.guard import MAX_URL_PATH, Found, HostCheck, Redirect, TooLong, locate
+from sitegen.write import FRAGMENT_INDEX
 
 DEV_PREFIX = "/__sitegen/"
 CLIENT_JS = (Path(__file__).parent / "client.js").read_bytes()
@@ -38,6 +39,8 @@ CLIENT_TAG = f'<script src="{DEV_PREFIX}client.js" defer></script>'
 MAX_FORM_BYTES = 4096
 #: A comment now and then keeps proxies and the browser from closing a quiet stream.
 KEEPALIVE_SECONDS = 15.0
+#: Open reload streams at most (each tab holds one); more are 503.
+MAX_LISTENERS = 64
 
 
 @dataclass
@@ -61,19 +64,22 @@ class DevApp:
     """The ASGI app of ``sitegen serve``."""
 
     def __init__(self, state: DevState, channel: Channel, *, fragments: ASGIApp | None, codec: IdentityCodec,
-                 store: PersonalStore) -> None:
-        self.state, self.channel, self.fragments = state, channel, fragments
+                 store: PersonalStore, hosts: HostCheck) -> None:
+        self.state, self.channel, self.fragments, self.hosts = state, channel, fragments, hosts
         self.codec, self.store = codec, store
         settings = state.config.fragments
         self.fragment_prefix = settings.url_prefix
-        # The config allows full URLs (the site's own login app elsewhere); a path on this site is matched.
-        self.signin_paths = {f"{DEV_PREFIX}signin", urlsplit(settings.signin_url).path.rstrip("/") or "/"}
-        self.signout_paths = {f"{DEV_PREFIX}signout", urlsplit(settings.signout_url).path.rstrip("/") or "/"}
+        self.signin_paths = _dev_paths("signin", settings.signin_url)
+        self.signout_paths = _dev_paths("signout", settings.signout_url)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             return
         path: str = scope["path"]
+        refusal = self._refusal(scope)
+        if refusal is not None:
+            await refusal(scope, receive, send)
+            return
         if self.fragments is not None and path.startswith(self.fragment_prefix):
             await self.fragments(scope, receive, send)
             return
@@ -81,9 +87,20 @@ class DevApp:
         response = await self.dispatch(request, path)
         await response(scope, receive, send)
 
+    def _refusal(self, scope: Scope) -> Response | None:
+        """Only requests for the served address are answered (no DNS rebinding), and only short paths."""
+        hosts = [value.decode("latin-1") for name, value in scope["headers"] if name == b"host"]
+        if len(hosts) != 1 or not self.hosts.allows(hosts[0]):
+            return PlainTextResponse(self.hosts.refusal(), status_code=421, headers={"Cache-Control": "no-store"})
+        if len(scope.get("raw_path") or b"") > MAX_URL_PATH or len(scope.get("query_string", b"")) > MAX_URL_PATH:
+            return PlainTextResponse("URI Too Long\n", status_code=414)
+        return None
+
     async def dispatch(self, request: Request, path: str) -> Response:
         trimmed = path.rstrip("/") or "/"
         if path == f"{DEV_PREFIX}events":
+            if cross_site(request):
+                return PlainTextResponse("cross-site request refused\n", status_code=403)
             return self.events(request)
         if path == f"{DEV_PREFIX}client.js":
             return Response(CLIENT_JS, media_type="text/javascript; charset=utf-8", headers={"Cache-Control": "no-store"})
@@ -97,26 +114,24 @@ class DevApp:
             policy = self.state.policy()
         except SitegenError as exc:  # no build to serve: the first one failed
             return self._no_build(exc)
-        return self.static(path, policy)
+        return self.static(request.scope.get("raw_path") or path.encode("utf-8"), policy)
 
     # --- the built site ---------------------------------------------------------------
 
-    def static(self, url_path: str, policy: HeaderPolicy) -> Response:
-        relative = _safe_relative(url_path)
-        if relative is None:
-            return PlainTextResponse("Bad Request", status_code=400)
-        output = self.state.output_dir
-        target = output / relative if relative else output
-        if target.is_dir():
-            if relative and not url_path.endswith("/"):
-                return RedirectResponse(url_path + "/", status_code=301)
-            relative, target = (f"{relative}/index.html" if relative else "index.html"), target / "index.html"
-        if relative.split("/", 1)[0] == STATE_DIR or not target.is_file():
-            page = output / "404.html"
-            if page.is_file():
-                return self._file("404.html", page, 404, policy)
-            return PlainTextResponse("Not Found", status_code=404)
-        return self._file(relative, target, 200, policy)
+    def static(self, raw_path: bytes, policy: HeaderPolicy) -> Response:
+        """build/ as S3 would serve it; anything ``locate`` refuses is the site's 404."""
+        try:
+            found = locate(self.state.output_dir, raw_path)
+        except TooLong:
+            return PlainTextResponse("URI Too Long\n", status_code=414)
+        if isinstance(found, Redirect):
+            return RedirectResponse(found.location, status_code=301)
+        if isinstance(found, Found):
+            return self._file(found.key, found.file, 200, policy)
+        page = locate(self.state.output_dir, b"/404.html")
+        if isinstance(page, Found):
+            return self._file(page.key, page.file, 404, policy)
+        return PlainTextResponse("Not Found", status_code=404)
 
     def _file(self, relative: str, target: Path, status: int, policy: HeaderPolicy) -> Response:
         headers = policy.headers(relative)
@@ -143,6 +158,9 @@ class DevApp:
 
     def events(self, request: Request) -> Response:
         channel, error, page = self.channel, self.state.error, request.query_params.get("page", "")
+        if channel.listeners >= MAX_LISTENERS:
+            return PlainTextResponse("too many open reload streams; close some tabs\n", status_code=503,
+                                     headers={"Retry-After": "5"})
 
         async def stream() -> AsyncIterator[str]:
             queue = channel.subscribe(page)
@@ -170,6 +188,8 @@ class DevApp:
     async def signin(self, request: Request) -> Response:
         settings = self.state.config.fragments
         if request.method == "POST":
+            if cross_site(request):  # another site must not sign the editor in as someone
+                return PlainTextResponse("cross-site request refused\n", status_code=403)
             body = await request.body()
             form = {key: values[0] for key, values in parse_qs(body[:MAX_FORM_BYTES].decode("utf-8", "replace")).items()}
             user_id, name = form.get("user", "").strip(), form.get("name", "").strip()
@@ -185,6 +205,8 @@ class DevApp:
                             headers={"Cache-Control": "no-store"})
 
     def signout(self, request: Request) -> Response:
+        if cross_site(request):
+            return PlainTextResponse("cross-site request refused\n", status_code=403)
         response = RedirectResponse(_local_path(request.query_params.get("next", "/")), status_code=303)
         response.headers["Set-Cookie"] = cookie_header(self.state.config.fragments.cookie_name, "", 0)
         return response
@@ -218,13 +240,12 @@ def _event(name: str, data: str) -> str:
     return f"event: {name}\n{lines}\n"
 
 
-def _safe_relative(url_path: str) -> str | None:
-    """The file path below build/ that a URL path names, or None for one that
-    tries to leave it."""
-    parts = [part for part in PurePosixPath(url_path).parts if part not in ("/", "")]
-    if any(part in (".", "..") or "\\" in part or "\0" in part for part in parts):
-        return None
-    return "/".join(parts)
+def _dev_paths(name: str, configured: str) -> set[str]:
+    """Where the dev sign-in (or sign-out) answers: under /__sitegen/, and at the
+    configured URL's path. The config allows full URLs (the site's own login app
+    elsewhere), whose path may be "/": that stays the home page, never a sign-out."""
+    path = urlsplit(configured).path.rstrip("/")
+    return {f"{DEV_PREFIX}{name}", path} if path else {f"{DEV_PREFIX}{name}"}
 
 
 def _local_path(target: str) -> str:

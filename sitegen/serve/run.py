@@ -26,12 +26,15 @@ from sitegen.fragments.store import open_store
 from sitegen.progress import Reporter, SilentReporter
 from sitegen.serve import BuildError, Channel, Rebuilder, in_place, stylesheet_urls
 from sitegen.serve.app import DevApp, DevState
+from sitegen.serve.guard import HostCheck
 
 #: What an edit is: watchdog also reports files being opened and read, which
 #: every build does to the templates; those must not start another build.
 _EDITS = frozenset({"created", "modified", "deleted", "moved", "closed"})
 #: Editors' scratch files.
 _SCRATCH_SUFFIXES = ("~", ".swp", ".swx", ".tmp")
+#: Connections and requests at once; more are answered 503 (a page opening hundreds must not exhaust the server).
+MAX_CONNECTIONS = 256
 
 
 class DevServer:
@@ -76,15 +79,19 @@ class DevServer:
             self._spawn(self._poll, "sitegen-poll-api")
         codec = self._codec(config)  # one key for the sign-in page and the fragment service
         self._store = open_store(config.fragments.store, config.root)
-        self._app = DevApp(self.state, self.channel, fragments=self._fragments(config, codec), codec=codec, store=self._store)
+        # Nothing is answered until the port is known (with --port 0, once bound).
+        self._app = DevApp(self.state, self.channel, fragments=self._fragments(config, codec), codec=codec, store=self._store,
+                           hosts=HostCheck(self.host, self.port or -1))
         self._server = uvicorn.Server(uvicorn.Config(self._app, host=self.host, port=self.port, log_level="warning",
-                                                     lifespan="off", access_log=False, timeout_graceful_shutdown=1))
+                                                     lifespan="off", access_log=False, timeout_graceful_shutdown=1,
+                                                     limit_concurrency=MAX_CONNECTIONS))
         self._spawn(self._server.run, "sitegen-http")
         while not self._server.started:
             if not self._threads[-1].is_alive():
                 raise OutputError.at(f"{self.host}:{self.port}", "the server could not start", "choose another --port")
             time.sleep(0.01)
         self.port = self._server.servers[0].sockets[0].getsockname()[1]
+        self._app.hosts = HostCheck(self.host, self.port)
 
     @property
     def url(self) -> str:
