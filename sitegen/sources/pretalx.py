@@ -40,6 +40,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode, urljoin, urlsplit, urlunsplit
 
+from sitegen.bounded import MAX_PAGES
 from sitegen.contract import place_timezones
 from sitegen.errors import Problem, SourceError
 from sitegen.sources import Converted, GetJson
@@ -115,6 +116,9 @@ class _Api:
                 self.warnings.append(Problem(url, "the listing's next link leads back to a page already read; stopped there",
                                              "report it to the pretalx server's operator"))
                 break
+            if len(seen) >= MAX_PAGES:
+                raise SourceError.at(url, f"the listing has more than {MAX_PAGES:,} pages",
+                                     "check that the pretalx server's next links end, or report it to its operator")
             seen.add(url)
             page = self.one(url)
             if isinstance(page, list):  # an unpaginated answer is the whole listing
