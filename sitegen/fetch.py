@@ -786,11 +786,14 @@ class _HttpFetcher:
         if declared.isascii() and declared.isdigit() and (len(declared) > 18 or int(declared) > limit):
             raise SourceError.at(url, f"the response declares {clip(declared, 20)} bytes, more than max_response_bytes = {limit}", fix)
         coding = response.headers.get("Content-Encoding")
+        raw: Iterable[bytes] = response.iter_raw() if not response.is_stream_consumed else [response.content]
+        if response.is_stream_consumed:  # made in memory (a mock transport): httpx has read and decoded it already
+            coding = None
         inflater = self.inflater(url, coding, limit)
         pieces: list[bytes] = []
         received = 0  # the encoded bytes are capped too: trailing data after a gzip stream is kept, not decoded
         try:
-            for chunk in response.iter_raw():
+            for chunk in raw:
                 self.counters.bytes_received += len(chunk)
                 received += len(chunk)
                 if received > limit:
