@@ -183,6 +183,14 @@ def test_endless_next_links_stop_at_max_pages(tmp_path: Path, monkeypatch: pytes
         assert api.count("/api/v1/venues") == 3
 
 
+def test_a_redirect_loop_stops_at_httpx_s_bound(tmp_path: Path) -> None:
+    with ApiServer({}) as api:
+        api.add_fault("venues", Fault(status=302, headers={"Location": f"{api.url}/venues?page_size=2"}, times=None))
+        message = fetch_error(config(api.url), tmp_path)
+        assert message.startswith(f"{api.url}/venues?page_size=2: request failed: Exceeded maximum allowed redirects")
+        assert api.count("/api/v1/venues") == 21  # the request and httpx's default of 20 redirects
+
+
 # --- JSON nested deeper than MAX_JSON_DEPTH, at every entry point ----------------------
 
 DEPTHS = [1_000, 100_000]
