@@ -30,6 +30,9 @@ ECHO_LIMIT = 80
 #: How deep JSON from outside may nest (arrays and objects). The contract's
 #: deepest legitimate document is a handful of levels; orjson stops at 1,024.
 MAX_JSON_DEPTH = 64
+#: How many pages one paged listing (a collection, the change feed, a pretalx
+#: listing) may have: with the default page_size that is millions of objects.
+MAX_PAGES = 10_000
 
 
 def clip(text: str, limit: int = ECHO_LIMIT) -> str:

@@ -25,22 +25,25 @@ import dataclasses
 import hashlib
 import json
 import os
-import tempfile
 import time
+import zlib
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from email.utils import parsedate_to_datetime
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 from urllib.parse import parse_qsl, urldefrag, urlencode, urljoin, urlsplit, urlunsplit
 
-import orjson
-
 from sitegen import __version__
+from sitegen.atomic import write_atomically
+from sitegen.bounded import (
+    ACCEPT_ENCODING, MAX_PAGES, Inflater, TooLarge, UnknownEncoding, clip, loads_json, parse_codings, shown,
+)
 from sitegen.config import OTHER_FORMATS, SourceConfig
 from sitegen.errors import Problem, SourceError
+from sitegen.retry import Again, Exhausted, Expired, RetryPolicy, Stop, WaitTooLong, WouldExpire, http_date
+from sitegen.retry import parse_retry_after as _parse_retry_after
 
 if TYPE_CHECKING:  # imported when first needed: a build from a local folder never is
     import httpx
@@ -67,7 +70,7 @@ class FetchStats:
     requests: int = 0  # HTTP requests sent (retries included); 0 for a folder source
     not_modified: int = 0  # 304 answers served from the on-disk cache
     retries: int = 0
-    bytes_received: int = 0  # response body bytes (after content decoding)
+    bytes_received: int = 0  # response body bytes as received (before content decoding)
     #: True when the result is the last fetch's local copy brought up to date through the change feed.
     incremental: bool = False
     #: Objects the change feed reported as upserted or deleted since the last fetch (incremental fetches only).
@@ -166,15 +169,10 @@ def _as_tuples(collections: Mapping[str, list[dict[str, Any]]]) -> dict[str, tup
 def _read_json_file(path: Path) -> Any:
     fix = "check the file, or point [source] url at another"
     try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError as exc:
-        raise SourceError.at(str(path), f"is not UTF-8 (bad byte at offset {exc.start})", "save it as UTF-8") from None
+        data = path.read_bytes()
     except OSError as exc:
         raise SourceError.at(str(path), f"cannot be read: {exc.strerror or exc}", fix) from None
-    try:
-        return orjson.loads(text)
-    except orjson.JSONDecodeError:
-        return _parse_json_slowly(text, str(path), fix)
+    return loads_json(data, str(path), SourceError, fix)
 
 
 # --- incremental fetch: the local copy and the change feed ---------------------------
@@ -276,7 +274,7 @@ def _net_changes(entries: Iterable[Mapping[str, Any]], names: Iterable[str]) -> 
     for entry in entries:
         kind, oid, op = entry.get("type"), entry.get("id"), entry.get("op")
         if kind not in FEED_TYPES.values() or not isinstance(oid, str) or op not in ("upsert", "delete"):
-            raise _Doubt(f"the change feed has an entry the contract does not define: {json.dumps(entry)[:200]}")
+            raise _Doubt(f"the change feed has an entry the contract does not define: {shown(entry, 200)}")
         if kind in collection_of:  # a contract type this fetch does not read is none of its business
             net[(collection_of[kind], oid)] = op
     return net
@@ -336,7 +334,7 @@ class _LocalCopy:
     def load(self, identity: Mapping[str, Any]) -> _Snapshot | None:
         """The stored snapshot, or None when it is absent, corrupt, edited or for other data."""
         try:
-            state = json.loads((self.folder / self.STATE).read_text(encoding="utf-8"))
+            state = loads_json((self.folder / self.STATE).read_bytes(), str(self.folder / self.STATE), SourceError, "")
             if state["version"] != self.VERSION or state["identity"] != identity:
                 return None
             cursor, synced_at, digests = state["cursor"], datetime.fromisoformat(state["synced_at"]), state["sha256"]
@@ -352,7 +350,7 @@ class _LocalCopy:
         raw = path.read_bytes()
         if hashlib.sha256(raw).hexdigest() != digest:
             raise _Doubt(f"{path} does not match its checksum")
-        items = _parse_page(raw.decode("utf-8"), str(path), "").data
+        items = _parse_page(raw, str(path), "").data
         if _by_id(items) is None:
             raise _Doubt(f"{path} has objects without a unique string id")
         return items
@@ -366,10 +364,10 @@ class _LocalCopy:
                 raw = json.dumps({"data": list(items), "next": None}, ensure_ascii=True, separators=(",", ":")).encode("ascii")
                 digests[name] = hashlib.sha256(raw).hexdigest()
                 if digests[name] != snapshot.digests.get(name):
-                    _write_atomically(self.folder / f"{name}.json", raw)
+                    write_atomically(self.folder / f"{name}.json", raw)
             state = {"version": self.VERSION, "identity": snapshot.identity, "cursor": snapshot.cursor,
                      "synced_at": snapshot.synced_at.isoformat(), "sha256": digests}
-            _write_atomically(self.folder / self.STATE, json.dumps(state, indent=1, sort_keys=True).encode("utf-8"))
+            write_atomically(self.folder / self.STATE, json.dumps(state, indent=1, sort_keys=True).encode("utf-8"))
         except OSError as exc:
             raise SourceError.at(str(self.folder), f"cannot write the local copy of the data: {exc.strerror or exc}",
                                  "make [build] cache_dir writable") from None
@@ -380,18 +378,6 @@ class _LocalCopy:
             (self.folder / self.STATE).unlink(missing_ok=True)
         except OSError:
             pass  # a leftover state still names its checksums and cursor: at worst it is caught up from there
-
-
-def _write_atomically(path: Path, data: bytes) -> None:
-    """Readers see the old file or the new one, never half of one."""
-    fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as file:
-            file.write(data)
-        os.replace(temp, path)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
 
 
 # --- the local folder form -------------------------------------------------------
@@ -407,11 +393,9 @@ def _read_folder(folder: Path, collections: tuple[str, ...]) -> RawArchive:
 def _read_collection_file(path: Path) -> tuple[Mapping[str, Any], ...]:
     fix = 'write it as {"data": [...], "next": null}'
     try:
-        text = path.read_text(encoding="utf-8")
+        text = path.read_bytes()
     except FileNotFoundError:
         raise SourceError.at(str(path), "is missing", f"create it ({fix}) or point [source] url at the right folder") from None
-    except UnicodeDecodeError as exc:
-        raise SourceError.at(str(path), f"is not UTF-8 (bad byte at offset {exc.start})", "save it as UTF-8") from None
     except OSError as exc:
         raise SourceError.at(str(path), f"cannot be read: {exc.strerror or exc}", "check its permissions") from None
     page = _parse_page(text, str(path), fix)
@@ -434,12 +418,12 @@ class _FeedPage(NamedTuple):
     date: str | None  # the response's Date header: when the server issued the cursor
 
 
-def _parse_page(text: str, where: str, fix: str) -> _Page:
+def _parse_page(text: bytes | str, where: str, fix: str) -> _Page:
     """Check the envelope ``{"data": [object, ...], "next": str | null}``; objects stay as sent."""
     return _envelope(_parse_json(text, where, fix), where, fix)
 
 
-def _parse_feed_page(text: str, date: str | None, where: str) -> _FeedPage:
+def _parse_feed_page(text: bytes, date: str | None, where: str) -> _FeedPage:
     """A change feed page: the page envelope plus ``cursor``, a string (null or absent is allowed
     on pages that are not the last)."""
     body = _parse_json(text, where, _SERVER_FIX)
@@ -450,26 +434,11 @@ def _parse_feed_page(text: str, date: str | None, where: str) -> _FeedPage:
     return _FeedPage(page, cursor, date)
 
 
-def _parse_json(text: str, where: str, fix: str) -> dict[str, Any]:
-    try:
-        body = orjson.loads(text)
-    except orjson.JSONDecodeError:
-        body = _parse_json_slowly(text, where, fix)
+def _parse_json(text: bytes | str, where: str, fix: str) -> dict[str, Any]:
+    body = loads_json(text, where, SourceError, fix)
     if not isinstance(body, dict):
         raise SourceError.at(where, f'must be a JSON object {{"data": [...], "next": ...}}, not {_json_type(body)}', fix)
     return body
-
-
-def _parse_json_slowly(text: str, where: str, fix: str) -> Any:
-    """The standard library's reading, for what orjson refuses: it accepts a
-    little more (lone surrogates, which the model cleans; NaN; huge integers),
-    and otherwise gives the message with line and column."""
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise SourceError.at(where, f"is not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}", fix) from None
-    except RecursionError:  # untrusted input must not crash sitegen
-        raise SourceError.at(where, "is JSON nested too deeply to read", fix) from None
 
 
 def _envelope(body: dict[str, Any], where: str, fix: str) -> _Page:
@@ -524,12 +493,18 @@ def _collection_url(base: str, name: str, page_size: int, updated_since: datetim
 
 
 def _follow(url: str, following: str, seen: set[str], what: str) -> str:
-    """The absolute URL of a ``next`` link, refusing other schemes and loops."""
-    resolved = urldefrag(urljoin(url, following)).url  # a fragment is never sent, so it cannot hide a loop
+    """The absolute URL of a ``next`` link, refusing other schemes, loops and more than MAX_PAGES pages."""
+    try:
+        resolved = urldefrag(urljoin(url, following)).url  # a fragment is never sent, so it cannot hide a loop
+    except ValueError:
+        resolved = ""
     if urlsplit(resolved).scheme not in ("http", "https"):
-        raise SourceError.at(url, f"'next' is not an http(s) URL: {following!r}", _SERVER_FIX)
+        raise SourceError.at(url, f"'next' is not an http(s) URL: {shown(following)}", _SERVER_FIX)
     if resolved in seen:
-        raise SourceError.at(url, f"'next' points back to {resolved}, a page of {what} already read (a loop)", _SERVER_FIX)
+        raise SourceError.at(url, f"'next' points back to {clip(resolved)}, a page of {what} already read (a loop)", _SERVER_FIX)
+    if len(seen) >= MAX_PAGES:
+        raise SourceError.at(url, f"{what} has more than {MAX_PAGES:,} pages",
+                             "raise [source] page_size, or check that the server's 'next' links end")
     seen.add(resolved)
     return resolved
 
@@ -537,14 +512,6 @@ def _follow(url: str, following: str, seen: set[str], what: str) -> str:
 def _origin(url: str) -> tuple[str, str]:
     parts = urlsplit(url)
     return parts.scheme.lower(), parts.netloc.lower()
-
-
-class _Retry(NamedTuple):
-    """A failed attempt worth repeating: why, how long the server asked us to wait, the fix if we give up."""
-
-    reason: str
-    wait: float | None
-    fix: str
 
 
 @dataclass
@@ -592,15 +559,16 @@ class _HttpCache:
 
     def load(self, url: str) -> _CacheEntry | None:
         try:
-            entry = json.loads(self.path(url).read_text(encoding="utf-8"))
+            path = self.path(url)
+            entry = loads_json(path.read_bytes(), str(path), SourceError, "")
             etag, last_modified, body = entry["etag"], entry["last_modified"], entry["body"]
             if entry["url"] != url or not isinstance(body, str) or not (etag or last_modified):
                 return None
             if not all(v is None or isinstance(v, str) for v in (etag, last_modified)):
                 return None
             return _CacheEntry(etag, last_modified, _parse_page(body, url, ""))
-        except (OSError, ValueError, KeyError, TypeError, RecursionError, SourceError):
-            return None  # absent or corrupt: fetch unconditionally and overwrite it
+        except (OSError, ValueError, KeyError, TypeError, SourceError):
+            return None  # absent, corrupt or too deep: fetch unconditionally and overwrite it
 
     def store(self, url: str, etag: str | None, last_modified: str | None, body: str) -> None:
         path = self.path(url)
@@ -608,16 +576,8 @@ class _HttpCache:
             if not (etag or last_modified):
                 path.unlink(missing_ok=True)  # an old validator would only make the server answer 200 anyway
                 return
-            self.folder.mkdir(parents=True, exist_ok=True)
             entry = {"url": url, "etag": etag, "last_modified": last_modified, "body": body}
-            fd, temp = tempfile.mkstemp(dir=self.folder, prefix=f".{path.stem}.", suffix=".tmp")
-            try:
-                with os.fdopen(fd, "w", encoding="utf-8") as file:
-                    json.dump(entry, file, ensure_ascii=False, sort_keys=True)
-                os.replace(temp, path)  # readers see the old entry or the new one, never half of one
-            except BaseException:
-                Path(temp).unlink(missing_ok=True)
-                raise
+            write_atomically(path, json.dumps(entry, ensure_ascii=False, sort_keys=True).encode("utf-8"))
         except OSError as exc:
             raise SourceError.at(str(path), f"cannot write the HTTP cache: {exc.strerror or exc}", "make [build] cache_dir writable") from None
 
@@ -660,11 +620,7 @@ class _HttpFetcher:
         ``headers`` are sent as given: another format brings its own authorisation."""
         def handle(response: httpx.Response) -> Any:
             if response.status_code == 200:
-                text = self.read_text(url, response)
-                try:
-                    return orjson.loads(text)
-                except orjson.JSONDecodeError:
-                    return _parse_json_slowly(text, url, _SERVER_FIX)
+                return loads_json(self.read_body(url, response), url, SourceError, _SERVER_FIX)
             if response.status_code == 404:
                 raise SourceError.at(url, "HTTP 404 Not Found", f"check [source] url = {self.source.url!r}: "
                                      "the host, the event's slug or the file's path")
@@ -674,7 +630,8 @@ class _HttpFetcher:
                                      f"publish the event's schedule in pretalx, or set {self.source.token_env} to an API token")
             return self.failure(url, response, first=False)
 
-        return self.retrying(url, lambda: self.attempt(url, handle, request_headers={"Accept": "application/json", **headers}))
+        sent = {"Accept": "application/json", **headers, "Accept-Encoding": ACCEPT_ENCODING}
+        return self.retrying(url, lambda: self.attempt(url, handle, request_headers=sent))
 
     def read_feed(self, since: str | None) -> _FeedRead:
         """The change feed from cursor ``since`` (None: from its start) up to now, and the cursor to
@@ -689,47 +646,56 @@ class _HttpFetcher:
             if feed.page.next is None:
                 if feed.cursor is None:
                     raise _Doubt(f"{url}: the last page of the change feed has no 'cursor'")
-                return _FeedRead(tuple(entries), feed.cursor, _http_date(feed.date) or self.now())
+                return _FeedRead(tuple(entries), feed.cursor, http_date(feed.date) or self.now())
             url = _follow(url, feed.page.next, seen, "the change feed")
 
     def page(self, url: str, *, first: bool, cache: _HttpCache | None) -> _Page:
         """One page, revalidated against the cache when there is an entry for it."""
         cached = cache.load(url) if cache is not None else None
 
-        def handle(response: httpx.Response) -> _Page | _Retry:
+        def handle(response: httpx.Response) -> _Page | Again:
             return self.answer(url, response, cached, first, cache)
 
         return self.retrying(url, lambda: self.attempt(url, handle, cached))
 
-    def retrying(self, url: str, attempt: Callable[[], T | _Retry]) -> T:
+    def retrying(self, url: str, attempt: Callable[[], T | Again]) -> T:
         """``attempt`` until it gives an answer, retried with exponential backoff (or the server's
         Retry-After) on transient failures, within the retry count and the whole fetch's budget."""
-        tries = 0
-        while True:
-            self.check_deadline(url)
-            outcome = attempt()
-            if not isinstance(outcome, _Retry):
-                return outcome
-            self.check_deadline(url)
-            if tries >= self.source.retries:
-                raise SourceError.at(url, f"failed after {tries + 1} attempt(s); last: {outcome.reason}", outcome.fix)
-            wait = outcome.wait if outcome.wait is not None else self.source.backoff * 2**tries
-            if self.clock() + wait > self.deadline:
-                raise SourceError.at(
-                    url, f"{outcome.reason}; waiting {wait:g} s to retry would exceed total_timeout = {self.source.total_timeout:g} s",
-                    "raise [source] total_timeout, or try again when the server is healthy")
-            if wait > 0:
-                self.sleep(wait)
-            tries += 1
-            self.counters.retries += 1
+        s = self.source
+        policy = RetryPolicy(attempts=s.retries + 1, backoff=s.backoff, sleep=self.sleep, clock=self.clock,
+                             deadline=self.deadline, max_retry_after=s.max_retry_after)
+        try:
+            return policy.run(attempt, on_retry=self.count_retry)
+        except Stop as stop:
+            raise self.gave_up(url, stop) from None
+
+    def count_retry(self, failure: Again, wait: float) -> None:
+        self.counters.retries += 1
+
+    def gave_up(self, url: str, stop: Stop) -> SourceError:
+        """Why retrying ended, as the one message naming the URL."""
+        s, last = self.source, stop.last
+        if isinstance(stop, Expired) or last is None:
+            return self.too_late(url)
+        if isinstance(stop, WaitTooLong):
+            return SourceError.at(url, f"{last.reason} asks to wait {stop.wait:g} s (Retry-After), more than "
+                                  f"max_retry_after = {s.max_retry_after:g} s", "try again later, or raise [source] max_retry_after")
+        if isinstance(stop, WouldExpire):
+            return SourceError.at(url, f"{last.reason}; waiting {stop.wait:g} s to retry would exceed total_timeout = "
+                                  f"{s.total_timeout:g} s", "raise [source] total_timeout, or try again when the server is healthy")
+        assert isinstance(stop, Exhausted)
+        return SourceError.at(url, f"failed after {stop.attempts} attempt(s); last: {last.reason}", last.fix)
+
+    def too_late(self, url: str) -> SourceError:
+        return SourceError.at(url, f"the fetch took longer than total_timeout = {self.source.total_timeout:g} s",
+                              "raise [source] total_timeout, or check why the server is slow")
 
     def check_deadline(self, url: str) -> None:
         if self.clock() >= self.deadline:
-            raise SourceError.at(url, f"the fetch took longer than total_timeout = {self.source.total_timeout:g} s",
-                                 "raise [source] total_timeout, or check why the server is slow")
+            raise self.too_late(url)
 
     def headers(self, url: str, cached: _CacheEntry | None) -> dict[str, str]:
-        headers = {"Accept": "application/json"}
+        headers = {"Accept": "application/json", "Accept-Encoding": ACCEPT_ENCODING}
         if self.token and _origin(url) == _origin(self.source.url):  # never hand the token to another host
             headers["Authorization"] = f"Bearer {self.token}"
         if cached and cached.etag:
@@ -738,8 +704,8 @@ class _HttpFetcher:
             headers["If-Modified-Since"] = cached.last_modified
         return headers
 
-    def attempt(self, url: str, handle: Callable[[httpx.Response], T | _Retry], cached: _CacheEntry | None = None,
-                request_headers: Mapping[str, str] | None = None) -> T | _Retry:
+    def attempt(self, url: str, handle: Callable[[httpx.Response], T | Again], cached: _CacheEntry | None = None,
+                request_headers: Mapping[str, str] | None = None) -> T | Again:
         """One request; ``handle`` reads the response while it streams."""
         import httpx
 
@@ -751,117 +717,107 @@ class _HttpFetcher:
                 return handle(response)
         except httpx.TransportError as exc:
             return self.transport_failure(exc)
-        except (httpx.RequestError, httpx.InvalidURL) as exc:  # bad encoding, redirect loops, bad URLs: retrying won't help
-            raise SourceError.at(url, f"request failed: {exc}", _SERVER_FIX) from None
+        except (httpx.RequestError, httpx.InvalidURL) as exc:  # redirect loops, bad URLs: retrying won't help
+            raise SourceError.at(url, f"request failed: {clip(str(exc), 200)}", _SERVER_FIX) from None
 
-    def transport_failure(self, exc: httpx.TransportError) -> _Retry:
+    def transport_failure(self, exc: httpx.TransportError) -> Again:
         import httpx
 
         s = self.source
         if isinstance(exc, (httpx.ReadTimeout, httpx.WriteTimeout)):
-            return _Retry(f"no answer within read_timeout = {s.read_timeout:g} s", None,
-                          "check the server, or raise [source] read_timeout or retries")
+            return Again(f"no answer within read_timeout = {s.read_timeout:g} s",
+                         "check the server, or raise [source] read_timeout or retries")
         if isinstance(exc, (httpx.ConnectTimeout, httpx.PoolTimeout)):
-            return _Retry(f"could not connect within connect_timeout = {s.connect_timeout:g} s", None,
-                          "check that the server is reachable, or raise [source] connect_timeout or retries")
-        return _Retry(f"{type(exc).__name__}: {str(exc) or 'connection failed'}", None,
-                      "check that [source] url is right and the server is up, or raise [source] retries")
+            return Again(f"could not connect within connect_timeout = {s.connect_timeout:g} s",
+                         "check that the server is reachable, or raise [source] connect_timeout or retries")
+        return Again(f"{type(exc).__name__}: {clip(str(exc), 200) or 'connection failed'}",
+                     "check that [source] url is right and the server is up, or raise [source] retries")
 
     def answer(self, url: str, response: httpx.Response, cached: _CacheEntry | None, first: bool,
-               cache: _HttpCache | None) -> _Page | _Retry:
+               cache: _HttpCache | None) -> _Page | Again:
         status = response.status_code
         if status == 304 and cached is not None:
             self.counters.not_modified += 1
             return cached.page
         if status == 200:
-            text = self.read_text(url, response)
-            page = _parse_page(text, url, _SERVER_FIX)
-            if cache is not None:
-                cache.store(url, response.headers.get("ETag"), response.headers.get("Last-Modified"), text)
+            body = self.read_body(url, response)
+            page = _parse_page(body, url, _SERVER_FIX)
+            if cache is not None:  # the body parsed, so it is UTF-8
+                cache.store(url, response.headers.get("ETag"), response.headers.get("Last-Modified"), body.decode("utf-8"))
             return page
         return self.failure(url, response, first)
 
-    def feed_answer(self, url: str, with_cursor: bool, response: httpx.Response) -> _FeedPage | _Retry:
+    def feed_answer(self, url: str, with_cursor: bool, response: httpx.Response) -> _FeedPage | Again:
         """A change feed page; 404 (no feed) and 400/410 (cursor refused) are doubt, not errors."""
         status = response.status_code
         if status == 200:
-            return _parse_feed_page(self.read_text(url, response), response.headers.get("Date"), url)
-        what = f"HTTP {status} {response.reason_phrase}".rstrip()
+            return _parse_feed_page(self.read_body(url, response), response.headers.get("Date"), url)
+        what = _status(response)
         if status == 404:
             raise _Doubt(f"{url}: {what}: the server has no change feed")
         if status in (400, 410):
             raise _Doubt(f"{url}: {what}: the server refused " + ("the cursor" if with_cursor else "to read the feed from its start"))
         return self.failure(url, response, first=False)
 
-    def failure(self, url: str, response: httpx.Response, first: bool) -> _Retry:
-        """Any other answer: an error, or a _Retry for the transient ones."""
+    def failure(self, url: str, response: httpx.Response, first: bool) -> Again:
+        """Any other answer: an error, or ``Again`` for the transient ones (429 and 503 with their Retry-After)."""
         status = response.status_code
-        what = f"HTTP {status} {response.reason_phrase}".rstrip()
+        what = _status(response)
         if status in (401, 403):
             env = self.source.token_env
             fix = f"check the token in ${env}" if self.token else f"set the environment variable {env} to an API token"
             raise SourceError.at(url, f"{what}: the API refused access", fix)
         if status == 429 or status >= 500:
-            return _Retry(what, self.retry_after(url, response, what), "check the server's health, or raise [source] retries or backoff")
+            wait = None
+            if status in (429, 503):
+                wait = _parse_retry_after(response.headers.get("Retry-After"), response.headers.get("Date"), self.now)
+            return Again(what, "check the server's health, or raise [source] retries or backoff", wait)
         if status == 404 and first:
             raise SourceError.at(url, what, f"the base URL [source] url = {self.source.url!r} is probably wrong; "
                                  "it must be the API root, with /series, /events… below it")
         raise SourceError.at(url, f"unexpected {what}", _SERVER_FIX)
 
-    def retry_after(self, url: str, response: httpx.Response, what: str) -> float | None:
-        """The server's requested wait for 429/503 (None: use our backoff); too long a wait fails at once."""
-        if response.status_code not in (429, 503):
-            return None
-        wait = _parse_retry_after(response.headers.get("Retry-After"), response.headers.get("Date"), self.now)
-        if wait is not None and wait > self.source.max_retry_after:
-            raise SourceError.at(url, f"{what} asks to wait {wait:g} s (Retry-After), more than max_retry_after = {self.source.max_retry_after:g} s",
-                                 "try again later, or raise [source] max_retry_after")
-        return wait
-
-    def read_text(self, url: str, response: httpx.Response) -> str:
-        """The body, streamed so an oversized one is refused before it fills memory."""
+    def read_body(self, url: str, response: httpx.Response) -> bytes:
+        """The body, decoded here from the raw stream, so that no more than max_response_bytes of
+        it is ever held whatever the Content-Encoding chain, and the budget is checked as it comes."""
         limit = self.source.max_response_bytes
         fix = "check [source] url, or raise [source] max_response_bytes (or lower page_size)"
-        declared = response.headers.get("Content-Length", "")
-        if declared.isdigit() and int(declared) > limit:
-            raise SourceError.at(url, f"the response declares {declared} bytes, more than max_response_bytes = {limit}", fix)
-        chunks: list[bytes] = []
-        size = 0
-        for chunk in response.iter_bytes():
-            size += len(chunk)
-            self.counters.bytes_received += len(chunk)
-            if size > limit:
-                raise SourceError.at(url, f"the response exceeds max_response_bytes = {limit}", fix)
-            self.check_deadline(url)  # a trickling body must not outlive the budget
-            chunks.append(chunk)
+        declared = response.headers.get("Content-Length", "").strip()
+        if declared.isascii() and declared.isdigit() and (len(declared) > 18 or int(declared) > limit):
+            raise SourceError.at(url, f"the response declares {clip(declared, 20)} bytes, more than max_response_bytes = {limit}", fix)
+        coding = response.headers.get("Content-Encoding")
+        raw: Iterable[bytes] = response.iter_raw() if not response.is_stream_consumed else [response.content]
+        if response.is_stream_consumed:  # made in memory (a mock transport): httpx has read and decoded it already
+            coding = None
+        inflater = self.inflater(url, coding, limit)
+        pieces: list[bytes] = []
+        received = 0  # the encoded bytes are capped too: trailing data after a gzip stream is kept, not decoded
         try:
-            return b"".join(chunks).decode("utf-8")
-        except UnicodeDecodeError as exc:
-            raise SourceError.at(url, f"the body is not UTF-8 (bad byte at offset {exc.start})", _SERVER_FIX) from None
+            for chunk in raw:
+                self.counters.bytes_received += len(chunk)
+                received += len(chunk)
+                if received > limit:
+                    raise TooLarge(received)
+                pieces.extend(inflater.feed(chunk))
+                self.check_deadline(url)  # a trickling body must not outlive the budget
+            pieces.extend(inflater.finish())
+        except TooLarge:
+            decoded = f" once decoded (Content-Encoding: {clip(coding or '', 40)})" if coding else ""
+            raise SourceError.at(url, f"the response exceeds max_response_bytes = {limit}{decoded}", fix) from None
+        except zlib.error as exc:
+            raise SourceError.at(url, f"the {clip(coding or '', 40)} encoded body is cut short or corrupt ({clip(str(exc))})",
+                                 _SERVER_FIX) from None
+        return b"".join(pieces)
+
+    def inflater(self, url: str, coding: str | None, limit: int) -> Inflater:
+        try:
+            return Inflater(parse_codings(coding), limit)
+        except UnknownEncoding as exc:
+            raise SourceError.at(url, f"the response has Content-Encoding {exc}, which sitegen does not decode",
+                                 f"the server must answer Accept-Encoding: {ACCEPT_ENCODING} with one of those or none; "
+                                 "report it to the API operator") from None
 
 
-def _parse_retry_after(value: str | None, date: str | None, now: Callable[[], datetime]) -> float | None:
-    """Seconds to wait from ``Retry-After``: delay-seconds, or an HTTP date (against the response's
-    ``Date`` when present, so a skewed local clock does not matter). None when absent or unreadable."""
-    if value is None:
-        return None
-    value = value.strip()
-    try:
-        seconds = float(value)
-    except ValueError:
-        pass
-    else:
-        return seconds if 0 <= seconds < float("inf") else None
-    when = _http_date(value)
-    if when is None:
-        return None
-    reference = _http_date(date) or now()
-    return max((when - reference).total_seconds(), 0.0)
-
-
-def _http_date(value: str | None) -> datetime | None:
-    try:
-        moment = parsedate_to_datetime(value) if value else None
-    except (TypeError, ValueError, IndexError):
-        return None
-    return moment if moment is None or moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+def _status(response: httpx.Response) -> str:
+    """``HTTP 503 Service Unavailable``, the server's reason phrase clipped."""
+    return f"HTTP {response.status_code} {clip(response.reason_phrase, 60)}".rstrip()

@@ -67,6 +67,8 @@ class Fault:
     #: Send these bytes as the body instead of the page (status 200 unless ``status`` is set).
     body: bytes | None = None
     content_type: str = "application/json"
+    #: More headers to send with it, e.g. ``{"Content-Encoding": "gzip"}``.
+    headers: Mapping[str, str] = field(default_factory=dict)
     #: Send the body chunked, without Content-Length.
     chunked: bool = False
     #: Make the page's ``next`` point back to the first page of the collection.
@@ -330,7 +332,7 @@ class _Handler(BaseHTTPRequestHandler):
         if fault and fault.delay:
             time.sleep(fault.delay)
         if fault and (fault.status is not None or fault.body is not None):
-            headers = {"Retry-After": fault.retry_after} if fault.retry_after is not None else {}
+            headers = {**fault.headers, **({"Retry-After": fault.retry_after} if fault.retry_after is not None else {})}
             body = fault.body if fault.body is not None else _error(f"injected {fault.status}")
             return self._send(fault.status or 200, body, fault.content_type, headers, chunked=fault.chunked)
         query = parse_qs(parts.query)

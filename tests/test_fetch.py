@@ -276,7 +276,7 @@ def test_a_body_that_is_not_json(api: ApiServer, tmp_path: Path) -> None:
         (b'{"data": [], "next": 5}', "'next' must be a URL string or null"),
         (b'{"data": [], "next": "ftp://elsewhere/x"}', "'next' is not an http(s) URL"),
         (b'{"data": [], "next": null, "x": "\xff"}', "not UTF-8"),
-        (b'{"data": [' + b"[" * 100_000 + b"]", "nested too deeply"),
+        (b'{"data": [' + b"[" * 100_000 + b"]", "nested more than 64 levels deep"),
     ],
 )
 def test_a_body_of_the_wrong_shape(api: ApiServer, tmp_path: Path, body: bytes, said: str) -> None:

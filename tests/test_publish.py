@@ -620,3 +620,36 @@ def test_rejected_credentials(minimal_site, s3):
     proxy.add_fault(Fault(op="GetObject", times=None, status=403, body=body))
     with pytest.raises(PublishError, match=r"the AWS credentials were rejected \(InvalidAccessKeyId\)"):
         publish(minimal_site, proxy)
+
+
+def too_many_invalidations() -> bytes:
+    """CloudFront's refusal while too many invalidations of the distribution are in progress."""
+    return (b'<?xml version="1.0"?><ErrorResponse xmlns="http://cloudfront.amazonaws.com/doc/2020-05-31/"><Error>'
+            b"<Type>Sender</Type><Code>TooManyInvalidationsInProgress</Code><Message>Too many.</Message></Error>"
+            b"<RequestId>0</RequestId></ErrorResponse>")
+
+
+@pytest.mark.parametrize(("refusals", "sleeps"), [(2, [2.0, 4.0]), (None, [2.0, 4.0, 8.0, 16.0])])
+def test_too_many_invalidations_in_progress_is_retried_with_backoff(minimal_site, s3, refusals, sleeps):
+    """The shared retry policy (sitegen.retry): 2 s doubling, five tries, then one clear message."""
+    proxy, _ = s3
+    distribution = make_distribution(cloudfront_client(proxy.url))
+    options = {"publish.cloudfront_distribution": distribution}
+    build(minimal_site)
+    publish(minimal_site, proxy, **options)
+    retitle(minimal_site, 2, "Gears Reconsidered")
+    proxy.clear()
+    proxy.add_fault(Fault(op="CreateInvalidation", times=refusals, status=400, body=too_many_invalidations()))
+    waited: list[float] = []
+    config = load_config(minimal_site, {"publish.bucket": "site", "publish.endpoint_url": proxy.url, **options})
+    services = replace(aws_services(config.publish), now=lambda: NOW, sleep=waited.append)
+    if refusals is None:
+        with pytest.raises(PublishError) as caught:
+            publish_site(config, services, dry_run=False)
+        assert str(caught.value) == (f"CloudFront distribution {distribution}: still has too many invalidations in progress "
+                                     "after 5 tries (fix: publish again later: the uploads are done, and the invalidation "
+                                     "is kept pending until it succeeds)")
+    else:
+        assert publish_site(config, services, dry_run=False).invalidation_id
+    assert waited == sleeps
+    assert proxy.count("CreateInvalidation") == len(sleeps) + 1

@@ -26,6 +26,7 @@ from botocore.exceptions import (
 
 from sitegen.errors import PublishError
 from sitegen.publish.headers import Headers
+from sitegen.retry import Again, RetryPolicy, Stop
 
 DELETE_BATCH = 1000  # the most keys DeleteObjects takes
 INVALIDATION_ATTEMPTS = 5
@@ -210,7 +211,8 @@ def invalidate(
     """Start a CloudFront invalidation and return its id. CloudFront refuses new ones
     while too many are in progress; those refusals are retried with backoff."""
     where = f"CloudFront distribution {distribution}"
-    for attempt in range(attempts):
+
+    def attempt() -> str | Again:
         try:
             answer = cloudfront.create_invalidation(
                 DistributionId=distribution,
@@ -225,12 +227,12 @@ def invalidate(
                 raise PublishError.at(where, "refused the invalidation: access denied", "grant the deploying identity cloudfront:CreateInvalidation on it") from exc
             if code != "TooManyInvalidationsInProgress":
                 raise explain(exc, "invalidating", where, "") from exc
-            if attempt == attempts - 1:
-                raise PublishError.at(
-                    where, f"still has too many invalidations in progress after {attempts} tries",
-                    "publish again later: the uploads are done, and the invalidation is kept pending until it succeeds",
-                ) from exc
-            sleep(2.0 * 2**attempt)
+            return Again(code, "publish again later: the uploads are done, and the invalidation is kept pending until it succeeds")
         except BotoCoreError as exc:
             raise explain(exc, "invalidating", where, "") from exc
-    raise AssertionError("unreachable")
+
+    try:
+        return RetryPolicy(attempts=attempts, backoff=2.0, sleep=sleep).run(attempt)
+    except Stop as stop:  # only Exhausted: no deadline, and CloudFront sends no Retry-After here
+        fix = stop.last.fix if stop.last else ""
+        raise PublishError.at(where, f"still has too many invalidations in progress after {stop.attempts} tries", fix) from None

@@ -40,6 +40,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode, urljoin, urlsplit, urlunsplit
 
+from sitegen.bounded import MAX_PAGES, shown
 from sitegen.contract import place_timezones
 from sitegen.errors import Problem, SourceError
 from sitegen.sources import Converted, GetJson
@@ -115,6 +116,9 @@ class _Api:
                 self.warnings.append(Problem(url, "the listing's next link leads back to a page already read; stopped there",
                                              "report it to the pretalx server's operator"))
                 break
+            if len(seen) >= MAX_PAGES:
+                raise SourceError.at(url, f"the listing has more than {MAX_PAGES:,} pages",
+                                     "check that the pretalx server's next links end, or report it to its operator")
             seen.add(url)
             page = self.one(url)
             if isinstance(page, list):  # an unpaginated answer is the whole listing
@@ -180,7 +184,7 @@ class _Converter:
         value = self.raw_event.get("timezone")
         if isinstance(value, str) and value in place_timezones():
             return value
-        self.warn(self.where, f"timezone {value!r} is not an IANA timezone; times are shown in UTC",
+        self.warn(self.where, f"timezone {shown(value)} is not an IANA timezone; times are shown in UTC",
                   "set the event's timezone in pretalx")
         return "UTC"
 
@@ -285,7 +289,7 @@ class _Converter:
             moment = None
         if moment is None:
             left_out = "the slot is left out" if key == "start" else "the end is left out"
-            self.warn(where, f"slot {key} {value!r} is not a timestamp; {left_out}", "report it to the pretalx server's operator")
+            self.warn(where, f"slot {key} {shown(value)} is not a timestamp; {left_out}", "report it to the pretalx server's operator")
             return None
         if moment.tzinfo is None:
             moment = moment.replace(tzinfo=self.zone)
@@ -390,7 +394,7 @@ class _Converter:
                 return url
         except ValueError:  # malformed, e.g. "http://[::1"
             pass
-        self.warn(where, f"{what} {text!r} is not an http(s) URL; left out", f"link the {what} with an http(s) URL in pretalx")
+        self.warn(where, f"{what} {shown(text)} is not an http(s) URL; left out", f"link the {what} with an http(s) URL in pretalx")
         return None
 
 
