@@ -73,7 +73,7 @@ def hostile(client) -> dict[str, tuple[bytes, str]]:
         "absolute key": (manifest_with(client, pending=["/outside.txt"]), "pending[0] names '/outside.txt', which is absolute"),
         "key outside the prefix": (manifest_with(client, pending=["../x"]), "pending[0] names '../x', which has a '..' part"),
         "control character": (manifest_with(client, pending=["static/a\nb.css"]), "which has a control character"),
-        "2 MB key": (manifest_with(client, pending=["k" * 2_000_000]), "kkk...kkk', longer than an S3 key may be (1024 bytes with the prefix)"),
+        "2 MB key": (manifest_with(client, pending=["k" * 2_000_000]), "kkk', longer than an S3 key may be (1024 bytes with the prefix)"),
         "gzip bomb": (gzip_bomb(400), "it inflates to more than 64,000,000 bytes"),
         "not gzip": (b"<html>garbage</html>", "it is not gzip, or is cut short"),
         "wrong format": (manifest_with(client, format="sitegen-deploy-manifest/2"),
