@@ -87,13 +87,13 @@ def loads_json(data: bytes | str, where: str, error: type[SitegenError], fix: st
     try:
         value = orjson.loads(data)
     except orjson.JSONDecodeError:
-        value = _loads_slowly(data, where, error, fix)
+        value = _loads_slowly(data, where, error, fix, max_depth)
     if json_depth_exceeds(value, max_depth):
         raise error.at(where, f"is JSON nested more than {max_depth} levels deep", fix)
     return value
 
 
-def _loads_slowly(data: bytes | str, where: str, error: type[SitegenError], fix: str) -> Any:
+def _loads_slowly(data: bytes | str, where: str, error: type[SitegenError], fix: str, max_depth: int = MAX_JSON_DEPTH) -> Any:
     try:
         text = data.decode("utf-8") if isinstance(data, bytes) else data
     except UnicodeDecodeError as exc:
@@ -103,7 +103,7 @@ def _loads_slowly(data: bytes | str, where: str, error: type[SitegenError], fix:
     except json.JSONDecodeError as exc:
         raise error.at(where, f"is not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}", fix) from None
     except RecursionError:
-        raise error.at(where, f"is JSON nested more than {MAX_JSON_DEPTH} levels deep", fix) from None
+        raise error.at(where, f"is JSON nested more than {max_depth} levels deep", fix) from None
 
 
 class TooLarge(Exception):

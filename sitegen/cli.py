@@ -21,7 +21,7 @@ from rich.console import Console
 from sitegen import __version__
 from sitegen.build import BuildReport, build_site
 from sitegen.config import Config, PublishConfig, load_config
-from sitegen.errors import OutputError, Problem, PublishError, SitegenError
+from sitegen.errors import ConfigError, OutputError, Problem, PublishError, SitegenError
 
 if TYPE_CHECKING:
     import boto3
@@ -155,6 +155,8 @@ def init(directory: Path) -> None:
 @click.option("--dry-run", is_flag=True, help="Plan and print, change nothing.")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON on standard output.")
 @click.option("--rollback", is_flag=True, help="Undo the most recent deploy, from the recorded S3 versions.")
+@click.option("--rebuild-manifest", is_flag=True, help="Ignore the deploy manifest in the bucket (say, an invalid one) and "
+              "rebuild it from a listing: upload what differs, delete nothing.")
 def publish(**options: Any) -> None:
     """Upload the build to S3: only what changed, assets before the pages that need them."""
     console, reporter = _console(options)
@@ -165,11 +167,15 @@ def publish(**options: Any) -> None:
             {f"publish.{key}": options[key] for key in ("bucket", "prefix", "endpoint_url", "region", "cloudfront_distribution", "max_deletes")}
             | {"build.output_dir": options["output_dir"]},
         )
+        if options["rollback"] and options["rebuild_manifest"]:
+            raise ConfigError.at("--rollback", "cannot be combined with --rebuild-manifest", "rebuild the manifest first, then roll back a later deploy")
         from sitegen.publish import publish_site, rollback_site
 
         services = aws_services(config.publish)
-        run = rollback_site if options["rollback"] else publish_site
-        report = run(config, services, dry_run=options["dry_run"], reporter=reporter)
+        if options["rollback"]:
+            report = rollback_site(config, services, dry_run=options["dry_run"], reporter=reporter)
+        else:
+            report = publish_site(config, services, dry_run=options["dry_run"], reporter=reporter, rebuild_manifest=options["rebuild_manifest"])
     if options["as_json"]:
         click.echo(report.to_json(), nl=False)
     if verbosity >= 1:

@@ -24,12 +24,14 @@ from __future__ import annotations
 
 import marshal
 import os
+import re
 import shutil
 from collections.abc import Collection, Mapping
 from typing import Any
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
+from sitegen.bounded import shown
 from sitegen.errors import OutputError
 
 # The layout of an output folder, which publish and serve read too.
@@ -166,10 +168,34 @@ def _write_error(output_dir: Path, exc: OSError) -> OutputError:
     return OutputError.at(str(output_dir), f"could not be written: {exc}", "check free space and permissions; the previous build was kept")
 
 
-def _check_relative(path: str) -> None:
+#: C0 controls, DEL and C1 controls: no output path holds one (S3 keys and URLs choke on them).
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
+
+
+def output_path_problem(path: str) -> str | None:
+    """Why ``path`` is not a file path the write stage writes (None: it is one).
+    The one rule: publish checks the keys it reads back from the bucket by it too."""
     pure = PurePosixPath(path)
-    if pure.is_absolute() or ".." in pure.parts or not path or "\\" in path or "\0" in path:
-        raise OutputError.at(path, "is not a safe relative output path", "this is a bug in sitegen or a theme; please report it")
+    if not pure.parts or pure.parts == (".",):
+        return "is empty"
+    if pure.is_absolute():
+        return "is absolute"
+    if ".." in pure.parts:
+        return "has a '..' part"
+    if "\\" in path:
+        return "has a backslash"
+    if _CONTROL.search(path):
+        return "has a control character"
+    if pure.as_posix() != path:
+        return "is not in normal form (an empty or '.' part, or a trailing '/')"
+    return None
+
+
+def _check_relative(path: str) -> None:
+    problem = output_path_problem(path)
+    if problem:
+        raise OutputError.at(shown(path), f"is not a safe relative output path: it {problem}",
+                             "rename the theme or content file it comes from; otherwise this is a bug in sitegen, please report it")
 
 
 def _check_ours(output_dir: Path) -> None:

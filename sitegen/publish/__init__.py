@@ -26,9 +26,10 @@ from sitegen.config import Config
 from sitegen.errors import ConfigError, Problem, PublishError
 from sitegen.progress import Reporter, SilentReporter
 from sitegen.publish.headers import Kind
-from sitegen.publish.manifest import MANIFEST_KEY, DeployRecord, Manifest, ManifestUnreadable, ObjectState
+from sitegen.publish.manifest import MANIFEST_KEY, MAX_ENTRIES, MAX_HISTORY, MAX_INVALIDATION_PATHS, DeployRecord, Manifest, ObjectState
 from sitegen.publish.plan import LocalFile, Plan, invalidation_paths, make_plan, next_states, scan_build
 from sitegen.publish.remote import Bucket, RequestCounter, invalidate
+from sitegen.publish.state import Remote, for_rollback, read_remote, verify_ours
 
 #: Upload phases, in order: hashed assets, other static files, then pages, feeds and the rest.
 PHASES = {Kind.ASSET: "assets", Kind.STATIC: "static", Kind.DOCUMENT: "pages"}
@@ -78,15 +79,23 @@ class Services:
     sleep: Callable[[float], None] = time.sleep
 
 
-def publish_site(config: Config, services: Services, *, dry_run: bool = False, reporter: Reporter | None = None) -> PublishReport:
+def publish_site(
+    config: Config, services: Services, *, dry_run: bool = False, reporter: Reporter | None = None, rebuild_manifest: bool = False,
+) -> PublishReport:
+    """Publish the build. ``rebuild_manifest`` ignores the stored manifest (the recovery
+    from an invalid one) and rebuilds it from a listing; that run deletes nothing."""
     reporter = reporter or SilentReporter()
     started = services.timer()
     bucket, counter = _connect(config, services)
     report = PublishReport(bucket.name, bucket.prefix, dry_run)
     local = scan_build(config.output_dir, config.publish)
-    remote = _remote_state(config, bucket, local, reporter, report)
+    remote = read_remote(bucket, local, config.publish.concurrency, rebuild=rebuild_manifest)
+    report.state_from = remote.source
+    if remote.warning:
+        _warn(reporter, report, remote.warning)
     now = services.now()
-    plan = make_plan(local, remote.manifest, config.publish, now, may_delete=report.state_from != "listing")
+    plan = make_plan(local, remote.manifest, config.publish, now, may_delete=remote.source != "listing")
+    verify_ours(bucket, remote.manifest, plan.deletes, config.publish.concurrency)
     _describe(report, plan)
     if config.publish.gzip:
         _warn(reporter, report, Problem("[publish] gzip", COMPRESSION_WARNING, "leave gzip empty to let the CDN compress"))
@@ -99,13 +108,6 @@ def publish_site(config: Config, services: Services, *, dry_run: bool = False, r
     return report
 
 
-@dataclass(frozen=True)
-class _Remote:
-    manifest: Manifest
-    #: The manifest object's ETag, for a conditional write; None when there is none.
-    etag: str | None
-
-
 def _connect(config: Config, services: Services) -> tuple[Bucket, RequestCounter]:
     if not config.publish.bucket:
         raise ConfigError.at("[publish] bucket", "is not set", "pass --bucket NAME or set bucket in sitegen.toml")
@@ -114,42 +116,6 @@ def _connect(config: Config, services: Services) -> tuple[Bucket, RequestCounter
     if services.cloudfront is not None:
         counter.attach(services.cloudfront)
     return Bucket(services.s3, config.publish.bucket, config.publish.prefix), counter
-
-
-def _remote_state(config: Config, bucket: Bucket, local: Mapping[str, LocalFile], reporter: Reporter, report: PublishReport) -> _Remote:
-    """The manifest, or (when it is missing or unreadable) the same facts rebuilt from a listing."""
-    found = bucket.get(MANIFEST_KEY)
-    if found is not None:
-        data, etag = found
-        try:
-            return _Remote(Manifest.from_bytes(data), etag)
-        except ManifestUnreadable as exc:
-            reason = f"the deploy manifest is unreadable ({exc})"
-    else:
-        etag, reason = None, "there is no deploy manifest yet"
-    listing = bucket.listing()
-    if not listing:
-        report.state_from = "none"
-        return _Remote(Manifest(), etag)
-    report.state_from = "listing"
-    _warn(reporter, report, Problem(bucket.url(MANIFEST_KEY), f"{reason}; comparing against a listing of {len(listing)} keys instead"))
-    return _Remote(_manifest_from_listing(config, bucket, local, listing), etag)
-
-
-def _manifest_from_listing(config: Config, bucket: Bucket, local: Mapping[str, LocalFile], listing: Mapping[str, str]) -> Manifest:
-    """Objects whose ETag matches our bytes are confirmed from the sha256 sitegen stored
-    on them, and their headers read back, so only real differences are redone. The
-    ETag is only a hint: multipart and SSE-KMS ETags are not MD5s."""
-    candidates = [f for path, f in local.items() if listing.get(path) == f.md5]
-    with ThreadPoolExecutor(max_workers=config.publish.concurrency) as pool:
-        stored = dict(zip([f.path for f in candidates], pool.map(lambda f: bucket.stored(f.path), candidates), strict=True))
-    objects = {
-        file.path: ObjectState(file.sha256, headers.fingerprint(), file.size, file.kind, None)
-        for file in candidates
-        for sha256, headers in [stored[file.path]]
-        if sha256 == file.sha256
-    }
-    return Manifest(objects=objects)
 
 
 def _describe(report: PublishReport, plan: Plan) -> None:
@@ -167,7 +133,7 @@ def _describe(report: PublishReport, plan: Plan) -> None:
 
 
 def _deploy(
-    config: Config, services: Services, bucket: Bucket, plan: Plan, remote: _Remote, now: datetime,
+    config: Config, services: Services, bucket: Bucket, plan: Plan, remote: Remote, now: datetime,
     report: PublishReport, reporter: Reporter,
 ) -> None:
     manifest, etag, at = remote.manifest, remote.etag, now.isoformat(timespec="seconds")
@@ -193,30 +159,41 @@ def _deploy(
     objects = next_states(plan, manifest, versions, at)
     before = {key: manifest.objects.get(key) for key in sorted(set(objects) | set(manifest.objects)) if _changed(manifest, objects, key)}
     deploy = manifest.deploy + 1 if before else manifest.deploy  # deletes alone are no deploy to roll back
-    history = _trim((*manifest.history, DeployRecord(deploy, at, before)), config.publish.keep_deploys - 1) if before else manifest.history
+    history = _trim((*manifest.history, DeployRecord(deploy, at, before)), config.publish.keep_deploys - 1, len(objects)) if before else manifest.history
     report.deploy = deploy
-    invalidation = tuple(sorted({*plan.invalidation, *manifest.pending_invalidation})) if config.publish.cloudfront_distribution else ()
+    invalidation = _pending_paths(plan.invalidation, manifest.pending_invalidation) if config.publish.cloudfront_distribution else ()
     # Keys a crashed run created and this one neither rebuilt nor deleted (deletes skipped) stay pending.
     deleting = set(plan.deletes)
     pending = tuple(sorted(k for k in manifest.pending if k not in objects and k not in deleting))
     committed = Manifest(deploy, objects, history, pending, invalidation)
-    _commit(config, services, bucket, committed, manifest, etag, plan.deletes, f"sitegen-{deploy}-{at}", report, reporter)
+    previous = None if remote.rewrite else manifest  # a missing or invalid manifest is written even if nothing changed
+    _commit(config, services, bucket, committed, previous, etag, plan.deletes, f"sitegen-{deploy}-{at}", report, reporter)
 
 
-def _trim(history: tuple[DeployRecord, ...], keep: int) -> tuple[DeployRecord, ...]:
-    """The newest ``keep`` records: rollback reaches back only as far as old assets are kept."""
-    return history[-keep:] if keep > 0 else ()  # not [-0:], which is everything
+def _trim(history: tuple[DeployRecord, ...], keep: int, objects: int) -> tuple[DeployRecord, ...]:
+    """The newest ``keep`` records (at most MAX_HISTORY, and only as many as the manifest
+    has room for): rollback reaches back only as far as old assets are kept."""
+    kept = history[-min(keep, MAX_HISTORY):] if keep > 0 else ()  # not [-0:], which is everything
+    while kept and objects + sum(len(record.before) for record in kept) > MAX_ENTRIES:
+        kept = kept[1:]
+    return kept
+
+
+def _pending_paths(new: Sequence[str], earlier: Sequence[str]) -> tuple[str, ...]:
+    """CDN paths still to invalidate: "/*" once more pile up than a manifest keeps."""
+    paths = tuple(sorted({*new, *earlier}))
+    return ("/*",) if len(paths) > MAX_INVALIDATION_PATHS else paths
 
 
 def _commit(
-    config: Config, services: Services, bucket: Bucket, committed: Manifest, previous: Manifest, etag: str | None,
+    config: Config, services: Services, bucket: Bucket, committed: Manifest, previous: Manifest | None, etag: str | None,
     deletes: Sequence[str], reference: str, report: PublishReport, reporter: Reporter,
 ) -> None:
     """Phases 4-6: record the new state, invalidate, delete, and record again what those did.
 
     The first write is the commit point. Deletes and the invalidation come after
     it and stay listed in it (as retired keys, as pending paths) until done, so a
-    run that dies here has them redone by the next."""
+    run that dies here has them redone by the next. ``previous`` None: write it in any case."""
     if committed != previous:
         etag = bucket.put_state(MANIFEST_KEY, committed.to_bytes(), replacing=etag)
         reporter.stage_finished("manifest", 0.0, f"deploy {committed.deploy} recorded")
@@ -270,14 +247,7 @@ def rollback_site(config: Config, services: Services, *, dry_run: bool = False, 
     started = services.timer()
     bucket, counter = _connect(config, services)
     report = PublishReport(bucket.name, bucket.prefix, dry_run, rollback=True)
-    found = bucket.get(MANIFEST_KEY)
-    if found is None:
-        raise PublishError.at(bucket.url(MANIFEST_KEY), "does not exist, so there is no deploy to roll back", "publish first")
-    data, etag = found
-    try:
-        manifest = Manifest.from_bytes(data)
-    except ManifestUnreadable as exc:
-        raise PublishError.at(bucket.url(MANIFEST_KEY), f"is unreadable ({exc})", "publish again to rewrite it") from exc
+    manifest, etag = for_rollback(bucket)
     if not manifest.history:
         raise PublishError.at(bucket.url(MANIFEST_KEY), "holds no earlier deploy to roll back to", "nothing to roll back")
     last = manifest.history[-1]
@@ -299,6 +269,7 @@ def rollback_site(config: Config, services: Services, *, dry_run: bool = False, 
             bucket.url(), f"rolling back deploy {last.deploy} would delete {len(pages_to_delete)} pages, more than max_deletes = {config.publish.max_deletes}",
             "check that this is the deploy you mean, then rerun with a higher --max-deletes",
         )
+    verify_ours(bucket, manifest, pages_to_delete, config.publish.concurrency)
     report.restored, report.deleted = sorted(restore), pages_to_delete
     report.deferred = sorted(key for key in remove if key not in pages_to_delete)
     report.invalidation_paths = list(invalidation_paths(

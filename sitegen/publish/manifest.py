@@ -15,26 +15,45 @@ run knows those keys are sitegen's and uploads them again rather than trust
 their recorded state; ``pending_invalidation`` holds CDN paths not yet
 invalidated, so a failed invalidation is retried by the next run.
 
-Serialisation is deterministic (sorted keys, gzip mtime 0).
+Serialisation is deterministic (sorted keys, gzip mtime 0). What is read back
+from the bucket is hostile until checked: ``publish.validate`` reads it within
+the limits below, which every manifest sitegen writes keeps.
 """
 
 from __future__ import annotations
 
 import gzip
 import json
-import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from sitegen.errors import PublishError
 from sitegen.publish.headers import Kind
 
 MANIFEST_KEY = ".sitegen/manifest.json.gz"
 FORMAT = "sitegen-deploy-manifest/1"
 
+# Limits of a manifest, for reading one back (``publish.validate``) and writing one.
+#: S3's limit on a whole key, the prefix included (UTF-8 bytes).
+MAX_KEY_BYTES = 1024
+#: Object states in all: ``objects`` plus every ``before`` map of the history.
+MAX_ENTRIES = 250_000
+#: A state entry is ~180 bytes of JSON for a 30-character key (sha256, header
+#: fingerprint, size, kind, version id, flags); 256 on average leaves room for longer keys.
+ENTRY_BYTES = 256
+#: The decompressed JSON may be this long (64 MB): the cap on inflating what the bucket holds.
+MAX_JSON_BYTES = MAX_ENTRIES * ENTRY_BYTES
+#: Deploy records kept for rollback, whatever [publish] keep_deploys says.
+MAX_HISTORY = 100
+#: CDN paths waiting to be invalidated; more collapse to "/*" (CloudFront allows 3,000 in progress).
+MAX_INVALIDATION_PATHS = 3000
+MAX_DEPLOY = 10**9
+
 
 class ManifestUnreadable(Exception):
-    """The manifest object exists but cannot be used; publish falls back to listing."""
+    """The manifest object exists but is not a manifest sitegen could have written.
+    The text says why, in a few words; every value it echoes is clipped."""
 
 
 @dataclass(frozen=True)
@@ -60,11 +79,6 @@ class ObjectState:
     def to_json(self) -> list[Any]:
         return [self.sha256, self.headers, self.size, int(self.kind), self.version, self.live, self.last_live_deploy, self.retired_at]
 
-    @classmethod
-    def from_json(cls, raw: list[Any]) -> ObjectState:
-        sha256, headers, size, kind, version, live, last_live_deploy, retired_at = raw
-        return cls(sha256, headers, size, Kind(kind), version, live, last_live_deploy, retired_at)
-
 
 @dataclass(frozen=True)
 class DeployRecord:
@@ -87,6 +101,10 @@ class Manifest:
         """Keys some rollback target would serve: never collect these."""
         return frozenset(key for record in self.history for key, state in record.before.items() if state and state.live)
 
+    def entries(self) -> int:
+        """Object states held, the history's included: what the size of a manifest grows with."""
+        return len(self.objects) + sum(len(record.before) for record in self.history)
+
     def to_bytes(self) -> bytes:
         body = {
             "format": FORMAT,
@@ -104,22 +122,9 @@ class Manifest:
             "pending_invalidation": sorted(self.pending_invalidation),
         }
         text = json.dumps(body, sort_keys=True, separators=(",", ":"))
-        return gzip.compress(text.encode("utf-8"), compresslevel=6, mtime=0)
-
-    @classmethod
-    def from_bytes(cls, data: bytes) -> Manifest:
-        try:
-            body = json.loads(gzip.decompress(data))
-            if body.get("format") != FORMAT:
-                raise ManifestUnreadable(f"unknown format {body.get('format')!r}")
-            objects = {key: ObjectState.from_json(raw) for key, raw in body["objects"].items()}
-            history = tuple(
-                DeployRecord(
-                    record["deploy"], record["at"],
-                    {k: (ObjectState.from_json(s) if s else None) for k, s in record["before"].items()},
-                )
-                for record in body["history"]
+        if len(text) > MAX_JSON_BYTES or self.entries() > MAX_ENTRIES:
+            raise PublishError.at(
+                MANIFEST_KEY, f"would hold {self.entries():,} object states in {len(text):,} bytes, more than a manifest may"
+                f" ({MAX_ENTRIES:,} states, {MAX_JSON_BYTES:,} bytes)", "lower [publish] keep_deploys, or publish the site in parts under several prefixes",
             )
-            return cls(int(body["deploy"]), objects, history, tuple(body["pending"]), tuple(body["pending_invalidation"]))
-        except (OSError, EOFError, zlib.error, ValueError, KeyError, TypeError, AttributeError) as exc:
-            raise ManifestUnreadable(str(exc) or type(exc).__name__) from exc
+        return gzip.compress(text.encode("utf-8"), compresslevel=6, mtime=0)

@@ -15,14 +15,16 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path, PurePosixPath
 
+from sitegen.bounded import shown
 from sitegen.config import PublishConfig
 from sitegen.errors import Problem, PublishError
 from sitegen.publish.headers import HeaderPolicy, Headers, Kind
 from sitegen.publish.manifest import Manifest, ObjectState
-from sitegen.write import ASSET_MANIFEST, STATE_DIR, STATIC_DIR
+from sitegen.write import ASSET_MANIFEST, STATE_DIR, STATIC_DIR, output_path_problem
 
 #: CloudFront allows 15 wildcard paths in progress per distribution.
 WILDCARD_LIMIT = 15
+UNPUBLISHABLE_FIX = "rename or remove the theme or content file it comes from (or the file, if put there by hand), then run sitegen build again"
 
 
 @dataclass(frozen=True)
@@ -100,9 +102,14 @@ def scan_build(output_dir: Path, publish: PublishConfig) -> dict[str, LocalFile]
             [Problem(path, "is in the asset manifest but not in the build", "run sitegen build again") for path in missing],
         )
     files: dict[str, LocalFile] = {}
+    unpublishable: list[Problem] = []
     for source in sorted(output_dir.rglob("*")):
         path = source.relative_to(output_dir).as_posix()
         if not source.is_file() or path.split("/", 1)[0] == STATE_DIR:
+            continue
+        problem = output_path_problem(path)
+        if problem:
+            unpublishable.append(Problem(shown(path), f"cannot be an S3 key: its name {problem}", UNPUBLISHABLE_FIX))
             continue
         headers = policy.headers(path)
         data = read_body(source, headers)
@@ -110,6 +117,8 @@ def scan_build(output_dir: Path, publish: PublishConfig) -> dict[str, LocalFile]
             path, source, policy.kind(path), headers,
             hashlib.sha256(data).hexdigest(), hashlib.md5(data, usedforsecurity=False).hexdigest(), len(data),
         )
+    if unpublishable:
+        raise PublishError(f"{output_dir}: the build holds files no build should write; nothing was published:", unpublishable)
     return files
 
 

@@ -10,7 +10,7 @@ is what change detection trusts.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from threading import Lock
 from typing import Any
@@ -27,10 +27,12 @@ from botocore.exceptions import (
 from sitegen.errors import PublishError
 from sitegen.publish.headers import Headers
 from sitegen.retry import Again, RetryPolicy, Stop
+from sitegen.write import STATE_DIR
 
 DELETE_BATCH = 1000  # the most keys DeleteObjects takes
 INVALIDATION_ATTEMPTS = 5
 NEEDED_PERMISSIONS = "s3:GetObject, s3:PutObject, s3:DeleteObject and s3:ListBucket (s3:GetObjectVersion for --rollback)"
+STATE_PREFIX = f"{STATE_DIR}/"
 CREDENTIAL_CODES = {"InvalidAccessKeyId", "SignatureDoesNotMatch", "ExpiredToken", "InvalidToken", "TokenRefreshRequired"}
 THROTTLE_CODES = {"SlowDown", "Throttling", "ThrottlingException", "RequestLimitExceeded", "TooManyRequestsException"}
 
@@ -56,6 +58,24 @@ class RequestCounter:
 
 
 @dataclass(frozen=True)
+class Stored:
+    """An object read back: ``data`` is None when it was too large to read."""
+
+    data: bytes | None
+    size: int
+    etag: str
+
+
+@dataclass(frozen=True)
+class Head:
+    """An object's metadata: the sha256 sitegen put on it (None: not sitegen's), headers, version id."""
+
+    sha256: str | None
+    headers: Headers
+    version: str | None
+
+
+@dataclass(frozen=True)
 class Bucket:
     client: Any
     name: str
@@ -67,8 +87,9 @@ class Bucket:
     def url(self, path: str = "") -> str:
         return f"s3://{self.name}/{self.key(path)}"
 
-    def get(self, path: str) -> tuple[bytes, str] | None:
-        """The object's bytes and ETag, or None if there is no such key."""
+    def get(self, path: str, max_bytes: int) -> Stored | None:
+        """The object's bytes (None when it is larger than ``max_bytes``: they are
+        not read) and ETag, or None if there is no such key."""
         with self.failures("reading", path):
             try:
                 answer = self.client.get_object(Bucket=self.name, Key=self.key(path))
@@ -76,7 +97,12 @@ class Bucket:
                 if exc.response["Error"]["Code"] in ("NoSuchKey", "404"):
                     return None
                 raise
-            return answer["Body"].read(), answer["ETag"]
+            body, size = answer["Body"], int(answer.get("ContentLength", 0))
+            try:
+                data = body.read(max_bytes + 1) if size <= max_bytes else b""
+            finally:
+                body.close()
+            return Stored(data if size <= max_bytes and len(data) <= max_bytes else None, size, answer["ETag"])
 
     def put(self, path: str, body: bytes, headers: Headers, sha256: str) -> str | None:
         """Upload; returns the new S3 version id (None when the bucket keeps no versions)."""
@@ -131,21 +157,31 @@ class Bucket:
             )
         return str(answer["ETag"])
 
-    def listing(self) -> dict[str, str]:
-        """Every key under the prefix (relative to it) with its ETag, page by page."""
-        found: dict[str, str] = {}
+    def listing(self, wanted: Collection[str]) -> tuple[int, dict[str, str]]:
+        """How many keys are under the prefix (sitegen's own ``.sitegen/`` aside), page
+        by page, and the ETags of the ``wanted`` ones (keys relative to the prefix):
+        memory stays bounded by what is wanted, however large the bucket."""
+        count, found = 0, {}
         with self.failures("listing", ""):
             for page in self.client.get_paginator("list_objects_v2").paginate(Bucket=self.name, Prefix=self.prefix):
                 for item in page.get("Contents", ()):
-                    found[item["Key"][len(self.prefix) :]] = item["ETag"].strip('"')
-        return found
+                    path = item["Key"][len(self.prefix) :]
+                    count += not path.startswith(STATE_PREFIX)
+                    if path in wanted:
+                        found[path] = item["ETag"].strip('"')
+        return count, found
 
-    def stored(self, path: str) -> tuple[str | None, Headers]:
-        """The sha256 sitegen recorded on an object, and the headers it is served with."""
+    def stored(self, path: str) -> Head | None:
+        """What sitegen recorded on an object (its sha256) and how it is served, or None if there is no such key."""
         with self.failures("reading the metadata of", path):
-            head = self.client.head_object(Bucket=self.name, Key=self.key(path))
+            try:
+                head = self.client.head_object(Bucket=self.name, Key=self.key(path))
+            except ClientError as exc:
+                if exc.response["Error"]["Code"] in ("NoSuchKey", "404"):
+                    return None
+                raise
         headers = Headers(head.get("ContentType", ""), head.get("CacheControl", ""), head.get("Expires"), head.get("ContentEncoding"))
-        return head.get("Metadata", {}).get("sitegen-sha256"), headers
+        return Head(head.get("Metadata", {}).get("sitegen-sha256"), headers, head.get("VersionId"))
 
     def failures(self, action: str, path: str) -> _Failures:
         return _Failures(self, action, path)
