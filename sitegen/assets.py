@@ -13,6 +13,7 @@ import hashlib
 import json
 import posixpath
 import re
+import unicodedata
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,10 +23,17 @@ from urllib.parse import quote, unquote
 import csscompressor
 import rjsmin
 
+from sitegen.bounded import clip, shown
 from sitegen.errors import AssetError, Problem
 
 HASH_LENGTH = 10
 EDITOR_JUNK_SUFFIXES = ("~", ".swp")
+#: Characters a static file's name may not hold, in any folder of its path: S3
+#: keys and URLs mangle them or read them as syntax. So are control characters
+#: (C0, DEL, C1), invisible format characters, line separators and bytes that
+#: are not UTF-8 (the Unicode categories below).
+UNSAFE_NAME_CHARACTERS = frozenset('\\{}^%`[]"<>#|?')
+_UNSAFE_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Zl", "Zp"})
 
 # One left-to-right pass over CSS finds whichever comes first. Comments and plain strings
 # are matched only so they are skipped: `content: "url(x)"` or a commented-out rule is not
@@ -75,7 +83,7 @@ class AssetBundle:
         asset = self.assets.get(logical)
         if asset is None:
             raise AssetError.at(
-                f"static asset {logical!r}", "is not in any of the theme's static/ folders",
+                f"static asset {shown(logical)}", "is not in any of the theme's static/ folders",
                 _did_you_mean(logical, self.assets) or "add the file to static/ or fix the name",
             )
         return asset.hashed
@@ -115,14 +123,32 @@ def hashed_name_for(logical: str, data: bytes) -> str:
 def _collect_sources(static_dirs: Sequence[Path]) -> dict[str, Path]:
     """Logical path -> file, the first (most specific) folder winning, sorted."""
     sources: dict[str, Path] = {}
+    problems: list[Problem] = []
     for root in static_dirs:
         if not root.is_dir():
             continue  # a theme need not have static files
         for path in sorted(root.rglob("*")):
             logical = path.relative_to(root).as_posix()
             if path.is_file() and not _is_ignored(logical):
+                unsafe = _unsafe_character(logical)
+                if unsafe is not None:
+                    problems.append(Problem(
+                        f"{shown(logical)} in {root}", f"has {unsafe} in its name, which S3 keys and URLs do not carry safely",
+                        "rename it (and its folders) with letters, digits, '-', '_' and '.'",
+                    ))
                 sources.setdefault(logical, path)
+    _raise_if_any(problems, "theme static files have names that cannot be published")
     return dict(sorted(sources.items()))
+
+
+def _unsafe_character(logical: str) -> str | None:
+    """How to name the first character of ``logical`` a published name may not hold, if any."""
+    for character in logical:
+        if character in UNSAFE_NAME_CHARACTERS:
+            return f"the character {character!r}"
+        if unicodedata.category(character) in _UNSAFE_CATEGORIES:
+            return f"the control or invisible character U+{ord(character):04X}"
+    return None
 
 
 def _is_ignored(logical: str) -> bool:
@@ -183,13 +209,13 @@ def _resolve(css: str, reference: str, sources: Mapping[str, Path]) -> tuple[str
     if _NOT_OURS.match(path):
         return None, None
     target = _target_of(css, path)
-    where = f"{sources[css]} (reference {reference!r})"
+    where = f"{sources[css]} (reference {shown(reference)})"
     if target == ".." or target.startswith("../"):
         return None, Problem(where, "points outside the static folder",
                              "keep referenced files inside static/, or use a site-absolute URL such as /img/x.png")
     if target not in sources:
         hint = _did_you_mean(target, sources)
-        return None, Problem(where, f"names {target!r}, which is in no static folder",
+        return None, Problem(where, f"names {shown(target)}, which is in no static folder",
                              f"add the file or correct the reference{'; ' + hint if hint else ''}")
     return target, None
 
@@ -204,7 +230,7 @@ def _processing_order(sources: Mapping[str, Path], css_dependencies: Mapping[str
         if css in done:
             return
         if css in path:
-            cycle = " -> ".join(path[path.index(css):] + [css])
+            cycle = clip(" -> ".join(path[path.index(css):] + [css]), 400)
             raise AssetError.at(str(sources[css]), f"CSS files reference each other in a cycle: {cycle}",
                                 "remove one reference; a file's hashed name depends on those it references")
         path.append(css)
@@ -287,7 +313,7 @@ def _is_minifiable_js(logical: str) -> bool:
 
 def _did_you_mean(name: str, known: Mapping[str, object]) -> str:
     matches = difflib.get_close_matches(name, list(known), n=3)
-    return "did you mean " + " or ".join(repr(match) for match in matches) + "?" if matches else ""
+    return "did you mean " + " or ".join(shown(match) for match in matches) + "?" if matches else ""
 
 
 def _raise_if_any(problems: list[Problem], summary: str) -> None:

@@ -23,10 +23,10 @@ from typing import Any
 
 import orjson
 
-from sitegen.errors import SitegenError
+# ``clip`` lives with the error tree, which clips every message it renders;
+# it is re-exported here beside ``shown``, where callers look for it.
+from sitegen.errors import ECHO_LIMIT, SitegenError, clip
 
-#: How many characters of an outside value a message echoes.
-ECHO_LIMIT = 80
 #: How deep JSON from outside may nest (arrays and objects). The contract's
 #: deepest legitimate document is a handful of levels; orjson stops at 1,024.
 MAX_JSON_DEPTH = 64
@@ -35,15 +35,16 @@ MAX_JSON_DEPTH = 64
 MAX_PAGES = 10_000
 
 
-def clip(text: str, limit: int = ECHO_LIMIT) -> str:
-    """``text`` cut to ``limit`` characters, with an ellipsis and the full length when cut."""
-    if len(text) <= limit:
-        return text
-    return f"{text[:limit]}… ({len(text):,} characters)"
+class _ShortRepr(reprlib.Repr):
+    def repr_int(self, x: int, level: int) -> str:
+        # repr() refuses integers past 4,300 digits; their size is what matters.
+        if x.bit_length() > 4_000:
+            return f"<an integer of {x.bit_length():,} bits>"
+        return super().repr_int(x, level)
 
 
 def _short_repr() -> reprlib.Repr:
-    shortened = reprlib.Repr()
+    shortened = _ShortRepr()
     shortened.maxlevel = 3
     shortened.maxstring = ECHO_LIMIT
     shortened.maxother = ECHO_LIMIT
@@ -104,6 +105,8 @@ def _loads_slowly(data: bytes | str, where: str, error: type[SitegenError], fix:
         raise error.at(where, f"is not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}", fix) from None
     except RecursionError:
         raise error.at(where, f"is JSON nested more than {max_depth} levels deep", fix) from None
+    except ValueError as exc:  # an integer past Python's 4,300 digits
+        raise error.at(where, f"is not JSON sitegen reads: {clip(str(exc), 120)}", fix) from None
 
 
 class TooLarge(Exception):

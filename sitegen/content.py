@@ -16,6 +16,7 @@ Two kinds of Markdown come in, and they are trusted differently:
 
 from __future__ import annotations
 
+import functools
 import re
 import tomllib
 from collections.abc import Iterable, Mapping
@@ -27,6 +28,7 @@ from markupsafe import escape
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
+from sitegen.bounded import clip, shown
 from sitegen.config import TYPE_NAMES
 from sitegen.errors import ContentError, Problem
 from sitegen.model import SLUG_RE, Archive
@@ -39,6 +41,10 @@ MARKDOWN_LIMIT = 100_000
 HEADING_SHIFT = 2
 #: A page template is a file name in the theme's templates/ folder.
 TEMPLATE_RE = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_-]*(/[A-Za-z0-9_][A-Za-z0-9_-]*)*\.html")
+#: Front matter is a handful of keys: more than this many characters, or
+#: nesting deeper than this, is refused before a parser recurses into it.
+MAX_FRONT_MATTER = 64 * 1024
+MAX_FRONT_MATTER_DEPTH = 16
 PAGE_KEYS = {"title": str, "description": str, "template": str, "menu": bool, "weight": int, "draft": bool}
 
 
@@ -144,7 +150,7 @@ def render_archive_texts(archive: Archive) -> tuple[Texts, tuple[Problem, ...]]:
             text = getattr(obj, name)
             if text and len(text) > MARKDOWN_LIMIT:
                 warnings.append(
-                    Problem(f"{collection} id {obj.id!r}.{name}", f"is {len(text):,} characters long; shown as plain text, not Markdown",
+                    Problem(f"{collection} id {shown(obj.id)}.{name}", f"is {len(text):,} characters long; shown as plain text, not Markdown",
                             f"keep it under {MARKDOWN_LIMIT:,} characters")
                 )
     return Texts(), tuple(warnings)
@@ -239,7 +245,7 @@ def _load_page(source: Path, pages_dir: Path) -> Page | None:
     for part in parts:
         if not SLUG_RE.fullmatch(part):
             raise ContentError.at(
-                str(source), f"the path part {part!r} is not a safe URL segment", "rename it with a-z, 0-9 and '-'"
+                str(source), f"the path part {shown(part)} is not a safe URL segment", "rename it with a-z, 0-9 and '-'"
             )
     import markdown  # only sites with Markdown pages pay for importing it
 
@@ -266,17 +272,60 @@ _FENCES = {"+++": "toml", "---": "yaml"}
 
 def _parse_front_matter(source: Path, raw: str, kind: str) -> Any:
     fix = "fix its syntax"
-    if kind == "toml":
-        try:
-            return tomllib.loads(raw)
-        except tomllib.TOMLDecodeError as exc:
-            raise ContentError.at(str(source), f"front matter is not valid TOML: {exc}", fix) from exc
-    import yaml  # only sites with YAML front matter pay for importing it
-
+    if len(raw) > MAX_FRONT_MATTER:
+        raise ContentError.at(
+            str(source), f"front matter is {len(raw):,} characters long, more than {MAX_FRONT_MATTER:,}",
+            "keep only the page's keys in front matter and put the rest in the body",
+        )
     try:
-        return yaml.safe_load(raw) or {}
+        return (tomllib.loads if kind == "toml" else _load_yaml)(raw) or {}
+    except FrontMatterRefused as exc:
+        raise ContentError.at(str(source), f"front matter {exc}", "write plain keys and values, without & and *") from None
+    except RecursionError:  # tomllib recurses into nested arrays
+        raise ContentError.at(str(source), "front matter is nested too deeply", fix) from None
+    except ValueError as exc:  # a syntax error, or a date or an integer Python cannot hold
+        raise ContentError.at(str(source), f"front matter is not valid {kind.upper()}: {clip(str(exc), 200)}", fix) from None
+
+
+class FrontMatterRefused(Exception):
+    """YAML front matter that is valid YAML but not accepted: aliases, deep nesting."""
+
+
+def _load_yaml(raw: str) -> Any:
+    """YAML with the safe loader, refusing anchors and aliases (an alias bomb
+    expands a few lines into gigabytes) and nesting past MAX_FRONT_MATTER_DEPTH
+    (PyYAML's composer recurses), both before anything is built."""
+    import yaml
+
+    loader = _strict_yaml_loader()(raw)
+    try:
+        return loader.get_single_data()
     except yaml.YAMLError as exc:
-        raise ContentError.at(str(source), f"front matter is not valid YAML: {exc}", fix) from exc
+        raise ValueError(str(exc)) from None
+    finally:
+        loader.dispose()
+
+
+@functools.cache  # one class per process; PyYAML is imported only for YAML front matter
+def _strict_yaml_loader() -> type[Any]:
+    import yaml
+
+    class StrictLoader(yaml.SafeLoader):
+        depth = 0
+
+        def compose_node(self, parent: Any, index: Any) -> Any:
+            event = self.peek_event()
+            if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
+                raise FrontMatterRefused(f"uses a YAML anchor or alias at line {event.start_mark.line + 1}, which is not allowed")
+            if self.depth >= MAX_FRONT_MATTER_DEPTH:
+                raise FrontMatterRefused(f"is nested more than {MAX_FRONT_MATTER_DEPTH} levels deep")
+            self.depth += 1
+            try:
+                return super().compose_node(parent, index)
+            finally:
+                self.depth -= 1
+
+    return StrictLoader
 
 
 def _split_front_matter(source: Path, text: str) -> tuple[dict[str, Any], str]:
@@ -299,18 +348,18 @@ def _split_front_matter(source: Path, text: str) -> tuple[dict[str, Any], str]:
 
 def _check_meta(source: Path, meta: Mapping[str, Any]) -> dict[str, Any]:
     problems = [
-        Problem(str(source), f"unknown front matter key {key!r}", f"known keys: {', '.join(sorted(PAGE_KEYS))}")
-        for key in sorted(set(meta) - set(PAGE_KEYS))
+        Problem(str(source), f"unknown front matter key {shown(key)}", f"known keys: {', '.join(sorted(PAGE_KEYS))}")
+        for key in sorted((key for key in meta if key not in PAGE_KEYS), key=shown)
     ]
     for key, kind in PAGE_KEYS.items():
         value = meta.get(key)
         if value is not None and (not isinstance(value, kind) or (kind is int and isinstance(value, bool))):
-            problems.append(Problem(str(source), f"front matter {key} = {value!r} is not {TYPE_NAMES[kind]}", f"give {key} {TYPE_NAMES[kind]}"))
+            problems.append(Problem(str(source), f"front matter {key} = {shown(value)} is not {TYPE_NAMES[kind]}", f"give {key} {TYPE_NAMES[kind]}"))
     if not isinstance(meta.get("title"), str) or not meta["title"].strip():
         problems.append(Problem(str(source), "front matter has no title", 'add title = "…"'))
     template = meta.get("template")
     if isinstance(template, str) and not TEMPLATE_RE.fullmatch(template):
-        problems.append(Problem(str(source), f"front matter template = {template!r} is not a template file name", 'use a name such as "page.html"'))
+        problems.append(Problem(str(source), f"front matter template = {shown(template)} is not a template file name", 'use a name such as "page.html"'))
     if problems:
         raise ContentError(f"{source}: bad front matter", problems)
     return dict(meta)

@@ -7,6 +7,13 @@ from __future__ import annotations
 import functools
 import zoneinfo
 
+#: The most items one list field of one object may hold: a session's
+#: ``speakers``, ``topics`` and ``media``, an event's ``topics``, a person's
+#: ``links``. Pages repeat these lists (a talk and its speakers appear on each
+#: speaker's page and each topic's page), so a longer list would make the build
+#: grow with its square. Real archives stay far below: panels have 10-20 speakers.
+MAX_LIST_ITEMS = 100
+
 #: Names zoneinfo accepts that are not places: their meaning depends on the machine.
 NOT_PLACE_ZONES = frozenset({"localtime", "posixrules", "Factory"})
 

@@ -4,6 +4,10 @@ Every failure a user can cause is a ``SitegenError``. Its text names the
 thing that is wrong (a file, a URL, an object path such as
 ``sessions[17].speakers[0]``) and what to do about it. The CLI prints it and
 exits non-zero; anything else escaping is a bug in sitegen.
+
+A message stays short whatever the input: each part of a problem is clipped,
+at most ``shown_problems`` problems are spelled out, and no more than fit in
+``MESSAGE_BUDGET`` bytes; the rest are counted ("… and 12 more").
 """
 
 from __future__ import annotations
@@ -11,6 +15,29 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Self
+
+#: How many characters of an outside value a message echoes (``clip``'s default).
+ECHO_LIMIT = 80
+#: The most characters of each part of a problem a message shows: ``where``
+#: can hold ids, ``what`` an echoed value, a summary a file name.
+WHERE_LIMIT = 240
+WHAT_LIMIT = 600
+FIX_LIMIT = 300
+SUMMARY_LIMIT = 300
+#: A rendered message stops adding problems past this many UTF-8 bytes; with
+#: the limits above no message reaches 10 KB, whatever the problems.
+MESSAGE_BUDGET = 8_000
+
+
+def clip(text: str, limit: int = ECHO_LIMIT) -> str:
+    """``text`` cut to ``limit`` characters, with an ellipsis and the full length when cut."""
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit]}… ({len(text):,} characters)"
+
+
+def _utf8_size(text: str) -> int:
+    return len(text.encode("utf-8", "surrogatepass"))
 
 
 @dataclass(frozen=True, order=True)
@@ -22,8 +49,8 @@ class Problem:
     fix: str = ""
 
     def __str__(self) -> str:
-        text = f"{self.where}: {self.what}"
-        return f"{text} (fix: {self.fix})" if self.fix else text
+        text = f"{clip(self.where, WHERE_LIMIT)}: {clip(self.what, WHAT_LIMIT)}"
+        return f"{text} (fix: {clip(self.fix, FIX_LIMIT)})" if self.fix else text
 
 
 class SitegenError(Exception):
@@ -44,13 +71,18 @@ class SitegenError(Exception):
         return cls("", [Problem(where, what, fix)])
 
     def _render(self) -> str:
-        if not self.summary:
-            return "\n".join(str(problem) for problem in self.problems)
-        lines = [self.summary]
-        lines += [f"  - {problem}" for problem in self.problems[: self.shown_problems]]
-        hidden = len(self.problems) - self.shown_problems
+        lines = [clip(self.summary, SUMMARY_LIMIT)] if self.summary else []
+        bullet, indent = ("  - ", "  ") if self.summary else ("", "")
+        size = sum(_utf8_size(line) + 1 for line in lines)
+        for problem in self.problems[: self.shown_problems]:
+            line = f"{bullet}{problem}"
+            size += _utf8_size(line) + 1
+            if size > MESSAGE_BUDGET and len(lines) > bool(self.summary):
+                break
+            lines.append(line)
+        hidden = len(self.problems) - (len(lines) - bool(self.summary))
         if hidden > 0:
-            lines.append(f"  … and {hidden} more")
+            lines.append(f"{indent}… and {hidden:,} more")
         return "\n".join(lines)
 
 

@@ -33,7 +33,8 @@ from urllib.parse import urlsplit
 import iso3166
 import orjson
 
-from sitegen.contract import place_timezones
+from sitegen.bounded import shown
+from sitegen.contract import MAX_LIST_ITEMS, place_timezones
 from sitegen.errors import DataError, Problem
 
 SLUG_RE = re.compile(r"[a-z0-9][a-z0-9-]{0,99}")
@@ -297,17 +298,44 @@ def _build_archive(collections: Mapping[str, Sequence[Mapping[str, Any]]]) -> Mo
 
 def source_digest(raw: Any) -> str:
     """A digest of a raw object's data. orjson is the quickest way to bytes; what
-    it refuses (lone surrogates, huge integers) goes through marshal, whose
-    version 2 writes no back-references, so equal data gives equal bytes
-    however its objects are shared."""
+    it refuses (lone surrogates, huge integers, nesting past 1,024 levels) goes
+    through marshal, whose version 2 writes no back-references, so equal data
+    gives equal bytes however its objects are shared. What marshal refuses
+    (nesting past its 2,000 levels, a Mapping of another type) is walked."""
     try:
         data = orjson.dumps(raw)
     except orjson.JSONEncodeError:
         try:
             data = marshal.dumps(raw, 2)
-        except ValueError:  # not plain JSON data (a Mapping of another type)
-            data = repr(raw).encode("utf-8", "surrogatepass")
+        except ValueError:
+            return _walked_digest(raw)
     return hashlib.blake2b(data, digest_size=8).hexdigest()
+
+
+def _walked_digest(raw: Any) -> str:
+    """A digest of any JSON-like value, walked with a stack of its own, so no
+    nesting is too deep. Each item is tagged with its kind and length."""
+    digest = hashlib.blake2b(digest_size=8)
+    stack = [raw]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, Mapping):
+            digest.update(b"{%d;" % len(item))
+            for key, value in reversed(list(item.items())):
+                stack += (value, key)  # the key comes off the stack first
+        elif isinstance(item, list | tuple):
+            digest.update(b"[%d;" % len(item))
+            stack.extend(reversed(item))
+        elif isinstance(item, str):
+            data = item.encode("utf-8", "surrogatepass")
+            digest.update(b"s%d;" % len(data) + data)
+        elif isinstance(item, int) and not isinstance(item, bool):
+            data = item.to_bytes(item.bit_length() // 8 + 1, "big", signed=True)  # str() refuses 4,300+ digits
+            digest.update(b"i%d;" % len(data) + data)
+        else:  # None, booleans, floats
+            data = repr(item).encode()
+            digest.update(b"r%d;" % len(data) + data)
+    return digest.hexdigest()
 
 
 def _problem_order(problem: Problem) -> tuple[Any, ...]:
@@ -367,7 +395,7 @@ class _Context:
             # so one bad event does not also report each of its sessions.
             if obj_id in found:
                 self.problems.append(
-                    Problem(f"{collection}[{position}] (id {obj_id!r})", f"duplicate id, first used by {collection}[{first_at[obj_id]}]", "ids must be unique per type")
+                    Problem(f"{collection}[{position}] (id {shown(obj_id)})", f"duplicate id, first used by {collection}[{first_at[obj_id]}]", "ids must be unique per type")
                 )
                 continue
             found[obj_id] = obj
@@ -415,7 +443,7 @@ class _Fields:
         self.ctx = ctx
         self.failed = False
         raw_id = raw.get("id")
-        self.label = f"{where} (id {raw_id!r})" if isinstance(raw_id, str) else where
+        self.label = f"{where} (id {shown(raw_id)})" if isinstance(raw_id, str) else where
 
     def problem(self, key: str, what: str, fix: str) -> None:
         self.failed = True
@@ -428,7 +456,7 @@ class _Fields:
         value = self.raw.get("id")
         if not isinstance(value, str) or not value.strip() or len(value) > MAX_ID_LENGTH or value != clean_text(value):
             self.problem(
-                "id", f"must be a non-empty string of at most {MAX_ID_LENGTH} printable characters, got {_show(value)}",
+                "id", f"must be a non-empty string of at most {MAX_ID_LENGTH} printable characters, got {shown(value)}",
                 "give every object a stable string id",
             )
             return ""
@@ -439,7 +467,7 @@ class _Fields:
         if value is None and not required:
             return None
         if not isinstance(value, str):
-            self.problem(key, f"must be a string, got {_show(value)}", f"send {key} as a JSON string")
+            self.problem(key, f"must be a string, got {shown(value)}", f"send {key} as a JSON string")
             return None
         cleaned = clean_text(value)
         if required and not cleaned.strip():
@@ -455,7 +483,7 @@ class _Fields:
     def slug(self, key: str = "slug") -> str:
         value = self.raw.get(key)
         if not isinstance(value, str) or not SLUG_RE.fullmatch(value):
-            self.problem(key, f"{_show(value)} is not a safe slug", "use 1-100 characters of a-z, 0-9 and '-', starting with a letter or digit")
+            self.problem(key, f"{shown(value)} is not a safe slug", "use 1-100 characters of a-z, 0-9 and '-', starting with a letter or digit")
             return ""
         return value
 
@@ -463,7 +491,7 @@ class _Fields:
         value = self.raw.get(key)
         parsed = _parse_date(value)
         if parsed is None:
-            self.problem(key, f"{_show(value)} is not a date", "use YYYY-MM-DD")
+            self.problem(key, f"{shown(value)} is not a date", "use YYYY-MM-DD")
             return None
         if parsed.year not in YEARS:
             self.problem(key, f"{value} is outside the years {YEARS.start}-{YEARS.stop - 1}", "correct the year")
@@ -476,7 +504,7 @@ class _Fields:
             return None
         parsed = _parse_timestamp(value)
         if parsed is None:
-            self.problem(key, f"{_show(value)} is not an RFC 3339 timestamp with an offset", "use e.g. 2024-09-12T09:30:00+01:00")
+            self.problem(key, f"{shown(value)} is not an RFC 3339 timestamp with an offset", "use e.g. 2024-09-12T09:30:00+01:00")
         elif parsed.year not in YEARS:
             self.problem(key, f"{value} is outside the years {YEARS.start}-{YEARS.stop - 1}", "correct the year")
             return None
@@ -486,7 +514,7 @@ class _Fields:
         value = self.raw.get(key)
         if isinstance(value, str) and value in self.ctx.timezones:
             return value
-        self.problem(key, f"{_show(value)} is not an IANA timezone", "use a name such as Europe/London")
+        self.problem(key, f"{shown(value)} is not an IANA timezone", "use a name such as Europe/London")
         return ""
 
     def number(self, key: str, low: float, high: float) -> float | None:
@@ -494,7 +522,7 @@ class _Fields:
         if value is None:
             return None
         if isinstance(value, bool) or not isinstance(value, int | float) or not low <= value <= high:
-            self.problem(key, f"{_show(value)} is not a number from {low} to {high}", f"send {key} as a JSON number or null")
+            self.problem(key, f"{shown(value)} is not a number from {low} to {high}", f"send {key} as a JSON number or null")
             return None
         return float(value)
 
@@ -504,7 +532,13 @@ class _Fields:
         if value is None:
             return []
         if not isinstance(value, list):
-            self.problem(key, f"must be a list, got {_show(value)}", f"send {key} as a JSON array")
+            self.problem(key, f"must be a list, got {shown(value)}", f"send {key} as a JSON array")
+            return []
+        if len(value) > MAX_LIST_ITEMS:
+            self.problem(
+                key, f"lists {len(value):,} items; the contract allows at most {MAX_LIST_ITEMS}",
+                f"list at most {MAX_LIST_ITEMS} (pages repeat this list, so the build would grow with its square)",
+            )
             return []
         return [(f"{key}[{i}]", item) for i, item in enumerate(value)]
 
@@ -522,7 +556,7 @@ class _Fields:
     def _resolve(self, path: str, value: Any, collection: str) -> Any:
         target = self.ctx.lookups[collection].get(value) if isinstance(value, str) else None
         if target is None:
-            self.problem(path, f"refers to unknown {collection} id {_show(value)}", f"add that object to {collection} or remove the reference")
+            self.problem(path, f"refers to unknown {collection} id {shown(value)}", f"add that object to {collection} or remove the reference")
         return target
 
     def url(self, key: str, item: Any = None, path: str | None = None) -> str | None:
@@ -532,7 +566,7 @@ class _Fields:
             return None
         if isinstance(value, str) and _is_web_url(value):
             return clean_text(value).strip()
-        self.warn(path or key, f"{_show(value)} is not an http(s) URL; it was left out", "send an absolute http:// or https:// URL")
+        self.warn(path or key, f"{shown(value)} is not an http(s) URL; it was left out", "send an absolute http:// or https:// URL")
         return None
 
 
@@ -558,11 +592,6 @@ def _is_clean(value: str) -> bool:
     # The C1 controls are \xc2\x80-\xc2\x9f in UTF-8 and U+FFFE/U+FFFF are
     # \xef\xbf\xbe/\xbf; the regex decides for text with those lead bytes.
     return value.isascii() or (b"\xc2" not in data and b"\xef" not in data)
-
-
-def _show(value: Any) -> str:
-    text = repr(value)
-    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def _parse_date(value: Any) -> date | None:
@@ -609,7 +638,7 @@ def _read_venue(f: _Fields) -> Venue | None:
     country = f.raw.get("country")
     code = country.upper() if isinstance(country, str) else ""
     if code not in iso3166.countries_by_alpha2:
-        f.problem("country", f"{_show(country)} is not an ISO 3166-1 alpha-2 country code", "use two letters such as GB or DE")
+        f.problem("country", f"{shown(country)} is not an ISO 3166-1 alpha-2 country code", "use two letters such as GB or DE")
     city = f.line("city") or ""
     return Venue(
         f.id(), f.slug(), f.line("name") or "", city, code,
@@ -625,7 +654,7 @@ def _read_person(f: _Fields) -> Person | None:
     links = []
     for path, item in f.items("links"):
         if not isinstance(item, Mapping) or not isinstance(item.get("kind"), str):
-            f.problem(path, f"{_show(item)} is not a {{kind, url}} object", "send each link as {\"kind\": ..., \"url\": ...}")
+            f.problem(path, f"{shown(item)} is not a {{kind, url}} object", "send each link as {\"kind\": ..., \"url\": ...}")
             continue
         url = f.url("url", item, f"{path}.url")
         if url:
@@ -671,11 +700,11 @@ def _read_media(f: _Fields) -> tuple[Media, ...]:
     media = []
     for path, item in f.items("media"):
         if not isinstance(item, Mapping):
-            f.problem(path, f"{_show(item)} is not a {{kind, url, title}} object", "send each media item as an object")
+            f.problem(path, f"{shown(item)} is not a {{kind, url, title}} object", "send each media item as an object")
             continue
         kind = item.get("kind")
         if kind not in MEDIA_KINDS:
-            f.warn(f"{path}.kind", f"{_show(kind)} is not one of {', '.join(MEDIA_KINDS)}; shown as 'other'", "use a kind from the contract")
+            f.warn(f"{path}.kind", f"{shown(kind)} is not one of {', '.join(MEDIA_KINDS)}; shown as 'other'", "use a kind from the contract")
             kind = "other"
         url = f.url("url", item, f"{path}.url")
         title = item.get("title")
@@ -831,7 +860,7 @@ def _fast_reference(lookup: Mapping[str, T], value: Any) -> T:
 def _fast_references(lookup: Mapping[str, T], value: Any) -> tuple[T, ...]:
     if value is None:
         return ()
-    if type(value) is not list:
+    if type(value) is not list or len(value) > MAX_LIST_ITEMS:
         raise _Unusual
     # Duplicates are dropped by id, not by object: ids and objects correspond
     # one to one, and hashing a frozen dataclass hashes every field.
@@ -848,7 +877,7 @@ def _fast_references(lookup: Mapping[str, T], value: Any) -> tuple[T, ...]:
 def _fast_links(value: Any) -> tuple[Link, ...]:
     if value is None:
         return ()
-    if type(value) is not list:
+    if type(value) is not list or len(value) > MAX_LIST_ITEMS:
         raise _Unusual
     if not value:
         return ()
@@ -866,7 +895,7 @@ def _fast_links(value: Any) -> tuple[Link, ...]:
 def _fast_media(value: Any) -> tuple[Media, ...]:
     if value is None:
         return ()
-    if type(value) is not list:
+    if type(value) is not list or len(value) > MAX_LIST_ITEMS:
         raise _Unusual
     if not value:
         return ()
@@ -915,8 +944,8 @@ def _check_unique_slugs(ctx: _Context) -> None:
             if obj.slug in first:
                 ctx.problems.append(
                     Problem(
-                        f"{collection}[{position}] (id {obj.id!r}).slug",
-                        f"{obj.slug!r} is already used by {collection}[{first[obj.slug]}]",
+                        f"{collection}[{position}] (id {shown(obj.id)}).slug",
+                        f"{shown(obj.slug)} is already used by {collection}[{first[obj.slug]}]",
                         f"slugs must be unique {scope_text}",
                     )
                 )

@@ -154,7 +154,7 @@ def test_loading_bad_data_names_every_problem(tmp_path: Path) -> None:
                      "follows[0]: must be an object with exactly 'user' and 'follows'", "attendance: is not a list"):
         assert expected in message
     path.write_text('{"users": [')
-    with pytest.raises(FragmentError, match=r"personal.json:1:\d+: is not valid JSON"):
+    with pytest.raises(FragmentError, match=r"personal.json: is not valid JSON: .* at line 1, column \d+"):
         read_personal_file(path)
     api_item = {"user": "alice", "event": "e1", "updated_at": "2026-01-01T00:00:00Z"}
     assert parse_personal_data({"attendance": [api_item]}, "api", extra_keys=True).attendance == (("alice", "e1"),)

@@ -25,6 +25,7 @@ from typing import Any
 
 import itsdangerous
 
+from sitegen.bounded import shown
 from sitegen.errors import FragmentError, Problem
 
 USER_SALT = "sitegen.user.v1"
@@ -119,9 +120,9 @@ class IdentityCodec:
 def _check_user(user: User) -> None:
     problems = []
     if not USER_ID.fullmatch(user.id):
-        problems.append(Problem("user id", f"{user.id!r} is not an id", "use letters, digits, '.', '_' and '-' (up to 100)"))
+        problems.append(Problem("user id", f"{shown(user.id)} is not an id", "use letters, digits, '.', '_' and '-' (up to 100)"))
     if not user.name or len(user.name) > MAX_NAME or any(ord(ch) < 32 for ch in user.name):
-        problems.append(Problem("user name", f"{user.name!r} is empty, too long or has control characters", f"give a display name of 1 to {MAX_NAME} characters"))
+        problems.append(Problem("user name", f"{shown(user.name)} is empty, too long or has control characters", f"give a display name of 1 to {MAX_NAME} characters"))
     if user.generation < 0:
         problems.append(Problem("generation", "is negative", "use 0 or more"))
     if problems:

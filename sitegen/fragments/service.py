@@ -15,7 +15,6 @@ from the cookie alone.
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -29,7 +28,7 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Mount, Route
 
-from sitegen.bounded import shown
+from sitegen.bounded import loads_json, shown
 from sitegen.config import Config
 from sitegen.errors import FragmentError
 from sitegen.fragments.identity import IdentityCodec, User
@@ -65,11 +64,12 @@ class SiteIndex:
 def read_index(path: Path) -> SiteIndex:
     fix = "run `sitegen build` first, or pass --index the fragments.json of a build"
     try:
-        data = json.loads(path.read_bytes())
+        text = path.read_bytes()
     except FileNotFoundError:
         raise FragmentError.at(str(path), "does not exist", fix) from None
-    except (OSError, ValueError) as exc:
-        raise FragmentError.at(str(path), f"cannot be read: {exc}", fix) from None
+    except OSError as exc:
+        raise FragmentError.at(str(path), f"cannot be read: {exc.strerror or exc}", fix) from None
+    data = loads_json(text, str(path), FragmentError, fix)
     if not isinstance(data, dict) or data.get("format") != 1:
         raise FragmentError.at(str(path), "is not a fragment index this sitegen understands", fix)
     return SiteIndex(data["events"], data["people"])

@@ -14,7 +14,6 @@ Calls are synchronous and short; the service makes them on its event loop.
 
 from __future__ import annotations
 
-import json
 import sqlite3
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -22,6 +21,7 @@ from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import urlsplit
 
+from sitegen.bounded import loads_json, shown
 from sitegen.errors import FragmentError, Problem
 from sitegen.fragments.identity import MAX_NAME, USER_ID
 
@@ -79,8 +79,8 @@ def parse_personal_data(data: Any, where: str, *, extra_keys: bool = False) -> P
     if not isinstance(data, dict):
         raise FragmentError.at(where, "is not a JSON object", 'write {"users": [...], "follows": [...], "attendance": [...]}')
     for key in sorted(set(data) - set(_SECTIONS)):
-        problems.append(Problem(where, f"unknown key {key!r}", f"use {', '.join(_SECTIONS)}"))
-    rows: dict[str, list[tuple[str, str]]] = {}
+        problems.append(Problem(where, f"unknown key {shown(key)}", f"use {', '.join(_SECTIONS)}"))
+    rows: dict[str, list[tuple[int, str, str]]] = {}  # (position in the section, first, second)
     for section, (first, second) in _SECTIONS.items():
         items = data.get(section, [])
         rows[section] = []
@@ -94,24 +94,25 @@ def parse_personal_data(data: Any, where: str, *, extra_keys: bool = False) -> P
                 continue
             a, b = item[first], item[second]
             if not (isinstance(a, str) and USER_ID.fullmatch(a)):
-                problems.append(Problem(path, f"{first} = {a!r} is not an id", "use letters, digits, '.', '_' and '-' (up to 100)"))
+                problems.append(Problem(path, f"{first} = {shown(a)} is not an id", "use letters, digits, '.', '_' and '-' (up to 100)"))
                 continue
             if section == "users":
                 if not (isinstance(b, str) and 0 < len(b) <= MAX_NAME and all(ord(ch) >= 32 for ch in b)):
-                    problems.append(Problem(path, f"name = {b!r} is not a display name", f"give 1 to {MAX_NAME} printable characters"))
+                    problems.append(Problem(path, f"name = {shown(b)} is not a display name", f"give 1 to {MAX_NAME} printable characters"))
                     continue
             elif not (isinstance(b, str) and b and len(b) <= 200 and b.isprintable()):
-                problems.append(Problem(path, f"{second} = {b!r} is not an id", "give the id as a string"))
+                problems.append(Problem(path, f"{second} = {shown(b)} is not an id", "give the id as a string"))
                 continue
-            rows[section].append((a, b))
-    seen: set[str] = set()
-    for index, (user, _) in enumerate(rows["users"]):
-        if user in seen:
-            problems.append(Problem(f"{where}: users[{index}]", f"id {user!r} appears twice", "list each user once"))
-        seen.add(user)
+            rows[section].append((index, a, b))
+    first_at: dict[str, int] = {}
+    for index, user, _ in rows["users"]:
+        if user in first_at:
+            problems.append(Problem(f"{where}: users[{index}]", f"id {shown(user)} appears twice, first at users[{first_at[user]}]", "list each user once"))
+        first_at.setdefault(user, index)
     if problems:
         raise FragmentError(f"{where} cannot be loaded, {len(problems)} problem(s):", problems)
-    return PersonalData(tuple(rows["users"]), tuple(sorted(set(rows["follows"]))), tuple(sorted(set(rows["attendance"]))))
+    users, follows, attendance = ([(a, b) for _, a, b in rows[name]] for name in _SECTIONS)
+    return PersonalData(tuple(users), tuple(sorted(set(follows))), tuple(sorted(set(attendance))))
 
 
 def read_personal_file(path: Path) -> PersonalData:
@@ -121,10 +122,7 @@ def read_personal_file(path: Path) -> PersonalData:
         raise FragmentError.at(str(path), "does not exist", "give the path of a JSON file to load") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise FragmentError.at(str(path), f"cannot be read: {exc}", "make it a readable UTF-8 file") from None
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise FragmentError.at(f"{path}:{exc.lineno}:{exc.colno}", f"is not valid JSON: {exc.msg}", "fix the JSON syntax") from None
+    data = loads_json(text, str(path), FragmentError, "fix the JSON syntax")
     return parse_personal_data(data, str(path))
 
 

@@ -30,6 +30,7 @@ from jinja2.ext import Extension
 from jinja2.parser import Parser
 from markupsafe import Markup, escape
 
+from sitegen.bounded import shown
 from sitegen.model import Archive
 from sitegen.render.routes import Routes
 
@@ -103,7 +104,7 @@ class HoleExtension(Extension):
     def _render_hole(self, name: str, params: dict[str, Any], caller: Any) -> Markup:
         for key, value in params.items():
             if not isinstance(value, str | int) or isinstance(value, bool) or str(value) == "":
-                raise TypeError(f"hole {name!r}: {key} must be a non-empty id, not {value!r}")
+                raise TypeError(f"hole {name!r}: {key} must be a non-empty id, not {shown(value)}")
         return hole_markup(self.environment.hole_prefix, name, params, caller())  # type: ignore[attr-defined]
 
 
