@@ -23,8 +23,8 @@ from urllib.parse import quote, unquote
 import csscompressor
 import rjsmin
 
-from sitegen.bounded import clip, shown
-from sitegen.errors import AssetError, Problem
+from sitegen.bounded import shown
+from sitegen.errors import AssetError, Problem, clip
 
 HASH_LENGTH = 10
 EDITOR_JUNK_SUFFIXES = ("~", ".swp")

@@ -353,7 +353,7 @@ def _fragments_config(options: dict[str, Any]) -> Config:
               help="The build's fragment index (default: <output>/.sitegen/fragments.json).")
 @click.option("--workers", type=click.IntRange(min=1), help="Server processes. [fragments] workers")
 @click.pass_context
-def fragments(ctx: click.Context, **options: Any) -> None:
+def fragments(ctx: click.Context, /, **options: Any) -> None:
     """Run the fragment service that fills the personal holes (or see its subcommands)."""
     ctx.obj = options
     if ctx.invoked_subcommand is not None:

@@ -28,9 +28,9 @@ from markupsafe import escape
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
-from sitegen.bounded import clip, shown
+from sitegen.bounded import shown
 from sitegen.config import TYPE_NAMES
-from sitegen.errors import ContentError, Problem
+from sitegen.errors import ContentError, Problem, clip
 from sitegen.model import SLUG_RE, Archive
 
 SUMMARY_LENGTH = 160
@@ -314,7 +314,7 @@ def _strict_yaml_loader() -> type[Any]:
         depth = 0
 
         def compose_node(self, parent: Any, index: Any) -> Any:
-            event = self.peek_event()
+            event = self.peek_event()  # type: ignore[no-untyped-call]  # untyped in types-PyYAML
             if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
                 raise FrontMatterRefused(f"uses a YAML anchor or alias at line {event.start_mark.line + 1}, which is not allowed")
             if self.depth >= MAX_FRONT_MATTER_DEPTH:

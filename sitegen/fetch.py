@@ -38,10 +38,10 @@ from urllib.parse import parse_qsl, urldefrag, urlencode, urljoin, urlsplit, url
 from sitegen import __version__
 from sitegen.atomic import write_atomically
 from sitegen.bounded import (
-    ACCEPT_ENCODING, MAX_PAGES, Inflater, TooLarge, UnknownEncoding, clip, loads_json, parse_codings, shown,
+    ACCEPT_ENCODING, MAX_PAGES, Inflater, TooLarge, UnknownEncoding, loads_json, parse_codings, shown,
 )
 from sitegen.config import OTHER_FORMATS, SourceConfig
-from sitegen.errors import Problem, SourceError
+from sitegen.errors import Problem, SourceError, clip
 from sitegen.retry import Again, Exhausted, Expired, RetryPolicy, Stop, WaitTooLong, WouldExpire, http_date
 from sitegen.retry import parse_retry_after as _parse_retry_after
 

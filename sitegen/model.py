@@ -27,6 +27,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from datetime import date as _Date  # for annotations inside classes with a method named date
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
@@ -412,7 +413,7 @@ class _Context:
         """A valid date, parsed once per distinct text; ``_Unusual`` otherwise."""
         return _parsed_once(self.dates, value, _parse_date)
 
-    def local_day(self, text: str, moment: datetime, zone: str) -> date:
+    def local_day(self, text: str, moment: datetime, zone: str) -> _Date:
         """The date of ``moment`` (parsed from ``text``) in ``zone``, once per distinct pair."""
         day = self.local_days.get((text, zone))
         if day is None:
@@ -772,7 +773,7 @@ def _fast_session(raw: dict[str, Any], ctx: _Context) -> Session:
     if end is not None and (start is None or end < start):
         raise _Unusual
     day = event.start_date
-    if start is not None and event.timezone and event.start_date != date.min:
+    if start_text is not None and start is not None and event.timezone and event.start_date != date.min:
         day = ctx.local_day(start_text, start, event.timezone)
         if not event.start_date <= day <= event.end_date:
             raise _Unusual  # a warning

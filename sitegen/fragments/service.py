@@ -16,7 +16,7 @@ from the cookie alone.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -220,7 +220,7 @@ class FragmentService:
             ],
         }
 
-    def _people(self, ids: set[str]) -> dict[str, Person]:
+    def _people(self, ids: Collection[str]) -> dict[str, Person]:
         archive = self.index.current().people
         stored = self.store.names(i for i in ids if i not in archive)
         return {

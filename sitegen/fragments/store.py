@@ -247,7 +247,10 @@ class RedisStore:
             return Attendance(False, int(self.redis.scard(attendees)), frozenset(), frozenset())
         follows = self._key("follows", user)
         pipe = self.redis.pipeline(transaction=False)
-        pipe.scard(attendees).sismember(attendees, user).smembers(follows).sinter(follows, attendees)
+        pipe.scard(attendees)
+        pipe.sismember(attendees, user)
+        pipe.smembers(follows)
+        pipe.sinter([follows, attendees])
         count, attending, following, both = pipe.execute()
         return Attendance(bool(attending), int(count), frozenset(both), frozenset(following))
 
@@ -260,7 +263,7 @@ class RedisStore:
         if not wanted:
             return {}
         values = self.redis.hmget(self.PREFIX + "names", wanted)
-        return {key: value for key, value in zip(wanted, values, strict=True) if value is not None}
+        return {key: str(value) for key, value in zip(wanted, values, strict=True) if value is not None}
 
     def replace(self, data: PersonalData) -> None:
         follows: dict[str, set[str]] = {}

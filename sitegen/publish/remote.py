@@ -10,7 +10,7 @@ is what change detection trusts.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from threading import Lock
 from typing import Any
@@ -110,7 +110,7 @@ class Bucket:
             answer = self.client.put_object(
                 Bucket=self.name, Key=self.key(path), Body=body, Metadata={"sitegen-sha256": sha256}, **headers.s3()
             )
-        return answer.get("VersionId")
+        return _version(answer)
 
     def set_headers(self, path: str, headers: Headers, sha256: str) -> str | None:
         """Change headers without re-uploading: copy the object onto itself, restating every header."""
@@ -119,7 +119,7 @@ class Bucket:
                 Bucket=self.name, Key=self.key(path), CopySource={"Bucket": self.name, "Key": self.key(path)},
                 MetadataDirective="REPLACE", Metadata={"sitegen-sha256": sha256}, **headers.s3(),
             )
-        return answer.get("VersionId")
+        return _version(answer)
 
     def restore(self, path: str, version: str) -> str | None:
         """Make an earlier version current again, with the headers it had."""
@@ -128,7 +128,7 @@ class Bucket:
                 Bucket=self.name, Key=self.key(path),
                 CopySource={"Bucket": self.name, "Key": self.key(path), "VersionId": version}, MetadataDirective="COPY",
             )
-        return answer.get("VersionId")
+        return _version(answer)
 
     def delete(self, paths: Sequence[str]) -> None:
         for start in range(0, len(paths), DELETE_BATCH):
@@ -272,3 +272,9 @@ def invalidate(
     except Stop as stop:  # only Exhausted: no deadline, and CloudFront sends no Retry-After here
         fix = stop.last.fix if stop.last else ""
         raise PublishError.at(where, f"still has too many invalidations in progress after {stop.attempts} tries", fix) from None
+
+
+def _version(answer: Mapping[str, Any]) -> str | None:
+    """The S3 version id of an answer that wrote an object (None when the bucket keeps no versions)."""
+    version = answer.get("VersionId")
+    return None if version is None else str(version)

@@ -24,8 +24,8 @@ from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any, TypeVar
 
-from sitegen.bounded import TooLarge, clip, inflate, loads_json, shown
-from sitegen.errors import SitegenError
+from sitegen.bounded import TooLarge, inflate, loads_json, shown
+from sitegen.errors import SitegenError, clip
 from sitegen.publish.headers import Kind
 from sitegen.publish.manifest import (
     FORMAT,
