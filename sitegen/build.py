@@ -15,7 +15,6 @@ progress bars on a terminal and plain lines in CI), and returns a
 from __future__ import annotations
 
 import json
-import os
 import resource
 import shutil
 import tempfile
@@ -29,6 +28,7 @@ from typing import TYPE_CHECKING
 
 from sitegen import __version__
 from sitegen.assets import AssetBundle, build_assets
+from sitegen.atomic import write_atomically
 from sitegen.config import Config
 from sitegen.content import build_content, count_texts
 from sitegen.errors import DataError, Problem, TemplateError
@@ -40,7 +40,7 @@ from sitegen.render.links import broken_links
 from sitegen.render.parallel import available_cores
 from sitegen.render.routes import Routes
 from sitegen.progress import Reporter, SilentReporter
-from sitegen.write import ASSET_MANIFEST, FRAGMENT_INDEX, REPORT_FILE, STATIC_DIR, Stager
+from sitegen.write import ASSET_MANIFEST, FRAGMENT_INDEX, REPORT_FILE, STATIC_DIR, Stager, recover_output
 
 if TYPE_CHECKING:
     import httpx
@@ -101,6 +101,8 @@ def build_site(
     written; with ``full``, every file is rendered again (and still only the
     changed ones are written)."""
     reporter = reporter or SilentReporter()
+    if write:  # before anything else: build/ is one whole build again if a killed one left a swap half-done
+        recover_output(config.output_dir)
     report = BuildReport(
         source=config.source.url, today=today.isoformat(), built_at=clocks.now().isoformat(timespec="seconds")
     )
@@ -226,7 +228,4 @@ def _asset_files(assets: AssetBundle) -> dict[str, bytes]:
 def _write_report(path: Path, report: BuildReport) -> None:
     # The report holds timings, so it differs between builds; it is the one
     # file under build/ that is not part of the site (publish skips .sitegen/).
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_suffix(".tmp")
-    temporary.write_bytes(report.to_json())
-    os.replace(temporary, path)
+    write_atomically(path, report.to_json())
