@@ -25,7 +25,6 @@ import dataclasses
 import hashlib
 import json
 import os
-import tempfile
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -39,6 +38,7 @@ from urllib.parse import parse_qsl, urldefrag, urlencode, urljoin, urlsplit, url
 import orjson
 
 from sitegen import __version__
+from sitegen.atomic import write_atomically
 from sitegen.config import OTHER_FORMATS, SourceConfig
 from sitegen.errors import Problem, SourceError
 
@@ -366,10 +366,10 @@ class _LocalCopy:
                 raw = json.dumps({"data": list(items), "next": None}, ensure_ascii=True, separators=(",", ":")).encode("ascii")
                 digests[name] = hashlib.sha256(raw).hexdigest()
                 if digests[name] != snapshot.digests.get(name):
-                    _write_atomically(self.folder / f"{name}.json", raw)
+                    write_atomically(self.folder / f"{name}.json", raw)
             state = {"version": self.VERSION, "identity": snapshot.identity, "cursor": snapshot.cursor,
                      "synced_at": snapshot.synced_at.isoformat(), "sha256": digests}
-            _write_atomically(self.folder / self.STATE, json.dumps(state, indent=1, sort_keys=True).encode("utf-8"))
+            write_atomically(self.folder / self.STATE, json.dumps(state, indent=1, sort_keys=True).encode("utf-8"))
         except OSError as exc:
             raise SourceError.at(str(self.folder), f"cannot write the local copy of the data: {exc.strerror or exc}",
                                  "make [build] cache_dir writable") from None
@@ -380,18 +380,6 @@ class _LocalCopy:
             (self.folder / self.STATE).unlink(missing_ok=True)
         except OSError:
             pass  # a leftover state still names its checksums and cursor: at worst it is caught up from there
-
-
-def _write_atomically(path: Path, data: bytes) -> None:
-    """Readers see the old file or the new one, never half of one."""
-    fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as file:
-            file.write(data)
-        os.replace(temp, path)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
 
 
 # --- the local folder form -------------------------------------------------------
@@ -610,14 +598,8 @@ class _HttpCache:
                 return
             self.folder.mkdir(parents=True, exist_ok=True)
             entry = {"url": url, "etag": etag, "last_modified": last_modified, "body": body}
-            fd, temp = tempfile.mkstemp(dir=self.folder, prefix=f".{path.stem}.", suffix=".tmp")
-            try:
-                with os.fdopen(fd, "w", encoding="utf-8") as file:
-                    json.dump(entry, file, ensure_ascii=False, sort_keys=True)
-                os.replace(temp, path)  # readers see the old entry or the new one, never half of one
-            except BaseException:
-                Path(temp).unlink(missing_ok=True)
-                raise
+            # Readers see the old entry or the new one, never half of one.
+            write_atomically(path, json.dumps(entry, ensure_ascii=False, sort_keys=True).encode("utf-8"))
         except OSError as exc:
             raise SourceError.at(str(path), f"cannot write the HTTP cache: {exc.strerror or exc}", "make [build] cache_dir writable") from None
 
