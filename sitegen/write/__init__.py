@@ -82,7 +82,7 @@ class Stager:
             raise
 
     def _open(self) -> None:
-        recover(self.output_dir, self.staging)
+        _recover(self.output_dir)
         _check_ours(self.output_dir)
         self.fresh = not self.output_dir.is_dir() or not any(self.output_dir.iterdir())
         self._state = b"" if self.fresh else _read_bytes(self.output_dir / STATE_FILE)
@@ -159,7 +159,18 @@ def recover_output(output_dir: Path) -> bool:
     """Under the output's lock, finish or undo a swap a killed build left
     (True if there was one). OutputError if another build holds the lock."""
     with OutputLock(output_dir):
-        return recover(output_dir, staging_path(output_dir))
+        return _recover(output_dir)
+
+
+def _recover(output_dir: Path) -> bool:
+    found = recover(output_dir, staging_path(output_dir))
+    folder = output_dir / STATE_DIR
+    try:  # a kill while the report was written leaves its temporary file (sitegen.atomic)
+        for leftover in folder.glob(".*.tmp") if folder.is_dir() else ():
+            leftover.unlink(missing_ok=True)
+    except OSError as exc:
+        raise _write_error(output_dir, exc) from exc
+    return found
 
 
 def _write_staged(path: Path, data: bytes) -> None:
