@@ -1,6 +1,6 @@
 """Run the sitegen CLI and stop it dead at one chosen file operation.
 
-    python tests/crashpoint.py --watch DIR [--watch DIR] [--kill-at N | --pause-at N] [--log FILE] -- build --root ...
+    python tests/crashpoint.py --watch DIR [--watch DIR] [--kill-at N | --pause-at N] [--fail-at N ...] [--log FILE] -- build --root ...
 
 Counts, in the build's own process (not in forked render workers), the calls
 of ``os.replace``, ``os.rename``, ``os.unlink`` and ``os.rmdir`` on paths
@@ -15,12 +15,14 @@ counted call (``N op path``) is appended to FILE.
 SIGKILL; a staged state or journal is first half written, as a kill in the
 middle of the write would leave it. ``--pause-at N``: at the Nth call it
 prints ``paused PID`` and waits for a line on standard input, then goes on
-(a build that holds its lock for as long as a test needs).
+(a build that holds its lock for as long as a test needs). ``--fail-at N``
+(repeatable): the Nth call raises ``OSError(EIO)`` instead, as a failing disk would.
 """
 
 from __future__ import annotations
 
 import argparse
+import errno
 import os
 import signal
 import sys
@@ -30,9 +32,9 @@ from typing import Any
 
 
 class Crashpoint:
-    def __init__(self, watched: list[str], kill_at: int, pause_at: int, log: str | None) -> None:
+    def __init__(self, watched: list[str], kill_at: int, pause_at: int, fail_at: list[int], log: str | None) -> None:
         self.watched = [os.path.realpath(folder) for folder in watched]
-        self.kill_at, self.pause_at, self.log = kill_at, pause_at, log
+        self.kill_at, self.pause_at, self.fail_at, self.log = kill_at, pause_at, set(fail_at), log
         self.count = 0
         self.pid = os.getpid()
 
@@ -55,6 +57,8 @@ class Crashpoint:
         if self.count == self.pause_at:
             print(f"paused {os.getpid()}", flush=True)
             sys.stdin.readline()
+        if self.count in self.fail_at:
+            raise OSError(errno.EIO, "Input/output error (crashpoint)", os.fspath(path))
 
     def wrap(self, name: str) -> None:
         real = getattr(os, name)
@@ -90,10 +94,11 @@ def main() -> None:
     parser.add_argument("--watch", action="append", default=[])
     parser.add_argument("--kill-at", type=int, default=0)
     parser.add_argument("--pause-at", type=int, default=0)
+    parser.add_argument("--fail-at", type=int, action="append", default=[])
     parser.add_argument("--log")
     parser.add_argument("args", nargs=argparse.REMAINDER)
     options = parser.parse_args()
-    crashpoint = Crashpoint(options.watch, options.kill_at, options.pause_at, options.log)
+    crashpoint = Crashpoint(options.watch, options.kill_at, options.pause_at, options.fail_at, options.log)
     for name in ("replace", "rename", "unlink", "rmdir"):
         crashpoint.wrap(name)
     import sitegen.write

@@ -104,18 +104,18 @@ def crash_run(site: Path, *options: str, stdin: int | None = None) -> subprocess
     return subprocess.Popen(command, cwd=REPO, stdin=stdin, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
-def killed_at(site: Path, point: int) -> None:
-    process = crash_run(site, "--kill-at", str(point))
+def killed_at(site: Path, point: int, *options: str) -> None:
+    process = crash_run(site, "--kill-at", str(point), *options)
     _, err = process.communicate(timeout=120)
     assert process.returncode == -signal.SIGKILL, err
 
 
-def operations(site: Path, log: Path) -> list[str]:
+def operations(site: Path, log: Path, *options: str, exit_code: int = 0) -> list[str]:
     """The counted file operations of one build, run to its end."""
     log.unlink(missing_ok=True)
-    process = crash_run(site, "--log", str(log))
+    process = crash_run(site, "--log", str(log), *options)
     _, err = process.communicate(timeout=120)
-    assert process.returncode == 0, err
+    assert process.returncode == exit_code, err
     return log.read_text().splitlines()
 
 
@@ -267,3 +267,43 @@ def test_a_staging_folder_without_a_journal_is_deleted_and_the_output_kept(input
     inputs.assert_clean("A")
     report = json.loads((inputs.site / "build" / REPORT_FILE).read_text())
     assert report["files_rendered"] == 0 and report["files_written"] == 0
+
+
+def test_a_failed_move_is_undone_with_one_message(inputs: Inputs, swap_operations: list[str]) -> None:
+    inputs.start_from_a()
+    process = crash_run(inputs.site, "--fail-at", str(journal_removed(swap_operations) // 2))
+    _, err = process.communicate(timeout=120)
+    assert process.returncode == 1
+    assert err.count("\n") == 1 and "Traceback" not in err
+    assert "build: could not be written: [Errno 5] Input/output error" in err and "the previous build was kept" in err
+    inputs.assert_clean("A")
+
+
+def test_an_undo_that_fails_too_is_finished_by_the_next_build(inputs: Inputs, swap_operations: list[str]) -> None:
+    middle = journal_removed(swap_operations) // 2
+    inputs.start_from_a()
+    process = crash_run(inputs.site, "--fail-at", str(middle), "--fail-at", str(middle + 4))
+    _, err = process.communicate(timeout=120)
+    assert process.returncode == 1 and err.count("\n") == 1 and "Traceback" not in err
+    assert "a failed write could not be undone" in err and "it first finishes the undo" in err
+    assert (inputs.site / ".build.staging" / "back.json").exists()
+    inputs.use("A")
+    build(inputs.site)
+    inputs.assert_clean("A")
+
+
+@pytest.mark.slow
+def test_a_kill_while_undoing_a_failed_move_leaves_one_whole_build(inputs: Inputs, swap_operations: list[str],
+                                                                   tmp_path: Path) -> None:
+    failed = journal_removed(swap_operations) // 2
+    inputs.start_from_a()
+    ops = operations(inputs.site, tmp_path / "ops", "--fail-at", str(failed), exit_code=1)
+    inputs.assert_clean("A")
+    assert any(line.endswith("/back.json") or " rename " in line for line in ops[failed:])
+    for point in spread(failed + 1, len(ops), 8):
+        for rebuild_with in ("A", "B"):
+            inputs.start_from_a()
+            killed_at(inputs.site, point, "--fail-at", str(failed))
+            inputs.use(rebuild_with)
+            build(inputs.site)
+            inputs.assert_clean(rebuild_with, (point, ops[point - 1]))
