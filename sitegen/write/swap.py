@@ -33,6 +33,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import stat
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -119,18 +120,20 @@ class Swap:
     def forward(self, journal: Journal, *, keep: bool) -> None:
         """Place every staged file and remove every stale one. With ``keep``,
         replaced and removed files are set aside in ``previous/`` for an undo."""
+        aside: set[PurePosixPath] = set()  # folders made in previous/
         for path in journal.stale:
             target = self.output_dir / path
             if _is_file(target):  # a folder here now is a changed file's, placed later
-                self._remove(path, keep)
+                self._remove(path, keep, aside)
+        folders: set[PurePosixPath] = set()
         for path in journal.changed:
             staged = self.new / path
             if not _exists(staged):
                 continue  # placed already
             target = self.output_dir / path
             if keep and _is_file(target):
-                self._remove(path, keep)  # else os.replace replaces it
-            _clear_way(self.output_dir, path)
+                self._remove(path, keep, aside)  # else os.replace replaces it
+            _clear_way(self.output_dir, path, folders)
             os.replace(staged, target)
         _remove_emptied_folders(self.output_dir, journal.stale)
 
@@ -156,13 +159,15 @@ class Swap:
             (self.staging / name).unlink(missing_ok=True)
         shutil.rmtree(self.staging, ignore_errors=True)
 
-    def _remove(self, path: str, keep: bool) -> None:
+    def _remove(self, path: str, keep: bool, made: set[PurePosixPath]) -> None:
         if not keep:
             (self.output_dir / path).unlink(missing_ok=True)
             return
-        aside = self.previous / path
-        aside.parent.mkdir(parents=True, exist_ok=True)
-        os.replace(self.output_dir / path, aside)
+        folder = PurePosixPath(path).parent
+        if folder not in made:
+            (self.previous / folder).mkdir(parents=True, exist_ok=True)
+            made.add(folder)
+        os.replace(self.output_dir / path, self.previous / path)
 
 
 def recover(output_dir: Path, staging: Path) -> bool:
@@ -194,18 +199,26 @@ def _exists(path: Path) -> bool:
 
 
 def _is_file(path: Path) -> bool:
-    return path.is_symlink() or path.is_file()
+    """A file or a link (one lstat)."""
+    try:
+        mode = os.lstat(path).st_mode
+    except (FileNotFoundError, NotADirectoryError):
+        return False
+    return stat.S_ISREG(mode) or stat.S_ISLNK(mode)
 
 
-def _clear_way(root: Path, path: str) -> None:
-    """Make the folder of root/path; where a file goes, a folder of stale files may be left empty."""
+def _clear_way(root: Path, path: str, folders: set[PurePosixPath]) -> None:
+    """Make the folder of root/path (``folders``: those made or seen already);
+    where a file goes, a folder of stale files may be left empty."""
     target = root / path
-    for parent in reversed(PurePosixPath(path).parents[:-1]):
-        folder = root / parent
-        if _is_file(folder):  # only possible if it was stale, and so already removed
-            raise OSError(f"{folder} is in the way of {target}")
-    target.parent.mkdir(parents=True, exist_ok=True)
-    if target.is_dir() and not target.is_symlink():
+    parent = PurePosixPath(path).parent
+    if parent not in folders:
+        for folder in reversed(PurePosixPath(path).parents[:-1]):
+            if _is_file(root / folder):  # only possible if it was stale, and so already removed
+                raise OSError(f"{root / folder} is in the way of {target}")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        folders.add(parent)
+    if not _is_file(target) and target.is_dir():
         _remove_empty_folders(target)
         target.rmdir()
 
