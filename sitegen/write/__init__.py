@@ -35,7 +35,7 @@ from typing import Any
 
 from sitegen.errors import OutputError
 from sitegen.write.lock import OutputLock
-from sitegen.write.swap import FORWARD, BACK, Swap, recover
+from sitegen.write.swap import BACK, FORWARD, Swap, recover, staged_name
 
 # The layout of an output folder, which publish and serve read too.
 #: sitegen's own files; present in every output folder sitegen has written,
@@ -64,7 +64,8 @@ class Stager:
 
     ``put`` may be called from forked worker processes: it only writes under
     the staging folder and reads the output folder. A first build (no output
-    yet) is staged whole and moved into place with one rename. The output's
+    yet) is staged as a tree and moved into place with one rename; a rebuild
+    stages its files flat (``swap.staged_name``) for the swap. The output's
     lock is held from the start (after finishing or undoing a swap a killed
     build left) until ``discard``.
     """
@@ -100,13 +101,18 @@ class Stager:
         _check_relative(path)
         if not self.fresh and _same_bytes(self.output_dir / path, data):
             return False
-        staged = self.staging / "new" / path
+        staged = self.staged(path)
         try:
-            staged.parent.mkdir(parents=True, exist_ok=True)
+            if self.fresh:
+                staged.parent.mkdir(parents=True, exist_ok=True)
             staged.write_bytes(data)
         except OSError as exc:
             raise _write_error(self.output_dir, exc) from exc
         return True
+
+    def staged(self, path: str) -> Path:
+        """Where ``put`` stages a file."""
+        return self.staging / "new" / (path if self.fresh else staged_name(path))
 
     def commit(self, files: Collection[str], changed: Collection[str], record: Any = None) -> WriteResult:
         """Make the output hold ``files``: the ``changed`` ones as staged, the
@@ -125,7 +131,7 @@ class Stager:
                 stale = sorted(known - set(files) - self.preserve)
                 moved = sorted(changed)
                 if state != self._state:
-                    _write_staged(self.staging / "new" / STATE_FILE, state)
+                    _write_staged(self.staged(STATE_FILE), state)
                     moved.append(STATE_FILE)  # last, as the record of what is now in place
                 if moved or stale:
                     Swap(self.output_dir, self.staging).run(moved, stale)

@@ -2,7 +2,8 @@
 instant leaves the old build or the new one, once the next build has started.
 
 The staging folder beside the output holds ``new/`` (every changed file,
-the new state among them), and, once all of them are on disk, the journal
+the new state among them, under flat names: ``staged_name``), and, once all
+of them are on disk, the journal
 ``forward.json``: the changed paths, those of them that are new, and the
 stale paths to remove. Writing the journal (one atomic rename) is the commit
 point:
@@ -30,6 +31,7 @@ have kept some renames and not others; delete the output and build again.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -45,6 +47,15 @@ from sitegen.errors import OutputError
 FORWARD = "forward.json"
 BACK = "back.json"
 JOURNAL_FORMAT = 1
+
+
+def staged_name(path: str) -> str:
+    """A file's name in ``new/`` and ``previous/``: its path with "%" and "/"
+    escaped, so both are flat, and no folder is made or removed per page."""
+    name = path.replace("%", "%25").replace("/", "%2F")
+    if len(name.encode("utf-8")) <= 200:
+        return name
+    return "%%" + hashlib.sha256(path.encode("utf-8", "surrogatepass")).hexdigest()  # no escaped name has "%%"
 
 
 @dataclass(frozen=True)
@@ -120,19 +131,20 @@ class Swap:
     def forward(self, journal: Journal, *, keep: bool) -> None:
         """Place every staged file and remove every stale one. With ``keep``,
         replaced and removed files are set aside in ``previous/`` for an undo."""
-        aside: set[PurePosixPath] = set()  # folders made in previous/
+        if keep:
+            self.previous.mkdir(exist_ok=True)
         for path in journal.stale:
             target = self.output_dir / path
             if _is_file(target):  # a folder here now is a changed file's, placed later
-                self._remove(path, keep, aside)
+                self._remove(path, keep)
         folders: set[PurePosixPath] = set()
         for path in journal.changed:
-            staged = self.new / path
+            staged = self.new / staged_name(path)
             if not _exists(staged):
                 continue  # placed already
             target = self.output_dir / path
             if keep and _is_file(target):
-                self._remove(path, keep, aside)  # else os.replace replaces it
+                self._remove(path, keep)  # else os.replace replaces it
             _clear_way(self.output_dir, path, folders)
             os.replace(staged, target)
         _remove_emptied_folders(self.output_dir, journal.stale)
@@ -140,15 +152,15 @@ class Swap:
     def back(self, journal: Journal) -> None:
         """Put back what ``previous/`` holds and remove the new files placed."""
         for path in reversed(journal.changed):
-            aside, target = self.previous / path, self.output_dir / path
+            aside, target = self.previous / staged_name(path), self.output_dir / path
             if _exists(aside):
                 _make_way(self.output_dir, path)
                 os.replace(aside, target)
-            elif path in journal.added and not _exists(self.new / path):
+            elif path in journal.added and not _exists(self.new / staged_name(path)):
                 target.unlink(missing_ok=True)  # placed: it had no previous version
         _remove_emptied_folders(self.output_dir, sorted(journal.added))
         for path in journal.stale:
-            aside = self.previous / path
+            aside = self.previous / staged_name(path)
             if _exists(aside):
                 _make_way(self.output_dir, path)
                 os.replace(aside, self.output_dir / path)
@@ -159,15 +171,11 @@ class Swap:
             (self.staging / name).unlink(missing_ok=True)
         shutil.rmtree(self.staging, ignore_errors=True)
 
-    def _remove(self, path: str, keep: bool, made: set[PurePosixPath]) -> None:
-        if not keep:
+    def _remove(self, path: str, keep: bool) -> None:
+        if keep:
+            os.replace(self.output_dir / path, self.previous / staged_name(path))
+        else:
             (self.output_dir / path).unlink(missing_ok=True)
-            return
-        folder = PurePosixPath(path).parent
-        if folder not in made:
-            (self.previous / folder).mkdir(parents=True, exist_ok=True)
-            made.add(folder)
-        os.replace(self.output_dir / path, self.previous / path)
 
 
 def recover(output_dir: Path, staging: Path) -> bool:
