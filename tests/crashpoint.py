@@ -17,6 +17,8 @@ middle of the write would leave it. ``--pause-at N``: at the Nth call it
 prints ``paused PID`` and waits for a line on standard input, then goes on
 (a build that holds its lock for as long as a test needs). ``--fail-at N``
 (repeatable): the Nth call raises ``OSError(EIO)`` instead, as a failing disk would.
+``--op-delay S``: each counted call first sleeps S seconds, to stretch the
+swap of a middling site over the time a big site's takes.
 """
 
 from __future__ import annotations
@@ -26,15 +28,18 @@ import errno
 import os
 import signal
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 
 class Crashpoint:
-    def __init__(self, watched: list[str], kill_at: int, pause_at: int, fail_at: list[int], log: str | None) -> None:
+    def __init__(self, watched: list[str], kill_at: int, pause_at: int, fail_at: list[int], log: str | None,
+                 delay: float = 0.0) -> None:
         self.watched = [os.path.realpath(folder) for folder in watched]
         self.kill_at, self.pause_at, self.fail_at, self.log = kill_at, pause_at, set(fail_at), log
+        self.delay = delay
         self.count = 0
         self.pid = os.getpid()
 
@@ -48,6 +53,8 @@ class Crashpoint:
 
     def step(self, op: str, path: Any, before_kill: Callable[[], None] = lambda: None) -> None:
         self.count += 1
+        if self.delay:
+            time.sleep(self.delay)
         if self.log:
             with open(self.log, "a", encoding="utf-8") as log:
                 log.write(f"{self.count} {op} {os.fspath(path)}\n")
@@ -95,10 +102,11 @@ def main() -> None:
     parser.add_argument("--kill-at", type=int, default=0)
     parser.add_argument("--pause-at", type=int, default=0)
     parser.add_argument("--fail-at", type=int, action="append", default=[])
+    parser.add_argument("--op-delay", type=float, default=0.0)
     parser.add_argument("--log")
     parser.add_argument("args", nargs=argparse.REMAINDER)
     options = parser.parse_args()
-    crashpoint = Crashpoint(options.watch, options.kill_at, options.pause_at, options.fail_at, options.log)
+    crashpoint = Crashpoint(options.watch, options.kill_at, options.pause_at, options.fail_at, options.log, options.op_delay)
     for name in ("replace", "rename", "unlink", "rmdir"):
         crashpoint.wrap(name)
     import sitegen.write

@@ -9,6 +9,7 @@ it at a time), and every comparison is byte for byte, the state included
 from __future__ import annotations
 
 import fcntl
+import importlib.util
 import json
 import os
 import shutil
@@ -17,6 +18,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -307,3 +309,66 @@ def test_a_kill_while_undoing_a_failed_move_leaves_one_whole_build(inputs: Input
             inputs.use(rebuild_with)
             build(inputs.site)
             inputs.assert_clean(rebuild_with, (point, ops[point - 1]))
+
+
+def _load_gen() -> object:
+    spec = importlib.util.spec_from_file_location("bench_gen", REPO / "bench" / "gen.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+class Titles:
+    """A generated archive whose input is one of two site titles (every page changes between them)."""
+
+    def __init__(self, root: Path, sessions: int) -> None:
+        gen: Any = _load_gen()
+        self.site = root / "archive"
+        gen.write(self.site, gen.generate(sessions, 1))
+        self.config = (self.site / "sitegen.toml").read_text()
+        self.clean = {}
+        for title in ("A", "B"):
+            self.use(title)
+            build(self.site, "--output", f"clean-{title}")
+            self.clean[title] = site_files(self.site / f"clean-{title}")
+
+    def use(self, title: str) -> None:
+        (self.site / "sitegen.toml").write_text(self.config.replace("Synthetic conference archive", f"Archive {title}"))
+
+
+@pytest.mark.slow
+def test_timed_kills_during_the_swap_of_a_big_site_leave_one_whole_build(tmp_path: Path) -> None:
+    """Real SIGKILLs at 22 delays after the journal appears. The swap of this
+    site (~1,500 files, every page changed) is stretched to about a second by
+    a short sleep before each file operation, so the kills spread over it."""
+    archive = Titles(tmp_path, 1000)
+    site, journal = archive.site, archive.site / ".build.staging" / "forward.json"
+    archive.use("A")
+    build(site)
+    current, kills, mid_swap, swap_seconds = "A", 22, 0, 0.0
+    for kill in range(-1, kills):  # the first run is not killed: it measures the swap
+        other = "B" if current == "A" else "A"
+        archive.use(other)
+        process = crash_run(site, "--op-delay", "0.0003")
+        while not journal.exists():
+            assert process.poll() is None, process.communicate()
+            time.sleep(0.001)
+        appeared = time.monotonic()
+        if kill < 0:
+            _, err = process.communicate(timeout=300)
+            assert process.returncode == 0, err
+            swap_seconds = time.monotonic() - appeared
+            current = other
+            continue
+        time.sleep(swap_seconds * kill / (kills - 1))
+        process.send_signal(signal.SIGKILL)
+        process.communicate(timeout=300)
+        mid_swap += journal.exists()
+        current = other if kill % 3 else current  # every third time, the old input is back for the next build
+        archive.use(current)
+        build(site)
+        assert site_files(site / "build") == archive.clean[current], (kill, swap_seconds)
+        assert not journal.parent.exists()
+    print(f"swap {swap_seconds:.2f} s; {mid_swap} of {kills} kills landed mid-swap")
+    assert swap_seconds > 0.5 and mid_swap >= 1
