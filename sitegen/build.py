@@ -31,7 +31,7 @@ from sitegen.assets import AssetBundle, build_assets
 from sitegen.atomic import write_atomically
 from sitegen.config import Config
 from sitegen.content import build_content, count_texts
-from sitegen.errors import DataError, Problem, TemplateError
+from sitegen.errors import DataError, OutputError, Problem, TemplateError
 from sitegen.fetch import fetch_archive
 from sitegen.model import build_archive
 from sitegen.render import render_site
@@ -177,12 +177,12 @@ def build_site(
             report.files_written, report.files_unchanged = result.written, result.unchanged
             report.files_deleted, report.written = result.deleted, True
             out["detail"] = f"{result.written} written, {result.unchanged} unchanged, {result.deleted} deleted"
+        report.peak_rss_mb = peak_rss_mb()
+        _write_report(config.output_dir / REPORT_FILE, report)  # under the lock, as the next build cleans up after a killed one
     finally:
         stager.discard()
         if not write:
             shutil.rmtree(scratch, ignore_errors=True)
-    report.peak_rss_mb = peak_rss_mb()
-    _write_report(config.output_dir / REPORT_FILE, report)
     return report
 
 
@@ -228,4 +228,8 @@ def _asset_files(assets: AssetBundle) -> dict[str, bytes]:
 def _write_report(path: Path, report: BuildReport) -> None:
     # The report holds timings, so it differs between builds; it is the one
     # file under build/ that is not part of the site (publish skips .sitegen/).
-    write_atomically(path, report.to_json())
+    try:
+        write_atomically(path, report.to_json())
+    except OSError as exc:
+        raise OutputError.at(str(path), f"could not be written: {exc.strerror or exc}",
+                             "check free space and permissions (the site itself was written)") from None

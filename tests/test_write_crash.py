@@ -372,3 +372,26 @@ def test_timed_kills_during_the_swap_of_a_big_site_leave_one_whole_build(tmp_pat
         assert not journal.parent.exists()
     print(f"swap {swap_seconds:.2f} s; {mid_swap} of {kills} kills landed mid-swap")
     assert swap_seconds > 0.5 and mid_swap >= 1
+
+
+def test_a_build_that_fails_on_its_input_still_finishes_a_killed_swap_first(inputs: Inputs,
+                                                                            swap_operations: list[str]) -> None:
+    """Recovery comes before anything else: `sitegen serve` shows build/ even when the data is broken."""
+    inputs.start_from_a()
+    killed_at(inputs.site, journal_removed(swap_operations) // 2)
+    edit_collection(inputs.site, "sessions", lambda items: items[0].update(event="no-such-event"))
+    result = CliRunner().invoke(main, ["build", "--root", str(inputs.site), "--today", TODAY, "-q"])
+    assert result.exit_code == 1 and "refers to unknown events id 'no-such-event'" in result.output
+    inputs.assert_clean("B")
+
+
+def test_a_damaged_journal_is_one_clear_message(inputs: Inputs, swap_operations: list[str]) -> None:
+    inputs.start_from_a()
+    killed_at(inputs.site, journal_removed(swap_operations) // 2)
+    journal = inputs.site / ".build.staging" / "forward.json"
+    journal.write_bytes(b'{"format": 1, "changed": [' + b"[" * 5000)
+    result = CliRunner().invoke(main, ["build", "--root", str(inputs.site), "--today", TODAY, "-q"])
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert f"{journal}: the journal of an interrupted build cannot be read" in result.output
+    assert "delete the output folder and this staging folder" in result.output
+    shutil.rmtree(inputs.site / ".build.staging")

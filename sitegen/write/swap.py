@@ -80,7 +80,7 @@ class Journal:
             lists = [data["changed"], data["added"], data["stale"]]
             if not all(isinstance(items, list) and all(isinstance(p, str) for p in items) for items in lists):
                 raise ValueError("not three lists of paths")
-        except (OSError, ValueError, KeyError, TypeError) as exc:
+        except (OSError, ValueError, KeyError, TypeError, RecursionError) as exc:
             raise OutputError.at(
                 str(path), f"the journal of an interrupted build cannot be read ({clip(str(exc))})",
                 "delete the output folder and this staging folder, then build again",
@@ -106,7 +106,8 @@ class Swap:
     def run(self, changed: Sequence[str], stale: Sequence[str]) -> None:
         """Commit (write the journal), move everything, and clear the journal.
         On an OSError the previous build is put back and the error raised."""
-        added = frozenset(p for p in changed if not _is_file(self.output_dir / p))
+        root = str(self.output_dir)
+        added = frozenset(p for p in changed if not _is_file(f"{root}/{p}"))
         journal = Journal(changed, added, stale)
         write_atomically(self.staging / FORWARD, journal.to_bytes())
         try:
@@ -130,22 +131,24 @@ class Swap:
 
     def forward(self, journal: Journal, *, keep: bool) -> None:
         """Place every staged file and remove every stale one. With ``keep``,
-        replaced and removed files are set aside in ``previous/`` for an undo."""
+        replaced and removed files are set aside in ``previous/`` for an undo.
+        (Paths are strings here: pathlib costs more than the renames.)"""
+        root, new, previous = str(self.output_dir), str(self.new), str(self.previous)
         if keep:
-            self.previous.mkdir(exist_ok=True)
+            os.makedirs(previous, exist_ok=True)
         for path in journal.stale:
-            target = self.output_dir / path
+            target = f"{root}/{path}"
             if _is_file(target):  # a folder here now is a changed file's, placed later
-                self._remove(path, keep)
-        folders: set[PurePosixPath] = set()
+                _remove(target, f"{previous}/{staged_name(path)}" if keep else None)
+        folders: set[str] = set()
         for path in journal.changed:
-            staged = self.new / staged_name(path)
-            if not _exists(staged):
+            staged = f"{new}/{staged_name(path)}"
+            if not os.path.lexists(staged):
                 continue  # placed already
-            target = self.output_dir / path
+            target = f"{root}/{path}"
             if keep and _is_file(target):
-                self._remove(path, keep)  # else os.replace replaces it
-            _clear_way(self.output_dir, path, folders)
+                _remove(target, f"{previous}/{staged_name(path)}")  # else os.replace replaces it
+            _clear_way(root, path, folders)
             os.replace(staged, target)
         _remove_emptied_folders(self.output_dir, journal.stale)
 
@@ -170,12 +173,6 @@ class Swap:
         for name in (FORWARD, BACK):
             (self.staging / name).unlink(missing_ok=True)
         shutil.rmtree(self.staging, ignore_errors=True)
-
-    def _remove(self, path: str, keep: bool) -> None:
-        if keep:
-            os.replace(self.output_dir / path, self.previous / staged_name(path))
-        else:
-            (self.output_dir / path).unlink(missing_ok=True)
 
 
 def recover(output_dir: Path, staging: Path) -> bool:
@@ -206,7 +203,18 @@ def _exists(path: Path) -> bool:
     return os.path.lexists(path)
 
 
-def _is_file(path: Path) -> bool:
+def _remove(target: str, aside: str | None) -> None:
+    """Set a file aside (for an undo), or remove it."""
+    if aside is not None:
+        os.replace(target, aside)
+    else:
+        try:
+            os.unlink(target)
+        except FileNotFoundError:
+            pass
+
+
+def _is_file(path: str | Path) -> bool:
     """A file or a link (one lstat)."""
     try:
         mode = os.lstat(path).st_mode
@@ -215,20 +223,22 @@ def _is_file(path: Path) -> bool:
     return stat.S_ISREG(mode) or stat.S_ISLNK(mode)
 
 
-def _clear_way(root: Path, path: str, folders: set[PurePosixPath]) -> None:
+def _clear_way(root: str, path: str, folders: set[str]) -> None:
     """Make the folder of root/path (``folders``: those made or seen already);
     where a file goes, a folder of stale files may be left empty."""
-    target = root / path
-    parent = PurePosixPath(path).parent
+    parent = path.rpartition("/")[0]
     if parent not in folders:
-        for folder in reversed(PurePosixPath(path).parents[:-1]):
-            if _is_file(root / folder):  # only possible if it was stale, and so already removed
-                raise OSError(f"{root / folder} is in the way of {target}")
-        target.parent.mkdir(parents=True, exist_ok=True)
+        parts = parent.split("/") if parent else []
+        for depth in range(1, len(parts) + 1):
+            folder = f"{root}/{'/'.join(parts[:depth])}"
+            if _is_file(folder):  # only possible if it was stale, and so already removed
+                raise OSError(f"{folder} is in the way of {root}/{path}")
+        os.makedirs(f"{root}/{parent}", exist_ok=True)
         folders.add(parent)
-    if not _is_file(target) and target.is_dir():
-        _remove_empty_folders(target)
-        target.rmdir()
+    target = f"{root}/{path}"
+    if not _is_file(target) and os.path.isdir(target):
+        _remove_empty_folders(Path(target))
+        os.rmdir(target)
 
 
 def _make_way(root: Path, path: str) -> None:
