@@ -15,7 +15,6 @@ progress bars on a terminal and plain lines in CI), and returns a
 from __future__ import annotations
 
 import json
-import os
 import resource
 import shutil
 import tempfile
@@ -29,9 +28,10 @@ from typing import TYPE_CHECKING
 
 from sitegen import __version__
 from sitegen.assets import AssetBundle, build_assets
+from sitegen.atomic import write_atomically
 from sitegen.config import Config
 from sitegen.content import build_content, count_texts
-from sitegen.errors import DataError, Problem, TemplateError
+from sitegen.errors import DataError, OutputError, Problem, TemplateError
 from sitegen.fetch import fetch_archive
 from sitegen.model import build_archive
 from sitegen.render import render_site
@@ -40,7 +40,7 @@ from sitegen.render.links import broken_links
 from sitegen.render.parallel import available_cores
 from sitegen.render.routes import Routes
 from sitegen.progress import Reporter, SilentReporter
-from sitegen.write import ASSET_MANIFEST, FRAGMENT_INDEX, REPORT_FILE, STATIC_DIR, Stager
+from sitegen.write import ASSET_MANIFEST, FRAGMENT_INDEX, REPORT_FILE, STATIC_DIR, Stager, recover_output
 
 if TYPE_CHECKING:
     import httpx
@@ -101,6 +101,8 @@ def build_site(
     written; with ``full``, every file is rendered again (and still only the
     changed ones are written)."""
     reporter = reporter or SilentReporter()
+    if write:  # before anything else: build/ is one whole build again if a killed one left a swap half-done
+        recover_output(config.output_dir)
     report = BuildReport(
         source=config.source.url, today=today.isoformat(), built_at=clocks.now().isoformat(timespec="seconds")
     )
@@ -175,12 +177,12 @@ def build_site(
             report.files_written, report.files_unchanged = result.written, result.unchanged
             report.files_deleted, report.written = result.deleted, True
             out["detail"] = f"{result.written} written, {result.unchanged} unchanged, {result.deleted} deleted"
+        report.peak_rss_mb = peak_rss_mb()
+        _write_report(config.output_dir / REPORT_FILE, report)  # under the lock, as the next build cleans up after a killed one
     finally:
         stager.discard()
         if not write:
             shutil.rmtree(scratch, ignore_errors=True)
-    report.peak_rss_mb = peak_rss_mb()
-    _write_report(config.output_dir / REPORT_FILE, report)
     return report
 
 
@@ -226,7 +228,8 @@ def _asset_files(assets: AssetBundle) -> dict[str, bytes]:
 def _write_report(path: Path, report: BuildReport) -> None:
     # The report holds timings, so it differs between builds; it is the one
     # file under build/ that is not part of the site (publish skips .sitegen/).
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_suffix(".tmp")
-    temporary.write_bytes(report.to_json())
-    os.replace(temporary, path)
+    try:
+        write_atomically(path, report.to_json())
+    except OSError as exc:
+        raise OutputError.at(str(path), f"could not be written: {exc.strerror or exc}",
+                             "check free space and permissions (the site itself was written)") from None

@@ -1,23 +1,26 @@
 """The write stage: make the output folder hold the new build, and only it.
 
 Files arrive one by one (``Stager.put``, from the render workers too) and go
-live together (``Stager.commit``). Four promises:
+live together (``Stager.commit``). Five promises:
 
 * **Only our own folder.** Files are deleted only from a folder that an
   earlier build marked as sitegen output (``.sitegen/``), or that is empty.
   Pointing ``output_dir`` at a folder of sources fails instead of wiping it.
-* **All or nothing.** Every changed file is first written to a staging folder
-  beside the output. Only when all are on disk is the output changed: each
-  replaced or removed file is moved aside first, so a failure half-way is
-  undone and the previous build is back as it was.
+* **All or nothing.** Every changed file, and the new state, is first written
+  to a staging folder beside the output. Only when all are on disk is the
+  output changed, from a journal (``write.swap``): a build killed at any
+  instant leaves the old build or, once the next build (or ``serve``) has
+  finished the swap before anything else, the new one. A failure half-way
+  (permissions, I/O) is undone in-process, and the previous build is back.
+* **One at a time.** A build holds a lock beside the output (``write.lock``);
+  a second build on the same output fails at once, naming the first.
 * **Only what changed.** A file whose bytes are the same is not touched, so its
   mtime stays and incremental uploads stay small. Files of the last build
   that this one lacks are removed, with their emptied folders; the state
   says which those are (files sitegen never wrote are left alone).
 * **Remembered.** ``.sitegen/state.marshal`` lists the files and keeps the render
   stage's record of what each was made from (``render.record``), so the next
-  build renders only what changed. It is written last: a crash leaves the old
-  record, whose files are all still in place.
+  build renders only what changed. It goes live with the files it lists.
 """
 
 from __future__ import annotations
@@ -26,13 +29,15 @@ import marshal
 import os
 import re
 import shutil
-from collections.abc import Collection, Mapping
-from typing import Any
-from dataclasses import dataclass, field
+from collections.abc import Collection
+from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
+from typing import Any
 
 from sitegen.bounded import shown
 from sitegen.errors import OutputError
+from sitegen.write.lock import OutputLock
+from sitegen.write.swap import BACK, FORWARD, Swap, recover, staged_name
 
 # The layout of an output folder, which publish and serve read too.
 #: sitegen's own files; present in every output folder sitegen has written,
@@ -61,38 +66,55 @@ class Stager:
 
     ``put`` may be called from forked worker processes: it only writes under
     the staging folder and reads the output folder. A first build (no output
-    yet) is staged whole and moved into place with one rename.
+    yet) is staged as a tree and moved into place with one rename; a rebuild
+    stages its files flat (``swap.staged_name``) for the swap. The output's
+    lock is held from the start (after finishing or undoing a swap a killed
+    build left) until ``discard``.
     """
 
     def __init__(self, output_dir: Path, *, preserve: Collection[str] = ()) -> None:
-        _check_ours(output_dir)
         self.output_dir = output_dir
         self.preserve = {STATE_FILE, *preserve}
-        self.staging = output_dir.parent / f".{output_dir.name}.staging"
-        self.fresh = not output_dir.is_dir() or not any(output_dir.iterdir())
-        self._state = b"" if self.fresh else _read_bytes(output_dir / STATE_FILE)
+        self.staging = staging_path(output_dir)
+        self._lock = OutputLock(output_dir)
+        self._lock.acquire()
+        try:
+            self._open()
+        except BaseException:
+            self._lock.release()
+            raise
+
+    def _open(self) -> None:
+        _recover(self.output_dir)
+        _check_ours(self.output_dir)
+        self.fresh = not self.output_dir.is_dir() or not any(self.output_dir.iterdir())
+        self._state = b"" if self.fresh else _read_bytes(self.output_dir / STATE_FILE)
         files, record = _parse_state(self._state)
         #: The files of the last build (None when unknown), and its render record.
         self.previous_files: frozenset[str] | None = files
         self.previous_record: Any = record
         try:
-            shutil.rmtree(self.staging, ignore_errors=True)  # left over from a crashed build
             (self.staging / "new").mkdir(parents=True)
         except OSError as exc:
-            raise _write_error(output_dir, exc) from exc
+            raise _write_error(self.output_dir, exc) from exc
 
     def put(self, path: str, data: bytes) -> bool:
         """Stage a file unless the output already has these bytes; True if staged."""
         _check_relative(path)
         if not self.fresh and _same_bytes(self.output_dir / path, data):
             return False
-        staged = self.staging / "new" / path
+        staged = self.staged(path)
         try:
-            staged.parent.mkdir(parents=True, exist_ok=True)
+            if self.fresh:
+                staged.parent.mkdir(parents=True, exist_ok=True)
             staged.write_bytes(data)
         except OSError as exc:
             raise _write_error(self.output_dir, exc) from exc
         return True
+
+    def staged(self, path: str) -> Path:
+        """Where ``put`` stages a file."""
+        return self.staging / "new" / (path if self.fresh else staged_name(path))
 
     def commit(self, files: Collection[str], changed: Collection[str], record: Any = None) -> WriteResult:
         """Make the output hold ``files``: the ``changed`` ones as staged, the
@@ -102,29 +124,66 @@ class Stager:
         for path in new_files:  # the others passed this check when first written
             _check_relative(path)
         state = _state_bytes(files, record)
+        stale: list[str] = []
         try:
             if self.fresh:
-                new = self.staging / "new"
-                (new / STATE_FILE).parent.mkdir(parents=True, exist_ok=True)
-                (new / STATE_FILE).write_bytes(state)
-                if self.output_dir.is_dir():
-                    self.output_dir.rmdir()  # empty, or it would not be a fresh build
-                self.output_dir.parent.mkdir(parents=True, exist_ok=True)
-                os.replace(new, self.output_dir)
-                return WriteResult(written=len(changed), unchanged=len(files) - len(changed), deleted=0)
-            known = self.previous_files if self.previous_files is not None else _existing_files(self.output_dir)
-            stale = sorted(known - set(files) - self.preserve)
-            _Apply(self.output_dir, self.staging / "previous").run(sorted(changed), stale, self.staging / "new")
-            if state != self._state:
-                _write_atomically(self.output_dir / STATE_FILE, state)
+                self._move_in_whole(state)
+            else:
+                known = self.previous_files if self.previous_files is not None else _existing_files(self.output_dir)
+                stale = sorted(known - set(files) - self.preserve)
+                moved = sorted(changed)
+                if state != self._state:
+                    _write_staged(self.staged(STATE_FILE), state)
+                    moved.append(STATE_FILE)  # last, as the record of what is now in place
+                if moved or stale:
+                    Swap(self.output_dir, self.staging).run(moved, stale)
         except OSError as exc:
             raise _write_error(self.output_dir, exc) from exc
-        finally:
-            self.discard()
         return WriteResult(written=len(changed), unchanged=len(files) - len(changed), deleted=len(stale))
 
+    def _move_in_whole(self, state: bytes) -> None:
+        new = self.staging / "new"
+        _write_staged(new / STATE_FILE, state)
+        if self.output_dir.is_dir():
+            self.output_dir.rmdir()  # empty, or it would not be a fresh build
+        self.output_dir.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(new, self.output_dir)
+
     def discard(self) -> None:
-        shutil.rmtree(self.staging, ignore_errors=True)
+        """Drop the staging folder (unless a swap that could not finish needs
+        it: the next build finishes it) and let go of the lock."""
+        try:
+            if not ((self.staging / FORWARD).exists() or (self.staging / BACK).exists()):
+                shutil.rmtree(self.staging, ignore_errors=True)
+        finally:
+            self._lock.release()
+
+
+def staging_path(output_dir: Path) -> Path:
+    return output_dir.parent / f".{output_dir.name}.staging"
+
+
+def recover_output(output_dir: Path) -> bool:
+    """Under the output's lock, finish or undo a swap a killed build left
+    (True if there was one). OutputError if another build holds the lock."""
+    with OutputLock(output_dir):
+        return _recover(output_dir)
+
+
+def _recover(output_dir: Path) -> bool:
+    found = recover(output_dir, staging_path(output_dir))
+    folder = output_dir / STATE_DIR
+    try:  # a kill while the report was written leaves its temporary file (sitegen.atomic)
+        for leftover in folder.glob(".*.tmp") if folder.is_dir() else ():
+            leftover.unlink(missing_ok=True)
+    except OSError as exc:
+        raise _write_error(output_dir, exc) from exc
+    return found
+
+
+def _write_staged(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)
 
 
 def _read_bytes(path: Path) -> bytes:
@@ -155,13 +214,6 @@ def _parse_state(state: bytes) -> tuple[frozenset[str] | None, Any]:
 def _state_bytes(files: Collection[str], record: Any) -> bytes:
     # Version 2 writes no back-references, so equal states are equal bytes.
     return marshal.dumps({"format": STATE_FORMAT, "files": tuple(sorted(files)), "record": record}, 2)
-
-
-def _write_atomically(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_suffix(".tmp")
-    temporary.write_bytes(data)
-    os.replace(temporary, path)
 
 
 def _write_error(output_dir: Path, exc: OSError) -> OutputError:
@@ -222,73 +274,3 @@ def _existing_files(output_dir: Path) -> set[str]:
     if not output_dir.is_dir():
         return set()
     return {p.relative_to(output_dir).as_posix() for p in output_dir.rglob("*") if p.is_file() or p.is_symlink()}
-
-
-@dataclass
-class _Apply:
-    """Moves staged files into the output, keeping what it replaces so it can undo."""
-
-    output_dir: Path
-    previous: Path
-    #: (path, kept an old file, placed a new file), in the order done.
-    done: list[tuple[str, bool, bool]] = field(default_factory=list)
-
-    def run(self, changed: list[str], stale: list[str], staged: Path) -> None:
-        try:
-            for path in stale:
-                self._set_aside(path)
-                self.done.append((path, True, False))
-            for path in changed:
-                target = self.output_dir / path
-                kept = target.is_file() or target.is_symlink()
-                if kept:
-                    self._set_aside(path)
-                self.done.append((path, kept, False))
-                self._clear_way(target)
-                os.replace(staged / path, target)
-                self.done[-1] = (path, kept, True)
-        except OSError:
-            self._undo()
-            raise
-        _remove_emptied_folders(self.output_dir, stale)
-
-    def _set_aside(self, path: str) -> None:
-        aside = self.previous / path
-        aside.parent.mkdir(parents=True, exist_ok=True)
-        os.replace(self.output_dir / path, aside)
-
-    def _clear_way(self, target: Path) -> None:
-        """Make target's folder; a stale file's folder may now be empty where a file goes."""
-        for parent in reversed(target.relative_to(self.output_dir).parents[:-1]):
-            folder = self.output_dir / parent
-            if folder.is_file():  # only possible if it was stale, and so already set aside
-                raise OSError(f"{folder} is in the way of {target}")
-        target.parent.mkdir(parents=True, exist_ok=True)
-        if target.is_dir():
-            _remove_empty_folders(target)
-            target.rmdir()
-
-    def _undo(self) -> None:
-        for path, kept, placed in reversed(self.done):
-            target = self.output_dir / path
-            if placed:
-                target.unlink(missing_ok=True)
-            if kept:
-                target.parent.mkdir(parents=True, exist_ok=True)
-                os.replace(self.previous / path, target)
-
-
-def _remove_emptied_folders(root: Path, removed: list[str]) -> None:
-    """Remove the folders that removing these files left empty (only those:
-    walking the whole output would cost more than the rest of a small rebuild)."""
-    folders = {parent for path in removed for parent in PurePosixPath(path).parents if parent != PurePosixPath(".")}
-    for folder in sorted(folders, key=lambda f: len(f.parts), reverse=True):
-        target = root / folder
-        if target.is_dir() and not any(target.iterdir()):
-            target.rmdir()
-
-
-def _remove_empty_folders(root: Path) -> None:
-    for folder in sorted((p for p in root.rglob("*") if p.is_dir()), key=lambda p: len(p.parts), reverse=True):
-        if not any(folder.iterdir()):
-            folder.rmdir()
