@@ -347,7 +347,9 @@ def check_any_value(field: tuple[str, tuple[Any, ...]], value: Any) -> None:
             build_site(load_config(site, {}), today=TODAY)
         except SitegenError as exc:
             assert len(str(exc).encode("utf-8", "surrogatepass")) < MESSAGE_LIMIT
-        after = {name: data for name, data in listing(root).items() if not name.startswith(("site/build/", "site/.sitegen-cache/"))}
+        # The output, the cache, and the write stage's lock and staging beside the output.
+        ours = ("site/build/", "site/.sitegen-cache/", "site/.build.lock", "site/.build.staging/")
+        after = {name: data for name, data in listing(root).items() if not name.startswith(ours)}
         assert after == before, "the build wrote outside its output and cache folders"
 
 

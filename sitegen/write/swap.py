@@ -41,8 +41,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from sitegen.atomic import write_atomically
-from sitegen.bounded import clip
-from sitegen.errors import OutputError
+from sitegen.errors import OutputError, clip
 
 FORWARD = "forward.json"
 BACK = "back.json"
