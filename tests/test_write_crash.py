@@ -211,7 +211,7 @@ def test_a_second_build_on_the_same_output_fails_naming_the_first(inputs: Inputs
         before = tree(inputs.site / "build")
         second = CliRunner().invoke(main, ["build", "--root", str(inputs.site), "--today", TODAY, "-q"])
         assert second.exit_code == 1
-        assert f"another sitegen process (pid {first.pid}) is writing to it" in second.output
+        assert f"another sitegen process (pid {first.pid}) is using it" in second.output
         assert "Traceback" not in second.output
         assert tree(inputs.site / "build") == before  # the second did not touch the output, nor the first's staging
         first.stdin.write("\n")
@@ -395,3 +395,41 @@ def test_a_damaged_journal_is_one_clear_message(inputs: Inputs, swap_operations:
     assert f"{journal}: the journal of an interrupted build cannot be read" in result.output
     assert "delete the output folder and this staging folder" in result.output
     shutil.rmtree(inputs.site / ".build.staging")
+
+
+def test_publish_after_a_killed_build_uploads_the_finished_build_not_the_mix(inputs: Inputs, swap_operations: list[str],
+                                                                            s3: Any) -> None:
+    """publish finishes the interrupted swap before it reads build/, so the bucket
+    gets exactly the build the swap was making, every page with its assets."""
+    from test_publish import pages_missing_assets, publish, site_objects
+
+    proxy, client = s3
+    inputs.start_from_a()
+    killed_at(inputs.site, journal_removed(swap_operations) // 2)
+    assert site_files(inputs.site / "build") not in (inputs.clean["A"], inputs.clean["B"])  # a mix on disk
+    publish(inputs.site, proxy)
+    inputs.assert_clean("B")
+    published = site_objects(client)
+    assert published == {path: data for path, data in inputs.clean["B"].items() if not path.startswith(".sitegen/")}
+    assert pages_missing_assets(published) == []
+
+
+def test_publish_refuses_while_a_build_holds_the_output(inputs: Inputs, s3: Any) -> None:
+    """A build paused mid-write holds the lock: publish says so and uploads nothing."""
+    proxy, _ = s3
+    inputs.start_from_a()
+    lock = os.open(inputs.site / ".build.lock", os.O_RDWR | os.O_CREAT)
+    holder = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        os.pwrite(lock, f"{holder.pid}\n".encode(), 0)
+        result = CliRunner().invoke(main, ["publish", "--root", str(inputs.site), "--bucket", "site", "--endpoint-url", proxy.url])
+    finally:
+        holder.kill()
+        holder.wait()
+        fcntl.flock(lock, fcntl.LOCK_UN)
+        os.close(lock)
+    assert result.exit_code != 0
+    assert f"another sitegen process (pid {holder.pid}) is using it" in result.output
+    assert "Traceback" not in result.output
+    assert [op for op, _ in proxy.operations() if op in ("PutObject", "DeleteObjects", "CopyObject")] == []

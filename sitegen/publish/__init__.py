@@ -30,6 +30,7 @@ from sitegen.publish.manifest import MANIFEST_KEY, MAX_ENTRIES, MAX_HISTORY, MAX
 from sitegen.publish.plan import LocalFile, Plan, invalidation_paths, make_plan, next_states, scan_build
 from sitegen.publish.remote import Bucket, RequestCounter, invalidate
 from sitegen.publish.state import Remote, for_rollback, read_remote, verify_ours
+from sitegen.write import whole_output
 
 #: Upload phases, in order: hashed assets, other static files, then pages, feeds and the rest.
 PHASES = {Kind.ASSET: "assets", Kind.STATIC: "static", Kind.DOCUMENT: "pages"}
@@ -88,6 +89,16 @@ def publish_site(
     started = services.timer()
     bucket, counter = _connect(config, services)
     report = PublishReport(bucket.name, bucket.prefix, dry_run)
+    with whole_output(config.output_dir):  # no build changes build/ while it is read and uploaded
+        _publish(config, services, bucket, report, reporter, dry_run=dry_run, rebuild_manifest=rebuild_manifest)
+    report.requests = counter.snapshot()
+    report.seconds = round(services.timer() - started, 3)
+    return report
+
+
+def _publish(
+    config: Config, services: Services, bucket: Bucket, report: PublishReport, reporter: Reporter, *, dry_run: bool, rebuild_manifest: bool,
+) -> None:
     local = scan_build(config.output_dir, config.publish)
     remote = read_remote(bucket, local, config.publish.concurrency, rebuild=rebuild_manifest)
     report.state_from = remote.source
@@ -103,9 +114,6 @@ def publish_site(
         _warn(reporter, report, Problem(bucket.url(), f"deletes skipped: {plan.deletes_skipped}"))
     if not dry_run:
         _deploy(config, services, bucket, plan, remote, now, report, reporter)
-    report.requests = counter.snapshot()
-    report.seconds = round(services.timer() - started, 3)
-    return report
 
 
 def _connect(config: Config, services: Services) -> tuple[Bucket, RequestCounter]:

@@ -29,7 +29,8 @@ import marshal
 import os
 import re
 import shutil
-from collections.abc import Collection
+from collections.abc import Collection, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -168,6 +169,15 @@ def recover_output(output_dir: Path) -> bool:
     (True if there was one). OutputError if another build holds the lock."""
     with OutputLock(output_dir):
         return _recover(output_dir)
+
+
+@contextmanager
+def whole_output(output_dir: Path) -> Iterator[None]:
+    """For a reader of the whole build (publish): hold the output's lock, so no
+    build changes it meanwhile, with any swap a killed build left finished first."""
+    with OutputLock(output_dir):
+        _recover(output_dir)
+        yield
 
 
 def _recover(output_dir: Path) -> bool:

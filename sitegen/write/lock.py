@@ -91,7 +91,7 @@ class OutputLock:
         if holder is None or _alive(holder):
             who = f"another sitegen process (pid {holder})" if holder else "another sitegen process"
             raise OutputError.at(
-                str(self.output_dir), f"{who} is writing to it: a build, or sitegen serve rebuilding",
+                str(self.output_dir), f"{who} is using it: a build, sitegen serve rebuilding, or a publish",
                 "wait for it to finish (or stop it), then run this again",
             )
         fcntl.flock(fd, fcntl.LOCK_EX)  # the build is gone; its workers end with their share
