@@ -49,7 +49,7 @@ import sys
 import tempfile
 import threading
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -147,8 +147,7 @@ def measure_quietly(cmd: list[str], *, before: Any = None, **kw: Any) -> dict[st
         waited, quiet = wait_for_quiet()
         r = measure(cmd, **kw)
         r["waited_for_quiet_s"], r["quiet_before"] = round(waited, 1), quiet
-        if (not contaminated(r) or not quiet or len(discarded) >= QUIET["retries"]
-                or r["wall_s"] > QUIET["retry_max_wall_s"]):
+        if not contaminated(r) or not quiet or len(discarded) >= QUIET["retries"] or r["wall_s"] > QUIET["retry_max_wall_s"]:
             r["contaminated"] = contaminated(r)
             r["discarded"] = discarded
             return r
@@ -176,7 +175,7 @@ class TreeMemory(threading.Thread):
                 continue
             try:
                 stat = Path(f"/proc/{name}/stat").read_text()
-                if int(stat[stat.rindex(")") + 2:].split()[3]) != self.sid:  # field 6: session id
+                if int(stat[stat.rindex(")") + 2 :].split()[3]) != self.sid:  # field 6: session id
                     continue
                 for line in Path(f"/proc/{name}/smaps_rollup").read_text().splitlines():
                     if line.startswith("Pss:"):
@@ -203,8 +202,16 @@ def measure(cmd: list[str], *, cwd: Path, env: dict[str, str], log_path: Path, t
     with open(log_path, "wb") as out:
         busy = busy_cpu_seconds()
         started = time.perf_counter()
-        proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
-                                start_new_session=True, preexec_fn=_pdeathsig)
+        proc = subprocess.Popen(
+            cmd,
+            cwd=cwd,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            preexec_fn=_pdeathsig,
+        )
         timed_out = threading.Event()
 
         def kill() -> None:
@@ -234,12 +241,19 @@ def measure(cmd: list[str], *, cwd: Path, env: dict[str, str], log_path: Path, t
     if proc.returncode != 0:
         tail = log_path.read_text(encoding="utf-8", errors="replace")[-3000:]
         raise RuntimeError(f"{what} failed (exit {proc.returncode}): {shlex.join(cmd)}\n{tail}")
-    return {"wall_s": round(wall, 4), "cpu_s": round(usage.ru_utime + usage.ru_stime, 4),
-            "user_s": round(usage.ru_utime, 4), "sys_s": round(usage.ru_stime, 4), "max_rss_bytes": usage.ru_maxrss * 1024,
-            "tree_peak_pss_bytes": tree.peak_pss, "tree_peak_rss_bytes": tree.peak_rss, "tree_peak_processes": tree.peak_processes,
-            # CPU the rest of the machine used meanwhile (other processes, this script, the kernel's
-            # writeback): a large figure means the run shared the CPUs and its wall time is suspect
-            "other_cpu_s": round(max(0.0, busy - (usage.ru_utime + usage.ru_stime)), 2)}
+    return {
+        "wall_s": round(wall, 4),
+        "cpu_s": round(usage.ru_utime + usage.ru_stime, 4),
+        "user_s": round(usage.ru_utime, 4),
+        "sys_s": round(usage.ru_stime, 4),
+        "max_rss_bytes": usage.ru_maxrss * 1024,
+        "tree_peak_pss_bytes": tree.peak_pss,
+        "tree_peak_rss_bytes": tree.peak_rss,
+        "tree_peak_processes": tree.peak_processes,
+        # CPU the rest of the machine used meanwhile (other processes, this script, the kernel's
+        # writeback): a large figure means the run shared the CPUs and its wall time is suspect
+        "other_cpu_s": round(max(0.0, busy - (usage.ru_utime + usage.ru_stime)), 2),
+    }
 
 
 # ---------------------------------------------------------------------------
@@ -253,8 +267,9 @@ def ensure_venv(tool: str, requirement: str, timeout: float) -> None:
     if not python.exists():
         log(f"creating {venv.relative_to(ROOT)}")
         run([sys.executable, "-m", "venv", str(venv)], timeout=timeout, what=f"creating {venv}")
-    probe = subprocess.run([str(python), "-c", f"import importlib.metadata as m; print(m.version({name!r}))"],
-                           capture_output=True, text=True)
+    probe = subprocess.run(
+        [str(python), "-c", f"import importlib.metadata as m; print(m.version({name!r}))"], capture_output=True, text=True
+    )
     if probe.returncode != 0 or probe.stdout.strip() != version:
         log(f"pip install {requirement} into {venv.relative_to(ROOT)}")
         run([str(venv / "bin" / "pip"), "install", "-q", requirement], timeout=timeout, what=f"pip install {requirement}")
@@ -324,14 +339,29 @@ def page_counts(files: dict[str, tuple[int, int]]) -> dict[str, Any]:
     for path in files:
         ext = os.path.splitext(path)[1] or "(none)"
         kinds[ext] = kinds.get(ext, 0) + 1
-    return {"html": kinds.get(".html", 0), "files": len(files), "bytes": sum(s for _, s in files.values()),
-            "by_extension": dict(sorted(kinds.items(), key=lambda kv: (-kv[1], kv[0])))}
+    return {
+        "html": kinds.get(".html", 0),
+        "files": len(files),
+        "bytes": sum(s for _, s in files.values()),
+        "by_extension": dict(sorted(kinds.items(), key=lambda kv: (-kv[1], kv[0]))),
+    }
 
 
 def median_of(runs: list[dict[str, Any]]) -> dict[str, Any]:
-    out: dict[str, Any] = {k: statistics.median(r[k] for r in runs)
-                           for k in ("wall_s", "cpu_s", "user_s", "sys_s", "max_rss_bytes", "tree_peak_pss_bytes",
-                                     "tree_peak_rss_bytes", "tree_peak_processes", "other_cpu_s")}
+    out: dict[str, Any] = {
+        k: statistics.median(r[k] for r in runs)
+        for k in (
+            "wall_s",
+            "cpu_s",
+            "user_s",
+            "sys_s",
+            "max_rss_bytes",
+            "tree_peak_pss_bytes",
+            "tree_peak_rss_bytes",
+            "tree_peak_processes",
+            "other_cpu_s",
+        )
+    }
     out["contaminated_runs"] = sum(1 for r in runs if r.get("contaminated"))
     return out
 
@@ -342,8 +372,10 @@ def bench_tool(tool: Tool, runs: int, timeout: float, logs: Path) -> dict[str, A
         log_path = logs / f"{tool.name}-full-{k + 1}.log"
         r = tool.build(log_path, timeout, f"{tool.name} full build", before=tool.clean)
         result["full"]["runs"].append(r)
-        log(f"  {tool.name} full build {k + 1}/{runs}: {r['wall_s']:.2f} s wall, {r['cpu_s']:.2f} s CPU, "
-            f"{r['max_rss_bytes'] / 1e6:.0f} MB peak RSS; other CPU meanwhile {r['other_cpu_s']:.1f} s")
+        log(
+            f"  {tool.name} full build {k + 1}/{runs}: {r['wall_s']:.2f} s wall, {r['cpu_s']:.2f} s CPU, "
+            f"{r['max_rss_bytes'] / 1e6:.0f} MB peak RSS; other CPU meanwhile {r['other_cpu_s']:.1f} s"
+        )
     before = output_files(tool.output)
     result["pages"] = page_counts(before)
     result["pages"]["reported_by_tool"] = tool.reported_pages(log_path)
@@ -352,8 +384,12 @@ def bench_tool(tool: Tool, runs: int, timeout: float, logs: Path) -> dict[str, A
         changes: list[dict[str, Any]] = []
         log_path = logs / f"{tool.name}-rebuild-{k + 1}.log"
         # a retried rebuild (others used the CPUs) first makes a new change, so every attempt rebuilds after one edit
-        r = tool.build(log_path, timeout, f"{tool.name} rebuild",
-                       before=lambda: changes.append(gen.touch_one(tool.site, "same-length", form)))
+        r = tool.build(
+            log_path,
+            timeout,
+            f"{tool.name} rebuild",
+            before=lambda changes=changes: changes.append(gen.touch_one(tool.site, "same-length", form)),
+        )
         change = changes[-1]
         after = output_files(tool.output)
         page = tool.output / change["route"] / "index.html"
@@ -366,9 +402,11 @@ def bench_tool(tool: Tool, runs: int, timeout: float, logs: Path) -> dict[str, A
         r["change"] = {k2: change[k2] for k2 in ("id", "old_title", "new_title", "route")}
         result["rebuild"]["runs"].append(r)
         before = after
-        log(f"  {tool.name} rebuild {k + 1}/{runs}: {r['wall_s']:.2f} s wall, {r['cpu_s']:.2f} s CPU, "
+        log(
+            f"  {tool.name} rebuild {k + 1}/{runs}: {r['wall_s']:.2f} s wall, {r['cpu_s']:.2f} s CPU, "
             f"{r['max_rss_bytes'] / 1e6:.0f} MB peak RSS, {r['files_written']:,} files written; new title shown; "
-            f"other CPU meanwhile {r['other_cpu_s']:.1f} s")
+            f"other CPU meanwhile {r['other_cpu_s']:.1f} s"
+        )
     for case in CASES:
         result[case]["median"] = median_of(result[case]["runs"])
     return result
@@ -380,6 +418,7 @@ def bench_tool(tool: Tool, runs: int, timeout: float, logs: Path) -> dict[str, A
 
 def targets(n: int, tools: dict[str, Any]) -> list[dict[str, Any]]:
     """The issue's targets for size ``n``: each {"target", "value", "limit", "unit", "status", "detail"}."""
+
     def med(tool: str, case: str, key: str = "wall_s") -> float | None:
         return tools[tool][case]["median"][key] if tool in tools else None
 
@@ -396,15 +435,27 @@ def targets(n: int, tools: dict[str, Any]) -> list[dict[str, Any]]:
     elif n == 100_000:
         checks = [
             ("full build wall ≤ 90 s", sg_full, 90.0, "s"),
-            ("full build peak memory ≤ 1 GB (10^9 bytes; the larger of ru_maxrss and the sampled PSS of all its processes)",
-             max(med("sitegen", "full", "max_rss_bytes") or 0, med("sitegen", "full", "tree_peak_pss_bytes") or 0) or None, GB, "B"),
+            (
+                "full build peak memory ≤ 1 GB (10^9 bytes; the larger of ru_maxrss and the sampled PSS of all its processes)",
+                max(med("sitegen", "full", "max_rss_bytes") or 0, med("sitegen", "full", "tree_peak_pss_bytes") or 0) or None,
+                GB,
+                "B",
+            ),
             ("one-session rebuild wall ≤ 1 s", sg_re, 1.0, "s"),
         ]
     out = []
     for name, value, limit, unit in checks:
         if value is None or limit is None:
-            out.append({"target": name, "value": value, "limit": limit, "unit": unit, "status": "not measured",
-                        "detail": "a tool it needs was skipped"})
+            out.append(
+                {
+                    "target": name,
+                    "value": value,
+                    "limit": limit,
+                    "unit": unit,
+                    "status": "not measured",
+                    "detail": "a tool it needs was skipped",
+                }
+            )
             continue
         met = value <= limit
         if unit == "B":
@@ -415,8 +466,7 @@ def targets(n: int, tools: dict[str, Any]) -> list[dict[str, Any]]:
             detail = f"{value:.2f} s vs {limit:.2f} s"
             if not met:
                 detail += f": over by {value - limit:.2f} s ({value / limit:.1f}× the limit)"
-        out.append({"target": name, "value": value, "limit": limit, "unit": unit, "status": "PASS" if met else "FAIL",
-                    "detail": detail})
+        out.append({"target": name, "value": value, "limit": limit, "unit": unit, "status": "PASS" if met else "FAIL", "detail": detail})
     return out
 
 
@@ -425,53 +475,89 @@ def fmt_ratio(a: float, b: float) -> str:
 
 
 def markdown_report(results: dict[str, Any]) -> str:
-    lines = ["# sitegen vs Hugo vs Pelican", "",
-             "Generated by `bench/compare.py` (see bench/README.md). Medians over the runs; wall includes process start-up; "
-             "CPU = user + system of the build process and its children; peak RSS = `ru_maxrss` (the largest single process); "
-             "all processes = the build's whole process tree sampled (every 0.2 s, after 2 s every 1 s): the peak of its summed PSS "
-             "(shared pages split between sharers) and the most processes seen.", ""]
+    lines = [
+        "# sitegen vs Hugo vs Pelican",
+        "",
+        "Generated by `bench/compare.py` (see bench/README.md). Medians over the runs; wall includes process start-up; "
+        "CPU = user + system of the build process and its children; peak RSS = `ru_maxrss` (the largest single process); "
+        "all processes = the build's whole process tree sampled (every 0.2 s, after 2 s every 1 s): the peak of its summed PSS "
+        "(shared pages split between sharers) and the most processes seen.",
+        "",
+    ]
     for size in results["sizes"]:
         n, tools = size["sessions"], size["tools"]
-        lines += [f"## N = {n:,} sessions", "",
-                  f"{size['runs']} run(s) per case. Archive: {size['counts']}."
-                  + (f" Measured {size.get('date', '?')}, sitegen at {size.get('sitegen_commit', '?')}"
-                     + (" plus uncommitted changes" if size.get("sitegen_dirty") else "") + "." if size.get("date") else ""), ""]
+        lines += [
+            f"## N = {n:,} sessions",
+            "",
+            f"{size['runs']} run(s) per case. Archive: {size['counts']}."
+            + (
+                f" Measured {size.get('date', '?')}, sitegen at {size.get('sitegen_commit', '?')}"
+                + (" plus uncommitted changes" if size.get("sitegen_dirty") else "")
+                + "."
+                if size.get("date")
+                else ""
+            ),
+            "",
+        ]
         if size.get("earlier_run"):
             e = size["earlier_run"]
             env = e.get("environment", {})
-            lines += [f"*From an earlier run* (`{e['command']}`, {e['date']}), kept by `--merge`. Its tools: "
-                      + "; ".join(f"{t}: `{c}`" for t, c in e.get("commands", {}).items())
-                      + (f"; {env['hugo']}" if env.get("hugo") else "")
-                      + (f"; Pelican {env['pelican']} (content cache {'on' if e.get('pelican_cache') else 'off'})" if env.get("pelican") else "")
-                      + ".", ""]
+            lines += [
+                f"*From an earlier run* (`{e['command']}`, {e['date']}), kept by `--merge`. Its tools: "
+                + "; ".join(f"{t}: `{c}`" for t, c in e.get("commands", {}).items())
+                + (f"; {env['hugo']}" if env.get("hugo") else "")
+                + (f"; Pelican {env['pelican']} (content cache {'on' if e.get('pelican_cache') else 'off'})" if env.get("pelican") else "")
+                + ".",
+                "",
+            ]
         lines += [
-                  "| case | tool | wall s | CPU s | peak RSS MB | all processes: peak PSS MB (n) | wall ÷ Hugo | wall ÷ Pelican | files written | other CPU s |",
-                  "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
+            "| case | tool | wall s | CPU s | peak RSS MB | all processes: peak PSS MB (n) | wall ÷ Hugo | wall ÷ Pelican | files written | other CPU s |",
+            "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+        ]
         for case in CASES:
             for t in TOOLS:
                 if t not in tools:
                     continue
                 m = tools[t][case]["median"]
-                written = (statistics.median(r["files_written"] for r in tools[t][case]["runs"])
-                           if case == "rebuild" else tools[t]["pages"]["files"])
-                ratios = [fmt_ratio(m["wall_s"], tools[o][case]["median"]["wall_s"]) if o in tools and o != t else "–"
-                          for o in ("hugo", "pelican")]
-                lines.append(f"| {CASES[case]} | {t} | {m['wall_s']:.2f} | {m['cpu_s']:.2f} | {m['max_rss_bytes'] / 1e6:,.0f} | "
-                             f"{m['tree_peak_pss_bytes'] / 1e6:,.0f} ({m['tree_peak_processes']:.0f}) | "
-                             f"{ratios[0]} | {ratios[1]} | {written:,.0f} | {m['other_cpu_s']:.1f}"
-                             f"{' (' + str(m['contaminated_runs']) + ' run(s) shared the CPUs)' if m['contaminated_runs'] else ''} |")
+                written = (
+                    statistics.median(r["files_written"] for r in tools[t][case]["runs"])
+                    if case == "rebuild"
+                    else tools[t]["pages"]["files"]
+                )
+                ratios = [
+                    fmt_ratio(m["wall_s"], tools[o][case]["median"]["wall_s"]) if o in tools and o != t else "–"
+                    for o in ("hugo", "pelican")
+                ]
+                lines.append(
+                    f"| {CASES[case]} | {t} | {m['wall_s']:.2f} | {m['cpu_s']:.2f} | {m['max_rss_bytes'] / 1e6:,.0f} | "
+                    f"{m['tree_peak_pss_bytes'] / 1e6:,.0f} ({m['tree_peak_processes']:.0f}) | "
+                    f"{ratios[0]} | {ratios[1]} | {written:,.0f} | {m['other_cpu_s']:.1f}"
+                    f"{' (' + str(m['contaminated_runs']) + ' run(s) shared the CPUs)' if m['contaminated_runs'] else ''} |"
+                )
         if "sitegen" in tools and len(tools) > 1:
-            lines += ["", "sitegen's ratios (sitegen ÷ other; below 1 means sitegen is faster or smaller):", "",
-                      "| case | vs | wall | CPU | peak RSS |", "| --- | --- | ---: | ---: | ---: |"]
+            lines += [
+                "",
+                "sitegen's ratios (sitegen ÷ other; below 1 means sitegen is faster or smaller):",
+                "",
+                "| case | vs | wall | CPU | peak RSS |",
+                "| --- | --- | ---: | ---: | ---: |",
+            ]
             for case in CASES:
                 s = tools["sitegen"][case]["median"]
                 for o in ("hugo", "pelican"):
                     if o in tools:
                         m = tools[o][case]["median"]
-                        lines.append(f"| {CASES[case]} | {o} | {fmt_ratio(s['wall_s'], m['wall_s'])} | "
-                                     f"{fmt_ratio(s['cpu_s'], m['cpu_s'])} | {fmt_ratio(s['max_rss_bytes'], m['max_rss_bytes'])} |")
-        lines += ["", "Output of a full build:", "", "| tool | HTML pages | files | MB | pages the tool reports | files by extension |",
-                  "| --- | ---: | ---: | ---: | ---: | --- |"]
+                        lines.append(
+                            f"| {CASES[case]} | {o} | {fmt_ratio(s['wall_s'], m['wall_s'])} | "
+                            f"{fmt_ratio(s['cpu_s'], m['cpu_s'])} | {fmt_ratio(s['max_rss_bytes'], m['max_rss_bytes'])} |"
+                        )
+        lines += [
+            "",
+            "Output of a full build:",
+            "",
+            "| tool | HTML pages | files | MB | pages the tool reports | files by extension |",
+            "| --- | ---: | ---: | ---: | ---: | --- |",
+        ]
         for t in TOOLS:
             if t in tools:
                 p = tools[t]["pages"]
@@ -486,45 +572,63 @@ def markdown_report(results: dict[str, Any]) -> str:
             lines += ["", f"Skipped at this size: {', '.join(size['skipped'])}."]
         lines.append("")
     env = results["environment"]
-    lines += ["## Run", "",
-              f"- command: `{results['command']}`",
-              f"- date: {results['date']}; total {results['total_seconds']:.0f} s",
-              f"- machine: {env['cpus']} CPUs ({env['cpu_model']}), {env['memory_gib']} GiB RAM, {env['platform']}; Python {env['python']}",
-              f"- {env['sitegen']['version']} at commit {env['sitegen']['commit']}"
-              f"{' plus uncommitted changes (the working tree)' if env['sitegen']['dirty'] else ''}, code snapshot sha256 `{env['sitegen']['sha256'][:16]}`: "
-              f"`{results['commands'].get('sitegen', '')}`"]
+    lines += [
+        "## Run",
+        "",
+        f"- command: `{results['command']}`",
+        f"- date: {results['date']}; total {results['total_seconds']:.0f} s",
+        f"- machine: {env['cpus']} CPUs ({env['cpu_model']}), {env['memory_gib']} GiB RAM, {env['platform']}; Python {env['python']}",
+        f"- {env['sitegen']['version']} at commit {env['sitegen']['commit']}"
+        f"{' plus uncommitted changes (the working tree)' if env['sitegen']['dirty'] else ''}, code snapshot sha256 `{env['sitegen']['sha256'][:16]}`: "
+        f"`{results['commands'].get('sitegen', '')}`",
+    ]
     if "hugo" in results["commands"]:
         lines.append(f"- {env['hugo']}: `{results['commands']['hugo']}`")
     if "pelican" in results["commands"]:
-        lines.append(f"- Pelican {env['pelican']} (Markdown {env['markdown']}, content cache "
-                     f"{'on' if results['pelican_cache'] else 'off'}): `{results['commands']['pelican']}`")
-    lines += ["- full build: output folder and caches deleted before every run; rebuild: `gen.py --touch-one` "
-              "(same-length retitle of the session with the smallest id), then the same command on the previous output; "
-              "files written = files whose mtime or size changed (for a full build: all files of the output); "
-              "other CPU = CPU seconds the rest of the machine used during the build (from /proc/stat; kernel writeback "
-              "of the tool's own files counts here too): near 0 means the tool had the machine to itself. Every run "
-              f"waited for a quiet machine (others under {QUIET['cores']} CPUs for {QUIET['window_s']:.0f} s) and was "
-              "measured again when others used more than that meanwhile", ""]
+        lines.append(
+            f"- Pelican {env['pelican']} (Markdown {env['markdown']}, content cache "
+            f"{'on' if results['pelican_cache'] else 'off'}): `{results['commands']['pelican']}`"
+        )
+    lines += [
+        "- full build: output folder and caches deleted before every run; rebuild: `gen.py --touch-one` "
+        "(same-length retitle of the session with the smallest id), then the same command on the previous output; "
+        "files written = files whose mtime or size changed (for a full build: all files of the output); "
+        "other CPU = CPU seconds the rest of the machine used during the build (from /proc/stat; kernel writeback "
+        "of the tool's own files counts here too): near 0 means the tool had the machine to itself. Every run "
+        f"waited for a quiet machine (others under {QUIET['cores']} CPUs for {QUIET['window_s']:.0f} s) and was "
+        "measured again when others used more than that meanwhile",
+        "",
+    ]
     return "\n".join(lines)
 
 
 def environment(timeout: float, skip: set[str], snapshot: dict[str, Any], rev: str | None) -> dict[str, Any]:
-    cpu_model = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                      if line.startswith("model name")), platform.processor())
+    cpu_model = next(
+        (line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines() if line.startswith("model name")),
+        platform.processor(),
+    )
     mem_kb = next(int(line.split()[1]) for line in Path("/proc/meminfo").read_text().splitlines() if line.startswith("MemTotal"))
     commit = run(["git", "rev-parse", "--short", rev or "HEAD"], cwd=ROOT, timeout=60, what="git").strip()
     dirty = not rev and bool(run(["git", "status", "--porcelain", "--", "sitegen", "themes"], cwd=ROOT, timeout=60, what="git").strip())
-    version = run([str(SITEGEN), "--version"], env={**os.environ, "PYTHONPATH": snapshot["PYTHONPATH"]}, timeout=60,
-                  what="sitegen --version").strip()
-    env: dict[str, Any] = {"cpus": os.cpu_count(), "cpu_model": cpu_model, "memory_gib": round(mem_kb / 2**20, 1),
-                           "platform": platform.platform(), "python": platform.python_version(),
-                           "sitegen": {"version": version, "commit": commit, "dirty": dirty, "sha256": snapshot["sha256"]}}
+    version = run(
+        [str(SITEGEN), "--version"], env={**os.environ, "PYTHONPATH": snapshot["PYTHONPATH"]}, timeout=60, what="sitegen --version"
+    ).strip()
+    env: dict[str, Any] = {
+        "cpus": os.cpu_count(),
+        "cpu_model": cpu_model,
+        "memory_gib": round(mem_kb / 2**20, 1),
+        "platform": platform.platform(),
+        "python": platform.python_version(),
+        "sitegen": {"version": version, "commit": commit, "dirty": dirty, "sha256": snapshot["sha256"]},
+    }
     if "hugo" not in skip:
         env["hugo"] = run([str(hugo_binary()), "version"], timeout=60, what="hugo version").strip().split(" BuildDate")[0]
     if "pelican" not in skip:
         py = str(VENVS["pelican"] / "bin" / "python")
         env["pelican"] = run([py, "-c", "import importlib.metadata as m; print(m.version('pelican'))"], timeout=60, what="pelican").strip()
-        env["markdown"] = run([py, "-c", "import importlib.metadata as m; print(m.version('markdown'))"], timeout=60, what="markdown").strip()
+        env["markdown"] = run(
+            [py, "-c", "import importlib.metadata as m; print(m.version('markdown'))"], timeout=60, what="markdown"
+        ).strip()
     return env
 
 
@@ -532,24 +636,52 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", default="10000,100000", help="comma-separated session counts (default 10000,100000)")
     parser.add_argument("--runs", type=int, help="runs per case (default: 3 up to 10,000 sessions, 1 above)")
-    parser.add_argument("--skip", action="append", default=[], metavar="TOOL",
-                        help="leave a tool out: sitegen, hugo or pelican, optionally at one size only (pelican@100000); repeatable")
-    parser.add_argument("--work", type=Path, default=Path(tempfile.gettempdir()) / "sitegen-compare",
-                        help="where the archives and outputs go, one folder per size (default /tmp/sitegen-compare)")
+    parser.add_argument(
+        "--skip",
+        action="append",
+        default=[],
+        metavar="TOOL",
+        help="leave a tool out: sitegen, hugo or pelican, optionally at one size only (pelican@100000); repeatable",
+    )
+    parser.add_argument(
+        "--work",
+        type=Path,
+        default=Path(tempfile.gettempdir()) / "sitegen-compare",
+        help="where the archives and outputs go, one folder per size (default /tmp/sitegen-compare)",
+    )
     parser.add_argument("--keep", action="store_true", help="keep the archives and outputs (default: delete each size's folder after it)")
-    parser.add_argument("--pelican-cache", choices=("on", "off"), default="on",
-                        help="Pelican's content cache (CACHE_CONTENT and LOAD_CONTENT_CACHE); default on")
-    parser.add_argument("--sitegen-rev", metavar="REV",
-                        help="benchmark sitegen/ and themes/ as committed at REV (e.g. HEAD) instead of the working tree")
-    parser.add_argument("--quiet-cores", type=float, default=QUIET["cores"],
-                        help="a run counts only if the rest of the machine used fewer CPUs than this meanwhile (default 0.15); "
-                             "runs wait for such a quiet machine first and are repeated (up to 3 times) otherwise")
-    parser.add_argument("--quiet-wait", type=float, default=QUIET["max_wait_s"],
-                        help="longest wait for a quiet machine before each run, in seconds (default 1800)")
-    parser.add_argument("--report-only", action="store_true",
-                        help="only write compare.md again from the existing compare.json (after editing the report code)")
-    parser.add_argument("--merge", action="store_true",
-                        help="keep the sizes this run does not measure from the existing compare.json (marked as an earlier run)")
+    parser.add_argument(
+        "--pelican-cache",
+        choices=("on", "off"),
+        default="on",
+        help="Pelican's content cache (CACHE_CONTENT and LOAD_CONTENT_CACHE); default on",
+    )
+    parser.add_argument(
+        "--sitegen-rev", metavar="REV", help="benchmark sitegen/ and themes/ as committed at REV (e.g. HEAD) instead of the working tree"
+    )
+    parser.add_argument(
+        "--quiet-cores",
+        type=float,
+        default=QUIET["cores"],
+        help="a run counts only if the rest of the machine used fewer CPUs than this meanwhile (default 0.15); "
+        "runs wait for such a quiet machine first and are repeated (up to 3 times) otherwise",
+    )
+    parser.add_argument(
+        "--quiet-wait",
+        type=float,
+        default=QUIET["max_wait_s"],
+        help="longest wait for a quiet machine before each run, in seconds (default 1800)",
+    )
+    parser.add_argument(
+        "--report-only",
+        action="store_true",
+        help="only write compare.md again from the existing compare.json (after editing the report code)",
+    )
+    parser.add_argument(
+        "--merge",
+        action="store_true",
+        help="keep the sizes this run does not measure from the existing compare.json (marked as an earlier run)",
+    )
     parser.add_argument("--timeout", type=float, default=3600, help="limit for each build or install, in seconds")
     parser.add_argument("--results", type=Path, default=RESULTS, help="where compare.json and compare.md go")
     args = parser.parse_args(argv)
@@ -582,14 +714,24 @@ def main(argv: list[str] | None = None) -> int:
         old = json.loads((args.results / "compare.json").read_text(encoding="utf-8"))
         for s in old.get("sizes", []):
             if s["sessions"] not in sizes:
-                s["earlier_run"] = {"command": old.get("command"), "date": s.get("date", old.get("date")),
-                                    "sitegen_commit": s.get("sitegen_commit", old.get("environment", {}).get("sitegen", {}).get("commit")),
-                                    "commands": old.get("commands", {}), "environment": old.get("environment", {}),
-                                    "pelican_cache": old.get("pelican_cache")}
+                s["earlier_run"] = {
+                    "command": old.get("command"),
+                    "date": s.get("date", old.get("date")),
+                    "sitegen_commit": s.get("sitegen_commit", old.get("environment", {}).get("sitegen", {}).get("commit")),
+                    "commands": old.get("commands", {}),
+                    "environment": old.get("environment", {}),
+                    "pelican_cache": old.get("pelican_cache"),
+                }
                 earlier.append(s)
-    results: dict[str, Any] = {"command": command, "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-                               "seed": SEED, "today": TODAY, "pelican_cache": args.pelican_cache == "on",
-                               "commands": {}, "sizes": []}
+    results: dict[str, Any] = {
+        "command": command,
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        "seed": SEED,
+        "today": TODAY,
+        "pelican_cache": args.pelican_cache == "on",
+        "commands": {},
+        "sizes": [],
+    }
     with tempfile.TemporaryDirectory(prefix="sitegen-compare-code-") as code:
         snapshot = harness.snapshot_sitegen(Path(code), SITEGEN.parent / "python", args.timeout, args.sitegen_rev)
         results["environment"] = environment(args.timeout, set(TOOLS) - needed - {"sitegen"}, snapshot, args.sitegen_rev)
@@ -607,11 +749,17 @@ def main(argv: list[str] | None = None) -> int:
             log(f"N={n:,}: generating the archive (api, hugo, pelican) in {work}")
             collections = gen.generate(n, SEED)
             gen.write_form(work, collections, "all")
-            size: dict[str, Any] = {"sessions": n, "runs": runs, "skipped": skipped, "work": str(work), "tools": {},
-                                    "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-                                    "sitegen_commit": results["environment"]["sitegen"]["commit"],
-                                    "sitegen_dirty": results["environment"]["sitegen"]["dirty"],
-                                    "counts": ", ".join(f"{len(collections[c]):,} {c}" for c in ("events", "people", "topics", "sessions"))}
+            size: dict[str, Any] = {
+                "sessions": n,
+                "runs": runs,
+                "skipped": skipped,
+                "work": str(work),
+                "tools": {},
+                "date": datetime.now(UTC).isoformat(timespec="seconds"),
+                "sitegen_commit": results["environment"]["sitegen"]["commit"],
+                "sitegen_dirty": results["environment"]["sitegen"]["dirty"],
+                "counts": ", ".join(f"{len(collections[c]):,} {c}" for c in ("events", "people", "topics", "sessions")),
+            }
             del collections
             for t in TOOLS:
                 if t in skipped:
@@ -625,8 +773,11 @@ def main(argv: list[str] | None = None) -> int:
             size["targets"] = targets(n, size["tools"])
             results["sizes"].append(size)
             if args.merge:
-                results["sizes"] = sorted([s for s in earlier if s["sessions"] not in {x["sessions"] for x in results["sizes"]}]
-                                          + [s for s in results["sizes"] if not s.get("earlier_run")], key=lambda s: s["sessions"])
+                results["sizes"] = sorted(
+                    [s for s in earlier if s["sessions"] not in {x["sessions"] for x in results["sizes"]}]
+                    + [s for s in results["sizes"] if not s.get("earlier_run")],
+                    key=lambda s: s["sessions"],
+                )
             if not args.keep:
                 shutil.rmtree(work)
             results["total_seconds"] = round(time.perf_counter() - started, 1)

@@ -52,7 +52,7 @@ import time
 import urllib.request
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from random import Random
@@ -97,10 +97,12 @@ def _parent_death_signal() -> Callable[[], None] | None:
     return preexec if sys.platform.startswith("linux") else None
 
 
-def run(cmd: list[str], *, env: dict[str, str] | None = None, timeout: float = 600, what: str,
-        cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    proc = subprocess.run(cmd, env=env, cwd=cwd, capture_output=True, text=True, timeout=timeout,
-                          stdin=subprocess.DEVNULL, preexec_fn=_parent_death_signal())
+def run(
+    cmd: list[str], *, env: dict[str, str] | None = None, timeout: float = 600, what: str, cwd: Path | None = None
+) -> subprocess.CompletedProcess[str]:
+    proc = subprocess.run(
+        cmd, env=env, cwd=cwd, capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL, preexec_fn=_parent_death_signal()
+    )
     if proc.returncode != 0:
         raise RuntimeError(f"{what} failed (exit {proc.returncode}): {shlex.join(cmd)}\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}")
     return proc
@@ -216,15 +218,21 @@ class StaticOrigin:
 class Process:
     """A long-running subprocess on a loopback port; stopped (TERM, then KILL) on exit."""
 
-    def __init__(self, name: str, command: list[str], port: int, *, env: dict[str, str] | None = None,
-                 cwd: Path | None = None) -> None:
+    def __init__(self, name: str, command: list[str], port: int, *, env: dict[str, str] | None = None, cwd: Path | None = None) -> None:
         self.name, self.command, self.port, self.env, self.cwd = name, command, port, env, cwd
         self.process: subprocess.Popen[bytes] | None = None
 
     def __enter__(self) -> Process:
         self.log = tempfile.TemporaryFile()
-        process = self.process = subprocess.Popen(self.command, env=self.env, cwd=self.cwd, stdout=self.log, stderr=subprocess.STDOUT,
-                                                  stdin=subprocess.DEVNULL, preexec_fn=_parent_death_signal())
+        process = self.process = subprocess.Popen(
+            self.command,
+            env=self.env,
+            cwd=self.cwd,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            preexec_fn=_parent_death_signal(),
+        )
         try:
             wait_until(lambda: process.poll() is not None or port_open(self.port), self.name)
             if process.poll() is not None:
@@ -268,8 +276,20 @@ def varnish(vcl: str, varnishd: str, memory: str = "256m") -> Iterator[tuple[Pro
         vcl_file.write_text(vcl, encoding="utf-8")
         vcl_file.chmod(0o644)
         port = free_port()
-        command = [varnishd, "-F", "-n", str(workdir / "n"), "-a", f"{LOOPBACK}:{port}", "-f", str(vcl_file),
-                   "-s", f"malloc,{memory}", "-p", "feature=+esi_include_onerror"]
+        command = [
+            varnishd,
+            "-F",
+            "-n",
+            str(workdir / "n"),
+            "-a",
+            f"{LOOPBACK}:{port}",
+            "-f",
+            str(vcl_file),
+            "-s",
+            f"malloc,{memory}",
+            "-p",
+            "feature=+esi_include_onerror",
+        ]
         with Process("varnishd", command, port) as process:
             yield process, workdir / "n"
     finally:
@@ -287,18 +307,73 @@ def varnish_counters(instance: Path) -> dict[str, int]:
 
 
 def fragment_service(site: Path, store: str, port: int, env: dict[str, str], cwd: Path, workers: int = 1) -> Process:
-    return Process("sitegen fragments", [str(SITEGEN), "fragments", "--root", str(site), "--store", store,
-                                         "--port", str(port), "--workers", str(workers), "-q"], port, env=env, cwd=cwd)
+    return Process(
+        "sitegen fragments",
+        [str(SITEGEN), "fragments", "--root", str(site), "--store", store, "--port", str(port), "--workers", str(workers), "-q"],
+        port,
+        env=env,
+        cwd=cwd,
+    )
 
 
 # ---------------------------------------------------------------------------
 # the data
 
 
-FIRST = ("Ada", "Bea", "Cai", "Dev", "Eli", "Fay", "Gus", "Hana", "Ivo", "Jun", "Kit", "Lea", "Milo", "Nia", "Oli", "Pia",
-         "Quin", "Rae", "Sol", "Tess", "Uma", "Vik", "Wen", "Xia", "Yan", "Zoë")
-LAST = ("Abbott", "Brandt", "Chen", "Diaz", "Eriksen", "Fischer", "García", "Haddad", "Ito", "Jansen", "Kowalski",
-        "Laine", "Moreau", "Novak", "Okafor", "Petrov", "Quist", "Rossi", "Sato", "Tanaka", "Ueda", "Varga", "Weber", "Yilmaz")
+FIRST = (
+    "Ada",
+    "Bea",
+    "Cai",
+    "Dev",
+    "Eli",
+    "Fay",
+    "Gus",
+    "Hana",
+    "Ivo",
+    "Jun",
+    "Kit",
+    "Lea",
+    "Milo",
+    "Nia",
+    "Oli",
+    "Pia",
+    "Quin",
+    "Rae",
+    "Sol",
+    "Tess",
+    "Uma",
+    "Vik",
+    "Wen",
+    "Xia",
+    "Yan",
+    "Zoë",
+)
+LAST = (
+    "Abbott",
+    "Brandt",
+    "Chen",
+    "Diaz",
+    "Eriksen",
+    "Fischer",
+    "García",
+    "Haddad",
+    "Ito",
+    "Jansen",
+    "Kowalski",
+    "Laine",
+    "Moreau",
+    "Novak",
+    "Okafor",
+    "Petrov",
+    "Quist",
+    "Rossi",
+    "Sato",
+    "Tanaka",
+    "Ueda",
+    "Varga",
+    "Weber",
+    "Yilmaz",
+)
 
 
 def personal_data(index: dict[str, Any], users: int, follows: int, seed: int) -> dict[str, list[dict[str, str]]]:
@@ -397,7 +472,7 @@ def parse_wrk(output: str) -> dict[str, Any]:
         result["seconds"] = round(_ms(total.group(2)) / 1e3, 2)
         result["read"] = total.group(3)
     errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output)
-    result["socket_errors"] = dict(zip(("connect", "read", "write", "timeout"), map(int, errors.groups()))) if errors else {}
+    result["socket_errors"] = dict(zip(("connect", "read", "write", "timeout"), map(int, errors.groups()), strict=True)) if errors else {}
     non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
     result["non_2xx_3xx"] = int(non2xx.group(1)) if non2xx else 0
     return result
@@ -432,8 +507,9 @@ def fetch(url: str, cookie: str) -> tuple[int, str]:
         return response.status, response.read().decode("utf-8", "replace")
 
 
-def run_scenario(s: Scenario, *, base: str, wrk: str, args: argparse.Namespace, tmp: Path, varnish_n: Path,
-                 pids: dict[str, int]) -> dict[str, Any]:
+def run_scenario(
+    s: Scenario, *, base: str, wrk: str, args: argparse.Namespace, tmp: Path, varnish_n: Path, pids: dict[str, int]
+) -> dict[str, Any]:
     lua = tmp / f"{s.key}.lua"
     write_lua(lua, s.items)
     cmd = [wrk, f"-t{args.threads}", f"-c{args.connections}", f"-d{args.duration}s", "--latency", "-s", str(lua), base + "/"]
@@ -481,32 +557,34 @@ def run_scenario(s: Scenario, *, base: str, wrk: str, args: argparse.Namespace, 
     # every page's holes reached the service (a few requests are in flight at either end of the window)
     holes_fetched = fragment_requests >= 0.98 * expected_fragments
     hole_failures = delta.get("MAIN.fetch_failed", 0) + vbe("fragment_origin", "fail") + delta.get("MAIN.esi_errors", 0)
-    result.update({
-        "wrk_command": shlex.join([Path(cmd[0]).name, *cmd[1:5], "-s", f"{s.key}.lua", "http://127.0.0.1:PORT/"]),
-        "distinct_requests": len(s.items),
-        "check": {"ok": not problems, "problems": problems},
-        "cpu_cores": cpu,
-        "machine_busy": round(busy, 3),
-        "varnish": {
-            "client_requests": client_requests,
-            "cache_hit": delta.get("MAIN.cache_hit", 0),
-            "cache_miss": delta.get("MAIN.cache_miss", 0),
-            "pass": delta.get("MAIN.s_pass", 0),
-            "esi_requests": delta.get("MAIN.esi_req", 0),
-            "origin_requests": vbe("static_origin", "req"),
-            "fragment_requests": fragment_requests,
-            "expected_fragment_requests": expected_fragments,
-            "fragment_requests_as_expected": holes_fetched,
-            "fetch_failed": delta.get("MAIN.fetch_failed", 0),
-            "fragment_backend_fail": vbe("fragment_origin", "fail"),
-            "esi_errors": delta.get("MAIN.esi_errors", 0),
-            "esi_warnings": delta.get("MAIN.esi_warnings", 0),
-            "backend_conn": vbe("fragment_origin", "conn"),
-            "sess_dropped": delta.get("MAIN.sess_drop", 0) + delta.get("MAIN.req_dropped", 0),
-        },
-        "hole_failures": hole_failures,
-        "fragment_service_rps": round(fragment_requests / wall, 1),
-    })
+    result.update(
+        {
+            "wrk_command": shlex.join([Path(cmd[0]).name, *cmd[1:5], "-s", f"{s.key}.lua", "http://127.0.0.1:PORT/"]),
+            "distinct_requests": len(s.items),
+            "check": {"ok": not problems, "problems": problems},
+            "cpu_cores": cpu,
+            "machine_busy": round(busy, 3),
+            "varnish": {
+                "client_requests": client_requests,
+                "cache_hit": delta.get("MAIN.cache_hit", 0),
+                "cache_miss": delta.get("MAIN.cache_miss", 0),
+                "pass": delta.get("MAIN.s_pass", 0),
+                "esi_requests": delta.get("MAIN.esi_req", 0),
+                "origin_requests": vbe("static_origin", "req"),
+                "fragment_requests": fragment_requests,
+                "expected_fragment_requests": expected_fragments,
+                "fragment_requests_as_expected": holes_fetched,
+                "fetch_failed": delta.get("MAIN.fetch_failed", 0),
+                "fragment_backend_fail": vbe("fragment_origin", "fail"),
+                "esi_errors": delta.get("MAIN.esi_errors", 0),
+                "esi_warnings": delta.get("MAIN.esi_warnings", 0),
+                "backend_conn": vbe("fragment_origin", "conn"),
+                "sess_dropped": delta.get("MAIN.sess_drop", 0) + delta.get("MAIN.req_dropped", 0),
+            },
+            "hole_failures": hole_failures,
+            "fragment_service_rps": round(fragment_requests / wall, 1),
+        }
+    )
     errors = sum(result["socket_errors"].values()) + result["non_2xx_3xx"]
     result["errors"] = errors
     result["valid"] = not problems and errors == 0 and hole_failures == 0 and holes_fetched
@@ -531,8 +609,11 @@ def markdown(results: dict[str, Any]) -> str:
             target = "—"
         cpu = r["cpu_cores"]
         frag = cpu.get("fragment service", 0.0)
-        problems = (f"{r['errors']} / {r['hole_failures']}" + ("" if r["check"]["ok"] else " (content check FAILED)")
-                    + ("" if r["varnish"]["fragment_requests_as_expected"] else " (too few fragment requests)"))
+        problems = (
+            f"{r['errors']} / {r['hole_failures']}"
+            + ("" if r["check"]["ok"] else " (content check FAILED)")
+            + ("" if r["varnish"]["fragment_requests_as_expected"] else " (too few fragment requests)")
+        )
         lines.append(
             f"| {s['label']} | {r['requests_per_s']:,.0f} | {r['p50_ms']:.2f} | {r['p99_ms']:.2f} | {target} | "
             f"{frag:.2f} cores ({r['fragment_service_rps']:,.0f} req/s) | {cpu.get('varnish', 0):.2f} | {cpu['wrk']:.2f} | "
@@ -542,11 +623,22 @@ def markdown(results: dict[str, Any]) -> str:
     skewed = [x["key"] for x in results["scenarios"] if x["result"]["cpu_cores"]["other processes"] > OTHER_LOAD_WARN]
     lines += [
         "",
-        *([f"**Warning:** other processes on this machine used more than {OTHER_LOAD_WARN:g} cores during "
-           + ", ".join(skewed) + "; those rows are lower than a quiet machine would give.", ""] if skewed else []),
+        *(
+            [
+                f"**Warning:** other processes on this machine used more than {OTHER_LOAD_WARN:g} cores during "
+                + ", ".join(skewed)
+                + "; those rows are lower than a quiet machine would give.",
+                "",
+            ]
+            if skewed
+            else []
+        ),
         f"Fragment p99 target (≤ {TARGET_P99_MS:g} ms at {results['connections']} concurrent clients): "
-        + ("**met** by every fragment row." if s["target_met"] else
-           "**MISSED**: " + ", ".join(f"{k} {v:.1f} ms" for k, v in s["fragment_p99_ms"].items() if v > TARGET_P99_MS) + "."),
+        + (
+            "**met** by every fragment row."
+            if s["target_met"]
+            else "**MISSED**: " + ", ".join(f"{k} {v:.1f} ms" for k, v in s["fragment_p99_ms"].items() if v > TARGET_P99_MS) + "."
+        ),
         "",
         "Definitions: requests/s, p50 and p99 are wrk's (closed loop: "
         f"{results['connections']} connections, each sends its next request when the last answer arrives; "
@@ -588,9 +680,17 @@ def machine_facts(varnishd: str, wrk: str, redis_server: str) -> dict[str, Any]:
 
     return {
         "nproc": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count(),
-        "cpu": cpu_model, "memory": mem, "platform": platform.platform(), "python": sys.version.split()[0],
-        "varnish": version([varnishd, "-V"]), "wrk": version([wrk, "-v"]), "redis": version([redis_server, "--version"]),
-        "uvicorn": dist("uvicorn"), "starlette": dist("starlette"), "uvloop": dist("uvloop"), "httptools": dist("httptools"),
+        "cpu": cpu_model,
+        "memory": mem,
+        "platform": platform.platform(),
+        "python": sys.version.split()[0],
+        "varnish": version([varnishd, "-V"]),
+        "wrk": version([wrk, "-v"]),
+        "redis": version([redis_server, "--version"]),
+        "uvicorn": dist("uvicorn"),
+        "starlette": dist("starlette"),
+        "uvloop": dist("uvloop"),
+        "httptools": dist("httptools"),
     }
 
 
@@ -661,12 +761,27 @@ def main(argv: list[str] | None = None) -> int:
     if background > OTHER_LOAD_WARN:
         log(f"warning: the machine is already busy ({background:.2f} cores used by other processes); figures will be low")
     started = time.perf_counter()
-    command = shlex.join([os.path.relpath(sys.executable, ROOT) if sys.executable.startswith(str(ROOT)) else sys.executable,
-                          os.path.relpath(Path(__file__).resolve(), ROOT), *(argv if argv is not None else sys.argv[1:])])
-    results: dict[str, Any] = {"command": command, "service_workers": args.service_workers, "sessions": args.sessions, "seed": args.seed, "today": TODAY,
-                               "connections": args.connections, "threads": args.threads, "duration": args.duration,
-                               "warmup": args.warmup, "follows_per_user": args.follows, "target_p99_ms": TARGET_P99_MS,
-                               "background_cores_before_start": round(background, 2)}
+    command = shlex.join(
+        [
+            os.path.relpath(sys.executable, ROOT) if sys.executable.startswith(str(ROOT)) else sys.executable,
+            os.path.relpath(Path(__file__).resolve(), ROOT),
+            *(argv if argv is not None else sys.argv[1:]),
+        ]
+    )
+    results: dict[str, Any] = {
+        "command": command,
+        "service_workers": args.service_workers,
+        "sessions": args.sessions,
+        "seed": args.seed,
+        "today": TODAY,
+        "connections": args.connections,
+        "threads": args.threads,
+        "duration": args.duration,
+        "warmup": args.warmup,
+        "follows_per_user": args.follows,
+        "target_p99_ms": TARGET_P99_MS,
+        "background_cores_before_start": round(background, 2),
+    }
     scenarios: list[Scenario] = []
     with tempfile.TemporaryDirectory(prefix="sitegen-edge-bench-") as tmp_name, contextlib.ExitStack() as stack:
         tmp = Path(tmp_name)
@@ -691,21 +806,36 @@ def main(argv: list[str] | None = None) -> int:
         personal = tmp / "personal.json"
         personal.write_text(json.dumps(data), encoding="utf-8")
         sqlite_store = str(tmp / "personal.sqlite3")
-        run([str(SITEGEN), "fragments", "--root", str(site), "--store", sqlite_store, "-q", "load", str(personal)],
-            env=env, what="sitegen fragments load (SQLite)", cwd=site)
+        run(
+            [str(SITEGEN), "fragments", "--root", str(site), "--store", sqlite_store, "-q", "load", str(personal)],
+            env=env,
+            what="sitegen fragments load (SQLite)",
+            cwd=site,
+        )
         rng = Random(f"sitegen-edge-bench-requests:{args.seed}")
         signed = rng.sample(data["users"], min(args.cookies, len(data["users"])))
         (tmp / "signed.json").write_text(json.dumps(signed), encoding="utf-8")
-        cookies = json.loads(run([str(PYTHON), "-c", MINT, str(site), str(tmp / "signed.json")], env=env,
-                                 what="minting cookies", cwd=tmp / "code").stdout)
+        cookies = json.loads(
+            run([str(PYTHON), "-c", MINT, str(site), str(tmp / "signed.json")], env=env, what="minting cookies", cwd=tmp / "code").stdout
+        )
         names = {u["id"]: u["name"] for u in data["users"]}
         # One cookie from the CLI too, to show it is the same kind as ours (the service must accept both).
-        cli_cookie = run([str(SITEGEN), "cookie", "--root", str(site), "--store", sqlite_store, "--user", signed[0]["id"]],
-                         env=env, what="sitegen cookie", cwd=site).stdout.strip()
+        cli_cookie = run(
+            [str(SITEGEN), "cookie", "--root", str(site), "--store", sqlite_store, "--user", signed[0]["id"]],
+            env=env,
+            what="sitegen cookie",
+            cwd=site,
+        ).stdout.strip()
         cookies[0] = cli_cookie
-        results["data"] = {"pages": pages, "events": len(index["events"]), "people": len(index["people"]),
-                           "users": len(data["users"]), "follows": len(data["follows"]), "attendance": len(data["attendance"]),
-                           "cookies": len(cookies)}
+        results["data"] = {
+            "pages": pages,
+            "events": len(index["events"]),
+            "people": len(index["people"]),
+            "users": len(data["users"]),
+            "follows": len(data["follows"]),
+            "attendance": len(data["attendance"]),
+            "cookies": len(cookies),
+        }
         log(f"personal data: {len(data['users']):,} users, {len(data['follows']):,} follows, {len(data['attendance']):,} attendances")
 
         events = sorted(index["events"])
@@ -721,6 +851,7 @@ def main(argv: list[str] | None = None) -> int:
                 if missing or present:
                     return f"missing {missing}, unexpected {present}"
                 return None
+
             return check
 
         def signed_in(body: str) -> str | None:
@@ -737,30 +868,77 @@ def main(argv: list[str] | None = None) -> int:
             return None
 
         if css:
-            scenarios.append(Scenario("static", "static asset, no ESI (Varnish's own hit path, for reference)",
-                                      [(css.group(1), "")], expect("{"), False, 0, 0))
-        scenarios.append(Scenario(
-            "page-anonymous", "page, anonymous (ESI still runs: fragment service asked for anonymous variant)",
-            [(p, "") for p in event_pages], expect('class="signin"', "attending</p>", absent=("Signed in as",)), False, 2, 2))
-        scenarios.append(Scenario(
-            "page-signed-in", "page, signed-in",
-            [(event_pages[e], cookies[c]) for e, c in signed_pairs], signed_in, False, 2, 2))
-        scenarios.append(Scenario(
-            "fragment-attendance", "fragment /_frag/attendance, signed-in (SQLite store)",
-            [(f"/_frag/attendance?event={events[e]}", cookies[c]) for e, c in signed_pairs], attendance_signed, True, 0, 1))
-        scenarios.append(Scenario(
-            "fragment-userbar", "fragment /_frag/userbar, signed-in (SQLite store)",
-            [("/_frag/userbar", cookies[c]) for _, c in signed_pairs], expect("Signed in as", "data-csrf-token"), True, 0, 1))
+            scenarios.append(
+                Scenario(
+                    "static", "static asset, no ESI (Varnish's own hit path, for reference)", [(css.group(1), "")], expect("{"), False, 0, 0
+                )
+            )
+        scenarios.append(
+            Scenario(
+                "page-anonymous",
+                "page, anonymous (ESI still runs: fragment service asked for anonymous variant)",
+                [(p, "") for p in event_pages],
+                expect('class="signin"', "attending</p>", absent=("Signed in as",)),
+                False,
+                2,
+                2,
+            )
+        )
+        scenarios.append(
+            Scenario("page-signed-in", "page, signed-in", [(event_pages[e], cookies[c]) for e, c in signed_pairs], signed_in, False, 2, 2)
+        )
+        scenarios.append(
+            Scenario(
+                "fragment-attendance",
+                "fragment /_frag/attendance, signed-in (SQLite store)",
+                [(f"/_frag/attendance?event={events[e]}", cookies[c]) for e, c in signed_pairs],
+                attendance_signed,
+                True,
+                0,
+                1,
+            )
+        )
+        scenarios.append(
+            Scenario(
+                "fragment-userbar",
+                "fragment /_frag/userbar, signed-in (SQLite store)",
+                [("/_frag/userbar", cookies[c]) for _, c in signed_pairs],
+                expect("Signed in as", "data-csrf-token"),
+                True,
+                0,
+                1,
+            )
+        )
         redis_scenario = Scenario(
-            "fragment-attendance-redis", "fragment /_frag/attendance, signed-in (Redis store)",
-            [(f"/_frag/attendance?event={events[e]}", cookies[c]) for e, c in signed_pairs], attendance_signed, True, 0, 1)
+            "fragment-attendance-redis",
+            "fragment /_frag/attendance, signed-in (Redis store)",
+            [(f"/_frag/attendance?event={events[e]}", cookies[c]) for e, c in signed_pairs],
+            attendance_signed,
+            True,
+            0,
+            1,
+        )
 
         # --- the servers
         origin = stack.enter_context(StaticOrigin(build))
         fragments_port = free_port()
         service = stack.enter_context(fragment_service(site, sqlite_store, fragments_port, env, site, args.service_workers))
-        vcl = run([str(SITEGEN), "fragments", "--root", str(site), "vcl", "--origin", f"{LOOPBACK}:{origin.port}",
-                   "--fragments", f"{LOOPBACK}:{fragments_port}"], env=env, what="sitegen fragments vcl", cwd=site).stdout
+        vcl = run(
+            [
+                str(SITEGEN),
+                "fragments",
+                "--root",
+                str(site),
+                "vcl",
+                "--origin",
+                f"{LOOPBACK}:{origin.port}",
+                "--fragments",
+                f"{LOOPBACK}:{fragments_port}",
+            ],
+            env=env,
+            what="sitegen fragments vcl",
+            cwd=site,
+        ).stdout
         varnish_process, varnish_n = stack.enter_context(varnish(vcl, varnishd))
         base = f"http://{LOOPBACK}:{varnish_process.port}"
         log(f"varnish on {base}, fragment service on {LOOPBACK}:{fragments_port} (pid {service.pid}), origin on {LOOPBACK}:{origin.port}")
@@ -773,17 +951,28 @@ def main(argv: list[str] | None = None) -> int:
         for s in scenarios:
             log(f"{s.key}: {len(s.items):,} distinct requests, {args.warmup} s warm-up + {args.duration} s")
             s.result = run_scenario(s, base=base, wrk=wrk, args=args, tmp=tmp, varnish_n=varnish_n, pids=pids)
-            log(f"{s.key}: {s.result['requests_per_s']:,.0f} req/s, p50 {s.result['p50_ms']:.2f} ms, p99 {s.result['p99_ms']:.2f} ms; "
+            log(
+                f"{s.key}: {s.result['requests_per_s']:,.0f} req/s, p50 {s.result['p50_ms']:.2f} ms, p99 {s.result['p99_ms']:.2f} ms; "
                 f"CPU {s.result['cpu_cores']}; errors {s.result['errors']}, empty holes {s.result['hole_failures']}"
-                + ("" if s.result["check"]["ok"] else f"; CHECK FAILED {s.result['check']['problems']}"))
+                + ("" if s.result["check"]["ok"] else f"; CHECK FAILED {s.result['check']['problems']}")
+            )
 
         # --- the Redis store: the same service, restarted on the same port with --store redis://
         redis_port = free_port()
-        redis = stack.enter_context(Process("redis-server", [redis_server, "--port", str(redis_port), "--bind", LOOPBACK,
-                                                             "--save", "", "--appendonly", "no"], redis_port))
+        redis = stack.enter_context(
+            Process(
+                "redis-server",
+                [redis_server, "--port", str(redis_port), "--bind", LOOPBACK, "--save", "", "--appendonly", "no"],
+                redis_port,
+            )
+        )
         redis_url = f"redis://{LOOPBACK}:{redis_port}/0"
-        run([str(SITEGEN), "fragments", "--root", str(site), "--store", redis_url, "-q", "load", str(personal)],
-            env=env, what="sitegen fragments load (Redis)", cwd=site)
+        run(
+            [str(SITEGEN), "fragments", "--root", str(site), "--store", redis_url, "-q", "load", str(personal)],
+            env=env,
+            what="sitegen fragments load (Redis)",
+            cwd=site,
+        )
         service.stop()
         wait_until(lambda: not port_open(fragments_port), "the SQLite fragment service stopping")
         service = stack.enter_context(fragment_service(site, redis_url, fragments_port, env, site, args.service_workers))
@@ -791,8 +980,10 @@ def main(argv: list[str] | None = None) -> int:
         log(f"{redis_scenario.key}: Redis on {redis_url}, fragment service restarted (pid {service.pid})")
         redis_scenario.result = run_scenario(redis_scenario, base=base, wrk=wrk, args=args, tmp=tmp, varnish_n=varnish_n, pids=pids)
         r = redis_scenario.result
-        log(f"{redis_scenario.key}: {r['requests_per_s']:,.0f} req/s, p50 {r['p50_ms']:.2f} ms, p99 {r['p99_ms']:.2f} ms; "
-            f"CPU {r['cpu_cores']}; errors {r['errors']}, empty holes {r['hole_failures']}")
+        log(
+            f"{redis_scenario.key}: {r['requests_per_s']:,.0f} req/s, p50 {r['p50_ms']:.2f} ms, p99 {r['p99_ms']:.2f} ms; "
+            f"CPU {r['cpu_cores']}; errors {r['errors']}, empty holes {r['hole_failures']}"
+        )
         scenarios.append(redis_scenario)
         results["origin_requests"] = origin.requests
 
@@ -805,13 +996,16 @@ def main(argv: list[str] | None = None) -> int:
     }
     results["machine"] = machine_facts(varnishd, wrk, redis_server)
     results["total_seconds"] = round(time.perf_counter() - started, 1)
-    results["finished_at"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    results["finished_at"] = datetime.now(UTC).isoformat(timespec="seconds")
     table = markdown(results)
     print(table, flush=True)
     write_results(results, table, args.results)
     summary = results["summary"]
-    print(f"fragment p99 target (<= {TARGET_P99_MS:g} ms): {'MET' if summary['target_met'] else 'MISSED'} "
-          f"({', '.join(f'{k} {v:.1f} ms' for k, v in fragment_p99.items())})", flush=True)
+    print(
+        f"fragment p99 target (<= {TARGET_P99_MS:g} ms): {'MET' if summary['target_met'] else 'MISSED'} "
+        f"({', '.join(f'{k} {v:.1f} ms' for k, v in fragment_p99.items())})",
+        flush=True,
+    )
     if not summary["all_valid"]:
         print("some rows had errors, empty holes or failed content checks: see edge.json", flush=True)
     log(f"wrote {args.results / 'edge.json'} and {args.results / 'edge.md'}; total {results['total_seconds']:.0f} s")

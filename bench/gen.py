@@ -97,62 +97,349 @@ SERIES = (
 STANDALONE_PREFIXES = ("DevDays", "CodeMotion", "Web Summit Local", "Data Council", "Cloud Native Day", "TestCon")
 
 SUBJECTS = (
-    "Python", "Rust", "Go", "JavaScript", "TypeScript", "Java", "Kotlin", "Swift", "Elixir", "Haskell",
-    "CSS", "HTML", "WebAssembly", "GraphQL", "REST APIs", "gRPC", "PostgreSQL", "SQLite", "Redis", "Kafka",
-    "Kubernetes", "Docker", "Terraform", "Linux", "Networking", "Observability", "Logging", "Tracing",
-    "Machine Learning", "Data Engineering", "Analytics", "Search", "Caching", "Concurrency", "Compilers",
-    "Databases", "Accessibility", "Design Systems", "Mobile", "Browsers", "Cryptography", "Identity",
-    "Open Source", "Documentation", "Teams", "Hiring", "Incident Response", "Static Sites", "Embedded", "Games",
+    "Python",
+    "Rust",
+    "Go",
+    "JavaScript",
+    "TypeScript",
+    "Java",
+    "Kotlin",
+    "Swift",
+    "Elixir",
+    "Haskell",
+    "CSS",
+    "HTML",
+    "WebAssembly",
+    "GraphQL",
+    "REST APIs",
+    "gRPC",
+    "PostgreSQL",
+    "SQLite",
+    "Redis",
+    "Kafka",
+    "Kubernetes",
+    "Docker",
+    "Terraform",
+    "Linux",
+    "Networking",
+    "Observability",
+    "Logging",
+    "Tracing",
+    "Machine Learning",
+    "Data Engineering",
+    "Analytics",
+    "Search",
+    "Caching",
+    "Concurrency",
+    "Compilers",
+    "Databases",
+    "Accessibility",
+    "Design Systems",
+    "Mobile",
+    "Browsers",
+    "Cryptography",
+    "Identity",
+    "Open Source",
+    "Documentation",
+    "Teams",
+    "Hiring",
+    "Incident Response",
+    "Static Sites",
+    "Embedded",
+    "Games",
 )
 FACETS = ("", "Testing", "Performance", "Security")
 
 FIRST_NAMES = (
-    "Ada", "Aino", "Alvaro", "Amara", "Amelia", "Ana", "Anders", "Anika", "Arjun", "Astrid", "Beatriz", "Bjorn",
-    "Camille", "Carlos", "Chen", "Chidi", "Clara", "Dario", "Dmitri", "Elena", "Elif", "Emeka", "Emil", "Esther",
-    "Fatima", "Felix", "Freya", "Gabriel", "Greta", "Hana", "Hugo", "Ines", "Ingrid", "Isaac", "Ivan", "Jakub",
-    "Jana", "Javier", "Jonas", "Juno", "Kai", "Kalinda", "Karin", "Kenji", "Laila", "Lars", "Lea", "Leon",
-    "Lucia", "Luis", "Maja", "Malik", "Marta", "Mateo", "Mei", "Mia", "Mikko", "Nadia", "Naoki", "Nia",
-    "Nikolai", "Noor", "Olga", "Omar", "Oskar", "Paula", "Pedro", "Priya", "Rafael", "Rania", "Ravi", "Rosa",
-    "Ruth", "Sakura", "Samir", "Sara", "Sebastian", "Sofia", "Soren", "Tariq", "Tess", "Theo", "Tomas", "Uma",
-    "Valentina", "Viktor", "Wanjiru", "Wei", "Xavier", "Yara", "Yusuf", "Zainab", "Zofia", "Aisha", "Bruno",
-    "Daria", "Eero", "Farah", "Goran", "Helga",
+    "Ada",
+    "Aino",
+    "Alvaro",
+    "Amara",
+    "Amelia",
+    "Ana",
+    "Anders",
+    "Anika",
+    "Arjun",
+    "Astrid",
+    "Beatriz",
+    "Bjorn",
+    "Camille",
+    "Carlos",
+    "Chen",
+    "Chidi",
+    "Clara",
+    "Dario",
+    "Dmitri",
+    "Elena",
+    "Elif",
+    "Emeka",
+    "Emil",
+    "Esther",
+    "Fatima",
+    "Felix",
+    "Freya",
+    "Gabriel",
+    "Greta",
+    "Hana",
+    "Hugo",
+    "Ines",
+    "Ingrid",
+    "Isaac",
+    "Ivan",
+    "Jakub",
+    "Jana",
+    "Javier",
+    "Jonas",
+    "Juno",
+    "Kai",
+    "Kalinda",
+    "Karin",
+    "Kenji",
+    "Laila",
+    "Lars",
+    "Lea",
+    "Leon",
+    "Lucia",
+    "Luis",
+    "Maja",
+    "Malik",
+    "Marta",
+    "Mateo",
+    "Mei",
+    "Mia",
+    "Mikko",
+    "Nadia",
+    "Naoki",
+    "Nia",
+    "Nikolai",
+    "Noor",
+    "Olga",
+    "Omar",
+    "Oskar",
+    "Paula",
+    "Pedro",
+    "Priya",
+    "Rafael",
+    "Rania",
+    "Ravi",
+    "Rosa",
+    "Ruth",
+    "Sakura",
+    "Samir",
+    "Sara",
+    "Sebastian",
+    "Sofia",
+    "Soren",
+    "Tariq",
+    "Tess",
+    "Theo",
+    "Tomas",
+    "Uma",
+    "Valentina",
+    "Viktor",
+    "Wanjiru",
+    "Wei",
+    "Xavier",
+    "Yara",
+    "Yusuf",
+    "Zainab",
+    "Zofia",
+    "Aisha",
+    "Bruno",
+    "Daria",
+    "Eero",
+    "Farah",
+    "Goran",
+    "Helga",
 )
 LAST_NAMES = (
-    "Abara", "Andersen", "Bauer", "Berg", "Bianchi", "Costa", "Dubois", "Eriksson", "Fernandes", "Fischer",
-    "Garcia", "Hakimi", "Hansen", "Horvat", "Ibrahim", "Ito", "Jansen", "Kaur", "Kowalski", "Kumar",
-    "Lambert", "Larsen", "Lindqvist", "Lopez", "Martin", "Meyer", "Mendes", "Moreau", "Nakamura", "Nguyen",
-    "Novak", "Nwosu", "Okafor", "Oliveira", "Park", "Patel", "Pereira", "Petrov", "Quinn", "Rahman",
-    "Rossi", "Santos", "Schmidt", "Sato", "Silva", "Sobczak", "Svensson", "Tanaka", "Thornbury", "Torres",
-    "Varga", "Virtanen", "Wagner", "Walker", "Weber", "Wong", "Yamada", "Yilmaz", "Zhang", "Zielinski",
-    "Achebe", "Bergstrom", "Castillo", "Dimitrov", "Ekström", "Falk", "Gallagher", "Haddad", "Iversen", "Jovanovic",
-    "Kim", "Laine", "Mbeki", "Nieminen", "Ortega", "Popescu", "Reyes", "Schulz", "Takahashi", "Usman",
-    "Vasquez", "Wojcik", "Xu", "Young", "Zamora", "Adeyemi", "Brennan", "Chowdhury", "Delgado", "Eze",
+    "Abara",
+    "Andersen",
+    "Bauer",
+    "Berg",
+    "Bianchi",
+    "Costa",
+    "Dubois",
+    "Eriksson",
+    "Fernandes",
+    "Fischer",
+    "Garcia",
+    "Hakimi",
+    "Hansen",
+    "Horvat",
+    "Ibrahim",
+    "Ito",
+    "Jansen",
+    "Kaur",
+    "Kowalski",
+    "Kumar",
+    "Lambert",
+    "Larsen",
+    "Lindqvist",
+    "Lopez",
+    "Martin",
+    "Meyer",
+    "Mendes",
+    "Moreau",
+    "Nakamura",
+    "Nguyen",
+    "Novak",
+    "Nwosu",
+    "Okafor",
+    "Oliveira",
+    "Park",
+    "Patel",
+    "Pereira",
+    "Petrov",
+    "Quinn",
+    "Rahman",
+    "Rossi",
+    "Santos",
+    "Schmidt",
+    "Sato",
+    "Silva",
+    "Sobczak",
+    "Svensson",
+    "Tanaka",
+    "Thornbury",
+    "Torres",
+    "Varga",
+    "Virtanen",
+    "Wagner",
+    "Walker",
+    "Weber",
+    "Wong",
+    "Yamada",
+    "Yilmaz",
+    "Zhang",
+    "Zielinski",
+    "Achebe",
+    "Bergstrom",
+    "Castillo",
+    "Dimitrov",
+    "Ekström",
+    "Falk",
+    "Gallagher",
+    "Haddad",
+    "Iversen",
+    "Jovanovic",
+    "Kim",
+    "Laine",
+    "Mbeki",
+    "Nieminen",
+    "Ortega",
+    "Popescu",
+    "Reyes",
+    "Schulz",
+    "Takahashi",
+    "Usman",
+    "Vasquez",
+    "Wojcik",
+    "Xu",
+    "Young",
+    "Zamora",
+    "Adeyemi",
+    "Brennan",
+    "Chowdhury",
+    "Delgado",
+    "Eze",
 )
 JOBS = (
-    "software engineer", "data engineer", "site reliability engineer", "developer advocate", "engineering manager",
-    "security researcher", "accessibility specialist", "research software engineer", "frontend developer",
-    "platform engineer", "technical writer", "open-source maintainer",
+    "software engineer",
+    "data engineer",
+    "site reliability engineer",
+    "developer advocate",
+    "engineering manager",
+    "security researcher",
+    "accessibility specialist",
+    "research software engineer",
+    "frontend developer",
+    "platform engineer",
+    "technical writer",
+    "open-source maintainer",
 )
 COMPANIES = (
-    "Kestrel Labs", "Tanuki Systems", "Northwind Analytics", "Bramble & Finch", "Pinecone Robotics",
-    "Lanternfish Media", "Copperleaf", "Orbital Bakery", "Quietwater", "Saltmarsh Software", "Blue Heron", "Fernweh",
+    "Kestrel Labs",
+    "Tanuki Systems",
+    "Northwind Analytics",
+    "Bramble & Finch",
+    "Pinecone Robotics",
+    "Lanternfish Media",
+    "Copperleaf",
+    "Orbital Bakery",
+    "Quietwater",
+    "Saltmarsh Software",
+    "Blue Heron",
+    "Fernweh",
 )
 HOBBIES = (
-    "birdwatching", "restoring old bicycles", "learning Japanese, slowly", "bouldering", "sourdough",
-    "long-distance running", "board games", "trains", "choir singing", "growing chillies",
+    "birdwatching",
+    "restoring old bicycles",
+    "learning Japanese, slowly",
+    "bouldering",
+    "sourdough",
+    "long-distance running",
+    "board games",
+    "trains",
+    "choir singing",
+    "growing chillies",
 )
 
 TITLE_ADJECTIVES = (
-    "Practical", "Boring", "Reliable", "Gentle", "Fast", "Modern", "Pragmatic", "Honest", "Tiny", "Resilient",
-    "Humane", "Careful", "Painless", "Sustainable", "Observable", "Accessible",
+    "Practical",
+    "Boring",
+    "Reliable",
+    "Gentle",
+    "Fast",
+    "Modern",
+    "Pragmatic",
+    "Honest",
+    "Tiny",
+    "Resilient",
+    "Humane",
+    "Careful",
+    "Painless",
+    "Sustainable",
+    "Observable",
+    "Accessible",
 )
 TITLE_NOUNS = (
-    "services", "pipelines", "deploys", "migrations", "schemas", "tests", "dashboards", "queues", "caches",
-    "releases", "builds", "APIs", "teams", "libraries", "interfaces", "workflows", "clusters", "prototypes",
+    "services",
+    "pipelines",
+    "deploys",
+    "migrations",
+    "schemas",
+    "tests",
+    "dashboards",
+    "queues",
+    "caches",
+    "releases",
+    "builds",
+    "APIs",
+    "teams",
+    "libraries",
+    "interfaces",
+    "workflows",
+    "clusters",
+    "prototypes",
 )
 TITLE_VERBS = (
-    "Scaling", "Shaping", "Building", "Breaking", "Testing", "Debugging", "Shipping", "Profiling",
-    "Securing", "Teaching", "Measuring", "Rewriting", "Operating", "Untangling", "Migrating", "Designing",
+    "Scaling",
+    "Shaping",
+    "Building",
+    "Breaking",
+    "Testing",
+    "Debugging",
+    "Shipping",
+    "Profiling",
+    "Securing",
+    "Teaching",
+    "Measuring",
+    "Rewriting",
+    "Operating",
+    "Untangling",
+    "Migrating",
+    "Designing",
 )
 TITLE_TEMPLATES = (
     "{verb} {noun} with {subject}",
@@ -166,21 +453,124 @@ TITLE_TEMPLATES = (
 )
 
 WORDS = (
-    "system", "team", "latency", "budget", "release", "feedback", "pattern", "trade-off", "failure", "metric",
-    "contract", "boundary", "migration", "schema", "query", "index", "cache", "queue", "worker", "request",
-    "response", "client", "server", "library", "framework", "module", "package", "build", "deploy", "rollback",
-    "incident", "alert", "dashboard", "trace", "log", "profile", "benchmark", "regression", "test", "fixture",
-    "user", "customer", "developer", "operator", "maintainer", "community", "volunteer", "workshop", "example", "story",
-    "simple", "careful", "fast", "slow", "reliable", "fragile", "boring", "surprising", "hidden", "obvious",
-    "small", "large", "legacy", "modern", "shared", "local", "remote", "async", "typed", "dynamic",
-    "measure", "ship", "debug", "refactor", "document", "review", "automate", "observe", "scale", "simplify",
-    "explain", "compare", "replace", "design", "teach", "learn", "avoid", "survive", "rebuild", "migrate",
-    "production", "staging", "laptop", "cluster", "pipeline", "notebook", "terminal", "editor", "browser", "network",
+    "system",
+    "team",
+    "latency",
+    "budget",
+    "release",
+    "feedback",
+    "pattern",
+    "trade-off",
+    "failure",
+    "metric",
+    "contract",
+    "boundary",
+    "migration",
+    "schema",
+    "query",
+    "index",
+    "cache",
+    "queue",
+    "worker",
+    "request",
+    "response",
+    "client",
+    "server",
+    "library",
+    "framework",
+    "module",
+    "package",
+    "build",
+    "deploy",
+    "rollback",
+    "incident",
+    "alert",
+    "dashboard",
+    "trace",
+    "log",
+    "profile",
+    "benchmark",
+    "regression",
+    "test",
+    "fixture",
+    "user",
+    "customer",
+    "developer",
+    "operator",
+    "maintainer",
+    "community",
+    "volunteer",
+    "workshop",
+    "example",
+    "story",
+    "simple",
+    "careful",
+    "fast",
+    "slow",
+    "reliable",
+    "fragile",
+    "boring",
+    "surprising",
+    "hidden",
+    "obvious",
+    "small",
+    "large",
+    "legacy",
+    "modern",
+    "shared",
+    "local",
+    "remote",
+    "async",
+    "typed",
+    "dynamic",
+    "measure",
+    "ship",
+    "debug",
+    "refactor",
+    "document",
+    "review",
+    "automate",
+    "observe",
+    "scale",
+    "simplify",
+    "explain",
+    "compare",
+    "replace",
+    "design",
+    "teach",
+    "learn",
+    "avoid",
+    "survive",
+    "rebuild",
+    "migrate",
+    "production",
+    "staging",
+    "laptop",
+    "cluster",
+    "pipeline",
+    "notebook",
+    "terminal",
+    "editor",
+    "browser",
+    "network",
 )
 CODE_WORDS = (
-    "asyncio.gather", "SELECT ... FOR UPDATE", "git bisect", "EXPLAIN ANALYZE", "kubectl rollout undo",
-    "fsync", "Cache-Control", "cargo build --release", "pytest -x", "strace -f", "O(n log n)", "useEffect",
-    "@media (prefers-reduced-motion)", "tokio::spawn", "COPY FROM STDIN", "perf record",
+    "asyncio.gather",
+    "SELECT ... FOR UPDATE",
+    "git bisect",
+    "EXPLAIN ANALYZE",
+    "kubectl rollout undo",
+    "fsync",
+    "Cache-Control",
+    "cargo build --release",
+    "pytest -x",
+    "strace -f",
+    "O(n log n)",
+    "useEffect",
+    "@media (prefers-reduced-motion)",
+    "tokio::spawn",
+    "COPY FROM STDIN",
+    "perf record",
 )
 LINK_HOSTS = ("blog.example.org", "docs.example.net", "slides.example.org", "code.example.com")
 MEDIA_HOSTS = {"video": "video.example.org", "slides": "slides.example.org", "code": "code.example.com"}
@@ -234,15 +624,17 @@ def make_series(seed: str) -> list[dict[str, Any]]:
     rng = Random(f"{seed}:series")
     out = []
     for i, (name, what) in enumerate(SERIES):
-        out.append({
-            "id": f"ser_{i:04d}",
-            "slug": slugify(name),
-            "name": name,
-            "description": f"**{name}** is {what}, held every year since {FIRST_YEAR + i}.\n\n"
-                           f"Talks are *recorded* and published for free; read the "
-                           f"[code of conduct](https://{slugify(name)}.example.org/conduct/) before you come.",
-            "updated_at": utc_stamp(date(2026, 10, 1), rng),
-        })
+        out.append(
+            {
+                "id": f"ser_{i:04d}",
+                "slug": slugify(name),
+                "name": name,
+                "description": f"**{name}** is {what}, held every year since {FIRST_YEAR + i}.\n\n"
+                f"Talks are *recorded* and published for free; read the "
+                f"[code of conduct](https://{slugify(name)}.example.org/conduct/) before you come.",
+                "updated_at": utc_stamp(date(2026, 10, 1), rng),
+            }
+        )
     return out
 
 
@@ -250,8 +642,14 @@ def make_venues(seed: str) -> list[dict[str, Any]]:
     rng = Random(f"{seed}:venues")
     return [
         {
-            "id": f"ven_{i:04d}", "slug": slugify(f"{name} {city}"), "name": name, "city": city,
-            "country": country, "lat": lat, "lon": lon, "updated_at": utc_stamp(date(2026, 9, 15), rng),
+            "id": f"ven_{i:04d}",
+            "slug": slugify(f"{name} {city}"),
+            "name": name,
+            "city": city,
+            "country": country,
+            "lat": lat,
+            "lon": lon,
+            "updated_at": utc_stamp(date(2026, 9, 15), rng),
         }
         for i, (name, city, country, _tz, lat, lon) in enumerate(VENUES)
     ]
@@ -268,7 +666,7 @@ def make_topics(seed: str) -> list[dict[str, Any]]:
 
 def make_people(seed: str, count: int) -> list[dict[str, Any]]:
     rng = Random(f"{seed}:people")
-    pairs = [(f, l) for f in FIRST_NAMES for l in LAST_NAMES]
+    pairs = [(first, last) for first in FIRST_NAMES for last in LAST_NAMES]
     rng.shuffle(pairs)
     taken: set[str] = set()
     people = []
@@ -282,8 +680,10 @@ def make_people(seed: str, count: int) -> list[dict[str, Any]]:
             bio = None
         else:
             company = rng.choice(COMPANIES)
-            bio = (f"{rng.choice(JOBS).capitalize()} at **{company}** in {city}. "
-                   f"Spends most days on {rng.choice(SUBJECTS)} and most evenings on {rng.choice(SUBJECTS)}.")
+            bio = (
+                f"{rng.choice(JOBS).capitalize()} at **{company}** in {city}. "
+                f"Spends most days on {rng.choice(SUBJECTS)} and most evenings on {rng.choice(SUBJECTS)}."
+            )
             if kind >= 2:
                 bio += f" Away from the keyboard: {rng.choice(HOBBIES)}."
             if kind == 3:
@@ -293,10 +693,17 @@ def make_people(seed: str, count: int) -> list[dict[str, Any]]:
             links.append({"kind": "website", "url": f"https://{slug.replace('-', '')}.example.org/"})
         if rng.random() < 0.4:
             links.append({"kind": "mastodon", "url": f"https://mastodon.example.net/@{slug.replace('-', '')}"})
-        people.append({
-            "id": f"per_{i:06d}", "slug": slug, "name": name, "bio": bio, "links": links, "avatar_url": None,
-            "updated_at": utc_stamp(date(2026, 10, 1) + timedelta(days=rng.randrange(40)), rng),
-        })
+        people.append(
+            {
+                "id": f"per_{i:06d}",
+                "slug": slug,
+                "name": name,
+                "bio": bio,
+                "links": links,
+                "avatar_url": None,
+                "updated_at": utc_stamp(date(2026, 10, 1) + timedelta(days=rng.randrange(40)), rng),
+            }
+        )
     return people
 
 
@@ -316,19 +723,29 @@ def make_events(seed: str, count: int, series: list[dict[str, Any]], venues: lis
         base = ser["name"] if ser else rng.choice(STANDALONE_PREFIXES)
         name = f"{base} {city} {start.year}"
         slug = unique(slugify(f"{base} {city}"), taken_by_year.setdefault(start.year, set()))
-        events.append({
-            "id": f"evt_{i:05d}", "slug": slug, "name": name, "series": ser["id"] if ser else None,
-            "venue": venue["id"], "start_date": start.isoformat(), "end_date": end.isoformat(), "timezone": tz,
-            "url": f"https://{slugify(base)}.example.org/{start.year}/{slug}/",
-            "description": f"{name}: {days} day{'s' if days > 1 else ''} of talks in {city}, "
-                           f"with a *hallway track* and an evening social.\n\n{sentence(rng, 14)}",
-            "topics": [], "updated_at": utc_stamp(end + timedelta(days=rng.randrange(7, 30)), rng),
-        })
+        events.append(
+            {
+                "id": f"evt_{i:05d}",
+                "slug": slug,
+                "name": name,
+                "series": ser["id"] if ser else None,
+                "venue": venue["id"],
+                "start_date": start.isoformat(),
+                "end_date": end.isoformat(),
+                "timezone": tz,
+                "url": f"https://{slugify(base)}.example.org/{start.year}/{slug}/",
+                "description": f"{name}: {days} day{'s' if days > 1 else ''} of talks in {city}, "
+                f"with a *hallway track* and an evening social.\n\n{sentence(rng, 14)}",
+                "topics": [],
+                "updated_at": utc_stamp(end + timedelta(days=rng.randrange(7, 30)), rng),
+            }
+        )
     return events
 
 
-def make_sessions(seed: str, count: int, events: list[dict[str, Any]], people: list[dict[str, Any]],
-                  topics: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def make_sessions(
+    seed: str, count: int, events: list[dict[str, Any]], people: list[dict[str, Any]], topics: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
     rng = Random(f"{seed}:sessions")
     speaker_order = list(range(len(people)))
     rng.shuffle(speaker_order)
@@ -346,13 +763,18 @@ def make_sessions(seed: str, count: int, events: list[dict[str, Any]], people: l
         day, index = divmod(slot_in_event, per_day)
         slot, room = divmod(index, len(ROOMS))
         tz = ZoneInfo(event["timezone"])
-        begin = datetime.combine(start_date + timedelta(days=day), datetime.min.time(), tz).replace(
-            hour=DAY_START_HOUR) + timedelta(minutes=SLOT_MINUTES * slot)
+        begin = datetime.combine(start_date + timedelta(days=day), datetime.min.time(), tz).replace(hour=DAY_START_HOUR) + timedelta(
+            minutes=SLOT_MINUTES * slot
+        )
         finish = begin + timedelta(minutes=SLOT_MINUTES - 5)
         subject = rng.choice(SUBJECTS)
         title = rng.choice(TITLE_TEMPLATES).format(
-            verb=rng.choice(TITLE_VERBS), verb_l=rng.choice(TITLE_VERBS).lower(), noun=rng.choice(TITLE_NOUNS),
-            adj=rng.choice(TITLE_ADJECTIVES), adj_l=rng.choice(TITLE_ADJECTIVES).lower(), subject=subject,
+            verb=rng.choice(TITLE_VERBS),
+            verb_l=rng.choice(TITLE_VERBS).lower(),
+            noun=rng.choice(TITLE_NOUNS),
+            adj=rng.choice(TITLE_ADJECTIVES),
+            adj_l=rng.choice(TITLE_ADJECTIVES).lower(),
+            subject=subject,
             n=rng.randrange(2, 21),
         )
         slug = unique(slugify(title), taken)
@@ -367,16 +789,27 @@ def make_sessions(seed: str, count: int, events: list[dict[str, Any]], people: l
             event_topics[e][t] = event_topics[e].get(t, 0) + 1
         media = []
         if rng.random() < 0.6:
-            media.append({"kind": "video", "title": "Recording",
-                          "url": f"https://{MEDIA_HOSTS['video']}/{event['slug']}-{start_date.year}/{slug}"})
+            media.append(
+                {"kind": "video", "title": "Recording", "url": f"https://{MEDIA_HOSTS['video']}/{event['slug']}-{start_date.year}/{slug}"}
+            )
         if rng.random() < 0.4:
             media.append({"kind": "slides", "url": f"https://{MEDIA_HOSTS['slides']}/{event['slug']}/{slug}"})
-        sessions.append({
-            "id": f"ses_{i:06d}", "slug": slug, "event": event["id"], "title": title,
-            "abstract": abstract(rng, title, slug), "start": stamp(begin), "end": stamp(finish),
-            "room": ROOMS[room], "speakers": speakers, "topics": chosen, "media": media,
-            "updated_at": event["updated_at"],
-        })
+        sessions.append(
+            {
+                "id": f"ses_{i:06d}",
+                "slug": slug,
+                "event": event["id"],
+                "title": title,
+                "abstract": abstract(rng, title, slug),
+                "start": stamp(begin),
+                "end": stamp(finish),
+                "room": ROOMS[room],
+                "speakers": speakers,
+                "topics": chosen,
+                "media": media,
+                "updated_at": event["updated_at"],
+            }
+        )
     for e, counts in event_topics.items():  # an event's topics: its sessions' most common three
         events[e]["topics"] = [t for t, _ in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:3]]
     return sessions
@@ -469,30 +902,56 @@ def write_hugo(out: Path, c: dict[str, list[dict[str, Any]]]) -> None:
     files[root / "people" / "_index.md"] = _front_matter([("title", _toml("People"))], [])
     files[root / "topics" / "_index.md"] = _front_matter([("title", _toml("Topics"))], [])
     for p in c["people"]:
-        files[root / "people" / p["slug"] / "_index.md"] = _front_matter(
-            [("title", _toml(p["name"]))], [("id", p["id"]), ("links", p["links"] or None)]) + (p["bio"] or "") + "\n"
+        files[root / "people" / p["slug"] / "_index.md"] = (
+            _front_matter([("title", _toml(p["name"]))], [("id", p["id"]), ("links", p["links"] or None)]) + (p["bio"] or "") + "\n"
+        )
     for tp in c["topics"]:
         files[root / "topics" / tp["slug"] / "_index.md"] = _front_matter([("title", _toml(tp["name"]))], [("id", tp["id"])])
     for year in sorted({e["start_date"][:4] for e in c["events"]}):
         files[root / year / "_index.md"] = _front_matter([("title", _toml(year)), ("date", f"{year}-01-01")], [("kind", "year")])
     for e in c["events"]:
         v = venues.get(e["venue"] or "")
-        files[root / e["start_date"][:4] / e["slug"] / "_index.md"] = _front_matter(
-            [("title", _toml(e["name"])), ("date", e["start_date"])],
-            [("kind", "event"), ("id", e["id"]), ("start_date", e["start_date"]), ("end_date", e["end_date"]),
-             ("timezone", e["timezone"]), ("venue", v["name"] if v else None), ("city", v["city"] if v else None),
-             ("country", v["country"] if v else None), ("series", series[e["series"]]["name"] if e["series"] else None),
-             ("url", e["url"]), ("topics", [topics[t]["slug"] for t in e["topics"]])],
-        ) + (e["description"] or "") + "\n"
+        files[root / e["start_date"][:4] / e["slug"] / "_index.md"] = (
+            _front_matter(
+                [("title", _toml(e["name"])), ("date", e["start_date"])],
+                [
+                    ("kind", "event"),
+                    ("id", e["id"]),
+                    ("start_date", e["start_date"]),
+                    ("end_date", e["end_date"]),
+                    ("timezone", e["timezone"]),
+                    ("venue", v["name"] if v else None),
+                    ("city", v["city"] if v else None),
+                    ("country", v["country"] if v else None),
+                    ("series", series[e["series"]]["name"] if e["series"] else None),
+                    ("url", e["url"]),
+                    ("topics", [topics[t]["slug"] for t in e["topics"]]),
+                ],
+            )
+            + (e["description"] or "")
+            + "\n"
+        )
     for s in c["sessions"]:
         e = events[s["event"]]
-        files[root / e["start_date"][:4] / e["slug"] / f"{s['id']}.md"] = _front_matter(
-            [("title", _toml(s["title"])), ("slug", _toml(s["slug"])), ("date", s["start"]),
-             ("people", _toml([people[x]["slug"] for x in s["speakers"]])),
-             ("topics", _toml([topics[x]["slug"] for x in s["topics"]]))],
-            [("id", s["id"]), ("end", s["end"]), ("room", s["room"]),
-             ("media", [{k: m[k] for k in ("kind", "title", "url") if m.get(k)} for m in s["media"]] or None)],
-        ) + (s["abstract"] or "") + "\n"
+        files[root / e["start_date"][:4] / e["slug"] / f"{s['id']}.md"] = (
+            _front_matter(
+                [
+                    ("title", _toml(s["title"])),
+                    ("slug", _toml(s["slug"])),
+                    ("date", s["start"]),
+                    ("people", _toml([people[x]["slug"] for x in s["speakers"]])),
+                    ("topics", _toml([topics[x]["slug"] for x in s["topics"]])),
+                ],
+                [
+                    ("id", s["id"]),
+                    ("end", s["end"]),
+                    ("room", s["room"]),
+                    ("media", [{k: m[k] for k in ("kind", "title", "url") if m.get(k)} for m in s["media"]] or None),
+                ],
+            )
+            + (s["abstract"] or "")
+            + "\n"
+        )
     _write_files(files)
 
 
@@ -510,19 +969,34 @@ def write_pelican(out: Path, c: dict[str, list[dict[str, Any]]]) -> None:
     for e in c["events"]:
         v = venues.get(e["venue"] or "")
         event_data[f"{e['start_date'][:4]}/{e['slug']}"] = {
-            "id": e["id"], "name": e["name"], "start_date": e["start_date"], "end_date": e["end_date"],
-            "timezone": e["timezone"], "venue": v["name"] if v else None, "city": v["city"] if v else None,
-            "country": v["country"] if v else None, "series": series[e["series"]]["name"] if e["series"] else None,
-            "url": e["url"], "description": e["description"],
-            "topics": [topics[t]["name"] for t in e["topics"]], "topic_slugs": [topics[t]["slug"] for t in e["topics"]],
+            "id": e["id"],
+            "name": e["name"],
+            "start_date": e["start_date"],
+            "end_date": e["end_date"],
+            "timezone": e["timezone"],
+            "venue": v["name"] if v else None,
+            "city": v["city"] if v else None,
+            "country": v["country"] if v else None,
+            "series": series[e["series"]]["name"] if e["series"] else None,
+            "url": e["url"],
+            "description": e["description"],
+            "topics": [topics[t]["name"] for t in e["topics"]],
+            "topic_slugs": [topics[t]["slug"] for t in e["topics"]],
         }
     person_data = {p["name"]: {"id": p["id"], "slug": p["slug"], "bio": p["bio"], "links": p["links"]} for p in c["people"]}
     for s in c["sessions"]:
         e = events[s["event"]]
-        meta = [("Title", s["title"]), ("Slug", s["slug"]), ("Date", s["start"]), ("End", s["end"]),
-                ("Category", f"{e['start_date'][:4]}/{e['slug']}"),
-                ("Authors", ", ".join(people[x]["name"] for x in s["speakers"])),
-                ("Tags", ", ".join(topics[x]["name"] for x in s["topics"])), ("Room", s["room"]), ("Id", s["id"])]
+        meta = [
+            ("Title", s["title"]),
+            ("Slug", s["slug"]),
+            ("Date", s["start"]),
+            ("End", s["end"]),
+            ("Category", f"{e['start_date'][:4]}/{e['slug']}"),
+            ("Authors", ", ".join(people[x]["name"] for x in s["speakers"])),
+            ("Tags", ", ".join(topics[x]["name"] for x in s["topics"])),
+            ("Room", s["room"]),
+            ("Id", s["id"]),
+        ]
         for m in s["media"]:
             meta.append((m["kind"].capitalize(), m["url"]))
             if m.get("title"):
@@ -567,7 +1041,7 @@ def retitle(title: str, mode: str = "same-length") -> str:
                 continue
             options = sorted(w for w in known if len(w) == len(core) and w != core.lower())
             if options:
-                words[k] = (options[0].capitalize() if core.istitle() else options[0]) + word[len(core):]
+                words[k] = (options[0].capitalize() if core.istitle() else options[0]) + word[len(core) :]
                 return " ".join(words)
     return title.swapcase()  # no template gets here
 
@@ -594,8 +1068,14 @@ def touch_one(out: Path, mode: str = "same-length", form: str | None = None) -> 
     events = json.loads((out / "data" / "events.json").read_bytes())["data"]
     event = next(e for e in events if e["id"] == session["event"])
     route = f"{event['start_date'][:4]}/{event['slug']}/{session['slug']}/"
-    return {"id": session["id"], "slug": session["slug"], "event": event["id"], "old_title": old,
-            "new_title": session["title"], "route": route}
+    return {
+        "id": session["id"],
+        "slug": session["slug"],
+        "event": event["id"],
+        "old_title": old,
+        "new_title": session["title"],
+        "route": route,
+    }
 
 
 def _touch_markdown(out: Path, candidates: list[Path], mode: str, prefix: str, toml: bool) -> dict[str, Any]:
@@ -605,32 +1085,48 @@ def _touch_markdown(out: Path, candidates: list[Path], mode: str, prefix: str, t
     path = min(candidates, key=lambda p: p.stem)
     lines = path.read_text(encoding="utf-8").split("\n")
     k = next(i for i, line in enumerate(lines) if line.startswith(prefix))
-    old = json.loads(lines[k][len(prefix):]) if toml else lines[k][len(prefix):]
+    old = json.loads(lines[k][len(prefix) :]) if toml else lines[k][len(prefix) :]
     new = retitle(old, mode)
     lines[k] = prefix + (_toml(new) if toml else new)
     path.write_bytes("\n".join(lines).encode())
     if toml:  # content/<year>/<event>/<id>.md with slug = "..."
-        slug = json.loads(next(line for line in lines if line.startswith("slug = "))[len("slug = "):])
+        slug = json.loads(next(line for line in lines if line.startswith("slug = "))[len("slug = ") :])
         year, event = path.parent.parent.name, path.parent.name
     else:  # Category: <year>/<event>, Slug: ...
         meta = dict(line.split(": ", 1) for line in lines[: lines.index("")])
         slug, (year, event) = meta["Slug"], meta["Category"].split("/")
-    return {"id": path.stem, "slug": slug, "event": f"{year}/{event}", "old_title": old, "new_title": new,
-            "route": f"{year}/{event}/{slug}/", "file": path.relative_to(out).as_posix()}
+    return {
+        "id": path.stem,
+        "slug": slug,
+        "event": f"{year}/{event}",
+        "old_title": old,
+        "new_title": new,
+        "route": f"{year}/{event}/{slug}/",
+        "file": path.relative_to(out).as_posix(),
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sessions", type=int, help="number of sessions (40 per event, N/3 people)")
-    parser.add_argument("--out", type=Path, required=True,
-                        help="output folder (api: gets sitegen.toml and data/; all: gets api/, hugo/ and pelican/)")
-    parser.add_argument("--form", choices=(*FORMS, "all"),
-                        help="api (default), hugo, pelican, or all three in subfolders; with --touch-one: detected from --out")
+    parser.add_argument(
+        "--out", type=Path, required=True, help="output folder (api: gets sitegen.toml and data/; all: gets api/, hugo/ and pelican/)"
+    )
+    parser.add_argument(
+        "--form",
+        choices=(*FORMS, "all"),
+        help="api (default), hugo, pelican, or all three in subfolders; with --touch-one: detected from --out",
+    )
     parser.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
-    parser.add_argument("--touch-one", action="store_true",
-                        help="instead of generating: change the title of the session with the smallest id in --out")
-    parser.add_argument("--title-change", choices=("same-length", "longer"), default="same-length",
-                        help="with --touch-one: keep the title's length (default) or make it longer")
+    parser.add_argument(
+        "--touch-one", action="store_true", help="instead of generating: change the title of the session with the smallest id in --out"
+    )
+    parser.add_argument(
+        "--title-change",
+        choices=("same-length", "longer"),
+        default="same-length",
+        help="with --touch-one: keep the title's length (default) or make it longer",
+    )
     args = parser.parse_args(argv)
     if args.touch_one:
         print(json.dumps(touch_one(args.out, args.title_change, args.form), ensure_ascii=False))

@@ -20,8 +20,9 @@ def snapshot_sitegen(dest: Path, python: Path, timeout: float, rev: str | None =
     others edit the working tree (the project venv installs sitegen editable). Returns the
     PYTHONPATH that selects the copy and a digest of it, to tell runs of different code apart."""
     if rev:
-        archive = subprocess.run(["git", "archive", "--format=tar", rev, "sitegen", "themes"], cwd=ROOT,
-                                 capture_output=True, timeout=timeout, check=True).stdout
+        archive = subprocess.run(
+            ["git", "archive", "--format=tar", rev, "sitegen", "themes"], cwd=ROOT, capture_output=True, timeout=timeout, check=True
+        ).stdout
         subprocess.run(["tar", "-x", "-C", str(dest)], input=archive, check=True, timeout=timeout)
     else:
         for name in ("sitegen", "themes"):
@@ -30,8 +31,14 @@ def snapshot_sitegen(dest: Path, python: Path, timeout: float, rev: str | None =
     digest = hashlib.sha256()
     for path in files:
         digest.update(path.relative_to(dest).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
-    probe = subprocess.run([str(python), "-c", "import sitegen; print(sitegen.__file__)"], cwd=dest, timeout=timeout,
-                           env={**os.environ, "PYTHONPATH": str(dest)}, capture_output=True, text=True)
+    probe = subprocess.run(
+        [str(python), "-c", "import sitegen; print(sitegen.__file__)"],
+        cwd=dest,
+        timeout=timeout,
+        env={**os.environ, "PYTHONPATH": str(dest)},
+        capture_output=True,
+        text=True,
+    )
     where = probe.stdout.strip()
     if probe.returncode != 0 or not where.startswith(str(dest)):
         raise RuntimeError(f"sitegen is imported from {where or probe.stderr.strip()[-500:]}, not from the snapshot in {dest}")

@@ -42,7 +42,7 @@ import sys
 import tempfile
 import time
 from collections import Counter
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -78,11 +78,19 @@ def log(message: str) -> None:
     print(f"[{datetime.now().strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
 
 
-def run(cmd: list[str], *, env: dict[str, str] | None = None, timeout: float, what: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+def run(
+    cmd: list[str], *, env: dict[str, str] | None = None, timeout: float, what: str, cwd: Path | None = None
+) -> subprocess.CompletedProcess[str]:
     """Run a command to completion (killed after ``timeout`` s); raise with its output if it fails.
     ``cwd`` matters for sitegen: run from the repository, ``python -c`` would import the working tree."""
     proc = subprocess.run(
-        cmd, env=env, cwd=cwd, capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL,
+        cmd,
+        env=env,
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        stdin=subprocess.DEVNULL,
         preexec_fn=_parent_death_signal(),
     )
     if proc.returncode != 0:
@@ -111,9 +119,15 @@ def clean_env(config_dir: Path) -> dict[str, str]:
     credentials = config_dir / "aws-credentials"
     credentials.write_text("", encoding="utf-8")
     env.update(
-        AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing", AWS_DEFAULT_REGION="us-east-1",
-        AWS_EC2_METADATA_DISABLED="true", AWS_CONFIG_FILE=str(config), AWS_SHARED_CREDENTIALS_FILE=str(credentials),
-        NO_PROXY="127.0.0.1,localhost", no_proxy="127.0.0.1,localhost", CI="1",
+        AWS_ACCESS_KEY_ID="testing",
+        AWS_SECRET_ACCESS_KEY="testing",
+        AWS_DEFAULT_REGION="us-east-1",
+        AWS_EC2_METADATA_DISABLED="true",
+        AWS_CONFIG_FILE=str(config),
+        AWS_SHARED_CREDENTIALS_FILE=str(credentials),
+        NO_PROXY="127.0.0.1,localhost",
+        no_proxy="127.0.0.1,localhost",
+        CI="1",
     )
     return env
 
@@ -158,8 +172,20 @@ def sizes(build_dir: Path) -> dict[str, int]:
 def tool_command(tool: str, site: Path, bucket: str, endpoint: str) -> list[str]:
     if tool == "sitegen":
         return [str(SITEGEN), "publish", "--root", str(site), "--bucket", bucket, "--endpoint-url", endpoint, "--json", "-q"]
-    cmd = [str(AWS), "s3", "sync", str(site / "build") + "/", f"s3://{bucket}/", "--endpoint-url", endpoint,
-           "--delete", "--exclude", f"{STATE_DIR}/*", "--no-progress", "--only-show-errors"]
+    cmd = [
+        str(AWS),
+        "s3",
+        "sync",
+        str(site / "build") + "/",
+        f"s3://{bucket}/",
+        "--endpoint-url",
+        endpoint,
+        "--delete",
+        "--exclude",
+        f"{STATE_DIR}/*",
+        "--no-progress",
+        "--only-show-errors",
+    ]
     if tool.endswith("--size-only"):
         cmd.append("--size-only")
     return cmd
@@ -171,13 +197,17 @@ def summarize(requests: list[Any]) -> dict[str, Any]:
     get = ops.get("GetObject", 0)
     lists = sum(n for op, n in ops.items() if op in LIST_OPS)
     total = sum(ops.values())
-    uploaded = sum(
-        int(r.headers.get("x-amz-decoded-content-length") or r.body_length) for r in requests if r.operation == "PutObject"
-    )
+    uploaded = sum(int(r.headers.get("x-amz-decoded-content-length") or r.body_length) for r in requests if r.operation == "PutObject")
     failed = sum(1 for r in requests if r.status is None or r.status >= 400)
     return {
-        "requests": total, "put": put, "get": get, "list": lists, "other": total - put - get - lists,
-        "by_operation": dict(sorted(ops.items())), "bytes_uploaded": uploaded, "failed_requests": failed,
+        "requests": total,
+        "put": put,
+        "get": get,
+        "list": lists,
+        "other": total - put - get - lists,
+        "by_operation": dict(sorted(ops.items())),
+        "bytes_uploaded": uploaded,
+        "failed_requests": failed,
     }
 
 
@@ -191,8 +221,15 @@ def bucket_matches(client: Any, bucket: str, local: dict[str, str]) -> dict[str,
     missing = sorted(set(local) - set(remote))
     stale = sorted(k for k in set(local) & set(remote) if local[k] != remote[k])
     extra = sorted(set(remote) - set(local))
-    return {"ok": not (missing or stale or extra), "missing": len(missing), "stale": len(stale), "extra": len(extra),
-            "stale_keys": stale[:20], "missing_keys": missing[:20], "extra_keys": extra[:20]}
+    return {
+        "ok": not (missing or stale or extra),
+        "missing": len(missing),
+        "stale": len(stale),
+        "extra": len(extra),
+        "stale_keys": stale[:20],
+        "missing_keys": missing[:20],
+        "extra_keys": extra[:20],
+    }
 
 
 def title_check(client: Any, bucket: str, key: str, new_title: str, old_title: str) -> dict[str, Any]:
@@ -203,8 +240,9 @@ def title_check(client: Any, bucket: str, key: str, new_title: str, old_title: s
     return {"key": key, "has_new_title": has_new, "has_old_title": has_old, "ok": has_new}
 
 
-def publish_once(tool: str, site: Path, bucket: str, proxy: S3Proxy, env: dict[str, str], sitegen_env: dict[str, str],
-                 timeout: float) -> dict[str, Any]:
+def publish_once(
+    tool: str, site: Path, bucket: str, proxy: S3Proxy, env: dict[str, str], sitegen_env: dict[str, str], timeout: float
+) -> dict[str, Any]:
     cmd = tool_command(tool, site, bucket, proxy.url)
     env = sitegen_env if tool == "sitegen" else env
     proxy.clear()
@@ -216,7 +254,9 @@ def publish_once(tool: str, site: Path, bucket: str, proxy: S3Proxy, env: dict[s
     result["operations"] = [(r.operation, r.key) for r in requests if not r.path.startswith("/moto-api")]
     if tool == "sitegen":
         report = json.loads(proc.stdout)
-        result["sitegen_report"] = {k: report[k] for k in ("state_from", "deploy", "skipped", "bytes_uploaded", "requests", "seconds", "warnings")}
+        result["sitegen_report"] = {
+            k: report[k] for k in ("state_from", "deploy", "skipped", "bytes_uploaded", "requests", "seconds", "warnings")
+        }
         result["sitegen_report"]["uploaded"] = report["uploaded"]
     return result
 
@@ -280,13 +320,17 @@ def markdown(results: dict[str, Any]) -> str:
         f"({fmt_int(s['requests_c']['aws s3 sync'])} / {fmt_int(s['requests_c']['sitegen'])}); "
         f"aws s3 sync --size-only / sitegen = {s['ratio_c_size_only']:.1f}× "
         f"({fmt_int(s['requests_c']['aws s3 sync --size-only'])} / {fmt_int(s['requests_c']['sitegen'])})"
-        + ("." if s["correct_c"]["aws s3 sync --size-only"] else
-           f", but --size-only missed the change: {len(results['change']['changed_files']) - len(results['change']['size_changed_files'])}"
-           f" of the {len(results['change']['changed_files'])} changed files kept their size."),
+        + (
+            "."
+            if s["correct_c"]["aws s3 sync --size-only"]
+            else f", but --size-only missed the change: {len(results['change']['changed_files']) - len(results['change']['size_changed_files'])}"
+            f" of the {len(results['change']['changed_files'])} changed files kept their size."
+        ),
         "",
         f"- {'PASS' if s['sitegen_c_pattern']['pass'] else 'FAIL'}: sitegen (c) is 1 manifest GET, then the "
         f"{s['sitegen_c_pattern']['changed_puts']} changed PUTs (exactly the {len(results['change']['changed_files'])} files whose bytes changed), "
-        "then 1 manifest PUT, and 0 listings" + (f" — {'; '.join(s['sitegen_c_pattern']['reasons'])}" if s["sitegen_c_pattern"]["reasons"] else ""),
+        "then 1 manifest PUT, and 0 listings"
+        + (f" — {'; '.join(s['sitegen_c_pattern']['reasons'])}" if s["sitegen_c_pattern"]["reasons"] else ""),
         f"- {'PASS' if s['ten_x_fewer'] else 'FAIL'}: sitegen (c) sends ≥10× fewer requests than aws s3 sync",
         "",
         "sitegen's deploy manifest (which every sitegen publish GETs, and PUTs when something changed) after "
@@ -294,9 +338,10 @@ def markdown(results: dict[str, Any]) -> str:
         + f"; in (c) sitegen uploaded {results['runs']['c']['sitegen']['sitegen_report']['bytes_uploaded'] / 1e6:.2f} MB of pages"
         f" and {(results['runs']['c']['sitegen']['bytes_uploaded'] - results['runs']['c']['sitegen']['sitegen_report']['bytes_uploaded']) / 1e6:.2f} MB of manifest.",
         "",
-        f"The change: session `{results['change']['id']}` retitled \"{results['change']['old_title']}\" → "
-        f"\"{results['change']['new_title']}\" ({results['change']['mode']}); files whose bytes changed: "
-        + ", ".join(f"`{k}`" for k in results["change"]["changed_files"]) + ".",
+        f'The change: session `{results["change"]["id"]}` retitled "{results["change"]["old_title"]}" → '
+        f'"{results["change"]["new_title"]}" ({results["change"]["mode"]}); files whose bytes changed: '
+        + ", ".join(f"`{k}`" for k in results["change"]["changed_files"])
+        + ".",
         "",
         "Definitions: requests = every HTTP request the tool sent (through the recording proxy); PUT = PutObject, "
         "GET = GetObject, LIST = ListObjects/ListObjectsV2/ListObjectVersions, other = everything else "
@@ -321,9 +366,14 @@ def machine_facts(aws_version: str) -> dict[str, Any]:
                 mem = f"{int(line.split()[1]) / 1024 / 1024:.1f} GiB"
     return {
         "nproc": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count(),
-        "memory": mem, "platform": platform.platform(), "python": sys.version.split()[0],
-        "moto": version("moto"), "boto3": version("boto3"), "botocore": version("botocore"),
-        "sitegen": version("sitegen"), "awscli": aws_version,
+        "memory": mem,
+        "platform": platform.platform(),
+        "python": sys.version.split()[0],
+        "moto": version("moto"),
+        "boto3": version("boto3"),
+        "botocore": version("botocore"),
+        "sitegen": version("sitegen"),
+        "awscli": aws_version,
     }
 
 
@@ -359,7 +409,9 @@ def write_results(results: dict[str, Any], table: str, out_dir: Path) -> None:
     body = (
         "# sitegen publish vs aws s3 sync\n\n"
         "Generated by `bench/publish_bench.py`; moto on loopback is not S3: seconds are indicative, request counts are exact.\n\n"
-        + table + "\n" + facts
+        + table
+        + "\n"
+        + facts
     )
     (out_dir / "publish.md").write_text(body, encoding="utf-8")
 
@@ -371,8 +423,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sessions", type=int, default=DEFAULT_SESSIONS, help=f"archive size (default {DEFAULT_SESSIONS}: ~20,000 files)")
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--title-change", choices=("same-length", "longer"), default="same-length",
-                        help="the one-session edit in (c): same length (default; a typo fix) or longer")
+    parser.add_argument(
+        "--title-change",
+        choices=("same-length", "longer"),
+        default="same-length",
+        help="the one-session edit in (c): same length (default; a typo fix) or longer",
+    )
     parser.add_argument("--timeout", type=float, default=1800, help="limit for each build, publish or install, in seconds")
     parser.add_argument("--results", type=Path, default=RESULTS, help="where publish.json and publish.md go")
     args = parser.parse_args(argv)
@@ -381,20 +437,34 @@ def main(argv: list[str] | None = None) -> int:
     harness.unwind_on_signals()
 
     started = time.perf_counter()
-    command = shlex.join([os.path.relpath(sys.executable, ROOT) if sys.executable.startswith(str(ROOT)) else sys.executable,
-                          os.path.relpath(Path(__file__).resolve(), ROOT), *(argv if argv is not None else sys.argv[1:])])
+    command = shlex.join(
+        [
+            os.path.relpath(sys.executable, ROOT) if sys.executable.startswith(str(ROOT)) else sys.executable,
+            os.path.relpath(Path(__file__).resolve(), ROOT),
+            *(argv if argv is not None else sys.argv[1:]),
+        ]
+    )
     aws_version = ensure_awscli(args.timeout)
     log(aws_version)
-    results: dict[str, Any] = {"command": command, "sessions": args.sessions, "seed": args.seed,
-                               "today": TODAY, "runs": {c: {} for c in CASES}, "build_seconds": []}
+    results: dict[str, Any] = {
+        "command": command,
+        "sessions": args.sessions,
+        "seed": args.seed,
+        "today": TODAY,
+        "runs": {c: {} for c in CASES},
+        "build_seconds": [],
+    }
     with tempfile.TemporaryDirectory(prefix="sitegen-publish-bench-") as tmp:
         tmpdir = Path(tmp)
         site = tmpdir / "site"
         env = clean_env(tmpdir)
         snapshot = harness.snapshot_sitegen(tmpdir / "code", SITEGEN.parent / "python", args.timeout)
         sitegen_env = {**env, "PYTHONPATH": snapshot["PYTHONPATH"]}
-        results["sitegen_code"] = {"sha256": snapshot["sha256"], "files": snapshot["files"],
-                                   "note": "sitegen/ and themes/ copied at the start of the run; every build and publish used this copy"}
+        results["sitegen_code"] = {
+            "sha256": snapshot["sha256"],
+            "files": snapshot["files"],
+            "note": "sitegen/ and themes/ copied at the start of the run; every build and publish used this copy",
+        }
         log(f"sitegen code snapshot: {snapshot['files']} files, sha256 {snapshot['sha256'][:16]}")
         gen.write(site, gen.generate(args.sessions, args.seed))
         log(f"generated {args.sessions} sessions; building")
@@ -427,8 +497,10 @@ def main(argv: list[str] | None = None) -> int:
                     change["size_changed_files"] = sorted(k for k in change["changed_files"] if sizes_before.get(k) != sizes_after[k])
                     results["change"] = change
                     local = after
-                    log(f"changed {change['id']}: {change['old_title']!r} -> {change['new_title']!r}; "
-                        f"{len(change['changed_files'])} files changed: {change['changed_files']}")
+                    log(
+                        f"changed {change['id']}: {change['old_title']!r} -> {change['new_title']!r}; "
+                        f"{len(change['changed_files'])} files changed: {change['changed_files']}"
+                    )
                 for tool in TOOLS:
                     log(f"({case}) {tool} ...")
                     r = publish_once(tool, site, BUCKETS[tool], proxy, env, sitegen_env, args.timeout)
@@ -436,12 +508,14 @@ def main(argv: list[str] | None = None) -> int:
                     if tool == "sitegen":  # read directly from moto, not counted
                         r["manifest_bytes"] = direct.head_object(Bucket=BUCKETS[tool], Key=MANIFEST_KEY)["ContentLength"]
                     if case == "c":
-                        r["title_check"] = title_check(direct, BUCKETS[tool], change["route"] + "index.html",
-                                                       change["new_title"], change["old_title"])
+                        r["title_check"] = title_check(
+                            direct, BUCKETS[tool], change["route"] + "index.html", change["new_title"], change["old_title"]
+                        )
                     results["runs"][case][tool] = r
-                    log(f"({case}) {tool}: {r['requests']:,} requests {r['by_operation']}, {r['seconds']:.1f} s, "
-                        f"correct: {correctness(r)}"
-                        + (f"; state from {r['sitegen_report']['state_from']}" if tool == "sitegen" else ""))
+                    log(
+                        f"({case}) {tool}: {r['requests']:,} requests {r['by_operation']}, {r['seconds']:.1f} s, "
+                        f"correct: {correctness(r)}" + (f"; state from {r['sitegen_report']['state_from']}" if tool == "sitegen" else "")
+                    )
     s_c = {t: results["runs"]["c"][t]["requests"] for t in TOOLS}
     results["summary"] = {
         "requests_c": s_c,
@@ -453,7 +527,7 @@ def main(argv: list[str] | None = None) -> int:
     }
     results["machine"] = machine_facts(aws_version)
     results["total_seconds"] = round(time.perf_counter() - started, 1)
-    results["finished_at"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    results["finished_at"] = datetime.now(UTC).isoformat(timespec="seconds")
     table = markdown(results)
     print(table, flush=True)
     write_results(results, table, args.results)

@@ -83,7 +83,8 @@ class AssetBundle:
         asset = self.assets.get(logical)
         if asset is None:
             raise AssetError.at(
-                f"static asset {shown(logical)}", "is not in any of the theme's static/ folders",
+                f"static asset {shown(logical)}",
+                "is not in any of the theme's static/ folders",
                 _did_you_mean(logical, self.assets) or "add the file to static/ or fix the name",
             )
         return asset.hashed
@@ -132,10 +133,13 @@ def _collect_sources(static_dirs: Sequence[Path]) -> dict[str, Path]:
             if path.is_file() and not _is_ignored(logical):
                 unsafe = _unsafe_character(logical)
                 if unsafe is not None:
-                    problems.append(Problem(
-                        f"{shown(logical)} in {root}", f"has {unsafe} in its name, which S3 keys and URLs do not carry safely",
-                        "rename it (and its folders) with letters, digits, '-', '_' and '.'",
-                    ))
+                    problems.append(
+                        Problem(
+                            f"{shown(logical)} in {root}",
+                            f"has {unsafe} in its name, which S3 keys and URLs do not carry safely",
+                            "rename it (and its folders) with letters, digits, '-', '_' and '.'",
+                        )
+                    )
                 sources.setdefault(logical, path)
     _raise_if_any(problems, "theme static files have names that cannot be published")
     return dict(sorted(sources.items()))
@@ -168,11 +172,9 @@ def _read_all(sources: Mapping[str, Path]) -> tuple[dict[str, bytes], dict[str, 
             if _is_css(logical) or _is_minifiable_js(logical):
                 texts[logical] = raw[logical].decode("utf-8-sig")  # a BOM is legal; drop it
         except OSError as error:
-            problems.append(Problem(str(path), f"cannot be read: {error.strerror or error}",
-                                    "check that the file exists and is readable"))
+            problems.append(Problem(str(path), f"cannot be read: {error.strerror or error}", "check that the file exists and is readable"))
         except UnicodeDecodeError as error:
-            problems.append(Problem(str(path), f"is not UTF-8 (bad byte at offset {error.start})",
-                                    "save the file as UTF-8"))
+            problems.append(Problem(str(path), f"is not UTF-8 (bad byte at offset {error.start})", "save the file as UTF-8"))
     _raise_if_any(problems, "theme static files could not be read")
     return raw, texts
 
@@ -186,8 +188,8 @@ def _css_dependencies(sources: Mapping[str, Path], texts: Mapping[str, str]) -> 
             continue
         references: list[str] = []
 
-        def collect(reference: str) -> str:
-            references.append(reference)
+        def collect(reference: str, found: list[str] = references) -> str:
+            found.append(reference)
             return reference
 
         _shield_references(text, collect)
@@ -211,12 +213,16 @@ def _resolve(css: str, reference: str, sources: Mapping[str, Path]) -> tuple[str
     target = _target_of(css, path)
     where = f"{sources[css]} (reference {shown(reference)})"
     if target == ".." or target.startswith("../"):
-        return None, Problem(where, "points outside the static folder",
-                             "keep referenced files inside static/, or use a site-absolute URL such as /img/x.png")
+        return None, Problem(
+            where, "points outside the static folder", "keep referenced files inside static/, or use a site-absolute URL such as /img/x.png"
+        )
     if target not in sources:
         hint = _did_you_mean(target, sources)
-        return None, Problem(where, f"names {shown(target)}, which is in no static folder",
-                             f"add the file or correct the reference{'; ' + hint if hint else ''}")
+        return None, Problem(
+            where,
+            f"names {shown(target)}, which is in no static folder",
+            f"add the file or correct the reference{'; ' + hint if hint else ''}",
+        )
     return target, None
 
 
@@ -230,9 +236,12 @@ def _processing_order(sources: Mapping[str, Path], css_dependencies: Mapping[str
         if css in done:
             return
         if css in path:
-            cycle = clip(" -> ".join(path[path.index(css):] + [css]), 400)
-            raise AssetError.at(str(sources[css]), f"CSS files reference each other in a cycle: {cycle}",
-                                "remove one reference; a file's hashed name depends on those it references")
+            cycle = clip(" -> ".join(path[path.index(css) :] + [css]), 400)
+            raise AssetError.at(
+                str(sources[css]),
+                f"CSS files reference each other in a cycle: {cycle}",
+                "remove one reference; a file's hashed name depends on those it references",
+            )
         path.append(css)
         for dependency in css_dependencies[css]:
             visit(dependency)

@@ -79,8 +79,7 @@ def json_depth_exceeds(value: Any, max_depth: int = MAX_JSON_DEPTH) -> bool:
     return False
 
 
-def loads_json(data: bytes | str, where: str, error: type[SitegenError], fix: str,
-               *, max_depth: int = MAX_JSON_DEPTH) -> Any:
+def loads_json(data: bytes | str, where: str, error: type[SitegenError], fix: str, *, max_depth: int = MAX_JSON_DEPTH) -> Any:
     """Parse JSON from outside. orjson reads it; what orjson refuses (lone
     surrogates, NaN, huge integers) the standard library reads, which also
     gives the line and column of a syntax error. Nesting deeper than

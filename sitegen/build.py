@@ -34,16 +34,17 @@ from sitegen.content import build_content, count_texts
 from sitegen.errors import DataError, OutputError, Problem, TemplateError
 from sitegen.fetch import fetch_archive
 from sitegen.model import build_archive
+from sitegen.progress import Reporter, SilentReporter
 from sitegen.render import render_site
 from sitegen.render.holes import fragment_index
 from sitegen.render.links import broken_links
 from sitegen.render.parallel import available_cores
 from sitegen.render.routes import Routes
-from sitegen.progress import Reporter, SilentReporter
 from sitegen.write import ASSET_MANIFEST, FRAGMENT_INDEX, REPORT_FILE, STATIC_DIR, Stager, recover_output
 
 if TYPE_CHECKING:
     import httpx
+
 
 @dataclass
 class BuildReport:
@@ -103,9 +104,7 @@ def build_site(
     reporter = reporter or SilentReporter()
     if write:  # before anything else: build/ is one whole build again if a killed one left a swap half-done
         recover_output(config.output_dir)
-    report = BuildReport(
-        source=config.source.url, today=today.isoformat(), built_at=clocks.now().isoformat(timespec="seconds")
-    )
+    report = BuildReport(source=config.source.url, today=today.isoformat(), built_at=clocks.now().isoformat(timespec="seconds"))
 
     @contextmanager
     def stage(name: str) -> Iterator[dict[str, str]]:
@@ -118,8 +117,13 @@ def build_site(
 
     with stage("fetch") as out:
         raw = fetch_archive(
-            config.source, root=config.root, cache_dir=config.cache_dir, client=client,
-            sleep=clocks.sleep, clock=clocks.monotonic, now=clocks.now,
+            config.source,
+            root=config.root,
+            cache_dir=config.cache_dir,
+            client=client,
+            sleep=clocks.sleep,
+            clock=clocks.monotonic,
+            now=clocks.now,
         )
         report.source, stats = raw.source, raw.stats
         _report_warnings(config, report, reporter, raw.warnings)
@@ -152,8 +156,15 @@ def build_site(
     try:
         with stage("render") as out:
             rendered = render_site(
-                config, archive, content, assets, today, sources=modelled.sources, sink=stager.put,
-                previous=None if full else stager.previous_record, workers=config.build.workers or available_cores(),
+                config,
+                archive,
+                content,
+                assets,
+                today,
+                sources=modelled.sources,
+                sink=stager.put,
+                previous=None if full else stager.previous_record,
+                workers=config.build.workers or available_cores(),
                 start_progress=lambda total: reporter.progress("render", total),
             )
             extra = {**_asset_files(assets), FRAGMENT_INDEX: fragment_index(archive, Routes(config.site.base_url))}
@@ -231,5 +242,6 @@ def _write_report(path: Path, report: BuildReport) -> None:
     try:
         write_atomically(path, report.to_json())
     except OSError as exc:
-        raise OutputError.at(str(path), f"could not be written: {exc.strerror or exc}",
-                             "check free space and permissions (the site itself was written)") from None
+        raise OutputError.at(
+            str(path), f"could not be written: {exc.strerror or exc}", "check free space and permissions (the site itself was written)"
+        ) from None

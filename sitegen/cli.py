@@ -58,8 +58,12 @@ class ConsoleReporter:
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn  # a terminal only
 
         self._progress = Progress(
-            TextColumn(f"{name:<8}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-            console=self.console, transient=True,
+            TextColumn(f"{name:<8}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=self.console,
+            transient=True,
         )
         self._progress.start()
         task = self._progress.add_task(name, total=total)
@@ -79,8 +83,13 @@ class ConsoleReporter:
 def common_options(command: Callable[..., Any]) -> Callable[..., Any]:
     """The options every command has: where the site is, and how much to say."""
     options = [
-        click.option("--root", type=click.Path(file_okay=False, path_type=Path), default=Path("."), show_default=True,
-                     help="Site root: the folder holding sitegen.toml, content/ and themes/."),
+        click.option(
+            "--root",
+            type=click.Path(file_okay=False, path_type=Path),
+            default=Path("."),
+            show_default=True,
+            help="Site root: the folder holding sitegen.toml, content/ and themes/.",
+        ),
         click.option("-v", "--verbose", count=True, help="More detail (-vv for stage starts)."),
         click.option("-q", "--quiet", is_flag=True, help="Only warnings and errors."),
     ]
@@ -98,8 +107,11 @@ def site_options(command: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--static-url", help="Where hashed assets are served from: a path or a CDN URL. [site] static_url"),
         click.option("--output", "output_dir", help="Output folder. [build] output_dir"),
         click.option("--strict", is_flag=True, default=None, help="Treat warnings as errors. [build] strict"),
-        click.option("--today", type=click.DateTime(formats=["%Y-%m-%d"]),
-                     help="The date that splits upcoming from past (default: today). Pin it for reproducible builds."),
+        click.option(
+            "--today",
+            type=click.DateTime(formats=["%Y-%m-%d"]),
+            help="The date that splits upcoming from past (default: today). Pin it for reproducible builds.",
+        ),
     ]
     for option in reversed(options):
         command = option(command)
@@ -115,8 +127,12 @@ def main() -> None:
 @main.command()
 @common_options
 @site_options
-@click.option("--full", is_flag=True, help="Render every page again, not only those whose inputs changed "
-              "(after editing the output folder by hand). Only changed files are still written.")
+@click.option(
+    "--full",
+    is_flag=True,
+    help="Render every page again, not only those whose inputs changed "
+    "(after editing the output folder by hand). Only changed files are still written.",
+)
 def build(**options: Any) -> None:
     """Fetch the data, render the site and write it to the output folder."""
     _run(options, write=True)
@@ -155,8 +171,12 @@ def init(directory: Path) -> None:
 @click.option("--dry-run", is_flag=True, help="Plan and print, change nothing.")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON on standard output.")
 @click.option("--rollback", is_flag=True, help="Undo the most recent deploy, from the recorded S3 versions.")
-@click.option("--rebuild-manifest", is_flag=True, help="Ignore the deploy manifest in the bucket (say, an invalid one) and "
-              "rebuild it from a listing: upload what differs, delete nothing.")
+@click.option(
+    "--rebuild-manifest",
+    is_flag=True,
+    help="Ignore the deploy manifest in the bucket (say, an invalid one) and "
+    "rebuild it from a listing: upload what differs, delete nothing.",
+)
 def publish(**options: Any) -> None:
     """Upload the build to S3: only what changed, assets before the pages that need them."""
     console, reporter = _console(options)
@@ -164,18 +184,25 @@ def publish(**options: Any) -> None:
     with _user_errors(console, interrupted="interrupted; run publish again to finish (it converges)"):
         config = load_config(
             options["root"],
-            {f"publish.{key}": options[key] for key in ("bucket", "prefix", "endpoint_url", "region", "cloudfront_distribution", "max_deletes")}
+            {
+                f"publish.{key}": options[key]
+                for key in ("bucket", "prefix", "endpoint_url", "region", "cloudfront_distribution", "max_deletes")
+            }
             | {"build.output_dir": options["output_dir"]},
         )
         if options["rollback"] and options["rebuild_manifest"]:
-            raise ConfigError.at("--rollback", "cannot be combined with --rebuild-manifest", "rebuild the manifest first, then roll back a later deploy")
+            raise ConfigError.at(
+                "--rollback", "cannot be combined with --rebuild-manifest", "rebuild the manifest first, then roll back a later deploy"
+            )
         from sitegen.publish import publish_site, rollback_site
 
         services = aws_services(config.publish)
         if options["rollback"]:
             report = rollback_site(config, services, dry_run=options["dry_run"], reporter=reporter)
         else:
-            report = publish_site(config, services, dry_run=options["dry_run"], reporter=reporter, rebuild_manifest=options["rebuild_manifest"])
+            report = publish_site(
+                config, services, dry_run=options["dry_run"], reporter=reporter, rebuild_manifest=options["rebuild_manifest"]
+            )
     if options["as_json"]:
         click.echo(report.to_json(), nl=False)
     if verbosity >= 1:
@@ -218,13 +245,16 @@ def _print_publish_summary(console: Console, report: PublishReport, verbosity: i
     action = "would " if report.dry_run else ""
     target = f"s3://{report.bucket}/{report.prefix}"
     if report.rollback:
-        console.print(f"rollback {target}: {action}restore {len(report.restored)}, {action}delete {len(report.deleted)}", markup=False, soft_wrap=True)
+        console.print(
+            f"rollback {target}: {action}restore {len(report.restored)}, {action}delete {len(report.deleted)}", markup=False, soft_wrap=True
+        )
     else:
         console.print(
             f"publish {target} (state from {report.state_from}): {action}upload {len(report.uploaded)} "
             f"({report.bytes_uploaded:,} bytes), {action}update headers of {len(report.header_updated)}, "
             f"{report.skipped} unchanged, {action}delete {len(report.deleted)}, {len(report.deferred)} old assets kept",
-            markup=False, soft_wrap=True,
+            markup=False,
+            soft_wrap=True,
         )
     if report.deletes_skipped:
         console.print(f"deletes skipped: {report.deletes_skipped}", style="yellow", markup=False, soft_wrap=True)
@@ -315,8 +345,12 @@ def _print_summary(console: Console, report: BuildReport, output_dir: Path, *, i
 @site_options
 @click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on.")
 @click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True, help="Port to listen on (0: any free one).")
-@click.option("--poll-api", type=click.FloatRange(min=1), metavar="SECONDS",
-              help="Fetch the API again this often (conditional requests) and rebuild when it changed.")
+@click.option(
+    "--poll-api",
+    type=click.FloatRange(min=1),
+    metavar="SECONDS",
+    help="Fetch the API again this often (conditional requests) and rebuild when it changed.",
+)
 def serve(**options: Any) -> None:
     """Build, serve the site on this machine, and rebuild and reload open tabs on every edit."""
     from sitegen.serve.run import DevServer
@@ -325,9 +359,13 @@ def serve(**options: Any) -> None:
     with _user_errors(console, interrupted="stopped"):
         _check_free(options["host"], options["port"], "stop what is using it, or pass another --port")
         server = DevServer(
-            options["root"], _site_overrides(options), host=options["host"], port=options["port"],
+            options["root"],
+            _site_overrides(options),
+            host=options["host"],
+            port=options["port"],
             today=(lambda: options["today"].date()) if options["today"] else date.today,
-            poll_api=options["poll_api"], reporter=reporter,
+            poll_api=options["poll_api"],
+            reporter=reporter,
             log=lambda line: console.print(line, markup=False, highlight=False, soft_wrap=True) if reporter.verbosity >= 1 else None,
         )
         server.start()
@@ -340,8 +378,15 @@ def serve(**options: Any) -> None:
 
 
 def _fragments_config(options: dict[str, Any]) -> Config:
-    return load_config(options["root"], {"fragments.store": options.get("store"), "fragments.host": options.get("host"),
-                                         "fragments.port": options.get("port"), "fragments.workers": options.get("workers")})
+    return load_config(
+        options["root"],
+        {
+            "fragments.store": options.get("store"),
+            "fragments.host": options.get("host"),
+            "fragments.port": options.get("port"),
+            "fragments.workers": options.get("workers"),
+        },
+    )
 
 
 @main.group(invoke_without_command=True)
@@ -349,8 +394,11 @@ def _fragments_config(options: dict[str, Any]) -> Config:
 @click.option("--host", help="Interface to listen on. [fragments] host")
 @click.option("--port", type=int, help="Port to listen on. [fragments] port")
 @click.option("--store", help="Personal data: an SQLite file or a redis:// URL. [fragments] store")
-@click.option("--index", type=click.Path(dir_okay=False, path_type=Path),
-              help="The build's fragment index (default: <output>/.sitegen/fragments.json).")
+@click.option(
+    "--index",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The build's fragment index (default: <output>/.sitegen/fragments.json).",
+)
 @click.option("--workers", type=click.IntRange(min=1), help="Server processes. [fragments] workers")
 @click.pass_context
 def fragments(ctx: click.Context, /, **options: Any) -> None:
@@ -372,10 +420,19 @@ def fragments(ctx: click.Context, /, **options: Any) -> None:
         _check_free(config.fragments.host, config.fragments.port, "stop what is using it, or pass --port / set [fragments] port")
         workers = config.fragments.workers
         if reporter.verbosity >= 1:
-            console.print(f"fragments: http://{config.fragments.host}:{config.fragments.port}{config.fragments.url_prefix} "
-                          f"(store {describe(store)}, {workers} worker(s))", markup=False)
-        server: dict[str, Any] = {"host": config.fragments.host, "port": config.fragments.port, "log_level": "warning",
-                  "access_log": False, "server_header": False, "date_header": False}
+            console.print(
+                f"fragments: http://{config.fragments.host}:{config.fragments.port}{config.fragments.url_prefix} "
+                f"(store {describe(store)}, {workers} worker(s))",
+                markup=False,
+            )
+        server: dict[str, Any] = {
+            "host": config.fragments.host,
+            "port": config.fragments.port,
+            "log_level": "warning",
+            "access_log": False,
+            "server_header": False,
+            "date_header": False,
+        }
         try:
             if workers == 1:
                 uvicorn.run(service.app, **server)
@@ -445,8 +502,9 @@ def fragments_sign_out(options: dict[str, Any], user_id: str) -> None:
 @fragments.command("vcl")
 @click.option("--origin", default="127.0.0.1:8081", show_default=True, help="The static origin serving the build, HOST:PORT.")
 @click.option("--fragments", "fragment_address", default=None, help="The fragment service, HOST:PORT (default: [fragments] host and port).")
-@click.option("--fragment-timeout", type=float, default=1.0, show_default=True,
-              help="Seconds before a fragment is given up and its hole left empty.")
+@click.option(
+    "--fragment-timeout", type=float, default=1.0, show_default=True, help="Seconds before a fragment is given up and its hole left empty."
+)
 @click.pass_obj
 def fragments_vcl(options: dict[str, Any], origin: str, fragment_address: str | None, fragment_timeout: float) -> None:
     """Print the Varnish VCL for this site."""

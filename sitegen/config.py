@@ -66,7 +66,7 @@ class SourceConfig:
 
     @property
     def kind(self) -> str:
-        """"api" (the contract over HTTP), "folder" (its local form), or another
+        """ "api" (the contract over HTTP), "folder" (its local form), or another
         format: "pretalx" (``pretalx+https://HOST/api/events/SLUG/``) or "frab"
         (``frab+https://…/schedule.json``, or ``frab:FILE`` / ``frab:FOLDER``)."""
         for kind in OTHER_FORMATS:
@@ -78,7 +78,7 @@ class SourceConfig:
     def location(self) -> str:
         """The URL or path without the format's prefix."""
         kind = self.kind
-        return self.url[len(kind) + 1:] if kind in OTHER_FORMATS else self.url
+        return self.url[len(kind) + 1 :] if kind in OTHER_FORMATS else self.url
 
     @property
     def is_http(self) -> bool:
@@ -236,10 +236,19 @@ def _theme_parent(folder: Path) -> str | None:
 
 
 TYPE_NAMES: dict[Any, str] = {
-    str: "a string", int: "a whole number", float: "a number", bool: "true or false", tuple[str, ...]: "a list of strings",
+    str: "a string",
+    int: "a whole number",
+    float: "a number",
+    bool: "true or false",
+    tuple[str, ...]: "a list of strings",
 }
-SECTIONS: dict[str, type] = {"site": SiteConfig, "source": SourceConfig, "build": BuildConfig, "publish": PublishConfig,
-                             "fragments": FragmentsConfig}
+SECTIONS: dict[str, type] = {
+    "site": SiteConfig,
+    "source": SourceConfig,
+    "build": BuildConfig,
+    "publish": PublishConfig,
+    "fragments": FragmentsConfig,
+}
 
 
 def load_config(root: Path, overrides: Mapping[str, Any] | None = None) -> Config:
@@ -257,9 +266,7 @@ def load_config(root: Path, overrides: Mapping[str, Any] | None = None) -> Confi
     where = str(path)
     problems: list[Problem] = []
     for key in sorted(set(data) - set(SECTIONS)):
-        problems.append(
-            Problem(where, f"unknown table [{key}]", f"use one of {', '.join(f'[{s}]' for s in SECTIONS)}")
-        )
+        problems.append(Problem(where, f"unknown table [{key}]", f"use one of {', '.join(f'[{s}]' for s in SECTIONS)}"))
     sections: dict[str, Any] = {}
     for name, schema in SECTIONS.items():
         raw = dict(data.get(name, {})) if isinstance(data.get(name, {}), dict) else None
@@ -351,7 +358,9 @@ def _check_values(config: Config, where: str) -> list[Problem]:
         if value <= 0:
             problems.append(Problem(f"{where} [source]", f"{key} = {value!r} must be greater than 0", "use a positive number"))
     if config.build.workers < 0:
-        problems.append(Problem(f"{where} [build]", f"workers = {config.build.workers} must not be negative", "use 0 for one per core, or a count"))
+        problems.append(
+            Problem(f"{where} [build]", f"workers = {config.build.workers} must not be negative", "use 0 for one per core, or a count")
+        )
     for key in ("retries", "backoff", "max_retry_after"):
         if getattr(config.source, key) < 0:
             problems.append(Problem(f"{where} [source]", f"{key} must not be negative", "use 0 or more"))
@@ -375,7 +384,9 @@ def _check_values(config: Config, where: str) -> list[Problem]:
         resolved = (config.root / value).resolve()
         if resolved == config.root or config.root.is_relative_to(resolved):
             problems.append(
-                Problem(f"{where} [build]", f"{key} = {value!r} would be the site root itself or above it", "name a sub-folder such as 'build'")
+                Problem(
+                    f"{where} [build]", f"{key} = {value!r} would be the site root itself or above it", "name a sub-folder such as 'build'"
+                )
             )
     problems += _check_output_overlap(config, where)
     return problems
@@ -385,25 +396,43 @@ def _check_source_format(config: Config, where: str) -> list[Problem]:
     """A pretalx source is an http(s) URL; a frab one an http(s) URL (``frab+``) or files (``frab:``)."""
     source = config.source
     if source.kind == "pretalx" and not (source.url.startswith("pretalx+") and source.is_http):
-        return [Problem(where, f"url = {source.url!r} is not a pretalx API URL",
-                        'use "pretalx+https://HOST/api/events/SLUG/"')]
+        return [Problem(where, f"url = {source.url!r} is not a pretalx API URL", 'use "pretalx+https://HOST/api/events/SLUG/"')]
     if source.kind == "frab":
         if source.url.startswith("frab+") and not source.is_http:
-            return [Problem(where, f"url = {source.url!r} is not an http(s) URL", 'use "frab+https://HOST/…/schedule.json", or "frab:FILE" for files')]
+            return [
+                Problem(
+                    where,
+                    f"url = {source.url!r} is not an http(s) URL",
+                    'use "frab+https://HOST/…/schedule.json", or "frab:FILE" for files',
+                )
+            ]
         if source.url.startswith("frab:"):
             missing = [path for path in source.location.split(",") if not (config.root / path.strip()).exists()]
             if missing:
-                return [Problem(where, f"url = {source.url!r}: {', '.join(missing)} does not exist under {config.root}",
-                                "name schedule.json files or folders of them, separated by commas")]
+                return [
+                    Problem(
+                        where,
+                        f"url = {source.url!r}: {', '.join(missing)} does not exist under {config.root}",
+                        "name schedule.json files or folders of them, separated by commas",
+                    )
+                ]
     return []
 
 
 def _check_publish(publish: PublishConfig, where: str) -> list[Problem]:
     problems = []
     if publish.prefix and (publish.prefix.startswith("/") or not publish.prefix.endswith("/")):
-        problems.append(Problem(where, f"prefix = {publish.prefix!r} must not start with '/' and must end with '/'", 'write it like "site/"'))
+        problems.append(
+            Problem(where, f"prefix = {publish.prefix!r} must not start with '/' and must end with '/'", 'write it like "site/"')
+        )
     if publish.endpoint_url and urlsplit(publish.endpoint_url).scheme not in ("http", "https"):
-        problems.append(Problem(where, f"endpoint_url = {publish.endpoint_url!r} is not an http(s) URL", "give the S3 endpoint's URL, or leave it empty for AWS"))
+        problems.append(
+            Problem(
+                where,
+                f"endpoint_url = {publish.endpoint_url!r} is not an http(s) URL",
+                "give the S3 endpoint's URL, or leave it empty for AWS",
+            )
+        )
     for key in ("max_deletes", "keep_deploys", "invalidation_limit", "concurrency"):
         if getattr(publish, key) < (0 if key == "max_deletes" else 1):
             problems.append(Problem(where, f"{key} = {getattr(publish, key)!r} is too small", "use a positive number"))
@@ -415,9 +444,21 @@ def _check_publish(publish: PublishConfig, where: str) -> list[Problem]:
 def _check_fragments(fragments: FragmentsConfig, where: str) -> list[Problem]:
     problems = []
     if not (fragments.url_prefix.startswith("/") and fragments.url_prefix.endswith("/")) or fragments.url_prefix == "/":
-        problems.append(Problem(where, f"url_prefix = {fragments.url_prefix!r} must be a path below the root, starting and ending with '/'", 'write it like "/_frag/"'))
+        problems.append(
+            Problem(
+                where,
+                f"url_prefix = {fragments.url_prefix!r} must be a path below the root, starting and ending with '/'",
+                'write it like "/_frag/"',
+            )
+        )
     if not re.fullmatch(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+", fragments.cookie_name):
-        problems.append(Problem(where, f"cookie_name = {fragments.cookie_name!r} is not a valid cookie name", 'use letters, digits and - or _, like "__Host-u"'))
+        problems.append(
+            Problem(
+                where,
+                f"cookie_name = {fragments.cookie_name!r} is not a valid cookie name",
+                'use letters, digits and - or _, like "__Host-u"',
+            )
+        )
     if fragments.max_age_days <= 0:
         problems.append(Problem(where, "max_age_days must be greater than 0", "use a number of days such as 14"))
     if fragments.workers < 1:

@@ -24,9 +24,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from markupsafe import escape
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
+from markupsafe import escape
 
 from sitegen.bounded import shown
 from sitegen.config import TYPE_NAMES
@@ -150,8 +150,11 @@ def render_archive_texts(archive: Archive) -> tuple[Texts, tuple[Problem, ...]]:
             text = getattr(obj, name)
             if text and len(text) > MARKDOWN_LIMIT:
                 warnings.append(
-                    Problem(f"{collection} id {shown(obj.id)}.{name}", f"is {len(text):,} characters long; shown as plain text, not Markdown",
-                            f"keep it under {MARKDOWN_LIMIT:,} characters")
+                    Problem(
+                        f"{collection} id {shown(obj.id)}.{name}",
+                        f"is {len(text):,} characters long; shown as plain text, not Markdown",
+                        f"keep it under {MARKDOWN_LIMIT:,} characters",
+                    )
                 )
     return Texts(), tuple(warnings)
 
@@ -244,9 +247,7 @@ def _load_page(source: Path, pages_dir: Path) -> Page | None:
     parts = relative.parts[:-1] if relative.name == "index" else relative.parts
     for part in parts:
         if not SLUG_RE.fullmatch(part):
-            raise ContentError.at(
-                str(source), f"the path part {shown(part)} is not a safe URL segment", "rename it with a-z, 0-9 and '-'"
-            )
+            raise ContentError.at(str(source), f"the path part {shown(part)} is not a safe URL segment", "rename it with a-z, 0-9 and '-'")
     import markdown  # only sites with Markdown pages pay for importing it
 
     html = markdown.markdown(
@@ -274,7 +275,8 @@ def _parse_front_matter(source: Path, raw: str, kind: str) -> Any:
     fix = "fix its syntax"
     if len(raw) > MAX_FRONT_MATTER:
         raise ContentError.at(
-            str(source), f"front matter is {len(raw):,} characters long, more than {MAX_FRONT_MATTER:,}",
+            str(source),
+            f"front matter is {len(raw):,} characters long, more than {MAX_FRONT_MATTER:,}",
             "keep only the page's keys in front matter and put the rest in the body",
         )
     try:
@@ -333,9 +335,7 @@ def _split_front_matter(source: Path, text: str) -> tuple[dict[str, Any], str]:
     text = text.removeprefix("\ufeff")
     first = text.split("\n", 1)[0].strip()
     if first not in _FENCES:
-        raise ContentError.at(
-            str(source), "has no front matter", 'start the file with +++, a line title = "…", and +++ again'
-        )
+        raise ContentError.at(str(source), "has no front matter", 'start the file with +++, a line title = "…", and +++ again')
     match = re.compile(rf"\A{re.escape(first)}[ \t]*\n(.*?)^{re.escape(first)}[ \t]*$\n?", re.S | re.M).match(text)
     if not match:
         raise ContentError.at(str(source), f"front matter opened with {first} is never closed", f"add a line {first} after it")
@@ -354,12 +354,16 @@ def _check_meta(source: Path, meta: Mapping[str, Any]) -> dict[str, Any]:
     for key, kind in PAGE_KEYS.items():
         value = meta.get(key)
         if value is not None and (not isinstance(value, kind) or (kind is int and isinstance(value, bool))):
-            problems.append(Problem(str(source), f"front matter {key} = {shown(value)} is not {TYPE_NAMES[kind]}", f"give {key} {TYPE_NAMES[kind]}"))
+            problems.append(
+                Problem(str(source), f"front matter {key} = {shown(value)} is not {TYPE_NAMES[kind]}", f"give {key} {TYPE_NAMES[kind]}")
+            )
     if not isinstance(meta.get("title"), str) or not meta["title"].strip():
         problems.append(Problem(str(source), "front matter has no title", 'add title = "…"'))
     template = meta.get("template")
     if isinstance(template, str) and not TEMPLATE_RE.fullmatch(template):
-        problems.append(Problem(str(source), f"front matter template = {shown(template)} is not a template file name", 'use a name such as "page.html"'))
+        problems.append(
+            Problem(str(source), f"front matter template = {shown(template)} is not a template file name", 'use a name such as "page.html"')
+        )
     if problems:
         raise ContentError(f"{source}: bad front matter", problems)
     return dict(meta)

@@ -22,6 +22,5 @@ NOT_PLACE_ZONES = frozenset({"localtime", "posixrules", "Factory"})
 def place_timezones() -> frozenset[str]:
     """IANA zone names that mean the same on every machine: the timezones the contract accepts."""
     return frozenset(
-        name for name in zoneinfo.available_timezones()
-        if name not in NOT_PLACE_ZONES and not name.startswith(("posix/", "right/"))
+        name for name in zoneinfo.available_timezones() if name not in NOT_PLACE_ZONES and not name.startswith(("posix/", "right/"))
     )

@@ -29,7 +29,7 @@ import time
 import zlib
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
@@ -38,7 +38,14 @@ from urllib.parse import parse_qsl, urldefrag, urlencode, urljoin, urlsplit, url
 from sitegen import __version__
 from sitegen.atomic import write_atomically
 from sitegen.bounded import (
-    ACCEPT_ENCODING, MAX_PAGES, Inflater, TooLarge, UnknownEncoding, loads_json, parse_codings, shown,
+    ACCEPT_ENCODING,
+    MAX_PAGES,
+    Inflater,
+    TooLarge,
+    UnknownEncoding,
+    loads_json,
+    parse_codings,
+    shown,
 )
 from sitegen.config import OTHER_FORMATS, SourceConfig
 from sitegen.errors import Problem, SourceError, clip
@@ -52,7 +59,12 @@ COLLECTIONS: tuple[str, ...] = ("series", "venues", "topics", "people", "events"
 
 #: The change feed's ``type`` for each contract collection.
 FEED_TYPES: Mapping[str, str] = {
-    "series": "series", "venues": "venue", "topics": "topic", "people": "person", "events": "event", "sessions": "session",
+    "series": "series",
+    "venues": "venue",
+    "topics": "topic",
+    "people": "person",
+    "events": "event",
+    "sessions": "session",
 }
 
 #: How far before the last sync (by the server's ``Date``) ``updated_since`` reaches back. It absorbs
@@ -99,7 +111,7 @@ def fetch_archive(
     client: httpx.Client | None = None,
     sleep: Callable[[float], None] = time.sleep,
     clock: Callable[[], float] = time.monotonic,
-    now: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
+    now: Callable[[], datetime] = lambda: datetime.now(UTC),
     environ: Mapping[str, str] = os.environ,
     collections: tuple[str, ...] = COLLECTIONS,
     incremental: bool = True,
@@ -114,8 +126,9 @@ def fetch_archive(
     if source.kind == "folder":
         return _read_folder(root / source.url, collections)
     if source.kind in OTHER_FORMATS:
-        return _fetch_other_format(source, root=root, cache_dir=cache_dir, client=client, sleep=sleep, clock=clock,
-                                   now=now, environ=environ)
+        return _fetch_other_format(
+            source, root=root, cache_dir=cache_dir, client=client, sleep=sleep, clock=clock, now=now, environ=environ
+        )
     own_client = client is None
     http = client if client is not None else _make_client(source)
     try:
@@ -133,9 +146,17 @@ def fetch_archive(
 # --- other formats: pretalx and frab (sitegen.sources) -----------------------------
 
 
-def _fetch_other_format(source: SourceConfig, *, root: Path, cache_dir: Path, client: httpx.Client | None,
-                        sleep: Callable[[float], None], clock: Callable[[], float], now: Callable[[], datetime],
-                        environ: Mapping[str, str]) -> RawArchive:
+def _fetch_other_format(
+    source: SourceConfig,
+    *,
+    root: Path,
+    cache_dir: Path,
+    client: httpx.Client | None,
+    sleep: Callable[[float], None],
+    clock: Callable[[], float],
+    now: Callable[[], datetime],
+    environ: Mapping[str, str],
+) -> RawArchive:
     """Read a pretalx event or frab schedules and convert them to the contract's collections."""
     if source.kind == "frab" and not source.is_http:
         from sitegen.sources import frab
@@ -232,8 +253,9 @@ def _sync(fetcher: _HttpFetcher, copy: _LocalCopy, names: tuple[str, ...]) -> di
     return _full_with_cursor(fetcher, copy, identity, reason)
 
 
-def _full_with_cursor(fetcher: _HttpFetcher, copy: _LocalCopy, identity: Mapping[str, Any],
-                      reason: str) -> dict[str, tuple[Mapping[str, Any], ...]]:
+def _full_with_cursor(
+    fetcher: _HttpFetcher, copy: _LocalCopy, identity: Mapping[str, Any], reason: str
+) -> dict[str, tuple[Mapping[str, Any], ...]]:
     """List everything and keep it with the feed's cursor, read *before* the listing so that
     a change made while listing is in the feed next time (applying it twice is harmless)."""
     try:
@@ -280,8 +302,9 @@ def _net_changes(entries: Iterable[Mapping[str, Any]], names: Iterable[str]) -> 
     return net
 
 
-def _merge(name: str, old: tuple[Mapping[str, Any], ...], fresh: tuple[Mapping[str, Any], ...],
-           ops: Mapping[str, str]) -> tuple[Mapping[str, Any], ...]:
+def _merge(
+    name: str, old: tuple[Mapping[str, Any], ...], fresh: tuple[Mapping[str, Any], ...], ops: Mapping[str, str]
+) -> tuple[Mapping[str, Any], ...]:
     """Apply one collection's changes: what ``updated_since`` returned replaces the old object in
     place (or is appended, in server order, when new), and deleted ids go. The listing is newer
     than the feed, so it wins over a delete; but every upsert must be confirmed by it."""
@@ -290,8 +313,9 @@ def _merge(name: str, old: tuple[Mapping[str, Any], ...], fresh: tuple[Mapping[s
         raise _Doubt(f"{name} listed with updated_since has objects without a unique string id")
     missing = sorted(oid for oid, op in ops.items() if op == "upsert" and oid not in by_id)
     if missing:
-        raise _Doubt(f"the change feed lists {FEED_TYPES[name]} {missing[0]!r} as changed, "
-                     f"but {name} listed with updated_since does not return it")
+        raise _Doubt(
+            f"the change feed lists {FEED_TYPES[name]} {missing[0]!r} as changed, but {name} listed with updated_since does not return it"
+        )
     merged: list[Mapping[str, Any]] = []
     for item in old:
         oid = item["id"]
@@ -316,7 +340,7 @@ def _by_id(items: Iterable[Mapping[str, Any]]) -> dict[str, Mapping[str, Any]] |
 
 def _rfc3339(moment: datetime) -> str:
     """UTC with a ``Z``, whole seconds rounded down (earlier is the safe side for ``updated_since``)."""
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 @dataclass(frozen=True)
@@ -365,12 +389,18 @@ class _LocalCopy:
                 digests[name] = hashlib.sha256(raw).hexdigest()
                 if digests[name] != snapshot.digests.get(name):
                     write_atomically(self.folder / f"{name}.json", raw)
-            state = {"version": self.VERSION, "identity": snapshot.identity, "cursor": snapshot.cursor,
-                     "synced_at": snapshot.synced_at.isoformat(), "sha256": digests}
+            state = {
+                "version": self.VERSION,
+                "identity": snapshot.identity,
+                "cursor": snapshot.cursor,
+                "synced_at": snapshot.synced_at.isoformat(),
+                "sha256": digests,
+            }
             write_atomically(self.folder / self.STATE, json.dumps(state, indent=1, sort_keys=True).encode("utf-8"))
         except OSError as exc:
-            raise SourceError.at(str(self.folder), f"cannot write the local copy of the data: {exc.strerror or exc}",
-                                 "make [build] cache_dir writable") from None
+            raise SourceError.at(
+                str(self.folder), f"cannot write the local copy of the data: {exc.strerror or exc}", "make [build] cache_dir writable"
+            ) from None
 
     def discard(self) -> None:
         """Forget the copy (its state), so that it cannot outlive the data it was a copy of."""
@@ -503,8 +533,9 @@ def _follow(url: str, following: str, seen: set[str], what: str) -> str:
     if resolved in seen:
         raise SourceError.at(url, f"'next' points back to {clip(resolved)}, a page of {what} already read (a loop)", _SERVER_FIX)
     if len(seen) >= MAX_PAGES:
-        raise SourceError.at(url, f"{what} has more than {MAX_PAGES:,} pages",
-                             "raise [source] page_size, or check that the server's 'next' links end")
+        raise SourceError.at(
+            url, f"{what} has more than {MAX_PAGES:,} pages", "raise [source] page_size, or check that the server's 'next' links end"
+        )
     seen.add(resolved)
     return resolved
 
@@ -579,15 +610,24 @@ class _HttpCache:
             entry = {"url": url, "etag": etag, "last_modified": last_modified, "body": body}
             write_atomically(path, json.dumps(entry, ensure_ascii=False, sort_keys=True).encode("utf-8"))
         except OSError as exc:
-            raise SourceError.at(str(path), f"cannot write the HTTP cache: {exc.strerror or exc}", "make [build] cache_dir writable") from None
+            raise SourceError.at(
+                str(path), f"cannot write the HTTP cache: {exc.strerror or exc}", "make [build] cache_dir writable"
+            ) from None
 
 
 class _HttpFetcher:
     """One fetch: the client, the deadline for the whole run, the cache and the counters."""
 
-    def __init__(self, source: SourceConfig, client: httpx.Client, cache: _HttpCache,
-                 sleep: Callable[[float], None], clock: Callable[[], float], now: Callable[[], datetime],
-                 token: str | None) -> None:
+    def __init__(
+        self,
+        source: SourceConfig,
+        client: httpx.Client,
+        cache: _HttpCache,
+        sleep: Callable[[float], None],
+        clock: Callable[[], float],
+        now: Callable[[], datetime],
+        token: str | None,
+    ) -> None:
         self.source, self.client, self.cache = source, client, cache
         self.sleep, self.clock, self.now, self.token = sleep, clock, now, token
         self.deadline = clock() + source.total_timeout
@@ -599,8 +639,7 @@ class _HttpFetcher:
         self.cache.prune()
         return fetched
 
-    def collection(self, name: str, *, updated_since: datetime | None = None,
-                   use_cache: bool = True) -> tuple[Mapping[str, Any], ...]:
+    def collection(self, name: str, *, updated_since: datetime | None = None, use_cache: bool = True) -> tuple[Mapping[str, Any], ...]:
         """All objects of one collection (changed since ``updated_since``, if given), following
         ``next`` links until null. ``use_cache=False`` leaves the ETag cache out: an
         ``updated_since`` URL is asked once, and must not count as used by a complete listing."""
@@ -618,16 +657,21 @@ class _HttpFetcher:
         """The parsed JSON body of one GET in any shape, with the same retries (429
         and Retry-After too), limits and budget as the contract's pages.
         ``headers`` are sent as given: another format brings its own authorisation."""
+
         def handle(response: httpx.Response) -> Any:
             if response.status_code == 200:
                 return loads_json(self.read_body(url, response), url, SourceError, _SERVER_FIX)
             if response.status_code == 404:
-                raise SourceError.at(url, "HTTP 404 Not Found", f"check [source] url = {self.source.url!r}: "
-                                     "the host, the event's slug or the file's path")
+                raise SourceError.at(
+                    url, "HTTP 404 Not Found", f"check [source] url = {self.source.url!r}: the host, the event's slug or the file's path"
+                )
             if response.status_code in (401, 403) and self.source.kind == "pretalx" and "Authorization" not in headers:
                 # pretalx shows an event's talks to everyone only once its schedule is published.
-                raise SourceError.at(url, f"HTTP {response.status_code}: pretalx shows nothing without a token",
-                                     f"publish the event's schedule in pretalx, or set {self.source.token_env} to an API token")
+                raise SourceError.at(
+                    url,
+                    f"HTTP {response.status_code}: pretalx shows nothing without a token",
+                    f"publish the event's schedule in pretalx, or set {self.source.token_env} to an API token",
+                )
             return self.failure(url, response, first=False)
 
         sent = {"Accept": "application/json", **headers, "Accept-Encoding": ACCEPT_ENCODING}
@@ -640,7 +684,8 @@ class _HttpFetcher:
         seen = {url}
         entries: list[Mapping[str, Any]] = []
         while True:
-            feed = self.retrying(url, lambda: self.attempt(url, partial(self.feed_answer, url, since is not None)))
+            answer = partial(self.feed_answer, url, since is not None)
+            feed = self.retrying(url, partial(self.attempt, url, answer))
             if since is not None:  # reading from the start only needs the cursor; keep no history in memory
                 entries.extend(feed.page.data)
             if feed.page.next is None:
@@ -662,8 +707,14 @@ class _HttpFetcher:
         """``attempt`` until it gives an answer, retried with exponential backoff (or the server's
         Retry-After) on transient failures, within the retry count and the whole fetch's budget."""
         s = self.source
-        policy = RetryPolicy(attempts=s.retries + 1, backoff=s.backoff, sleep=self.sleep, clock=self.clock,
-                             deadline=self.deadline, max_retry_after=s.max_retry_after)
+        policy = RetryPolicy(
+            attempts=s.retries + 1,
+            backoff=s.backoff,
+            sleep=self.sleep,
+            clock=self.clock,
+            deadline=self.deadline,
+            max_retry_after=s.max_retry_after,
+        )
         try:
             return policy.run(attempt, on_retry=self.count_retry)
         except Stop as stop:
@@ -678,17 +729,26 @@ class _HttpFetcher:
         if isinstance(stop, Expired) or last is None:
             return self.too_late(url)
         if isinstance(stop, WaitTooLong):
-            return SourceError.at(url, f"{last.reason} asks to wait {stop.wait:g} s (Retry-After), more than "
-                                  f"max_retry_after = {s.max_retry_after:g} s", "try again later, or raise [source] max_retry_after")
+            return SourceError.at(
+                url,
+                f"{last.reason} asks to wait {stop.wait:g} s (Retry-After), more than max_retry_after = {s.max_retry_after:g} s",
+                "try again later, or raise [source] max_retry_after",
+            )
         if isinstance(stop, WouldExpire):
-            return SourceError.at(url, f"{last.reason}; waiting {stop.wait:g} s to retry would exceed total_timeout = "
-                                  f"{s.total_timeout:g} s", "raise [source] total_timeout, or try again when the server is healthy")
+            return SourceError.at(
+                url,
+                f"{last.reason}; waiting {stop.wait:g} s to retry would exceed total_timeout = {s.total_timeout:g} s",
+                "raise [source] total_timeout, or try again when the server is healthy",
+            )
         assert isinstance(stop, Exhausted)
         return SourceError.at(url, f"failed after {stop.attempts} attempt(s); last: {last.reason}", last.fix)
 
     def too_late(self, url: str) -> SourceError:
-        return SourceError.at(url, f"the fetch took longer than total_timeout = {self.source.total_timeout:g} s",
-                              "raise [source] total_timeout, or check why the server is slow")
+        return SourceError.at(
+            url,
+            f"the fetch took longer than total_timeout = {self.source.total_timeout:g} s",
+            "raise [source] total_timeout, or check why the server is slow",
+        )
 
     def check_deadline(self, url: str) -> None:
         if self.clock() >= self.deadline:
@@ -704,8 +764,13 @@ class _HttpFetcher:
             headers["If-Modified-Since"] = cached.last_modified
         return headers
 
-    def attempt(self, url: str, handle: Callable[[httpx.Response], T | Again], cached: _CacheEntry | None = None,
-                request_headers: Mapping[str, str] | None = None) -> T | Again:
+    def attempt(
+        self,
+        url: str,
+        handle: Callable[[httpx.Response], T | Again],
+        cached: _CacheEntry | None = None,
+        request_headers: Mapping[str, str] | None = None,
+    ) -> T | Again:
         """One request; ``handle`` reads the response while it streams."""
         import httpx
 
@@ -725,16 +790,22 @@ class _HttpFetcher:
 
         s = self.source
         if isinstance(exc, (httpx.ReadTimeout, httpx.WriteTimeout)):
-            return Again(f"no answer within read_timeout = {s.read_timeout:g} s",
-                         "check the server, or raise [source] read_timeout or retries")
+            return Again(
+                f"no answer within read_timeout = {s.read_timeout:g} s", "check the server, or raise [source] read_timeout or retries"
+            )
         if isinstance(exc, (httpx.ConnectTimeout, httpx.PoolTimeout)):
-            return Again(f"could not connect within connect_timeout = {s.connect_timeout:g} s",
-                         "check that the server is reachable, or raise [source] connect_timeout or retries")
-        return Again(f"{type(exc).__name__}: {clip(str(exc), 200) or 'connection failed'}",
-                     "check that [source] url is right and the server is up, or raise [source] retries")
+            return Again(
+                f"could not connect within connect_timeout = {s.connect_timeout:g} s",
+                "check that the server is reachable, or raise [source] connect_timeout or retries",
+            )
+        return Again(
+            f"{type(exc).__name__}: {clip(str(exc), 200) or 'connection failed'}",
+            "check that [source] url is right and the server is up, or raise [source] retries",
+        )
 
-    def answer(self, url: str, response: httpx.Response, cached: _CacheEntry | None, first: bool,
-               cache: _HttpCache | None) -> _Page | Again:
+    def answer(
+        self, url: str, response: httpx.Response, cached: _CacheEntry | None, first: bool, cache: _HttpCache | None
+    ) -> _Page | Again:
         status = response.status_code
         if status == 304 and cached is not None:
             self.counters.not_modified += 1
@@ -773,8 +844,12 @@ class _HttpFetcher:
                 wait = _parse_retry_after(response.headers.get("Retry-After"), response.headers.get("Date"), self.now)
             return Again(what, "check the server's health, or raise [source] retries or backoff", wait)
         if status == 404 and first:
-            raise SourceError.at(url, what, f"the base URL [source] url = {self.source.url!r} is probably wrong; "
-                                 "it must be the API root, with /series, /events… below it")
+            raise SourceError.at(
+                url,
+                what,
+                f"the base URL [source] url = {self.source.url!r} is probably wrong; "
+                "it must be the API root, with /series, /events… below it",
+            )
         raise SourceError.at(url, f"unexpected {what}", _SERVER_FIX)
 
     def read_body(self, url: str, response: httpx.Response) -> bytes:
@@ -805,17 +880,20 @@ class _HttpFetcher:
             decoded = f" once decoded (Content-Encoding: {clip(coding or '', 40)})" if coding else ""
             raise SourceError.at(url, f"the response exceeds max_response_bytes = {limit}{decoded}", fix) from None
         except zlib.error as exc:
-            raise SourceError.at(url, f"the {clip(coding or '', 40)} encoded body is cut short or corrupt ({clip(str(exc))})",
-                                 _SERVER_FIX) from None
+            raise SourceError.at(
+                url, f"the {clip(coding or '', 40)} encoded body is cut short or corrupt ({clip(str(exc))})", _SERVER_FIX
+            ) from None
         return b"".join(pieces)
 
     def inflater(self, url: str, coding: str | None, limit: int) -> Inflater:
         try:
             return Inflater(parse_codings(coding), limit)
         except UnknownEncoding as exc:
-            raise SourceError.at(url, f"the response has Content-Encoding {exc}, which sitegen does not decode",
-                                 f"the server must answer Accept-Encoding: {ACCEPT_ENCODING} with one of those or none; "
-                                 "report it to the API operator") from None
+            raise SourceError.at(
+                url,
+                f"the response has Content-Encoding {exc}, which sitegen does not decode",
+                f"the server must answer Accept-Encoding: {ACCEPT_ENCODING} with one of those or none; report it to the API operator",
+            ) from None
 
 
 def _status(response: httpx.Response) -> str:

@@ -196,7 +196,12 @@ class ModelResult:
 
 #: The API collection each model type is read from.
 COLLECTION_OF: Mapping[type, str] = {
-    Series: "series", Venue: "venues", Topic: "topics", Person: "people", Event: "events", Session: "sessions",
+    Series: "series",
+    Venue: "venues",
+    Topic: "topics",
+    Person: "people",
+    Event: "events",
+    Session: "sessions",
 }
 
 
@@ -212,9 +217,17 @@ def object_key(obj: Series | Venue | Topic | Person | Event | Session) -> str:
 #: Where ISO 3166's formal name is not what people call the country, and the
 #: rule in ``country_name`` (drop ", Republic of" and the like) gets it wrong.
 COMMON_COUNTRY_NAMES = {
-    "GB": "United Kingdom", "US": "United States", "KR": "South Korea", "KP": "North Korea",
-    "RU": "Russia", "VN": "Vietnam", "LA": "Laos", "SY": "Syria", "CD": "DR Congo",
-    "VG": "British Virgin Islands", "VI": "U.S. Virgin Islands",
+    "GB": "United Kingdom",
+    "US": "United States",
+    "KR": "South Korea",
+    "KP": "North Korea",
+    "RU": "Russia",
+    "VN": "Vietnam",
+    "LA": "Laos",
+    "SY": "Syria",
+    "CD": "DR Congo",
+    "VG": "British Virgin Islands",
+    "VI": "U.S. Virgin Islands",
 }
 
 
@@ -396,7 +409,11 @@ class _Context:
             # so one bad event does not also report each of its sessions.
             if obj_id in found:
                 self.problems.append(
-                    Problem(f"{collection}[{position}] (id {shown(obj_id)})", f"duplicate id, first used by {collection}[{first_at[obj_id]}]", "ids must be unique per type")
+                    Problem(
+                        f"{collection}[{position}] (id {shown(obj_id)})",
+                        f"duplicate id, first used by {collection}[{first_at[obj_id]}]",
+                        "ids must be unique per type",
+                    )
                 )
                 continue
             found[obj_id] = obj
@@ -457,7 +474,8 @@ class _Fields:
         value = self.raw.get("id")
         if not isinstance(value, str) or not value.strip() or len(value) > MAX_ID_LENGTH or value != clean_text(value):
             self.problem(
-                "id", f"must be a non-empty string of at most {MAX_ID_LENGTH} printable characters, got {shown(value)}",
+                "id",
+                f"must be a non-empty string of at most {MAX_ID_LENGTH} printable characters, got {shown(value)}",
                 "give every object a stable string id",
             )
             return ""
@@ -484,7 +502,9 @@ class _Fields:
     def slug(self, key: str = "slug") -> str:
         value = self.raw.get(key)
         if not isinstance(value, str) or not SLUG_RE.fullmatch(value):
-            self.problem(key, f"{shown(value)} is not a safe slug", "use 1-100 characters of a-z, 0-9 and '-', starting with a letter or digit")
+            self.problem(
+                key, f"{shown(value)} is not a safe slug", "use 1-100 characters of a-z, 0-9 and '-', starting with a letter or digit"
+            )
             return ""
         return value
 
@@ -537,7 +557,8 @@ class _Fields:
             return []
         if len(value) > MAX_LIST_ITEMS:
             self.problem(
-                key, f"lists {len(value):,} items; the contract allows at most {MAX_LIST_ITEMS}",
+                key,
+                f"lists {len(value):,} items; the contract allows at most {MAX_LIST_ITEMS}",
                 f"list at most {MAX_LIST_ITEMS} (pages repeat this list, so the build would grow with its square)",
             )
             return []
@@ -557,7 +578,9 @@ class _Fields:
     def _resolve(self, path: str, value: Any, collection: str) -> Any:
         target = self.ctx.lookups[collection].get(value) if isinstance(value, str) else None
         if target is None:
-            self.problem(path, f"refers to unknown {collection} id {shown(value)}", f"add that object to {collection} or remove the reference")
+            self.problem(
+                path, f"refers to unknown {collection} id {shown(value)}", f"add that object to {collection} or remove the reference"
+            )
         return target
 
     def url(self, key: str, item: Any = None, path: str | None = None) -> str | None:
@@ -642,8 +665,15 @@ def _read_venue(f: _Fields) -> Venue | None:
         f.problem("country", f"{shown(country)} is not an ISO 3166-1 alpha-2 country code", "use two letters such as GB or DE")
     city = f.line("city") or ""
     return Venue(
-        f.id(), f.slug(), f.line("name") or "", city, code,
-        f.number("lat", -90, 90), f.number("lon", -180, 180), _updated(f), city_slug(city),
+        f.id(),
+        f.slug(),
+        f.line("name") or "",
+        city,
+        code,
+        f.number("lat", -90, 90),
+        f.number("lon", -180, 180),
+        _updated(f),
+        city_slug(city),
     )
 
 
@@ -655,14 +685,19 @@ def _read_person(f: _Fields) -> Person | None:
     links = []
     for path, item in f.items("links"):
         if not isinstance(item, Mapping) or not isinstance(item.get("kind"), str):
-            f.problem(path, f"{shown(item)} is not a {{kind, url}} object", "send each link as {\"kind\": ..., \"url\": ...}")
+            f.problem(path, f"{shown(item)} is not a {{kind, url}} object", 'send each link as {"kind": ..., "url": ...}')
             continue
         url = f.url("url", item, f"{path}.url")
         if url:
             links.append(Link(" ".join(clean_text(item["kind"]).split()) or "link", url))
     return Person(
-        f.id(), f.slug(), f.line("name") or "", f.text("bio", required=False), tuple(links),
-        f.url("avatar_url"), _updated(f),
+        f.id(),
+        f.slug(),
+        f.line("name") or "",
+        f.text("bio", required=False),
+        tuple(links),
+        f.url("avatar_url"),
+        _updated(f),
     )
 
 
@@ -671,10 +706,18 @@ def _read_event(f: _Fields) -> Event | None:
     if start and end and end < start:
         f.problem("end_date", f"{end} is before start_date {start}", "swap or correct the dates")
     return Event(
-        f.id(), f.slug(), f.line("name") or "",
-        f.reference("series", "series"), f.reference("venue", "venues"),
-        start or date.min, end or date.min, f.timezone(), f.url("url"),
-        f.text("description", required=False), f.references("topics", "topics"), _updated(f),
+        f.id(),
+        f.slug(),
+        f.line("name") or "",
+        f.reference("series", "series"),
+        f.reference("venue", "venues"),
+        start or date.min,
+        end or date.min,
+        f.timezone(),
+        f.url("url"),
+        f.text("description", required=False),
+        f.references("topics", "topics"),
+        _updated(f),
     )
 
 
@@ -689,11 +732,25 @@ def _read_session(f: _Fields) -> Session | None:
     if event and start and event.timezone:
         day = start.astimezone(event.tz).date()
         if event.start_date != date.min and not event.start_date <= day <= event.end_date:
-            f.warn("start", f"falls on {day}, outside its event's dates {event.start_date}..{event.end_date}", "check the session time or the event dates")
+            f.warn(
+                "start",
+                f"falls on {day}, outside its event's dates {event.start_date}..{event.end_date}",
+                "check the session time or the event dates",
+            )
     return Session(
-        f.id(), f.slug(), event, f.line("title") or "", f.text("abstract", required=False), start, end,
-        f.line("room", required=False), f.references("speakers", "people"), f.references("topics", "topics"),
-        _read_media(f), _updated(f), day,
+        f.id(),
+        f.slug(),
+        event,
+        f.line("title") or "",
+        f.text("abstract", required=False),
+        start,
+        end,
+        f.line("room", required=False),
+        f.references("speakers", "people"),
+        f.references("topics", "topics"),
+        _read_media(f),
+        _updated(f),
+        day,
     )
 
 
@@ -705,7 +762,9 @@ def _read_media(f: _Fields) -> tuple[Media, ...]:
             continue
         kind = item.get("kind")
         if kind not in MEDIA_KINDS:
-            f.warn(f"{path}.kind", f"{shown(kind)} is not one of {', '.join(MEDIA_KINDS)}; shown as 'other'", "use a kind from the contract")
+            f.warn(
+                f"{path}.kind", f"{shown(kind)} is not one of {', '.join(MEDIA_KINDS)}; shown as 'other'", "use a kind from the contract"
+            )
             kind = "other"
         url = f.url("url", item, f"{path}.url")
         title = item.get("title")
@@ -741,8 +800,13 @@ class _Unusual(Exception):
 
 def _fast_person(raw: dict[str, Any], ctx: _Context) -> Person:
     return Person(
-        _fast_id(raw), _fast_slug(raw), _fast_line(raw.get("name")), _fast_text(raw.get("bio")),
-        _fast_links(raw.get("links")), _fast_url(raw.get("avatar_url")), ctx.timestamp(raw.get("updated_at")),
+        _fast_id(raw),
+        _fast_slug(raw),
+        _fast_line(raw.get("name")),
+        _fast_text(raw.get("bio")),
+        _fast_links(raw.get("links")),
+        _fast_url(raw.get("avatar_url")),
+        ctx.timestamp(raw.get("updated_at")),
     )
 
 
@@ -756,11 +820,18 @@ def _fast_event(raw: dict[str, Any], ctx: _Context) -> Event:
         raise _Unusual
     series, venue = raw.get("series"), raw.get("venue")
     return Event(
-        _fast_id(raw), _fast_slug(raw), _fast_line(raw.get("name")),
+        _fast_id(raw),
+        _fast_slug(raw),
+        _fast_line(raw.get("name")),
         None if series is None else _fast_reference(lookups["series"], series),
         None if venue is None else _fast_reference(lookups["venues"], venue),
-        start, end, timezone, _fast_url(raw.get("url")), _fast_text(raw.get("description")),
-        _fast_references(lookups["topics"], raw.get("topics")), ctx.timestamp(raw.get("updated_at")),
+        start,
+        end,
+        timezone,
+        _fast_url(raw.get("url")),
+        _fast_text(raw.get("description")),
+        _fast_references(lookups["topics"], raw.get("topics")),
+        ctx.timestamp(raw.get("updated_at")),
     )
 
 
@@ -781,10 +852,19 @@ def _fast_session(raw: dict[str, Any], ctx: _Context) -> Session:
         raise _Unusual  # an event without a usable timezone or dates: read it again, with messages
     room = raw.get("room")
     return Session(
-        _fast_id(raw), _fast_slug(raw), event, _fast_line(raw.get("title")), _fast_text(raw.get("abstract")),
-        start, end, None if room is None else _fast_optional_line(room),
-        _fast_references(lookups["people"], raw.get("speakers")), _fast_references(lookups["topics"], raw.get("topics")),
-        _fast_media(raw.get("media")), ctx.timestamp(raw.get("updated_at")), day,
+        _fast_id(raw),
+        _fast_slug(raw),
+        event,
+        _fast_line(raw.get("title")),
+        _fast_text(raw.get("abstract")),
+        start,
+        end,
+        None if room is None else _fast_optional_line(room),
+        _fast_references(lookups["people"], raw.get("speakers")),
+        _fast_references(lookups["topics"], raw.get("topics")),
+        _fast_media(raw.get("media")),
+        ctx.timestamp(raw.get("updated_at")),
+        day,
     )
 
 
@@ -936,7 +1016,7 @@ def _check_unique_slugs(ctx: _Context) -> None:
             scope_text = "per type"
         # One small dict per scope: quicker than one big dict keyed by (scope, slug).
         first_by_scope: dict[Any, dict[str, int]] = {}
-        for scope, (position, obj) in zip(scopes, read):
+        for scope, (position, obj) in zip(scopes, read, strict=True):
             if not obj.slug:
                 continue  # already reported as unsafe
             first = first_by_scope.get(scope)
@@ -991,7 +1071,12 @@ def _link(
         return {key: tuple(items) for key, items in sorted(index.items())}
 
     return Archive(
-        series=series, venues=venues, topics=topics, people=people, events=events, sessions=sessions,
+        series=series,
+        venues=venues,
+        topics=topics,
+        people=people,
+        events=events,
+        sessions=sessions,
         sessions_by_event=tuples(by_event),
         sessions_by_person=tuples(by_person),
         sessions_by_topic=tuples(by_topic),
@@ -1027,10 +1112,7 @@ def _chronological_order() -> Callable[[Session], tuple[Any, ...]]:
 def co_speakers(archive: Archive, person: Person) -> list[tuple[Person, int]]:
     """People who share sessions with ``person``, most shared first, then by name."""
     counts: Counter[str] = Counter(
-        other.id
-        for session in archive.sessions_by_person.get(person.id, ())
-        for other in session.speakers
-        if other.id != person.id
+        other.id for session in archive.sessions_by_person.get(person.id, ()) for other in session.speakers if other.id != person.id
     )
     ranked = sorted(counts.items(), key=lambda item: (-item[1], archive.people[item[0]].name.casefold(), item[0]))
     return [(archive.people[pid], n) for pid, n in ranked]

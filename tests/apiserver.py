@@ -38,7 +38,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from email.utils import formatdate
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -117,7 +117,7 @@ class ApiServer:
         last_modified: str | None = None,
         change_feed: bool = False,
         feed_page_size: int = 100,
-        clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self.base_path = "/" + base_path.strip("/")
         self.default_page_size = default_page_size
@@ -195,7 +195,7 @@ class ApiServer:
         ``stamp``, ``updated_at`` becomes the server clock's now, as a real API would set it."""
         new = dict(item)
         if stamp:
-            new["updated_at"] = self.clock().astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
+            new["updated_at"] = self.clock().astimezone(UTC).isoformat().replace("+00:00", "Z")
         with self._state.lock:
             items = self._state.collections.setdefault(name, [])
             at = next((i for i, old in enumerate(items) if old.get("id") == new["id"]), None)
@@ -367,8 +367,14 @@ class _Handler(BaseHTTPRequestHandler):
         since = self.headers.get("If-Modified-Since")
         return since is not None and since == self.api.last_modified
 
-    def _send(self, status: int, body: bytes, content_type: str = "application/json",
-              headers: Mapping[str, str] | None = None, chunked: bool = False) -> int:
+    def _send(
+        self,
+        status: int,
+        body: bytes,
+        content_type: str = "application/json",
+        headers: Mapping[str, str] | None = None,
+        chunked: bool = False,
+    ) -> int:
         self._record.status = status
         self.send_response(status)
         for key, value in (headers or {}).items():

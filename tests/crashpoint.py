@@ -35,8 +35,7 @@ from typing import Any
 
 
 class Crashpoint:
-    def __init__(self, watched: list[str], kill_at: int, pause_at: int, fail_at: list[int], log: str | None,
-                 delay: float = 0.0) -> None:
+    def __init__(self, watched: list[str], kill_at: int, pause_at: int, fail_at: list[int], log: str | None, delay: float = 0.0) -> None:
         self.watched = [os.path.realpath(folder) for folder in watched]
         self.kill_at, self.pause_at, self.fail_at, self.log = kill_at, pause_at, set(fail_at), log
         self.delay = delay

@@ -169,16 +169,28 @@ class StaticOrigin:
 class FragmentProcess:
     """``sitegen fragments`` for a site, in its own process."""
 
-    def __init__(self, root: Path, *, store: str, keys: str, index: Path | None = None, extra_env: dict[str, str] | None = None,
-                 workers: int = 1) -> None:
+    def __init__(
+        self, root: Path, *, store: str, keys: str, index: Path | None = None, extra_env: dict[str, str] | None = None, workers: int = 1
+    ) -> None:
         self.root, self.store, self.keys, self.index, self.workers = root, store, keys, index, workers
         self.extra_env = extra_env or {}
         self.port = free_port()
         self.process: subprocess.Popen[bytes] | None = None
 
     def __enter__(self) -> FragmentProcess:
-        command = [str(BIN / "sitegen"), "fragments", "--root", str(self.root), "--store", self.store,
-                   "--port", str(self.port), "--workers", str(self.workers), "-q"]
+        command = [
+            str(BIN / "sitegen"),
+            "fragments",
+            "--root",
+            str(self.root),
+            "--store",
+            self.store,
+            "--port",
+            str(self.port),
+            "--workers",
+            str(self.workers),
+            "-q",
+        ]
         if self.index:
             command += ["--index", str(self.index)]
         env = {**os.environ, "SITEGEN_COOKIE_KEYS": self.keys, **self.extra_env}
@@ -218,8 +230,20 @@ class Varnish:
         vcl = self.workdir / "edge.vcl"
         vcl.write_text(self.vcl, encoding="utf-8")
         vcl.chmod(0o644)
-        command = [require("varnishd"), "-F", "-n", str(self.workdir / "n"), "-a", f"127.0.0.1:{self.port}",
-                   "-f", str(vcl), "-s", f"malloc,{self.memory}", "-p", "feature=+esi_include_onerror"]
+        command = [
+            require("varnishd"),
+            "-F",
+            "-n",
+            str(self.workdir / "n"),
+            "-a",
+            f"127.0.0.1:{self.port}",
+            "-f",
+            str(vcl),
+            "-s",
+            f"malloc,{self.memory}",
+            "-p",
+            "feature=+esi_include_onerror",
+        ]
         for param in self.params:
             command += ["-p", param]
         self.process, self.log = start_listening(command, self.port, "varnishd")
@@ -254,7 +278,8 @@ class RedisServer:
     def __enter__(self) -> RedisServer:
         self.process = subprocess.Popen(
             [require("redis-server"), "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
         wait_until(lambda: port_open(self.port), "redis-server")
         return self

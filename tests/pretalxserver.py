@@ -43,8 +43,10 @@ import httpx
 
 LOCK = Path(__file__).parent.parent / "locks" / "pretalx.txt"
 #: One venv per Python version and lock: a refreshed lock gets a venv of its own.
-CACHE = (Path(tempfile.gettempdir()) / f"sitegen-pretalx-py{sys.version_info.major}.{sys.version_info.minor}"
-         f"-{hashlib.sha256(LOCK.read_bytes()).hexdigest()[:12]}")
+CACHE = (
+    Path(tempfile.gettempdir()) / f"sitegen-pretalx-py{sys.version_info.major}.{sys.version_info.minor}"
+    f"-{hashlib.sha256(LOCK.read_bytes()).hexdigest()[:12]}"
+)
 SLUG = "democon"
 SEED = "2026"
 #: Small pages, so that reading the talks has to follow ``next`` (pretalx caps ``page_size`` at this).
@@ -111,11 +113,26 @@ def install_pretalx(cache: Path = CACHE) -> Install:
             _run([sys.executable, "-m", "venv", "--clear", str(venv)], timeout=120)
         python = venv / "bin" / "python"
         if not ready.exists():
-            _run([str(python), "-m", "pip", "install", "-q", "--disable-pip-version-check", "--require-hashes",
-                  "--no-deps", "-r", str(LOCK)], timeout=INSTALL_TIMEOUT)
+            _run(
+                [
+                    str(python),
+                    "-m",
+                    "pip",
+                    "install",
+                    "-q",
+                    "--disable-pip-version-check",
+                    "--require-hashes",
+                    "--no-deps",
+                    "-r",
+                    str(LOCK),
+                ],
+                timeout=INSTALL_TIMEOUT,
+            )
             ready.touch()
-    probe = ("import importlib.metadata as m, json, platform; d = m.metadata('pretalx'); "
-             "print(json.dumps([d['Version'], d.get('Requires-Python') or '', platform.python_version()]))")
+    probe = (
+        "import importlib.metadata as m, json, platform; d = m.metadata('pretalx'); "
+        "print(json.dumps([d['Version'], d.get('Requires-Python') or '', platform.python_version()]))"
+    )
     version, requires_python, python_version = json.loads(_run([str(python), "-c", probe], timeout=60).stdout)
     return Install(python, version, requires_python, python_version)
 
@@ -150,14 +167,18 @@ class PretalxServer:
         data = self.folder / "data"
         data.mkdir(parents=True, exist_ok=True)
         config = self.folder / "pretalx.cfg"
-        config.write_text(f"[filesystem]\ndata = {data}\n\n[site]\ndebug = False\nurl = {self.url}\n"
-                          "\n[database]\nbackend = sqlite3\n", encoding="utf-8")
+        config.write_text(
+            f"[filesystem]\ndata = {data}\n\n[site]\ndebug = False\nurl = {self.url}\n\n[database]\nbackend = sqlite3\n", encoding="utf-8"
+        )
         env = {key: value for key, value in os.environ.items() if not key.startswith(("PRETALX_", "DJANGO_"))}
         return env | {
-            "PRETALX_CONFIG_FILE": str(config), "PRETALX_DATA_DIR": str(data),
+            "PRETALX_CONFIG_FILE": str(config),
+            "PRETALX_DATA_DIR": str(data),
             "PRETALX_MAX_PAGINATION_LIMIT": MAX_PAGE_SIZE,
-            "DJANGO_SUPERUSER_EMAIL": "admin@example.org", "DJANGO_SUPERUSER_PASSWORD": "not-a-secret-0815",
-            "PRETALX_INIT_ORGANISER_NAME": "Test organiser", "PRETALX_INIT_ORGANISER_SLUG": "testorg",
+            "DJANGO_SUPERUSER_EMAIL": "admin@example.org",
+            "DJANGO_SUPERUSER_PASSWORD": "not-a-secret-0815",
+            "PRETALX_INIT_ORGANISER_NAME": "Test organiser",
+            "PRETALX_INIT_ORGANISER_SLUG": "testorg",
         }
 
     def manage(self, *args: str, timeout: float = 180) -> subprocess.CompletedProcess[str]:
@@ -175,7 +196,11 @@ class PretalxServer:
         log = (self.folder / "server.log").open("wb")
         self.process = subprocess.Popen(
             [str(self.install.python), "-m", "pretalx", "runserver", "--noreload", f"127.0.0.1:{self.port}"],
-            cwd=self.folder, env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+            cwd=self.folder,
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
         log.close()
         deadline = time.monotonic() + timeout
@@ -221,8 +246,9 @@ class PretalxServer:
         return path.read_text(encoding="utf-8", errors="replace")[-4000:] if path.exists() else ""
 
 
-def _run(command: list[str], *, timeout: float, env: dict[str, str] | None = None,
-         cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+def _run(
+    command: list[str], *, timeout: float, env: dict[str, str] | None = None, cwd: Path | None = None
+) -> subprocess.CompletedProcess[str]:
     """Run a step; a failure shows its output, which is where pip or pretalx says why."""
     result = subprocess.run(command, capture_output=True, text=True, timeout=timeout, env=env, cwd=cwd)
     if result.returncode != 0:

@@ -11,6 +11,6 @@ pip=(.venv/bin/pip install -q --disable-pip-version-check)
 "${pip[@]}" --require-hashes --no-deps -r locks/test.txt
 "${pip[@]}" --no-deps --no-build-isolation -e .
 .venv/bin/ruff check sitegen tests bench
-.venv/bin/ruff format --check sitegen
+.venv/bin/ruff format --check sitegen tests bench
 .venv/bin/mypy sitegen
 .venv/bin/pytest "$@"

@@ -65,9 +65,9 @@ import tempfile
 import threading
 import time
 import weakref
-from functools import lru_cache
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cache
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from types import TracebackType
@@ -248,8 +248,7 @@ class MotoServer:
         while time.monotonic() < deadline:
             if self._proc.poll() is not None:
                 raise MotoServerError(
-                    f"moto_server exited with status {self._proc.returncode} before answering on "
-                    f"{self.url}; its output:\n{self.log()}"
+                    f"moto_server exited with status {self._proc.returncode} before answering on {self.url}; its output:\n{self.log()}"
                 )
             try:
                 status, _ = self._request("GET", "/moto-api/", timeout=1.0)
@@ -260,8 +259,7 @@ class MotoServer:
                 last = repr(exc)
             time.sleep(0.05)
         raise MotoServerError(
-            f"moto_server did not answer on {self.url} within {self.startup_timeout:g}s ({last}); "
-            f"its output:\n{self.log()}"
+            f"moto_server did not answer on {self.url} within {self.startup_timeout:g}s ({last}); its output:\n{self.log()}"
         )
 
     def stop(self) -> None:
@@ -288,9 +286,7 @@ class MotoServer:
     def __enter__(self) -> MotoServer:
         return self.start()
 
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
         self.stop()
 
     # -- use -----------------------------------------------------------------
@@ -452,9 +448,7 @@ def _classify_cloudfront(method: str, path: str) -> tuple[str | None, str | None
     return None
 
 
-def classify(
-    method: str, path: str, query: str = "", headers: Mapping[str, str] | None = None
-) -> tuple[str, str | None, str | None]:
+def classify(method: str, path: str, query: str = "", headers: Mapping[str, str] | None = None) -> tuple[str, str | None, str | None]:
     """Name the operation of one request: ``(operation, bucket, key)``.
 
     ``path`` is the raw (percent-encoded) request path, ``query`` the raw query
@@ -969,9 +963,7 @@ class S3Proxy:
         server = _ProxyHTTPServer(("127.0.0.1", 0), _Handler)
         server.proxy = self
         self._server = server
-        self._thread = threading.Thread(
-            target=server.serve_forever, kwargs={"poll_interval": 0.05}, name="s3proxy", daemon=True
-        )
+        self._thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, name="s3proxy", daemon=True)
         self._thread.start()
         return self
 
@@ -995,9 +987,7 @@ class S3Proxy:
     def __enter__(self) -> S3Proxy:
         return self.start()
 
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
         self.shutdown()
 
     @property
@@ -1077,18 +1067,12 @@ class S3Proxy:
 
     def operations(self, *, include_moto_api: bool = False) -> list[tuple[str, str | None]]:
         """``(operation, key)`` of every request in arrival order, e.g. ``("PutObject", "index.html")``."""
-        return [
-            (r.operation, r.key)
-            for r in self.requests
-            if include_moto_api or not r.path.startswith("/moto-api")
-        ]
+        return [(r.operation, r.key) for r in self.requests if include_moto_api or not r.path.startswith("/moto-api")]
 
     def count(self, op: str, key: str | None = None) -> int:
         """How many requests were operation ``op`` (and, if given, had a key matching the glob ``key``)."""
         return sum(
-            1
-            for r in self.requests
-            if r.operation == op and (key is None or (r.key is not None and fnmatch.fnmatchcase(r.key, key)))
+            1 for r in self.requests if r.operation == op and (key is None or (r.key is not None and fnmatch.fnmatchcase(r.key, key)))
         )
 
     def keys(self, op: str) -> list[str | None]:
@@ -1115,7 +1099,7 @@ class S3Proxy:
 # ---------------------------------------------------------------------------
 
 
-@lru_cache(maxsize=None)
+@cache
 def _session(region: str) -> Any:
     """One boto3 session per region (its loaded service models make further clients cheap)."""
     import boto3
@@ -1127,9 +1111,7 @@ def _session(region: str) -> Any:
     )
 
 
-def _config(
-    retries: Mapping[str, Any] | None, s3: Mapping[str, Any] | None = None, read_timeout: float = 30
-) -> Any:
+def _config(retries: Mapping[str, Any] | None, s3: Mapping[str, Any] | None = None, read_timeout: float = 30) -> Any:
     from botocore.config import Config
 
     return Config(
@@ -1157,18 +1139,12 @@ def s3_client(
     retrying. Beware: in ``retries``, botocore's ``max_attempts`` counts retries,
     not tries (``{"max_attempts": 1}`` means up to two requests).
     """
-    return _session(region).client(
-        "s3", endpoint_url=endpoint_url, config=_config(retries, {"addressing_style": "path"}, read_timeout)
-    )
+    return _session(region).client("s3", endpoint_url=endpoint_url, config=_config(retries, {"addressing_style": "path"}, read_timeout))
 
 
-def cloudfront_client(
-    endpoint_url: str, *, retries: Mapping[str, Any] | None = None, read_timeout: float = 30
-) -> Any:
+def cloudfront_client(endpoint_url: str, *, retries: Mapping[str, Any] | None = None, read_timeout: float = 30) -> Any:
     """A boto3 CloudFront client for ``endpoint_url`` with dummy credentials (CloudFront is global: us-east-1)."""
-    return _session("us-east-1").client(
-        "cloudfront", endpoint_url=endpoint_url, config=_config(retries, read_timeout=read_timeout)
-    )
+    return _session("us-east-1").client("cloudfront", endpoint_url=endpoint_url, config=_config(retries, read_timeout=read_timeout))
 
 
 def make_bucket(client: Any, name: str, versioning: bool = True) -> None:

@@ -42,12 +42,15 @@ def css(bundle: AssetBundle, logical: str) -> str:
 
 def test_hashed_name_is_stem_dot_first_10_hex_of_sha1_of_final_bytes_dot_last_suffix(tmp_path: Path) -> None:
     png = b"\x89PNG\r\n\x1a\n fake image"
-    bundle = build(tmp_path, {
-        "img/logo.png": png,
-        "js/vendor.min.js": "var x = 1 ;",
-        "LICENSE": "MIT",
-        "css/site.css": "body {\n  color : red ;\n}\n",
-    })
+    bundle = build(
+        tmp_path,
+        {
+            "img/logo.png": png,
+            "js/vendor.min.js": "var x = 1 ;",
+            "LICENSE": "MIT",
+            "css/site.css": "body {\n  color : red ;\n}\n",
+        },
+    )
     for logical, asset in bundle.assets.items():
         assert asset.logical == logical
         assert re.fullmatch(r"[0-9a-f]{10}", sha10(asset.data))
@@ -80,17 +83,20 @@ def test_css_is_minified_but_min_css_only_has_its_references_rewritten(tmp_path:
 
 
 def test_url_references_are_rewritten_relative_to_the_css_folder_in_every_quoting_style(tmp_path: Path) -> None:
-    bundle = build(tmp_path, {
-        "img/logo.png": b"logo",
-        "css/site.css": (
-            "a { background: url(../img/logo.png) }\n"
-            "b { background: url( '../img/logo.png' ) }\n"
-            'c { background: url("../img/logo.png") }\n'
-            "d { background: URL(  ../img/logo.png  ) }\n"
-        ),
-        "css/deep/x.css": "e { background: url(../../img/logo.png) }",
-        "root.css": "f { background: url(./img/logo.png) }",
-    })
+    bundle = build(
+        tmp_path,
+        {
+            "img/logo.png": b"logo",
+            "css/site.css": (
+                "a { background: url(../img/logo.png) }\n"
+                "b { background: url( '../img/logo.png' ) }\n"
+                'c { background: url("../img/logo.png") }\n'
+                "d { background: URL(  ../img/logo.png  ) }\n"
+            ),
+            "css/deep/x.css": "e { background: url(../../img/logo.png) }",
+            "root.css": "f { background: url(./img/logo.png) }",
+        },
+    )
     logo = f"logo.{sha10(b'logo')}.png"
     assert css(bundle, "css/site.css") == (
         f"a{{background:url(../img/{logo})}}b{{background:url('../img/{logo}')}}"
@@ -101,18 +107,20 @@ def test_url_references_are_rewritten_relative_to_the_css_folder_in_every_quotin
 
 
 def test_import_references_are_rewritten_in_both_forms_and_survive_minification(tmp_path: Path) -> None:
-    bundle = build(tmp_path, {
-        "css/base.css": "p { margin: 0 }",
-        "css/print.css": "p { color: black }",
-        "css/site.css": (
-            '@charset "utf-8";\n@import "base.css";\n@import url(print.css) print;\n'
-            "@import 'print.css' screen;\nbody { color: red }\n"
-        ),
-    })
+    bundle = build(
+        tmp_path,
+        {
+            "css/base.css": "p { margin: 0 }",
+            "css/print.css": "p { color: black }",
+            "css/site.css": (
+                '@charset "utf-8";\n@import "base.css";\n@import url(print.css) print;\n'
+                "@import 'print.css' screen;\nbody { color: red }\n"
+            ),
+        },
+    )
     base, printing = bundle.hashed_name("css/base.css"), bundle.hashed_name("css/print.css")
     assert css(bundle, "css/site.css") == (
-        f'@charset "utf-8";@import "{base[4:]}";@import url({printing[4:]}) print;'
-        f"@import '{printing[4:]}' screen;body{{color:red}}"
+        f'@charset "utf-8";@import "{base[4:]}";@import url({printing[4:]}) print;@import \'{printing[4:]}\' screen;body{{color:red}}'
     )
 
 
@@ -154,15 +162,20 @@ def test_external_absolute_data_and_fragment_references_are_left_untouched(tmp_p
 
 
 def test_query_and_fragment_suffixes_are_kept_exactly(tmp_path: Path) -> None:
-    bundle = build(tmp_path, {
-        "fonts/f.woff2": b"woff2", "fonts/f.eot": b"eot", "img/sprite.svg": b"<svg/>",
-        "css/font.css": (
-            "@font-face { src: url('../fonts/f.eot?#iefix') format('embedded-opentype'),\n"
-            '  url("../fonts/f.woff2?v=3#iefix") format("woff2"); }\n'
-            # csscompressor alone would shorten this unquoted fragment to #abc.
-            "i { background: url(../img/sprite.svg#aabbcc) }\n"
-        ),
-    })
+    bundle = build(
+        tmp_path,
+        {
+            "fonts/f.woff2": b"woff2",
+            "fonts/f.eot": b"eot",
+            "img/sprite.svg": b"<svg/>",
+            "css/font.css": (
+                "@font-face { src: url('../fonts/f.eot?#iefix') format('embedded-opentype'),\n"
+                '  url("../fonts/f.woff2?v=3#iefix") format("woff2"); }\n'
+                # csscompressor alone would shorten this unquoted fragment to #abc.
+                "i { background: url(../img/sprite.svg#aabbcc) }\n"
+            ),
+        },
+    )
     eot, woff2 = bundle.hashed_name("fonts/f.eot"), bundle.hashed_name("fonts/f.woff2")
     sprite = bundle.hashed_name("img/sprite.svg")
     assert css(bundle, "css/font.css") == (
@@ -193,10 +206,13 @@ def test_a_missing_reference_names_the_css_file_the_reference_and_the_fix(tmp_pa
 
 def test_every_missing_reference_in_every_css_file_is_reported_in_one_error(tmp_path: Path) -> None:
     with pytest.raises(AssetError) as caught:
-        build(tmp_path, {
-            "a.css": "a{background:url(one.png)} b{background:url(two.png)}",
-            "b.css": '@import "three.css";',
-        })
+        build(
+            tmp_path,
+            {
+                "a.css": "a{background:url(one.png)} b{background:url(two.png)}",
+                "b.css": '@import "three.css";',
+            },
+        )
     assert len(caught.value.problems) == 3
     message = str(caught.value)
     assert "(3)" in message
@@ -252,17 +268,27 @@ def test_the_first_static_dir_wins_and_missing_dirs_are_skipped(tmp_path: Path) 
 
 
 def test_hidden_files_and_editor_junk_are_ignored(tmp_path: Path) -> None:
-    bundle = build(tmp_path, {
-        "app.js": "x()", ".DS_Store": b"junk", ".git/config": "x", "css/.hidden.css": "a{}",
-        "app.js~": "old", "css/.site.css.swp": b"swap", "notes.swp": b"swap",
-    })
+    bundle = build(
+        tmp_path,
+        {
+            "app.js": "x()",
+            ".DS_Store": b"junk",
+            ".git/config": "x",
+            "css/.hidden.css": "a{}",
+            "app.js~": "old",
+            "css/.site.css.swp": b"swap",
+            "notes.swp": b"swap",
+        },
+    )
     assert list(bundle.assets) == ["app.js"]
 
 
 def test_two_builds_of_the_same_input_are_identical(tmp_path: Path) -> None:
     files: dict[str, str | bytes] = {
-        "css/b.css": "b{color:red}", "css/a.css": "@import 'b.css'; a{background:url(../img/x.png)}",
-        "img/x.png": b"x", "js/app.js": "var  a = 1;",
+        "css/b.css": "b{color:red}",
+        "css/a.css": "@import 'b.css'; a{background:url(../img/x.png)}",
+        "img/x.png": b"x",
+        "js/app.js": "var  a = 1;",
     }
     first = build_assets([make_static(tmp_path / "one", files)])
     second = build_assets([make_static(tmp_path / "two", files)])

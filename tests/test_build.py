@@ -16,10 +16,10 @@ from apiserver import ApiServer
 from conftest import MINIMAL_SITE, REPO, TESTS, TODAY, edit_collection, tree
 
 from sitegen.build import REPORT_FILE, build_site
-from sitegen.write import STATE_FILE
 from sitegen.config import load_config
 from sitegen.errors import ConfigError, DataError, OutputError
 from sitegen.fetch import COLLECTIONS
+from sitegen.write import STATE_FILE
 
 GOLDEN = TESTS / "golden" / "minimal"
 
@@ -58,7 +58,9 @@ def test_two_builds_in_different_processes_are_byte_identical(tmp_path):
         env = {**os.environ, "PYTHONHASHSEED": seed}
         subprocess.run(
             [sys.executable, "-m", "sitegen", "build", "--root", str(site), "--today", TODAY.isoformat(), "-q"],
-            check=True, env=env, capture_output=True,
+            check=True,
+            env=env,
+            capture_output=True,
         )
         outputs.append(site_files(site / "build"))
     assert outputs[0] == outputs[1]
@@ -229,7 +231,7 @@ def broken_internal_links(output: Path, base_path: str = "/") -> list[str]:
             if path.startswith("/") and not path.startswith(base_path):
                 broken.append(f"{page.relative_to(output)} -> {link} (outside {base_path})")
                 continue
-            target = (output / path[len(base_path):]) if path.startswith("/") else (page.parent / path)
+            target = (output / path[len(base_path) :]) if path.startswith("/") else (page.parent / path)
             if not (target.is_file() or (target / "index.html").is_file()):
                 broken.append(f"{page.relative_to(output)} -> {link}")
     return broken

@@ -16,9 +16,7 @@ import sitegen
 
 def sitegen_cli(*args: str, cwd=None) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "CI": "true"}
-    return subprocess.run(
-        [sys.executable, "-m", "sitegen", *args], capture_output=True, text=True, env=env, cwd=cwd, timeout=120
-    )
+    return subprocess.run([sys.executable, "-m", "sitegen", *args], capture_output=True, text=True, env=env, cwd=cwd, timeout=120)
 
 
 def test_version():
@@ -92,16 +90,32 @@ def test_api_answering_garbage_is_a_clear_error(minimal_site):
 
 
 BAD_DATA = {
-    "dangling reference": ("sessions", lambda items: items[1].update(speakers=["nobody"]),
-                           "sessions[1] (id 'x2').speakers[0]: refers to unknown people id 'nobody'"),
-    "duplicate slug": ("topics", lambda items: items[1].update(slug="python"),
-                       "topics[1] (id 't2').slug: 'python' is already used by topics[0]"),
+    "dangling reference": (
+        "sessions",
+        lambda items: items[1].update(speakers=["nobody"]),
+        "sessions[1] (id 'x2').speakers[0]: refers to unknown people id 'nobody'",
+    ),
+    "duplicate slug": (
+        "topics",
+        lambda items: items[1].update(slug="python"),
+        "topics[1] (id 't2').slug: 'python' is already used by topics[0]",
+    ),
     "unsafe slug": ("events", lambda items: items[0].update(slug="a/b"), "events[0] (id 'e1').slug: 'a/b' is not a safe slug"),
-    "bad timezone": ("events", lambda items: items[0].update(timezone="Europe/Atlantis"),
-                     "events[0] (id 'e1').timezone: 'Europe/Atlantis' is not an IANA timezone"),
-    "bad date": ("events", lambda items: items[0].update(end_date="31/03/2024"), "events[0] (id 'e1').end_date: '31/03/2024' is not a date"),
-    "end before start": ("sessions", lambda items: items[0].update(end="2024-03-30T08:00:00+01:00"),
-                         "sessions[0] (id 'x1').end: 2024-03-30T08:00:00+01:00 is before start"),
+    "bad timezone": (
+        "events",
+        lambda items: items[0].update(timezone="Europe/Atlantis"),
+        "events[0] (id 'e1').timezone: 'Europe/Atlantis' is not an IANA timezone",
+    ),
+    "bad date": (
+        "events",
+        lambda items: items[0].update(end_date="31/03/2024"),
+        "events[0] (id 'e1').end_date: '31/03/2024' is not a date",
+    ),
+    "end before start": (
+        "sessions",
+        lambda items: items[0].update(end="2024-03-30T08:00:00+01:00"),
+        "sessions[0] (id 'x1').end: 2024-03-30T08:00:00+01:00 is before start",
+    ),
     "not an object": ("people", lambda items: items.append(["p9"]), "data/people.json: data[3] must be an object, not an array"),
 }
 

@@ -7,9 +7,9 @@ import json
 import pytest
 
 from sitegen.content import load_pages, render_archive_texts, render_untrusted, summarize, untrusted_markdown
+from sitegen.errors import ContentError
 from sitegen.fetch import COLLECTIONS
 from sitegen.model import build_archive
-from sitegen.errors import ContentError
 
 
 @pytest.fixture(scope="module")
@@ -48,8 +48,7 @@ def test_a_megabyte_of_hostile_text_is_shown_as_escaped_plain_text(minimal_site)
     assert rendered.html.startswith("<p>*a* &lt;script&gt;x&lt;/script&gt; [b](https://x.example.org)")
     assert len(rendered.summary) <= 160
     assert [str(w) for w in warnings] == [
-        "sessions id 'x1'.abstract: is 1,000,000 characters long; shown as plain text, not Markdown"
-        " (fix: keep it under 100,000 characters)"
+        "sessions id 'x1'.abstract: is 1,000,000 characters long; shown as plain text, not Markdown (fix: keep it under 100,000 characters)"
     ]
 
 

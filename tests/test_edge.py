@@ -15,9 +15,9 @@ from pathlib import Path
 
 import httpx
 import pytest
-
 from conftest import MINIMAL_SITE, TODAY
 from edgeservers import ORIGIN_COOKIE, FragmentProcess, StaticOrigin, Varnish
+
 from sitegen.build import build_site
 from sitegen.config import load_config
 from sitegen.fragments.edge import edge_vcl
@@ -84,8 +84,10 @@ def personal_site(tmp: Path) -> tuple[Path, str]:
 
 
 def _load(site: Path, store: str, file: Path) -> None:
-    subprocess.run([str(Path(sys.executable).parent / "sitegen"), "fragments", "--root", str(site), "--store", store,
-                    "-q", "load", str(file)], check=True)
+    subprocess.run(
+        [str(Path(sys.executable).parent / "sitegen"), "fragments", "--root", str(site), "--store", store, "-q", "load", str(file)],
+        check=True,
+    )
 
 
 def userbar(html: str) -> str:
@@ -134,8 +136,13 @@ def test_forged_expired_and_revoked_cookies_render_anonymous(edge: Edge) -> None
     genuine = edge.codec.mint(User("carol", "Carol Chen", 0))
     payload, stamp, signature = genuine.split(".")
     tampered = edge.codec.mint(User("alice", "Alice Anders", 0)).split(".")[0] + f".{stamp}.{signature}"
-    for value in (past.mint(User("alice", "Alice Anders", 0)), other_key.mint(User("alice", "Alice Anders", 0)),
-                  tampered, "garbage", genuine + "x"):
+    for value in (
+        past.mint(User("alice", "Alice Anders", 0)),
+        other_key.mint(User("alice", "Alice Anders", 0)),
+        tampered,
+        "garbage",
+        genuine + "x",
+    ):
         page = edge.get(EVENT_PAGE, {"Cookie": f"__Host-u={value}"}).text
         assert "Signed in as" not in page and "Alice Anders" not in page
         assert '<a class="signin" href="/login/">Sign in</a>' in userbar(page)
@@ -146,8 +153,10 @@ def test_a_composed_page_is_never_answered_304(edge: Edge) -> None:
     first = edge.get(EVENT_PAGE)
     assert "etag" not in first.headers and "last-modified" not in first.headers
     assert first.headers["cache-control"] == "private, no-cache"
-    revalidated = edge.get(EVENT_PAGE, {**edge.cookie("alice", "Alice Anders"), "If-Modified-Since": "Sun, 01 Jan 2090 00:00:00 GMT",
-                                        "If-None-Match": '"anything"'})
+    revalidated = edge.get(
+        EVENT_PAGE,
+        {**edge.cookie("alice", "Alice Anders"), "If-Modified-Since": "Sun, 01 Jan 2090 00:00:00 GMT", "If-None-Match": '"anything"'},
+    )
     assert revalidated.status_code == 200
     assert "Alice Anders" in revalidated.text
 
@@ -241,8 +250,9 @@ def test_a_slow_fragment_service_leaves_an_empty_hole(tmp_path: Path) -> None:
     threading.Thread(target=hold, daemon=True).start()
     try:
         with StaticOrigin(site / "build") as origin:
-            vcl = edge_vcl(load_config(site), origin=f"127.0.0.1:{origin.port}",
-                           fragments=f"127.0.0.1:{silent.getsockname()[1]}", fragment_timeout=0.3)
+            vcl = edge_vcl(
+                load_config(site), origin=f"127.0.0.1:{origin.port}", fragments=f"127.0.0.1:{silent.getsockname()[1]}", fragment_timeout=0.3
+            )
             with Varnish(vcl) as varnish:
                 response = httpx.get(varnish.url + "/", timeout=10)
                 assert response.status_code == 200

@@ -11,14 +11,14 @@ import hashlib
 import json
 import socket
 from collections.abc import Callable, Iterator
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-
 from apiserver import ApiServer, Fault, RecordedRequest
+
 from sitegen.config import SourceConfig
 from sitegen.errors import SourceError
 from sitegen.fetch import COLLECTIONS, SYNC_OVERLAP, RawArchive, _parse_retry_after, fetch_archive
@@ -47,8 +47,9 @@ def api() -> Iterator[ApiServer]:
 
 
 def config(url: str, **overrides: Any) -> SourceConfig:
-    settings: dict[str, Any] = dict(url=url, page_size=PAGE_SIZE, retries=2, backoff=0.0,
-                                    connect_timeout=2.0, read_timeout=2.0, total_timeout=20.0)
+    settings: dict[str, Any] = dict(
+        url=url, page_size=PAGE_SIZE, retries=2, backoff=0.0, connect_timeout=2.0, read_timeout=2.0, total_timeout=20.0
+    )
     return SourceConfig(**{**settings, **overrides})
 
 
@@ -226,8 +227,7 @@ def test_total_timeout_stops_retrying(api: ApiServer, tmp_path: Path) -> None:
         sleeps.append(seconds)
         now[0] += seconds
 
-    message = fetch_error(config(api.url, retries=10, backoff=1.0, total_timeout=5.0), tmp_path,
-                          sleep=sleep, clock=lambda: now[0])
+    message = fetch_error(config(api.url, retries=10, backoff=1.0, total_timeout=5.0), tmp_path, sleep=sleep, clock=lambda: now[0])
     assert sleeps == [1.0, 2.0]  # the next wait, 4 s, would end after the 5 s budget
     assert "total_timeout = 5 s" in message and "raise [source] total_timeout" in message
     assert f"{api.url}/series?page_size=2" in message
@@ -313,7 +313,7 @@ def test_the_bearer_token_is_sent(tmp_path: Path) -> None:
 
 def test_retry_after_as_an_http_date_counts_from_the_response_date() -> None:
     def now():
-        return datetime(2015, 10, 21, 7, 28, 20, tzinfo=timezone.utc)
+        return datetime(2015, 10, 21, 7, 28, 20, tzinfo=UTC)
 
     assert _parse_retry_after("Wed, 21 Oct 2015 07:28:30 GMT", "Wed, 21 Oct 2015 07:28:00 GMT", now) == 30.0
     assert _parse_retry_after("Wed, 21 Oct 2015 07:27:00 GMT", "Wed, 21 Oct 2015 07:28:00 GMT", now) == 0.0
@@ -356,8 +356,10 @@ def test_bad_json_in_a_local_file_gives_line_and_column(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     ("content", "said"),
-    [('{"data": [[]], "next": null}', "data[0] must be an object, not an array"),
-     ('{"data": [], "next": "page2.json"}', "has a non-null 'next'")],
+    [
+        ('{"data": [[]], "next": null}', "data[0] must be an object, not an array"),
+        ('{"data": [], "next": "page2.json"}', "has a non-null 'next'"),
+    ],
 )
 def test_a_local_file_of_the_wrong_shape(tmp_path: Path, content: str, said: str) -> None:
     write_folder(tmp_path / "data", DATA)
@@ -374,7 +376,7 @@ def test_a_missing_local_folder(tmp_path: Path) -> None:
 
 # --- the incremental fetch: a local copy kept up to date through the change feed ------
 
-T0 = datetime(2025, 6, 1, 12, 0, tzinfo=timezone.utc)
+T0 = datetime(2025, 6, 1, 12, 0, tzinfo=UTC)
 #: DATA as the contract has it: every object with an updated_at, here long before T0.
 FEED_DATA = {name: [{**item, "updated_at": "2025-01-01T00:00:00Z"} for item in items] for name, items in DATA.items()}
 #: The initial data is in the feed as one upsert per object; the feed_api pages it by 10.
@@ -425,7 +427,8 @@ def test_a_full_fetch_keeps_a_local_copy_in_the_folder_form(feed_api: ApiServer,
 
 
 def test_an_incremental_fetch_reads_only_the_changes_and_equals_a_full_fetch(
-        feed_api: ApiServer, server_time: list[datetime], tmp_path: Path) -> None:
+    feed_api: ApiServer, server_time: list[datetime], tmp_path: Path
+) -> None:
     fetch(config(feed_api.url), tmp_path)
     some_changes(feed_api, server_time)
     feed_api.clear_requests()
@@ -445,8 +448,7 @@ def test_an_incremental_fetch_reads_only_the_changes_and_equals_a_full_fetch(
     assert [s["id"] for s in archive.collections["sessions"]][-3:] == ["x8", "x9", "x10"]
 
 
-def test_an_incremental_fetch_without_changes_costs_one_request(
-        feed_api: ApiServer, server_time: list[datetime], tmp_path: Path) -> None:
+def test_an_incremental_fetch_without_changes_costs_one_request(feed_api: ApiServer, server_time: list[datetime], tmp_path: Path) -> None:
     fetch(config(feed_api.url), tmp_path)
     some_changes(feed_api, server_time)
     fetch(config(feed_api.url), tmp_path)
@@ -483,16 +485,21 @@ def edit(objects: Path) -> None:
     path.write_text(path.read_text(encoding="utf-8").replace('"Person 1"', '"Someone else"'), encoding="utf-8")
 
 
-@pytest.mark.parametrize("damage", [
-    corrupt,
-    edit,
-    lambda objects: (objects / "events.json").unlink(),
-    lambda objects: (objects / "state.json").write_text("{", encoding="utf-8"),
-    lambda objects: (objects / "state.json").write_text('{"version": 1}', encoding="utf-8"),
-    lambda objects: (objects / "state.json").unlink(),
-], ids=["truncated", "edited", "file-missing", "state-corrupt", "state-incomplete", "state-missing"])
-def test_a_damaged_local_copy_means_a_full_fetch(feed_api: ApiServer, server_time: list[datetime], tmp_path: Path,
-                                                 damage: Callable[[Path], None]) -> None:
+@pytest.mark.parametrize(
+    "damage",
+    [
+        corrupt,
+        edit,
+        lambda objects: (objects / "events.json").unlink(),
+        lambda objects: (objects / "state.json").write_text("{", encoding="utf-8"),
+        lambda objects: (objects / "state.json").write_text('{"version": 1}', encoding="utf-8"),
+        lambda objects: (objects / "state.json").unlink(),
+    ],
+    ids=["truncated", "edited", "file-missing", "state-corrupt", "state-incomplete", "state-missing"],
+)
+def test_a_damaged_local_copy_means_a_full_fetch(
+    feed_api: ApiServer, server_time: list[datetime], tmp_path: Path, damage: Callable[[Path], None]
+) -> None:
     fetch(config(feed_api.url), tmp_path)
     damage(tmp_path / "cache" / "objects")
     some_changes(feed_api, server_time)
@@ -509,22 +516,29 @@ def test_a_damaged_local_copy_means_a_full_fetch(feed_api: ApiServer, server_tim
     assert fetch(config(feed_api.url), tmp_path).stats.incremental  # the copy is whole again
 
 
-@pytest.mark.parametrize(("trouble", "said"), [
-    (lambda api: api.expire_cursors(), "HTTP 410 Gone: the server refused the cursor"),
-    (lambda api: api.add_fault("changes", Fault(status=400)), "HTTP 400 Bad Request: the server refused the cursor"),
-    (lambda api: api.add_fault("changes", Fault(status=404)), "the server has no change feed"),
-    (lambda api: api.add_fault("changes", Fault(status=500, times=3)), "failed after 3 attempt(s)"),
-    (lambda api: api.add_fault("changes", Fault(body=b'{"data": [], "next": "changes?since=x", "cursor": "x"}', times=2)),
-     "a loop"),
-    (lambda api: api.add_fault("changes", Fault(body=b'{"data": [], "next": null}')), "has no 'cursor'"),
-    (lambda api: api.add_fault("changes", Fault(body=b'{"data": [], "next": null, "cursor": 7}')), "'cursor' must be a string"),
-    (lambda api: api.add_fault("changes", Fault(body=b'{"data": [{"type": "room", "id": "r1", "op": "upsert"}], "next": null, '
-                                                     b'"cursor": "x"}')), "an entry the contract does not define"),
-    (lambda api: api.add_fault("sessions", Fault(status=400)), "HTTP 400"),  # updated_since not supported after all
-], ids=["expired", "rejected", "feed-gone", "feed-down", "feed-loop", "no-cursor", "bad-cursor", "unknown-type",
-        "no-updated-since"])
-def test_any_doubt_about_the_changes_means_a_full_fetch(feed_api: ApiServer, server_time: list[datetime], tmp_path: Path,
-                                                         trouble: Callable[[ApiServer], None], said: str) -> None:
+@pytest.mark.parametrize(
+    ("trouble", "said"),
+    [
+        (lambda api: api.expire_cursors(), "HTTP 410 Gone: the server refused the cursor"),
+        (lambda api: api.add_fault("changes", Fault(status=400)), "HTTP 400 Bad Request: the server refused the cursor"),
+        (lambda api: api.add_fault("changes", Fault(status=404)), "the server has no change feed"),
+        (lambda api: api.add_fault("changes", Fault(status=500, times=3)), "failed after 3 attempt(s)"),
+        (lambda api: api.add_fault("changes", Fault(body=b'{"data": [], "next": "changes?since=x", "cursor": "x"}', times=2)), "a loop"),
+        (lambda api: api.add_fault("changes", Fault(body=b'{"data": [], "next": null}')), "has no 'cursor'"),
+        (lambda api: api.add_fault("changes", Fault(body=b'{"data": [], "next": null, "cursor": 7}')), "'cursor' must be a string"),
+        (
+            lambda api: api.add_fault(
+                "changes", Fault(body=b'{"data": [{"type": "room", "id": "r1", "op": "upsert"}], "next": null, "cursor": "x"}')
+            ),
+            "an entry the contract does not define",
+        ),
+        (lambda api: api.add_fault("sessions", Fault(status=400)), "HTTP 400"),  # updated_since not supported after all
+    ],
+    ids=["expired", "rejected", "feed-gone", "feed-down", "feed-loop", "no-cursor", "bad-cursor", "unknown-type", "no-updated-since"],
+)
+def test_any_doubt_about_the_changes_means_a_full_fetch(
+    feed_api: ApiServer, server_time: list[datetime], tmp_path: Path, trouble: Callable[[ApiServer], None], said: str
+) -> None:
     fetch(config(feed_api.url), tmp_path)
     some_changes(feed_api, server_time)
     trouble(feed_api)
@@ -540,7 +554,8 @@ def test_any_doubt_about_the_changes_means_a_full_fetch(feed_api: ApiServer, ser
 
 
 def test_an_upsert_that_updated_since_does_not_confirm_means_a_full_fetch(
-        feed_api: ApiServer, server_time: list[datetime], tmp_path: Path) -> None:
+    feed_api: ApiServer, server_time: list[datetime], tmp_path: Path
+) -> None:
     fetch(config(feed_api.url), tmp_path)
     server_time[0] = T0 + timedelta(hours=1)
     feed_api.upsert("people", {"id": "p1", "name": "Renamed", "updated_at": "2025-01-01T00:00:00Z"}, stamp=False)
@@ -553,9 +568,8 @@ def test_an_upsert_that_updated_since_does_not_confirm_means_a_full_fetch(
     assert as_lists(archive) == full_fetch(feed_api, tmp_path)
 
 
-@pytest.mark.parametrize("local", [datetime(1999, 1, 1, tzinfo=timezone.utc), datetime(2099, 1, 1, tzinfo=timezone.utc)])
-def test_the_local_clock_does_not_matter(feed_api: ApiServer, server_time: list[datetime], tmp_path: Path,
-                                         local: datetime) -> None:
+@pytest.mark.parametrize("local", [datetime(1999, 1, 1, tzinfo=UTC), datetime(2099, 1, 1, tzinfo=UTC)])
+def test_the_local_clock_does_not_matter(feed_api: ApiServer, server_time: list[datetime], tmp_path: Path, local: datetime) -> None:
     fetch(config(feed_api.url), tmp_path, now=lambda: local)
     some_changes(feed_api, server_time)
 
@@ -567,6 +581,7 @@ def test_the_local_clock_does_not_matter(feed_api: ApiServer, server_time: list[
 
 def test_a_change_the_listing_missed_is_caught_next_time(feed_api: ApiServer, tmp_path: Path) -> None:
     """The cursor is read before the listing, so a change made while listing is in the feed after it."""
+
     def change_people_once_they_are_listed(request: RecordedRequest) -> None:
         if request.path == SESSIONS and not changed:
             changed.append(feed_api.upsert("people", {"id": "p0", "name": "Changed meanwhile"}))

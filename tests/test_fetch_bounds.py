@@ -70,8 +70,13 @@ def limit_memory() -> None:
 def sitegen_measured(*args: str) -> tuple[int, str, int]:
     """Run ``sitegen *args``: its exit code, its stderr, and its own peak RSS in bytes."""
     with tempfile.TemporaryFile() as err:
-        process = subprocess.Popen([sys.executable, "-m", "sitegen", *args], stdout=subprocess.DEVNULL, stderr=err,
-                                   env={**os.environ, "CI": "true"}, preexec_fn=limit_memory)
+        process = subprocess.Popen(
+            [sys.executable, "-m", "sitegen", *args],
+            stdout=subprocess.DEVNULL,
+            stderr=err,
+            env={**os.environ, "CI": "true"},
+            preexec_fn=limit_memory,
+        )
         watchdog = threading.Timer(300, process.kill)
         watchdog.start()
         try:
@@ -95,8 +100,7 @@ def site(tmp_path: Path) -> Path:
 
 @pytest.mark.slow
 @pytest.mark.parametrize(("codings", "decoded"), [("gzip, gzip", 4 << 30), ("gzip", 1 << 30)], ids=["4GiB-gzip-gzip", "1GiB-gzip"])
-def test_a_decompression_bomb_is_refused_within_max_response_bytes(site: Path, codings: str, decoded: int,
-                                                                   record_property: Any) -> None:
+def test_a_decompression_bomb_is_refused_within_max_response_bytes(site: Path, codings: str, decoded: int, record_property: Any) -> None:
     body = gzip_of_zeros(decoded)
     if codings == "gzip, gzip":
         body = gzip.compress(body, 9)
@@ -113,8 +117,9 @@ def test_a_decompression_bomb_is_refused_within_max_response_bytes(site: Path, c
     record_property("baseline_peak_rss", baseline)
     record_property("bomb_peak_rss", peak)
     assert code == 1 and "Traceback" not in stderr
-    assert (f"{url}/series?page_size=500: the response exceeds max_response_bytes = {CAP} once decoded "
-            f"(Content-Encoding: {codings})") in stderr
+    assert (
+        f"{url}/series?page_size=500: the response exceeds max_response_bytes = {CAP} once decoded (Content-Encoding: {codings})"
+    ) in stderr
     assert "raise [source] max_response_bytes" in stderr
     assert tree(site / "build") == before
     assert peak < baseline + 2 * CAP, f"peak RSS {peak / MIB:.0f} MiB, a normal build {baseline / MIB:.0f} MiB"
@@ -124,8 +129,7 @@ def test_a_decompression_bomb_is_refused_within_max_response_bytes(site: Path, c
 
 
 def config(url: str, **overrides: Any) -> SourceConfig:
-    settings: dict[str, Any] = dict(url=url, page_size=2, retries=0, backoff=0.0, connect_timeout=2.0,
-                                    read_timeout=2.0, total_timeout=20.0)
+    settings: dict[str, Any] = dict(url=url, page_size=2, retries=0, backoff=0.0, connect_timeout=2.0, read_timeout=2.0, total_timeout=20.0)
     return SourceConfig(**{**settings, **overrides})
 
 
@@ -138,14 +142,16 @@ def fetch_error(source: SourceConfig, tmp_path: Path) -> str:
 PAGE = json.dumps({"data": [{"id": "v1", "name": "Hall"}], "next": None}).encode()
 
 
-@pytest.mark.parametrize(("coding", "encode"), [
-    ("gzip", gzip.compress),
-    ("deflate", zlib.compress),
-    ("gzip, deflate", lambda data: zlib.compress(gzip.compress(data))),
-    ("identity", lambda data: data),
-])
-def test_encoded_pages_are_decoded_and_accept_encoding_asks_for_what_is_decoded(
-        tmp_path: Path, coding: str, encode: Any) -> None:
+@pytest.mark.parametrize(
+    ("coding", "encode"),
+    [
+        ("gzip", gzip.compress),
+        ("deflate", zlib.compress),
+        ("gzip, deflate", lambda data: zlib.compress(gzip.compress(data))),
+        ("identity", lambda data: data),
+    ],
+)
+def test_encoded_pages_are_decoded_and_accept_encoding_asks_for_what_is_decoded(tmp_path: Path, coding: str, encode: Any) -> None:
     with ApiServer({}) as api:
         api.add_fault("venues", Fault(body=encode(PAGE), headers={"Content-Encoding": coding}))
         raw = fetch_archive(config(api.url), root=tmp_path, cache_dir=tmp_path / "cache", environ={})
@@ -157,8 +163,7 @@ def test_an_unknown_content_coding_is_one_message_naming_the_url_and_the_coding(
     with ApiServer({}) as api:
         api.add_fault("venues", Fault(body=b"\x0b\x02\x80{}\x03", headers={"Content-Encoding": "br"}))
         message = fetch_error(config(api.url), tmp_path)
-        assert message.startswith(f"{api.url}/venues?page_size=2: the response has Content-Encoding 'br', "
-                                  "which sitegen does not decode")
+        assert message.startswith(f"{api.url}/venues?page_size=2: the response has Content-Encoding 'br', which sitegen does not decode")
         assert "Accept-Encoding: gzip, deflate" in message
         api.add_fault("venues", Fault(body=PAGE, headers={"Content-Encoding": "x" * 5000}))
         message = fetch_error(config(api.url), tmp_path)
@@ -265,8 +270,14 @@ def test_deep_json_in_the_local_copy_or_the_change_feed_means_a_full_fetch(tmp_p
         assert [v.get("name") for v in second.collections["venues"]] == ["Renamed"]
 
         api.upsert("venues", {"id": "v1", "name": "Again"})
-        api.add_fault("changes", Fault(body=('{"data": [{"type": "venue", "id": "v1", "op": "upsert", "x": '
-                                             + nested(100_000) + '}], "next": null, "cursor": "c"}').encode()))
+        api.add_fault(
+            "changes",
+            Fault(
+                body=(
+                    '{"data": [{"type": "venue", "id": "v1", "op": "upsert", "x": ' + nested(100_000) + '}], "next": null, "cursor": "c"}'
+                ).encode()
+            ),
+        )
         third = fetch_archive(config(api.url), root=tmp_path, cache_dir=tmp_path / "cache", environ={})
         assert not third.stats.incremental and DEEP in third.stats.full_fetch_reason
         assert [v.get("name") for v in third.collections["venues"]] == ["Again"]

@@ -52,12 +52,28 @@ def sessions_by_title(collections: dict[str, list[dict[str, Any]]]) -> dict[str,
 
 def schedule(*talks: Any, day_start: str = "2025-12-27T10:00:00+01:00", **conference: Any) -> dict[str, Any]:
     """A one-day, one-room schedule around ``talks``."""
-    return {"schedule": {"version": "1.0", "conference": {
-        "acronym": "mini25", "title": "Mini", "start": "2025-12-27", "end": "2025-12-28",
-        "time_zone_name": "Europe/Berlin", **conference,
-        "days": [{"index": 1, "date": "2025-12-27", "day_start": day_start, "day_end": "2025-12-28T04:00:00+01:00",
-                  "rooms": {"Room": list(talks)}}],
-    }}}
+    return {
+        "schedule": {
+            "version": "1.0",
+            "conference": {
+                "acronym": "mini25",
+                "title": "Mini",
+                "start": "2025-12-27",
+                "end": "2025-12-28",
+                "time_zone_name": "Europe/Berlin",
+                **conference,
+                "days": [
+                    {
+                        "index": 1,
+                        "date": "2025-12-27",
+                        "day_start": day_start,
+                        "day_end": "2025-12-28T04:00:00+01:00",
+                        "rooms": {"Room": list(talks)},
+                    }
+                ],
+            },
+        }
+    }
 
 
 def talk(number: int | None, **fields: Any) -> dict[str, Any]:
@@ -152,16 +168,26 @@ def test_start_without_date_is_on_the_day_or_after_midnight() -> None:
 
 
 def test_duration_is_added_in_absolute_time_across_a_daylight_saving_change() -> None:
-    document = schedule(talk(1, date="2025-10-26T01:30:00+02:00", duration="02:00"),
-                        start="2025-10-25", end="2025-10-26", day_start="2025-10-25T10:00:00+02:00")
+    document = schedule(
+        talk(1, date="2025-10-26T01:30:00+02:00", duration="02:00"),
+        start="2025-10-25",
+        end="2025-10-26",
+        day_start="2025-10-25T10:00:00+02:00",
+    )
     [session] = convert([("dst.json", document)]).collections["sessions"]
     assert session["end"] == "2025-10-26T02:30:00+01:00"  # clocks went back at 03:00 CEST
 
 
 def test_a_missing_timezone_is_the_first_days_fixed_offset_with_a_warning() -> None:
-    converted = convert([("a.json", schedule(talk(1, start="10:00"), time_zone_name=None)),
-                         ("b.json", schedule(talk(1, start="10:00"), acronym="other25", time_zone_name="Mars/Olympus",
-                                             day_start="2025-12-27T10:00:00+05:30"))])
+    converted = convert(
+        [
+            ("a.json", schedule(talk(1, start="10:00"), time_zone_name=None)),
+            (
+                "b.json",
+                schedule(talk(1, start="10:00"), acronym="other25", time_zone_name="Mars/Olympus", day_start="2025-12-27T10:00:00+05:30"),
+            ),
+        ]
+    )
     events = by_id(converted.collections["events"])
     assert events["mini25"]["timezone"] == "Etc/GMT-1"  # UTC+01:00, as the Etc zones count
     assert events["other25"]["timezone"] == "UTC"  # no Etc zone has +05:30
@@ -169,9 +195,11 @@ def test_a_missing_timezone_is_the_first_days_fixed_offset_with_a_warning() -> N
     where = [warning.where for warning in converted.warnings]
     assert where == ["a.json: conference.time_zone_name", "b.json: conference.time_zone_name"]
     assert converted.warnings[0].what == (
-        "null is not an IANA timezone; times are shown in Etc/GMT-1 (its first day's UTC offset +01:00, without daylight saving changes)")
+        "null is not an IANA timezone; times are shown in Etc/GMT-1 (its first day's UTC offset +01:00, without daylight saving changes)"
+    )
     assert converted.warnings[1].what == (
-        "'Mars/Olympus' is not an IANA timezone; times are shown in UTC (no fixed-offset zone has its first day's UTC offset +05:30)")
+        "'Mars/Olympus' is not an IANA timezone; times are shown in UTC (no fixed-offset zone has its first day's UTC offset +05:30)"
+    )
 
 
 def test_people_in_frab_and_pretalx_form() -> None:
@@ -191,14 +219,39 @@ def test_people_in_frab_and_pretalx_form() -> None:
 
 def test_person_ids_are_per_issuing_system_and_equal_names_get_distinct_slugs() -> None:
     ada = {"id": 7, "public_name": "Ada Lovelace"}
-    converted = convert([
-        ("a.json", {"schedule": {**schedule(talk(1, date="2025-12-27T10:00:00+01:00", persons=[ada]))["schedule"],
-                                 "base_url": "https://one.example/"}}),
-        ("b.json", {"schedule": {**schedule(talk(1, date="2025-12-27T10:00:00+01:00", persons=[ada]), acronym="other25")["schedule"],
-                                 "base_url": "https://two.example/"}}),
-        ("c.json", schedule(talk(1, date="2025-12-27T10:00:00+01:00", persons=[
-            {"guid": "C0FFEE00-0000-4000-8000-000000000001", "name": "Ada Lovelace"}, {"name": "Bob"}]), acronym="third25")),
-    ])
+    converted = convert(
+        [
+            (
+                "a.json",
+                {
+                    "schedule": {
+                        **schedule(talk(1, date="2025-12-27T10:00:00+01:00", persons=[ada]))["schedule"],
+                        "base_url": "https://one.example/",
+                    }
+                },
+            ),
+            (
+                "b.json",
+                {
+                    "schedule": {
+                        **schedule(talk(1, date="2025-12-27T10:00:00+01:00", persons=[ada]), acronym="other25")["schedule"],
+                        "base_url": "https://two.example/",
+                    }
+                },
+            ),
+            (
+                "c.json",
+                schedule(
+                    talk(
+                        1,
+                        date="2025-12-27T10:00:00+01:00",
+                        persons=[{"guid": "C0FFEE00-0000-4000-8000-000000000001", "name": "Ada Lovelace"}, {"name": "Bob"}],
+                    ),
+                    acronym="third25",
+                ),
+            ),
+        ]
+    )
     people = by_id(converted.collections["people"])
     ids = sorted(people)
     assert ids[:3] == ["frab:one.example:7", "frab:two.example:7", "guid:c0ffee00-0000-4000-8000-000000000001"]
@@ -216,7 +269,8 @@ def test_links_and_attachments_become_media() -> None:
         {"kind": "slides", "url": "https://fahrplan.nordcon.example/2025/attachments/101/opening-slides.pdf", "title": "Opening slides"},
     ]
     assert sessions["After Midnight: Threat Models"]["media"] == [
-        {"kind": "code", "url": "https://github.com/nordcon/threat-models", "title": None}]
+        {"kind": "code", "url": "https://github.com/nordcon/threat-models", "title": None}
+    ]
     assert [item["kind"] for item in sessions["Keynote: Small Is Beautiful"]["media"]] == ["video", "slides"]
     assert sessions["Lightning Talks"]["media"] == []  # ftp:// is left out, with a warning
 
@@ -235,7 +289,8 @@ def test_html_descriptions_become_markdown_that_shows_text_as_text() -> None:
     assert sessions["After Midnight: Threat Models"]["abstract"] == "Who is awake at this hour? Attackers."
     # pretalx writes Markdown: kept as it is
     assert sessions["Keynote: Small Is Beautiful"]["abstract"] == (
-        "Why tiny conferences work.\n\nLonger text, in **Markdown** as pretalx writes it.")
+        "Why tiny conferences work.\n\nLonger text, in **Markdown** as pretalx writes it."
+    )
 
 
 def test_broken_data_is_left_out_or_filled_in_with_warnings_naming_it() -> None:
@@ -257,9 +312,11 @@ def test_broken_data_is_left_out_or_filled_in_with_warnings_naming_it() -> None:
 
 def test_more_broken_data_never_crashes() -> None:
     document = schedule(
-        "not a talk", talk(1, date="2025-12-27T10:00:00+01:00", end="2025-12-27T09:00:00+01:00"),
+        "not a talk",
+        talk(1, date="2025-12-27T10:00:00+01:00", end="2025-12-27T09:00:00+01:00"),
         talk(2, start="10:00", persons="Ada", links="https://x.example/", attachments=[{"title": "no url"}]),
-        talk(2, start="11:00"), talk(None, guid=None, title="No ids", start="12:00"),
+        talk(2, start="11:00"),
+        talk(None, guid=None, title="No ids", start="12:00"),
     )
     document["schedule"]["conference"]["days"].append({"index": 2, "rooms": []})
     converted = convert([("x.json", document)])
@@ -348,8 +405,11 @@ def test_build_from_frab_schedules(tmp_path: Path) -> None:
     event = page("2025/nordcon25")
     assert event.index("Night Shift") < event.index("Sunday 28 December 2025") < event.index("After Midnight")
     assert ROOM in event
-    talks = {"ada-lovelace": "2025/nordcon25/nordcon25-101-opening", "grace-hopper": "2025/nordcon25/nordcon25-102-night-shift",
-             "linus-example": "2026/tinycon26/tinycon26-1-keynote"}  # frab form, pretalx form, pretalx with an HTML bio
+    talks = {
+        "ada-lovelace": "2025/nordcon25/nordcon25-101-opening",
+        "grace-hopper": "2025/nordcon25/nordcon25-102-night-shift",
+        "linus-example": "2026/tinycon26/tinycon26-1-keynote",
+    }  # frab form, pretalx form, pretalx with an HTML bio
     for person, talk_path in talks.items():
         assert f'href="/{talk_path}/"' in page(f"people/{person}")
         assert f'href="/people/{person}/"' in page(talk_path)
@@ -357,7 +417,7 @@ def test_build_from_frab_schedules(tmp_path: Path) -> None:
     opening = page("2025/nordcon25/nordcon25-101-opening")
     assert 'href="https://media.ccc.de/v/nordcon25-101-opening"' in opening
     assert 'href="https://fahrplan.nordcon.example/2025/attachments/101/opening-slides.pdf"' in opening
-    assert 'badge-video' in opening and 'badge-slides' in opening
+    assert "badge-video" in opening and "badge-slides" in opening
     # The HTML description: its text and link, and no trace of its script.
     assert '<a href="https://shop.nordcon.example/kits" rel="nofollow ugc noopener">our shop</a>' in night
     assert "<li>1. bring flux</li>" in night
@@ -432,15 +492,25 @@ def schedule_server() -> Iterator[ScheduleServer]:
 
 def test_frab_over_http_retries_429_as_retry_after_says(schedule_server: ScheduleServer, tmp_path: Path) -> None:
     base = schedule_server.url
-    source = SourceConfig(url=f"frab+{base}/nordcon25.json, {base}/tinycon26.json", retries=2, backoff=0.0,
-                          connect_timeout=2.0, read_timeout=2.0, total_timeout=20.0)
+    source = SourceConfig(
+        url=f"frab+{base}/nordcon25.json, {base}/tinycon26.json",
+        retries=2,
+        backoff=0.0,
+        connect_timeout=2.0,
+        read_timeout=2.0,
+        total_timeout=20.0,
+    )
     sleeps: list[float] = []
 
     raw = fetch_archive(source, root=tmp_path, cache_dir=tmp_path / "cache", sleep=sleeps.append, environ={})
 
     assert sleeps == [3.0, 3.0]
-    assert schedule_server.requests == [("/nordcon25.json", 429), ("/nordcon25.json", 200),
-                                        ("/tinycon26.json", 429), ("/tinycon26.json", 200)]
+    assert schedule_server.requests == [
+        ("/nordcon25.json", 429),
+        ("/nordcon25.json", 200),
+        ("/tinycon26.json", 429),
+        ("/tinycon26.json", 200),
+    ]
     assert raw.stats.retries == 2 and raw.stats.requests == 4
     assert [event["id"] for event in raw.collections["events"]] == ["nordcon25", "tinycon26"]
     assert len(raw.collections["sessions"]) == 9

@@ -8,12 +8,12 @@ import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 import httpx
+import pytest
 from click.testing import CliRunner
-
 from conftest import MINIMAL_SITE, TODAY
 from edgeservers import AppServer, RedisServer
+
 from sitegen.build import build_site
 from sitegen.cli import main
 from sitegen.config import load_config
@@ -73,8 +73,16 @@ def test_the_csrf_token_cannot_stand_in_for_the_cookie_or_another_user() -> None
     assert not codec.csrf_ok(codec.mint(alice), alice)
 
 
-@pytest.mark.parametrize("payload", ['{"u":"alice","n":"A","g":0,"admin":true}', '{"u":"../x","n":"A","g":0}',
-                                     '{"u":"alice","n":"A","g":"0"}', '["alice"]', '{"u":"alice","n":"","g":0}'])
+@pytest.mark.parametrize(
+    "payload",
+    [
+        '{"u":"alice","n":"A","g":0,"admin":true}',
+        '{"u":"../x","n":"A","g":0}',
+        '{"u":"alice","n":"A","g":"0"}',
+        '["alice"]',
+        '{"u":"alice","n":"","g":0}',
+    ],
+)
 def test_well_signed_but_malformed_payloads_are_anonymous(payload: str) -> None:
     codec = IdentityCodec([KEY_A], 3600)
     forged = codec._user.dumps(json.loads(payload))  # signed with the right key, so only parsing can refuse it
@@ -140,18 +148,27 @@ def test_a_reload_replaces_the_data_but_keeps_generations(store: PersonalStore) 
 
 def test_loading_bad_data_names_every_problem(tmp_path: Path) -> None:
     path = tmp_path / "personal.json"
-    path.write_text(json.dumps({
-        "users": [{"id": "alice", "name": "Alice"}, {"id": "alice", "name": "Again"}, {"id": "no spaces", "name": "X"}],
-        "follows": [{"user": "alice"}],
-        "attendance": "e1",
-        "extra": 1,
-    }))
+    path.write_text(
+        json.dumps(
+            {
+                "users": [{"id": "alice", "name": "Alice"}, {"id": "alice", "name": "Again"}, {"id": "no spaces", "name": "X"}],
+                "follows": [{"user": "alice"}],
+                "attendance": "e1",
+                "extra": 1,
+            }
+        )
+    )
     with pytest.raises(FragmentError) as caught:
         read_personal_file(path)
     message = str(caught.value)
     assert message.startswith(f"{path} cannot be loaded, 5 problem(s):")
-    for expected in ("unknown key 'extra'", "users[1]: id 'alice' appears twice", "users[2]: id = 'no spaces' is not an id",
-                     "follows[0]: must be an object with exactly 'user' and 'follows'", "attendance: is not a list"):
+    for expected in (
+        "unknown key 'extra'",
+        "users[1]: id 'alice' appears twice",
+        "users[2]: id = 'no spaces' is not an id",
+        "follows[0]: must be an object with exactly 'user' and 'follows'",
+        "attendance: is not a list",
+    ):
         assert expected in message
     path.write_text('{"users": [')
     with pytest.raises(FragmentError, match=r"personal.json: is not valid JSON: .* at line 1, column \d+"):
@@ -250,8 +267,10 @@ def test_writes_need_a_signed_in_visitor_a_token_and_the_same_site(client) -> No
     assert test_client.post(url, headers={**cookie, "Sec-Fetch-Site": "cross-site"}, data={"csrf_token": token}).status_code == 403
     assert test_client.post("/_frag/attend?event=nope", headers=cookie, data={"csrf_token": token}).status_code == 404
     assert not store.attendance("alice", "e1").attending
-    done = test_client.post(url, headers={**cookie, "X-CSRF-Token": token, "X-Sitegen-Holes": "1",
-                                          "Origin": "http://archive.test", "Sec-Fetch-Site": "same-origin"})
+    done = test_client.post(
+        url,
+        headers={**cookie, "X-CSRF-Token": token, "X-Sitegen-Holes": "1", "Origin": "http://archive.test", "Sec-Fetch-Site": "same-origin"},
+    )
     assert done.status_code == 200 and "You are attending" in done.text and "set-cookie" not in done.headers
     assert store.attendance("alice", "e1").attending
     back = test_client.post("/_frag/unattend?event=e1", headers=cookie, data={"csrf_token": token})
@@ -305,8 +324,10 @@ def test_a_new_build_is_picked_up_without_a_restart(service_site: Path, tmp_path
 
 def test_holes_emit_esi_with_a_fallback(service_site: Path) -> None:
     page = (service_site / "build/2024/minicon/index.html").read_text()
-    assert ('<div class="hole hole-attendance" data-hole="attendance" data-src="/_frag/attendance?event=e1">'
-            '<esi:include src="/_frag/attendance?event=e1" onerror="continue"/><esi:remove>') in page
+    assert (
+        '<div class="hole hole-attendance" data-hole="attendance" data-src="/_frag/attendance?event=e1">'
+        '<esi:include src="/_frag/attendance?event=e1" onerror="continue"/><esi:remove>'
+    ) in page
     for html in (service_site / "build").rglob("*.html"):
         assert 'data-hole="userbar"' in html.read_text(), html
     assert fragment_url("/_frag/", "attendance", {"event": "a&b c"}) == "/_frag/attendance?event=a%26b+c"
@@ -322,12 +343,18 @@ def child_theme(site: Path, template: str) -> None:
 @pytest.mark.parametrize(
     ("template", "message"),
     [
-        ('{% extends "base.html" %}{% block content %}\n{% hole "weather" %}x{% endhole %}{% endblock %}',
-         "404.html:2: template syntax error: hole 'weather' names no fragment; the fragment service serves: attendance, userbar"),
-        ('{% extends "base.html" %}{% block content %}\n\n{% hole "attendance" %}x{% endhole %}{% endblock %}',
-         "404.html:3: template syntax error: hole 'attendance' takes event=…, not none"),
-        ('{% extends "base.html" %}{% block content %}{% hole "userbar" user="bob" %}x{% endhole %}{% endblock %}',
-         "404.html:1: template syntax error: hole 'userbar' takes no parameters, not user"),
+        (
+            '{% extends "base.html" %}{% block content %}\n{% hole "weather" %}x{% endhole %}{% endblock %}',
+            "404.html:2: template syntax error: hole 'weather' names no fragment; the fragment service serves: attendance, userbar",
+        ),
+        (
+            '{% extends "base.html" %}{% block content %}\n\n{% hole "attendance" %}x{% endhole %}{% endblock %}',
+            "404.html:3: template syntax error: hole 'attendance' takes event=…, not none",
+        ),
+        (
+            '{% extends "base.html" %}{% block content %}{% hole "userbar" user="bob" %}x{% endhole %}{% endblock %}',
+            "404.html:1: template syntax error: hole 'userbar' takes no parameters, not user",
+        ),
     ],
 )
 def test_a_hole_the_service_cannot_fill_fails_the_build(service_site: Path, template: str, message: str) -> None:
@@ -372,8 +399,11 @@ def test_cookie_and_load_commands(service_site: Path, tmp_path: Path, monkeypatc
 
 
 def test_load_from_the_source_reads_the_api_extension(service_site: Path, tmp_path: Path) -> None:
-    for name, items in {"users": [{"id": "alice", "name": "Alice"}], "follows": [{"user": "alice", "follows": "p1"}],
-                        "attendance": [{"user": "alice", "event": "e1", "updated_at": "2026-01-01T00:00:00Z"}]}.items():
+    for name, items in {
+        "users": [{"id": "alice", "name": "Alice"}],
+        "follows": [{"user": "alice", "follows": "p1"}],
+        "attendance": [{"user": "alice", "event": "e1", "updated_at": "2026-01-01T00:00:00Z"}],
+    }.items():
         (service_site / "data" / f"{name}.json").write_text(json.dumps({"data": items, "next": None}))
     store = str(tmp_path / "p.sqlite3")
     result = CliRunner().invoke(main, ["fragments", "--root", str(service_site), "--store", store, "load"])
@@ -384,8 +414,21 @@ def test_load_from_the_source_reads_the_api_extension(service_site: Path, tmp_pa
 
 
 def test_the_vcl_command_fills_in_backends(service_site: Path) -> None:
-    result = CliRunner().invoke(main, ["fragments", "--root", str(service_site), "vcl", "--origin", "10.0.0.5:8081",
-                                       "--fragments", "10.0.0.6:9000", "--fragment-timeout", "0.5"])
+    result = CliRunner().invoke(
+        main,
+        [
+            "fragments",
+            "--root",
+            str(service_site),
+            "vcl",
+            "--origin",
+            "10.0.0.5:8081",
+            "--fragments",
+            "10.0.0.6:9000",
+            "--fragment-timeout",
+            "0.5",
+        ],
+    )
     assert result.exit_code == 0, result.output
     assert '.host = "10.0.0.5";' in result.output and '.port = "9000";' in result.output
     assert ".first_byte_timeout = 0.5s;" in result.output and '"^/_frag/"' in result.output
@@ -426,7 +469,8 @@ def test_the_service_says_when_its_port_is_taken(service_site: Path, tmp_path: P
     monkeypatch.setenv("SITEGEN_COOKIE_KEYS", KEY_A)
     with socket.create_server(("127.0.0.1", 0)) as taken:
         port = taken.getsockname()[1]
-        result = CliRunner().invoke(main, ["fragments", "--root", str(service_site), "--store", str(tmp_path / "p.sqlite3"),
-                                           "--port", str(port)])
+        result = CliRunner().invoke(
+            main, ["fragments", "--root", str(service_site), "--store", str(tmp_path / "p.sqlite3"), "--port", str(port)]
+        )
     assert result.exit_code == 1 and f"127.0.0.1:{port}: cannot be listened on" in result.output
     assert "--port" in result.output and "Traceback" not in result.output

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import os
-import resource
 import shutil
 import subprocess
 import sys
@@ -155,8 +154,7 @@ def test_ten_people_with_2mb_ids_give_a_short_message_in_little_memory(tmp_path:
         "sys.stdout.buffer.write(run.stderr); "
         "print(run.returncode, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)"
     )
-    result = subprocess.run([sys.executable, "-c", measure, str(site)], capture_output=True, timeout=300,
-                            env={**os.environ, "CI": "true"})
+    result = subprocess.run([sys.executable, "-c", measure, str(site)], capture_output=True, timeout=300, env={**os.environ, "CI": "true"})
     *message, last = result.stdout.decode().splitlines()
     code, peak_kb = map(int, last.split())
     assert_one_short_message(code, "\n".join(message), "people[3] (id 'AAAAAAAA", ".id: must be a non-empty string", "… and")
@@ -166,12 +164,15 @@ def test_ten_people_with_2mb_ids_give_a_short_message_in_little_memory(tmp_path:
 def test_a_session_with_more_speakers_than_the_contract_allows_is_refused(tmp_path: Path) -> None:
     site = make_site(tmp_path)
     data = load_data(site)
-    data["people"] += [{"id": f"q{i}", "slug": f"q{i}", "name": f"Speaker {i}", "updated_at": "2024-01-01T00:00:00+00:00"}
-                       for i in range(2000)]
+    data["people"] += [
+        {"id": f"q{i}", "slug": f"q{i}", "name": f"Speaker {i}", "updated_at": "2024-01-01T00:00:00+00:00"} for i in range(2000)
+    ]
     data["sessions"][0]["speakers"] = [f"q{i}" for i in range(2000)]
     write_data(site, data)
     code, output = run_cli("build", "--root", str(site), "-q")
-    assert_one_short_message(code, output, f"sessions[0] (id 'x1').speakers: lists 2,000 items; the contract allows at most {MAX_LIST_ITEMS}")
+    assert_one_short_message(
+        code, output, f"sessions[0] (id 'x1').speakers: lists 2,000 items; the contract allows at most {MAX_LIST_ITEMS}"
+    )
     assert not (site / "build").exists()  # it built 279 MB before
 
 
@@ -180,8 +181,10 @@ def test_listings_name_ten_speakers_and_count_the_rest(tmp_path: Path) -> None:
     build grows with the speakers, not with their square."""
     site = make_site(tmp_path)
     data = load_data(site)
-    data["people"] += [{"id": f"q{i}", "slug": f"q{i}", "name": f"Speaker {i:03}", "updated_at": "2024-01-01T00:00:00+00:00"}
-                       for i in range(MAX_LIST_ITEMS)]
+    data["people"] += [
+        {"id": f"q{i}", "slug": f"q{i}", "name": f"Speaker {i:03}", "updated_at": "2024-01-01T00:00:00+00:00"}
+        for i in range(MAX_LIST_ITEMS)
+    ]
     data["sessions"][0]["speakers"] = [f"q{i}" for i in range(MAX_LIST_ITEMS)]
     write_data(site, data)
     code, output = run_cli("build", "--root", str(site), "-q", "--today", TODAY.isoformat())
@@ -202,14 +205,18 @@ def alias_bomb() -> str:
     return "\n".join(lines) + "\ndescription: *a6\n"
 
 
-@pytest.mark.parametrize(("front_matter", "expected"), [
-    (alias_bomb(), "front matter uses a YAML anchor or alias at line 2, which is not allowed"),
-    ("description: &d x\n", "front matter uses a YAML anchor or alias at line 2"),
-    ("description: " + "[" * 5000 + "]" * 5000 + "\n", "front matter is nested more than 16 levels deep"),
-    ("description: " + "x" * 70_000 + "\n", "front matter is 70,026 characters long, more than 65,536"),
-    ("1: x\nb: y\n", "unknown front matter key 1"),
-    ("weight: " + "9" * 5000 + "\n", "front matter is not valid YAML: Exceeds the limit (4300 digits)"),
-], ids=["alias-bomb", "anchor", "deep", "huge", "mixed-keys", "huge-int"])
+@pytest.mark.parametrize(
+    ("front_matter", "expected"),
+    [
+        (alias_bomb(), "front matter uses a YAML anchor or alias at line 2, which is not allowed"),
+        ("description: &d x\n", "front matter uses a YAML anchor or alias at line 2"),
+        ("description: " + "[" * 5000 + "]" * 5000 + "\n", "front matter is nested more than 16 levels deep"),
+        ("description: " + "x" * 70_000 + "\n", "front matter is 70,026 characters long, more than 65,536"),
+        ("1: x\nb: y\n", "unknown front matter key 1"),
+        ("weight: " + "9" * 5000 + "\n", "front matter is not valid YAML: Exceeds the limit (4300 digits)"),
+    ],
+    ids=["alias-bomb", "anchor", "deep", "huge", "mixed-keys", "huge-int"],
+)
 def test_hostile_yaml_front_matter_is_one_message_naming_the_file(tmp_path: Path, front_matter: str, expected: str) -> None:
     site = make_site(tmp_path)
     page = site / "content" / "pages" / "bomb.md"
@@ -254,11 +261,15 @@ def test_fragments_load_of_deeply_nested_json_is_one_message(tmp_path: Path) -> 
 
 def test_fragments_load_names_a_duplicate_by_its_row_and_clips_names(tmp_path: Path) -> None:
     site = make_site(tmp_path)
-    users = [{"id": "alice", "name": "Alice"}, {"id": "bad id", "name": "B"}, {"id": "c", "name": "\x01"},
-             {"id": "d", "name": "x" * 1_000_000}, {"id": "alice", "name": "Again"}]
+    users = [
+        {"id": "alice", "name": "Alice"},
+        {"id": "bad id", "name": "B"},
+        {"id": "c", "name": "\x01"},
+        {"id": "d", "name": "x" * 1_000_000},
+        {"id": "alice", "name": "Again"},
+    ]
     code, output = fragments_load(site, tmp_path, json.dumps({"users": users}))
-    assert_one_short_message(code, output, "users[4]: id 'alice' appears twice, first at users[0]",
-                             "users[3]: name = 'xxxxxxxx")
+    assert_one_short_message(code, output, "users[4]: id 'alice' appears twice, first at users[0]", "users[3]: name = 'xxxxxxxx")
     assert "users[1]: id 'alice'" not in output
     assert not (tmp_path / "store.sqlite3").exists()
 
@@ -267,8 +278,9 @@ def test_fragments_load_names_a_duplicate_by_its_row_and_clips_names(tmp_path: P
 # Theme assets
 
 
-@pytest.mark.parametrize("name", ["new\nline.png", "tab\there.png", "del\x7f.png", "c1\x85.png", "what?.png",
-                                  "hash#.png", "bidi\u202e.png"])
+@pytest.mark.parametrize(
+    "name", ["new\nline.png", "tab\there.png", "del\x7f.png", "c1\x85.png", "what?.png", "hash#.png", "bidi\u202e.png"]
+)
 def test_an_asset_name_that_cannot_be_published_is_refused_at_build(tmp_path: Path, name: str) -> None:
     site = make_site(tmp_path)
     theme = site / "themes" / "mine"
@@ -276,7 +288,13 @@ def test_an_asset_name_that_cannot_be_published_is_refused_at_build(tmp_path: Pa
     (theme / "theme.toml").write_text('extends = "default"\n')
     (theme / "static" / "img" / name).write_bytes(b"PNG")
     code, output = run_cli("build", "--root", str(site), "--theme", "mine", "-q")
-    assert_one_short_message(code, output, f"{'img/' + name!r} in {theme / 'static'}: has ", "in its name, which S3 keys and URLs do not carry safely", "rename it")
+    assert_one_short_message(
+        code,
+        output,
+        f"{'img/' + name!r} in {theme / 'static'}: has ",
+        "in its name, which S3 keys and URLs do not carry safely",
+        "rename it",
+    )
     assert not (site / "build").exists()
 
 
@@ -301,29 +319,93 @@ FIELDS: list[tuple[str, tuple[Any, ...]]] = [
     *[("venues", (key,)) for key in ("id", "slug", "name", "city", "country", "lat", "lon", "updated_at", "extra")],
     *[("topics", (key,)) for key in ("id", "slug", "name", "updated_at", "extra")],
     *[("people", (key,)) for key in ("id", "slug", "name", "bio", "links", "avatar_url", "updated_at", "extra")],
-    ("people", ("links", 0)), ("people", ("links", 0, "kind")), ("people", ("links", 0, "url")),
-    *[("events", (key,)) for key in ("id", "slug", "name", "series", "venue", "start_date", "end_date", "timezone",
-                                      "url", "description", "topics", "updated_at", "extra")],
+    ("people", ("links", 0)),
+    ("people", ("links", 0, "kind")),
+    ("people", ("links", 0, "url")),
+    *[
+        ("events", (key,))
+        for key in (
+            "id",
+            "slug",
+            "name",
+            "series",
+            "venue",
+            "start_date",
+            "end_date",
+            "timezone",
+            "url",
+            "description",
+            "topics",
+            "updated_at",
+            "extra",
+        )
+    ],
     ("events", ("topics", 0)),
-    *[("sessions", (key,)) for key in ("id", "slug", "event", "title", "abstract", "start", "end", "date", "room",
-                                        "speakers", "topics", "media", "updated_at", "extra")],
-    ("sessions", ("speakers", 0)), ("sessions", ("topics", 0)), ("sessions", ("media", 0)),
-    ("sessions", ("media", 0, "kind")), ("sessions", ("media", 0, "url")), ("sessions", ("media", 0, "title")),
+    *[
+        ("sessions", (key,))
+        for key in (
+            "id",
+            "slug",
+            "event",
+            "title",
+            "abstract",
+            "start",
+            "end",
+            "date",
+            "room",
+            "speakers",
+            "topics",
+            "media",
+            "updated_at",
+            "extra",
+        )
+    ],
+    ("sessions", ("speakers", 0)),
+    ("sessions", ("topics", 0)),
+    ("sessions", ("media", 0)),
+    ("sessions", ("media", 0, "kind")),
+    ("sessions", ("media", 0, "url")),
+    ("sessions", ("media", 0, "title")),
 ]
 
 _TEXT = st.text(st.characters(codec=None, exclude_categories=()), max_size=40)  # surrogates and controls too
 _SCALARS = (
-    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False) | _TEXT
-    | st.sampled_from(["", " ", "x1", "p1", "e1", "t1", "2024-03-30", "2024-03-30T09:00:00+01:00", "Europe/Berlin",
-                       "https://example.org/", "javascript:alert(1)", "GB", "video", "\ud800", "\x00\x85\u2028"])
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | _TEXT
+    | st.sampled_from(
+        [
+            "",
+            " ",
+            "x1",
+            "p1",
+            "e1",
+            "t1",
+            "2024-03-30",
+            "2024-03-30T09:00:00+01:00",
+            "Europe/Berlin",
+            "https://example.org/",
+            "javascript:alert(1)",
+            "GB",
+            "video",
+            "\ud800",
+            "\x00\x85\u2028",
+        ]
+    )
     | st.integers(1, 200_000).map(lambda n: "x" * n)
     | st.integers(20, 4300).map(BigInt)
 )
-JSON_VALUES = st.recursive(
-    _SCALARS,
-    lambda children: st.lists(children, max_size=5) | st.dictionaries(_TEXT, children, max_size=5),
-    max_leaves=12,
-) | st.builds(Deep, st.integers(1, 3000), _SCALARS) | st.lists(st.sampled_from(["p1", "p2", "t1", "x"]), max_size=150)
+JSON_VALUES = (
+    st.recursive(
+        _SCALARS,
+        lambda children: st.lists(children, max_size=5) | st.dictionaries(_TEXT, children, max_size=5),
+        max_leaves=12,
+    )
+    | st.builds(Deep, st.integers(1, 3000), _SCALARS)
+    | st.lists(st.sampled_from(["p1", "p2", "t1", "x"]), max_size=150)
+)
 
 
 def listing(root: Path) -> dict[str, bytes]:
@@ -373,8 +455,18 @@ def test_many_json_values_in_any_field_build_or_are_one_short_message(field: tup
 @pytest.mark.slow
 def test_every_field_with_each_kind_of_hostile_value() -> None:
     """Each field once with each kind of value the property draws from, so none is left to chance."""
-    kinds = [Deep(1000), Deep(3000, {"a": 1}), "x" * 2_000_000, "\ud800\x00\x85", BigInt(4300), 1e308, -(2**63), {"k": [1]},
-             ["p1"] * 150, True]
+    kinds = [
+        Deep(1000),
+        Deep(3000, {"a": 1}),
+        "x" * 2_000_000,
+        "\ud800\x00\x85",
+        BigInt(4300),
+        1e308,
+        -(2**63),
+        {"k": [1]},
+        ["p1"] * 150,
+        True,
+    ]
     for field in FIELDS:
         for value in kinds:
             check_any_value(field, value)

@@ -10,10 +10,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import MINIMAL_SITE, TODAY, tree
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import MINIMAL_SITE, TODAY, tree
 from sitegen.build import build_site
 from sitegen.config import load_config
 from sitegen.write import REPORT_FILE
@@ -50,12 +50,22 @@ def add_session(site: Path, pick: st.DataObject) -> None:
         return
     event = pick.draw(st.sampled_from(events))
     speakers = pick.draw(st.lists(st.sampled_from([p["id"] for p in people]), max_size=2, unique=True)) if people else []
-    sessions.append({
-        "id": f"n{number}", "slug": f"new-{number}", "event": event["id"], "title": f"New talk {number}",
-        "abstract": f"About *{pick.draw(st.sampled_from(WORDS))}*.", "speakers": speakers, "topics": ["t1"], "media": [],
-        "start": f"{event['start_date']}T1{number % 8}:00:00+01:00", "end": f"{event['start_date']}T1{number % 8}:30:00+01:00",
-        "room": pick.draw(st.sampled_from(["Main", "Side"])), "updated_at": "2025-01-01T00:00:00+00:00",
-    })
+    sessions.append(
+        {
+            "id": f"n{number}",
+            "slug": f"new-{number}",
+            "event": event["id"],
+            "title": f"New talk {number}",
+            "abstract": f"About *{pick.draw(st.sampled_from(WORDS))}*.",
+            "speakers": speakers,
+            "topics": ["t1"],
+            "media": [],
+            "start": f"{event['start_date']}T1{number % 8}:00:00+01:00",
+            "end": f"{event['start_date']}T1{number % 8}:30:00+01:00",
+            "room": pick.draw(st.sampled_from(["Main", "Side"])),
+            "updated_at": "2025-01-01T00:00:00+00:00",
+        }
+    )
     save(site, "sessions", sessions)
 
 
@@ -77,8 +87,15 @@ def add_person(site: Path, pick: st.DataObject) -> None:
     people = read(site, "people")
     number = pick.draw(st.integers(10, 99))
     if all(p["id"] != f"q{number}" for p in people):
-        people.append({"id": f"q{number}", "slug": f"person-{number}", "name": f"Person {number}", "links": [],
-                       "updated_at": "2025-01-01T00:00:00+00:00"})
+        people.append(
+            {
+                "id": f"q{number}",
+                "slug": f"person-{number}",
+                "name": f"Person {number}",
+                "links": [],
+                "updated_at": "2025-01-01T00:00:00+00:00",
+            }
+        )
         save(site, "people", people)
 
 
@@ -96,9 +113,20 @@ def add_event(site: Path, pick: st.DataObject) -> None:
     events = read(site, "events")
     year = pick.draw(st.integers(2019, 2028))
     if all(e["id"] != f"y{year}" for e in events):
-        events.append({"id": f"y{year}", "slug": "otherconf", "name": f"OtherConf {year}", "series": "s1", "venue": "v1",
-                       "start_date": f"{year}-06-01", "end_date": f"{year}-06-02", "timezone": "Europe/Zurich",
-                       "topics": ["t1"], "updated_at": "2025-01-01T00:00:00+00:00"})
+        events.append(
+            {
+                "id": f"y{year}",
+                "slug": "otherconf",
+                "name": f"OtherConf {year}",
+                "series": "s1",
+                "venue": "v1",
+                "start_date": f"{year}-06-01",
+                "end_date": f"{year}-06-02",
+                "timezone": "Europe/Zurich",
+                "topics": ["t1"],
+                "updated_at": "2025-01-01T00:00:00+00:00",
+            }
+        )
         save(site, "events", events)
 
 
@@ -134,7 +162,9 @@ def move_session(site: Path, pick: st.DataObject) -> None:
             case "event":
                 session["event"] = pick.draw(st.sampled_from(events))["id"]
             case "speakers":
-                session["speakers"] = pick.draw(st.lists(st.sampled_from([p["id"] for p in people]), max_size=2, unique=True)) if people else []
+                session["speakers"] = (
+                    pick.draw(st.lists(st.sampled_from([p["id"] for p in people]), max_size=2, unique=True)) if people else []
+                )
             case "topics":
                 session["topics"] = pick.draw(st.lists(st.sampled_from(["t1", "t2"]), max_size=2, unique=True))
         save(site, "sessions", sessions)
@@ -150,8 +180,12 @@ def rename_linked(site: Path, pick: st.DataObject) -> None:
 
 
 #: Where each template edit goes: a spot that shows in the pages made with it.
-TEMPLATE_SPOTS = {"session.html": "</article>", "person.html": "{% block content %}", "base.html": "</footer>",
-                  "_macros.html": '<ul class="tags"'}
+TEMPLATE_SPOTS = {
+    "session.html": "</article>",
+    "person.html": "{% block content %}",
+    "base.html": "</footer>",
+    "_macros.html": '<ul class="tags"',
+}
 
 
 def change_template(site: Path, pick: st.DataObject) -> None:
@@ -171,8 +205,21 @@ def change_template(site: Path, pick: st.DataObject) -> None:
         config.write_text(config.read_text().replace("[build]\n", '[build]\ntheme = "child"\n'))
 
 
-EDITS = [change_session, add_session, delete_session, move_session, rename_person, add_person, delete_person, add_event,
-         change_event, delete_event, rename_linked, change_template, "next_day"]
+EDITS = [
+    change_session,
+    add_session,
+    delete_session,
+    move_session,
+    rename_person,
+    add_person,
+    delete_person,
+    add_event,
+    change_event,
+    delete_event,
+    rename_linked,
+    change_template,
+    "next_day",
+]
 
 
 def site_files(output: Path) -> dict[str, bytes]:

@@ -12,11 +12,11 @@ from pathlib import Path
 
 import pytest
 import rjsmin
-
 from conftest import REPO
 from edgeservers import FragmentProcess, StaticOrigin, require
-from sitegen.fragments.identity import User, cookie_header
 from test_edge import CODEC, EVENT_PAGE, KEYS, personal_site
+
+from sitegen.fragments.identity import User, cookie_header
 
 pytestmark = pytest.mark.slow
 
@@ -26,10 +26,24 @@ def chromium_dom(url: str) -> str:
     profile = tempfile.mkdtemp(prefix="sitegen-chromium-")
     try:
         result = subprocess.run(
-            [require("chromium"), "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-             "--disable-background-networking", "--disable-component-update", "--disable-sync",
-             f"--user-data-dir={profile}", "--virtual-time-budget=10000", "--dump-dom", url],
-            capture_output=True, text=True, timeout=120,
+            [
+                require("chromium"),
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                f"--user-data-dir={profile}",
+                "--virtual-time-budget=10000",
+                "--dump-dom",
+                url,
+            ],
+            capture_output=True,
+            text=True,
+            timeout=120,
         )
     finally:
         shutil.rmtree(profile, ignore_errors=True)

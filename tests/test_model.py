@@ -47,42 +47,75 @@ def test_minimal_data_is_valid(base):
 @pytest.mark.parametrize(
     ("change", "expected"),
     [
-        (lambda r: r["sessions"][1].update(speakers=["p1", "ghost"]),
-         r"sessions\[1\] \(id 'x2'\)\.speakers\[1\]: refers to unknown people id 'ghost'"),
-        (lambda r: r["events"][0].update(venue="nowhere"),
-         r"events\[0\] \(id 'e1'\)\.venue: refers to unknown venues id 'nowhere'"),
-        (lambda r: r["events"][1].update(topics=["t1", 7]),
-         r"events\[1\] \(id 'e2'\)\.topics\[1\]: refers to unknown topics id 7"),
-        (lambda r: r["people"][1].update(slug="ada"),
-         r"people\[1\] \(id 'p2'\)\.slug: 'ada' is already used by people\[0\]"),
-        (lambda r: r["sessions"][2].update(slug="engines"),
-         r"sessions\[2\] \(id 'x3'\)\.slug: 'engines' is already used by sessions\[0\] \(fix: slugs must be unique within its event\)"),
-        (lambda r: r["people"][1].update(id="p1"),
-         r"people\[1\] \(id 'p1'\): duplicate id, first used by people\[0\]"),
+        (
+            lambda r: r["sessions"][1].update(speakers=["p1", "ghost"]),
+            r"sessions\[1\] \(id 'x2'\)\.speakers\[1\]: refers to unknown people id 'ghost'",
+        ),
+        (lambda r: r["events"][0].update(venue="nowhere"), r"events\[0\] \(id 'e1'\)\.venue: refers to unknown venues id 'nowhere'"),
+        (lambda r: r["events"][1].update(topics=["t1", 7]), r"events\[1\] \(id 'e2'\)\.topics\[1\]: refers to unknown topics id 7"),
+        (lambda r: r["people"][1].update(slug="ada"), r"people\[1\] \(id 'p2'\)\.slug: 'ada' is already used by people\[0\]"),
+        (
+            lambda r: r["sessions"][2].update(slug="engines"),
+            r"sessions\[2\] \(id 'x3'\)\.slug: 'engines' is already used by sessions\[0\] \(fix: slugs must be unique within its event\)",
+        ),
+        (lambda r: r["people"][1].update(id="p1"), r"people\[1\] \(id 'p1'\): duplicate id, first used by people\[0\]"),
         (lambda r: r["people"][0].update(slug="../x"), r"people\[0\] \(id 'p1'\)\.slug: '\.\./x' is not a safe slug"),
         (lambda r: r["people"][0].update(slug="a/b"), r"people\[0\] \(id 'p1'\)\.slug: 'a/b' is not a safe slug"),
         (lambda r: r["people"][0].update(slug=""), r"people\[0\] \(id 'p1'\)\.slug: '' is not a safe slug"),
         (lambda r: r["topics"][0].pop("slug"), r"topics\[0\] \(id 't1'\)\.slug: None is not a safe slug"),
-        (lambda r: r["events"][0].update(start_date="2024-02-30"), r"events\[0\] \(id 'e1'\)\.start_date: '2024-02-30' is not a date \(fix: use YYYY-MM-DD\)"),
-        (lambda r: r["events"][0].update(end_date="2024-03-01"), r"events\[0\] \(id 'e1'\)\.end_date: 2024-03-01 is before start_date 2024-03-30"),
-        (lambda r: r["events"][0].update(timezone="Mars/Olympus"), r"events\[0\] \(id 'e1'\)\.timezone: 'Mars/Olympus' is not an IANA timezone"),
-        (lambda r: r["events"][0].update(timezone="../../etc/passwd"), r"events\[0\] \(id 'e1'\)\.timezone: '\.\./\.\./etc/passwd' is not an IANA timezone"),
-        (lambda r: r["sessions"][0].update(end="2024-03-30T08:00:00+01:00"), r"sessions\[0\] \(id 'x1'\)\.end: 2024-03-30T08:00:00\+01:00 is before start"),
-        (lambda r: r["sessions"][0].update(start="2024-03-30T09:00:00"), r"sessions\[0\] \(id 'x1'\)\.start: '2024-03-30T09:00:00' is not an RFC 3339 timestamp with an offset"),
-        (lambda r: r["sessions"][0].update(updated_at="yesterday"), r"sessions\[0\] \(id 'x1'\)\.updated_at: 'yesterday' is not an RFC 3339"),
+        (
+            lambda r: r["events"][0].update(start_date="2024-02-30"),
+            r"events\[0\] \(id 'e1'\)\.start_date: '2024-02-30' is not a date \(fix: use YYYY-MM-DD\)",
+        ),
+        (
+            lambda r: r["events"][0].update(end_date="2024-03-01"),
+            r"events\[0\] \(id 'e1'\)\.end_date: 2024-03-01 is before start_date 2024-03-30",
+        ),
+        (
+            lambda r: r["events"][0].update(timezone="Mars/Olympus"),
+            r"events\[0\] \(id 'e1'\)\.timezone: 'Mars/Olympus' is not an IANA timezone",
+        ),
+        (
+            lambda r: r["events"][0].update(timezone="../../etc/passwd"),
+            r"events\[0\] \(id 'e1'\)\.timezone: '\.\./\.\./etc/passwd' is not an IANA timezone",
+        ),
+        (
+            lambda r: r["sessions"][0].update(end="2024-03-30T08:00:00+01:00"),
+            r"sessions\[0\] \(id 'x1'\)\.end: 2024-03-30T08:00:00\+01:00 is before start",
+        ),
+        (
+            lambda r: r["sessions"][0].update(start="2024-03-30T09:00:00"),
+            r"sessions\[0\] \(id 'x1'\)\.start: '2024-03-30T09:00:00' is not an RFC 3339 timestamp with an offset",
+        ),
+        (
+            lambda r: r["sessions"][0].update(updated_at="yesterday"),
+            r"sessions\[0\] \(id 'x1'\)\.updated_at: 'yesterday' is not an RFC 3339",
+        ),
         (lambda r: r["sessions"][0].update(title=None), r"sessions\[0\] \(id 'x1'\)\.title: must be a string, got None"),
         (lambda r: r["sessions"][0].update(title=["a"]), r"sessions\[0\] \(id 'x1'\)\.title: must be a string, got \['a'\]"),
         (lambda r: r["sessions"][0].update(id=17), r"sessions\[0\]\.id: must be a non-empty string"),
         (lambda r: r["sessions"].append("not an object"), r"sessions\[4\]: is a str, not an object"),
-        (lambda r: r["venues"][0].update(country="XX"), r"venues\[0\] \(id 'v1'\)\.country: 'XX' is not an ISO 3166-1 alpha-2 country code"),
+        (
+            lambda r: r["venues"][0].update(country="XX"),
+            r"venues\[0\] \(id 'v1'\)\.country: 'XX' is not an ISO 3166-1 alpha-2 country code",
+        ),
         (lambda r: r["venues"][0].update(lat=123), r"venues\[0\] \(id 'v1'\)\.lat: 123 is not a number from -90 to 90"),
         (lambda r: r["people"][0].update(links="https://x"), r"people\[0\] \(id 'p1'\)\.links: must be a list"),
-        (lambda r: r["events"][0].update(end_date="9999-12-31"), r"events\[0\] \(id 'e1'\)\.end_date: 9999-12-31 is outside the years 1900-2199"),
-        (lambda r: r["sessions"][0].update(updated_at="0001-01-01T00:00:00+01:00"), r"sessions\[0\] \(id 'x1'\)\.updated_at: 0001-01-01T00:00:00\+01:00 is outside the years"),
+        (
+            lambda r: r["events"][0].update(end_date="9999-12-31"),
+            r"events\[0\] \(id 'e1'\)\.end_date: 9999-12-31 is outside the years 1900-2199",
+        ),
+        (
+            lambda r: r["sessions"][0].update(updated_at="0001-01-01T00:00:00+01:00"),
+            r"sessions\[0\] \(id 'x1'\)\.updated_at: 0001-01-01T00:00:00\+01:00 is outside the years",
+        ),
         (lambda r: r["events"][0].update(timezone="localtime"), r"events\[0\] \(id 'e1'\)\.timezone: 'localtime' is not an IANA timezone"),
         (lambda r: r["events"][0].update(timezone="right/UTC"), r"events\[0\] \(id 'e1'\)\.timezone: 'right/UTC' is not an IANA timezone"),
         (lambda r: r["events"][0].update(timezone="Factory"), r"events\[0\] \(id 'e1'\)\.timezone: 'Factory' is not an IANA timezone"),
-        (lambda r: r["sessions"][0].update(id="x1\r\nBEGIN:VEVENT"), r"sessions\[0\] \(id 'x1\\r\\nBEGIN:VEVENT'\)\.id: must be a non-empty string of at most 200 printable characters"),
+        (
+            lambda r: r["sessions"][0].update(id="x1\r\nBEGIN:VEVENT"),
+            r"sessions\[0\] \(id 'x1\\r\\nBEGIN:VEVENT'\)\.id: must be a non-empty string of at most 200 printable characters",
+        ),
     ],
     ids=lambda value: "" if callable(value) else None,
 )
@@ -163,7 +196,12 @@ def test_country_names_are_the_common_ones():
     from sitegen.model import country_name
 
     assert [country_name(c) for c in ("GB", "BO", "KR", "KP", "DE", "VG")] == [
-        "United Kingdom", "Bolivia", "South Korea", "North Korea", "Germany", "British Virgin Islands",
+        "United Kingdom",
+        "Bolivia",
+        "South Korea",
+        "North Korea",
+        "Germany",
+        "British Virgin Islands",
     ]
 
 
@@ -251,10 +289,42 @@ def test_fast_readers_agree_on_unusual_but_valid_data(base, monkeypatch, change)
 
 
 HOSTILE_VALUES = [
-    None, "", " ", 0, 1.5, True, [], {}, ["x"], {"a": 1}, "x", "a\r\nb", "\x00", "\ud800", "Zoë", "a" * 201,
-    "https://x.example.org/", "https://", "javascript:alert(1)", "https://ex ample.org/", "2024-03-30", "2024-02-30",
-    "9999-12-31", "2024-03-30T09:00:00+01:00", "2024-03-30T09:00:00", "0001-01-01T00:00:00+01:00",
-    "2024-06-01T09:00:00+02:00", "Europe/London", "localtime", "GB", "xx", "video", "hologram", "p1", "t2", "e1",
+    None,
+    "",
+    " ",
+    0,
+    1.5,
+    True,
+    [],
+    {},
+    ["x"],
+    {"a": 1},
+    "x",
+    "a\r\nb",
+    "\x00",
+    "\ud800",
+    "Zoë",
+    "a" * 201,
+    "https://x.example.org/",
+    "https://",
+    "javascript:alert(1)",
+    "https://ex ample.org/",
+    "2024-03-30",
+    "2024-02-30",
+    "9999-12-31",
+    "2024-03-30T09:00:00+01:00",
+    "2024-03-30T09:00:00",
+    "0001-01-01T00:00:00+01:00",
+    "2024-06-01T09:00:00+02:00",
+    "Europe/London",
+    "localtime",
+    "GB",
+    "xx",
+    "video",
+    "hologram",
+    "p1",
+    "t2",
+    "e1",
 ]
 
 
@@ -312,11 +382,35 @@ def test_web_url_fast_path_matches_urlsplit():
         return parts.scheme in ("http", "https") and bool(parts.netloc) and len(value) <= 2000
 
     for value in [
-        "https://x.example.org/", "http://a", "https://", "https:///p", "https://?q", "https://#f", "https://x.org?q",
-        "https://x.org#f", "https://x.org\n", "https://x.org/\n", "https://x\n.org/", "https://\nx.org/", " https://x.org",
-        "https://x.org" + "/a" * 1000, "HTTPS://X.ORG/", "https://-/", "https://../", "https://[::1]/", "https://[::1/",
-        "https://x.org:99999/", "https://user:pw@x.org/", "https://ex\u00e4mple.org/", "https://\u2100.org/", "ftp://x.org/",
-        "https:x.org", "https:/x.org", "javascript:alert(1)", "https://x.org\\@evil.org/", "https://x_y.org/",
+        "https://x.example.org/",
+        "http://a",
+        "https://",
+        "https:///p",
+        "https://?q",
+        "https://#f",
+        "https://x.org?q",
+        "https://x.org#f",
+        "https://x.org\n",
+        "https://x.org/\n",
+        "https://x\n.org/",
+        "https://\nx.org/",
+        " https://x.org",
+        "https://x.org" + "/a" * 1000,
+        "HTTPS://X.ORG/",
+        "https://-/",
+        "https://../",
+        "https://[::1]/",
+        "https://[::1/",
+        "https://x.org:99999/",
+        "https://user:pw@x.org/",
+        "https://ex\u00e4mple.org/",
+        "https://\u2100.org/",
+        "ftp://x.org/",
+        "https:x.org",
+        "https:/x.org",
+        "javascript:alert(1)",
+        "https://x.org\\@evil.org/",
+        "https://x_y.org/",
     ]:
         assert model._is_web_url(value) == by_urlsplit(value), value
 
@@ -335,12 +429,21 @@ def test_indexes_list_in_display_order(base):
         day = {"e1": "2024-03-30", "e2": "2027-04-01", "e3": "2024-03-30"}[event]
         start = f"{day}T{rng.choice(['10', '12', '14'])}:{rng.choice(['00', '30'])}:00{rng.choice(['+01:00', '+02:00', '-04:00'])}"
         scheduled = rng.random() < 0.8
-        raw["sessions"].append({
-            "id": f"y{i:02d}", "slug": f"y{i}", "event": event, "title": rng.choice(["Alpha", "alpha", "Beta", "beta", "Gamma"]),
-            "start": start if scheduled else None, "end": None, "room": rng.choice(["A", "B", None, ""]),
-            "speakers": rng.sample(["p1", "p2", "p3"], rng.randint(0, 2)), "topics": rng.sample(["t1", "t2"], rng.randint(0, 2)),
-            "media": [], "updated_at": "2024-01-01T00:00:00+00:00",
-        })
+        raw["sessions"].append(
+            {
+                "id": f"y{i:02d}",
+                "slug": f"y{i}",
+                "event": event,
+                "title": rng.choice(["Alpha", "alpha", "Beta", "beta", "Gamma"]),
+                "start": start if scheduled else None,
+                "end": None,
+                "room": rng.choice(["A", "B", None, ""]),
+                "speakers": rng.sample(["p1", "p2", "p3"], rng.randint(0, 2)),
+                "topics": rng.sample(["t1", "t2"], rng.randint(0, 2)),
+                "media": [],
+                "updated_at": "2024-01-01T00:00:00+00:00",
+            }
+        )
     archive = build_archive(raw).archive
 
     def grouped(items, keys_of, order):

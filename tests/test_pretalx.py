@@ -27,23 +27,34 @@ LISTING = f"{BASE}submissions/?state=confirmed&expand={pretalx.EXPAND}&page_size
 # --- documents in the shapes pretalx 2025.2 (API v1) sends, trimmed ---------------------
 
 EVENT = {
-    "name": {"en": "DemoCon", "de": "DemoKonf"}, "slug": "democon", "is_public": True,
-    "date_from": "2026-11-22", "date_to": "2026-11-24", "timezone": "Europe/Berlin",
-    "email": "org@example.org", "custom_domain": None, "locale": "en", "locales": ["en", "de"],
+    "name": {"en": "DemoCon", "de": "DemoKonf"},
+    "slug": "democon",
+    "is_public": True,
+    "date_from": "2026-11-22",
+    "date_to": "2026-11-24",
+    "timezone": "Europe/Berlin",
+    "email": "org@example.org",
+    "custom_domain": None,
+    "locale": "en",
+    "locales": ["en", "de"],
 }
-SCHEDULES = {"count": 3, "next": None, "previous": None, "results": [
-    {"id": 2, "version": "v1.1", "published": "2026-11-23T01:49:55.336322+01:00"},
-    {"id": 1, "version": "v1.0", "published": "2026-11-23T01:47:23.295541+01:00"},
-    {"id": 3, "version": "wip", "published": None},
-]}
+SCHEDULES = {
+    "count": 3,
+    "next": None,
+    "previous": None,
+    "results": [
+        {"id": 2, "version": "v1.1", "published": "2026-11-23T01:49:55.336322+01:00"},
+        {"id": 1, "version": "v1.0", "published": "2026-11-23T01:47:23.295541+01:00"},
+        {"id": 3, "version": "wip", "published": None},
+    ],
+}
 BLACK_ROOM = {"id": 2, "name": {"en": "Black Room"}, "description": None, "capacity": None, "position": 8}
 GERMAN_ROOM = {"id": 1, "name": {"de": "Großer Saal"}, "description": None, "capacity": None, "position": 6}
 TRACK = {"id": 2, "name": {"en": "Networked", "de": "Vernetzt"}, "description": {"en": ""}, "color": "#c324ca"}
 
 
 def speaker(code: str, name: str, **extra: Any) -> dict[str, Any]:
-    return {"code": code, "name": name, "biography": f"About *{name}*.", "submissions": [], "avatar_url": "",
-            "answers": [], **extra}
+    return {"code": code, "name": name, "biography": f"About *{name}*.", "submissions": [], "avatar_url": "", "answers": [], **extra}
 
 
 def slot(start: str | None, end: str | None, room: Any = BLACK_ROOM, duration: int = 30) -> dict[str, Any]:
@@ -52,11 +63,24 @@ def slot(start: str | None, end: str | None, room: Any = BLACK_ROOM, duration: i
 
 def submission(code: str, title: str = "A talk", **extra: Any) -> dict[str, Any]:
     return {
-        "code": code, "title": title, "speakers": [speaker("W3NE9K", "Sara Mann")], "submission_type": 1,
-        "track": TRACK, "tags": [], "state": "confirmed", "abstract": "Short **abstract**.",
-        "description": "Long description.", "duration": 30, "slot_count": 1, "content_locale": "en",
-        "do_not_record": False, "image": None, "resources": [], "answers": [],
-        "slots": [slot("2026-11-22T09:00:00+01:00", "2026-11-22T09:30:00+01:00")], **extra,
+        "code": code,
+        "title": title,
+        "speakers": [speaker("W3NE9K", "Sara Mann")],
+        "submission_type": 1,
+        "track": TRACK,
+        "tags": [],
+        "state": "confirmed",
+        "abstract": "Short **abstract**.",
+        "description": "Long description.",
+        "duration": 30,
+        "slot_count": 1,
+        "content_locale": "en",
+        "do_not_record": False,
+        "image": None,
+        "resources": [],
+        "answers": [],
+        "slots": [slot("2026-11-22T09:00:00+01:00", "2026-11-22T09:30:00+01:00")],
+        **extra,
     }
 
 
@@ -77,7 +101,7 @@ def api(*pages: list[dict[str, Any]], event: Mapping[str, Any] = EVENT) -> FakeA
     """The event, its schedules, and the talk listing split over ``pages`` linked by ``next``."""
     urls = [LISTING] + [f"{BASE}submissions/?page={n}&page_size=100&state=confirmed" for n in range(2, len(pages) + 1)]
     documents: dict[str, Any] = {BASE: event, f"{BASE}schedules/": SCHEDULES}
-    for number, (url, results) in enumerate(zip(urls, pages)):
+    for number, (url, results) in enumerate(zip(urls, pages, strict=True)):
         following = urls[number + 1] if number + 1 < len(urls) else None
         documents[url] = {"count": sum(map(len, pages)), "next": following, "previous": None, "results": results}
     return FakeApi(documents)
@@ -109,8 +133,14 @@ def test_the_event_its_dates_zone_and_stable_updated_at():
     converted = read([submission("AAAAAA")])
     [event] = converted.collections["events"]
     assert event == {
-        "id": "democon", "slug": "democon", "name": "DemoCon", "start_date": "2026-11-22", "end_date": "2026-11-24",
-        "timezone": "Europe/Berlin", "url": "https://cfp.example.org/democon/", "topics": ["track-2"],
+        "id": "democon",
+        "slug": "democon",
+        "name": "DemoCon",
+        "start_date": "2026-11-22",
+        "end_date": "2026-11-24",
+        "timezone": "Europe/Berlin",
+        "url": "https://cfp.example.org/democon/",
+        "topics": ["track-2"],
         # The latest published schedule dates everything: the same on every run until the next release.
         "updated_at": "2026-11-23T01:49:55.336322+01:00",
     }
@@ -153,17 +183,33 @@ def test_talk_fields_speakers_rooms_tracks_and_local_times():
     converted = read([submission("AAAAAA", slots=[slot("2026-11-22T08:00:00Z", "2026-11-22T08:30:00Z")])])
     [session] = converted.collections["sessions"]
     assert session == {
-        "id": "AAAAAA", "slug": "aaaaaa", "event": "democon", "title": "A talk",
-        "abstract": "Short **abstract**.\n\nLong description.", "speakers": ["W3NE9K"], "topics": ["track-2"],
-        "media": [], "updated_at": "2026-11-23T01:49:55.336322+01:00",
+        "id": "AAAAAA",
+        "slug": "aaaaaa",
+        "event": "democon",
+        "title": "A talk",
+        "abstract": "Short **abstract**.\n\nLong description.",
+        "speakers": ["W3NE9K"],
+        "topics": ["track-2"],
+        "media": [],
+        "updated_at": "2026-11-23T01:49:55.336322+01:00",
         # UTC in, the event's local time (with its offset) out.
-        "start": "2026-11-22T09:00:00+01:00", "end": "2026-11-22T09:30:00+01:00", "room": "Black Room",
+        "start": "2026-11-22T09:00:00+01:00",
+        "end": "2026-11-22T09:30:00+01:00",
+        "room": "Black Room",
     }
     [person] = converted.collections["people"]
-    assert person == {"id": "W3NE9K", "slug": "w3ne9k", "name": "Sara Mann", "bio": "About *Sara Mann*.", "links": [],
-                      "avatar_url": None, "updated_at": "2026-11-23T01:49:55.336322+01:00"}
+    assert person == {
+        "id": "W3NE9K",
+        "slug": "w3ne9k",
+        "name": "Sara Mann",
+        "bio": "About *Sara Mann*.",
+        "links": [],
+        "avatar_url": None,
+        "updated_at": "2026-11-23T01:49:55.336322+01:00",
+    }
     assert converted.collections["topics"] == [
-        {"id": "track-2", "slug": "networked", "name": "Networked", "updated_at": "2026-11-23T01:49:55.336322+01:00"}]
+        {"id": "track-2", "slug": "networked", "name": "Networked", "updated_at": "2026-11-23T01:49:55.336322+01:00"}
+    ]
 
 
 def test_a_session_across_midnight_keeps_its_day_and_ends_the_next():
@@ -177,10 +223,12 @@ def test_a_session_across_midnight_keeps_its_day_and_ends_the_next():
 
 
 def test_an_end_missing_is_start_plus_duration_and_an_end_before_start_is_dropped():
-    converted = read([
-        submission("NOEND1", slots=[slot("2026-11-22T09:00:00+01:00", None, duration=45)]),
-        submission("BACKWD", slots=[slot("2026-11-22T09:00:00+01:00", "2026-11-22T08:00:00+01:00", duration=0)]),
-    ])
+    converted = read(
+        [
+            submission("NOEND1", slots=[slot("2026-11-22T09:00:00+01:00", None, duration=45)]),
+            submission("BACKWD", slots=[slot("2026-11-22T09:00:00+01:00", "2026-11-22T08:00:00+01:00", duration=0)]),
+        ]
+    )
     sessions = by_id(converted.collections["sessions"])
     assert sessions["NOEND1"]["end"] == "2026-11-22T09:45:00+01:00"
     assert sessions["BACKWD"]["end"] is None
@@ -208,20 +256,23 @@ def test_a_submission_without_a_slot_is_kept_without_times():
 
 
 def test_a_talk_given_twice_is_two_sessions_in_time_order():
-    slots = [slot("2026-11-23T10:00:00+01:00", "2026-11-23T10:30:00+01:00"),
-             slot("2026-11-22T10:00:00+01:00", "2026-11-22T10:30:00+01:00")]
+    slots = [slot("2026-11-23T10:00:00+01:00", "2026-11-23T10:30:00+01:00"), slot("2026-11-22T10:00:00+01:00", "2026-11-22T10:30:00+01:00")]
     sessions = read([submission("TWICE1", slots=slots)]).collections["sessions"]
     assert [(s["id"], s["slug"], s["start"][:10]) for s in sessions] == [
-        ("TWICE1", "twice1", "2026-11-22"), ("TWICE1-2", "twice1-2", "2026-11-23")]
+        ("TWICE1", "twice1", "2026-11-22"),
+        ("TWICE1-2", "twice1-2", "2026-11-23"),
+    ]
 
 
 def test_missing_data_degrades_with_a_warning_naming_the_object():
     nameless = speaker("NONAME", "", avatar_url="ftp://example.org/me.png")
-    converted = read([
-        submission("ABCDEF", title=""),
-        submission("GHIJKL", speakers=[nameless, "GHOST1"]),
-        {"title": "no code at all"},
-    ])
+    converted = read(
+        [
+            submission("ABCDEF", title=""),
+            submission("GHIJKL", speakers=[nameless, "GHOST1"]),
+            {"title": "no code at all"},
+        ]
+    )
     messages = [str(w) for w in converted.warnings]
     assert any(m.startswith("submissions[ABCDEF]: no title") for m in messages)
     assert any(m.startswith("speakers[NONAME]: no name") for m in messages)
@@ -236,20 +287,28 @@ def test_missing_data_degrades_with_a_warning_naming_the_object():
 
 
 def test_public_tags_become_topics_and_private_ones_are_left_out():
-    tags = [{"id": 1, "tag": "Beginner friendly", "description": {"en": ""}, "color": "", "is_public": True},
-            {"id": 2, "tag": "Needs review", "description": {"en": ""}, "color": "", "is_public": False},
-            {"id": 3, "tag": "Networked", "description": {"en": ""}, "color": "", "is_public": True}]
+    tags = [
+        {"id": 1, "tag": "Beginner friendly", "description": {"en": ""}, "color": "", "is_public": True},
+        {"id": 2, "tag": "Needs review", "description": {"en": ""}, "color": "", "is_public": False},
+        {"id": 3, "tag": "Networked", "description": {"en": ""}, "color": "", "is_public": True},
+    ]
     converted = read([submission("AAAAAA", tags=tags)])
     assert converted.collections["sessions"][0]["topics"] == ["track-2", "tag-1", "tag-3"]
     assert [(t["id"], t["slug"]) for t in converted.collections["topics"]] == [
-        ("track-2", "networked"), ("tag-1", "beginner-friendly"), ("tag-3", "networked-tag-3")]
+        ("track-2", "networked"),
+        ("tag-1", "beginner-friendly"),
+        ("tag-3", "networked-tag-3"),
+    ]
     assert converted.collections["events"][0]["topics"] == ["track-2", "tag-1", "tag-3"]
 
 
 def test_resources_become_media_and_relative_links_absolute():
-    resources = [{"id": 1, "resource": "https://media.example.org/talk.mp4", "description": "Recording"},
-                 {"id": 2, "resource": "/media/democon/submissions/AAAAAA/resources/slides.pdf", "description": ""},
-                 {"id": 3, "resource": "https://www.youtube.com/watch?v=x", "description": "On video"}, 4]
+    resources = [
+        {"id": 1, "resource": "https://media.example.org/talk.mp4", "description": "Recording"},
+        {"id": 2, "resource": "/media/democon/submissions/AAAAAA/resources/slides.pdf", "description": ""},
+        {"id": 3, "resource": "https://www.youtube.com/watch?v=x", "description": "On video"},
+        4,
+    ]
     avatar = speaker("W3NE9K", "Sara Mann", avatar_url="/media/avatars/sara.png")
     converted = read([submission("AAAAAA", resources=resources, speakers=[avatar])])
     assert converted.collections["sessions"][0]["media"] == [
@@ -263,12 +322,24 @@ def test_resources_become_media_and_relative_links_absolute():
 def test_legacy_shapes_from_servers_older_than_api_v1():
     """What pretalx answers with ``Pretalx-Version: LEGACY`` (and older servers always)."""
     legacy = {
-        "code": "9EKTQB", "speakers": [{"code": "8EZRK3", "name": "Mark Powers", "biography": "Bio.", "avatar": None}],
-        "title": "Multi-channeled value-added access", "submission_type": "Workshop", "submission_type_id": 2,
-        "track": "Visionary", "track_id": 3, "state": "confirmed", "abstract": "Enhance!", "description": "",
-        "duration": 90, "slot_count": 1, "do_not_record": False, "is_featured": False, "content_locale": "en",
+        "code": "9EKTQB",
+        "speakers": [{"code": "8EZRK3", "name": "Mark Powers", "biography": "Bio.", "avatar": None}],
+        "title": "Multi-channeled value-added access",
+        "submission_type": "Workshop",
+        "submission_type_id": 2,
+        "track": "Visionary",
+        "track_id": 3,
+        "state": "confirmed",
+        "abstract": "Enhance!",
+        "description": "",
+        "duration": 90,
+        "slot_count": 1,
+        "do_not_record": False,
+        "is_featured": False,
+        "content_locale": "en",
         "slot": {"room_id": 2, "room": "Black Room", "start": "2026-11-24T14:00:00+01:00", "end": "2026-11-24T15:30:00+01:00"},
-        "image": None, "resources": [{"id": 1, "resource": "https://media.example.org/talk.mp4", "description": "Recording"}],
+        "image": None,
+        "resources": [{"id": 1, "resource": "https://media.example.org/talk.mp4", "description": "Recording"}],
         "answers": [],
     }
     converted = read([legacy])
@@ -288,9 +359,13 @@ def test_a_bad_timezone_falls_back_to_utc_with_a_warning():
 
 def test_missing_event_dates_come_from_the_sessions_local_days():
     event = {key: value for key, value in EVENT.items() if key not in ("date_from", "date_to")}
-    converted = read([submission("AAAAAA", slots=[slot("2026-11-21T23:30:00Z", "2026-11-22T00:30:00Z")]),
-                      submission("BBBBBB", slots=[slot("2026-11-23T10:00:00+01:00", "2026-11-23T10:30:00+01:00")])],
-                     event=event)
+    converted = read(
+        [
+            submission("AAAAAA", slots=[slot("2026-11-21T23:30:00Z", "2026-11-22T00:30:00Z")]),
+            submission("BBBBBB", slots=[slot("2026-11-23T10:00:00+01:00", "2026-11-23T10:30:00+01:00")]),
+        ],
+        event=event,
+    )
     dates = converted.collections["events"][0]
     assert (dates["start_date"], dates["end_date"]) == ("2026-11-22", "2026-11-23")  # 00:30 in Berlin
     assert [w.where for w in converted.warnings] == ["event[democon]"]
@@ -322,7 +397,8 @@ def test_through_the_fetch_stage_with_its_headers(tmp_path, monkeypatch):
             raw = fetch_archive(source, root=tmp_path, cache_dir=tmp_path / "cache", client=client, environ=environ)
         assert [s["id"] for s in raw.collections["sessions"]] == ["AAAAAA"]
         assert {(r.headers["Accept"], r.headers["Pretalx-Version"], r.headers.get("Authorization")) for r in seen} == {
-            ("application/json", "v1", authorization)}
+            ("application/json", "v1", authorization)
+        }
 
 
 def test_an_unpublished_event_says_to_publish_it_or_give_a_token(tmp_path):
@@ -334,8 +410,9 @@ def test_an_unpublished_event_says_to_publish_it_or_give_a_token(tmp_path):
         return httpx.Response(401, json={"detail": "Authentication credentials were not provided."})
 
     with httpx.Client(transport=httpx.MockTransport(refuse)) as client, pytest.raises(SourceError) as caught:
-        fetch_archive(SourceConfig(url=f"pretalx+{BASE}", retries=0), root=tmp_path, cache_dir=tmp_path / "cache",
-                      client=client, environ={})
+        fetch_archive(
+            SourceConfig(url=f"pretalx+{BASE}", retries=0), root=tmp_path, cache_dir=tmp_path / "cache", client=client, environ={}
+        )
     assert "publish the event's schedule in pretalx, or set SITEGEN_API_TOKEN" in str(caught.value)
 
 
@@ -349,7 +426,8 @@ def real_pretalx(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
 
     install = install_pretalx()
     assert SpecifierSet(install.requires_python).contains(install.python_version), (
-        f"pretalx {install.version} requires Python {install.requires_python}, not {install.python_version}")
+        f"pretalx {install.version} requires Python {install.requires_python}, not {install.python_version}"
+    )
     with PretalxServer(install, tmp_path_factory.mktemp("pretalx")) as server:
         yield server
     assert not server.running(), "pretalx's process group outlived the tests"
@@ -374,8 +452,9 @@ def build_from(server: Any, root: Path, monkeypatch: pytest.MonkeyPatch, token: 
 
     root.mkdir()
     (root / "sitegen.toml").write_text(
-        '[site]\ntitle = "pretalx archive"\nbase_url = "https://archive.example.org/"\n\n'
-        f'[source]\nurl = "pretalx+{server.api_url}"\n', encoding="utf-8")
+        f'[site]\ntitle = "pretalx archive"\nbase_url = "https://archive.example.org/"\n\n[source]\nurl = "pretalx+{server.api_url}"\n',
+        encoding="utf-8",
+    )
     if token:
         monkeypatch.setenv("SITEGEN_API_TOKEN", token)
     else:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import itertools
 import json
 import os
 import re
@@ -59,7 +60,9 @@ def stored_manifest(client, key: str = MANIFEST_KEY) -> dict:
 
 def local_files(site: Path) -> dict[str, bytes]:
     output = site / "build"
-    return {p.relative_to(output).as_posix(): p.read_bytes() for p in sorted(output.rglob("*")) if p.is_file() and ".sitegen" not in p.parts}
+    return {
+        p.relative_to(output).as_posix(): p.read_bytes() for p in sorted(output.rglob("*")) if p.is_file() and ".sitegen" not in p.parts
+    }
 
 
 def pages_missing_assets(objects: dict[str, bytes]) -> list[str]:
@@ -81,8 +84,13 @@ def retitle(site: Path, index: int, title: str) -> None:
 
 def add_newcomer(site: Path) -> None:
     """A new speaker on the last session: one new page, people/newcomer/."""
-    edit_collection(site, "people", lambda items: items.append(
-        {"id": "p9", "slug": "newcomer", "name": "New Comer", "links": [], "updated_at": "2024-01-01T00:00:00+00:00"}))
+    edit_collection(
+        site,
+        "people",
+        lambda items: items.append(
+            {"id": "p9", "slug": "newcomer", "name": "New Comer", "links": [], "updated_at": "2024-01-01T00:00:00+00:00"}
+        ),
+    )
     edit_collection(site, "sessions", lambda items: items[-1]["speakers"].append("p9"))
 
 
@@ -97,9 +105,14 @@ def test_first_publish_uploads_everything_with_the_right_headers(minimal_site, s
     assert site_objects(client) == local_files(minimal_site)
     assert report.state_from == "none" and report.deploy == 1 and report.skipped == 0
     expected_types = {
-        ".html": "text/html; charset=utf-8", ".css": "text/css; charset=utf-8", ".js": "text/javascript; charset=utf-8",
-        ".svg": "image/svg+xml; charset=utf-8", ".atom": "application/atom+xml; charset=utf-8",
-        ".xml": "application/xml; charset=utf-8", ".ics": "text/calendar; charset=utf-8", ".txt": "text/plain; charset=utf-8",
+        ".html": "text/html; charset=utf-8",
+        ".css": "text/css; charset=utf-8",
+        ".js": "text/javascript; charset=utf-8",
+        ".svg": "image/svg+xml; charset=utf-8",
+        ".atom": "application/atom+xml; charset=utf-8",
+        ".xml": "application/xml; charset=utf-8",
+        ".ics": "text/calendar; charset=utf-8",
+        ".txt": "text/plain; charset=utf-8",
     }
     for key in local_files(minimal_site):
         head = client.head_object(Bucket="site", Key=key)
@@ -123,11 +136,13 @@ def test_phases_go_in_order_assets_static_pages_then_manifest(minimal_site, s3):
     writes = [r for r in proxy.requests if r.operation == "PutObject"]
     assert writes[0].key == MANIFEST_KEY  # first, the keys about to be created
     assert writes[-1].key == MANIFEST_KEY  # last, the commit
-    phases = [[r for r in writes[1:-1] if (1 if r.key.startswith("static/") else 2 if r.key == "favicon.ico" else 3) == n] for n in (1, 2, 3)]
+    phases = [
+        [r for r in writes[1:-1] if (1 if r.key.startswith("static/") else 2 if r.key == "favicon.ico" else 3) == n] for n in (1, 2, 3)
+    ]
     assets = len(list((minimal_site / "build" / "static").rglob("*.*")))
     assert [len(p) for p in phases] == [assets, 1, len(writes) - 2 - assets - 1]
     groups = [[writes[0]], *phases, [writes[-1]]]
-    for earlier, later in zip(groups, groups[1:]):
+    for earlier, later in itertools.pairwise(groups):
         assert max(r.finished_at_monotonic_ns for r in earlier) <= min(r.started_at_monotonic_ns for r in later)
 
 
@@ -229,10 +244,14 @@ def test_rollback_restores_the_previous_pages_and_their_assets_are_still_there(m
     publish(minimal_site, proxy)
     assert "people/newcomer/index.html" in site_objects(client)
     proxy.clear()
-    report = rollback_site(load_config(minimal_site, {"publish.bucket": "site", "publish.endpoint_url": proxy.url}),
-                           replace(aws_services(load_config(minimal_site, {"publish.endpoint_url": proxy.url}).publish), now=lambda: NOW))
+    report = rollback_site(
+        load_config(minimal_site, {"publish.bucket": "site", "publish.endpoint_url": proxy.url}),
+        replace(aws_services(load_config(minimal_site, {"publish.endpoint_url": proxy.url}).publish), now=lambda: NOW),
+    )
     after = site_objects(client)
-    assert {k: v for k, v in after.items() if not k.startswith("static/")} == {k: v for k, v in before.items() if not k.startswith("static/")}
+    assert {k: v for k, v in after.items() if not k.startswith("static/")} == {
+        k: v for k, v in before.items() if not k.startswith("static/")
+    }
     assert pages_missing_assets(after) == []
     assert report.deleted == ["people/newcomer/index.html"] and "index.html" in report.restored
     assert proxy.count("CopyObject") == len(report.restored)
@@ -295,7 +314,10 @@ def test_gzip_policy_compresses_matching_files_deterministically(minimal_site, s
     assert "ContentEncoding" not in client.head_object(Bucket="site", Key="feed.atom")
     import gzip
 
-    assert gzip.decompress(client.get_object(Bucket="site", Key="index.html")["Body"].read()) == (minimal_site / "build/index.html").read_bytes()
+    assert (
+        gzip.decompress(client.get_object(Bucket="site", Key="index.html")["Body"].read())
+        == (minimal_site / "build/index.html").read_bytes()
+    )
     proxy.clear()
     assert publish(minimal_site, proxy, **{"publish.gzip": ["*.html"]}).uploaded == []  # mtime=0: same bytes again
 
@@ -376,8 +398,12 @@ def test_network_loss_says_rerun_is_safe(minimal_site, s3):
 
 def sitegen_publish(site: Path, proxy_url: str, *args: str, env_extra: dict[str, str] | None = None) -> subprocess.Popen[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")} | {
-        "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": "us-east-1",
-        "AWS_EC2_METADATA_DISABLED": "true", "CI": "true", **(env_extra or {}),
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_EC2_METADATA_DISABLED": "true",
+        "CI": "true",
+        **(env_extra or {}),
     }
     command = [sys.executable, "-m", "sitegen", "publish", "--root", str(site), "--bucket", "site", "--endpoint-url", proxy_url, *args]
     return subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -386,8 +412,12 @@ def sitegen_publish(site: Path, proxy_url: str, *args: str, env_extra: dict[str,
 def test_missing_credentials_exit_1_with_the_fix(minimal_site, s3, tmp_path):
     proxy, _ = s3
     build(minimal_site)
-    env = {"AWS_ACCESS_KEY_ID": "", "AWS_SECRET_ACCESS_KEY": "", "AWS_SHARED_CREDENTIALS_FILE": str(tmp_path / "none"),
-           "AWS_CONFIG_FILE": str(tmp_path / "none")}
+    env = {
+        "AWS_ACCESS_KEY_ID": "",
+        "AWS_SECRET_ACCESS_KEY": "",
+        "AWS_SHARED_CREDENTIALS_FILE": str(tmp_path / "none"),
+        "AWS_CONFIG_FILE": str(tmp_path / "none"),
+    }
     process = sitegen_publish(minimal_site, proxy.url, env_extra=env)
     _, stderr = process.communicate(timeout=60)
     assert process.returncode == 1
@@ -403,7 +433,17 @@ def test_json_report_from_the_command_line(minimal_site, s3):
     assert process.returncode == 0, stderr
     report = json.loads(stdout)
     assert report["requests"]["PutObject"] == len(local_files(minimal_site)) + 2  # + intent and commit
-    assert set(report) >= {"uploaded", "skipped", "header_updated", "deleted", "deferred", "bytes_uploaded", "requests", "invalidation_id", "phases"}
+    assert set(report) >= {
+        "uploaded",
+        "skipped",
+        "header_updated",
+        "deleted",
+        "deferred",
+        "bytes_uploaded",
+        "requests",
+        "invalidation_id",
+        "phases",
+    }
     assert list(report["phases"]) == ["assets", "static", "pages"]
 
 
@@ -544,7 +584,9 @@ def test_a_key_created_by_a_run_that_died_before_its_commit_is_cleaned_up(minima
     publish(minimal_site, proxy)
     add_newcomer(minimal_site)
     build(minimal_site)
-    proxy.add_fault(Fault(op="PutObject", key=MANIFEST_KEY, after=1, times=None, status=500, body=b"<Error><Code>InternalError</Code></Error>"))
+    proxy.add_fault(
+        Fault(op="PutObject", key=MANIFEST_KEY, after=1, times=None, status=500, body=b"<Error><Code>InternalError</Code></Error>")
+    )
     with pytest.raises(PublishError):
         publish(minimal_site, proxy)  # the commit record failed; the new page is up but unrecorded
     proxy.clear_faults()
@@ -623,9 +665,11 @@ def test_rejected_credentials(minimal_site, s3):
 
 def too_many_invalidations() -> bytes:
     """CloudFront's refusal while too many invalidations of the distribution are in progress."""
-    return (b'<?xml version="1.0"?><ErrorResponse xmlns="http://cloudfront.amazonaws.com/doc/2020-05-31/"><Error>'
-            b"<Type>Sender</Type><Code>TooManyInvalidationsInProgress</Code><Message>Too many.</Message></Error>"
-            b"<RequestId>0</RequestId></ErrorResponse>")
+    return (
+        b'<?xml version="1.0"?><ErrorResponse xmlns="http://cloudfront.amazonaws.com/doc/2020-05-31/"><Error>'
+        b"<Type>Sender</Type><Code>TooManyInvalidationsInProgress</Code><Message>Too many.</Message></Error>"
+        b"<RequestId>0</RequestId></ErrorResponse>"
+    )
 
 
 @pytest.mark.parametrize(("refusals", "sleeps"), [(2, [2.0, 4.0]), (None, [2.0, 4.0, 8.0, 16.0])])
@@ -645,9 +689,11 @@ def test_too_many_invalidations_in_progress_is_retried_with_backoff(minimal_site
     if refusals is None:
         with pytest.raises(PublishError) as caught:
             publish_site(config, services, dry_run=False)
-        assert str(caught.value) == (f"CloudFront distribution {distribution}: still has too many invalidations in progress "
-                                     "after 5 tries (fix: publish again later: the uploads are done, and the invalidation "
-                                     "is kept pending until it succeeds)")
+        assert str(caught.value) == (
+            f"CloudFront distribution {distribution}: still has too many invalidations in progress "
+            "after 5 tries (fix: publish again later: the uploads are done, and the invalidation "
+            "is kept pending until it succeeds)"
+        )
     else:
         assert publish_site(config, services, dry_run=False).invalidation_id
     assert waited == sleeps

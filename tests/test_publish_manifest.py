@@ -36,7 +36,10 @@ def run(site: Path, proxy, *args: str) -> tuple[int, str, str, int]:
     """``sitegen publish`` in a subprocess: exit code, stdout, stderr and its peak RSS in KiB."""
     process = sitegen_publish(site, proxy.url, *args)
     out: dict[str, str] = {}
-    readers = [threading.Thread(target=lambda n=n, s=s: out.__setitem__(n, s.read())) for n, s in (("out", process.stdout), ("err", process.stderr))]
+    readers = [
+        threading.Thread(target=lambda n=n, s=s: out.__setitem__(n, s.read()))
+        for n, s in (("out", process.stdout), ("err", process.stderr))
+    ]
     for reader in readers:
         reader.start()
     _, status, usage = os.wait4(process.pid, 0)  # the rusage of this child alone
@@ -67,23 +70,42 @@ def hostile(client) -> dict[str, tuple[bytes, str]]:
     return {
         "pending is a string": (manifest_with(client, pending="ab"), "pending is the string 'ab', not a list"),
         "pending holds a number": (manifest_with(client, pending=[5]), "pending[0] is the number 5, not a key"),
-        "lists its own key": (manifest_with(client, pending=[MANIFEST_KEY]), "pending[0] names '.sitegen/manifest.json.gz', sitegen's own state"),
-        "foreign key": (manifest_with(client, objects={**stored_manifest(client)["objects"], "foreign.txt": STATE}),
-                        "it lists 'foreign.txt' for deletion, but sitegen did not write the object there"),
+        "lists its own key": (
+            manifest_with(client, pending=[MANIFEST_KEY]),
+            "pending[0] names '.sitegen/manifest.json.gz', sitegen's own state",
+        ),
+        "foreign key": (
+            manifest_with(client, objects={**stored_manifest(client)["objects"], "foreign.txt": STATE}),
+            "it lists 'foreign.txt' for deletion, but sitegen did not write the object there",
+        ),
         "absolute key": (manifest_with(client, pending=["/outside.txt"]), "pending[0] names '/outside.txt', which is absolute"),
         "key outside the prefix": (manifest_with(client, pending=["../x"]), "pending[0] names '../x', which has a '..' part"),
         "control character": (manifest_with(client, pending=["static/a\nb.css"]), "which has a control character"),
         "2 MB key": (manifest_with(client, pending=["k" * 2_000_000]), "kkk', longer than an S3 key may be (1024 bytes with the prefix)"),
         "gzip bomb": (gzip_bomb(400), "it inflates to more than 64,000,000 bytes"),
         "not gzip": (b"<html>garbage</html>", "it is not gzip, or is cut short"),
-        "wrong format": (manifest_with(client, format="sitegen-deploy-manifest/2"),
-                         "it has format 'sitegen-deploy-manifest/2', not 'sitegen-deploy-manifest/1'"),
+        "wrong format": (
+            manifest_with(client, format="sitegen-deploy-manifest/2"),
+            "it has format 'sitegen-deploy-manifest/2', not 'sitegen-deploy-manifest/1'",
+        ),
         "deep JSON": (gzip.compress(b"[" * 100_000 + b"]" * 100_000), "it is JSON nested more than 8 levels deep"),
     }
 
 
-CASES = ["pending is a string", "pending holds a number", "lists its own key", "foreign key", "absolute key", "key outside the prefix",
-         "control character", "2 MB key", "gzip bomb", "not gzip", "wrong format", "deep JSON"]
+CASES = [
+    "pending is a string",
+    "pending holds a number",
+    "lists its own key",
+    "foreign key",
+    "absolute key",
+    "key outside the prefix",
+    "control character",
+    "2 MB key",
+    "gzip bomb",
+    "not gzip",
+    "wrong format",
+    "deep JSON",
+]
 
 
 @pytest.mark.slow
@@ -170,7 +192,9 @@ def test_rollback_with_an_invalid_manifest_says_how_to_recover(minimal_site, s3)
     publish(minimal_site, proxy)
     client.put_object(Bucket="site", Key=MANIFEST_KEY, Body=manifest_with(client, pending="ab"))
     before = bucket_state(client)
-    with pytest.raises(PublishError, match=r"pending is the string 'ab'.*nothing can be rolled back with it; run `sitegen publish --rebuild-manifest`"):
+    with pytest.raises(
+        PublishError, match=r"pending is the string 'ab'.*nothing can be rolled back with it; run `sitegen publish --rebuild-manifest`"
+    ):
         publish(minimal_site, proxy, rollback=True)
     assert bucket_state(client) == before
 

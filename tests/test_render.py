@@ -8,7 +8,6 @@ from datetime import date
 import icalendar
 import pytest
 from conftest import TODAY, edit_collection
-
 from test_build import broken_internal_links
 
 from sitegen.build import build_site
@@ -95,7 +94,9 @@ def test_site_theme_overrides_a_template_and_an_asset(minimal_site, build):
 
 
 def test_unknown_static_name_fails_naming_the_template_line(minimal_site, build):
-    theme = child_theme(minimal_site, templates={"404.html": '{% extends "base.html" %}\n{% block content %}\n{{ static("css/nope.css") }}\n{% endblock %}'})
+    theme = child_theme(
+        minimal_site, templates={"404.html": '{% extends "base.html" %}\n{% block content %}\n{{ static("css/nope.css") }}\n{% endblock %}'}
+    )
     with pytest.raises(AssetError) as caught:
         build(**{"build.theme": "child"})
     message = str(caught.value)
@@ -169,8 +170,12 @@ def test_pages_escape_hostile_text(minimal_site, build):
 
 @pytest.mark.parametrize(
     ("start", "end", "expected"),
-    [("2024-09-12", "2024-09-12", "12 September 2024"), ("2024-09-12", "2024-09-13", "12–13 September 2024"),
-     ("2024-09-30", "2024-10-02", "30 September – 2 October 2024"), ("2024-12-31", "2025-01-01", "31 December 2024 – 1 January 2025")],
+    [
+        ("2024-09-12", "2024-09-12", "12 September 2024"),
+        ("2024-09-12", "2024-09-13", "12–13 September 2024"),
+        ("2024-09-30", "2024-10-02", "30 September – 2 October 2024"),
+        ("2024-12-31", "2025-01-01", "31 December 2024 – 1 January 2025"),
+    ],
 )
 def test_date_ranges(start, end, expected):
     assert date_range(date.fromisoformat(start), date.fromisoformat(end)) == expected
@@ -179,10 +184,13 @@ def test_date_ranges(start, end, expected):
 def test_check_finds_links_that_lead_nowhere(minimal_site):
     config = load_config(minimal_site)
     assert build_site(config, today=TODAY, write=False).stages["links"] >= 0  # the shipped theme has none
-    child_theme(minimal_site, templates={
-        "404.html": '{% extends "base.html" %}{% block content %}<a href="/nowhere/">x</a>\n'
-                    '<a href="../gone.html">y</a><a href="https://example.org/">ok</a><a href="#top">ok</a>{% endblock %}',
-    })
+    child_theme(
+        minimal_site,
+        templates={
+            "404.html": '{% extends "base.html" %}{% block content %}<a href="/nowhere/">x</a>\n'
+            '<a href="../gone.html">y</a><a href="https://example.org/">ok</a><a href="#top">ok</a>{% endblock %}',
+        },
+    )
     with pytest.raises(TemplateError) as caught:
         build_site(load_config(minimal_site, {"build.theme": "child"}), today=TODAY, write=False)
     message = str(caught.value)

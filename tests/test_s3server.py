@@ -17,7 +17,6 @@ from typing import Any
 import botocore.exceptions
 import pytest
 from botocore.retries.standard import ExponentialBackoff
-
 from s3server import (
     ACCESS_DENIED,
     Fault,
@@ -155,10 +154,7 @@ def test_bulk_and_bucket_level_operations_are_named(proxy: S3Proxy, s3: Any) -> 
 def test_expect_100_continue_is_answered_before_the_body_is_sent(proxy: S3Proxy, direct: Any) -> None:
     make_bucket(direct, "site", versioning=False)
     with socket.create_connection(("127.0.0.1", proxy.port), timeout=10) as sock:
-        sock.sendall(
-            b"PUT /site/hello.txt HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 5\r\n"
-            b"Expect: 100-continue\r\n\r\n"
-        )
+        sock.sendall(b"PUT /site/hello.txt HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\n")
         interim = b""
         while b"\r\n\r\n" not in interim:
             chunk = sock.recv(1024)
@@ -197,9 +193,7 @@ def test_versioned_put_returns_version_id_and_copy_from_a_version_restores_it(pr
     assert v1 and v2 and v1 != v2
     assert s3.get_object(Bucket="site", Key="index.html")["Body"].read() == b"new"
 
-    restored = s3.copy_object(
-        Bucket="site", Key="index.html", CopySource={"Bucket": "site", "Key": "index.html", "VersionId": v1}
-    )
+    restored = s3.copy_object(Bucket="site", Key="index.html", CopySource={"Bucket": "site", "Key": "index.html", "VersionId": v1})
     assert restored["CopySourceVersionId"] == v1
     assert restored["VersionId"] not in (v1, v2)
     assert s3.get_object(Bucket="site", Key="index.html")["Body"].read() == b"old"

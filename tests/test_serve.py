@@ -14,10 +14,10 @@ from pathlib import Path
 
 import httpx
 import pytest
-
 from apiserver import ApiServer
 from conftest import MINIMAL_SITE, TODAY
 from edgeservers import require
+
 from sitegen.serve.run import DevServer
 
 THEMES = Path(__file__).parent.parent / "themes"
@@ -112,7 +112,7 @@ def test_a_template_error_shows_an_overlay_naming_file_and_line_until_it_is_fixe
         broken = httpx.get(page)
         assert broken.status_code == 200 and 'id="sitegen-error-overlay"' in broken.text
         assert re.search(r"person\.html:\d+: template syntax error", broken.text)  # file:line, and what
-        assert good.split(b"<script src=\"/__sitegen/")[0] in broken.content  # the last good page, under the overlay
+        assert good.split(b'<script src="/__sitegen/')[0] in broken.content  # the last good page, under the overlay
         template.write_text(source)
         assert events.next("reload", "build-error")[0] == "reload"
         fixed = httpx.get(page)
@@ -167,10 +167,21 @@ def test_a_page_open_in_chromium_reloads_by_itself_after_an_edit(served: tuple[D
     server, site = served
     profile = tmp_path / "chromium-profile"
     browser = subprocess.Popen(
-        [require("chromium"), "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-sync",
-         "--disable-background-networking", "--disable-component-update", "--remote-debugging-port=0",
-         f"--user-data-dir={profile}", server.url + "people/ada/"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        [
+            require("chromium"),
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--no-first-run",
+            "--disable-sync",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--remote-debugging-port=0",
+            f"--user-data-dir={profile}",
+            server.url + "people/ada/",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     try:
         # Each page load opens the event stream under its own name; a reload is a second name.
@@ -219,7 +230,9 @@ def test_editing_a_local_frab_schedule_reloads_open_tabs(tmp_path: Path) -> None
     site = tmp_path / "site"
     site.mkdir()
     shutil.copy(Path(__file__).parent / "fixtures" / "frab" / "schedules" / "tinycon26.json", site / "schedule.json")
-    (site / "sitegen.toml").write_text('[site]\ntitle = "Frab"\nbase_url = "https://example.org/"\n\n[source]\nurl = "frab:schedule.json"\n')
+    (site / "sitegen.toml").write_text(
+        '[site]\ntitle = "Frab"\nbase_url = "https://example.org/"\n\n[source]\nurl = "frab:schedule.json"\n'
+    )
     server = DevServer(site, port=0, today=lambda: TODAY, environ={})
     server.start()
     events = Events(server.url)

@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-
 from conftest import MINIMAL_SITE, TODAY
+
 from sitegen.serve.run import DevServer
 
 SECRET = "TOP-SECRET-OUTSIDE-THE-BUILD"
@@ -31,8 +31,15 @@ class Served:
     site: Path
     outside: Path  # a folder beside the site, holding secret.txt
 
-    def get(self, target: str | bytes, *, host: str | None = None, method: str = "GET",
-            headers: dict[str, str] | None = None, body: bytes | None = None) -> Answer:
+    def get(
+        self,
+        target: str | bytes,
+        *,
+        host: str | None = None,
+        method: str = "GET",
+        headers: dict[str, str] | None = None,
+        body: bytes | None = None,
+    ) -> Answer:
         connection = http.client.HTTPConnection("127.0.0.1", self.server.port, timeout=30)
         try:
             path = target.decode("latin-1") if isinstance(target, bytes) else target
@@ -100,9 +107,20 @@ def test_no_request_path_reaches_a_file_outside_the_build(served: Served, name: 
     assert SECRET.encode() not in answer.body
 
 
-@pytest.mark.parametrize("target", ["/.sitegen/probe.txt", "/.SITEGEN/probe.txt", "/%2esitegen/probe.txt", "/%2E%53itegen/probe.txt",
-                                    "/.sitegen", "/people/../.sitegen/probe.txt", "/state/probe.txt", "/.sitegen-other/x",
-                                    "/%EF%BC%8Esitegen/probe.txt"])
+@pytest.mark.parametrize(
+    "target",
+    [
+        "/.sitegen/probe.txt",
+        "/.SITEGEN/probe.txt",
+        "/%2esitegen/probe.txt",
+        "/%2E%53itegen/probe.txt",
+        "/.sitegen",
+        "/people/../.sitegen/probe.txt",
+        "/state/probe.txt",
+        "/.sitegen-other/x",
+        "/%EF%BC%8Esitegen/probe.txt",
+    ],
+)
 def test_sitegens_own_state_is_not_served_by_any_spelling(served: Served, target: str) -> None:
     answer = served.get(target)
     assert answer.status == 404 and "location" not in answer.headers
@@ -164,8 +182,12 @@ def test_other_sites_cannot_sign_in_or_out_or_listen(served: Served) -> None:
     signout = served.get("/__sitegen/signout", headers={"Sec-Fetch-Site": "cross-site"})
     assert signout.status == 403 and "set-cookie" not in signout.headers
     assert served.get("/__sitegen/events", headers={"Sec-Fetch-Site": "cross-site"}).status == 403
-    own = served.get("/__sitegen/signin", method="POST", body=b"user=p1&name=Ada",
-                     headers={"Sec-Fetch-Site": "same-origin", "Content-Type": "application/x-www-form-urlencoded"})
+    own = served.get(
+        "/__sitegen/signin",
+        method="POST",
+        body=b"user=p1&name=Ada",
+        headers={"Sec-Fetch-Site": "same-origin", "Content-Type": "application/x-www-form-urlencoded"},
+    )
     assert own.status == 303 and own.headers["location"] == "/" and "set-cookie" in own.headers
 
 

@@ -22,8 +22,8 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
-
 from conftest import MINIMAL_SITE, REPO, TESTS, edit_collection, tree
+
 from sitegen.cli import main
 from sitegen.write import REPORT_FILE
 
@@ -101,8 +101,22 @@ def build(site: Path, *args: str) -> None:
 
 
 def crash_run(site: Path, *options: str, stdin: int | None = None) -> subprocess.Popen[str]:
-    command = [sys.executable, str(CRASHPOINT), "--watch", str(site / "build"), "--watch", str(site / ".build.staging"),
-               *options, "--", "build", "--root", str(site), "--today", TODAY, "-q"]
+    command = [
+        sys.executable,
+        str(CRASHPOINT),
+        "--watch",
+        str(site / "build"),
+        "--watch",
+        str(site / ".build.staging"),
+        *options,
+        "--",
+        "build",
+        "--root",
+        str(site),
+        "--today",
+        TODAY,
+        "-q",
+    ]
     return subprocess.Popen(command, cwd=REPO, stdin=stdin, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
@@ -168,8 +182,7 @@ def test_a_build_killed_mid_swap_is_finished_by_the_next(inputs: Inputs, swap_op
 
 @pytest.mark.slow
 @pytest.mark.parametrize("rebuild_with", ["B", "A"], ids=["new-input", "old-input-back"])
-def test_a_build_killed_at_any_file_operation_leaves_one_whole_build(inputs: Inputs, swap_operations: list[str],
-                                                                     rebuild_with: str) -> None:
+def test_a_build_killed_at_any_file_operation_leaves_one_whole_build(inputs: Inputs, swap_operations: list[str], rebuild_with: str) -> None:
     end = journal_removed(swap_operations)
     points = spread(1, end, 22) + spread(end + 1, len(swap_operations), 4)  # the swap, then the clean-up
     assert len(points) >= 24
@@ -182,8 +195,7 @@ def test_a_build_killed_at_any_file_operation_leaves_one_whole_build(inputs: Inp
 
 
 @pytest.mark.slow
-def test_a_kill_while_finishing_a_killed_swap_is_finished_by_the_next(inputs: Inputs, swap_operations: list[str],
-                                                                      tmp_path: Path) -> None:
+def test_a_kill_while_finishing_a_killed_swap_is_finished_by_the_next(inputs: Inputs, swap_operations: list[str], tmp_path: Path) -> None:
     first = journal_removed(swap_operations) // 2
     inputs.start_from_a()
     killed_at(inputs.site, first)
@@ -250,8 +262,11 @@ def _wait_until_blocked_on(lock: Path, process: subprocess.Popen[str]) -> None:
     but the test's: a build that refused instead would have ended)."""
     inode = os.stat(lock).st_ino
     while True:
-        waiting = [line for line in Path("/proc/locks").read_text().splitlines()
-                   if "->" in line and f" {process.pid} " in line and f":{inode} " in line]
+        waiting = [
+            line
+            for line in Path("/proc/locks").read_text().splitlines()
+            if "->" in line and f" {process.pid} " in line and f":{inode} " in line
+        ]
         if waiting:
             return
         assert process.poll() is None, f"the build ended instead of waiting: {process.communicate()}"
@@ -295,8 +310,7 @@ def test_an_undo_that_fails_too_is_finished_by_the_next_build(inputs: Inputs, sw
 
 
 @pytest.mark.slow
-def test_a_kill_while_undoing_a_failed_move_leaves_one_whole_build(inputs: Inputs, swap_operations: list[str],
-                                                                   tmp_path: Path) -> None:
+def test_a_kill_while_undoing_a_failed_move_leaves_one_whole_build(inputs: Inputs, swap_operations: list[str], tmp_path: Path) -> None:
     failed = journal_removed(swap_operations) // 2
     inputs.start_from_a()
     ops = operations(inputs.site, tmp_path / "ops", "--fail-at", str(failed), exit_code=1)
@@ -374,8 +388,7 @@ def test_timed_kills_during_the_swap_of_a_big_site_leave_one_whole_build(tmp_pat
     assert swap_seconds > 0.5 and mid_swap >= 1
 
 
-def test_a_build_that_fails_on_its_input_still_finishes_a_killed_swap_first(inputs: Inputs,
-                                                                            swap_operations: list[str]) -> None:
+def test_a_build_that_fails_on_its_input_still_finishes_a_killed_swap_first(inputs: Inputs, swap_operations: list[str]) -> None:
     """Recovery comes before anything else: `sitegen serve` shows build/ even when the data is broken."""
     inputs.start_from_a()
     killed_at(inputs.site, journal_removed(swap_operations) // 2)
@@ -397,8 +410,7 @@ def test_a_damaged_journal_is_one_clear_message(inputs: Inputs, swap_operations:
     shutil.rmtree(inputs.site / ".build.staging")
 
 
-def test_publish_after_a_killed_build_uploads_the_finished_build_not_the_mix(inputs: Inputs, swap_operations: list[str],
-                                                                            s3: Any) -> None:
+def test_publish_after_a_killed_build_uploads_the_finished_build_not_the_mix(inputs: Inputs, swap_operations: list[str], s3: Any) -> None:
     """publish finishes the interrupted swap before it reads build/, so the bucket
     gets exactly the build the swap was making, every page with its assets."""
     from test_publish import pages_missing_assets, publish, site_objects

@@ -42,9 +42,10 @@ def make_service(config: Config, *, store: PersonalStore, codec: IdentityCodec, 
 def fetch_personal_data(config: Config, client: httpx.Client | None = None) -> PersonalData:
     """Follows and attendance from the site's own source (API or folder), via the fetch stage."""
     raw = fetch_archive(
-        config.source, root=config.root, cache_dir=config.cache_dir / "personal", client=client,
+        config.source,
+        root=config.root,
+        cache_dir=config.cache_dir / "personal",
+        client=client,
         collections=PERSONAL_COLLECTIONS,
     )
     return parse_personal_data({name: list(items) for name, items in raw.collections.items()}, raw.source, extra_keys=True)
-
-

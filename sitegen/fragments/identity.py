@@ -47,13 +47,17 @@ def keys_from_environment(environ: Mapping[str, str], variable: str) -> tuple[st
     """The signing keys, oldest first, from one environment variable."""
     raw = environ.get(variable, "")
     keys = tuple(key for key in re.split(r"[\s,]+", raw) if key)
-    fix = (f"set {variable} to one or more secret keys of {MIN_KEY_LENGTH}+ characters, oldest first, "
-           "e.g. the output of: python3 -c 'import secrets; print(secrets.token_urlsafe(32))'")
+    fix = (
+        f"set {variable} to one or more secret keys of {MIN_KEY_LENGTH}+ characters, oldest first, "
+        "e.g. the output of: python3 -c 'import secrets; print(secrets.token_urlsafe(32))'"
+    )
     if not keys:
         raise FragmentError.at(f"${variable}", "is not set, so cookies can be neither signed nor checked", fix)
     short = [index for index, key in enumerate(keys) if len(key) < MIN_KEY_LENGTH]
     if short:
-        raise FragmentError.at(f"${variable}", f"key(s) number {', '.join(str(i + 1) for i in short)} are shorter than {MIN_KEY_LENGTH} characters", fix)
+        raise FragmentError.at(
+            f"${variable}", f"key(s) number {', '.join(str(i + 1) for i in short)} are shorter than {MIN_KEY_LENGTH} characters", fix
+        )
     return keys
 
 
@@ -122,7 +126,13 @@ def _check_user(user: User) -> None:
     if not USER_ID.fullmatch(user.id):
         problems.append(Problem("user id", f"{shown(user.id)} is not an id", "use letters, digits, '.', '_' and '-' (up to 100)"))
     if not user.name or len(user.name) > MAX_NAME or any(ord(ch) < 32 for ch in user.name):
-        problems.append(Problem("user name", f"{shown(user.name)} is empty, too long or has control characters", f"give a display name of 1 to {MAX_NAME} characters"))
+        problems.append(
+            Problem(
+                "user name",
+                f"{shown(user.name)} is empty, too long or has control characters",
+                f"give a display name of 1 to {MAX_NAME} characters",
+            )
+        )
     if user.generation < 0:
         problems.append(Problem("generation", "is negative", "use 0 or more"))
     if problems:

@@ -130,13 +130,16 @@ class FragmentService:
         prefix = self.settings.url_prefix.rstrip("/")
         self.app = Starlette(
             routes=[
-                Mount(prefix, routes=[
-                    Route("/userbar", self.userbar, methods=["GET", "HEAD"]),
-                    Route("/attendance", self.attendance, methods=["GET", "HEAD"]),
-                    Route("/attend", self.attend, methods=["POST"]),
-                    Route("/unattend", self.unattend, methods=["POST"]),
-                    Route("/healthz", self.healthz, methods=["GET", "HEAD"]),
-                ]),
+                Mount(
+                    prefix,
+                    routes=[
+                        Route("/userbar", self.userbar, methods=["GET", "HEAD"]),
+                        Route("/attendance", self.attendance, methods=["GET", "HEAD"]),
+                        Route("/attend", self.attend, methods=["POST"]),
+                        Route("/unattend", self.unattend, methods=["POST"]),
+                        Route("/healthz", self.healthz, methods=["GET", "HEAD"]),
+                    ],
+                ),
             ],
         )
 
@@ -149,7 +152,9 @@ class FragmentService:
                     FRAGMENT_TEMPLATE.format(name=name), "is in no theme of the chain", "add it to your theme's templates/fragments/"
                 ) from None
             except jinja2.TemplateSyntaxError as exc:
-                raise FragmentError.at(f"{exc.filename}:{exc.lineno}", f"template syntax error: {exc.message}", "fix the template") from None
+                raise FragmentError.at(
+                    f"{exc.filename}:{exc.lineno}", f"template syntax error: {exc.message}", "fix the template"
+                ) from None
 
     # --- identity ---
 
@@ -215,18 +220,13 @@ class FragmentService:
             "attending": facts.attending,
             "attendee_count": facts.count,
             "followed_speaking": [people[p] for p in sorted(speaking, key=lambda p: (people[p].name.casefold(), p))],
-            "followed_attending": [
-                people[p] for p in sorted(facts.followed_attending, key=lambda p: (people[p].name.casefold(), p))
-            ],
+            "followed_attending": [people[p] for p in sorted(facts.followed_attending, key=lambda p: (people[p].name.casefold(), p))],
         }
 
     def _people(self, ids: Collection[str]) -> dict[str, Person]:
         archive = self.index.current().people
         stored = self.store.names(i for i in ids if i not in archive)
-        return {
-            i: Person(archive[i]["name"], archive[i]["url"]) if i in archive else Person(stored.get(i, i), None)
-            for i in ids
-        }
+        return {i: Person(archive[i]["name"], archive[i]["url"]) if i in archive else Person(stored.get(i, i), None) for i in ids}
 
     def _fragment(self, name: str, context: Mapping[str, Any]) -> Response:
         html = render(self.env, FRAGMENT_TEMPLATE.format(name=name), context)

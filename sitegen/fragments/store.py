@@ -90,7 +90,9 @@ def parse_personal_data(data: Any, where: str, *, extra_keys: bool = False) -> P
         for index, item in enumerate(items):
             path = f"{where}: {section}[{index}]"
             if not isinstance(item, dict) or not (set(item) == {first, second} or (extra_keys and {first, second} <= set(item))):
-                problems.append(Problem(path, f"must be an object with exactly {first!r} and {second!r}", f'write {{"{first}": "…", "{second}": "…"}}'))
+                problems.append(
+                    Problem(path, f"must be an object with exactly {first!r} and {second!r}", f'write {{"{first}": "…", "{second}": "…"}}')
+                )
                 continue
             a, b = item[first], item[second]
             if not (isinstance(a, str) and USER_ID.fullmatch(a)):
@@ -107,7 +109,11 @@ def parse_personal_data(data: Any, where: str, *, extra_keys: bool = False) -> P
     first_at: dict[str, int] = {}
     for index, user, _ in rows["users"]:
         if user in first_at:
-            problems.append(Problem(f"{where}: users[{index}]", f"id {shown(user)} appears twice, first at users[{first_at[user]}]", "list each user once"))
+            problems.append(
+                Problem(
+                    f"{where}: users[{index}]", f"id {shown(user)} appears twice, first at users[{first_at[user]}]", "list each user once"
+                )
+            )
         first_at.setdefault(user, index)
     if problems:
         raise FragmentError(f"{where} cannot be loaded, {len(problems)} problem(s):", problems)
@@ -148,7 +154,9 @@ class SqliteStore:
             self.db.execute("PRAGMA synchronous=NORMAL")
             self.db.executescript(_SCHEMA)
         except sqlite3.Error as exc:
-            raise FragmentError.at(str(path), f"cannot be opened as an SQLite store: {exc}", "point [fragments] store at a writable file, or a redis:// URL") from None
+            raise FragmentError.at(
+                str(path), f"cannot be opened as an SQLite store: {exc}", "point [fragments] store at a writable file, or a redis:// URL"
+            ) from None
 
     def generation(self, user: str) -> int:
         row = self.db.execute("SELECT generation FROM generations WHERE user = ?", (user,)).fetchone()
@@ -156,8 +164,7 @@ class SqliteStore:
 
     def sign_out_everywhere(self, user: str) -> int:
         self.db.execute(
-            "INSERT INTO generations (user, generation) VALUES (?, 1) "
-            "ON CONFLICT (user) DO UPDATE SET generation = generation + 1", (user,)
+            "INSERT INTO generations (user, generation) VALUES (?, 1) ON CONFLICT (user) DO UPDATE SET generation = generation + 1", (user,)
         )
         return self.generation(user)
 
@@ -168,7 +175,8 @@ class SqliteStore:
         attending = self.db.execute("SELECT 1 FROM attendance WHERE event = ? AND user = ?", (event, user)).fetchone() is not None
         following = frozenset(row[0] for row in self.db.execute("SELECT target FROM follows WHERE user = ?", (user,)))
         followed_attending = frozenset(
-            row[0] for row in self.db.execute(
+            row[0]
+            for row in self.db.execute(
                 "SELECT a.user FROM follows f JOIN attendance a ON a.user = f.target AND a.event = ? WHERE f.user = ?",
                 (event, user),
             )

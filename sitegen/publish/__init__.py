@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime
@@ -81,7 +81,12 @@ class Services:
 
 
 def publish_site(
-    config: Config, services: Services, *, dry_run: bool = False, reporter: Reporter | None = None, rebuild_manifest: bool = False,
+    config: Config,
+    services: Services,
+    *,
+    dry_run: bool = False,
+    reporter: Reporter | None = None,
+    rebuild_manifest: bool = False,
 ) -> PublishReport:
     """Publish the build. ``rebuild_manifest`` ignores the stored manifest (the recovery
     from an invalid one) and rebuilds it from a listing; that run deletes nothing."""
@@ -97,7 +102,14 @@ def publish_site(
 
 
 def _publish(
-    config: Config, services: Services, bucket: Bucket, report: PublishReport, reporter: Reporter, *, dry_run: bool, rebuild_manifest: bool,
+    config: Config,
+    services: Services,
+    bucket: Bucket,
+    report: PublishReport,
+    reporter: Reporter,
+    *,
+    dry_run: bool,
+    rebuild_manifest: bool,
 ) -> None:
     local = scan_build(config.output_dir, config.publish)
     remote = read_remote(bucket, local, config.publish.concurrency, rebuild=rebuild_manifest)
@@ -141,8 +153,14 @@ def _describe(report: PublishReport, plan: Plan) -> None:
 
 
 def _deploy(
-    config: Config, services: Services, bucket: Bucket, plan: Plan, remote: Remote, now: datetime,
-    report: PublishReport, reporter: Reporter,
+    config: Config,
+    services: Services,
+    bucket: Bucket,
+    plan: Plan,
+    remote: Remote,
+    now: datetime,
+    report: PublishReport,
+    reporter: Reporter,
 ) -> None:
     manifest, etag, at = remote.manifest, remote.etag, now.isoformat(timespec="seconds")
     writing = {f.path for f in plan.uploads + plan.header_updates}
@@ -162,12 +180,21 @@ def _deploy(
             versions |= _finish_phase(tasks, advance)
             reporter.stage_finished(name, services.timer() - started, f"{len(uploads)} uploaded, {len(updates)} headers updated")
     if versions and any(version is None for version in versions.values()):
-        _warn(reporter, report, Problem(bucket.url(), "the bucket keeps no object versions, so this deploy cannot be rolled back",
-                                        "enable versioning on the bucket"))
+        _warn(
+            reporter,
+            report,
+            Problem(
+                bucket.url(), "the bucket keeps no object versions, so this deploy cannot be rolled back", "enable versioning on the bucket"
+            ),
+        )
     objects = next_states(plan, manifest, versions, at)
     before = {key: manifest.objects.get(key) for key in sorted(set(objects) | set(manifest.objects)) if _changed(manifest, objects, key)}
     deploy = manifest.deploy + 1 if before else manifest.deploy  # deletes alone are no deploy to roll back
-    history = _trim((*manifest.history, DeployRecord(deploy, at, before)), config.publish.keep_deploys - 1, len(objects)) if before else manifest.history
+    history = (
+        _trim((*manifest.history, DeployRecord(deploy, at, before)), config.publish.keep_deploys - 1, len(objects))
+        if before
+        else manifest.history
+    )
     report.deploy = deploy
     invalidation = _pending_paths(plan.invalidation, manifest.pending_invalidation) if config.publish.cloudfront_distribution else ()
     # Keys a crashed run created and this one neither rebuilt nor deleted (deletes skipped) stay pending.
@@ -181,7 +208,7 @@ def _deploy(
 def _trim(history: tuple[DeployRecord, ...], keep: int, objects: int) -> tuple[DeployRecord, ...]:
     """The newest ``keep`` records (at most MAX_HISTORY, and only as many as the manifest
     has room for): rollback reaches back only as far as old assets are kept."""
-    kept = history[-min(keep, MAX_HISTORY):] if keep > 0 else ()  # not [-0:], which is everything
+    kept = history[-min(keep, MAX_HISTORY) :] if keep > 0 else ()  # not [-0:], which is everything
     while kept and objects + sum(len(record.before) for record in kept) > MAX_ENTRIES:
         kept = kept[1:]
     return kept
@@ -194,8 +221,16 @@ def _pending_paths(new: Sequence[str], earlier: Sequence[str]) -> tuple[str, ...
 
 
 def _commit(
-    config: Config, services: Services, bucket: Bucket, committed: Manifest, previous: Manifest | None, etag: str | None,
-    deletes: Sequence[str], reference: str, report: PublishReport, reporter: Reporter,
+    config: Config,
+    services: Services,
+    bucket: Bucket,
+    committed: Manifest,
+    previous: Manifest | None,
+    etag: str | None,
+    deletes: Sequence[str],
+    reference: str,
+    report: PublishReport,
+    reporter: Reporter,
 ) -> None:
     """Phases 4-6: record the new state, invalidate, delete, and record again what those did.
 
@@ -261,7 +296,8 @@ def rollback_site(config: Config, services: Services, *, dry_run: bool = False, 
     last = manifest.history[-1]
     if all(state is None for state in last.before.values()):
         raise PublishError.at(
-            bucket.url(), f"deploy {last.deploy} created the whole site; rolling it back would delete everything",
+            bucket.url(),
+            f"deploy {last.deploy} created the whole site; rolling it back would delete everything",
             "publish the site you want instead",
         )
     restore, remove, revive = _rollback_plan(manifest, last)
@@ -269,21 +305,27 @@ def rollback_site(config: Config, services: Services, *, dry_run: bool = False, 
     if unversioned:
         raise PublishError(
             f"{bucket.url()}: deploy {last.deploy} cannot be rolled back: no earlier S3 version was recorded for {len(unversioned)} key(s)",
-            [Problem(bucket.url(key), "has no recorded version", "enable bucket versioning; later deploys can then be rolled back") for key in unversioned[:5]],
+            [
+                Problem(bucket.url(key), "has no recorded version", "enable bucket versioning; later deploys can then be rolled back")
+                for key in unversioned[:5]
+            ],
         )
     pages_to_delete = sorted(key for key in remove if manifest.objects[key].kind is not Kind.ASSET)
     if len(pages_to_delete) > config.publish.max_deletes:
         raise PublishError.at(
-            bucket.url(), f"rolling back deploy {last.deploy} would delete {len(pages_to_delete)} pages, more than max_deletes = {config.publish.max_deletes}",
+            bucket.url(),
+            f"rolling back deploy {last.deploy} would delete {len(pages_to_delete)} pages, more than max_deletes = {config.publish.max_deletes}",
             "check that this is the deploy you mean, then rerun with a higher --max-deletes",
         )
     verify_ours(bucket, manifest, pages_to_delete, config.publish.concurrency)
     report.restored, report.deleted = sorted(restore), pages_to_delete
     report.deferred = sorted(key for key in remove if key not in pages_to_delete)
-    report.invalidation_paths = list(invalidation_paths(
-        [key for key in [*restore, *pages_to_delete] if (restore.get(key) or manifest.objects[key]).kind is not Kind.ASSET],
-        config.publish.invalidation_limit,
-    ))
+    report.invalidation_paths = list(
+        invalidation_paths(
+            [key for key in [*restore, *pages_to_delete] if (restore.get(key) or manifest.objects[key]).kind is not Kind.ASSET],
+            config.publish.invalidation_limit,
+        )
+    )
     if not dry_run:
         at = services.now().isoformat(timespec="seconds")
         objects = dict(manifest.objects)
@@ -306,7 +348,13 @@ def rollback_site(config: Config, services: Services, *, dry_run: bool = False, 
             objects = {k: v for k, v in objects.items() if k not in gone}
         # The restored state is deploy last.deploy - 1 again; the next publish takes the number back.
         invalidation = report.invalidation_paths if config.publish.cloudfront_distribution else []
-        committed = Manifest(last.deploy - 1, objects, manifest.history[:-1], manifest.pending, tuple(sorted({*invalidation, *manifest.pending_invalidation})))
+        committed = Manifest(
+            last.deploy - 1,
+            objects,
+            manifest.history[:-1],
+            manifest.pending,
+            tuple(sorted({*invalidation, *manifest.pending_invalidation})),
+        )
         _commit(config, services, bucket, committed, manifest, etag, (), f"sitegen-rollback-{last.deploy}-{at}", report, reporter)
         report.deploy = committed.deploy
     report.requests = counter.snapshot()

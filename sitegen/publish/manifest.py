@@ -124,7 +124,9 @@ class Manifest:
         text = json.dumps(body, sort_keys=True, separators=(",", ":"))
         if len(text) > MAX_JSON_BYTES or self.entries() > MAX_ENTRIES:
             raise PublishError.at(
-                MANIFEST_KEY, f"would hold {self.entries():,} object states in {len(text):,} bytes, more than a manifest may"
-                f" ({MAX_ENTRIES:,} states, {MAX_JSON_BYTES:,} bytes)", "lower [publish] keep_deploys, or publish the site in parts under several prefixes",
+                MANIFEST_KEY,
+                f"would hold {self.entries():,} object states in {len(text):,} bytes, more than a manifest may"
+                f" ({MAX_ENTRIES:,} states, {MAX_JSON_BYTES:,} bytes)",
+                "lower [publish] keep_deploys, or publish the site in parts under several prefixes",
             )
         return gzip.compress(text.encode("utf-8"), compresslevel=6, mtime=0)

@@ -24,7 +24,9 @@ from sitegen.write import ASSET_MANIFEST, STATE_DIR, STATIC_DIR, output_path_pro
 
 #: CloudFront allows 15 wildcard paths in progress per distribution.
 WILDCARD_LIMIT = 15
-UNPUBLISHABLE_FIX = "rename or remove the theme or content file it comes from (or the file, if put there by hand), then run sitegen build again"
+UNPUBLISHABLE_FIX = (
+    "rename or remove the theme or content file it comes from (or the file, if put there by hand), then run sitegen build again"
+)
 
 
 @dataclass(frozen=True)
@@ -114,8 +116,13 @@ def scan_build(output_dir: Path, publish: PublishConfig) -> dict[str, LocalFile]
         headers = policy.headers(path)
         data = read_body(source, headers)
         files[path] = LocalFile(
-            path, source, policy.kind(path), headers,
-            hashlib.sha256(data).hexdigest(), hashlib.md5(data, usedforsecurity=False).hexdigest(), len(data),
+            path,
+            source,
+            policy.kind(path),
+            headers,
+            hashlib.sha256(data).hexdigest(),
+            hashlib.md5(data, usedforsecurity=False).hexdigest(),
+            len(data),
         )
     if unpublishable:
         raise PublishError(f"{output_dir}: the build holds files no build should write; nothing was published:", unpublishable)
@@ -163,8 +170,13 @@ def make_plan(local: Mapping[str, LocalFile], manifest: Manifest, publish: Publi
     changed_documents = [f.path for f in uploads + header_updates if f.kind is not Kind.ASSET]
     removed = [] if deletes_skipped else stale
     return Plan(
-        tuple(sorted(uploads, key=_phase_order)), tuple(sorted(header_updates, key=_phase_order)), tuple(unchanged),
-        tuple(sorted(stale)), tuple(sorted(collect)), tuple(sorted(deferred)), deletes_skipped,
+        tuple(sorted(uploads, key=_phase_order)),
+        tuple(sorted(header_updates, key=_phase_order)),
+        tuple(unchanged),
+        tuple(sorted(stale)),
+        tuple(sorted(collect)),
+        tuple(sorted(deferred)),
+        deletes_skipped,
         invalidation_paths(changed_documents + removed, publish.invalidation_limit),
     )
 

@@ -18,10 +18,12 @@ from typing import Any
 from botocore.exceptions import (
     BotoCoreError,
     ClientError,
-    ConnectionError as BotoConnectionError,
     HTTPClientError,
     NoCredentialsError,
     PartialCredentialsError,
+)
+from botocore.exceptions import (
+    ConnectionError as BotoConnectionError,
 )
 
 from sitegen.errors import PublishError
@@ -116,8 +118,12 @@ class Bucket:
         """Change headers without re-uploading: copy the object onto itself, restating every header."""
         with self.failures("updating the headers of", path):
             answer = self.client.copy_object(
-                Bucket=self.name, Key=self.key(path), CopySource={"Bucket": self.name, "Key": self.key(path)},
-                MetadataDirective="REPLACE", Metadata={"sitegen-sha256": sha256}, **headers.s3(),
+                Bucket=self.name,
+                Key=self.key(path),
+                CopySource={"Bucket": self.name, "Key": self.key(path)},
+                MetadataDirective="REPLACE",
+                Metadata={"sitegen-sha256": sha256},
+                **headers.s3(),
             )
         return _version(answer)
 
@@ -125,8 +131,10 @@ class Bucket:
         """Make an earlier version current again, with the headers it had."""
         with self.failures("restoring an earlier version of", path):
             answer = self.client.copy_object(
-                Bucket=self.name, Key=self.key(path),
-                CopySource={"Bucket": self.name, "Key": self.key(path), "VersionId": version}, MetadataDirective="COPY",
+                Bucket=self.name,
+                Key=self.key(path),
+                CopySource={"Bucket": self.name, "Key": self.key(path), "VersionId": version},
+                MetadataDirective="COPY",
             )
         return _version(answer)
 
@@ -141,7 +149,8 @@ class Bucket:
             if errors:
                 first = errors[0]
                 raise PublishError.at(
-                    f"s3://{self.name}/{first.get('Key')}", f"could not be deleted: {first.get('Code')} {first.get('Message', '')}".strip(),
+                    f"s3://{self.name}/{first.get('Key')}",
+                    f"could not be deleted: {first.get('Code')} {first.get('Message', '')}".strip(),
                     f"grant {NEEDED_PERMISSIONS}; rerunning publish retries the delete",
                 )
 
@@ -152,7 +161,11 @@ class Bucket:
         condition = {"IfMatch": replacing} if replacing else {"IfNoneMatch": "*"}
         with self.failures("writing", path):
             answer = self.client.put_object(
-                Bucket=self.name, Key=self.key(path), Body=data, ContentType="application/gzip", CacheControl="no-store",
+                Bucket=self.name,
+                Key=self.key(path),
+                Body=data,
+                ContentType="application/gzip",
+                CacheControl="no-store",
                 **condition,
             )
         return str(answer["ETag"])
@@ -207,7 +220,8 @@ class _Failures:
 def explain(exc: BaseException, action: str, where: str, bucket: str) -> PublishError:
     if isinstance(exc, NoCredentialsError | PartialCredentialsError):
         return PublishError.at(
-            where, "no AWS credentials were found",
+            where,
+            "no AWS credentials were found",
             "set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (or AWS_PROFILE), or run where an IAM role provides them",
         )
     if isinstance(exc, ClientError):
@@ -220,28 +234,44 @@ def explain(exc: BaseException, action: str, where: str, bucket: str) -> Publish
             return PublishError.at(f"s3://{bucket}", "is not a valid bucket name", "correct --bucket")
         if code in ("PreconditionFailed", "ConditionalRequestConflict"):
             return PublishError.at(
-                where, "was changed by someone else during this publish (another publish running at the same time?)",
+                where,
+                "was changed by someone else during this publish (another publish running at the same time?)",
                 "let the other publish finish, then publish again; run one publish at a time",
             )
         if code in CREDENTIAL_CODES:
-            return PublishError.at(where, f"the AWS credentials were rejected ({code})", "check the access key and secret; temporary ones may have expired")
+            return PublishError.at(
+                where, f"the AWS credentials were rejected ({code})", "check the access key and secret; temporary ones may have expired"
+            )
         if code in ("AccessDenied", "AllAccessDisabled") or status == 403:
-            return PublishError.at(where, f"access denied while {action} it", f"grant the deploying identity {NEEDED_PERMISSIONS} on the bucket")
+            return PublishError.at(
+                where, f"access denied while {action} it", f"grant the deploying identity {NEEDED_PERMISSIONS} on the bucket"
+            )
         if code in THROTTLE_CODES or status == 503:
-            return PublishError.at(where, f"S3 kept throttling ({code or status}) while {action} it, after retries", "publish again later, or lower [publish] concurrency")
+            return PublishError.at(
+                where,
+                f"S3 kept throttling ({code or status}) while {action} it, after retries",
+                "publish again later, or lower [publish] concurrency",
+            )
         if code in ("PermanentRedirect", "AuthorizationHeaderMalformed", "IllegalLocationConstraintException"):
             return PublishError.at(f"s3://{bucket}", f"is in another region ({message})", "set --region to the bucket's region")
-        return PublishError.at(where, f"{action} failed: {code or status} {message}".strip(), "rerun publish; it converges from wherever it stopped")
+        return PublishError.at(
+            where, f"{action} failed: {code or status} {message}".strip(), "rerun publish; it converges from wherever it stopped"
+        )
     if isinstance(exc, BotoConnectionError | HTTPClientError):
         return PublishError.at(
-            where, f"the S3 endpoint could not be reached while {action} it: {exc}",
+            where,
+            f"the S3 endpoint could not be reached while {action} it: {exc}",
             "check the network and --endpoint-url; rerunning publish is safe, it picks up where it stopped",
         )
     return PublishError.at(where, f"{action} failed: {exc}", "rerun publish; it converges from wherever it stopped")
 
 
 def invalidate(
-    cloudfront: Any, distribution: str, paths: Sequence[str], caller_reference: str, sleep: Callable[[float], None],
+    cloudfront: Any,
+    distribution: str,
+    paths: Sequence[str],
+    caller_reference: str,
+    sleep: Callable[[float], None],
     attempts: int = INVALIDATION_ATTEMPTS,
 ) -> str:
     """Start a CloudFront invalidation and return its id. CloudFront refuses new ones
@@ -260,7 +290,9 @@ def invalidate(
             if code == "NoSuchDistribution":
                 raise PublishError.at(where, "does not exist", "correct --cloudfront-distribution") from exc
             if code == "AccessDenied":
-                raise PublishError.at(where, "refused the invalidation: access denied", "grant the deploying identity cloudfront:CreateInvalidation on it") from exc
+                raise PublishError.at(
+                    where, "refused the invalidation: access denied", "grant the deploying identity cloudfront:CreateInvalidation on it"
+                ) from exc
             if code != "TooManyInvalidationsInProgress":
                 raise explain(exc, "invalidating", where, "") from exc
             return Again(code, "publish again later: the uploads are done, and the invalidation is kept pending until it succeeds")

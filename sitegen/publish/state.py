@@ -110,7 +110,9 @@ def for_rollback(bucket: Bucket) -> tuple[Manifest, str]:
         return checked(bucket, found), found.etag
     except ManifestUnreadable as exc:
         raise invalid_manifest(
-            bucket, str(exc), f"nothing can be rolled back with it; {REBUILD_FIX}, and later deploys can be rolled back again",
+            bucket,
+            str(exc),
+            f"nothing can be rolled back with it; {REBUILD_FIX}, and later deploys can be rolled back again",
         ) from None
 
 
@@ -124,12 +126,14 @@ def verify_ours(bucket: Bucket, manifest: Manifest, deletes: Sequence[str], conc
         heads = dict(zip(deletes, pool.map(bucket.stored, deletes), strict=True))
     pending = set(manifest.pending)
     foreign = [
-        key for key, head in heads.items()
+        key
+        for key, head in heads.items()
         if head is not None and (head.sha256 is None or (key not in pending and head.sha256 != manifest.objects[key].sha256))
     ]
     if foreign:
         more = f" (and {len(foreign) - 1} more)" if len(foreign) > 1 else ""
         raise invalid_manifest(
-            bucket, f"it lists {shown(foreign[0])}{more} for deletion, but sitegen did not write the object there"
+            bucket,
+            f"it lists {shown(foreign[0])}{more} for deletion, but sitegen did not write the object there"
             " (its x-amz-meta-sitegen-sha256 is missing or differs)",
         )

@@ -130,8 +130,13 @@ def _state(raw: Any, where: str, deploy: int) -> ObjectState:
     if live and (last_live != 0 or retired_at != ""):
         raise ManifestUnreadable(f"{where} is live but has a retirement ({shown(last_live)}, {shown(retired_at)})")
     return ObjectState(
-        sha256, headers, _int(size, f"{where} size", 0, MAX_SIZE), Kind(_int(kind, f"{where} kind", min(Kind), max(Kind))),
-        version, live, _int(last_live, f"{where} last live deploy", 0, deploy),
+        sha256,
+        headers,
+        _int(size, f"{where} size", 0, MAX_SIZE),
+        Kind(_int(kind, f"{where} kind", min(Kind), max(Kind))),
+        version,
+        live,
+        _int(last_live, f"{where} last live deploy", 0, deploy),
         retired_at if live else _timestamp(retired_at, f"{where} retired_at"),
     )
 
@@ -194,7 +199,14 @@ def _timestamp(value: Any, where: str) -> str:
 
 def _kind(value: Any) -> str:
     """``value`` described for a message: its JSON type and a clipped rendering."""
-    names: Mapping[type, str] = {str: "the string", bool: "the boolean", int: "the number", float: "the number",
-                                 list: "the list", dict: "the object", type(None): "null"}
+    names: Mapping[type, str] = {
+        str: "the string",
+        bool: "the boolean",
+        int: "the number",
+        float: "the number",
+        list: "the list",
+        dict: "the object",
+        type(None): "null",
+    }
     name = names.get(type(value), type(value).__name__)
     return name if value is None else f"{name} {shown(value, 60)}"

@@ -90,7 +90,9 @@ def render_site(
     """
     routes = Routes(config.site.base_url)
     env = make_environment(
-        config.theme_chain, _template_globals(config, routes, content, assets, today), config.fragments.url_prefix,
+        config.theme_chain,
+        _template_globals(config, routes, content, assets, today),
+        config.fragments.url_prefix,
         _bytecode_cache(config),
     )
     plan = _Planner(config, archive, content, assets, today, routes, env, Record.from_data(previous) if previous else None)
@@ -115,8 +117,9 @@ def render_site(
     files.update(machine)
     changed += machine_changed
     templates = plan.template_record(files)
-    record = Record(plan.inputs, today.isoformat(), templates, dict(sources), dict(sorted(files.items())),
-                    plan.templates.analyses_of(templates))
+    record = Record(
+        plan.inputs, today.isoformat(), templates, dict(sources), dict(sorted(files.items())), plan.templates.analyses_of(templates)
+    )
     rendered = sum(1 for _, _, was_changed in outcomes if was_changed is not None)
     return RenderResult(record, tuple(sorted(changed)), pages=len(sitemap) + 1, rendered=rendered)
 
@@ -142,13 +145,26 @@ class _Planner:
     changed), and the files of the objects whose inputs changed; on a first
     build or new site-wide inputs, everything."""
 
-    def __init__(self, config: Config, archive: Archive, content: ContentResult, assets: AssetBundle, today: date,
-                 routes: Routes, env: Any, previous: Record | None) -> None:
+    def __init__(
+        self,
+        config: Config,
+        archive: Archive,
+        content: ContentResult,
+        assets: AssetBundle,
+        today: date,
+        routes: Routes,
+        env: Any,
+        previous: Record | None,
+    ) -> None:
         self.config, self.archive, self.content, self.today, self.routes, self.env = config, archive, content, today, routes, env
         self.fingerprints = Fingerprints()
         self.site_inputs = self.fingerprints.of(
-            code_version(), config.site, config.fragments.url_prefix, config.fragments.signin_url,
-            [(p.title, routes.url(p)) for p in content.pages if p.menu], assets.manifest_json().decode(),
+            code_version(),
+            config.site,
+            config.fragments.url_prefix,
+            config.fragments.signin_url,
+            [(p.title, routes.url(p)) for p in content.pages if p.menu],
+            assets.manifest_json().decode(),
             fragment_templates(config.theme_chain),
         )
         self.inputs = self.site_inputs.hex()
@@ -197,10 +213,14 @@ class _Planner:
         config, routes = self.config, self.routes
         recent = recent_sessions(self.archive, self.today)
         groups: dict[str, tuple[bytes, Callable[[], dict[str, bytes]]]] = {
-            "feed": (self.fingerprints.of(recent), lambda: {
-                route_of("feed"): formats.atom_feed(config.site, routes, recent, self.content.texts)}),
-            "sitemap": (self.fingerprints.of(sitemap), lambda: formats.sitemaps(
-                routes, [(route, date.fromisoformat(day) if day else None) for route, day in sitemap])),
+            "feed": (
+                self.fingerprints.of(recent),
+                lambda: {route_of("feed"): formats.atom_feed(config.site, routes, recent, self.content.texts)},
+            ),
+            "sitemap": (
+                self.fingerprints.of(sitemap),
+                lambda: formats.sitemaps(routes, [(route, date.fromisoformat(day) if day else None) for route, day in sitemap]),
+            ),
             "robots": (b"", lambda: {route_of("robots"): formats.robots_txt(routes)}),
         }
         previous = self.previous.files if self.previous else {}
@@ -248,9 +268,12 @@ class _Planner:
         (spec,) = object_pages(self.archive, obj, self.today)
         template = self.templates.of(spec.template)
         entry = FileEntry(
-            owner=object_key(obj), template=spec.template, deps=context_objects(spec.context),
+            owner=object_key(obj),
+            template=spec.template,
+            deps=context_objects(spec.context),
             lists=tuple(sorted(object_key(o) for o in spec.lists)),
-            reads_today=spec.reads_today or template is None or template[1], sitemap=_sitemap_entry(spec),
+            reads_today=spec.reads_today or template is None or template[1],
+            sitemap=_sitemap_entry(spec),
         )
         return entry, _render_page(self.env, self.config, self.routes, self.content, spec)
 
@@ -331,6 +354,12 @@ class _Owners:
         if path in self._origin:
             raise ContentError(
                 f"Two pages want the same file {path}:",
-                [Problem(path, f"made by both {self._origin[path]} and {origin}", "rename one of them (a Markdown page's file name sets its URL)")],
+                [
+                    Problem(
+                        path,
+                        f"made by both {self._origin[path]} and {origin}",
+                        "rename one of them (a Markdown page's file name sets its URL)",
+                    )
+                ],
             )
         self._origin[path] = origin

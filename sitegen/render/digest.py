@@ -23,7 +23,7 @@ import functools
 import hashlib
 import pickle
 import sys
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime, time, timedelta
 from pathlib import Path, PurePath
 from typing import Any
@@ -84,9 +84,10 @@ class Fingerprints:
             # Lists of talks and people are most of what pages hold: look linked
             # objects up in the memo here rather than through another call.
             memo, linked_types, plain = self._objects, _LINKED_TYPES, self._plain
-            return (kind.__name__, *[
-                memo.get(id(item)) or self._linked(item) if type(item) in linked_types else plain(item) for item in value
-            ])
+            return (
+                kind.__name__,
+                *[memo.get(id(item)) or self._linked(item) if type(item) in linked_types else plain(item) for item in value],
+            )
         if isinstance(value, Mapping):  # views build mappings in a deterministic order
             return ("map", *((self._plain(k), self._plain(v)) for k, v in value.items()))
         if isinstance(value, set | frozenset):  # iteration order varies between processes
@@ -204,5 +205,3 @@ def fragment_templates(theme_chain: Sequence[Path]) -> tuple[str, ...]:
 
 def digest_hex(*parts: bytes) -> str:
     return hashlib.blake2b(b"".join(parts), digest_size=16).hexdigest()
-
-

@@ -24,9 +24,7 @@ FEED_CONTENT_LIMIT = 20_000
 ICS_LINE_OCTETS = 75
 
 
-def atom_feed(
-    site: SiteConfig, routes: Routes, sessions: Sequence[Session], texts: Texts
-) -> bytes:
+def atom_feed(site: SiteConfig, routes: Routes, sessions: Sequence[Session], texts: Texts) -> bytes:
     """The most recent sessions (already chosen and ordered by the caller)."""
     updated = max((s.updated_at for s in sessions), default=datetime(1970, 1, 1, tzinfo=UTC))
     lines = [
@@ -97,9 +95,7 @@ def robots_txt(routes: Routes) -> bytes:
     )
 
 
-def event_calendar(
-    routes: Routes, event: Event, sessions: Sequence[Session], texts: Texts
-) -> bytes:
+def event_calendar(routes: Routes, event: Event, sessions: Sequence[Session], texts: Texts) -> bytes:
     """An RFC 5545 calendar: the event as an all-day entry, then each scheduled session.
 
     Times are written in UTC, which every calendar app imports correctly

@@ -75,8 +75,11 @@ class Record:
         """Plain data (dicts, tuples, strings), in sorted order, for ``marshal``:
         a large archive's record loads in a tenth of the time JSON takes."""
         return {
-            "format": RECORD_FORMAT, "inputs": self.inputs, "today": self.today,
-            "templates": dict(sorted(self.templates.items())), "sources": dict(sorted(self.sources.items())),
+            "format": RECORD_FORMAT,
+            "inputs": self.inputs,
+            "today": self.today,
+            "templates": dict(sorted(self.templates.items())),
+            "sources": dict(sorted(self.sources.items())),
             "files": {path: tuple(entry) for path, entry in sorted(self.files.items())},
             "analyses": dict(sorted(self.analyses.items())),
         }
@@ -150,14 +153,14 @@ class Changes:
     today: bool
 
     @classmethod
-    def between(cls, previous: Record, archive: Archive, sources: Mapping[str, str], templates: Mapping[str, str],
-                today: str) -> Changes:
+    def between(cls, previous: Record, archive: Archive, sources: Mapping[str, str], templates: Mapping[str, str], today: str) -> Changes:
         changed = {key for key, digest in sources.items() if previous.sources.get(key) != digest}
         deleted = set(previous.sources) - set(sources)
         objects = _objects_by_key(archive, changed)
         lists = {object_key(target) for obj in objects for target in forward_links(obj)}
         return cls(
-            frozenset(changed | deleted | _showing(archive, objects)), frozenset(lists),
+            frozenset(changed | deleted | _showing(archive, objects)),
+            frozenset(lists),
             frozenset(name for name, digest in templates.items() if not digest or previous.templates.get(name) != digest),
             previous.today != today,
         )
@@ -167,15 +170,22 @@ class Changes:
         return bool(
             entry.template in self.templates
             or (entry.reads_today and self.today)
-            or entry.owner in self.shown or entry.owner in self.lists
+            or entry.owner in self.shown
+            or entry.owner in self.lists
             or not self.shown.isdisjoint(entry.deps)
             or not self.lists.isdisjoint(entry.lists)
         )
 
 
 def _objects_by_key(archive: Archive, keys: Iterable[str]) -> list[Any]:
-    collections = {"sessions": archive.sessions, "events": archive.events, "people": archive.people,
-                   "topics": archive.topics, "series": archive.series, "venues": archive.venues}
+    collections = {
+        "sessions": archive.sessions,
+        "events": archive.events,
+        "people": archive.people,
+        "topics": archive.topics,
+        "series": archive.series,
+        "venues": archive.venues,
+    }
     found = []
     for key in keys:
         collection, _, obj_id = key.partition("/")
@@ -195,8 +205,11 @@ def _showing(archive: Archive, changed: list[Any]) -> set[str]:
     topics = {obj.id for obj in changed if type(obj) is Topic}
     if series or venues or topics:
         for event in archive.events.values():
-            if ((event.series and event.series.id in series) or (event.venue and event.venue.id in venues)
-                    or any(t.id in topics for t in event.topics)):
+            if (
+                (event.series and event.series.id in series)
+                or (event.venue and event.venue.id in venues)
+                or any(t.id in topics for t in event.topics)
+            ):
                 events.add(event.id)
     sessions: set[str] = set()
     for event_id in events:

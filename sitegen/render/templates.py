@@ -22,13 +22,16 @@ from jinja2.parser import Parser
 from sitegen.errors import SitegenError, TemplateError
 from sitegen.render.holes import HoleExtension
 
-MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
-          "November", "December")
+MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December")
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 
 
-def make_environment(theme_chain: Sequence[Path], globals_: Mapping[str, Any], hole_prefix: str = "/_frag/",
-                     bytecode_cache: jinja2.BytecodeCache | None = None) -> jinja2.Environment:
+def make_environment(
+    theme_chain: Sequence[Path],
+    globals_: Mapping[str, Any],
+    hole_prefix: str = "/_frag/",
+    bytecode_cache: jinja2.BytecodeCache | None = None,
+) -> jinja2.Environment:
     """An environment that finds each template in the most specific theme that has it.
 
     Pages and the fragment service both use it, so a fragment is rendered with
@@ -100,7 +103,9 @@ def render(env: jinja2.Environment, name: str, context: Mapping[str, Any]) -> st
         raise TemplateError.at(where, f"template syntax error: {exc.message}", "fix the template syntax") from exc
     except jinja2.TemplateNotFound as exc:
         where = template_location(exc) or name
-        raise TemplateError.at(where, f"template {exc.name!r} not found in the theme", "add it to the theme's templates/ folder or fix the name") from exc
+        raise TemplateError.at(
+            where, f"template {exc.name!r} not found in the theme", "add it to the theme's templates/ folder or fix the name"
+        ) from exc
     except SitegenError as exc:
         # e.g. static() naming an unknown asset: say which template asked.
         where = template_location(exc) or name

@@ -124,34 +124,50 @@ def listing_pages(archive: Archive, content: ContentResult, today: date, site_de
     yield home_page(archive, today, site_description)
     for year, events in archive.events_by_year.items():
         yield PageSpec(
-            route_of(year), "year.html", f"Events in {year}",
+            route_of(year),
+            "year.html",
+            f"Events in {year}",
             f"{len(events)} conferences and events in {year}.",
             {"year": year, "events": events, "years": tuple(archive.events_by_year)},
         )
     yield PageSpec(
-        route_of("topics"), "topics.html", "Topics", "Every topic in the archive, with its events and talks.",
+        route_of("topics"),
+        "topics.html",
+        "Topics",
+        "Every topic in the archive, with its events and talks.",
         {"topics": [(t, len(archive.sessions_by_topic.get(t.id, ()))) for t in _by_name(archive.topics.values())]},
     )
     yield PageSpec(
-        route_of("series"), "series_index.html", "Conference series", "Every conference series in the archive.",
+        route_of("series"),
+        "series_index.html",
+        "Conference series",
+        "Every conference series in the archive.",
         {"series_list": [(s, archive.events_by_series.get(s.id, ())) for s in _by_name(archive.series.values())]},
     )
     yield PageSpec(route_of("places"), "places.html", "Places", "Conferences by country and city.", {"countries": countries})
     for country in countries:
         yield PageSpec(
-            country.route, "country.html", f"Conferences in {country.name}",
+            country.route,
+            "country.html",
+            f"Conferences in {country.name}",
             f"{len(country.events)} conferences in {country.name}, in {len(country.cities)} cities.",
             {"country": country},
         )
         for city in country.cities:
             yield PageSpec(
-                city.route, "city.html", f"Conferences in {city.name}, {country.name}",
+                city.route,
+                "city.html",
+                f"Conferences in {city.name}, {country.name}",
                 f"{len(city.events)} conferences in {city.name}, {country.name}.",
                 {"country": country, "city": city},
             )
     for page in content.pages:
         yield PageSpec(
-            route_of(page), page.template, page.title, page.description or page.title, {"content_page": page},
+            route_of(page),
+            page.template,
+            page.title,
+            page.description or page.title,
+            {"content_page": page},
             origin=str(page.source),
         )
 
@@ -160,8 +176,11 @@ def session_page(session: Session) -> PageSpec:
     speakers = ", ".join(p.name for p in session.speakers)
     blurb = f"{session.title}{' by ' + speakers if speakers else ''}, at {session.event.name}."
     return PageSpec(
-        route_of(session), "session.html", f"{session.title} — {session.event.name}",
-        Summary(session, "abstract", blurb), {"session": session, "event": session.event},
+        route_of(session),
+        "session.html",
+        f"{session.title} — {session.event.name}",
+        Summary(session, "abstract", blurb),
+        {"session": session, "event": session.event},
         session.updated_at.date(),
     )
 
@@ -169,9 +188,12 @@ def session_page(session: Session) -> PageSpec:
 def series_page(archive: Archive, series: Series) -> PageSpec:
     events = archive.events_by_series.get(series.id, ())
     return PageSpec(
-        route_of(series), "series.html", series.name,
+        route_of(series),
+        "series.html",
+        series.name,
         Summary(series, "description", f"Every edition of {series.name}: {len(events)} events."),
-        {"series": series, "events": events}, series.updated_at.date(),
+        {"series": series, "events": events},
+        series.updated_at.date(),
     )
 
 
@@ -181,9 +203,17 @@ def home_page(archive: Archive, today: date, description: str) -> PageSpec:
     recent = [e for e in reversed(events) if e.end_date < today][:HOME_EVENTS]
     topics = sorted(archive.topics.values(), key=lambda t: (-len(archive.sessions_by_topic.get(t.id, ())), t.name.casefold(), t.id))
     return PageSpec(
-        route_of("home"), "home.html", "", description,
-        {"upcoming": upcoming, "recent": recent, "years": tuple(archive.events_by_year), "popular_topics": topics[:20],
-         "counts": {"events": len(archive.events), "sessions": len(archive.sessions), "people": len(archive.people)}},
+        route_of("home"),
+        "home.html",
+        "",
+        description,
+        {
+            "upcoming": upcoming,
+            "recent": recent,
+            "years": tuple(archive.events_by_year),
+            "popular_topics": topics[:20],
+            "counts": {"events": len(archive.events), "sessions": len(archive.sessions), "people": len(archive.people)},
+        },
     )
 
 
@@ -192,7 +222,10 @@ def event_page(archive: Archive, event: Event, description: str | Summary) -> Pa
     speakers = _by_name({p.id: p for s in sessions for p in s.speakers}.values())
     other_editions = tuple(e for e in archive.events_by_series.get(event.series.id, ()) if e.id != event.id) if event.series else ()
     return PageSpec(
-        route_of(event), "event.html", event.name if str(event.year) in event.name else f"{event.name} ({event.year})", description,
+        route_of(event),
+        "event.html",
+        event.name if str(event.year) in event.name else f"{event.name} ({event.year})",
+        description,
         {
             "event": event,
             "schedule": schedule(sessions),
@@ -201,7 +234,8 @@ def event_page(archive: Archive, event: Event, description: str | Summary) -> Pa
             "session_count": len(sessions),
             "other_editions": other_editions,
         },
-        event.updated_at.date(), lists=(event.series,) if event.series else (),
+        event.updated_at.date(),
+        lists=(event.series,) if event.series else (),
     )
 
 
@@ -209,7 +243,10 @@ def person_page(archive: Archive, person: Person, today: date, description: str 
     sessions = archive.sessions_by_person.get(person.id, ())
     topics = _by_name({t.id: t for s in sessions for t in s.topics}.values())
     return PageSpec(
-        route_of(person), "person.html", person.name, description,
+        route_of(person),
+        "person.html",
+        person.name,
+        description,
         {
             "person": person,
             "upcoming": tuple(s for s in sessions if s.day >= today),
@@ -218,7 +255,8 @@ def person_page(archive: Archive, person: Person, today: date, description: str 
             "topics": topics,
             "event_count": len({s.event.id for s in sessions}),
         },
-        person.updated_at.date(), reads_today=True,
+        person.updated_at.date(),
+        reads_today=True,
     )
 
 
@@ -226,7 +264,9 @@ def topic_page(archive: Archive, topic: Topic, today: date) -> PageSpec:
     events = archive.events_by_topic.get(topic.id, ())
     sessions = archive.sessions_by_topic.get(topic.id, ())
     return PageSpec(
-        route_of(topic), "topic.html", topic.name,
+        route_of(topic),
+        "topic.html",
+        topic.name,
         f"{len(events)} events and {len(sessions)} talks about {topic.name}.",
         {
             "topic": topic,
@@ -234,7 +274,8 @@ def topic_page(archive: Archive, topic: Topic, today: date) -> PageSpec:
             "past": tuple(reversed([e for e in events if e.end_date < today])),
             "sessions": tuple(reversed(sessions)),
         },
-        topic.updated_at.date(), reads_today=True,
+        topic.updated_at.date(),
+        reads_today=True,
     )
 
 
@@ -245,8 +286,7 @@ def schedule(sessions: Iterable[Session]) -> tuple[ScheduleDay, ...]:
         if session.is_scheduled:
             days[session.day].setdefault(session.room, []).append(session)
     return tuple(
-        ScheduleDay(day, tuple(RoomSchedule(room, tuple(items)) for room, items in rooms.items()))
-        for day, rooms in sorted(days.items())
+        ScheduleDay(day, tuple(RoomSchedule(room, tuple(items)) for room, items in rooms.items())) for day, rooms in sorted(days.items())
     )
 
 
@@ -265,8 +305,7 @@ def places(archive: Archive) -> tuple[Country, ...]:
         name = max(sorted(names[(code, slug)]), key=len)
         cities[code].append(City(code, name, slug, tuple(sorted(events, key=event_order))))
     countries = [
-        Country(code, country_name(code), tuple(sorted(found, key=lambda c: (c.name.casefold(), c.slug))))
-        for code, found in cities.items()
+        Country(code, country_name(code), tuple(sorted(found, key=lambda c: (c.name.casefold(), c.slug)))) for code, found in cities.items()
     ]
     return tuple(sorted(countries, key=lambda c: (c.name.casefold(), c.code)))
 
@@ -278,4 +317,4 @@ def _event_blurb(archive: Archive, event: Event) -> str:
 
 
 def _by_name(items: Iterable[Person | Topic | Series]) -> tuple[Any, ...]:
-    return tuple(sorted(items, key=lambda item: (getattr(item, "name").casefold(), item.id)))
+    return tuple(sorted(items, key=lambda item: (item.name.casefold(), item.id)))

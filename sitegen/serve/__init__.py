@@ -95,8 +95,12 @@ class Rebuilder:
     during a build are gathered and answered by one more build; a burst of
     events (an editor saving writes several) waits ``settle`` seconds."""
 
-    def __init__(self, build: Callable[[], BuildReport], done: Callable[[BuildReport | None, BuildError | None, frozenset[str]], None],
-                 settle: float = 0.05) -> None:
+    def __init__(
+        self,
+        build: Callable[[], BuildReport],
+        done: Callable[[BuildReport | None, BuildError | None, frozenset[str]], None],
+        settle: float = 0.05,
+    ) -> None:
         self._build, self._done, self._settle = build, done, settle
         self._pending: set[str] = set()
         self._wake = threading.Condition()
@@ -152,4 +156,3 @@ def stylesheet_urls(output_dir: Path, static_url: str) -> list[str]:
 def in_place(changed: Iterable[str]) -> bool:
     paths = list(changed)
     return bool(paths) and all(path.endswith(IN_PLACE_SUFFIXES) for path in paths)
-

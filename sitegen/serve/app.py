@@ -25,9 +25,9 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from sitegen.config import Config
 from sitegen.errors import SitegenError
 from sitegen.fragments.identity import IdentityCodec, User, cookie_header
+from sitegen.fragments.service import cross_site, read_index
 from sitegen.fragments.store import PersonalStore
 from sitegen.publish.headers import HeaderPolicy
-from sitegen.fragments.service import cross_site, read_index
 from sitegen.publish.plan import encode_body, header_policy
 from sitegen.serve import CLOSE, BuildError, Channel
 from sitegen.serve.guard import MAX_URL_PATH, Found, HostCheck, Redirect, TooLong, locate
@@ -63,8 +63,9 @@ class DevState:
 class DevApp:
     """The ASGI app of ``sitegen serve``."""
 
-    def __init__(self, state: DevState, channel: Channel, *, fragments: ASGIApp | None, codec: IdentityCodec,
-                 store: PersonalStore, hosts: HostCheck) -> None:
+    def __init__(
+        self, state: DevState, channel: Channel, *, fragments: ASGIApp | None, codec: IdentityCodec, store: PersonalStore, hosts: HostCheck
+    ) -> None:
         self.state, self.channel, self.fragments, self.hosts = state, channel, fragments, hosts
         self.codec, self.store = codec, store
         settings = state.config.fragments
@@ -159,8 +160,7 @@ class DevApp:
     def events(self, request: Request) -> Response:
         channel, error, page = self.channel, self.state.error, request.query_params.get("page", "")
         if channel.listeners >= MAX_LISTENERS:
-            return PlainTextResponse("too many open reload streams; close some tabs\n", status_code=503,
-                                     headers={"Retry-After": "5"})
+            return PlainTextResponse("too many open reload streams; close some tabs\n", status_code=503, headers={"Retry-After": "5"})
 
         async def stream() -> AsyncIterator[str]:
             queue = channel.subscribe(page)
@@ -180,8 +180,7 @@ class DevApp:
             finally:
                 channel.unsubscribe(queue)
 
-        return StreamingResponse(stream(), media_type="text/event-stream",
-                                 headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
+        return StreamingResponse(stream(), media_type="text/event-stream", headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
 
     # --- dev sign-in ----------------------------------------------------------------
 
@@ -201,8 +200,9 @@ class DevApp:
             response = RedirectResponse(target, status_code=303)
             response.headers["Set-Cookie"] = cookie_header(settings.cookie_name, cookie, settings.max_age_days * 86400)
             return response
-        return HTMLResponse(_signin_page(self._people(), _local_path(request.query_params.get("next", "/")), ""),
-                            headers={"Cache-Control": "no-store"})
+        return HTMLResponse(
+            _signin_page(self._people(), _local_path(request.query_params.get("next", "/")), ""), headers={"Cache-Control": "no-store"}
+        )
 
     def signout(self, request: Request) -> Response:
         if cross_site(request):
@@ -224,7 +224,8 @@ def _overlay(error: BuildError) -> str:
     """The failed build over the page, for pages loaded while it is broken (open tabs draw it from the event)."""
     items = "".join(
         f'<p class="problem">{html.escape(p["where"])}: {html.escape(p["what"])}'
-        + (f"<br>&nbsp;&nbsp;fix: {html.escape(p['fix'])}" if p["fix"] else "") + "</p>"
+        + (f"<br>&nbsp;&nbsp;fix: {html.escape(p['fix'])}" if p["fix"] else "")
+        + "</p>"
         for p in error.problems
     )
     return (
@@ -260,7 +261,7 @@ def _signin_page(people: list[tuple[str, str]], target: str, problem: str) -> st
     links = "".join(
         f'<li><form method="post"><input type="hidden" name="user" value="{html.escape(pid)}">'
         f'<input type="hidden" name="name" value="{html.escape(name)}"><input type="hidden" name="next" value="{html.escape(target)}">'
-        f'<button>{html.escape(name)}</button> <code>{html.escape(pid)}</code></form></li>'
+        f"<button>{html.escape(name)}</button> <code>{html.escape(pid)}</code></form></li>"
         for pid, name in people
     )
     error = f'<p role="alert" style="color:#b00">{html.escape(problem)}</p>' if problem else ""
@@ -273,4 +274,3 @@ def _signin_page(people: list[tuple[str, str]], target: str, problem: str) -> st
         f"<button>Sign in</button></form><h2>People of the archive</h2><ul>{links}</ul>"
         f'<p><a href="{DEV_PREFIX}signout?next={quote(target)}">Sign out</a></p>'
     )
-

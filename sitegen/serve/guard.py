@@ -109,7 +109,7 @@ def _inside(root: str, target: str) -> bool:
     """``target`` (a real path) is ``root`` or below it, and not in sitegen's state."""
     if target != root and not target.startswith(root.rstrip(os.sep) + os.sep):
         return False
-    return not any(_is_state(part) for part in Path(target[len(root):]).parts if part != os.sep)
+    return not any(_is_state(part) for part in Path(target[len(root) :]).parts if part != os.sep)
 
 
 class HostCheck:

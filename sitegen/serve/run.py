@@ -80,11 +80,26 @@ class DevServer:
         codec = self._codec(config)  # one key for the sign-in page and the fragment service
         self._store = open_store(config.fragments.store, config.root)
         # Nothing is answered until the port is known (with --port 0, once bound).
-        self._app = DevApp(self.state, self.channel, fragments=self._fragments(config, codec), codec=codec, store=self._store,
-                           hosts=HostCheck(self.host, self.port or -1))
-        self._server = uvicorn.Server(uvicorn.Config(self._app, host=self.host, port=self.port, log_level="warning",
-                                                     lifespan="off", access_log=False, timeout_graceful_shutdown=1,
-                                                     limit_concurrency=MAX_CONNECTIONS))
+        self._app = DevApp(
+            self.state,
+            self.channel,
+            fragments=self._fragments(config, codec),
+            codec=codec,
+            store=self._store,
+            hosts=HostCheck(self.host, self.port or -1),
+        )
+        self._server = uvicorn.Server(
+            uvicorn.Config(
+                self._app,
+                host=self.host,
+                port=self.port,
+                log_level="warning",
+                lifespan="off",
+                access_log=False,
+                timeout_graceful_shutdown=1,
+                limit_concurrency=MAX_CONNECTIONS,
+            )
+        )
         self._spawn(self._server.run, "sitegen-http")
         while not self._server.started:
             if not self._threads[-1].is_alive():
@@ -155,8 +170,10 @@ class DevServer:
             for problem in error.problems:
                 self.log(f"  {problem['where']}: {problem['what']}" + (f" (fix: {problem['fix']})" if problem["fix"] else ""))
         elif report is not None:
-            self.log(f"built in {report.total_seconds:.2f} s: {report.files_rendered} files rendered, "
-                     f"{report.files_written} written, {report.files_deleted} deleted")
+            self.log(
+                f"built in {report.total_seconds:.2f} s: {report.files_rendered} files rendered, "
+                f"{report.files_written} written, {report.files_deleted} deleted"
+            )
 
     def _poll(self) -> None:
         assert self.poll_api
@@ -176,8 +193,11 @@ class DevServer:
                 root_files.add(path)
             else:
                 folders.add(path.parent)
-        ignored = [config.output_dir.resolve(), config.cache_dir.resolve(),
-                   config.output_dir.resolve().parent / f".{config.output_dir.name}.staging"]
+        ignored = [
+            config.output_dir.resolve(),
+            config.cache_dir.resolve(),
+            config.output_dir.resolve().parent / f".{config.output_dir.name}.staging",
+        ]
         handler = _EditHandler(self.rebuilder, ignored, root, frozenset(root_files))
         self._observer = Observer()
         for folder in sorted(_outermost(folders)):

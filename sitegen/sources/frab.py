@@ -34,7 +34,7 @@ import zoneinfo
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone, tzinfo
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from html.parser import HTMLParser
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -76,8 +76,11 @@ def _files_at(path: Path) -> list[Path]:
     if path.is_dir():
         found = sorted(child for child in path.glob("*.json") if child.is_file())
         if not found:
-            raise SourceError.at(str(path), "is a folder without any *.json schedule file",
-                                 "put schedule.json files in it, or name the files themselves in [source] url")
+            raise SourceError.at(
+                str(path),
+                "is a folder without any *.json schedule file",
+                "put schedule.json files in it, or name the files themselves in [source] url",
+            )
         return found
     if path.is_file():
         return [path]
@@ -153,7 +156,7 @@ def convert(documents: Sequence[tuple[str, Any]]) -> Converted:
 
     schedules = [schedule for origin, document in documents if (schedule := _read_schedule(origin, document, warn))]
     collections = _Collections()
-    for event_id, schedule in zip(_event_ids(schedules, warn), schedules):
+    for event_id, schedule in zip(_event_ids(schedules, warn), schedules, strict=True):
         collections.add(event_id, schedule, warn)
     return Converted(collections.finish(), tuple(warnings))
 
@@ -172,22 +175,41 @@ class _Collections:
 
     def add(self, event_id: str, schedule: _Schedule, warn: Warn) -> None:
         updated_at = schedule.updated_at.isoformat()
-        self.events.append({
-            "id": event_id, "slug": event_id, "name": schedule.title, "series": None, "venue": None,
-            "start_date": schedule.start_date.isoformat(), "end_date": schedule.end_date.isoformat(),
-            "timezone": schedule.timezone, "url": schedule.url, "description": schedule.description,
-            "topics": [], "updated_at": updated_at,
-        })
+        self.events.append(
+            {
+                "id": event_id,
+                "slug": event_id,
+                "name": schedule.title,
+                "series": None,
+                "venue": None,
+                "start_date": schedule.start_date.isoformat(),
+                "end_date": schedule.end_date.isoformat(),
+                "timezone": schedule.timezone,
+                "url": schedule.url,
+                "description": schedule.description,
+                "topics": [],
+                "updated_at": updated_at,
+            }
+        )
         talks = _unique_talks(event_id, schedule.talks, warn)
         slugs = _unique_slugs({sid: talk.slug_base for sid, talk in talks.items()}, lambda sid: talks[sid].slug_suffix)
         for session_id, talk in talks.items():
-            self.sessions.append({
-                "id": session_id, "slug": slugs[session_id], "event": event_id, "title": talk.title,
-                "abstract": talk.abstract, "start": _timestamp(talk.start), "end": _timestamp(talk.end),
-                "room": talk.room, "speakers": [self.person(p, schedule.updated_at) for p in talk.speakers],
-                "topics": [self.topic(name, schedule.updated_at) for name in talk.tracks],
-                "media": list(talk.media), "updated_at": updated_at,
-            })
+            self.sessions.append(
+                {
+                    "id": session_id,
+                    "slug": slugs[session_id],
+                    "event": event_id,
+                    "title": talk.title,
+                    "abstract": talk.abstract,
+                    "start": _timestamp(talk.start),
+                    "end": _timestamp(talk.end),
+                    "room": talk.room,
+                    "speakers": [self.person(p, schedule.updated_at) for p in talk.speakers],
+                    "topics": [self.topic(name, schedule.updated_at) for name in talk.tracks],
+                    "media": list(talk.media),
+                    "updated_at": updated_at,
+                }
+            )
 
     def person(self, person: _Person, updated_at: datetime) -> str:
         """The person's id. The first mention gives the name; a bio or avatar
@@ -222,8 +244,15 @@ class _Collections:
                 for tid, name in self.topics.items()
             ],
             "people": [
-                {"id": pid, "slug": people_slugs[pid], "name": p.name, "bio": p.bio, "links": [],
-                 "avatar_url": p.avatar_url, "updated_at": self.updated[pid].isoformat()}
+                {
+                    "id": pid,
+                    "slug": people_slugs[pid],
+                    "name": p.name,
+                    "bio": p.bio,
+                    "links": [],
+                    "avatar_url": p.avatar_url,
+                    "updated_at": self.updated[pid].isoformat(),
+                }
                 for pid, p in self.people.items()
             ],
             "events": self.events,
@@ -239,8 +268,11 @@ def _unique_talks(event_id: str, talks: Sequence[_Talk], warn: Warn) -> dict[str
     for talk in talks:
         session_id = _bounded_id(f"{event_id}:{talk.key}")
         if session_id in found:
-            warn(talk.label, f"repeats {found[session_id].label} (the same guid or id); left out",
-                 "list each talk once, or give the two different guids")
+            warn(
+                talk.label,
+                f"repeats {found[session_id].label} (the same guid or id); left out",
+                "list each talk once, or give the two different guids",
+            )
             continue
         found[session_id] = talk
     return found
@@ -251,8 +283,9 @@ def _event_ids(schedules: Sequence[_Schedule], warn: Warn) -> list[str]:
     start date when several schedules share the acronym (two years of one
     conference); and a number in document order, with a warning, when they
     share the start date too."""
-    bases = _unique_slugs({str(i): s.acronym for i, s in enumerate(schedules)},
-                          lambda i: schedules[int(i)].start_date.isoformat(), fallback=None)
+    bases = _unique_slugs(
+        {str(i): s.acronym for i, s in enumerate(schedules)}, lambda i: schedules[int(i)].start_date.isoformat(), fallback=None
+    )
     ids: list[str] = []
     first: dict[str, int] = {}
     for position, schedule in enumerate(schedules):
@@ -262,9 +295,12 @@ def _event_ids(schedules: Sequence[_Schedule], warn: Warn) -> list[str]:
             number += 1
             event_id = _joined(base, str(number))
         if number > 1:
-            warn(f"{schedule.origin}: conference.acronym",
-                 f"{schedule.acronym!r} starting {schedule.start_date} is also the conference of {schedules[first[base]].origin}; "
-                 f"read as a separate event {event_id!r}", "give each conference its own acronym, or read each schedule once")
+            warn(
+                f"{schedule.origin}: conference.acronym",
+                f"{schedule.acronym!r} starting {schedule.start_date} is also the conference of {schedules[first[base]].origin}; "
+                f"read as a separate event {event_id!r}",
+                "give each conference its own acronym, or read each schedule once",
+            )
         first.setdefault(base, position)
         first[event_id] = position
         ids.append(event_id)
@@ -279,13 +315,19 @@ def _read_schedule(origin: str, document: Any, warn: Warn) -> _Schedule | None:
     schedule = document.get("schedule") if isinstance(document, Mapping) else None
     conference = schedule.get("conference") if isinstance(schedule, Mapping) else None
     if not isinstance(schedule, Mapping) or not isinstance(conference, Mapping):
-        raise SourceError.at(origin, "is not a frab/c3voc schedule: it has no schedule.conference object",
-                             "point [source] url at a schedule.json as frab, pretalx or the c3voc tools export it")
+        raise SourceError.at(
+            origin,
+            "is not a frab/c3voc schedule: it has no schedule.conference object",
+            "point [source] url at a schedule.json as frab, pretalx or the c3voc tools export it",
+        )
     title = _line(conference.get("title"))
     acronym = _slug(conference.get("acronym")) or _slug(title) or _slug(PurePosixPath(urlsplit(origin).path).stem) or "conference"
     if not title:
-        warn(f"{origin}: conference.title", f"is {_show(conference.get('title'))}; the event is called {acronym!r}",
-             "give the conference a title in the schedule")
+        warn(
+            f"{origin}: conference.title",
+            f"is {_show(conference.get('title'))}; the event is called {acronym!r}",
+            "give the conference a title in the schedule",
+        )
     zone_name = _zone_name(origin, conference, warn)
     zone = zoneinfo.ZoneInfo(zone_name)
     base_url = _web_url(schedule.get("base_url"))
@@ -294,12 +336,22 @@ def _read_schedule(origin: str, document: Any, warn: Warn) -> _Schedule | None:
     talks = tuple(talk for day in _days(origin, conference, zone, warn) for talk in reader.day(day))
     dates = _dates(origin, conference, talks, zone, warn)
     if dates is None:
-        warn(f"{origin}: conference", "has no readable start or end, days or talk times; the schedule is left out",
-             "give the conference start and end as YYYY-MM-DD")
+        warn(
+            f"{origin}: conference",
+            "has no readable start or end, days or talk times; the schedule is left out",
+            "give the conference start and end as YYYY-MM-DD",
+        )
         return None
     return _Schedule(
-        origin, acronym, title or acronym, zone_name, *dates, _web_url(conference.get("url")),
-        _markdown(conference.get("description")), _updated_at(schedule.get("version"), zone, dates[0]), talks,
+        origin,
+        acronym,
+        title or acronym,
+        zone_name,
+        *dates,
+        _web_url(conference.get("url")),
+        _markdown(conference.get("description")),
+        _updated_at(schedule.get("version"), zone, dates[0]),
+        talks,
     )
 
 
@@ -318,8 +370,11 @@ def _zone_name(origin: str, conference: Mapping[str, Any], warn: Warn) -> str:
         why = f"no fixed-offset zone has its first day's UTC offset {_show_offset(offset)}"
     else:
         why = f"its first day's UTC offset {_show_offset(offset)}, without daylight saving changes"
-    warn(f"{origin}: conference.time_zone_name", f"{_show(name)} is not an IANA timezone; times are shown in {fallback} ({why})",
-         'set time_zone_name in the schedule to a name such as "Europe/Berlin"')
+    warn(
+        f"{origin}: conference.time_zone_name",
+        f"{_show(name)} is not an IANA timezone; times are shown in {fallback} ({why})",
+        'set time_zone_name in the schedule to a name such as "Europe/Berlin"',
+    )
     return fallback
 
 
@@ -346,14 +401,18 @@ def _show_offset(offset: timedelta) -> str:
 def _days(origin: str, conference: Mapping[str, Any], zone: tzinfo, warn: Warn) -> Iterator[_Day]:
     days = conference.get("days")
     if not isinstance(days, list):
-        warn(f"{origin}: conference.days", f"is {_show(days)}, not a list; the conference has no talks",
-             "export the schedule with its days")
+        warn(
+            f"{origin}: conference.days", f"is {_show(days)}, not a list; the conference has no talks", "export the schedule with its days"
+        )
         return
     for position, day in enumerate(days):
         where = f"days[{position}]"
         if not isinstance(day, Mapping) or not isinstance(day.get("rooms"), Mapping):
-            warn(f"{origin}: {where}", "is not a day with a rooms object; its talks are left out",
-                 'give each day "rooms": {"room name": [talks]}')
+            warn(
+                f"{origin}: {where}",
+                "is not a day with a rooms object; its talks are left out",
+                'give each day "rooms": {"room name": [talks]}',
+            )
             continue
         day_start = _moment(day.get("day_start"), zone)
         local_start = day_start.astimezone(zone) if day_start else None
@@ -361,8 +420,7 @@ def _days(origin: str, conference: Mapping[str, Any], zone: tzinfo, warn: Warn) 
         yield _Day(where, _date(day.get("date")) or (local_start.date() if local_start else None), starts_at, day["rooms"])
 
 
-def _dates(origin: str, conference: Mapping[str, Any], talks: Sequence[_Talk], zone: tzinfo,
-           warn: Warn) -> tuple[date, date] | None:
+def _dates(origin: str, conference: Mapping[str, Any], talks: Sequence[_Talk], zone: tzinfo, warn: Warn) -> tuple[date, date] | None:
     """The conference's start and end date; without them, its days' dates or its talks'."""
     start, end = _date(conference.get("start")), _date(conference.get("end"))
     if start and end and start <= end:
@@ -371,9 +429,12 @@ def _dates(origin: str, conference: Mapping[str, Any], talks: Sequence[_Talk], z
     local = sorted(talk.start.astimezone(zone).date() for talk in talks if talk.start)
     found = days or local
     if found:
-        warn(f"{origin}: conference.start", f"start {_show(conference.get('start'))} and end {_show(conference.get('end'))} "
-             f"are not dates in order; the event's dates come from its {'days' if days else 'talks'}",
-             "set the conference start and end as YYYY-MM-DD")
+        warn(
+            f"{origin}: conference.start",
+            f"start {_show(conference.get('start'))} and end {_show(conference.get('end'))} "
+            f"are not dates in order; the event's dates come from its {'days' if days else 'talks'}",
+            "set the conference start and end as YYYY-MM-DD",
+        )
         return found[0], found[-1]
     return None
 
@@ -424,26 +485,40 @@ class _TalkReader:
         frab_id = _key_text(raw.get("id"))
         key = _key_text(raw.get("guid")).lower() or frab_id or _digest(f"{title}\0{_timestamp(start)}\0{room}")
         return _Talk(
-            label, key, _slug(raw.get("slug")) or _slug(title) or "talk", _slug(frab_id) or _digest(key),
-            title, _abstract(raw), start, end, _line(raw.get("room")) or _line(room) or None,
-            self.speakers(label, raw.get("persons")), (track,) if (track := _line(raw.get("track"))) else (),
+            label,
+            key,
+            _slug(raw.get("slug")) or _slug(title) or "talk",
+            _slug(frab_id) or _digest(key),
+            title,
+            _abstract(raw),
+            start,
+            end,
+            _line(raw.get("room")) or _line(room) or None,
+            self.speakers(label, raw.get("persons")),
+            (track,) if (track := _line(raw.get("track"))) else (),
             self.media(label, raw),
         )
 
     def times(self, label: str, raw: Mapping[str, Any], day: _Day) -> tuple[datetime | None, datetime | None]:
         start = _moment(raw.get("date"), self.zone) or self.clock_start(raw.get("start"), day)
         if start is None:
-            self.warn(label, f"has no usable date ({_show(raw.get('date'))}) or start ({_show(raw.get('start'))}); shown as not yet scheduled",
-                      "give the talk a date with an offset, or a start HH:MM on a day with a date")
+            self.warn(
+                label,
+                f"has no usable date ({_show(raw.get('date'))}) or start ({_show(raw.get('start'))}); shown as not yet scheduled",
+                "give the talk a date with an offset, or a start HH:MM on a day with a date",
+            )
             return None, None
         end = _moment(raw.get("end"), self.zone)
         duration = _clock(raw.get("duration"))
         if end is None and duration:
             # Added in UTC: across a daylight saving change a talk lasts its duration, not its wall-clock span.
-            end = (start.astimezone(timezone.utc) + duration).astimezone(self.zone)
+            end = (start.astimezone(UTC) + duration).astimezone(self.zone)
         if end is not None and end < start:
-            self.warn(label, f"ends ({end.isoformat()}) before it starts ({start.isoformat()}); the end is left out",
-                      "correct the talk's end or duration")
+            self.warn(
+                label,
+                f"ends ({end.isoformat()}) before it starts ({start.isoformat()}); the end is left out",
+                "correct the talk's end or duration",
+            )
             end = None
         return start, end
 
@@ -473,11 +548,17 @@ class _TalkReader:
         or ``guid``, ``name``, ``biography``, ``avatar``)."""
         name = (_line(raw.get("public_name")) or _line(raw.get("name"))) if isinstance(raw, Mapping) else ""
         if not isinstance(raw, Mapping) or not name:
-            self.warn(where, f"{_show(raw)} has no name; left out of the speakers", 'give the person a "public_name" (frab) or "name" (pretalx)')
+            self.warn(
+                where, f"{_show(raw)} has no name; left out of the speakers", 'give the person a "public_name" (frab) or "name" (pretalx)'
+            )
             return None
         avatar = raw.get("avatar")
-        return _Person(self.person_id(raw, name), name, _markdown(raw.get("biography")),
-                       _web_url(avatar, self.base_url) if isinstance(avatar, str) else None)
+        return _Person(
+            self.person_id(raw, name),
+            name,
+            _markdown(raw.get("biography")),
+            _web_url(avatar, self.base_url) if isinstance(avatar, str) else None,
+        )
 
     def person_id(self, raw: Mapping[str, Any], name: str) -> str:
         """A guid is the same person everywhere; a pretalx code or frab id only
@@ -503,8 +584,11 @@ class _TalkReader:
                 fields = item if isinstance(item, Mapping) else {"url": item}
                 url, title = _web_url(fields.get("url"), self.base_url), _line(fields.get("title")) or None
                 if url is None:
-                    self.warn(f"{label}.{key}[{position}]", f"{_show(item)} has no http(s) URL; left out",
-                              "link to an http:// or https:// address, or set the schedule's base_url for relative ones")
+                    self.warn(
+                        f"{label}.{key}[{position}]",
+                        f"{_show(item)} has no http(s) URL; left out",
+                        "link to an http:// or https:// address, or set the schedule's base_url for relative ones",
+                    )
                     continue
                 found.setdefault(url, {"kind": _media_kind(url, title, fields.get("type")), "url": url, "title": title})
         return tuple(found.values())
@@ -543,8 +627,15 @@ _KIND_OF_HOST = {
     **dict.fromkeys(("github.com", "gitlab.com", "codeberg.org", "git.sr.ht", "bitbucket.org"), "code"),
 }
 _KIND_OF_WORD = {
-    "video": "video", "recording": "video", "slides": "slides", "folien": "slides", "audio": "audio",
-    "podcast": "audio", "notes": "notes", "code": "code", "source": "code",
+    "video": "video",
+    "recording": "video",
+    "slides": "slides",
+    "folien": "slides",
+    "audio": "audio",
+    "podcast": "audio",
+    "notes": "notes",
+    "code": "code",
+    "source": "code",
 }
 
 
@@ -606,10 +697,30 @@ def _escape_markdown(text: str, *, line_start: bool = False) -> str:
 
 
 class _HtmlToMarkdown(HTMLParser):
-    _BLOCKS = frozenset({
-        "p", "div", "section", "article", "blockquote", "pre", "table", "tr", "ul", "ol", "dl", "dt", "dd",
-        "h1", "h2", "h3", "h4", "h5", "h6", "hr",
-    })
+    _BLOCKS = frozenset(
+        {
+            "p",
+            "div",
+            "section",
+            "article",
+            "blockquote",
+            "pre",
+            "table",
+            "tr",
+            "ul",
+            "ol",
+            "dl",
+            "dt",
+            "dd",
+            "h1",
+            "h2",
+            "h3",
+            "h4",
+            "h5",
+            "h6",
+            "hr",
+        }
+    )
     _HIDDEN = frozenset({"script", "style", "template"})
 
     def __init__(self) -> None:
@@ -685,7 +796,7 @@ def _key_text(value: Any) -> str:
 
 def _bounded_id(text: str) -> str:
     """An id within the contract's length, still unique: a long one ends in a digest of itself."""
-    return text if len(text) <= MAX_ID_LENGTH else f"{text[:MAX_ID_LENGTH - 17]}~{_digest(text, 16)}"
+    return text if len(text) <= MAX_ID_LENGTH else f"{text[: MAX_ID_LENGTH - 17]}~{_digest(text, 16)}"
 
 
 def _digest(text: str, length: int = 8) -> str:
@@ -693,8 +804,23 @@ def _digest(text: str, length: int = 8) -> str:
 
 
 #: Letters that Unicode does not decompose into ASCII but that have a usual spelling in it.
-_ASCII_SPELLING = str.maketrans({"ß": "ss", "æ": "ae", "Æ": "AE", "œ": "oe", "Œ": "OE", "ø": "o", "Ø": "O",
-                                 "ł": "l", "Ł": "L", "đ": "d", "Đ": "D", "þ": "th", "Þ": "Th"})
+_ASCII_SPELLING = str.maketrans(
+    {
+        "ß": "ss",
+        "æ": "ae",
+        "Æ": "AE",
+        "œ": "oe",
+        "Œ": "OE",
+        "ø": "o",
+        "Ø": "O",
+        "ł": "l",
+        "Ł": "L",
+        "đ": "d",
+        "Đ": "D",
+        "þ": "th",
+        "Þ": "Th",
+    }
+)
 
 
 def _slug(value: Any) -> str:
@@ -706,11 +832,12 @@ def _slug(value: Any) -> str:
 
 
 def _joined(base: str, suffix: str) -> str:
-    return f"{base[:MAX_SLUG_LENGTH - len(suffix) - 1].rstrip('-')}-{suffix}"
+    return f"{base[: MAX_SLUG_LENGTH - len(suffix) - 1].rstrip('-')}-{suffix}"
 
 
-def _unique_slugs(bases: Mapping[str, str], suffix: Callable[[str], str],
-                  fallback: Callable[[str], str] | None = _digest) -> dict[str, str]:
+def _unique_slugs(
+    bases: Mapping[str, str], suffix: Callable[[str], str], fallback: Callable[[str], str] | None = _digest
+) -> dict[str, str]:
     """key -> its base slug, made unique: every key of a shared base gets its
     suffix, so no slug depends on which key came first. A suffixed slug that
     still meets another gets the ``fallback`` (a digest of its key) instead."""
@@ -754,7 +881,7 @@ def _moment(value: Any, zone: tzinfo | None) -> datetime | None:
 
 
 def _clock(value: Any) -> timedelta | None:
-    """"HH:MM" (or "HH:MM:SS") as a duration: a start time of day, or a talk's length."""
+    """ "HH:MM" (or "HH:MM:SS") as a duration: a start time of day, or a talk's length."""
     match = re.fullmatch(r"(\d{1,3}):([0-5]\d)(?::([0-5]\d))?", value.strip()) if isinstance(value, str) else None
     if match is None:
         return None

@@ -57,14 +57,31 @@ _URL_FIX = "check [source] url: it must be a pretalx event's API URL, pretalx+ht
 
 #: What a resource link most likely is, by host (suffix) or by file extension.
 _MEDIA_HOSTS = {
-    "youtube.com": "video", "youtu.be": "video", "vimeo.com": "video", "media.ccc.de": "video",
-    "speakerdeck.com": "slides", "slideshare.net": "slides", "slides.com": "slides",
-    "github.com": "code", "gitlab.com": "code", "codeberg.org": "code",
+    "youtube.com": "video",
+    "youtu.be": "video",
+    "vimeo.com": "video",
+    "media.ccc.de": "video",
+    "speakerdeck.com": "slides",
+    "slideshare.net": "slides",
+    "slides.com": "slides",
+    "github.com": "code",
+    "gitlab.com": "code",
+    "codeberg.org": "code",
 }
 _MEDIA_EXTENSIONS = {
-    "mp4": "video", "webm": "video", "mkv": "video", "mov": "video",
-    "pdf": "slides", "ppt": "slides", "pptx": "slides", "key": "slides", "odp": "slides",
-    "mp3": "audio", "ogg": "audio", "opus": "audio", "m4a": "audio",
+    "mp4": "video",
+    "webm": "video",
+    "mkv": "video",
+    "mov": "video",
+    "pdf": "slides",
+    "ppt": "slides",
+    "pptx": "slides",
+    "key": "slides",
+    "odp": "slides",
+    "mp3": "audio",
+    "ogg": "audio",
+    "opus": "audio",
+    "m4a": "audio",
 }
 
 
@@ -113,12 +130,20 @@ class _Api:
         seen: set[str] = set()
         while url:
             if url in seen:
-                self.warnings.append(Problem(url, "the listing's next link leads back to a page already read; stopped there",
-                                             "report it to the pretalx server's operator"))
+                self.warnings.append(
+                    Problem(
+                        url,
+                        "the listing's next link leads back to a page already read; stopped there",
+                        "report it to the pretalx server's operator",
+                    )
+                )
                 break
             if len(seen) >= MAX_PAGES:
-                raise SourceError.at(url, f"the listing has more than {MAX_PAGES:,} pages",
-                                     "check that the pretalx server's next links end, or report it to its operator")
+                raise SourceError.at(
+                    url,
+                    f"the listing has more than {MAX_PAGES:,} pages",
+                    "check that the pretalx server's next links end, or report it to its operator",
+                )
             seen.add(url)
             page = self.one(url)
             if isinstance(page, list):  # an unpaginated answer is the whole listing
@@ -172,9 +197,14 @@ class _Converter:
         topics = sorted(self.topics.values(), key=_topic_order)
         event = self._event(sessions, [topic["id"] for topic in topics])
         return Converted(
-            {"series": [], "venues": [], "topics": topics,
-             "people": [self.people[code] for code in sorted(self.people)],
-             "events": [event], "sessions": sessions},
+            {
+                "series": [],
+                "venues": [],
+                "topics": topics,
+                "people": [self.people[code] for code in sorted(self.people)],
+                "events": [event],
+                "sessions": sessions,
+            },
             tuple(self.warnings),
         )
 
@@ -184,8 +214,9 @@ class _Converter:
         value = self.raw_event.get("timezone")
         if isinstance(value, str) and value in place_timezones():
             return value
-        self.warn(self.where, f"timezone {shown(value)} is not an IANA timezone; times are shown in UTC",
-                  "set the event's timezone in pretalx")
+        self.warn(
+            self.where, f"timezone {shown(value)} is not an IANA timezone; times are shown in UTC", "set the event's timezone in pretalx"
+        )
         return "UTC"
 
     def _first_midnight(self) -> str:
@@ -207,9 +238,15 @@ class _Converter:
             start = start or (days[0] if days else None)
             end = end or max(filter(None, (start, days[-1] if days else None)), default=None)
         return {
-            "id": self.event_id, "slug": _slug(self.event_id, "event"), "name": name or self.event_id,
-            "start_date": start, "end_date": end, "timezone": self.timezone,
-            "url": _public_url(self.base, event), "topics": topics, "updated_at": self.updated_at,
+            "id": self.event_id,
+            "slug": _slug(self.event_id, "event"),
+            "name": name or self.event_id,
+            "start_date": start,
+            "end_date": end,
+            "timezone": self.timezone,
+            "url": _public_url(self.base, event),
+            "topics": topics,
+            "updated_at": self.updated_at,
         }
 
     # --- talks
@@ -222,8 +259,11 @@ class _Converter:
             if code is None or not isinstance(talk, Mapping):
                 self.warn(f"submissions[{position}]", "has no code; left out", "report it to the pretalx server's operator")
             elif code in seen:
-                self.warn(f"submissions[{code}]", "is listed twice; the first is kept",
-                          "build again: the listing probably changed while it was read")
+                self.warn(
+                    f"submissions[{code}]",
+                    "is listed twice; the first is kept",
+                    "build again: the listing probably changed while it was read",
+                )
             else:
                 seen.add(code)
                 yield code, talk
@@ -236,9 +276,13 @@ class _Converter:
             self.warn(where, f"no title; shown as 'Untitled ({code})'", "give the talk a title in pretalx")
             title = f"Untitled ({code})"
         common = {
-            "event": self.event_id, "title": title, "abstract": self._abstract(talk),
-            "speakers": self._speaker_ids(where, talk), "topics": self._topic_ids(talk),
-            "media": self._media(where, talk), "updated_at": self.updated_at,
+            "event": self.event_id,
+            "title": title,
+            "abstract": self._abstract(talk),
+            "speakers": self._speaker_ids(where, talk),
+            "topics": self._topic_ids(talk),
+            "media": self._media(where, talk),
+            "updated_at": self.updated_at,
         }
         slots = sorted(self._slots(where, talk), key=lambda slot: slot[0])
         if not slots:
@@ -246,10 +290,16 @@ class _Converter:
         sessions = []
         for number, (start, end, room) in enumerate(slots, 1):
             session_id = code if number == 1 else f"{code}-{number}"
-            sessions.append({
-                "id": session_id, "slug": _slug(session_id, "talk"), **common,
-                "start": start.isoformat(), "end": end.isoformat() if end else None, "room": room,
-            })
+            sessions.append(
+                {
+                    "id": session_id,
+                    "slug": _slug(session_id, "talk"),
+                    **common,
+                    "start": start.isoformat(),
+                    "end": end.isoformat() if end else None,
+                    "room": room,
+                }
+            )
         return sessions
 
     def _abstract(self, talk: Mapping[str, Any]) -> str | None:
@@ -276,8 +326,11 @@ class _Converter:
         if end is None and isinstance(duration, int) and not isinstance(duration, bool) and duration > 0:
             end = start + timedelta(minutes=duration)
         if end is not None and end < start:
-            self.warn(where, f"its slot ends ({end.isoformat()}) before it starts ({start.isoformat()}); the end is left out",
-                      "correct the slot in pretalx's schedule editor")
+            self.warn(
+                where,
+                f"its slot ends ({end.isoformat()}) before it starts ({start.isoformat()}); the end is left out",
+                "correct the slot in pretalx's schedule editor",
+            )
             return None
         return end
 
@@ -308,8 +361,7 @@ class _Converter:
                 continue  # a bare code: resolved (or reported) by _speaker_ids
             person_code = _text(speaker.get("code"))
             if person_code is None:
-                self.warn(f"submissions[{code}].speakers", "a speaker has no code; left out",
-                          "report it to the pretalx server's operator")
+                self.warn(f"submissions[{code}].speakers", "a speaker has no code; left out", "report it to the pretalx server's operator")
             elif person_code not in self.people:
                 self.people[person_code] = self._person(person_code, speaker)
 
@@ -319,8 +371,11 @@ class _Converter:
         if not name:
             self.warn(where, f"no name; shown as {code}", "ask the speaker to fill in their name in pretalx")
         return {
-            "id": code, "slug": _slug(code, "speaker"), "name": name or code,
-            "bio": _i18n(speaker.get("biography"), self.locale) or None, "links": [],
+            "id": code,
+            "slug": _slug(code, "speaker"),
+            "name": name or code,
+            "bio": _i18n(speaker.get("biography"), self.locale) or None,
+            "links": [],
             "avatar_url": self._web_url(where, "avatar", speaker.get("avatar_url", speaker.get("avatar"))),
             "updated_at": self.updated_at,
         }
@@ -332,8 +387,11 @@ class _Converter:
             if code in self.people:
                 ids.append(code)
             elif code is not None:
-                self.warn(where, f"speaker {code} is not in pretalx's answer; left out",
-                          "use a pretalx version that expands speakers (2025.1 or later)")
+                self.warn(
+                    where,
+                    f"speaker {code} is not in pretalx's answer; left out",
+                    "use a pretalx version that expands speakers (2025.1 or later)",
+                )
         return ids
 
     # --- topics: tracks and public tags

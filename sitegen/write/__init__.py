@@ -256,8 +256,11 @@ def output_path_problem(path: str) -> str | None:
 def _check_relative(path: str) -> None:
     problem = output_path_problem(path)
     if problem:
-        raise OutputError.at(shown(path), f"is not a safe relative output path: it {problem}",
-                             "rename the theme or content file it comes from; otherwise this is a bug in sitegen, please report it")
+        raise OutputError.at(
+            shown(path),
+            f"is not a safe relative output path: it {problem}",
+            "rename the theme or content file it comes from; otherwise this is a bug in sitegen, please report it",
+        )
 
 
 def _check_ours(output_dir: Path) -> None:

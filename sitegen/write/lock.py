@@ -48,8 +48,9 @@ class OutputLock:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
         except OSError as exc:
-            raise OutputError.at(str(self.path), f"cannot be opened: {exc.strerror or exc}",
-                                 "make the folder of [build] output_dir writable") from None
+            raise OutputError.at(
+                str(self.path), f"cannot be opened: {exc.strerror or exc}", "make the folder of [build] output_dir writable"
+            ) from None
         try:
             self._lock(fd)
             os.ftruncate(fd, 0)
@@ -86,12 +87,14 @@ class OutputLock:
         except BlockingIOError:
             holder = _holder(fd)
         except OSError as exc:
-            raise OutputError.at(str(self.path), f"cannot be locked: {exc.strerror or exc}",
-                                 "put [build] output_dir on a local file system") from None
+            raise OutputError.at(
+                str(self.path), f"cannot be locked: {exc.strerror or exc}", "put [build] output_dir on a local file system"
+            ) from None
         if holder is None or _alive(holder):
             who = f"another sitegen process (pid {holder})" if holder else "another sitegen process"
             raise OutputError.at(
-                str(self.output_dir), f"{who} is using it: a build, sitegen serve rebuilding, or a publish",
+                str(self.output_dir),
+                f"{who} is using it: a build, sitegen serve rebuilding, or a publish",
                 "wait for it to finish (or stop it), then run this again",
             )
         fcntl.flock(fd, fcntl.LOCK_EX)  # the build is gone; its workers end with their share

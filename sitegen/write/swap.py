@@ -81,7 +81,8 @@ class Journal:
                 raise ValueError("not three lists of paths")
         except (OSError, ValueError, KeyError, TypeError, RecursionError) as exc:
             raise OutputError.at(
-                str(path), f"the journal of an interrupted build cannot be read ({clip(str(exc))})",
+                str(path),
+                f"the journal of an interrupted build cannot be read ({clip(str(exc))})",
                 "delete the output folder and this staging folder, then build again",
             ) from None
         return cls(tuple(data["changed"]), frozenset(data["added"]), tuple(data["stale"]))
@@ -123,7 +124,8 @@ class Swap:
             self.back(journal)
         except OSError as exc:
             raise OutputError.at(
-                str(self.output_dir), f"a failed write could not be undone: {exc}",
+                str(self.output_dir),
+                f"a failed write could not be undone: {exc}",
                 "free some space or fix the permissions, then run the build again: it first finishes the undo",
             ) from None
         self.finish()
@@ -191,7 +193,8 @@ def recover(output_dir: Path, staging: Path) -> bool:
             return False
     except OSError as exc:
         raise OutputError.at(
-            str(output_dir), f"an interrupted build could not be finished: {exc}",
+            str(output_dir),
+            f"an interrupted build could not be finished: {exc}",
             "free some space or fix the permissions, then run the build again",
         ) from None
     swap.finish()

@@ -63,7 +63,7 @@ TAG_FEED_ATOM = None
 # Pelican's content cache (off by default): parsed articles are pickled to cache/
 # and reused when a file's mtime has not changed. bench/compare.py turns it off
 # with PELICAN_BENCH_CACHE=0.
-import os as _os
+import os as _os  # noqa: E402 - kept beside the setting it serves
 
 CACHE_CONTENT = _os.environ.get("PELICAN_BENCH_CACHE", "1") != "0"
 LOAD_CONTENT_CACHE = CACHE_CONTENT
