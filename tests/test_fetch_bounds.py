@@ -3,7 +3,7 @@ or broken content codings. Each is one clear message naming the URL or file, exi
 no traceback, the last build untouched, and memory within max_response_bytes.
 
 Builds run ``sitegen build`` as a subprocess against a real HTTP server on
-127.0.0.1 (apiserver.py); its peak memory is read from ``wait4``.
+127.0.0.1 (apiserver.py); its own peak memory is measured by ``peak.run_measured``.
 """
 
 from __future__ import annotations
@@ -15,10 +15,7 @@ import os
 import resource
 import shutil
 import struct
-import subprocess
 import sys
-import tempfile
-import threading
 import zlib
 from pathlib import Path
 from typing import Any
@@ -26,6 +23,7 @@ from typing import Any
 import pytest
 from apiserver import ApiServer, Fault
 from conftest import MINIMAL_SITE, tree
+from peak import run_measured
 
 import sitegen.fetch
 from sitegen.config import SourceConfig
@@ -69,23 +67,8 @@ def limit_memory() -> None:
 
 def sitegen_measured(*args: str) -> tuple[int, str, int]:
     """Run ``sitegen *args``: its exit code, its stderr, and its own peak RSS in bytes."""
-    with tempfile.TemporaryFile() as err:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "sitegen", *args],
-            stdout=subprocess.DEVNULL,
-            stderr=err,
-            env={**os.environ, "CI": "true"},
-            preexec_fn=limit_memory,
-        )
-        watchdog = threading.Timer(300, process.kill)
-        watchdog.start()
-        try:
-            _, status, usage = os.wait4(process.pid, 0)
-        finally:
-            watchdog.cancel()
-        process.returncode = os.waitstatus_to_exitcode(status)
-        err.seek(0)
-        return process.returncode, err.read().decode("utf-8", "replace"), usage.ru_maxrss * 1024
+    run = run_measured([sys.executable, "-m", "sitegen", *args], env={**os.environ, "CI": "true"}, preexec_fn=limit_memory, timeout=300)
+    return run.returncode, run.stderr, run.peak_bytes
 
 
 @pytest.fixture

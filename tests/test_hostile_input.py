@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -18,6 +17,7 @@ from click.testing import CliRunner
 from conftest import MINIMAL_SITE, TODAY
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
+from peak import run_measured
 
 from sitegen.build import build_site
 from sitegen.cli import main
@@ -147,17 +147,9 @@ def test_ten_people_with_2mb_ids_give_a_short_message_in_little_memory(tmp_path:
     data = load_data(site)
     data["people"] += [{"id": chr(65 + i) * 2_000_000, "slug": "Bad Slug", "name": 5, "updated_at": "x"} for i in range(10)]
     write_data(site, data)
-    # A wrapper process, so that RUSAGE_CHILDREN holds the build's peak and nothing else.
-    measure = (
-        "import resource, subprocess, sys; "
-        "run = subprocess.run([sys.executable, '-m', 'sitegen', 'build', '-q', '--root', sys.argv[1]], capture_output=True); "
-        "sys.stdout.buffer.write(run.stderr); "
-        "print(run.returncode, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)"
-    )
-    result = subprocess.run([sys.executable, "-c", measure, str(site)], capture_output=True, timeout=300, env={**os.environ, "CI": "true"})
-    *message, last = result.stdout.decode().splitlines()
-    code, peak_kb = map(int, last.split())
-    assert_one_short_message(code, "\n".join(message), "people[3] (id 'AAAAAAAA", ".id: must be a non-empty string", "… and")
+    run = run_measured([sys.executable, "-m", "sitegen", "build", "-q", "--root", str(site)], env={**os.environ, "CI": "true"})
+    code, peak_kb = run.returncode, run.peak_bytes // 1024
+    assert_one_short_message(code, run.stderr, "people[3] (id 'AAAAAAAA", ".id: must be a non-empty string", "… and")
     assert peak_kb < 250_000, f"peak RSS {peak_kb / 1024:.0f} MB"  # 870 MB before; the input alone is 20 MB
 
 

@@ -396,7 +396,8 @@ def test_network_loss_says_rerun_is_safe(minimal_site, s3):
         publish(minimal_site, proxy)
 
 
-def sitegen_publish(site: Path, proxy_url: str, *args: str, env_extra: dict[str, str] | None = None) -> subprocess.Popen[str]:
+def publish_command(site: Path, proxy_url: str, *args: str, env_extra: dict[str, str] | None = None) -> tuple[list[str], dict[str, str]]:
+    """The command line and environment of ``sitegen publish`` to the test bucket, with dummy credentials."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")} | {
         "AWS_ACCESS_KEY_ID": "testing",
         "AWS_SECRET_ACCESS_KEY": "testing",
@@ -406,6 +407,11 @@ def sitegen_publish(site: Path, proxy_url: str, *args: str, env_extra: dict[str,
         **(env_extra or {}),
     }
     command = [sys.executable, "-m", "sitegen", "publish", "--root", str(site), "--bucket", "site", "--endpoint-url", proxy_url, *args]
+    return command, env
+
+
+def sitegen_publish(site: Path, proxy_url: str, *args: str, env_extra: dict[str, str] | None = None) -> subprocess.Popen[str]:
+    command, env = publish_command(site, proxy_url, *args, env_extra=env_extra)
     return subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 

@@ -10,13 +10,12 @@ from __future__ import annotations
 
 import gzip
 import json
-import os
-import threading
 import zlib
 from pathlib import Path
 
 import pytest
-from test_publish import build, local_files, publish, site_objects, sitegen_publish, stored_manifest
+from peak import run_measured
+from test_publish import build, local_files, publish, publish_command, site_objects, stored_manifest
 
 from sitegen.errors import PublishError
 from sitegen.publish.manifest import MANIFEST_KEY
@@ -33,20 +32,10 @@ def bucket_state(client) -> dict[str, str]:
 
 
 def run(site: Path, proxy, *args: str) -> tuple[int, str, str, int]:
-    """``sitegen publish`` in a subprocess: exit code, stdout, stderr and its peak RSS in KiB."""
-    process = sitegen_publish(site, proxy.url, *args)
-    out: dict[str, str] = {}
-    readers = [
-        threading.Thread(target=lambda n=n, s=s: out.__setitem__(n, s.read()))
-        for n, s in (("out", process.stdout), ("err", process.stderr))
-    ]
-    for reader in readers:
-        reader.start()
-    _, status, usage = os.wait4(process.pid, 0)  # the rusage of this child alone
-    for reader in readers:
-        reader.join()
-    process.returncode = os.waitstatus_to_exitcode(status)
-    return process.returncode, out["out"], out["err"], usage.ru_maxrss
+    """``sitegen publish`` in a subprocess: exit code, stdout, stderr and its own peak RSS in KiB."""
+    command, env = publish_command(site, proxy.url, *args)
+    run = run_measured(command, env=env)
+    return run.returncode, run.stdout, run.stderr, run.peak_bytes // 1024
 
 
 def manifest_with(client, **fields) -> bytes:

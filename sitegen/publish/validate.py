@@ -136,7 +136,8 @@ def _state(raw: Any, where: str, deploy: int) -> ObjectState:
         Kind(_int(kind, f"{where} kind", min(Kind), max(Kind))),
         version,
         live,
-        _int(last_live, f"{where} last live deploy", 0, deploy),
+        # deploy + 1: a rollback retires what the rolled-back deploy added, and numbers itself one lower.
+        _int(last_live, f"{where} last live deploy", 0, deploy + 1),
         retired_at if live else _timestamp(retired_at, f"{where} retired_at"),
     )
 
