@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import http.client
 import shutil
+import socket
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -222,3 +224,57 @@ def test_reload_streams_are_capped_and_the_site_is_still_served(served: Served) 
     finally:
         for connection in streams:
             connection.close()
+
+
+def _refused_or_closed(sock: socket.socket) -> bytes:
+    """What the server answered before closing (b"" if it reset the connection)."""
+    sock.settimeout(30)
+    answer = b""
+    try:
+        while chunk := sock.recv(65536):
+            answer += chunk
+    except OSError:
+        pass
+    return answer
+
+
+def test_an_endless_header_is_refused_after_a_bounded_read(served: Served) -> None:
+    sock = socket.create_connection(("127.0.0.1", served.server.port), timeout=30)
+    sent, total = 0, 100 * 1024 * 1024
+    try:
+        sock.sendall(f"GET / HTTP/1.1\r\nHost: 127.0.0.1:{served.server.port}\r\nX: ".encode())
+        chunk = b"a" * 65536
+        try:
+            while sent < total:
+                sock.sendall(chunk)
+                sent += len(chunk)
+        except OSError:
+            pass  # the server closed the connection: nothing more is read
+        answer = _refused_or_closed(sock)
+    finally:
+        sock.close()
+    assert sent < total, "the server read all of a 100 MB header"
+    assert answer == b"" or answer.startswith(b"HTTP/1.1 431 "), answer[:100]
+    assert served.get("/people/ada/").status == 200
+
+
+@pytest.mark.slow
+def test_half_sent_requests_are_dropped_so_real_ones_are_served_again(served: Served) -> None:
+    from sitegen.serve.run import MAX_CONNECTIONS
+
+    stalled = []
+    try:
+        for _ in range(MAX_CONNECTIONS + 44):
+            sock = socket.create_connection(("127.0.0.1", served.server.port), timeout=30)
+            sock.sendall(f"GET / HTTP/1.1\r\nHost: 127.0.0.1:{served.server.port}\r\n".encode())
+            stalled.append(sock)
+        deadline, status = time.monotonic() + 120, 0  # generous: the server drops them after a few seconds
+        while status != 200 and time.monotonic() < deadline:
+            status = served.get("/people/ada/").status
+            if status != 200:
+                time.sleep(0.5)
+        assert status == 200, "half-sent requests still hold every connection"
+        assert all(_refused_or_closed(sock) == b"" for sock in stalled[:5])  # closed, not answered
+    finally:
+        for sock in stalled:
+            sock.close()

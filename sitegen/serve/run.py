@@ -27,6 +27,8 @@ from sitegen.progress import Reporter, SilentReporter
 from sitegen.serve import BuildError, Channel, Rebuilder, in_place, stylesheet_urls
 from sitegen.serve.app import DevApp, DevState
 from sitegen.serve.guard import HostCheck
+from sitegen.serve.protocol import KEEP_ALIVE, MAX_HEADER_BYTES, GuardedH11
+from sitegen.write import staging_path
 
 #: What an edit is: watchdog also reports files being opened and read, which
 #: every build does to the templates; those must not start another build.
@@ -98,6 +100,9 @@ class DevServer:
                 access_log=False,
                 timeout_graceful_shutdown=1,
                 limit_concurrency=MAX_CONNECTIONS,
+                http=GuardedH11,  # not httptools: it has no header size limit
+                h11_max_incomplete_event_size=MAX_HEADER_BYTES,
+                timeout_keep_alive=KEEP_ALIVE,
             )
         )
         self._spawn(self._server.run, "sitegen-http")
@@ -196,7 +201,7 @@ class DevServer:
         ignored = [
             config.output_dir.resolve(),
             config.cache_dir.resolve(),
-            config.output_dir.resolve().parent / f".{config.output_dir.name}.staging",
+            staging_path(config.output_dir),
         ]
         handler = _EditHandler(self.rebuilder, ignored, root, frozenset(root_files))
         self._observer = Observer()
