@@ -237,6 +237,36 @@ def test_a_second_build_on_the_same_output_fails_naming_the_first(inputs: Inputs
     inputs.assert_clean("B")
 
 
+@pytest.mark.slow
+@pytest.mark.parametrize("spelling", ["symlink", "dotted"])
+def test_every_spelling_of_the_output_folder_takes_the_same_lock(inputs: Inputs, spelling: str) -> None:
+    inputs.start_from_a()
+    link = inputs.site / "buildlink"
+    link.unlink(missing_ok=True)
+    link.symlink_to("build", target_is_directory=True)
+    other = {"symlink": link, "dotted": inputs.site / "data" / ".." / "buildlink" / ".." / "build"}[spelling]
+    first = crash_run(inputs.site, "--pause-at", "1", stdin=subprocess.PIPE)
+    try:
+        assert first.stdout is not None and first.stdin is not None
+        assert first.stdout.readline().split() == ["paused", str(first.pid)]
+        before = tree(inputs.site / "build")
+        second = CliRunner().invoke(main, ["build", "--root", str(inputs.site), "--today", TODAY, "-q", "--full", "--output", str(other)])
+        assert second.exit_code == 1, second.output
+        assert f"another sitegen process (pid {first.pid}) is using it" in second.output
+        assert tree(inputs.site / "build") == before and link.is_symlink()
+        assert not list(inputs.site.glob(".buildlink.*"))
+        first.stdin.write("\n")
+        first.stdin.flush()
+        _, err = first.communicate(timeout=120)
+        assert first.returncode == 0, err
+    finally:
+        if first.poll() is None:
+            first.kill()
+            first.wait()
+    link.unlink()
+    inputs.assert_clean("B")
+
+
 def test_a_lock_left_by_a_killed_build_is_waited_for_not_refused(inputs: Inputs) -> None:
     """The killed build's forked workers (here: this process) still hold the
     lock, with the dead build's pid in it: the next build waits for them."""

@@ -37,7 +37,7 @@ from typing import Any
 
 from sitegen.bounded import shown
 from sitegen.errors import OutputError
-from sitegen.write.lock import OutputLock
+from sitegen.write.lock import OutputLock, real_output
 from sitegen.write.swap import BACK, FORWARD, Swap, recover, staged_name
 
 # The layout of an output folder, which publish and serve read too.
@@ -74,7 +74,7 @@ class Stager:
     """
 
     def __init__(self, output_dir: Path, *, preserve: Collection[str] = ()) -> None:
-        self.output_dir = output_dir
+        self.output_dir = output_dir = real_output(output_dir)  # the folder, not a symlink to it: one lock, one staging
         self.preserve = {STATE_FILE, *preserve}
         self.staging = staging_path(output_dir)
         self._lock = OutputLock(output_dir)
@@ -161,14 +161,15 @@ class Stager:
 
 
 def staging_path(output_dir: Path) -> Path:
-    return output_dir.parent / f".{output_dir.name}.staging"
+    real = real_output(output_dir)
+    return real.parent / f".{real.name}.staging"
 
 
 def recover_output(output_dir: Path) -> bool:
     """Under the output's lock, finish or undo a swap a killed build left
     (True if there was one). OutputError if another build holds the lock."""
     with OutputLock(output_dir):
-        return _recover(output_dir)
+        return _recover(real_output(output_dir))
 
 
 @contextmanager
@@ -176,7 +177,7 @@ def whole_output(output_dir: Path) -> Iterator[None]:
     """For a reader of the whole build (publish): hold the output's lock, so no
     build changes it meanwhile, with any swap a killed build left finished first."""
     with OutputLock(output_dir):
-        _recover(output_dir)
+        _recover(real_output(output_dir))
         yield
 
 

@@ -29,15 +29,22 @@ from sitegen.errors import OutputError
 _PID_BYTES = 32
 
 
+def real_output(output_dir: Path) -> Path:
+    """The output folder with every symlink resolved: each spelling of one
+    folder (``build``, a symlink to it, ``./x/../build``) takes the same lock."""
+    return Path(os.path.realpath(output_dir))
+
+
 def lock_path(output_dir: Path) -> Path:
-    return output_dir.parent / f".{output_dir.name}.lock"
+    real = real_output(output_dir)
+    return real.parent / f".{real.name}.lock"
 
 
 class OutputLock:
     """The lock of one output folder; ``acquire`` raises OutputError if another process has it."""
 
     def __init__(self, output_dir: Path) -> None:
-        self.output_dir = output_dir
+        self.output_dir = real_output(output_dir)
         self.path = lock_path(output_dir)
         self._fd: int | None = None
 
