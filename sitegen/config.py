@@ -19,7 +19,9 @@ from pathlib import Path
 from typing import Any, get_type_hints
 from urllib.parse import urlsplit
 
+from sitegen.bounded import shown
 from sitegen.errors import ConfigError, Problem
+from sitegen.s3names import bucket_problem, prefix_problem
 
 CONFIG_FILE = "sitegen.toml"
 THEME_FILE = "theme.toml"
@@ -421,10 +423,10 @@ def _check_source_format(config: Config, where: str) -> list[Problem]:
 
 def _check_publish(publish: PublishConfig, where: str) -> list[Problem]:
     problems = []
-    if publish.prefix and (publish.prefix.startswith("/") or not publish.prefix.endswith("/")):
-        problems.append(
-            Problem(where, f"prefix = {publish.prefix!r} must not start with '/' and must end with '/'", 'write it like "site/"')
-        )
+    if wrong := prefix_problem(publish.prefix):
+        problems.append(Problem(where, f"prefix = {shown(publish.prefix)} {wrong}", 'write it like "site/" or "2024/site/"'))
+    if publish.bucket and (wrong := bucket_problem(publish.bucket)):
+        problems.append(Problem(where, f"bucket = {shown(publish.bucket)} is not a valid S3 bucket name", wrong))
     if publish.endpoint_url and urlsplit(publish.endpoint_url).scheme not in ("http", "https"):
         problems.append(
             Problem(

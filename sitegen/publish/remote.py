@@ -20,13 +20,14 @@ from botocore.exceptions import (
     ClientError,
     HTTPClientError,
     NoCredentialsError,
+    ParamValidationError,
     PartialCredentialsError,
 )
 from botocore.exceptions import (
     ConnectionError as BotoConnectionError,
 )
 
-from sitegen.errors import PublishError
+from sitegen.errors import PublishError, clip
 from sitegen.publish.headers import Headers
 from sitegen.retry import Again, RetryPolicy, Stop
 from sitegen.write import STATE_DIR
@@ -217,53 +218,62 @@ class _Failures:
         raise explain(exc, self.action, self.bucket.url(self.path), self.bucket.name) from exc
 
 
+#: The fix for a failure that another run may not meet (a dropped connection, a 5xx).
+RERUN = "rerun publish; it converges from wherever it stopped"
+#: The fix for a request S3 refuses as made: rerunning gives the same answer.
+CHECK_SETTINGS = "check --bucket, --prefix and --endpoint-url (rerunning gives the same answer)"
+
+
 def explain(exc: BaseException, action: str, where: str, bucket: str) -> PublishError:
+    """One PublishError for a botocore failure, with the fix that fits its kind;
+    everything S3 or botocore said is clipped."""
     if isinstance(exc, NoCredentialsError | PartialCredentialsError):
         return PublishError.at(
             where,
             "no AWS credentials were found",
             "set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (or AWS_PROFILE), or run where an IAM role provides them",
         )
+    if isinstance(exc, ParamValidationError):  # botocore's own check of a name or value, before any request
+        return PublishError.at(clip(where), f"botocore refused the request: {clip(str(exc))}", CHECK_SETTINGS)
     if isinstance(exc, ClientError):
-        error = exc.response.get("Error", {})
-        code, message = str(error.get("Code", "")), error.get("Message", "")
-        status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
-        if code == "NoSuchBucket":
-            return PublishError.at(f"s3://{bucket}", "the bucket does not exist", "create it, or correct --bucket (and --region)")
-        if code == "InvalidBucketName":
-            return PublishError.at(f"s3://{bucket}", "is not a valid bucket name", "correct --bucket")
-        if code in ("PreconditionFailed", "ConditionalRequestConflict"):
-            return PublishError.at(
-                where,
-                "was changed by someone else during this publish (another publish running at the same time?)",
-                "let the other publish finish, then publish again; run one publish at a time",
-            )
-        if code in CREDENTIAL_CODES:
-            return PublishError.at(
-                where, f"the AWS credentials were rejected ({code})", "check the access key and secret; temporary ones may have expired"
-            )
-        if code in ("AccessDenied", "AllAccessDisabled") or status == 403:
-            return PublishError.at(
-                where, f"access denied while {action} it", f"grant the deploying identity {NEEDED_PERMISSIONS} on the bucket"
-            )
-        if code in THROTTLE_CODES or status == 503:
-            return PublishError.at(
-                where,
-                f"S3 kept throttling ({code or status}) while {action} it, after retries",
-                "publish again later, or lower [publish] concurrency",
-            )
-        if code in ("PermanentRedirect", "AuthorizationHeaderMalformed", "IllegalLocationConstraintException"):
-            return PublishError.at(f"s3://{bucket}", f"is in another region ({message})", "set --region to the bucket's region")
-        return PublishError.at(
-            where, f"{action} failed: {code or status} {message}".strip(), "rerun publish; it converges from wherever it stopped"
-        )
+        return _explain_client_error(exc, action, clip(where), clip(bucket))
     if isinstance(exc, BotoConnectionError | HTTPClientError):
         return PublishError.at(
-            where,
-            f"the S3 endpoint could not be reached while {action} it: {exc}",
+            clip(where),
+            f"the S3 endpoint could not be reached while {action} it: {clip(str(exc))}",
             "check the network and --endpoint-url; rerunning publish is safe, it picks up where it stopped",
         )
-    return PublishError.at(where, f"{action} failed: {exc}", "rerun publish; it converges from wherever it stopped")
+    return PublishError.at(clip(where), f"{action} failed: {clip(str(exc))}", RERUN)
+
+
+def _explain_client_error(exc: ClientError, action: str, where: str, bucket: str) -> PublishError:
+    error = exc.response.get("Error", {})
+    code, message = clip(str(error.get("Code", ""))), clip(str(error.get("Message", "")))
+    status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+    if code == "NoSuchBucket":
+        return PublishError.at(f"s3://{bucket}", "the bucket does not exist", "create it, or correct --bucket (and --region)")
+    if code == "InvalidBucketName":
+        return PublishError.at(f"s3://{bucket}", "is not a valid bucket name", "correct --bucket")
+    if code in ("PreconditionFailed", "ConditionalRequestConflict"):
+        return PublishError.at(
+            where,
+            "was changed by someone else during this publish (another publish running at the same time?)",
+            "let the other publish finish, then publish again; run one publish at a time",
+        )
+    if code in CREDENTIAL_CODES:
+        return PublishError.at(
+            where, f"the AWS credentials were rejected ({code})", "check the access key and secret; temporary ones may have expired"
+        )
+    if code in ("AccessDenied", "AllAccessDisabled") or status == 403:
+        return PublishError.at(where, f"access denied while {action} it", f"grant the deploying identity {NEEDED_PERMISSIONS} on the bucket")
+    if code in THROTTLE_CODES or status == 503:
+        return PublishError.at(
+            where, f"S3 kept throttling ({code or status}) while {action} it, after retries", "publish again later, or lower [publish] concurrency"
+        )
+    if code in ("PermanentRedirect", "AuthorizationHeaderMalformed", "IllegalLocationConstraintException"):
+        return PublishError.at(f"s3://{bucket}", f"is in another region ({message})", "set --region to the bucket's region")
+    fix = RERUN if not isinstance(status, int) or status >= 500 else CHECK_SETTINGS
+    return PublishError.at(where, f"{action} failed: {code or status} {message}".strip(), fix)
 
 
 def invalidate(
