@@ -486,9 +486,12 @@ def fragments_load(options: dict[str, Any], file: Path | None) -> None:
 def fragments_sign_out(options: dict[str, Any], user_id: str) -> None:
     """Invalidate every cookie minted so far for one user."""
     from sitegen.fragments import open_store
+    from sitegen.fragments.identity import user_id_problem
 
     console, reporter = _console(options)
     with _user_errors(console, interrupted="interrupted"):
+        if wrong := user_id_problem(user_id, "--user"):
+            raise ConfigError("", [wrong])
         config = _fragments_config(options)
         store = open_store(config.fragments.store, config.root)
         try:

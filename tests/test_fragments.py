@@ -474,3 +474,13 @@ def test_the_service_says_when_its_port_is_taken(service_site: Path, tmp_path: P
         )
     assert result.exit_code == 1 and f"127.0.0.1:{port}: cannot be listened on" in result.output
     assert "--port" in result.output and "Traceback" not in result.output
+
+
+@pytest.mark.parametrize("user", ["x" * 5000, "", "-alice", "a\x1b[31mb", "al ice"])
+def test_sign_out_everywhere_refuses_an_id_outside_the_grammar(service_site: Path, tmp_path: Path, user: str) -> None:
+    store = str(tmp_path / "personal.sqlite3")
+    result = CliRunner().invoke(main, ["fragments", "--root", str(service_site), "--store", store, "sign-out-everywhere", "--user", user])
+    assert result.exit_code == 2, result.output
+    assert "--user" in result.output and "is not an id" in result.output and "Traceback" not in result.output
+    assert "x" * 100 not in result.output and "\x1b" not in result.output
+    assert SqliteStore(Path(store)).generation(user) == 0  # nothing stored

@@ -121,10 +121,17 @@ class IdentityCodec:
             return None
 
 
+def user_id_problem(user_id: str, where: str = "user id") -> Problem | None:
+    """The one check of a user id against ``USER_ID``, echoing it bounded."""
+    if USER_ID.fullmatch(user_id):
+        return None
+    return Problem(where, f"{shown(user_id)} is not an id", "use letters, digits, '.', '_' and '-' (up to 100), starting with a letter or digit")
+
+
 def _check_user(user: User) -> None:
     problems = []
-    if not USER_ID.fullmatch(user.id):
-        problems.append(Problem("user id", f"{shown(user.id)} is not an id", "use letters, digits, '.', '_' and '-' (up to 100)"))
+    if wrong := user_id_problem(user.id):
+        problems.append(wrong)
     if not user.name or len(user.name) > MAX_NAME or any(ord(ch) < 32 for ch in user.name):
         problems.append(
             Problem(
