@@ -34,6 +34,10 @@ EDITOR_JUNK_SUFFIXES = ("~", ".swp")
 #: are not UTF-8 (the Unicode categories below).
 UNSAFE_NAME_CHARACTERS = frozenset('\\{}^%`[]"<>#|?')
 _UNSAFE_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Zl", "Zp"})
+#: The longest part of a static file's path, in UTF-8 bytes, with the hash added (most file systems' limit).
+MAX_NAME_PART_BYTES = 255
+#: The longest static file path: an S3 key is at most 1,024 bytes, and the prefix and static URL need room.
+MAX_STATIC_PATH_BYTES = 512
 
 # One left-to-right pass over CSS finds whichever comes first. Comments and plain strings
 # are matched only so they are skipped: `content: "url(x)"` or a commented-out rule is not
@@ -131,18 +135,29 @@ def _collect_sources(static_dirs: Sequence[Path]) -> dict[str, Path]:
         for path in sorted(root.rglob("*")):
             logical = path.relative_to(root).as_posix()
             if path.is_file() and not _is_ignored(logical):
-                unsafe = _unsafe_character(logical)
-                if unsafe is not None:
-                    problems.append(
-                        Problem(
-                            f"{shown(logical)} in {root}",
-                            f"has {unsafe} in its name, which S3 keys and URLs do not carry safely",
-                            "rename it (and its folders) with letters, digits, '-', '_' and '.'",
-                        )
-                    )
+                wrong = _name_problem(logical)
+                if wrong is not None:
+                    problems.append(Problem(f"{shown(logical)} in {root}", wrong, "rename it (and its folders) with letters, digits, '-', '_' and '.'"))
                 sources.setdefault(logical, path)
     _raise_if_any(problems, "theme static files have names that cannot be published")
     return dict(sorted(sources.items()))
+
+
+def _name_problem(logical: str) -> str | None:
+    """What keeps ``logical`` from being published, if anything: a character,
+    a name part longer than a file system allows once hashed, or a whole path
+    that leaves no room in an S3 key for the prefix and the static URL."""
+    unsafe = _unsafe_character(logical)
+    if unsafe is not None:
+        return f"has {unsafe} in its name, which S3 keys and URLs do not carry safely"
+    *folders, name = logical.split("/")
+    if any(len(part.encode("utf-8")) > MAX_NAME_PART_BYTES for part in folders) or (
+        len(name.encode("utf-8")) > MAX_NAME_PART_BYTES - HASH_LENGTH - 1
+    ):
+        return f"has a name part longer than {MAX_NAME_PART_BYTES} bytes once hashed (a file system's limit)"
+    if len(logical.encode("utf-8")) > MAX_STATIC_PATH_BYTES:
+        return f"has a path longer than {MAX_STATIC_PATH_BYTES} bytes, which leaves no room in an S3 key (1,024 bytes)"
+    return None
 
 
 def _unsafe_character(logical: str) -> str | None:
@@ -150,6 +165,8 @@ def _unsafe_character(logical: str) -> str | None:
     for character in logical:
         if character in UNSAFE_NAME_CHARACTERS:
             return f"the character {character!r}"
+        if 0xDC80 <= ord(character) <= 0xDCFF:  # how Python spells a byte of a name that is not UTF-8
+            return f"the byte 0x{ord(character) - 0xDC00:02X}, which is not UTF-8,"
         if unicodedata.category(character) in _UNSAFE_CATEGORIES:
             return f"the control or invisible character U+{ord(character):04X}"
     return None

@@ -290,6 +290,40 @@ def test_an_asset_name_that_cannot_be_published_is_refused_at_build(tmp_path: Pa
     assert not (site / "build").exists()
 
 
+LONG_ASSET_NAMES = {
+    "a 250-character file name (too long once hashed)": ("img/" + "n" * 246 + ".png", "name part longer than 255 bytes"),
+    "a 246-byte file name (257 once hashed)": ("img/" + "é" * 120 + "ab.png", "name part longer than 255 bytes"),
+    "a path over S3's key budget": ("/".join(["f" * 60] * 9) + "/x.png", "path longer than 512 bytes"),
+}
+
+
+@pytest.mark.parametrize("case", LONG_ASSET_NAMES)
+def test_an_asset_name_too_long_to_publish_is_refused_at_build_with_rename_it(tmp_path: Path, case: str) -> None:
+    name, said = LONG_ASSET_NAMES[case]
+    site = make_site(tmp_path)
+    theme = site / "themes" / "mine"
+    (theme / "theme.toml").parent.mkdir(parents=True)
+    (theme / "theme.toml").write_text('extends = "default"\n')
+    target = theme / "static" / name
+    target.parent.mkdir(parents=True)
+    target.write_bytes(b"PNG")
+    code, output = run_cli("build", "--root", str(site), "--theme", "mine", "-q")
+    assert_one_short_message(code, output, said, "rename it")
+    assert "free space" not in output and "Errno" not in output and name not in output
+    assert not (site / "build").exists()
+
+
+def test_an_asset_name_that_is_not_utf8_is_called_so(tmp_path: Path) -> None:
+    site = make_site(tmp_path)
+    theme = site / "themes" / "mine"
+    (theme / "static").mkdir(parents=True)
+    (theme / "theme.toml").write_text('extends = "default"\n')
+    with open(os.path.join(os.fsencode(theme / "static"), b"caf\xe9.png"), "wb") as file:
+        file.write(b"PNG")
+    code, output = run_cli("build", "--root", str(site), "--theme", "mine", "-q")
+    assert_one_short_message(code, output, "the byte 0xE9, which is not UTF-8", "rename it")
+
+
 def test_an_error_shows_at_most_its_budget_of_problems() -> None:
     problems = [(f"where{i}" + "w" * 5000, "what" * 5000, "fix" * 5000) for i in range(1000)]
     from sitegen.errors import Problem
