@@ -147,6 +147,13 @@ def test_pages_assets_the_root_and_folder_redirects_still_work(served: Served) -
     assert served.get("/people/ada/", method="HEAD").status == 200
 
 
+@pytest.mark.parametrize("target", ["/index.html/", "/people/ada/index.html/", "/robots.txt/", "/inside.txt/"])
+def test_a_file_asked_for_as_a_folder_is_not_found_as_on_s3(served: Served, target: str) -> None:
+    answer = served.get(target)
+    assert answer.status == 404 and "location" not in answer.headers, target
+    assert answer.body == served.get("/404.html").body  # the site's 404 page, not the file
+
+
 def test_a_folder_redirect_never_leaves_the_site(served: Served) -> None:
     for target in ("//people/ada", "/%2Fpeople/ada", "///people/ada"):
         answer = served.get(target)

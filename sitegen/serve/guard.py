@@ -71,6 +71,8 @@ def locate(output_dir: Path, raw_path: bytes) -> Found | Redirect | None:
         names, target = [*names, "index.html"], os.path.realpath(os.path.join(target, "index.html"))
         if not _inside(root, target):
             return None
+    elif folder_url:
+        return None  # a file asked for as a folder (/index.html/): S3 website hosting answers 404
     if not os.path.isfile(target):
         return None
     return Found("/".join(names), Path(target))
