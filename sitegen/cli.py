@@ -8,6 +8,8 @@ shows progress bars; elsewhere (CI, pipes) it prints plain lines.
 from __future__ import annotations
 
 import os
+import shlex
+import shutil
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -156,7 +158,19 @@ def init(directory: Path) -> None:
     console = Console(stderr=True, highlight=False)
     with _user_errors(console, interrupted=f"interrupted; remove {directory} and run sitegen init again"):
         create_site(directory)
-    console.print(next_steps(directory), markup=False, soft_wrap=True)
+    console.print(next_steps(directory, own_command(sys.argv[0], sys.executable, shutil.which)), markup=False, soft_wrap=True)
+
+
+def own_command(argv0: str, python: str, which: Callable[[str], str | None]) -> str:
+    """How to run sitegen again as it was just run: plain ``sitegen`` only when
+    that name on PATH is this very program (not so before ``.venv`` is activated)."""
+    launcher = Path(argv0)
+    if launcher.name != "sitegen":  # python -m sitegen
+        return f"{shlex.quote(python)} -m sitegen"
+    on_path = which("sitegen")
+    if on_path is not None and Path(on_path).absolute() == launcher.absolute():
+        return "sitegen"
+    return shlex.quote(str(launcher.absolute()))
 
 
 @main.command()

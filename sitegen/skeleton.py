@@ -73,14 +73,15 @@ def _check_empty(target: Path) -> None:
         raise ConfigError.at(_name(target), "is not empty; sitegen init only creates a site in an empty or new folder", fix)
 
 
-def next_steps(target: Path) -> str:
-    """What was made and the commands to run next, for people to read."""
+def next_steps(target: Path, command: str = "sitegen") -> str:
+    """What was made and the commands to run next, for people to read;
+    ``command`` is how this sitegen is run (a path when it is not on PATH)."""
     width = max(len(path) for path, _ in CONTENTS)
     lines = [f"Created a new site in {_name(target)}:"]
     lines += [f"  {path:<{width}}  {what}" for path, what in CONTENTS]
     # No "cd" when the site is the current folder; quoted so any name can be pasted.
     enter = "" if _is_cwd(target) else f"cd {shlex.quote(str(target))} && "
-    lines += ["Next:", f"  {enter}sitegen build", "  sitegen serve"]
+    lines += ["Next:", f"  {enter}{command} build", f"  {command} serve"]
     return "\n".join(lines)
 
 

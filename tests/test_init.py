@@ -2,17 +2,42 @@
 
 from __future__ import annotations
 
+import os
+import shlex
+import subprocess
+import sys
+from pathlib import Path
+
 from conftest import TODAY, tree
 from test_cli import sitegen_cli
 
 from sitegen.skeleton import CONTENTS, create_site
+
+PYTHON_M = f"{shlex.quote(sys.executable)} -m sitegen"  # how sitegen_cli runs it, so how the hint says to
+LAUNCHER = Path(sys.executable).parent / "sitegen"
+
+
+def test_the_next_hint_works_as_printed_when_sitegen_is_not_on_path(tmp_path):
+    """The README's newcomer: .venv/bin/sitegen init, .venv not activated."""
+    env = {**os.environ, "CI": "true", "PATH": "/usr/bin:/bin"}
+    result = subprocess.run([str(LAUNCHER), "init", "my-site"], capture_output=True, text=True, env=env, cwd=tmp_path, timeout=120)
+    assert result.returncode == 0, result.stderr
+    hint = result.stderr.split("Next:\n", 1)[1].splitlines()[0].strip()
+    assert hint == f"cd my-site && {shlex.quote(str(LAUNCHER))} build"
+    built = subprocess.run(["bash", "-c", hint], capture_output=True, text=True, env=env, cwd=tmp_path, timeout=300)
+    assert built.returncode == 0, built.stderr
+    assert (tmp_path / "my-site" / "build" / "index.html").is_file()
+    on_path = subprocess.run(
+        ["sitegen", "init", "other"], capture_output=True, text=True, env={**env, "PATH": f"{LAUNCHER.parent}:/usr/bin:/bin"}, cwd=tmp_path
+    )
+    assert "\n  cd other && sitegen build\n" in on_path.stderr  # activated: the short name works
 
 
 def test_init_then_build_works_in_an_empty_folder(tmp_path):
     site = tmp_path / "new" / "my site"  # missing parents, and a name that needs quoting
     result = sitegen_cli("init", str(site), cwd=tmp_path)
     assert result.returncode == 0, result.stderr
-    assert f"cd '{site}' && sitegen build" in result.stderr and "sitegen serve" in result.stderr
+    assert f"cd '{site}' && {PYTHON_M} build" in result.stderr and f"{PYTHON_M} serve" in result.stderr
 
     result = sitegen_cli("build", "--today", TODAY.isoformat(), cwd=site)
     assert result.returncode == 0, result.stderr
@@ -29,7 +54,7 @@ def test_init_then_build_works_in_an_empty_folder(tmp_path):
 def test_init_in_the_current_folder_then_check_passes(tmp_path):
     result = sitegen_cli("init", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
-    assert "\n  sitegen build\n" in result.stderr  # no "cd" into the folder we are in
+    assert f"\n  {PYTHON_M} build\n" in result.stderr  # no "cd" into the folder we are in
     assert (tmp_path / "themes/mine/theme.toml").read_text(encoding="utf-8").count('extends = "default"') == 1
 
     result = sitegen_cli("check", "--strict", cwd=tmp_path)
