@@ -166,9 +166,12 @@ def test_a_request_for_another_host_is_refused_everywhere(served: Served, host: 
     host = host.format(port=served.server.port)
     for target in ("/", "/people/ada/", "/__sitegen/events", "/__sitegen/signin", "/_frag/userbar", "/__sitegen/client.js"):
         answer = served.get(target, host=host)
+        assert b"Ada" not in answer.body
+        if host == "":  # HTTP/1.1 without Host: h11 refuses it before the app sees it
+            assert answer.status == 400, (target, answer.status)
+            continue
         assert answer.status == 421, (target, answer.status)
         assert f"open http://127.0.0.1:{served.server.port}/".encode() in answer.body
-        assert b"Ada" not in answer.body
 
 
 @pytest.mark.parametrize("host", ["127.0.0.1:{port}", "localhost:{port}", "LOCALHOST:{port}", "[::1]:{port}"])
