@@ -19,10 +19,13 @@ from pathlib import Path
 from typing import Any, get_type_hints
 from urllib.parse import urlsplit
 
+from sitegen.bounded import read_file_bounded
 from sitegen.errors import ConfigError, Problem
 
 CONFIG_FILE = "sitegen.toml"
 THEME_FILE = "theme.toml"
+#: The largest sitegen.toml or theme.toml read: a handful of keys.
+MAX_TOML_BYTES = 1024 * 1024
 #: Themes shipped with sitegen: inside the installed wheel, or beside the package in a checkout.
 BUILTIN_THEME_DIRS = (Path(__file__).parent / "_themes", Path(__file__).parent.parent / "themes")
 
@@ -287,7 +290,7 @@ def load_config(root: Path, overrides: Mapping[str, Any] | None = None) -> Confi
 
 def _read_toml(path: Path) -> dict[str, Any]:
     try:
-        return tomllib.loads(path.read_text(encoding="utf-8"))
+        return tomllib.loads(read_file_bounded(path, MAX_TOML_BYTES, str(path), ConfigError, "keep it short").decode("utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ConfigError.at(str(path), f"is not valid TOML: {exc}", "fix the syntax") from exc
     except OSError as exc:

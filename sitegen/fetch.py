@@ -45,6 +45,7 @@ from sitegen.bounded import (
     UnknownEncoding,
     loads_json,
     parse_codings,
+    read_file_bounded,
     shown,
 )
 from sitegen.config import OTHER_FORMATS, SourceConfig
@@ -124,7 +125,7 @@ def fetch_archive(
     collection and leaves the local copy alone.
     """
     if source.kind == "folder":
-        return _read_folder(root / source.url, collections)
+        return _read_folder(root / source.url, collections, source.max_response_bytes)
     if source.kind in OTHER_FORMATS:
         return _fetch_other_format(
             source, root=root, cache_dir=cache_dir, client=client, sleep=sleep, clock=clock, now=now, environ=environ
@@ -162,7 +163,7 @@ def _fetch_other_format(
         from sitegen.sources import frab
 
         paths = frab.schedule_files(root, source.location)
-        converted = frab.convert([(str(path), _read_json_file(path)) for path in paths])
+        converted = frab.convert([(str(path), _read_json_file(path, source.max_response_bytes)) for path in paths])
         return RawArchive(_as_tuples(converted.collections), FetchStats(), source.url, converted.warnings)
     own_client = client is None
     http = client if client is not None else _make_client(source)
@@ -187,10 +188,10 @@ def _as_tuples(collections: Mapping[str, list[dict[str, Any]]]) -> dict[str, tup
     return {name: tuple(collections.get(name, ())) for name in COLLECTIONS}
 
 
-def _read_json_file(path: Path) -> Any:
+def _read_json_file(path: Path, max_bytes: int) -> Any:
     fix = "check the file, or point [source] url at another"
     try:
-        data = path.read_bytes()
+        data = read_file_bounded(path, max_bytes, str(path), SourceError, f"{fix} (or raise [source] max_response_bytes)")
     except OSError as exc:
         raise SourceError.at(str(path), f"cannot be read: {exc.strerror or exc}", fix) from None
     return loads_json(data, str(path), SourceError, fix)
@@ -413,17 +414,17 @@ class _LocalCopy:
 # --- the local folder form -------------------------------------------------------
 
 
-def _read_folder(folder: Path, collections: tuple[str, ...]) -> RawArchive:
+def _read_folder(folder: Path, collections: tuple[str, ...], max_bytes: int) -> RawArchive:
     if not folder.is_dir():
         raise SourceError.at(str(folder), "is not a folder", "point [source] url at a folder holding <collection>.json files")
-    read = {name: _read_collection_file(folder / f"{name}.json") for name in collections}
+    read = {name: _read_collection_file(folder / f"{name}.json", max_bytes) for name in collections}
     return RawArchive(read, FetchStats(), str(folder))
 
 
-def _read_collection_file(path: Path) -> tuple[Mapping[str, Any], ...]:
+def _read_collection_file(path: Path, max_bytes: int) -> tuple[Mapping[str, Any], ...]:
     fix = 'write it as {"data": [...], "next": null}'
     try:
-        text = path.read_bytes()
+        text = read_file_bounded(path, max_bytes, str(path), SourceError, "split the data, or raise [source] max_response_bytes")
     except FileNotFoundError:
         raise SourceError.at(str(path), "is missing", f"create it ({fix}) or point [source] url at the right folder") from None
     except OSError as exc:

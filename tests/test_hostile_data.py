@@ -108,3 +108,74 @@ def test_bidi_overrides_are_removed_from_titles_and_the_calendar(tmp_path: Path)
         assert control not in text, f"U+{ord(control):04X} kept"
     assert "Engines gnp.exe and isolates \u200fRTL mark\u200e kept" in text
     assert "Ada Lovelace" in text
+
+
+# ---------------------------------------------------------------------------
+# 2: local files are read within a cap
+
+
+def sparse(path: Path, size: int) -> Path:
+    with path.open("wb") as file:
+        file.truncate(size)  # no disk used, but it reads as `size` zero bytes
+    return path
+
+
+def test_a_collection_file_linked_to_dev_zero_is_one_message(tmp_path: Path) -> None:
+    site = make_site(tmp_path)
+    (site / "data" / "topics.json").unlink()
+    (site / "data" / "topics.json").symlink_to("/dev/zero")
+    code, output = run_cli("build", "--root", str(site), "-q")
+    assert_one_message(code, output, "topics.json: is not a regular file")
+
+
+def test_a_300_mb_collection_file_is_refused_by_max_response_bytes(tmp_path: Path) -> None:
+    site = make_site(tmp_path)
+    sparse(site / "data" / "people.json", 300_000_000)
+    code, output = run_cli("build", "--root", str(site), "-q")
+    assert_one_message(code, output, "people.json: is 300,000,000 bytes, more than the limit of 67,108,864", "max_response_bytes")
+
+
+def test_max_response_bytes_caps_a_collection_file(tmp_path: Path) -> None:
+    site = make_site(tmp_path)
+    with (site / "sitegen.toml").open("a") as config:
+        config.write("\n[source]\n" if "[source]" not in (site / "sitegen.toml").read_text() else "")
+    text = (site / "sitegen.toml").read_text().replace('url = "data"', 'url = "data"\nmax_response_bytes = 1000')
+    (site / "sitegen.toml").write_text(text)
+    code, output = run_cli("build", "--root", str(site), "-q")
+    assert_one_message(code, output, "sessions.json: is ", "more than the limit of 1,000")
+
+
+def test_a_frab_schedule_linked_to_dev_zero_is_one_message(tmp_path: Path) -> None:
+    site = make_site(tmp_path)
+    (site / "schedule.json").symlink_to("/dev/zero")
+    code, output = run_cli("build", "--root", str(site), "-q", "--source", "frab:schedule.json")
+    assert_one_message(code, output, "schedule.json: is not a regular file")
+
+
+def fragments_load(site: Path, tmp_path: Path, path: Path, *flags: str) -> tuple[int, str]:
+    return run_cli("fragments", "--root", str(site), "--store", str(tmp_path / "store.sqlite3"), "load", *flags, str(path))
+
+
+def test_fragments_load_of_dev_zero_and_a_huge_file_is_one_message(tmp_path: Path) -> None:
+    site = make_site(tmp_path)
+    code, output = fragments_load(site, tmp_path, Path("/dev/zero"))
+    assert_one_message(code, output, "/dev/zero: is not a regular file")
+    code, output = fragments_load(site, tmp_path, sparse(tmp_path / "big.json", 300_000_000))
+    assert_one_message(code, output, "big.json: is 300,000,000 bytes, more than the limit of 268,435,456")
+    assert not (tmp_path / "store.sqlite3").exists()
+
+
+def test_a_markdown_page_linked_to_dev_zero_is_one_message(tmp_path: Path) -> None:
+    site = make_site(tmp_path)
+    pages = site / "content" / "pages"
+    pages.mkdir(parents=True, exist_ok=True)
+    (pages / "zero.md").symlink_to("/dev/zero")
+    code, output = run_cli("build", "--root", str(site), "-q")
+    assert_one_message(code, output, "zero.md: is not a regular file")
+
+
+def test_a_300_mb_frab_schedule_is_refused_by_max_response_bytes(tmp_path: Path) -> None:
+    site = make_site(tmp_path)
+    sparse(site / "schedule.json", 300_000_000)
+    code, output = run_cli("build", "--root", str(site), "-q", "--source", "frab:schedule.json")
+    assert_one_message(code, output, "schedule.json: is 300,000,000 bytes, more than the limit of 67,108,864")
