@@ -75,6 +75,10 @@ SYNC_OVERLAP = timedelta(minutes=5)
 
 _SERVER_FIX = "the server does not follow the API contract; check [source] url or report it to the API operator"
 
+#: Redirects followed for one request, each within the source's own origin.
+MAX_REDIRECTS = 5
+_OFF_HOST_FIX = "sitegen reads only from [source] url's own scheme, host and port; check [source] url or ask the API operator"
+
 T = TypeVar("T")
 
 
@@ -498,7 +502,7 @@ def _make_client(source: SourceConfig) -> httpx.Client:
 
     return httpx.Client(
         timeout=_timeouts(source, budget=source.total_timeout),
-        follow_redirects=True,
+        follow_redirects=False,  # each hop is checked by _HttpFetcher.attempt
         headers={"User-Agent": f"sitegen/{__version__}", "Accept": "application/json"},
     )
 
@@ -524,13 +528,15 @@ def _collection_url(base: str, name: str, page_size: int, updated_since: datetim
 
 
 def _follow(url: str, following: str, seen: set[str], what: str) -> str:
-    """The absolute URL of a ``next`` link, refusing other schemes, loops and more than MAX_PAGES pages."""
+    """The absolute URL of a ``next`` link, refusing other schemes, other hosts, loops and more than MAX_PAGES pages."""
     try:
         resolved = urldefrag(urljoin(url, following)).url  # a fragment is never sent, so it cannot hide a loop
     except ValueError:
         resolved = ""
     if urlsplit(resolved).scheme not in ("http", "https"):
         raise SourceError.at(url, f"'next' is not an http(s) URL: {shown(following)}", _SERVER_FIX)
+    if _origin(resolved) != _origin(url):
+        raise SourceError.at(url, f"the server sent a 'next' link to another host: {shown(resolved)}", _OFF_HOST_FIX)
     if resolved in seen:
         raise SourceError.at(url, f"'next' points back to {clip(resolved)}, a page of {what} already read (a loop)", _SERVER_FIX)
     if len(seen) >= MAX_PAGES:
@@ -541,9 +547,27 @@ def _follow(url: str, following: str, seen: set[str], what: str) -> str:
     return resolved
 
 
-def _origin(url: str) -> tuple[str, str]:
+def _origin(url: str) -> tuple[str, str, int | None]:
+    """Scheme, host and port (the default one filled in); a URL without a valid port has no origin."""
     parts = urlsplit(url)
-    return parts.scheme.lower(), parts.netloc.lower()
+    scheme = parts.scheme.lower()
+    try:
+        port = parts.port or {"http": 80, "https": 443}.get(scheme)
+    except ValueError:
+        return ("", "", None)
+    return scheme, (parts.hostname or "").lower(), port
+
+
+def _redirect_target(url: str, current: str, response: httpx.Response) -> str:
+    """Where a 3xx sends ``current`` (on the way to ``url``), refused unless it is on ``url``'s origin."""
+    location = response.headers.get("Location", "")
+    try:
+        target = urldefrag(urljoin(current, location)).url
+    except ValueError:
+        target = ""
+    if urlsplit(target).scheme not in ("http", "https") or _origin(target) != _origin(url):
+        raise SourceError.at(url, f"HTTP {response.status_code}: the server redirected to another host: {shown(location)}", _OFF_HOST_FIX)
+    return target
 
 
 @dataclass
@@ -776,11 +800,16 @@ class _HttpFetcher:
         import httpx
 
         self.counters.requests += 1
-        timeout = _timeouts(self.source, budget=max(self.deadline - self.clock(), 0.001))
         headers = dict(request_headers) if request_headers is not None else self.headers(url, cached)
+        current = url
         try:
-            with self.client.stream("GET", url, headers=headers, timeout=timeout) as response:
-                return handle(response)
+            for _ in range(MAX_REDIRECTS + 1):  # redirects are followed here, each checked, never by httpx
+                timeout = _timeouts(self.source, budget=max(self.deadline - self.clock(), 0.001))
+                with self.client.stream("GET", current, headers=headers, timeout=timeout, follow_redirects=False) as response:
+                    if not response.has_redirect_location:
+                        return handle(response)
+                    current = _redirect_target(url, current, response)
+            raise SourceError.at(url, f"redirects more than {MAX_REDIRECTS} times", _SERVER_FIX)
         except httpx.TransportError as exc:
             return self.transport_failure(exc)
         except (httpx.RequestError, httpx.InvalidURL) as exc:  # redirect loops, bad URLs: retrying won't help
@@ -835,6 +864,8 @@ class _HttpFetcher:
         """Any other answer: an error, or ``Again`` for the transient ones (429 and 503 with their Retry-After)."""
         status = response.status_code
         what = _status(response)
+        if status in (401, 403) and self.source.kind != "api":
+            raise SourceError.at(url, f"{what}: the server refused access", "check [source] url, or ask the server's operator")
         if status in (401, 403):
             env = self.source.token_env
             fix = f"check the token in ${env}" if self.token else f"set the environment variable {env} to an API token"

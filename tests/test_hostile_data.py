@@ -9,6 +9,7 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+from apiserver import ApiServer, Fault
 from click.testing import CliRunner
 from conftest import MINIMAL_SITE
 
@@ -179,3 +180,44 @@ def test_a_300_mb_frab_schedule_is_refused_by_max_response_bytes(tmp_path: Path)
     sparse(site / "schedule.json", 300_000_000)
     code, output = run_cli("build", "--root", str(site), "-q", "--source", "frab:schedule.json")
     assert_one_message(code, output, "schedule.json: is 300,000,000 bytes, more than the limit of 67,108,864")
+
+
+# ---------------------------------------------------------------------------
+# 4: next links and redirects stay on the API's own origin
+
+
+def api_site(tmp_path: Path, url: str) -> Path:
+    site = make_site(tmp_path)
+    text = (site / "sitegen.toml").read_text().replace('url = "data"', f'url = "{url}"\nretries = 0')
+    (site / "sitegen.toml").write_text(text)
+    return site
+
+
+def minimal_data() -> dict[str, list[dict[str, Any]]]:
+    return {name: json.loads((MINIMAL_SITE / "data" / f"{name}.json").read_text())["data"] for name in ("series", "venues", "topics", "people", "events", "sessions")}
+
+
+def test_a_next_link_to_another_host_is_refused_and_never_requested(tmp_path: Path) -> None:
+    with ApiServer({}) as other, ApiServer(minimal_data()) as api:
+        body = json.dumps({"data": [], "next": f"{other.url}/latest/meta-data/"}).encode()
+        api.add_fault("topics", Fault(body=body))
+        code, output = run_cli("build", "--root", str(api_site(tmp_path, api.url)), "-q")
+        assert_one_message(code, output, f"{api.url}/topics", "the server sent a 'next' link to another host")
+        assert "TOKEN" not in output
+        assert other.count() == 0
+
+
+def test_a_redirect_to_another_host_is_refused_and_never_requested(tmp_path: Path) -> None:
+    with ApiServer({}) as other, ApiServer(minimal_data()) as api:
+        api.add_fault("topics", Fault(status=302, headers={"Location": f"{other.url}/x"}))
+        code, output = run_cli("build", "--root", str(api_site(tmp_path, api.url)), "-q")
+        assert_one_message(code, output, f"{api.url}/topics", "HTTP 302: the server redirected to another host")
+        assert other.count() == 0
+
+
+def test_a_redirect_within_the_api_is_followed(tmp_path: Path) -> None:
+    with ApiServer(minimal_data()) as api:
+        api.add_fault("topics", Fault(status=307, headers={"Location": "/api/v1/topics?page_size=500&moved=1"}))
+        code, output = run_cli("build", "--root", str(api_site(tmp_path, api.url)), "-q")
+        assert code == 0, output
+        assert api.count("/api/v1/topics") == 2
