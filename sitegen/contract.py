@@ -20,7 +20,7 @@ MAX_LIST_ITEMS = 100
 MAX_LINE_CHARS = 500
 #: The most characters of a Markdown field (an abstract, bio or description).
 #: Each appears in full on one page only; past 100,000 it is shown as plain text.
-MAX_TEXT_CHARS = 1_000_000
+MAX_TEXT_CHARS = 2_000_000
 #: The most characters of a URL; a longer one is left out with a warning.
 MAX_URL_CHARS = 2000
 

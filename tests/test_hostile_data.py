@@ -9,13 +9,13 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+import pytest
 from apiserver import ApiServer, Fault
 from click.testing import CliRunner
 from conftest import MINIMAL_SITE
 
 from sitegen.cli import main
 from sitegen.contract import MAX_LINE_CHARS
-from sitegen.errors import SitegenError
 
 MESSAGE_LIMIT = 10 * 1024
 
@@ -40,8 +40,8 @@ def run_cli(*args: str) -> tuple[int, str]:
     return result.exit_code, result.output
 
 
-def assert_one_message(code: int, output: str, *expected: str) -> None:
-    assert code == 1, output
+def assert_one_message(code: int, output: str, *expected: str, exit_code: int = 1) -> None:
+    assert code == exit_code, output
     assert "Traceback" not in output
     assert len(output.encode()) < MESSAGE_LIMIT, f"{len(output.encode()):,} bytes"
     for text in expected:
@@ -194,7 +194,10 @@ def api_site(tmp_path: Path, url: str) -> Path:
 
 
 def minimal_data() -> dict[str, list[dict[str, Any]]]:
-    return {name: json.loads((MINIMAL_SITE / "data" / f"{name}.json").read_text())["data"] for name in ("series", "venues", "topics", "people", "events", "sessions")}
+    return {
+        name: json.loads((MINIMAL_SITE / "data" / f"{name}.json").read_text())["data"]
+        for name in ("series", "venues", "topics", "people", "events", "sessions")
+    }
 
 
 def test_a_next_link_to_another_host_is_refused_and_never_requested(tmp_path: Path) -> None:
@@ -221,3 +224,45 @@ def test_a_redirect_within_the_api_is_followed(tmp_path: Path) -> None:
         code, output = run_cli("build", "--root", str(api_site(tmp_path, api.url)), "-q")
         assert code == 0, output
         assert api.count("/api/v1/topics") == 2
+
+
+# ---------------------------------------------------------------------------
+# 8: absurd numbers; 7: an option's value is blamed on the option
+
+
+def add_config(site: Path, section: str, line: str) -> None:
+    path = site / "sitegen.toml"
+    text = path.read_text()
+    text = text.replace(f"[{section}]\n", f"[{section}]\n{line}\n") if f"[{section}]" in text else f"{text}\n[{section}]\n{line}\n"
+    path.write_text(text)
+
+
+@pytest.mark.parametrize(
+    ("section", "line", "expected"),
+    [
+        ("source", "backoff = nan", "backoff = nan is not a finite number"),
+        ("source", "total_timeout = 1e400", "total_timeout = inf is not a finite number"),
+        ("build", "workers = 100000", "workers = 100000 is more than 256"),
+        ("publish", "concurrency = 1000000", "concurrency = 1000000 is more than 256"),
+    ],
+)
+def test_absurd_numbers_in_the_config_are_refused(tmp_path: Path, section: str, line: str, expected: str) -> None:
+    site = make_site(tmp_path)
+    add_config(site, section, line)
+    code, output = run_cli("build", "--root", str(site), "-q")
+    assert_one_message(code, output, f"[{section}]: {expected}", exit_code=2)
+
+
+@pytest.mark.parametrize("value", ["nan", "inf", "-inf"])
+def test_serve_poll_api_must_be_finite(tmp_path: Path, value: str) -> None:
+    site = make_site(tmp_path)
+    code, output = run_cli("serve", "--root", str(site), "--port", "0", "--poll-api", value)
+    assert code == 2, output
+    assert "--poll-api" in output and "Traceback" not in output
+
+
+def test_a_bad_option_value_is_blamed_on_the_command_line(tmp_path: Path) -> None:
+    site = make_site(tmp_path)
+    code, output = run_cli("publish", "--root", str(site), "--bucket", "b", "--max-deletes", "-1")
+    assert_one_message(code, output, "the command-line option for [publish] max_deletes: max_deletes = -1 is too small", exit_code=2)
+    assert "sitegen.toml" not in output
