@@ -560,7 +560,7 @@ def _origin(url: str) -> tuple[str, str, int | None]:
 
 def _redirect_target(url: str, current: str, response: httpx.Response) -> str:
     """Where a 3xx sends ``current`` (on the way to ``url``), refused unless it is on ``url``'s origin."""
-    location = response.headers.get("Location", "")
+    location: str = response.headers.get("Location", "")
     try:
         target = urldefrag(urljoin(current, location)).url
     except ValueError:
