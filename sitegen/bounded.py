@@ -9,6 +9,8 @@ entry point reads it:
   a value nested 1,000 deep gives a short line, never a huge one or a crash.
 * ``loads_json`` parses JSON with a nesting limit, and turns every way the
   parse can fail into the caller's ``SitegenError`` naming the file or URL.
+* ``read_file_bounded`` reads a local file of at most ``max_bytes``, and
+  refuses a device, pipe or folder before reading a byte of it.
 * ``Inflater`` decodes a ``Content-Encoding`` chain (or a gzip file) chunk
   by chunk, never holding more than ``max_bytes`` of decoded output.
 """
@@ -16,7 +18,9 @@ entry point reads it:
 from __future__ import annotations
 
 import json
+import os
 import reprlib
+import stat
 import zlib
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
@@ -106,6 +110,25 @@ def _loads_slowly(data: bytes | str, where: str, error: type[SitegenError], fix:
         raise error.at(where, f"is JSON nested more than {max_depth} levels deep", fix) from None
     except ValueError as exc:  # an integer past Python's 4,300 digits
         raise error.at(where, f"is not JSON sitegen reads: {clip(str(exc), 120)}", fix) from None
+
+
+def read_file_bounded(path: str | os.PathLike[str], max_bytes: int, where: str, error: type[SitegenError], fix: str) -> bytes:
+    """The bytes of the regular file at ``path`` (symlinks followed), reading at
+    most ``max_bytes + 1`` of them. A larger file, or anything but a regular
+    file (``/dev/zero``, a FIFO, a folder), is ``error`` naming ``where``.
+    ``OSError`` (a missing file, no permission) is left to the caller to word."""
+    # O_NONBLOCK: opening a FIFO must not wait for a writer; it is refused below.
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    with os.fdopen(fd, "rb") as file:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise error.at(where, "is not a regular file (a device, pipe or folder)", fix)
+        if info.st_size > max_bytes:
+            raise error.at(where, f"is {info.st_size:,} bytes, more than the limit of {max_bytes:,}", fix)
+        data = file.read(max_bytes + 1)  # the file may have grown since fstat
+    if len(data) > max_bytes:
+        raise error.at(where, f"is more than the limit of {max_bytes:,} bytes", fix)
+    return data
 
 
 class TooLarge(Exception):

@@ -7,6 +7,7 @@ shows progress bars; elsewhere (CI, pipes) it prints plain lines.
 
 from __future__ import annotations
 
+import math
 import os
 import shlex
 import shutil
@@ -354,6 +355,12 @@ def _print_summary(console: Console, report: BuildReport, output_dir: Path, *, i
 # --- the editor's loop ------------------------------------------------------------
 
 
+def _finite(value: float | None) -> float | None:
+    if value is not None and not math.isfinite(value):
+        raise click.BadParameter("must be a finite number of seconds")
+    return value
+
+
 @main.command()
 @common_options
 @site_options
@@ -361,7 +368,8 @@ def _print_summary(console: Console, report: BuildReport, output_dir: Path, *, i
 @click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True, help="Port to listen on (0: any free one).")
 @click.option(
     "--poll-api",
-    type=click.FloatRange(min=1),
+    type=click.FloatRange(min=1, max=86_400),  # a day; also refuses inf (NaN is refused by _finite)
+    callback=lambda ctx, param, value: _finite(value),
     metavar="SECONDS",
     help="Fetch the API again this often (conditional requests) and rebuild when it changed.",
 )

@@ -11,6 +11,7 @@ The resulting ``Config`` is immutable and passed explicitly to each stage.
 from __future__ import annotations
 
 import dataclasses
+import math
 import re
 import tomllib
 from collections.abc import Mapping
@@ -19,12 +20,14 @@ from pathlib import Path
 from typing import Any, get_type_hints
 from urllib.parse import urlsplit
 
-from sitegen.bounded import shown
+from sitegen.bounded import read_file_bounded, shown
 from sitegen.errors import ConfigError, Problem
 from sitegen.s3names import bucket_problem, prefix_problem
 
 CONFIG_FILE = "sitegen.toml"
 THEME_FILE = "theme.toml"
+#: The largest sitegen.toml or theme.toml read: a handful of keys.
+MAX_TOML_BYTES = 1024 * 1024
 #: Themes shipped with sitegen: inside the installed wheel, or beside the package in a checkout.
 BUILTIN_THEME_DIRS = (Path(__file__).parent / "_themes", Path(__file__).parent.parent / "themes")
 
@@ -244,6 +247,8 @@ TYPE_NAMES: dict[Any, str] = {
     bool: "true or false",
     tuple[str, ...]: "a list of strings",
 }
+#: The largest value of each count: more would exhaust the machine, not speed anything up.
+COUNT_LIMITS: dict[str, int] = {"workers": 256, "concurrency": 256, "retries": 100, "page_size": 100_000}
 SECTIONS: dict[str, type] = {
     "site": SiteConfig,
     "source": SourceConfig,
@@ -275,21 +280,32 @@ def load_config(root: Path, overrides: Mapping[str, Any] | None = None) -> Confi
         if raw is None:
             problems.append(Problem(where, f"[{name}] must be a table", f"write it as [{name}] with keys below"))
             raw = {}
-        for dotted, value in (overrides or {}).items():
-            section, _, key = dotted.partition(".")
-            if section == name and value is not None:
-                raw[key] = value
+        raw.update({key: value for key, value in _section_overrides(overrides, name).items() if value is not None})
         sections[name] = _build_section(schema, raw, f"{where} [{name}]", problems)
     config = Config(root=root.resolve(), **sections)
     problems += _check_values(config, where)
+    problems = [_blame_option(problem, overrides or {}) for problem in problems]
     if problems:
         raise ConfigError(f"The configuration has {len(problems)} problem(s):", problems)
     return config
 
 
+def _section_overrides(overrides: Mapping[str, Any] | None, name: str) -> dict[str, Any]:
+    return {dotted.partition(".")[2]: value for dotted, value in (overrides or {}).items() if dotted.partition(".")[0] == name}
+
+
+def _blame_option(problem: Problem, overrides: Mapping[str, Any]) -> Problem:
+    """A problem with a value given on the command line names the option, not sitegen.toml."""
+    for dotted, value in overrides.items():
+        section, _, key = dotted.partition(".")
+        if value is not None and problem.where.endswith(f"[{section}]") and problem.what.startswith(f"{key} = "):
+            return Problem(f"the command-line option for [{section}] {key}", problem.what, problem.fix)
+    return problem
+
+
 def _read_toml(path: Path) -> dict[str, Any]:
     try:
-        return tomllib.loads(path.read_text(encoding="utf-8"))
+        return tomllib.loads(read_file_bounded(path, MAX_TOML_BYTES, str(path), ConfigError, "keep it short").decode("utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ConfigError.at(str(path), f"is not valid TOML: {exc}", "fix the syntax") from exc
     except OSError as exc:
@@ -308,7 +324,14 @@ def _build_section(schema: type, raw: dict[str, Any], where: str, problems: list
         coerced = _coerce(value, expected)
         if coerced is None:
             kind = TYPE_NAMES[expected]
-            problems.append(Problem(where, f"{key} = {value!r} is not {kind}", f"give {key} {kind}"))
+            problems.append(Problem(where, f"{key} = {shown(value)} is not {kind}", f"give {key} {kind}"))
+            continue
+        if expected is float and not math.isfinite(coerced):
+            problems.append(Problem(where, f"{key} = {coerced!r} is not a finite number", f"give {key} a number such as 1.5"))
+            continue
+        if expected is int and coerced > COUNT_LIMITS.get(key, coerced):
+            limit = COUNT_LIMITS[key]
+            problems.append(Problem(where, f"{key} = {shown(coerced)} is more than {limit:,}", f"use at most {limit:,}"))
             continue
         values[key] = coerced
     return schema(**values)

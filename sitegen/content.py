@@ -28,7 +28,7 @@ from markdown_it import MarkdownIt
 from markdown_it.token import Token
 from markupsafe import escape
 
-from sitegen.bounded import shown
+from sitegen.bounded import read_file_bounded, shown
 from sitegen.config import TYPE_NAMES
 from sitegen.errors import ContentError, Problem, clip
 from sitegen.model import SLUG_RE, Archive
@@ -45,6 +45,8 @@ TEMPLATE_RE = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_-]*(/[A-Za-z0-9_][A-Za-z0-9_-]
 #: nesting deeper than this, is refused before a parser recurses into it.
 MAX_FRONT_MATTER = 64 * 1024
 MAX_FRONT_MATTER_DEPTH = 16
+#: The largest Markdown page file read: a page is text someone wrote.
+MAX_PAGE_BYTES = 16 * 1024 * 1024
 PAGE_KEYS = {"title": str, "description": str, "template": str, "menu": bool, "weight": int, "draft": bool}
 
 
@@ -236,9 +238,11 @@ def load_pages(pages_dir: Path) -> tuple[Page, ...]:
 
 def _load_page(source: Path, pages_dir: Path) -> Page | None:
     try:
-        text = source.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ContentError.at(str(source), f"cannot be read as UTF-8 ({exc})", "save it as UTF-8 text") from exc
+        text = read_file_bounded(source, MAX_PAGE_BYTES, str(source), ContentError, "split it into smaller pages").decode("utf-8")
+    except OSError as exc:
+        raise ContentError.at(str(source), f"cannot be read: {exc.strerror or exc}", "make it a readable file") from None
+    except UnicodeDecodeError as exc:
+        raise ContentError.at(str(source), f"is not UTF-8 (bad byte at offset {exc.start})", "save it as UTF-8 text") from None
     meta, body = _split_front_matter(source, text)
     meta = _check_meta(source, meta)
     if meta.get("draft", False):

@@ -14,6 +14,16 @@ import zoneinfo
 #: grow with its square. Real archives stay far below: panels have 10-20 speakers.
 MAX_LIST_ITEMS = 100
 
+#: The most characters of a one-line text field: a name, title, room, city, a
+#: link's kind or a media title. Pages repeat these (a speaker's name is on every
+#: page that lists their talks), so they must stay short; real ones are far shorter.
+MAX_LINE_CHARS = 500
+#: The most characters of a Markdown field (an abstract, bio or description).
+#: Each appears in full on one page only; past 100,000 it is shown as plain text.
+MAX_TEXT_CHARS = 2_000_000
+#: The most characters of a URL; a longer one is left out with a warning.
+MAX_URL_CHARS = 2000
+
 #: Names zoneinfo accepts that are not places: their meaning depends on the machine.
 NOT_PLACE_ZONES = frozenset({"localtime", "posixrules", "Factory"})
 

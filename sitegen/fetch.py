@@ -45,6 +45,7 @@ from sitegen.bounded import (
     UnknownEncoding,
     loads_json,
     parse_codings,
+    read_file_bounded,
     shown,
 )
 from sitegen.config import OTHER_FORMATS, SourceConfig
@@ -73,6 +74,10 @@ FEED_TYPES: Mapping[str, str] = {
 SYNC_OVERLAP = timedelta(minutes=5)
 
 _SERVER_FIX = "the server does not follow the API contract; check [source] url or report it to the API operator"
+
+#: Redirects followed for one request, each within the source's own origin.
+MAX_REDIRECTS = 5
+_OFF_HOST_FIX = "sitegen reads only from [source] url's own scheme, host and port; check [source] url or ask the API operator"
 
 T = TypeVar("T")
 
@@ -124,7 +129,7 @@ def fetch_archive(
     collection and leaves the local copy alone.
     """
     if source.kind == "folder":
-        return _read_folder(root / source.url, collections)
+        return _read_folder(root / source.url, collections, source.max_response_bytes)
     if source.kind in OTHER_FORMATS:
         return _fetch_other_format(
             source, root=root, cache_dir=cache_dir, client=client, sleep=sleep, clock=clock, now=now, environ=environ
@@ -162,7 +167,7 @@ def _fetch_other_format(
         from sitegen.sources import frab
 
         paths = frab.schedule_files(root, source.location)
-        converted = frab.convert([(str(path), _read_json_file(path)) for path in paths])
+        converted = frab.convert([(str(path), _read_json_file(path, source.max_response_bytes)) for path in paths])
         return RawArchive(_as_tuples(converted.collections), FetchStats(), source.url, converted.warnings)
     own_client = client is None
     http = client if client is not None else _make_client(source)
@@ -187,10 +192,10 @@ def _as_tuples(collections: Mapping[str, list[dict[str, Any]]]) -> dict[str, tup
     return {name: tuple(collections.get(name, ())) for name in COLLECTIONS}
 
 
-def _read_json_file(path: Path) -> Any:
+def _read_json_file(path: Path, max_bytes: int) -> Any:
     fix = "check the file, or point [source] url at another"
     try:
-        data = path.read_bytes()
+        data = read_file_bounded(path, max_bytes, str(path), SourceError, f"{fix} (or raise [source] max_response_bytes)")
     except OSError as exc:
         raise SourceError.at(str(path), f"cannot be read: {exc.strerror or exc}", fix) from None
     return loads_json(data, str(path), SourceError, fix)
@@ -413,17 +418,17 @@ class _LocalCopy:
 # --- the local folder form -------------------------------------------------------
 
 
-def _read_folder(folder: Path, collections: tuple[str, ...]) -> RawArchive:
+def _read_folder(folder: Path, collections: tuple[str, ...], max_bytes: int) -> RawArchive:
     if not folder.is_dir():
         raise SourceError.at(str(folder), "is not a folder", "point [source] url at a folder holding <collection>.json files")
-    read = {name: _read_collection_file(folder / f"{name}.json") for name in collections}
+    read = {name: _read_collection_file(folder / f"{name}.json", max_bytes) for name in collections}
     return RawArchive(read, FetchStats(), str(folder))
 
 
-def _read_collection_file(path: Path) -> tuple[Mapping[str, Any], ...]:
+def _read_collection_file(path: Path, max_bytes: int) -> tuple[Mapping[str, Any], ...]:
     fix = 'write it as {"data": [...], "next": null}'
     try:
-        text = path.read_bytes()
+        text = read_file_bounded(path, max_bytes, str(path), SourceError, "split the data, or raise [source] max_response_bytes")
     except FileNotFoundError:
         raise SourceError.at(str(path), "is missing", f"create it ({fix}) or point [source] url at the right folder") from None
     except OSError as exc:
@@ -497,7 +502,7 @@ def _make_client(source: SourceConfig) -> httpx.Client:
 
     return httpx.Client(
         timeout=_timeouts(source, budget=source.total_timeout),
-        follow_redirects=True,
+        follow_redirects=False,  # each hop is checked by _HttpFetcher.attempt
         headers={"User-Agent": f"sitegen/{__version__}", "Accept": "application/json"},
     )
 
@@ -523,13 +528,15 @@ def _collection_url(base: str, name: str, page_size: int, updated_since: datetim
 
 
 def _follow(url: str, following: str, seen: set[str], what: str) -> str:
-    """The absolute URL of a ``next`` link, refusing other schemes, loops and more than MAX_PAGES pages."""
+    """The absolute URL of a ``next`` link, refusing other schemes, other hosts, loops and more than MAX_PAGES pages."""
     try:
         resolved = urldefrag(urljoin(url, following)).url  # a fragment is never sent, so it cannot hide a loop
     except ValueError:
         resolved = ""
     if urlsplit(resolved).scheme not in ("http", "https"):
         raise SourceError.at(url, f"'next' is not an http(s) URL: {shown(following)}", _SERVER_FIX)
+    if _origin(resolved) != _origin(url):
+        raise SourceError.at(url, f"the server sent a 'next' link to another host: {shown(resolved)}", _OFF_HOST_FIX)
     if resolved in seen:
         raise SourceError.at(url, f"'next' points back to {clip(resolved)}, a page of {what} already read (a loop)", _SERVER_FIX)
     if len(seen) >= MAX_PAGES:
@@ -540,9 +547,27 @@ def _follow(url: str, following: str, seen: set[str], what: str) -> str:
     return resolved
 
 
-def _origin(url: str) -> tuple[str, str]:
+def _origin(url: str) -> tuple[str, str, int | None]:
+    """Scheme, host and port (the default one filled in); a URL without a valid port has no origin."""
     parts = urlsplit(url)
-    return parts.scheme.lower(), parts.netloc.lower()
+    scheme = parts.scheme.lower()
+    try:
+        port = parts.port or {"http": 80, "https": 443}.get(scheme)
+    except ValueError:
+        return ("", "", None)
+    return scheme, (parts.hostname or "").lower(), port
+
+
+def _redirect_target(url: str, current: str, response: httpx.Response) -> str:
+    """Where a 3xx sends ``current`` (on the way to ``url``), refused unless it is on ``url``'s origin."""
+    location: str = response.headers.get("Location", "")
+    try:
+        target = urldefrag(urljoin(current, location)).url
+    except ValueError:
+        target = ""
+    if urlsplit(target).scheme not in ("http", "https") or _origin(target) != _origin(url):
+        raise SourceError.at(url, f"HTTP {response.status_code}: the server redirected to another host: {shown(location)}", _OFF_HOST_FIX)
+    return target
 
 
 @dataclass
@@ -775,11 +800,16 @@ class _HttpFetcher:
         import httpx
 
         self.counters.requests += 1
-        timeout = _timeouts(self.source, budget=max(self.deadline - self.clock(), 0.001))
         headers = dict(request_headers) if request_headers is not None else self.headers(url, cached)
+        current = url
         try:
-            with self.client.stream("GET", url, headers=headers, timeout=timeout) as response:
-                return handle(response)
+            for _ in range(MAX_REDIRECTS + 1):  # redirects are followed here, each checked, never by httpx
+                timeout = _timeouts(self.source, budget=max(self.deadline - self.clock(), 0.001))
+                with self.client.stream("GET", current, headers=headers, timeout=timeout, follow_redirects=False) as response:
+                    if not response.has_redirect_location:
+                        return handle(response)
+                    current = _redirect_target(url, current, response)
+            raise SourceError.at(url, f"redirects more than {MAX_REDIRECTS} times", _SERVER_FIX)
         except httpx.TransportError as exc:
             return self.transport_failure(exc)
         except (httpx.RequestError, httpx.InvalidURL) as exc:  # redirect loops, bad URLs: retrying won't help
@@ -834,6 +864,8 @@ class _HttpFetcher:
         """Any other answer: an error, or ``Again`` for the transient ones (429 and 503 with their Retry-After)."""
         status = response.status_code
         what = _status(response)
+        if status in (401, 403) and self.source.kind != "api":
+            raise SourceError.at(url, f"{what}: the server refused access", "check [source] url, or ask the server's operator")
         if status in (401, 403):
             env = self.source.token_env
             fix = f"check the token in ${env}" if self.token else f"set the environment variable {env} to an API token"

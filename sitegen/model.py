@@ -35,7 +35,7 @@ import iso3166
 import orjson
 
 from sitegen.bounded import shown
-from sitegen.contract import MAX_LIST_ITEMS, place_timezones
+from sitegen.contract import MAX_LINE_CHARS, MAX_LIST_ITEMS, MAX_TEXT_CHARS, MAX_URL_CHARS, place_timezones
 from sitegen.errors import DataError, Problem
 
 SLUG_RE = re.compile(r"[a-z0-9][a-z0-9-]{0,99}")
@@ -44,10 +44,17 @@ MEDIA_KINDS = ("video", "slides", "audio", "notes", "code", "other")
 MAX_ID_LENGTH = 200
 #: Dates outside these years are data errors (and would overflow UTC arithmetic).
 YEARS = range(1900, 2200)
-# C0/C1 controls (but tab and newline), lone surrogates and the XML non-characters.
-_UNPRINTABLE_RE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
+# C0/C1 controls (but tab and newline), lone surrogates, the XML non-characters,
+# and the invisible format controls that reorder or hide text (display spoofing):
+# bidi embeddings, overrides and isolates (U+202A-U+202E, U+2066-U+2069), the
+# deprecated U+206A-U+206F and a stray byte order mark. The marks U+200E/U+200F
+# and U+061C, and the joiners U+200C/U+200D, are kept: right-to-left and Indic
+# text needs them, and they cannot reorder a run of text.
+_UNPRINTABLE_RE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u206f\ud800-\udfff\ufeff\ufffe\uffff]")
 #: The characters ``clean_text`` removes or changes that UTF-8 writes as a byte of their own.
 _ONE_BYTE_UNPRINTABLE = bytes([*range(0x00, 0x09), *range(0x0B, 0x20), 0x7F])  # \r (0x0d) included
+#: The UTF-8 of the bidi and format controls ``clean_text`` removes (U+202A-U+202E, U+2066-U+206F).
+_BIDI_BYTES_RE = re.compile(b"\xe2\x80[\xaa-\xae]|\xe2\x81[\xa6-\xaf]")
 #: URLs ``_is_web_url`` accepts without asking urlsplit: http(s), then a plain
 #: ASCII host name up to the end or the first / ? or #.
 _PLAIN_WEB_URL_RE = re.compile(r"https?://[A-Za-z0-9.-]+(?:[/?#]|\Z)")
@@ -481,12 +488,14 @@ class _Fields:
             return ""
         return value
 
-    def text(self, key: str, *, required: bool = True) -> str | None:
+    def text(self, key: str, *, required: bool = True, limit: int = MAX_TEXT_CHARS) -> str | None:
         value = self.raw.get(key)
         if value is None and not required:
             return None
         if not isinstance(value, str):
             self.problem(key, f"must be a string, got {shown(value)}", f"send {key} as a JSON string")
+            return None
+        if not self.short_enough(key, value, limit):
             return None
         cleaned = clean_text(value)
         if required and not cleaned.strip():
@@ -496,8 +505,19 @@ class _Fields:
 
     def line(self, key: str, *, required: bool = True) -> str | None:
         """A one-line field (names, titles): inner whitespace runs collapse to one space."""
-        value = self.text(key, required=required)
+        value = self.text(key, required=required, limit=MAX_LINE_CHARS)
         return " ".join(value.split()) if value is not None else None
+
+    def short_enough(self, key: str, value: str, limit: int = MAX_LINE_CHARS) -> bool:
+        """Whether ``value`` is within the contract's ``limit``; records a problem if not."""
+        if len(value) <= limit:
+            return True
+        self.problem(
+            key,
+            f"is {len(value):,} characters long; the contract allows at most {limit:,}",
+            f"shorten it to at most {limit:,} characters (pages repeat it, so the build would grow with it)",
+        )
+        return False
 
     def slug(self, key: str = "slug") -> str:
         value = self.raw.get(key)
@@ -613,9 +633,12 @@ def _is_clean(value: str) -> bool:
     # In UTF-8, bytes below 0x80 only ever stand for themselves.
     if len(data.translate(None, _ONE_BYTE_UNPRINTABLE)) != len(data):
         return False
-    # The C1 controls are \xc2\x80-\xc2\x9f in UTF-8 and U+FFFE/U+FFFF are
-    # \xef\xbf\xbe/\xbf; the regex decides for text with those lead bytes.
-    return value.isascii() or (b"\xc2" not in data and b"\xef" not in data)
+    # The C1 controls are \xc2\x80-\xc2\x9f in UTF-8, U+FEFF-U+FFFF are
+    # \xef\xbb\xbf-\xef\xbf\xbf, and the bidi controls \xe2\x80\xaa-\xe2\x81\xaf;
+    # the regex decides for text with those lead bytes.
+    if value.isascii():
+        return True
+    return b"\xc2" not in data and b"\xef" not in data and (b"\xe2" not in data or not _BIDI_BYTES_RE.search(data))
 
 
 def _parse_date(value: Any) -> date | None:
@@ -639,7 +662,7 @@ def _parse_timestamp(value: Any) -> datetime | None:
 
 @functools.cache  # listing them reads hundreds of files (10 ms); they do not change while we run
 def _is_web_url(value: str) -> bool:
-    if len(value) <= 2000 and _PLAIN_WEB_URL_RE.match(value):
+    if len(value) <= MAX_URL_CHARS and _PLAIN_WEB_URL_RE.match(value):
         # urlsplit would find the scheme and this host name: nothing before the
         # host is stripped or removed, and the host ends where urlsplit ends it.
         return True
@@ -647,7 +670,7 @@ def _is_web_url(value: str) -> bool:
         parts = urlsplit(value.strip())
     except ValueError:
         return False
-    return parts.scheme in ("http", "https") and bool(parts.netloc) and len(value) <= 2000
+    return parts.scheme in ("http", "https") and bool(parts.netloc) and len(value) <= MAX_URL_CHARS
 
 
 # ---------------------------------------------------------------------------
@@ -686,6 +709,8 @@ def _read_person(f: _Fields) -> Person | None:
     for path, item in f.items("links"):
         if not isinstance(item, Mapping) or not isinstance(item.get("kind"), str):
             f.problem(path, f"{shown(item)} is not a {{kind, url}} object", 'send each link as {"kind": ..., "url": ...}')
+            continue
+        if not f.short_enough(f"{path}.kind", item["kind"]):
             continue
         url = f.url("url", item, f"{path}.url")
         if url:
@@ -768,6 +793,8 @@ def _read_media(f: _Fields) -> tuple[Media, ...]:
             kind = "other"
         url = f.url("url", item, f"{path}.url")
         title = item.get("title")
+        if isinstance(title, str) and not f.short_enough(f"{path}.title", title):
+            continue
         if isinstance(title, str):
             title = " ".join(clean_text(title).split()) or None
         else:
@@ -887,7 +914,7 @@ def _fast_text(value: Any) -> str | None:
     """``_Fields.text(required=False)``."""
     if value is None:
         return None
-    if type(value) is not str:
+    if type(value) is not str or len(value) > MAX_TEXT_CHARS:
         raise _Unusual
     cleaned = clean_text(value)
     return cleaned if cleaned.strip() else None
@@ -897,7 +924,7 @@ def _fast_line(value: Any) -> str:
     """``_Fields.line`` of a required field."""
     if type(value) is str and _is_plain_line(value):
         return value
-    text = _fast_text(value)
+    text = _fast_text(_short_line(value))
     if text is None:
         raise _Unusual
     return " ".join(text.split())
@@ -909,14 +936,28 @@ def _is_plain_line(value: str) -> bool:
     Printable text has nothing for ``clean_text`` to remove, and no whitespace
     but " ", so only leading, trailing or double spaces would collapse.
     """
-    return value.isprintable() and value[:1] != " " and value[-1:] != " " and "  " not in value and value != ""
+    return (
+        len(value) <= MAX_LINE_CHARS
+        and value.isprintable()
+        and value[:1] != " "
+        and value[-1:] != " "
+        and "  " not in value
+        and value != ""
+    )
+
+
+def _short_line(value: Any) -> Any:
+    """``value``, unless it is a string longer than the contract allows a line."""
+    if type(value) is str and len(value) > MAX_LINE_CHARS:
+        raise _Unusual
+    return value
 
 
 def _fast_optional_line(value: Any) -> str | None:
     """``_Fields.line`` of an optional field."""
     if type(value) is str and _is_plain_line(value):
         return value
-    text = _fast_text(value)
+    text = _fast_text(_short_line(value))
     return None if text is None else " ".join(text.split())
 
 
@@ -965,7 +1006,7 @@ def _fast_links(value: Any) -> tuple[Link, ...]:
     links = []
     for item in value:
         kind = item.get("kind") if type(item) is dict else None
-        if type(kind) is not str:
+        if type(kind) is not str or len(kind) > MAX_LINE_CHARS:
             raise _Unusual
         url = _fast_url(item.get("url"))
         if url:
@@ -989,6 +1030,7 @@ def _fast_media(value: Any) -> tuple[Media, ...]:
         if type(title) is str and _is_plain_line(title):
             pass
         elif isinstance(title, str):
+            _short_line(title)
             title = " ".join(clean_text(title).split()) or None
         else:
             title = None

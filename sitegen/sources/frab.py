@@ -84,6 +84,8 @@ def _files_at(path: Path) -> list[Path]:
         return found
     if path.is_file():
         return [path]
+    if path.exists():
+        raise SourceError.at(str(path), "is not a regular file (a device, pipe or socket)", _FILES_FIX)
     raise SourceError.at(str(path), "does not exist", _FILES_FIX)
 
 
