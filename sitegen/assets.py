@@ -137,7 +137,9 @@ def _collect_sources(static_dirs: Sequence[Path]) -> dict[str, Path]:
             if path.is_file() and not _is_ignored(logical):
                 wrong = _name_problem(logical)
                 if wrong is not None:
-                    problems.append(Problem(f"{shown(logical)} in {root}", wrong, "rename it (and its folders) with letters, digits, '-', '_' and '.'"))
+                    problems.append(
+                        Problem(f"{shown(logical)} in {root}", wrong, "rename it (and its folders) with letters, digits, '-', '_' and '.'")
+                    )
                 sources.setdefault(logical, path)
     _raise_if_any(problems, "theme static files have names that cannot be published")
     return dict(sorted(sources.items()))

@@ -125,7 +125,9 @@ def user_id_problem(user_id: str, where: str = "user id") -> Problem | None:
     """The one check of a user id against ``USER_ID``, echoing it bounded."""
     if USER_ID.fullmatch(user_id):
         return None
-    return Problem(where, f"{shown(user_id)} is not an id", "use letters, digits, '.', '_' and '-' (up to 100), starting with a letter or digit")
+    return Problem(
+        where, f"{shown(user_id)} is not an id", "use letters, digits, '.', '_' and '-' (up to 100), starting with a letter or digit"
+    )
 
 
 def _check_user(user: User) -> None:

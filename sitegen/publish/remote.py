@@ -265,10 +265,14 @@ def _explain_client_error(exc: ClientError, action: str, where: str, bucket: str
             where, f"the AWS credentials were rejected ({code})", "check the access key and secret; temporary ones may have expired"
         )
     if code in ("AccessDenied", "AllAccessDisabled") or status == 403:
-        return PublishError.at(where, f"access denied while {action} it", f"grant the deploying identity {NEEDED_PERMISSIONS} on the bucket")
+        return PublishError.at(
+            where, f"access denied while {action} it", f"grant the deploying identity {NEEDED_PERMISSIONS} on the bucket"
+        )
     if code in THROTTLE_CODES or status == 503:
         return PublishError.at(
-            where, f"S3 kept throttling ({code or status}) while {action} it, after retries", "publish again later, or lower [publish] concurrency"
+            where,
+            f"S3 kept throttling ({code or status}) while {action} it, after retries",
+            "publish again later, or lower [publish] concurrency",
         )
     if code in ("PermanentRedirect", "AuthorizationHeaderMalformed", "IllegalLocationConstraintException"):
         return PublishError.at(f"s3://{bucket}", f"is in another region ({message})", "set --region to the bucket's region")
