@@ -37,6 +37,8 @@ MAX_JSON_DEPTH = 64
 #: How many pages one paged listing (a collection, the change feed, a pretalx
 #: listing) may have: with the default page_size that is millions of objects.
 MAX_PAGES = 10_000
+#: Python reads integers of at most this many digits (its default int_max_str_digits).
+MAX_NUMBER_DIGITS = 4_300
 
 
 class _ShortRepr(reprlib.Repr):
@@ -108,8 +110,8 @@ def _loads_slowly(data: bytes | str, where: str, error: type[SitegenError], fix:
         raise error.at(where, f"is not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}", fix) from None
     except RecursionError:
         raise error.at(where, f"is JSON nested more than {max_depth} levels deep", fix) from None
-    except ValueError as exc:  # an integer past Python's 4,300 digits
-        raise error.at(where, f"is not JSON sitegen reads: {clip(str(exc), 120)}", fix) from None
+    except ValueError:  # an integer past Python's limit; its advice is not for our users
+        raise error.at(where, f"holds a number of more than {MAX_NUMBER_DIGITS:,} digits", fix) from None
 
 
 def read_file_bounded(path: str | os.PathLike[str], max_bytes: int, where: str, error: type[SitegenError], fix: str) -> bytes:

@@ -78,6 +78,10 @@ def hostile(client) -> dict[str, tuple[bytes, str]]:
             "it has format 'sitegen-deploy-manifest/2', not 'sitegen-deploy-manifest/1'",
         ),
         "deep JSON": (gzip.compress(b"[" * 100_000 + b"]" * 100_000), "it is JSON nested more than 8 levels deep"),
+        "5,000-digit deploy": (
+            gzip.compress(json.dumps(stored_manifest(client)).replace('"deploy": 1,', '"deploy": ' + "9" * 5_000 + ",", 1).encode()),
+            "it holds a number of more than 4,300 digits",
+        ),
     }
 
 
@@ -94,6 +98,7 @@ CASES = [
     "not gzip",
     "wrong format",
     "deep JSON",
+    "5,000-digit deploy",
 ]
 
 
