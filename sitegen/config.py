@@ -198,6 +198,17 @@ class Config:
         return resolve_theme_chain(self.root, self.build.theme)
 
 
+#: A theme is a plain folder name: no path separators, no ``..``, no control characters.
+_THEME_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.@+ -]{0,99}")
+
+
+def theme_name_problem(name: str) -> str | None:
+    """Why ``name`` cannot name a theme folder, or None when it can."""
+    if _THEME_NAME.fullmatch(name) and ".." not in name:
+        return None
+    return f"theme = {shown(name)} is not a plain folder name (letters, digits, '_', '-', '.'; no '/' or '..')"
+
+
 def resolve_theme_chain(root: Path, name: str) -> tuple[Path, ...]:
     """Folders for theme ``name``: the site's own ``themes/<name>`` overrides the
     built-in one of that name, and a ``theme.toml`` with ``extends = "<parent>"``
@@ -211,6 +222,8 @@ def resolve_theme_chain(root: Path, name: str) -> tuple[Path, ...]:
                 f"theme {current!r}", f"extends itself through {' -> '.join([*seen, current])}", "break the cycle in theme.toml"
             )
         seen.append(current)
+        if theme_name_problem(current):
+            raise ConfigError.at(f"theme {shown(current)}", "is not a plain folder name", "name a folder under themes/")
         candidates = [root / "themes" / current, *(d / current for d in BUILTIN_THEME_DIRS)]
         found = [c.resolve() for c in candidates if c.is_dir()]
         if not found:
@@ -390,6 +403,10 @@ def _check_values(config: Config, where: str) -> list[Problem]:
         if getattr(config.source, key) < 0:
             problems.append(Problem(f"{where} [source]", f"{key} must not be negative", "use 0 or more"))
     problems += _check_source_format(config, f"{where} [source]")
+    located = _check_locations(config, where)
+    problems += located
+    if located:
+        return problems
     if config.source.kind == "folder" and not config.source_dir.is_dir():
         problems.append(
             Problem(
@@ -414,6 +431,28 @@ def _check_values(config: Config, where: str) -> list[Problem]:
                 )
             )
     problems += _check_output_overlap(config, where)
+    return problems
+
+
+def _check_locations(config: Config, where: str) -> list[Problem]:
+    """An empty source, a theme that is not a folder name, a cache_dir that is a file:
+    checked before the folders are resolved, so each is its one message."""
+    problems: list[Problem] = []
+    if not config.source.url.strip():
+        problems.append(
+            Problem(f"{where} [source]", "url = '': the source is empty", "set it to the API's base URL or a data folder")
+        )
+    theme_problem = theme_name_problem(config.build.theme)
+    if theme_problem:
+        problems.append(Problem(f"{where} [build]", theme_problem, 'name a folder under themes/, such as "default"'))
+    if config.cache_dir.exists() and not config.cache_dir.is_dir():
+        problems.append(
+            Problem(
+                f"{where} [build]",
+                f"cache_dir = {shown(config.build.cache_dir)} is a file, not a folder",
+                "name a folder (created when missing), such as '.sitegen-cache'",
+            )
+        )
     return problems
 
 

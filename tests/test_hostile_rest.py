@@ -18,3 +18,37 @@ def test_a_100000_digit_number_in_api_data_is_one_plain_message(tmp_path: Path) 
     assert_one_message(code, output, "sessions.json", "holds a number of more than 4,300 digits")
     assert "set_int_max_str_digits" not in output and "9" * 100 not in output
 
+
+
+def test_a_theme_with_dotdot_in_the_config_is_a_config_error(tmp_path: Path) -> None:
+    site = make_site(tmp_path)
+    config = site / "sitegen.toml"
+    config.write_text(config.read_text(encoding="utf-8").replace("[build]", '[build]\ntheme = "../../../../etc"', 1), encoding="utf-8")
+    code, output = run_cli("build", "--root", str(site), "-q")
+    assert_one_message(code, output, "[build]", "theme = '../../../../etc' is not a plain folder name", exit_code=2)
+    assert "template" not in output
+
+
+def test_a_theme_option_with_a_newline_is_echoed_escaped(tmp_path: Path) -> None:
+    site = make_site(tmp_path)
+    code, output = run_cli("build", "--root", str(site), "--theme", "../../x\n", "-q")
+    assert_one_message(code, output, "the command-line option for [build] theme", r"theme = '../../x\n' is not a plain folder name", exit_code=2)
+    assert "x\n'" not in output
+
+
+def test_an_empty_source_says_the_source_is_empty(tmp_path: Path) -> None:
+    site = make_site(tmp_path)
+    code, output = run_cli("build", "--root", str(site), "--source", "", "-q")
+    assert_one_message(code, output, "[source] url", "the source is empty", exit_code=2)
+    assert "overlaps" not in output
+
+
+def test_a_cache_dir_that_is_a_file_is_a_config_error(tmp_path: Path) -> None:
+    site = make_site(tmp_path)
+    (tmp_path / "afile").write_text("keep me\n")
+    config = site / "sitegen.toml"
+    text = config.read_text(encoding="utf-8")
+    config.write_text(text.replace("[build]", f'[build]\ncache_dir = "{tmp_path / "afile"}"', 1), encoding="utf-8")
+    code, output = run_cli("build", "--root", str(site), "-q")
+    assert_one_message(code, output, "[build]", "afile' is a file, not a folder", exit_code=2)
+    assert (tmp_path / "afile").read_text() == "keep me\n"
