@@ -829,7 +829,8 @@ class _HttpFetcher:
                 "check that the server is reachable, or raise [source] connect_timeout or retries",
             )
         return Again(
-            f"{type(exc).__name__}: {clip(str(exc), 200) or 'connection failed'}",
+            # What the server sent (a hostile header line) is escaped and capped.
+            f"{type(exc).__name__}: {shown(str(exc)) if str(exc) else 'connection failed'}",
             "check that [source] url is right and the server is up, or raise [source] retries",
         )
 

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from test_hostile_data import assert_one_message, make_site, run_cli
+from apiserver import ApiServer, Fault
+from test_hostile_data import api_site, assert_one_message, make_site, minimal_data, run_cli
 
 
 def test_a_100000_digit_number_in_api_data_is_one_plain_message(tmp_path: Path) -> None:
@@ -52,3 +53,11 @@ def test_a_cache_dir_that_is_a_file_is_a_config_error(tmp_path: Path) -> None:
     code, output = run_cli("build", "--root", str(site), "-q")
     assert_one_message(code, output, "[build]", "afile' is a file, not a folder", exit_code=2)
     assert (tmp_path / "afile").read_text() == "keep me\n"
+
+
+def test_a_hostile_retry_after_is_echoed_capped_and_escaped(tmp_path: Path) -> None:
+    with ApiServer(minimal_data()) as api:
+        api.add_fault("events", Fault(status=503, times=10, retry_after="\x00\x01" + "9" * 5_000))
+        code, output = run_cli("build", "--root", str(api_site(tmp_path, api.url)), "-q")
+        assert_one_message(code, output, f"{api.url}/events", "RemoteProtocolError")
+    assert "9" * 60 not in output and "\x00" not in output and "\x01" not in output
