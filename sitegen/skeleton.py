@@ -66,11 +66,21 @@ def create_site(target: Path) -> tuple[Path, ...]:
 
 
 def _check_empty(target: Path) -> None:
-    fix = "choose an empty or new folder, such as: sitegen init my-site"
+    fix = f"choose an empty or new folder, such as: sitegen init {_free_name(target)}"
     if target.exists() and not target.is_dir():
         raise ConfigError.at(_name(target), "is a file, not a folder", fix)
     if target.is_dir() and any(target.iterdir()):
         raise ConfigError.at(_name(target), "is not empty; sitegen init only creates a site in an empty or new folder", fix)
+
+
+def _free_name(target: Path) -> str:
+    """A folder beside ``target`` that does not exist yet (``my-site-2``…), quoted to paste."""
+    base = target if target.name else target.resolve()
+    for number in range(2, 1000):
+        candidate = base.with_name(f"{base.name}-{number}")
+        if not candidate.exists():
+            return shlex.quote(str(candidate))
+    return "NEW-FOLDER"
 
 
 def next_steps(target: Path, command: str = "sitegen") -> str:

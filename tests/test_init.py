@@ -69,9 +69,19 @@ def test_init_refuses_a_folder_that_is_not_empty_and_leaves_it_alone(tmp_path):
     assert result.returncode == 2
     assert result.stderr == (
         f"error: {tmp_path}: is not empty; sitegen init only creates a site in an empty or new folder "
-        "(fix: choose an empty or new folder, such as: sitegen init my-site)\n"
+        f"(fix: choose an empty or new folder, such as: sitegen init {tmp_path}-2)\n"
     )
     assert tree(tmp_path) == before
+
+
+def test_init_on_a_non_empty_folder_suggests_a_name_that_does_not_exist(tmp_path):
+    for name in ("my-site", "my-site-2"):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "notes.txt").write_text("mine\n", encoding="utf-8")
+    result = sitegen_cli("init", "my-site", cwd=tmp_path)
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert result.stderr.endswith("(fix: choose an empty or new folder, such as: sitegen init my-site-3)\n"), result.stderr
+    assert not (tmp_path / "my-site-3").exists()
 
 
 def test_init_refuses_a_file(tmp_path):
