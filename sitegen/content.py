@@ -16,9 +16,7 @@ Two kinds of Markdown come in, and they are trusted differently:
 
 from __future__ import annotations
 
-import functools
 import re
-import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,7 +28,8 @@ from markupsafe import escape
 
 from sitegen.bounded import read_file_bounded, shown
 from sitegen.config import TYPE_NAMES
-from sitegen.errors import ContentError, Problem, clip
+from sitegen.errors import ContentError, Problem
+from sitegen.frontmatter import parse_front_matter
 from sitegen.model import SLUG_RE, Archive
 
 SUMMARY_LENGTH = 160
@@ -43,8 +42,6 @@ HEADING_SHIFT = 2
 TEMPLATE_RE = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_-]*(/[A-Za-z0-9_][A-Za-z0-9_-]*)*\.html")
 #: Front matter is a handful of keys: more than this many characters, or
 #: nesting deeper than this, is refused before a parser recurses into it.
-MAX_FRONT_MATTER = 64 * 1024
-MAX_FRONT_MATTER_DEPTH = 16
 #: The largest Markdown page file read: a page is text someone wrote.
 MAX_PAGE_BYTES = 16 * 1024 * 1024
 PAGE_KEYS = {"title": str, "description": str, "template": str, "menu": bool, "weight": int, "draft": bool}
@@ -275,65 +272,6 @@ def _load_page(source: Path, pages_dir: Path) -> Page | None:
 _FENCES = {"+++": "toml", "---": "yaml"}
 
 
-def _parse_front_matter(source: Path, raw: str, kind: str) -> Any:
-    fix = "fix its syntax"
-    if len(raw) > MAX_FRONT_MATTER:
-        raise ContentError.at(
-            str(source),
-            f"front matter is {len(raw):,} characters long, more than {MAX_FRONT_MATTER:,}",
-            "keep only the page's keys in front matter and put the rest in the body",
-        )
-    try:
-        return (tomllib.loads if kind == "toml" else _load_yaml)(raw) or {}
-    except FrontMatterRefused as exc:
-        raise ContentError.at(str(source), f"front matter {exc}", "write plain keys and values, without & and *") from None
-    except RecursionError:  # tomllib recurses into nested arrays
-        raise ContentError.at(str(source), "front matter is nested too deeply", fix) from None
-    except ValueError as exc:  # a syntax error, or a date or an integer Python cannot hold
-        raise ContentError.at(str(source), f"front matter is not valid {kind.upper()}: {clip(str(exc), 200)}", fix) from None
-
-
-class FrontMatterRefused(Exception):
-    """YAML front matter that is valid YAML but not accepted: aliases, deep nesting."""
-
-
-def _load_yaml(raw: str) -> Any:
-    """YAML with the safe loader, refusing anchors and aliases (an alias bomb
-    expands a few lines into gigabytes) and nesting past MAX_FRONT_MATTER_DEPTH
-    (PyYAML's composer recurses), both before anything is built."""
-    import yaml
-
-    loader = _strict_yaml_loader()(raw)
-    try:
-        return loader.get_single_data()
-    except yaml.YAMLError as exc:
-        raise ValueError(str(exc)) from None
-    finally:
-        loader.dispose()
-
-
-@functools.cache  # one class per process; PyYAML is imported only for YAML front matter
-def _strict_yaml_loader() -> type[Any]:
-    import yaml
-
-    class StrictLoader(yaml.SafeLoader):
-        depth = 0
-
-        def compose_node(self, parent: Any, index: Any) -> Any:
-            event = self.peek_event()  # type: ignore[no-untyped-call]  # untyped in types-PyYAML
-            if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
-                raise FrontMatterRefused(f"uses a YAML anchor or alias at line {event.start_mark.line + 1}, which is not allowed")
-            if self.depth >= MAX_FRONT_MATTER_DEPTH:
-                raise FrontMatterRefused(f"is nested more than {MAX_FRONT_MATTER_DEPTH} levels deep")
-            self.depth += 1
-            try:
-                return super().compose_node(parent, index)
-            finally:
-                self.depth -= 1
-
-    return StrictLoader
-
-
 def _split_front_matter(source: Path, text: str) -> tuple[dict[str, Any], str]:
     """Return (metadata, body)."""
     text = text.removeprefix("\ufeff")
@@ -344,7 +282,7 @@ def _split_front_matter(source: Path, text: str) -> tuple[dict[str, Any], str]:
     if not match:
         raise ContentError.at(str(source), f"front matter opened with {first} is never closed", f"add a line {first} after it")
     raw, body = match.group(1), text[match.end() :]
-    meta = _parse_front_matter(source, raw, _FENCES[first])
+    meta = parse_front_matter(source, raw, _FENCES[first])
     if not isinstance(meta, dict):
         raise ContentError.at(str(source), "front matter must be a table of keys", 'write title = "…"')
     return meta, body
@@ -361,7 +299,8 @@ def _check_meta(source: Path, meta: Mapping[str, Any]) -> dict[str, Any]:
             problems.append(
                 Problem(str(source), f"front matter {key} = {shown(value)} is not {TYPE_NAMES[kind]}", f"give {key} {TYPE_NAMES[kind]}")
             )
-    if not isinstance(meta.get("title"), str) or not meta["title"].strip():
+    title = meta.get("title")
+    if title is None or (isinstance(title, str) and not title.strip()):  # another type is reported above
         problems.append(Problem(str(source), "front matter has no title", 'add title = "…"'))
     template = meta.get("template")
     if isinstance(template, str) and not TEMPLATE_RE.fullmatch(template):

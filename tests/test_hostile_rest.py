@@ -61,3 +61,33 @@ def test_a_hostile_retry_after_is_echoed_capped_and_escaped(tmp_path: Path) -> N
         code, output = run_cli("build", "--root", str(api_site(tmp_path, api.url)), "-q")
         assert_one_message(code, output, f"{api.url}/events", "RemoteProtocolError")
     assert "9" * 60 not in output and "\x00" not in output and "\x01" not in output
+
+
+def build_page(tmp_path: Path, text: str) -> tuple[int, str, Path]:
+    site = make_site(tmp_path)
+    page = site / "content" / "pages" / "p.md"
+    page.write_text(text, encoding="utf-8")
+    code, output = run_cli("build", "--root", str(site), "-q")
+    return code, output, page
+
+
+def test_too_deep_yaml_front_matter_gets_a_fix_that_fits(tmp_path: Path) -> None:
+    code, output, page = build_page(tmp_path, "---\ntitle: T\nx: " + "[" * 50 + "]" * 50 + "\n---\nbody\n")
+    assert_one_message(code, output, f"{page}: front matter is nested more than 16 levels deep", "keep front matter to the page's few keys")
+    assert "& and *" not in output
+
+
+def test_a_title_that_is_a_number_is_reported_once(tmp_path: Path) -> None:
+    code, output, page = build_page(tmp_path, "+++\ntitle = 5\n+++\nbody\n")
+    assert_one_message(code, output, "front matter title = 5 is not a string")
+    assert "has no title" not in output
+
+
+def test_a_toml_error_gives_the_line_of_the_file(tmp_path: Path) -> None:
+    code, output, page = build_page(tmp_path, '+++\ntitle = "T"\ndescription = oops\n+++\nbody\n')
+    assert_one_message(code, output, f"{page}: front matter is not valid TOML", "(at line 3, column")
+
+
+def test_a_yaml_key_twice_is_one_message_naming_the_key_and_file(tmp_path: Path) -> None:
+    code, output, page = build_page(tmp_path, "---\ntitle: a\ntitle: b\n---\nbody\n")
+    assert_one_message(code, output, f"{page}: front matter has the key 'title' twice, at line 2 and line 3", "keep one of them")
