@@ -85,29 +85,53 @@ def json_depth_exceeds(value: Any, max_depth: int = MAX_JSON_DEPTH) -> bool:
     return False
 
 
-def loads_json(data: bytes | str, where: str, error: type[SitegenError], fix: str, *, max_depth: int = MAX_JSON_DEPTH) -> Any:
+def loads_json(
+    data: bytes | str, where: str, error: type[SitegenError], fix: str, *, max_depth: int = MAX_JSON_DEPTH, unique_keys: bool = False
+) -> Any:
     """Parse JSON from outside. orjson reads it; what orjson refuses (lone
     surrogates, NaN, huge integers) the standard library reads, which also
     gives the line and column of a syntax error. Nesting deeper than
-    ``max_depth`` is refused. Every failure is ``error`` naming ``where``."""
-    try:
-        value = orjson.loads(data)
-    except orjson.JSONDecodeError:
-        value = _loads_slowly(data, where, error, fix, max_depth)
+    ``max_depth`` is refused. ``unique_keys`` (for state sitegen trusts, such as
+    the deploy manifest) refuses an object with a key twice, which orjson would
+    let the last one win. Every failure is ``error`` naming ``where``."""
+    if unique_keys:
+        value = _loads_slowly(data, where, error, fix, max_depth, unique_keys=True)
+    else:
+        try:
+            value = orjson.loads(data)
+        except orjson.JSONDecodeError:
+            value = _loads_slowly(data, where, error, fix, max_depth)
     if json_depth_exceeds(value, max_depth):
         raise error.at(where, f"is JSON nested more than {max_depth} levels deep", fix)
     return value
 
 
-def _loads_slowly(data: bytes | str, where: str, error: type[SitegenError], fix: str, max_depth: int = MAX_JSON_DEPTH) -> Any:
+class _KeyTwice(Exception):
+    """An object holds a key twice; the message is the key."""
+
+
+def _unique_object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    value: dict[str, Any] = {}
+    for key, item in pairs:
+        if key in value:
+            raise _KeyTwice(key)
+        value[key] = item
+    return value
+
+
+def _loads_slowly(
+    data: bytes | str, where: str, error: type[SitegenError], fix: str, max_depth: int = MAX_JSON_DEPTH, *, unique_keys: bool = False
+) -> Any:
     try:
         text = data.decode("utf-8") if isinstance(data, bytes) else data
     except UnicodeDecodeError as exc:
         raise error.at(where, f"is not UTF-8 (bad byte at offset {exc.start})", fix) from None
     try:
-        return json.loads(text)
+        return json.loads(text, object_pairs_hook=_unique_object if unique_keys else None)
     except json.JSONDecodeError as exc:
         raise error.at(where, f"is not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}", fix) from None
+    except _KeyTwice as exc:
+        raise error.at(where, f"has the key {shown(exc.args[0])} twice in one object", fix) from None
     except RecursionError:
         raise error.at(where, f"is JSON nested more than {max_depth} levels deep", fix) from None
     except ValueError:  # an integer past Python's limit; its advice is not for our users

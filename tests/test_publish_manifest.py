@@ -82,6 +82,10 @@ def hostile(client) -> dict[str, tuple[bytes, str]]:
             gzip.compress(json.dumps(stored_manifest(client)).replace('"deploy": 1,', '"deploy": ' + "9" * 5_000 + ",", 1).encode()),
             "it holds a number of more than 4,300 digits",
         ),
+        "a key twice": (
+            gzip.compress(json.dumps(stored_manifest(client)).replace('"deploy": 1,', '"deploy": 1, "deploy": 7,', 1).encode()),
+            "it has the key 'deploy' twice in one object",
+        ),
     }
 
 
@@ -99,6 +103,7 @@ CASES = [
     "wrong format",
     "deep JSON",
     "5,000-digit deploy",
+    "a key twice",
 ]
 
 

@@ -69,7 +69,7 @@ def read_manifest(data: bytes, prefix: str) -> Manifest:
     except (zlib.error, EOFError, ValueError) as exc:
         raise ManifestUnreadable(f"it is not gzip, or is cut short ({clip(str(exc))})") from None
     try:
-        body = loads_json(text, "it", _NotJson, "", max_depth=JSON_DEPTH)
+        body = loads_json(text, "it", _NotJson, "", max_depth=JSON_DEPTH, unique_keys=True)
     except _NotJson as exc:
         raise ManifestUnreadable(f"it {exc.problems[0].what}") from None
     return _manifest(body, prefix)
