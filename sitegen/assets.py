@@ -152,6 +152,8 @@ def _name_problem(logical: str) -> str | None:
     unsafe = _unsafe_character(logical)
     if unsafe is not None:
         return f"has {unsafe} in its name, which S3 keys and URLs do not carry safely"
+    if unicodedata.normalize("NFC", logical) != logical:
+        return "is not in Unicode NFC form (a decomposed accent), which S3 and URLs would keep apart from the composed spelling"
     *folders, name = logical.split("/")
     if any(len(part.encode("utf-8")) > MAX_NAME_PART_BYTES for part in folders) or (
         len(name.encode("utf-8")) > MAX_NAME_PART_BYTES - HASH_LENGTH - 1

@@ -91,3 +91,14 @@ def test_a_toml_error_gives_the_line_of_the_file(tmp_path: Path) -> None:
 def test_a_yaml_key_twice_is_one_message_naming_the_key_and_file(tmp_path: Path) -> None:
     code, output, page = build_page(tmp_path, "---\ntitle: a\ntitle: b\n---\nbody\n")
     assert_one_message(code, output, f"{page}: front matter has the key 'title' twice, at line 2 and line 3", "keep one of them")
+
+
+def test_a_theme_asset_name_not_in_nfc_is_refused_at_build_with_rename_it(tmp_path: Path) -> None:
+    site = make_site(tmp_path)
+    theme = site / "themes" / "mine"
+    (theme / "static" / "img").mkdir(parents=True)
+    (theme / "theme.toml").write_text('extends = "default"\n')
+    (theme / "static" / "img" / "cafe\u0301.png").write_bytes(b"PNG")
+    code, output = run_cli("build", "--root", str(site), "--theme", "mine", "-q")
+    assert_one_message(code, output, "is not in Unicode NFC form", "rename it")
+    assert not (site / "build").exists()

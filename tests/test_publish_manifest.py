@@ -82,6 +82,11 @@ def hostile(client) -> dict[str, tuple[bytes, str]]:
             gzip.compress(json.dumps(stored_manifest(client)).replace('"deploy": 1,', '"deploy": ' + "9" * 5_000 + ",", 1).encode()),
             "it holds a number of more than 4,300 digits",
         ),
+        "state folder in capitals": (
+            manifest_with(client, pending=[".SITEGEN/manifest.json.gz"]),
+            "pending[0] names '.SITEGEN/manifest.json.gz', sitegen's own state",
+        ),
+        "decomposed Unicode key": (manifest_with(client, pending=["cafe\u0301.html"]), "which is not in Unicode NFC form"),
         "a key twice": (
             gzip.compress(json.dumps(stored_manifest(client)).replace('"deploy": 1,', '"deploy": 1, "deploy": 7,', 1).encode()),
             "it has the key 'deploy' twice in one object",
@@ -103,6 +108,8 @@ CASES = [
     "wrong format",
     "deep JSON",
     "5,000-digit deploy",
+    "state folder in capitals",
+    "decomposed Unicode key",
     "a key twice",
 ]
 

@@ -151,7 +151,7 @@ def _key(key: Any, where: str, prefix: str) -> str:
     problem = output_path_problem(key)
     if problem:
         raise ManifestUnreadable(f"{where} names {shown(key)}, which {problem}: no build writes such a path")
-    if key.split("/", 1)[0] == STATE_DIR:
+    if key.split("/", 1)[0].casefold() == STATE_DIR:  # any case: .SITEGEN/ too
         raise ManifestUnreadable(f"{where} names {shown(key)}, sitegen's own state (under {STATE_DIR}/), never a file of the site")
     try:
         key.encode("utf-8")

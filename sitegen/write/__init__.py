@@ -29,6 +29,7 @@ import marshal
 import os
 import re
 import shutil
+import unicodedata
 from collections.abc import Collection, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -251,6 +252,8 @@ def output_path_problem(path: str) -> str | None:
         return "has a control character"
     if pure.as_posix() != path:
         return "is not in normal form (an empty or '.' part, or a trailing '/')"
+    if unicodedata.normalize("NFC", path) != path:  # S3 keeps both spellings apart; the build writes NFC
+        return "is not in Unicode NFC form"
     return None
 
 
