@@ -24,7 +24,7 @@ from rich.console import Console
 from sitegen import __version__
 from sitegen.build import BuildReport, build_site
 from sitegen.config import Config, PublishConfig, load_config
-from sitegen.errors import ConfigError, OutputError, Problem, PublishError, SitegenError
+from sitegen.errors import ConfigError, FragmentError, OutputError, Problem, PublishError, SitegenError
 
 if TYPE_CHECKING:
     import boto3
@@ -480,8 +480,9 @@ def _check_free(host: str, port: int, fix: str) -> None:
 
 @fragments.command("load")
 @click.argument("file", required=False, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--allow-empty", is_flag=True, help="Load a list of no users even when that empties a store that holds data.")
 @click.pass_obj
-def fragments_load(options: dict[str, Any], file: Path | None) -> None:
+def fragments_load(options: dict[str, Any], file: Path | None, allow_empty: bool) -> None:
     """Replace the follows and attendance in the store with FILE (JSON), or,
     without FILE, with the users, follows and attendance collections of the
     site's source (the API extension)."""
@@ -494,6 +495,12 @@ def fragments_load(options: dict[str, Any], file: Path | None) -> None:
         data = read_personal_file(file) if file else fetch_personal_data(config)
         store = open_store(config.fragments.store, config.root)
         try:
+            if not data.users and not allow_empty and store.holds_data():
+                raise FragmentError.at(
+                    str(file) if file else "the source's users collection",
+                    f"lists no users; loading it would empty {describe(store)}, which holds data",
+                    "check the file, or pass --allow-empty to empty the store on purpose",
+                )
             store.replace(data)
         finally:
             store.close()

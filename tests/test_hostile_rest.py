@@ -102,3 +102,28 @@ def test_a_theme_asset_name_not_in_nfc_is_refused_at_build_with_rename_it(tmp_pa
     code, output = run_cli("build", "--root", str(site), "--theme", "mine", "-q")
     assert_one_message(code, output, "is not in Unicode NFC form", "rename it")
     assert not (site / "build").exists()
+
+
+def test_fragments_load_of_no_users_refuses_to_empty_a_store_unless_allowed(tmp_path: Path) -> None:
+    import json
+    import sqlite3
+
+    site = make_site(tmp_path)
+    store = str(tmp_path / "store.sqlite3")
+    full = tmp_path / "full.json"
+    full.write_text(json.dumps({"users": [{"id": "alice", "name": "Alice"}], "follows": [{"user": "alice", "follows": "p1"}]}))
+    empty = tmp_path / "empty.json"
+    empty.write_text('{"users": []}')
+
+    def stored() -> list[tuple[str, str]]:
+        with sqlite3.connect(store) as db:
+            return db.execute("SELECT user, target FROM follows").fetchall()
+
+    code, output = run_cli("fragments", "--root", str(site), "--store", store, "load", str(full))
+    assert code == 0, output
+    code, output = run_cli("fragments", "--root", str(site), "--store", store, "load", str(empty))
+    assert_one_message(code, output, f"{empty}: lists no users", "--allow-empty")
+    assert stored() == [("alice", "p1")]  # nothing was lost
+    code, output = run_cli("fragments", "--root", str(site), "--store", store, "load", "--allow-empty", str(empty))
+    assert code == 0, output
+    assert stored() == []

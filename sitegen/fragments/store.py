@@ -52,6 +52,7 @@ class PersonalStore(Protocol):
     def set_attending(self, user: str, event: str, attending: bool) -> None: ...
     def names(self, ids: Iterable[str]) -> dict[str, str]: ...
     def replace(self, data: PersonalData) -> None: ...
+    def holds_data(self) -> bool: ...
     def close(self) -> None: ...
 
 
@@ -200,6 +201,11 @@ class SqliteStore:
         marks = ",".join("?" * len(wanted))
         return dict(self.db.execute(f"SELECT id, name FROM users WHERE id IN ({marks})", wanted).fetchall())
 
+    def holds_data(self) -> bool:
+        """Whether any user, follow or attendance is stored (what ``replace`` would wipe)."""
+        tables = ("users", "follows", "attendance")
+        return any(self.db.execute(f"SELECT EXISTS (SELECT 1 FROM {table})").fetchone()[0] for table in tables)
+
     def replace(self, data: PersonalData) -> None:
         # Generations survive a reload: reloading must never revive a revoked cookie.
         with _transaction(self.db):
@@ -276,6 +282,13 @@ class RedisStore:
             return {}
         values = self.redis.hmget(self.PREFIX + "names", wanted)
         return {key: str(value) for key, value in zip(wanted, values, strict=True) if value is not None}
+
+    def holds_data(self) -> bool:
+        """Whether any user, follow or attendance is stored (what ``replace`` would wipe)."""
+        if self.redis.exists(self.PREFIX + "names"):
+            return True
+        kinds = ("follows", "attendees")
+        return any(next(iter(self.redis.scan_iter(self._key(kind, "*"), count=1000)), None) is not None for kind in kinds)
 
     def replace(self, data: PersonalData) -> None:
         follows: dict[str, set[str]] = {}
