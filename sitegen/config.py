@@ -439,9 +439,7 @@ def _check_locations(config: Config, where: str) -> list[Problem]:
     checked before the folders are resolved, so each is its one message."""
     problems: list[Problem] = []
     if not config.source.url.strip():
-        problems.append(
-            Problem(f"{where} [source]", "url = '': the source is empty", "set it to the API's base URL or a data folder")
-        )
+        problems.append(Problem(f"{where} [source]", "url = '': the source is empty", "set it to the API's base URL or a data folder"))
     theme_problem = theme_name_problem(config.build.theme)
     if theme_problem:
         problems.append(Problem(f"{where} [build]", theme_problem, 'name a folder under themes/, such as "default"'))

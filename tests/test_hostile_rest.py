@@ -20,7 +20,6 @@ def test_a_100000_digit_number_in_api_data_is_one_plain_message(tmp_path: Path) 
     assert "set_int_max_str_digits" not in output and "9" * 100 not in output
 
 
-
 def test_a_theme_with_dotdot_in_the_config_is_a_config_error(tmp_path: Path) -> None:
     site = make_site(tmp_path)
     config = site / "sitegen.toml"
@@ -33,7 +32,9 @@ def test_a_theme_with_dotdot_in_the_config_is_a_config_error(tmp_path: Path) -> 
 def test_a_theme_option_with_a_newline_is_echoed_escaped(tmp_path: Path) -> None:
     site = make_site(tmp_path)
     code, output = run_cli("build", "--root", str(site), "--theme", "../../x\n", "-q")
-    assert_one_message(code, output, "the command-line option for [build] theme", r"theme = '../../x\n' is not a plain folder name", exit_code=2)
+    assert_one_message(
+        code, output, "the command-line option for [build] theme", r"theme = '../../x\n' is not a plain folder name", exit_code=2
+    )
     assert "x\n'" not in output
 
 
