@@ -31,6 +31,8 @@ KEEP_FOLDERS = ("index", "fragment", "filter")
 #: No one file of a bundle is larger than this (Pagefind's chunks are kilobytes).
 MAX_FILE = 64 * 1024 * 1024
 MAX_FILES = 2_000_000
+#: Seconds the binary gets to finish writing and exit once its input is closed.
+EXIT_WAIT = 300
 
 
 def pagefind_version() -> str:
@@ -68,7 +70,7 @@ async def _index(records: Iterable[SearchRecord], language: str, folder: str) ->
             )
         await index.write_files(folder)
     finally:
-        await service.close()
+        await service.finish()
 
 
 def _service_class() -> type[Any]:
@@ -98,6 +100,21 @@ class _Service(_service_class()):  # type: ignore[misc]
                 future.set_exception(Exception(str(payload.get("message"))))
             else:
                 future.set_result(payload)
+
+    async def finish(self) -> None:
+        """Close the pipe and let the binary exit by itself: it may answer
+        ``write_files`` before its last file is on disk (the entry was seen
+        empty), and the API's ``close`` kills it at once."""
+        backend = self._backend
+        if backend.stdin is not None:
+            backend.stdin.close()
+        try:
+            await asyncio.wait_for(backend.wait(), EXIT_WAIT)
+        except TimeoutError:
+            backend.kill()
+            await backend.wait()
+        finally:
+            self._poll_task.cancel()
 
     def _fail_all(self, error: Exception) -> None:
         for future in self._responses.values():

@@ -48,6 +48,7 @@
       pagefind = await import(bundle + "pagefind.js");
       await pagefind.options({ basePath: bundle, excerptLength: 24 });
       await pagefind.init();
+      await pagefind.filters();  // loads the filter files: searches then return counts per value
     }
     return pagefind;
   }
@@ -63,9 +64,11 @@
     list.textContent = "";
     drawFacets(search.filters || {});
     var n = search.results.length;
-    status.textContent = (n === 0 ? "No results" : n + (n === 1 ? " result" : " results")) + (state.q ? " for “" + state.q + "”" : "") + (anyFilter ? " (filtered)" : "");
     body.hidden = false;
     await showMore(mine);
+    if (mine !== sequence) { return; }
+    // Announced once the first results are on screen.
+    status.textContent = (n === 0 ? "No results" : n + (n === 1 ? " result" : " results")) + (state.q ? " for “" + state.q + "”" : "") + (anyFilter ? " (filtered)" : "");
   }
   async function showMore(mine) {
     var batch = current.results.slice(current.shown, current.shown + PAGE);
@@ -89,6 +92,8 @@
     return item;
   }
   function drawFacets(counts) {
+    // Redrawn on every search: a keyboard user's focus stays on the box they ticked.
+    var focused = facetBox.contains(document.activeElement) ? document.activeElement : null;
     facetBox.textContent = "";
     FACETS.forEach(function (facet) {
       var name = facet[0], values = counts[name] || {}, chosen = state.filters[name] || [];
@@ -109,6 +114,10 @@
       });
       facetBox.appendChild(set);
     });
+    if (focused) {
+      var again = Array.prototype.find.call(facetBox.querySelectorAll("input"), function (box) { return box.name === focused.name && box.value === focused.value; });
+      if (again) { again.focus(); }
+    }
   }
   facetBox.addEventListener("change", function (event) {
     var box = event.target, chosen = (state.filters[box.name] || []).filter(function (v) { return v !== box.value; });
