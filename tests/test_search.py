@@ -247,3 +247,22 @@ def test_publish_uploads_hashed_index_files_first_as_immutable_and_the_entry_aft
     for key in ("pagefind/pagefind-entry.json", "pagefind/pagefind.js", "pagefind/wasm.en.pagefind"):
         assert client.head_object(Bucket="site", Key=key)["CacheControl"] == "public, max-age=0, s-maxage=300, must-revalidate", key
     assert gzip.decompress(client.get_object(Bucket="site", Key=sorted(hashed)[0])["Body"].read()).startswith(b"pagefind_dcd")
+
+
+def test_old_index_files_are_collected_like_old_assets(minimal_site, s3):
+    from datetime import timedelta
+
+    from test_publish import NOW, build, publish, retitle
+
+    proxy, client = s3
+    build(minimal_site)
+    publish(minimal_site, proxy)
+    first = set(json.loads((minimal_site / "build/.sitegen/search.json").read_text())["hashed"])
+    for n in range(3):  # three deploys, each with a retitled session: new index files each time
+        retitle(minimal_site, 0, f"Retitled {n}")
+        report = publish(minimal_site, proxy, now=NOW + timedelta(days=n), **{"publish.keep_deploys": 2, "publish.asset_grace_days": 7.0})
+    current = set(json.loads((minimal_site / "build/.sitegen/search.json").read_text())["hashed"])
+    retired = sorted(first - current)
+    assert retired and set(retired) <= set(report.deferred)  # two deploys old, but used only days ago
+    report = publish(minimal_site, proxy, now=NOW + timedelta(days=30), **{"publish.keep_deploys": 2})
+    assert set(retired) <= set(report.deleted) and not current & set(report.deleted)
