@@ -242,7 +242,9 @@ def _check_search(folder: Path, search: SearchResult, files: Mapping[str, None],
     missing = [url for url in urls if not url.startswith(base_path) or output_path(url[len(base_path) :]) not in files]
     problems = [Problem(clip(url), "is listed by the search index but is no page of the build", "build again") for url in missing[:50]]
     if declared != len(urls) or declared != search.records:
-        problems.append(Problem(BUNDLE_DIR, f"lists {declared} pages and has {len(urls)} fragments for {search.records} records", "build again"))
+        problems.append(
+            Problem(BUNDLE_DIR, f"lists {declared} pages and has {len(urls)} fragments for {search.records} records", "build again")
+        )
     if problems:
         raise SearchError(f"The search index does not match the build ({len(missing)} page(s) missing):", problems)
     return f"{declared} pages listed, every one in the build"

@@ -145,7 +145,13 @@ def test_phases_go_in_order_assets_static_pages_then_manifest(minimal_site, s3):
     assert writes[0].key == MANIFEST_KEY  # first, the keys about to be created
     assert writes[-1].key == MANIFEST_KEY  # last, the commit
     hashed = set(json.loads((minimal_site / "build/.sitegen/search.json").read_text())["hashed"])
-    unhashed = {"favicon.ico", "pagefind/pagefind.js", "pagefind/pagefind-worker.js", "pagefind/wasm.en.pagefind", "pagefind/wasm.unknown.pagefind"}
+    unhashed = {
+        "favicon.ico",
+        "pagefind/pagefind.js",
+        "pagefind/pagefind-worker.js",
+        "pagefind/wasm.en.pagefind",
+        "pagefind/wasm.unknown.pagefind",
+    }
     phases = [
         [r for r in writes[1:-1] if (1 if r.key.startswith("static/") or r.key in hashed else 2 if r.key in unhashed else 3) == n]
         for n in (1, 2, 3)

@@ -15,9 +15,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path, PurePosixPath
 
-from sitegen.bounded import clip, shown
+from sitegen.bounded import shown
 from sitegen.config import PublishConfig
-from sitegen.errors import Problem, PublishError
+from sitegen.errors import Problem, PublishError, clip
 from sitegen.publish.headers import HeaderPolicy, Headers, Kind
 from sitegen.publish.manifest import Manifest, ObjectState
 from sitegen.write import ASSET_MANIFEST, SEARCH_MANIFEST, STATE_DIR, STATIC_DIR, output_path_problem

@@ -21,8 +21,8 @@ import zlib
 from collections.abc import Mapping
 from typing import Any
 
-from sitegen.bounded import TooLarge, clip, inflate
-from sitegen.errors import SearchError
+from sitegen.bounded import TooLarge, inflate
+from sitegen.errors import SearchError, clip
 from sitegen.search import cbor
 
 SIGNATURE = b"pagefind_dcd"

@@ -52,9 +52,7 @@ def search_records(archive: Archive, content: ContentResult, url: UrlOf) -> Iter
         yield event_record(event, url)
     for page in sorted(content.pages, key=lambda p: p.path):
         text = plain_from_html(page.html)
-        yield SearchRecord(
-            url(page), _join(page.title, page.description, text), {"title": page.title, "kind": "page"}, {"kind": ["page"]}
-        )
+        yield SearchRecord(url(page), _join(page.title, page.description, text), {"title": page.title, "kind": "page"}, {"kind": ["page"]})
 
 
 def session_record(session: Session, url: UrlOf) -> SearchRecord:

@@ -18,10 +18,11 @@ import json
 import tempfile
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
 
-from sitegen.bounded import clip
-from sitegen.errors import SearchError
+from pagefind.index import PagefindIndex
+from pagefind.service import PagefindService
+
+from sitegen.errors import SearchError, clip
 from sitegen.search.records import SearchRecord
 
 #: The bundle's files a site needs; Pagefind's own UIs and playground are left out.
@@ -52,16 +53,19 @@ def run_pagefind(records: Iterable[SearchRecord], language: str) -> dict[str, by
         except SearchError:
             raise
         except FileNotFoundError as exc:
-            raise SearchError.at("pagefind", f"could not be started: {clip(str(exc))}", "install sitegen's dependencies (pagefind[bin])") from None
+            raise SearchError.at(
+                "pagefind", f"could not be started: {clip(str(exc))}", "install sitegen's dependencies (pagefind[bin])"
+            ) from None
         except Exception as exc:  # noqa: BLE001 - the binary's errors come back as plain Exceptions
-            raise SearchError.at("pagefind", f"failed: {clip(str(exc))}", "report this with the build's output; the previous build was kept") from None
+            raise SearchError.at(
+                "pagefind", f"failed: {clip(str(exc))}", "report this with the build's output; the previous build was kept"
+            ) from None
         return _read_bundle(Path(folder))
 
 
 async def _index(records: Iterable[SearchRecord], language: str, folder: str) -> None:
-    from pagefind.index import PagefindIndex
-
-    service = await _Service().launch()
+    service = _Service()
+    await service.launch()
     try:
         index: PagefindIndex = await service.create_index({"force_language": language})
         for record in records:
@@ -73,26 +77,23 @@ async def _index(records: Iterable[SearchRecord], language: str, folder: str) ->
         await service.finish()
 
 
-def _service_class() -> type[Any]:
-    from pagefind.service import PagefindService
-
-    return PagefindService  # type: ignore[no-any-return]
-
-
-class _Service(_service_class()):  # type: ignore[misc]
+class _Service(PagefindService):
     """Pagefind's service client, reading each answer as soon as it arrives."""
 
     async def _wait_for_responses(self) -> None:
         stdout = self._backend.stdout
+        assert stdout is not None  # launched with a pipe
         while True:
             try:
                 output = await stdout.readuntil(b",")
             except (asyncio.IncompleteReadError, asyncio.LimitOverrunError) as exc:
-                self._fail_all(SearchError.at("pagefind", f"stopped answering: {clip(str(exc))}", "report this; the previous build was kept"))
+                self._fail_all(
+                    SearchError.at("pagefind", f"stopped answering: {clip(str(exc))}", "report this; the previous build was kept")
+                )
                 return
             answer = json.loads(base64.b64decode(output[:-1]))
             message_id = answer.get("message_id") if isinstance(answer, dict) else None
-            future = self._responses.pop(message_id, None)
+            future = self._responses.pop(message_id, None) if isinstance(message_id, int) else None
             if future is None or future.done():
                 continue
             payload = answer["payload"]
