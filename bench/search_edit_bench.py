@@ -60,13 +60,13 @@ def bundle_files(root: Path) -> dict[str, bytes]:
 def upload_bytes(before: dict[str, bytes], after: dict[str, bytes]) -> dict[str, int]:
     changed = {path: data for path, data in after.items() if before.get(path) != data}
     total = sum(map(len, after.values()))
-    no_fragments = sum(len(d) for p, d in after.items() if not p.startswith("fragment/"))
+    no_fragments = sum(len(d) for p, d in after.items() if "fragment/" not in p)
     return {
         "files_changed": len(changed),
         "bytes_changed": sum(map(len, changed.values())),
         "bundle_bytes": total,
         "bundle_bytes_without_fragments": no_fragments,
-        "changed_fragment_bytes": sum(len(d) for p, d in changed.items() if p.startswith("fragment/")),
+        "changed_fragment_bytes": sum(len(d) for p, d in changed.items() if "fragment/" in p),
     }
 
 

@@ -228,7 +228,9 @@ def _search_stage(config: Config, archive: Archive, content: ContentResult, stag
 
 def _search_manifest(search: SearchResult) -> bytes:
     """Which bundle files are content-addressed: publish gives them the immutable policy."""
-    data = {"hashed": search.hashed(), "entry": [p for p in search.paths if p not in set(search.hashed())]}
+    hashed = search.hashed()
+    named = set(hashed)
+    data = {"hashed": hashed, "entry": [p for p in search.paths if p not in named]}
     return (json.dumps(data, indent=0, sort_keys=True) + "\n").encode("utf-8")
 
 
