@@ -47,7 +47,8 @@ def pagefind_version() -> str:
 
 def run_pagefind(records: Iterable[SearchRecord], language: str) -> dict[str, bytes]:
     """The bundle for these records, as relative paths (``index/en_1a2b3c4.pf_index``) and bytes."""
-    with tempfile.TemporaryDirectory(prefix="sitegen-pagefind-") as folder:
+    folder = tempfile.mkdtemp(prefix="sitegen-pagefind-")
+    try:
         try:
             asyncio.run(_index(records, language, folder))
         except SearchError:
@@ -61,6 +62,8 @@ def run_pagefind(records: Iterable[SearchRecord], language: str) -> dict[str, by
                 "pagefind", f"failed: {clip(str(exc))}", "report this with the build's output; the previous build was kept"
             ) from None
         return _read_bundle(Path(folder))
+    finally:
+        _remove(Path(folder))
 
 
 async def _index(records: Iterable[SearchRecord], language: str, folder: str) -> None:
@@ -141,3 +144,16 @@ def _kept(relative: str) -> bool:
     if folder:
         return folder in KEEP_FOLDERS
     return name in KEEP_TOP or name.endswith(KEEP_SUFFIXES)
+
+
+def _remove(folder: Path) -> None:
+    """Delete the temporary bundle, file by file by absolute path."""
+    for path in sorted(folder.rglob("*"), key=lambda p: len(p.parts), reverse=True):
+        try:
+            path.rmdir() if path.is_dir() and not path.is_symlink() else path.unlink()
+        except OSError:
+            pass
+    try:
+        folder.rmdir()
+    except OSError:
+        pass
