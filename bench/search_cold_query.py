@@ -3,7 +3,8 @@
     .venv/bin/python bench/search_cold_query.py BUILD_DIR ["django testing"]
 
 Serves BUILD_DIR as S3 would (tests/search_browser.py), opens /search/?q=...
-in a fresh browser and prints every request the search makes and its bytes.
+in a fresh browser and prints the requests and bytes until the first results
+are on screen, in total (facet panel closed), and after opening the facet panel.
 """
 
 from __future__ import annotations
@@ -24,14 +25,25 @@ def main() -> None:
         page.on("requestfinished", lambda r: sizes.append((r.url, (r.sizes() or {}).get("responseBodySize", 0))))
         page.goto(f"{origin.url}/search/?q={quote_plus(query)}")
         page.wait_for_function("document.querySelector('[data-search-status]').textContent !== ''", timeout=60_000)
+        at_first = len(sizes)  # the status is set once the first results are on screen
         page.wait_for_timeout(500)
-        search = [(u, s) for u, s in sizes if "/pagefind/" in u or "/js/search." in u]
         print(page.inner_text("[data-search-status]"))
-        print(f"page and search: {len(sizes)} requests, {sum(s for _, s in sizes)} bytes")
-        print(f"search alone: {len(search)} requests, {sum(s for _, s in search)} bytes")
-        for url, size in search:
-            print(f"{size:>8}  {url.replace(origin.url, '')}")
+        report("first results on screen", origin.url, sizes[:at_first], detail=False)
+        report("total, facet panel closed", origin.url, sizes, detail=True)
+        opener = page.locator("[data-search-facets-open]")
+        if opener.count() and opener.is_visible():
+            opener.click()
+            page.wait_for_selector("[data-search-facets] input", timeout=60_000)
+            page.wait_for_timeout(500)
+            report("after opening the facet panel", origin.url, sizes, detail=False)
 
+
+def report(label: str, base: str, sizes: list[tuple[str, int]], *, detail: bool) -> None:
+    search = [(u, s) for u, s in sizes if "/pagefind/" in u or "/js/search." in u]
+    print(f"{label}: page and search {len(sizes)} requests, {sum(s for _, s in sizes)} bytes;"
+          f" search alone {len(search)} requests, {sum(s for _, s in search)} bytes")
+    for url, size in search if detail else []:
+        print(f"{size:>8}  {url.replace(base, '')}")
 
 if __name__ == "__main__":
     main()

@@ -126,8 +126,16 @@ def sessions_in_year(site: Path, year: str) -> int:
     return sum(1 for s in collection(site, "sessions") if events[s["event"]] == year)
 
 
+FIRST = 5  # results drawn at once (search.js); the rest come with "More results"
+
+
+def shown_after_filter(expected: int) -> str:
+    return f"document.querySelectorAll('[data-search-results] li').length === {min(expected, FIRST)}"
+
+
 def test_search_page_query_facet_open_and_back(minimal_site):
-    """The fast end-to-end run: type, expected talk first, year facet, open, back."""
+    """The fast end-to-end run: type, expected talk first, year facet, open, back.
+    No facet file is fetched until the facet panel is opened."""
     build_cli(minimal_site)
     with S3LikeOrigin(minimal_site / "build") as origin, chromium_page() as (page, requests):
         page.goto(search_url(origin))
@@ -138,15 +146,21 @@ def test_search_page_query_facet_open_and_back(minimal_site):
         # every session is at MiniCon: the query matches them all, the year facet narrows to 2027's
         page.fill("#search-q", "minicon")
         page.wait_for_function("document.querySelector('[data-search-status]').textContent.includes('minicon')")
+        total = int(page.locator("[data-search-status]").inner_text().split()[0])
+        assert total > FIRST and page.locator("[data-search-results] li").count() == FIRST
+        assert [r for r in requests if r.endswith(".pf_filter")] == [] and page.locator("input[name=year]").count() == 0
+        page.click("[data-search-more]")
+        page.wait_for_function(f"document.querySelectorAll('[data-search-results] li').length === {min(total, FIRST + 10)}")
+        page.click("[data-search-facets-open]")
         page.check("input[name=year][value='2027']")
         expected = sessions_in_year(minimal_site, "2027")
-        page.wait_for_function(f"document.querySelectorAll('[data-search-results] li').length === {expected}")
-        status = page.locator("[data-search-status]").inner_text()
-        assert status.startswith(f"{expected} result") and "year=2027" in page.url
+        page.wait_for_function(f"document.querySelector('[data-search-status]').textContent.startsWith('{expected} result')")
+        page.wait_for_function(shown_after_filter(expected))
+        assert "year=2027" in page.url and page.locator("[data-search-facets-open]").is_hidden()
         page.click("[data-search-results] h2 a")
         page.wait_for_url("**/2027/minicon/future/")
         page.go_back()
-        page.wait_for_function(f"document.querySelectorAll('[data-search-results] li').length === {expected}")
+        page.wait_for_function(shown_after_filter(expected))
         assert page.input_value("#search-q") == "minicon" and page.is_checked("input[name=year][value='2027']")
     assert [r for r in requests if not r.startswith(origin.url)] == []
 
@@ -162,12 +176,19 @@ def test_search_page_with_the_keyboard_alone(minimal_site):
         page.wait_for_url("**/search/?q=minicon")
         page.wait_for_function("document.querySelector('[data-search-status]').textContent.includes('minicon')")
         expected = sessions_in_year(minimal_site, "2027")
+        for _ in range(40):  # Tab to the facet panel's button, Enter to open it
+            page.keyboard.press("Tab")
+            if page.evaluate("document.activeElement.hasAttribute('data-search-facets-open')"):
+                break
+        page.keyboard.press("Enter")
+        page.wait_for_function("document.activeElement.name === 'kind' || document.activeElement.name === 'year'")
         for _ in range(40):  # Tab to the 2027 checkbox, Space to tick it
             page.keyboard.press("Tab")
             if page.evaluate("document.activeElement.name === 'year' && document.activeElement.value === '2027'"):
                 break
         page.keyboard.press("Space")
-        page.wait_for_function(f"document.querySelectorAll('[data-search-results] li').length === {expected}")
+        page.wait_for_function(f"document.querySelector('[data-search-status]').textContent.startsWith('{expected} result')")
+        page.wait_for_function(shown_after_filter(expected))
         # the facets are redrawn with the new counts; focus stays on the box just ticked
         assert page.evaluate("document.activeElement.name === 'year' && document.activeElement.checked")
         for _ in range(80):  # on to the first result's link, Enter to open it
@@ -177,7 +198,7 @@ def test_search_page_with_the_keyboard_alone(minimal_site):
         page.keyboard.press("Enter")
         page.wait_for_url("**/2027/minicon/future/")
         page.go_back()  # the browser's own back (its keyboard shortcut belongs to the browser's UI, which headless has none of)
-        page.wait_for_function(f"document.querySelectorAll('[data-search-results] li').length === {expected}")
+        page.wait_for_function(shown_after_filter(expected))
         assert page.input_value("#search-q") == "minicon"
         assert page.get_attribute("[data-search-status]", "aria-live") == "polite"
     assert [r for r in requests if not r.startswith(origin.url)] == []

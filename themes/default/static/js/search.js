@@ -1,20 +1,23 @@
 /* The search page: Pagefind's index under data-bundle, driven from the form.
    State lives in the URL (?q=…&year=…&sort=newest): typing replaces the
    history entry, a facet or order change adds one, and back restores it.
-   Only the fragments of the results shown are fetched, PAGE at a time. Text
+   Only the fragments of the results shown are fetched: FIRST at once, then
+   PAGE at a time ("More results"). The facet (filter) files are loaded only
+   when the facet panel is opened or the URL already names a facet: a cold
+   query needs none of them. Once loaded, counts follow every query. Text
    from the archive is set as text; Pagefind's excerpts keep only their <mark>. */
 (function () {
   "use strict";
   var root = document.querySelector("[data-search]");
   if (!root) { return; }
-  var PAGE = 10, SHOWN_VALUES = 12;
+  var FIRST = 5, PAGE = 10, SHOWN_VALUES = 12;
   var FACETS = [["kind", "Type"], ["year", "Year"], ["series", "Series"], ["event", "Event"], ["topic", "Topic"],
     ["speaker", "Speaker"], ["country", "Country"], ["media", "Media"]];
   var form = root.querySelector("form"), input = form.querySelector("#search-q"), order = form.querySelector("#search-sort");
   var status = root.querySelector("[data-search-status]"), body = root.querySelector("[data-search-body]");
   var list = root.querySelector("[data-search-results]"), more = root.querySelector("[data-search-more]");
-  var facetBox = root.querySelector("[data-search-facets]");
-  var state = { q: "", sort: "", filters: {} }, pagefind = null, current = null, sequence = 0, timer = 0;
+  var facetBox = root.querySelector("[data-search-facets]"), facetOpen = root.querySelector("[data-search-facets-open]");
+  var state = { q: "", sort: "", filters: {} }, pagefind = null, current = null, sequence = 0, timer = 0, facets = null;
 
   function el(tag, text, cls) {
     var node = document.createElement(tag);
@@ -48,30 +51,36 @@
       pagefind = await import(bundle + "pagefind.js");
       await pagefind.options({ basePath: bundle, excerptLength: 24 });
       await pagefind.init();
-      await pagefind.filters();  // loads the filter files: searches then return counts per value
     }
     return pagefind;
+  }
+  function loadFacets(pf) {
+    // Loads every filter file once: searches then return counts per value.
+    if (!facets) { facets = pf.filters(); }
+    return facets;
   }
   async function run() {
     var mine = ++sequence, anyFilter = Object.keys(state.filters).length > 0;
     if (!state.q && !anyFilter) { body.hidden = true; status.textContent = ""; return; }
     var pf = await load();
+    if (anyFilter) { await loadFacets(pf); }
     var options = { filters: filterOption() };
     if (state.sort === "newest") { options.sort = { date: "desc" }; }
     var search = await pf.search(state.q || null, options);
     if (mine !== sequence || !search) { return; }
     current = { results: search.results, shown: 0 };
     list.textContent = "";
-    drawFacets(search.filters || {});
+    if (facets) { drawFacets(search.filters || {}); }
+    facetOpen.hidden = !!facets;
     var n = search.results.length;
     body.hidden = false;
-    await showMore(mine);
+    await showMore(mine, FIRST);
     if (mine !== sequence) { return; }
     // Announced once the first results are on screen.
     status.textContent = (n === 0 ? "No results" : n + (n === 1 ? " result" : " results")) + (state.q ? " for “" + state.q + "”" : "") + (anyFilter ? " (filtered)" : "");
   }
-  async function showMore(mine) {
-    var batch = current.results.slice(current.shown, current.shown + PAGE);
+  async function showMore(mine, count) {
+    var batch = current.results.slice(current.shown, current.shown + count);
     current.shown += batch.length;
     var datas = await Promise.all(batch.map(function (r) { return r.data(); }));
     if (mine !== sequence) { return; }
@@ -138,7 +147,15 @@
     writeUrl(true);
     run();
   });
-  more.addEventListener("click", function () { showMore(sequence); });
+  more.addEventListener("click", function () { showMore(sequence, PAGE); });
+  facetOpen.addEventListener("click", async function () {
+    facetOpen.disabled = true;
+    await loadFacets(await load());
+    facetOpen.disabled = false;
+    await run();
+    var first = facetBox.querySelector("input");
+    if (first) { first.focus(); }
+  });
   window.addEventListener("popstate", function () { readUrl(); run(); });
   readUrl();
   run();
