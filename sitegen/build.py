@@ -40,7 +40,7 @@ from sitegen.render.holes import fragment_index
 from sitegen.render.links import broken_links
 from sitegen.render.parallel import available_cores
 from sitegen.render.routes import Routes, output_path
-from sitegen.search import BUNDLE_DIR, SearchResult, build_search
+from sitegen.search import BUNDLE_DIR, PendingSearch, SearchResult, start_search
 from sitegen.search.bundle import listed_pages
 from sitegen.write import ASSET_MANIFEST, FRAGMENT_INDEX, REPORT_FILE, SEARCH_MANIFEST, STATIC_DIR, Stager, recover_output
 
@@ -158,7 +158,10 @@ def build_site(
     else:  # `sitegen check` renders into a scratch folder, to read the pages back for the link check
         scratch = Path(tempfile.mkdtemp(prefix="sitegen-check-"))
         stager = Stager(scratch / "site")
+    pending: PendingSearch | None = None
     try:
+        # Pagefind runs in its own process while the site renders; the search stage joins it.
+        pending = _search_start(config, archive, content, None if full else stager.previous_record)
         with stage("render") as out:
             rendered = render_site(
                 config,
@@ -178,7 +181,7 @@ def build_site(
             report.pages, report.files_rendered = rendered.pages, rendered.rendered
             out["detail"] = f"{rendered.pages} pages; {rendered.rendered} of {len(rendered.record.files)} files rendered"
         with stage("search") as out:
-            search = _search_stage(config, archive, content, stager, None if full else stager.previous_record)
+            search = pending.result()
             changed += [path for path, data in search.files.items() if stager.put(path, data)]
             manifest = _search_manifest(search)
             changed += [SEARCH_MANIFEST] if stager.put(SEARCH_MANIFEST, manifest) else []
@@ -207,16 +210,18 @@ def build_site(
         report.peak_rss_mb = peak_rss_mb()
         _write_report(config.output_dir / REPORT_FILE, report)  # under the lock, as the next build cleans up after a killed one
     finally:
+        if pending is not None:
+            pending.cancel()
         stager.discard()
         if not write:
             shutil.rmtree(scratch, ignore_errors=True)
     return report
 
 
-def _search_stage(config: Config, archive: Archive, content: ContentResult, stager: Stager, previous_record: Any) -> SearchResult:
+def _search_start(config: Config, archive: Archive, content: ContentResult, previous_record: Any) -> PendingSearch:
     previous = previous_record.get("search") if isinstance(previous_record, dict) else None
     output = config.output_dir
-    return build_search(
+    return start_search(
         archive,
         content,
         Routes(config.site.base_url).url,

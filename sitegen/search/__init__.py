@@ -7,6 +7,10 @@ write stage like every other file, under ``pagefind/``.
 Incremental: a digest of every record, Pagefind's version and the options is
 kept in the build's state. When a rebuild's digest is the same, Pagefind does
 not run and the last build's bundle files are kept as they are.
+
+``start_search`` starts Pagefind in a process of its own (``job``) and
+returns at once, so the build renders while the index is made;
+``PendingSearch.result`` joins it.
 """
 
 from __future__ import annotations
@@ -21,8 +25,9 @@ import orjson
 from sitegen.content import ContentResult
 from sitegen.model import Archive
 from sitegen.search.bundle import canonical, content_addressed
+from sitegen.search.job import PagefindJob
 from sitegen.search.records import SearchRecord, UrlOf, search_records
-from sitegen.search.run import pagefind_version, run_pagefind
+from sitegen.search.run import pagefind_version
 
 #: The bundle's folder below the output folder.
 BUNDLE_DIR = "pagefind"
@@ -51,6 +56,49 @@ class SearchResult:
         return [path for path in self.paths if content_addressed(path)]
 
 
+@dataclass
+class PendingSearch:
+    """The search stage under way: the last bundle kept, or a Pagefind job running."""
+
+    records: int
+    state: dict[str, Any]
+    kept: SearchResult | None = None
+    job: PagefindJob | None = None
+
+    def result(self) -> SearchResult:
+        if self.kept is not None:
+            return self.kept
+        assert self.job is not None  # one of the two is always set
+        bundle = canonical(self.job.result())
+        files = {f"{BUNDLE_DIR}/{path}": data for path, data in sorted(bundle.items())}
+        return SearchResult(files, (), {**self.state, "files": tuple(files)}, ran=True, records=self.records)
+
+    def cancel(self) -> None:
+        """Stop the job if it still runs (a failed build); a no-op once joined."""
+        if self.job is not None:
+            self.job.cancel()
+
+
+def start_search(
+    archive: Archive,
+    content: ContentResult,
+    url: UrlOf,
+    language: str,
+    *,
+    previous: Any = None,
+    exists: Callable[[str], bool] = lambda path: False,
+) -> PendingSearch:
+    """Start indexing this archive. ``previous`` is the last build's search state;
+    ``exists`` says whether a file of the last build is still in the output."""
+    records = list(search_records(archive, content, url))
+    digest = records_digest(records, language)
+    if isinstance(previous, dict) and previous.get("digest") == digest:
+        kept = previous.get("files")
+        if isinstance(kept, tuple) and kept and all(isinstance(p, str) and exists(p) for p in kept):
+            return PendingSearch(len(records), dict(previous), kept=SearchResult({}, kept, dict(previous), ran=False, records=len(records)))
+    return PendingSearch(len(records), {"digest": digest}, job=PagefindJob(records, language))
+
+
 def build_search(
     archive: Archive,
     content: ContentResult,
@@ -60,17 +108,8 @@ def build_search(
     previous: Any = None,
     exists: Callable[[str], bool] = lambda path: False,
 ) -> SearchResult:
-    """The index of this archive. ``previous`` is the last build's search state;
-    ``exists`` says whether a file of the last build is still in the output."""
-    records = list(search_records(archive, content, url))
-    digest = records_digest(records, language)
-    if isinstance(previous, dict) and previous.get("digest") == digest:
-        kept = previous.get("files")
-        if isinstance(kept, tuple) and kept and all(isinstance(p, str) and exists(p) for p in kept):
-            return SearchResult({}, kept, dict(previous), ran=False, records=len(records))
-    bundle = canonical(run_pagefind(records, language))
-    files = {f"{BUNDLE_DIR}/{path}": data for path, data in sorted(bundle.items())}
-    return SearchResult(files, (), {"digest": digest, "files": tuple(files)}, ran=True, records=len(records))
+    """The index of this archive, made now (``start_search`` then ``result``)."""
+    return start_search(archive, content, url, language, previous=previous, exists=exists).result()
 
 
 def records_digest(records: list[SearchRecord], language: str) -> str:

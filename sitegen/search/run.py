@@ -47,23 +47,29 @@ def pagefind_version() -> str:
 
 def run_pagefind(records: Iterable[SearchRecord], language: str) -> dict[str, bytes]:
     """The bundle for these records, as relative paths (``index/en_1a2b3c4.pf_index``) and bytes."""
-    folder = tempfile.mkdtemp(prefix="sitegen-pagefind-")
+    folder = Path(tempfile.mkdtemp(prefix="sitegen-pagefind-"))
     try:
-        try:
-            asyncio.run(_index(records, language, folder))
-        except SearchError:
-            raise
-        except FileNotFoundError as exc:
-            raise SearchError.at(
-                "pagefind", f"could not be started: {clip(str(exc))}", "install sitegen's dependencies (pagefind[bin])"
-            ) from None
-        except Exception as exc:  # noqa: BLE001 - the binary's errors come back as plain Exceptions
-            raise SearchError.at(
-                "pagefind", f"failed: {clip(str(exc))}", "report this with the build's output; the previous build was kept"
-            ) from None
-        return _read_bundle(Path(folder))
+        index_into(records, language, folder / "bundle")
+        return read_bundle(folder / "bundle")
     finally:
-        _remove(Path(folder))
+        remove_folder(folder)
+
+
+def index_into(records: Iterable[SearchRecord], language: str, folder: Path) -> None:
+    """Index the records and write the bundle into ``folder``; raises SearchError."""
+    folder.mkdir(parents=True, exist_ok=True)
+    try:
+        asyncio.run(_index(records, language, str(folder)))
+    except SearchError:
+        raise
+    except FileNotFoundError as exc:
+        raise SearchError.at(
+            "pagefind", f"could not be started: {clip(str(exc))}", "install sitegen's dependencies (pagefind[bin])"
+        ) from None
+    except Exception as exc:  # noqa: BLE001 - the binary's errors come back as plain Exceptions
+        raise SearchError.at(
+            "pagefind", f"failed: {clip(str(exc))}", "report this with the build's output; the previous build was kept"
+        ) from None
 
 
 async def _index(records: Iterable[SearchRecord], language: str, folder: str) -> None:
@@ -127,7 +133,7 @@ class _Service(PagefindService):
         self._responses.clear()
 
 
-def _read_bundle(folder: Path) -> dict[str, bytes]:
+def read_bundle(folder: Path) -> dict[str, bytes]:
     files: dict[str, bytes] = {}
     for path in sorted(folder.rglob("*")):
         relative = path.relative_to(folder).as_posix()
@@ -146,7 +152,7 @@ def _kept(relative: str) -> bool:
     return name in KEEP_TOP or name.endswith(KEEP_SUFFIXES)
 
 
-def _remove(folder: Path) -> None:
+def remove_folder(folder: Path) -> None:
     """Delete the temporary bundle, file by file by absolute path."""
     for path in sorted(folder.rglob("*"), key=lambda p: len(p.parts), reverse=True):
         try:
