@@ -113,6 +113,22 @@ def test_check_verifies_the_index_and_reports_its_pages(minimal_site):
 # The search page in Chromium, on the build served as S3 serves it
 
 
+def test_a_failing_pagefind_job_is_one_message_and_keeps_the_last_build(minimal_site, tmp_path):
+    """Pagefind runs in a process of its own while the site renders: its error
+    comes back as the one message, the last build stays, no temporary folder is left."""
+    build_cli(minimal_site)
+    before = tree(minimal_site / "build")
+    edit_collection(minimal_site, "sessions", lambda items: items[0].update(title="Renamed while Pagefind is missing"))
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    env = {"PAGEFIND_BINARY_PATH": str(tmp_path / "no-such-pagefind"), "TMPDIR": str(scratch)}
+    result = sitegen("build", "--root", str(minimal_site), "--today", TODAY.isoformat(), env=env)
+    assert result.returncode != 0 and "Traceback" not in result.stderr
+    assert "pagefind: could not be started" in result.stderr and "install sitegen's dependencies (pagefind[bin])" in result.stderr
+    assert tree(minimal_site / "build") == before
+    assert list(scratch.iterdir()) == []
+
+
 def search_url(origin: S3LikeOrigin, query: str = "") -> str:
     return f"{origin.url}/search/{query}"
 
