@@ -44,13 +44,18 @@ def publish(site: Path, proxy, *, now: datetime = NOW, dry_run: bool = False, ro
     return run(config, services, dry_run=dry_run)
 
 
-def site_objects(client) -> dict[str, bytes]:
-    """Every object of the site in the bucket (sitegen's own state aside), by key."""
+def site_objects(client, expected: dict[str, bytes] | None = None) -> dict[str, bytes]:
+    """Every object of the site in the bucket (sitegen's own state aside), by key.
+    With ``expected``, old hashed search-index files it lacks are left out: like
+    old assets, they stay until garbage-collected (tests/test_search.py)."""
     keys = [o["Key"] for page in client.get_paginator("list_objects_v2").paginate(Bucket="site") for o in page.get("Contents", ())]
     keys = sorted(k for k in keys if not k.startswith(".sitegen/"))
     with ThreadPoolExecutor(max_workers=8) as pool:
         bodies = pool.map(lambda key: client.get_object(Bucket="site", Key=key)["Body"].read(), keys)
-        return dict(zip(keys, bodies, strict=True))
+        objects = dict(zip(keys, bodies, strict=True))
+    if expected is None:
+        return objects
+    return {k: v for k, v in objects.items() if k in expected or not (k.startswith("pagefind/") and ".pf_" in k)}
 
 
 def stored_manifest(client, key: str = MANIFEST_KEY) -> dict:
@@ -102,7 +107,7 @@ def test_first_publish_uploads_everything_with_the_right_headers(minimal_site, s
     proxy, client = s3
     build(minimal_site)
     report = publish(minimal_site, proxy)
-    assert site_objects(client) == local_files(minimal_site)
+    assert site_objects(client, local_files(minimal_site)) == local_files(minimal_site)
     assert report.state_from == "none" and report.deploy == 1 and report.skipped == 0
     expected_types = {
         ".html": "text/html; charset=utf-8",
@@ -113,13 +118,16 @@ def test_first_publish_uploads_everything_with_the_right_headers(minimal_site, s
         ".xml": "application/xml; charset=utf-8",
         ".ics": "text/calendar; charset=utf-8",
         ".txt": "text/plain; charset=utf-8",
+        ".json": "application/json; charset=utf-8",
     }
+    # the search bundle (tests/test_search.py): its content-addressed files are immutable like assets
+    hashed = set(json.loads((minimal_site / "build/.sitegen/search.json").read_text())["hashed"])
     for key in local_files(minimal_site):
         head = client.head_object(Bucket="site", Key=key)
-        assert head["ContentType"] == expected_types[Path(key).suffix], key
+        assert head["ContentType"] == expected_types.get(Path(key).suffix, "application/octet-stream"), key
         assert "ContentEncoding" not in head, key  # pre-compression is off by default
         assert len(head["Metadata"]["sitegen-sha256"]) == 64
-        if key.startswith("static/"):
+        if key.startswith("static/") or key in hashed:
             assert head["CacheControl"] == "public, max-age=31536000, immutable", key
             assert head["Expires"] == FAR_FUTURE, key
         else:
@@ -136,11 +144,20 @@ def test_phases_go_in_order_assets_static_pages_then_manifest(minimal_site, s3):
     writes = [r for r in proxy.requests if r.operation == "PutObject"]
     assert writes[0].key == MANIFEST_KEY  # first, the keys about to be created
     assert writes[-1].key == MANIFEST_KEY  # last, the commit
+    hashed = set(json.loads((minimal_site / "build/.sitegen/search.json").read_text())["hashed"])
+    unhashed = {
+        "favicon.ico",
+        "pagefind/pagefind.js",
+        "pagefind/pagefind-worker.js",
+        "pagefind/wasm.en.pagefind",
+        "pagefind/wasm.unknown.pagefind",
+    }
     phases = [
-        [r for r in writes[1:-1] if (1 if r.key.startswith("static/") else 2 if r.key == "favicon.ico" else 3) == n] for n in (1, 2, 3)
+        [r for r in writes[1:-1] if (1 if r.key.startswith("static/") or r.key in hashed else 2 if r.key in unhashed else 3) == n]
+        for n in (1, 2, 3)
     ]
-    assets = len(list((minimal_site / "build" / "static").rglob("*.*")))
-    assert [len(p) for p in phases] == [assets, 1, len(writes) - 2 - assets - 1]
+    assets = len(list((minimal_site / "build" / "static").rglob("*.*"))) + len(hashed)
+    assert [len(p) for p in phases] == [assets, len(unhashed), len(writes) - 2 - assets - len(unhashed)]
     groups = [[writes[0]], *phases, [writes[-1]]]
     for earlier, later in itertools.pairwise(groups):
         assert max(r.finished_at_monotonic_ns for r in earlier) <= min(r.started_at_monotonic_ns for r in later)
@@ -165,15 +182,15 @@ def test_one_changed_session_uploads_only_the_pages_that_show_it(minimal_site, s
     proxy.clear()
     report = publish(minimal_site, proxy)
     showing = sorted(k for k, body in local_files(minimal_site).items() if b"Gears Reconsidered" in body)
-    assert sorted(report.uploaded) == showing
+    assert sorted(k for k in report.uploaded if not k.startswith("pagefind/")) == showing  # and the index files that changed
     assert set(showing) >= {"2024/minicon/gears/index.html", "2024/minicon/index.html", "people/ada/index.html", "2024/minicon/event.ics"}
     assert len(showing) < len(local_files(minimal_site)) / 3
     ops = proxy.operations()
     # The manifest read; the record of what is about to change; the uploads; the commit.
     assert ops[:2] == [("GetObject", MANIFEST_KEY), ("PutObject", MANIFEST_KEY)] and ops[-1] == ("PutObject", MANIFEST_KEY)
-    assert [op for op, _ in ops[2:-1]] == ["PutObject"] * len(showing)
+    assert [op for op, _ in ops[2:-1]] == ["PutObject"] * len(report.uploaded)
     assert not any(op.startswith("List") for op, _ in ops)
-    assert site_objects(client) == local_files(minimal_site)
+    assert site_objects(client, local_files(minimal_site)) == local_files(minimal_site)
 
 
 def test_header_only_change_is_a_metadata_copy(minimal_site, s3):
@@ -182,13 +199,14 @@ def test_header_only_change_is_a_metadata_copy(minimal_site, s3):
     publish(minimal_site, proxy)
     proxy.clear()
     report = publish(minimal_site, proxy, **{"publish.html_cache_control": "public, max-age=60"})
-    documents = [k for k in local_files(minimal_site) if not k.startswith("static/")]
+    hashed = set(json.loads((minimal_site / "build/.sitegen/search.json").read_text())["hashed"])
+    documents = [k for k in local_files(minimal_site) if not k.startswith("static/") and k not in hashed]
     assert report.uploaded == [] and sorted(report.header_updated) == sorted(documents)
     assert proxy.count("CopyObject") == len(documents) and puts(proxy) == [MANIFEST_KEY, MANIFEST_KEY]  # intent, commit
     head = client.head_object(Bucket="site", Key="index.html")
     assert head["CacheControl"] == "public, max-age=60" and head["ContentType"] == "text/html; charset=utf-8"
     assert head["Metadata"]["sitegen-sha256"]  # REPLACE drops what is not restated; we restate it
-    assert site_objects(client) == local_files(minimal_site)
+    assert site_objects(client, local_files(minimal_site)) == local_files(minimal_site)
 
 
 def test_deletes_respect_the_cap_and_say_so(minimal_site, s3):
@@ -205,7 +223,7 @@ def test_deletes_respect_the_cap_and_say_so(minimal_site, s3):
     assert "2024/minicon/gears/index.html" in site_objects(client)
     report = publish(minimal_site, proxy, **{"publish.max_deletes": 10})
     assert sorted(report.deleted) == ["2024/minicon/gears/index.html", "2024/minicon/late-night/index.html"]
-    assert site_objects(client) == local_files(minimal_site)
+    assert site_objects(client, local_files(minimal_site)) == local_files(minimal_site)
 
 
 @pytest.mark.slow
@@ -248,7 +266,7 @@ def test_rollback_restores_the_previous_pages_and_their_assets_are_still_there(m
         load_config(minimal_site, {"publish.bucket": "site", "publish.endpoint_url": proxy.url}),
         replace(aws_services(load_config(minimal_site, {"publish.endpoint_url": proxy.url}).publish), now=lambda: NOW),
     )
-    after = site_objects(client)
+    after = site_objects(client, before)
     assert {k: v for k, v in after.items() if not k.startswith("static/")} == {
         k: v for k, v in before.items() if not k.startswith("static/")
     }
@@ -263,7 +281,8 @@ def test_rollback_restores_the_previous_pages_and_their_assets_are_still_there(m
     assert "people/newcomer/index.html" in again.uploaded
     objects, local = site_objects(client), local_files(minimal_site)
     assert {k: objects[k] for k in local} == local
-    assert [k for k in objects if k not in local] == [k for k in before if k.startswith("static/css/")]  # kept for its grace period
+    kept = [k for k in before if k.startswith("static/css/") or (k.startswith("pagefind/") and ".pf_" in k and k not in local)]
+    assert [k for k in objects if k not in local] == sorted(kept)  # kept for their grace period, the old index files too
 
 
 def test_rollback_without_versions_is_refused_clearly(minimal_site, s3, moto_server):
@@ -333,7 +352,7 @@ def test_dry_run_plans_the_same_and_writes_nothing(minimal_site, s3):
     planned = publish(minimal_site, proxy, dry_run=True, **{"publish.html_cache_control": "public, max-age=1"})
     # Reads only: the manifest, and the one page to delete checked for sitegen's sha256 before it is planned.
     assert proxy.operations() == [("GetObject", MANIFEST_KEY), ("HeadObject", "2024/minicon/gears/index.html")]
-    assert site_objects(client) == before
+    assert site_objects(client, before) == before
     done = publish(minimal_site, proxy, **{"publish.html_cache_control": "public, max-age=1"})
     for field in ("uploaded", "header_updated", "deleted", "deferred", "skipped", "invalidation_paths"):
         assert getattr(planned, field) == getattr(done, field), field
@@ -352,7 +371,7 @@ def test_missing_manifest_falls_back_to_a_listing_and_says_so(minimal_site, s3):
     assert any("there is no deploy manifest yet; comparing against a listing" in w for w in report.warnings)
     assert proxy.count("ListObjectsV2") == 1
     assert "2024/minicon/gears/index.html" in report.uploaded and "404.html" not in report.uploaded
-    assert site_objects(client) == local_files(minimal_site)
+    assert site_objects(client, local_files(minimal_site)) == local_files(minimal_site)
     assert stored_manifest(client)["deploy"] == 1
 
 
@@ -365,7 +384,7 @@ def test_throttling_is_retried(minimal_site, s3):
     build(minimal_site)
     proxy.add_fault(Fault(op="PutObject", times=2, status=503, body=slow_down()))
     report = publish(minimal_site, proxy)
-    assert site_objects(client) == local_files(minimal_site)
+    assert site_objects(client, local_files(minimal_site)) == local_files(minimal_site)
     assert report.requests["PutObject"] == len(local_files(minimal_site)) + 2 + 2  # + intent and commit + two retries
 
 
@@ -378,7 +397,8 @@ def test_access_denied_names_the_key_and_the_permissions(minimal_site, s3):
     message = str(caught.value)
     assert "s3://site/static/" in message and "access denied while uploading it" in message and "s3:PutObject" in message
     uploads = [k for k in puts(proxy) if k != MANIFEST_KEY]
-    assert uploads and all(k.startswith("static/") for k in uploads)  # no page went up without its assets
+    hashed = set(json.loads((minimal_site / "build/.sitegen/search.json").read_text())["hashed"])
+    assert uploads and all(k.startswith("static/") or k in hashed for k in uploads)  # no page went up without its assets
 
 
 def test_missing_bucket(minimal_site, s3):
@@ -525,10 +545,10 @@ def test_rollback_brings_back_a_deleted_page_and_can_go_back_twice(minimal_site,
     retitle(minimal_site, 0, "Third title")
     publish(minimal_site, proxy)
     assert rollback(minimal_site, proxy).restored
-    assert site_objects(client) == second
+    assert site_objects(client, second) == second
     report = rollback(minimal_site, proxy)
     assert "2024/minicon/gears/index.html" in report.restored
-    assert site_objects(client) == first
+    assert site_objects(client, first) == first
     with pytest.raises(PublishError, match="created the whole site; rolling it back would delete everything"):
         rollback(minimal_site, proxy)
 
@@ -548,7 +568,7 @@ def test_an_interrupted_rollback_is_finished_by_a_rerun_not_repeated(minimal_sit
         rollback(minimal_site, proxy)
     report = rollback(minimal_site, proxy)
     assert report.deleted == ["people/newcomer/index.html"]
-    assert site_objects(client) == second  # deploy 3 undone once, deploy 2 untouched
+    assert site_objects(client, second) == second  # deploy 3 undone once, deploy 2 untouched
 
 
 def test_rollback_respects_max_deletes(minimal_site, s3):
@@ -602,7 +622,7 @@ def test_a_key_created_by_a_run_that_died_before_its_commit_is_cleaned_up(minima
     build(minimal_site)
     report = publish(minimal_site, proxy)
     assert "people/newcomer/index.html" in report.deleted
-    assert site_objects(client) == local_files(minimal_site)
+    assert site_objects(client, local_files(minimal_site)) == local_files(minimal_site)
 
 
 def test_a_failed_invalidation_is_retried_by_the_next_run(minimal_site, s3):

@@ -340,6 +340,9 @@ def rollback_site(config: Config, services: Services, *, dry_run: bool = False, 
             objects[key] = state.revive()
         for key in remove:
             objects[key] = objects[key].retire(last.deploy, at)
+        # The manifest's deploy number goes back to last.deploy - 1, and no object may
+        # name a later one: objects retired since count as retired at the deploy restored.
+        objects = {key: _retired_by(state, last.deploy - 1) for key, state in objects.items()}
         # Delete before the commit: a rollback that dies before its commit is simply
         # redone by a rerun, instead of a rerun rolling back one deploy further.
         if pages_to_delete:
@@ -360,6 +363,10 @@ def rollback_site(config: Config, services: Services, *, dry_run: bool = False, 
     report.requests = counter.snapshot()
     report.seconds = round(services.timer() - started, 3)
     return report
+
+
+def _retired_by(state: ObjectState, deploy: int) -> ObjectState:
+    return replace(state, last_live_deploy=deploy) if not state.live and state.last_live_deploy > deploy else state
 
 
 def _rollback_plan(manifest: Manifest, last: DeployRecord) -> tuple[dict[str, ObjectState], list[str], dict[str, ObjectState]]:

@@ -17,10 +17,10 @@ from pathlib import Path, PurePosixPath
 
 from sitegen.bounded import shown
 from sitegen.config import PublishConfig
-from sitegen.errors import Problem, PublishError
+from sitegen.errors import Problem, PublishError, clip
 from sitegen.publish.headers import HeaderPolicy, Headers, Kind
 from sitegen.publish.manifest import Manifest, ObjectState
-from sitegen.write import ASSET_MANIFEST, STATE_DIR, STATIC_DIR, output_path_problem
+from sitegen.write import ASSET_MANIFEST, SEARCH_MANIFEST, STATE_DIR, STATIC_DIR, output_path_problem
 
 #: CloudFront allows 15 wildcard paths in progress per distribution.
 WILDCARD_LIMIT = 15
@@ -91,7 +91,21 @@ def header_policy(output_dir: Path, publish: PublishConfig) -> HeaderPolicy:
         hashed = {f"{STATIC_DIR}/{name}" for name in json.loads(manifest_path.read_text(encoding="utf-8")).values()}
     except (OSError, ValueError, AttributeError) as exc:
         raise PublishError.at(str(manifest_path), f"cannot be read: {exc}", "run sitegen build again") from exc
-    return HeaderPolicy(hashed, publish.html_cache_control, publish.gzip)
+    return HeaderPolicy(hashed | _search_hashed(output_dir / SEARCH_MANIFEST), publish.html_cache_control, publish.gzip)
+
+
+def _search_hashed(path: Path) -> set[str]:
+    """The search bundle's content-addressed files (``.sitegen/search.json``): immutable,
+    uploaded with the assets, and collected like them. A build without search has none."""
+    if not path.is_file():
+        return set()
+    try:
+        hashed = json.loads(path.read_text(encoding="utf-8"))["hashed"]
+        if not isinstance(hashed, list) or not all(isinstance(p, str) for p in hashed):
+            raise ValueError("'hashed' is not a list of paths")
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise PublishError.at(str(path), f"cannot be read: {clip(str(exc))}", "run sitegen build again") from exc
+    return set(hashed)
 
 
 def scan_build(output_dir: Path, publish: PublishConfig) -> dict[str, LocalFile]:

@@ -240,7 +240,9 @@ class _Planner:
 
     def _listings(self) -> list[tuple[PageSpec, bool]]:
         specs = [(spec, True) for spec in listing_pages(self.archive, self.content, self.today, self.config.site.description)]
-        return [*specs, (PageSpec(route_of("404"), "404.html", "Page not found", "This page does not exist."), False)]
+        # Search results are not pages to index: the search page is noindex and not in the sitemap, like 404.
+        search = PageSpec(route_of("search"), "search.html", "Search", "Search every talk, speaker and event of the archive.")
+        return [*specs, (search, False), (PageSpec(route_of("404"), "404.html", "Page not found", "This page does not exist."), False)]
 
     def _listing_job(self, spec: PageSpec, owners: _Owners, canonical: bool) -> _Job:
         path = output_path(spec.route)

@@ -1,0 +1,120 @@
+"""The search stage: the archive's full-text index, as static files (Pagefind).
+
+Records are made from the model (``records``), indexed by Pagefind
+(``run``), and the bundle made deterministic (``bundle``); its files go to the
+write stage like every other file, under ``pagefind/``.
+
+Incremental: a digest of every record, Pagefind's version and the options is
+kept in the build's state. When a rebuild's digest is the same, Pagefind does
+not run and the last build's bundle files are kept as they are.
+
+``start_search`` starts Pagefind in a process of its own (``job``) and
+returns at once, so the build renders while the index is made;
+``PendingSearch.result`` joins it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+
+from sitegen.content import ContentResult
+from sitegen.model import Archive
+from sitegen.search.bundle import canonical, content_addressed
+from sitegen.search.job import PagefindJob
+from sitegen.search.records import SearchRecord, UrlOf, search_records
+from sitegen.search.run import pagefind_version
+
+#: The bundle's folder below the output folder.
+BUNDLE_DIR = "pagefind"
+#: Bumped when records or the bundle's post-processing change shape.
+SEARCH_FORMAT = 1
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    #: New bundle files (output path -> bytes); empty when the last bundle is kept.
+    files: Mapping[str, bytes]
+    #: Output paths of the last build's bundle, kept as they are.
+    kept: tuple[str, ...]
+    #: What the next build compares with (kept in the build's state).
+    state: dict[str, Any]
+    #: Whether Pagefind ran.
+    ran: bool
+    records: int
+
+    @property
+    def paths(self) -> list[str]:
+        return sorted([*self.files, *self.kept])
+
+    def hashed(self) -> list[str]:
+        """The bundle's content-addressed files (immutable when published)."""
+        return [path for path in self.paths if content_addressed(path)]
+
+
+@dataclass
+class PendingSearch:
+    """The search stage under way: the last bundle kept, or a Pagefind job running."""
+
+    records: int
+    state: dict[str, Any]
+    kept: SearchResult | None = None
+    job: PagefindJob | None = None
+
+    def result(self) -> SearchResult:
+        if self.kept is not None:
+            return self.kept
+        assert self.job is not None  # one of the two is always set
+        bundle = canonical(self.job.result())
+        files = {f"{BUNDLE_DIR}/{path}": data for path, data in sorted(bundle.items())}
+        return SearchResult(files, (), {**self.state, "files": tuple(files)}, ran=True, records=self.records)
+
+    def cancel(self) -> None:
+        """Stop the job if it still runs (a failed build); a no-op once joined."""
+        if self.job is not None:
+            self.job.cancel()
+
+
+def start_search(
+    archive: Archive,
+    content: ContentResult,
+    url: UrlOf,
+    language: str,
+    *,
+    previous: Any = None,
+    exists: Callable[[str], bool] = lambda path: False,
+) -> PendingSearch:
+    """Start indexing this archive. ``previous`` is the last build's search state;
+    ``exists`` says whether a file of the last build is still in the output."""
+    records = list(search_records(archive, content, url))
+    digest = records_digest(records, language)
+    if isinstance(previous, dict) and previous.get("digest") == digest:
+        kept = previous.get("files")
+        if isinstance(kept, tuple) and kept and all(isinstance(p, str) and exists(p) for p in kept):
+            return PendingSearch(len(records), dict(previous), kept=SearchResult({}, kept, dict(previous), ran=False, records=len(records)))
+    return PendingSearch(len(records), {"digest": digest}, job=PagefindJob(records, language))
+
+
+def build_search(
+    archive: Archive,
+    content: ContentResult,
+    url: UrlOf,
+    language: str,
+    *,
+    previous: Any = None,
+    exists: Callable[[str], bool] = lambda path: False,
+) -> SearchResult:
+    """The index of this archive, made now (``start_search`` then ``result``)."""
+    return start_search(archive, content, url, language, previous=previous, exists=exists).result()
+
+
+def records_digest(records: list[SearchRecord], language: str) -> str:
+    """What the bundle is made from: the records, Pagefind's version, the options and this code's format."""
+    digest = hashlib.sha256(orjson.dumps([SEARCH_FORMAT, pagefind_version(), language], option=orjson.OPT_SORT_KEYS))
+    for record in records:
+        digest.update(orjson.dumps(record.data(), option=orjson.OPT_SORT_KEYS))
+    return digest.hexdigest()

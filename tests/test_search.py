@@ -1,0 +1,315 @@
+"""Search (issue 13): the index built from the model, the /search/ page in
+Chromium on the build served as S3 serves it, check, incremental rebuilds and publish."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import TODAY, edit_collection, tree
+from search_browser import S3LikeOrigin, chromium_page
+
+from sitegen.search.bundle import decode_file, listed_pages
+
+DATA = "data"
+
+
+def sitegen(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "sitegen", *args],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "CI": "true", **(env or {})},
+    )
+
+
+def build_cli(site: Path, *extra: str, env: dict[str, str] | None = None) -> dict:
+    result = sitegen("build", "--root", str(site), "--today", TODAY.isoformat(), *extra, env=env)
+    assert result.returncode == 0, result.stderr
+    output = site / "build"
+    for i, arg in enumerate(extra):
+        if arg == "--output":
+            output = Path(extra[i + 1])
+    return json.loads((output / ".sitegen/report.json").read_text())
+
+
+def collection(site: Path, name: str) -> list[dict]:
+    return json.loads((site / DATA / f"{name}.json").read_text(encoding="utf-8"))["data"]
+
+
+def bundle(output: Path) -> dict[str, bytes]:
+    return tree(output / "pagefind")
+
+
+def model_urls(site: Path) -> set[str]:
+    """The URL of every session, person and event, and the Markdown page, from the data."""
+    events = {e["id"]: e for e in collection(site, "events")}
+    urls = {f"/{e['start_date'][:4]}/{e['slug']}/" for e in events.values()}
+    urls |= {f"/{events[s['event']]['start_date'][:4]}/{events[s['event']]['slug']}/{s['slug']}/" for s in collection(site, "sessions")}
+    urls |= {f"/people/{p['slug']}/" for p in collection(site, "people")}
+    return urls | {"/about/"}
+
+
+# ---------------------------------------------------------------------------
+# The index, without a browser
+
+
+def test_the_index_covers_every_session_person_event_and_page(minimal_site):
+    build_cli(minimal_site)
+    declared, urls = listed_pages(bundle(minimal_site / "build"))
+    assert declared == len(urls) == len(model_urls(minimal_site))
+    assert set(urls) == model_urls(minimal_site)
+
+
+def test_the_index_is_byte_identical_across_builds_and_hash_seeds(minimal_site, tmp_path):
+    """Pagefind writes filter values in hash-map order; the bundle is made canonical."""
+    build_cli(minimal_site, "--output", str(tmp_path / "a"), env={"PYTHONHASHSEED": "1"})
+    build_cli(minimal_site, "--output", str(tmp_path / "b"), env={"PYTHONHASHSEED": "2"})
+    build_cli(minimal_site, "--output", str(tmp_path / "c"), env={"PYTHONHASHSEED": "3"})
+    a, b, c = (tree(tmp_path / name / "pagefind") for name in "abc")
+    assert a == b == c
+
+
+def test_a_rebuild_without_searchable_change_does_not_run_pagefind(minimal_site):
+    report = build_cli(minimal_site)
+    assert report["search_indexed"] is True
+    output = minimal_site / "build"
+    before = {p: (p.stat().st_mtime_ns, p.read_bytes()) for p in (output / "pagefind").rglob("*") if p.is_file()}
+    # updated_at is not searchable: pages change (the sitemap), the index does not
+    edit_collection(minimal_site, "sessions", lambda items: items[0].update(updated_at="2025-01-01T00:00:00+00:00"))
+    report = build_cli(minimal_site)
+    assert report["search_indexed"] is False and report["search_records"] == len(model_urls(minimal_site))
+    after = {p: (p.stat().st_mtime_ns, p.read_bytes()) for p in (output / "pagefind").rglob("*") if p.is_file()}
+    assert after == before
+    # a searchable change runs it, and the old bundle's replaced files are gone
+    edit_collection(minimal_site, "sessions", lambda items: items[0].update(title="Difference engines"))
+    assert build_cli(minimal_site)["search_indexed"] is True
+    fragments = [json.loads(decode_file(p.name, p.read_bytes())) for p in (output / "pagefind/fragment").iterdir()]
+    assert len(fragments) == len(model_urls(minimal_site))
+    assert "Difference engines" in [f["meta"]["title"] for f in fragments]
+
+
+def test_a_deleted_session_leaves_the_index_after_a_rebuild(minimal_site):
+    build_cli(minimal_site)
+    edit_collection(minimal_site, "sessions", lambda items: items.pop(2))  # "More gears"
+    build_cli(minimal_site)
+    declared, urls = listed_pages(bundle(minimal_site / "build"))
+    assert "/2024/minicon/gears/" not in urls and declared == len(urls) == len(model_urls(minimal_site))
+
+
+def test_check_verifies_the_index_and_reports_its_pages(minimal_site):
+    result = sitegen("check", "--root", str(minimal_site), "--today", TODAY.isoformat())
+    assert result.returncode == 0, result.stderr
+    assert f"{len(model_urls(minimal_site))} pages listed, every one in the build" in result.stderr
+
+
+# ---------------------------------------------------------------------------
+# The search page in Chromium, on the build served as S3 serves it
+
+
+def test_a_failing_pagefind_job_is_one_message_and_keeps_the_last_build(minimal_site, tmp_path):
+    """Pagefind runs in a process of its own while the site renders: its error
+    comes back as the one message, the last build stays, no temporary folder is left."""
+    build_cli(minimal_site)
+    before = tree(minimal_site / "build")
+    edit_collection(minimal_site, "sessions", lambda items: items[0].update(title="Renamed while Pagefind is missing"))
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    env = {"PAGEFIND_BINARY_PATH": str(tmp_path / "no-such-pagefind"), "TMPDIR": str(scratch)}
+    result = sitegen("build", "--root", str(minimal_site), "--today", TODAY.isoformat(), env=env)
+    assert result.returncode != 0 and "Traceback" not in result.stderr
+    assert "pagefind: could not be started" in result.stderr and "install sitegen's dependencies (pagefind[bin])" in result.stderr
+    assert tree(minimal_site / "build") == before
+    assert list(scratch.iterdir()) == []
+
+
+def search_url(origin: S3LikeOrigin, query: str = "") -> str:
+    return f"{origin.url}/search/{query}"
+
+
+def result_titles(page) -> list[str]:
+    return page.locator("[data-search-results] h2").all_inner_texts()
+
+
+def sessions_in_year(site: Path, year: str) -> int:
+    events = {e["id"]: e["start_date"][:4] for e in collection(site, "events")}
+    return sum(1 for s in collection(site, "sessions") if events[s["event"]] == year)
+
+
+FIRST = 5  # results drawn at once (search.js); the rest come with "More results"
+
+
+def shown_after_filter(expected: int) -> str:
+    return f"document.querySelectorAll('[data-search-results] li').length === {min(expected, FIRST)}"
+
+
+def test_search_page_query_facet_open_and_back(minimal_site):
+    """The fast end-to-end run: type, expected talk first, year facet, open, back.
+    No facet file is fetched until the facet panel is opened."""
+    build_cli(minimal_site)
+    with S3LikeOrigin(minimal_site / "build") as origin, chromium_page() as (page, requests):
+        page.goto(search_url(origin))
+        page.fill("#search-q", "gears")
+        page.wait_for_function("document.querySelector('[data-search-status]').textContent.includes('gears')")
+        assert result_titles(page)[0] == "More gears"
+        assert "q=gears" in page.url
+        # every session is at MiniCon: the query matches them all, the year facet narrows to 2027's
+        page.fill("#search-q", "minicon")
+        page.wait_for_function("document.querySelector('[data-search-status]').textContent.includes('minicon')")
+        total = int(page.locator("[data-search-status]").inner_text().split()[0])
+        assert total > FIRST and page.locator("[data-search-results] li").count() == FIRST
+        assert [r for r in requests if r.endswith(".pf_filter")] == [] and page.locator("input[name=year]").count() == 0
+        page.click("[data-search-more]")
+        page.wait_for_function(f"document.querySelectorAll('[data-search-results] li').length === {min(total, FIRST + 10)}")
+        page.click("[data-search-facets-open]")
+        page.check("input[name=year][value='2027']")
+        expected = sessions_in_year(minimal_site, "2027")
+        page.wait_for_function(f"document.querySelector('[data-search-status]').textContent.startsWith('{expected} result')")
+        page.wait_for_function(shown_after_filter(expected))
+        assert "year=2027" in page.url and page.locator("[data-search-facets-open]").is_hidden()
+        page.click("[data-search-results] h2 a")
+        page.wait_for_url("**/2027/minicon/future/")
+        page.go_back()
+        page.wait_for_function(shown_after_filter(expected))
+        assert page.input_value("#search-q") == "minicon" and page.is_checked("input[name=year][value='2027']")
+    assert [r for r in requests if not r.startswith(origin.url)] == []
+
+
+@pytest.mark.slow
+def test_search_page_with_the_keyboard_alone(minimal_site):
+    build_cli(minimal_site)
+    with S3LikeOrigin(minimal_site / "build") as origin, chromium_page() as (page, requests):
+        page.goto(f"{origin.url}/")
+        page.focus("#site-q")  # the header's box, on any page
+        page.keyboard.type("minicon")
+        page.keyboard.press("Enter")
+        page.wait_for_url("**/search/?q=minicon")
+        page.wait_for_function("document.querySelector('[data-search-status]').textContent.includes('minicon')")
+        expected = sessions_in_year(minimal_site, "2027")
+        for _ in range(40):  # Tab to the facet panel's button, Enter to open it
+            page.keyboard.press("Tab")
+            if page.evaluate("document.activeElement.hasAttribute('data-search-facets-open')"):
+                break
+        page.keyboard.press("Enter")
+        page.wait_for_function("document.activeElement.name === 'kind' || document.activeElement.name === 'year'")
+        for _ in range(40):  # Tab to the 2027 checkbox, Space to tick it
+            page.keyboard.press("Tab")
+            if page.evaluate("document.activeElement.name === 'year' && document.activeElement.value === '2027'"):
+                break
+        page.keyboard.press("Space")
+        page.wait_for_function(f"document.querySelector('[data-search-status]').textContent.startsWith('{expected} result')")
+        page.wait_for_function(shown_after_filter(expected))
+        # the facets are redrawn with the new counts; focus stays on the box just ticked
+        assert page.evaluate("document.activeElement.name === 'year' && document.activeElement.checked")
+        for _ in range(80):  # on to the first result's link, Enter to open it
+            page.keyboard.press("Tab")
+            if page.evaluate("!!document.activeElement.closest('[data-search-results]')"):
+                break
+        page.keyboard.press("Enter")
+        page.wait_for_url("**/2027/minicon/future/")
+        page.go_back()  # the browser's own back (its keyboard shortcut belongs to the browser's UI, which headless has none of)
+        page.wait_for_function(shown_after_filter(expected))
+        assert page.input_value("#search-q") == "minicon"
+        assert page.get_attribute("[data-search-status]", "aria-live") == "polite"
+    assert [r for r in requests if not r.startswith(origin.url)] == []
+
+
+@pytest.mark.slow
+def test_hostile_text_shows_escaped_in_results_and_excerpts(minimal_site):
+    """The sample data has <script> in a title and a bio; an abstract gets one too."""
+    edit_collection(
+        minimal_site,
+        "sessions",
+        lambda items: items[1].update(abstract="Midnight <script>window.pwned=1</script> <img src=x onerror=window.pwned=2>"),
+    )
+    build_cli(minimal_site)
+    with S3LikeOrigin(minimal_site / "build") as origin, chromium_page() as (page, requests):
+        page.goto(search_url(origin, "?q=midnight"))
+        page.wait_for_function("document.querySelectorAll('[data-search-results] li').length > 0")
+        assert result_titles(page)[0] == "After midnight <script>x</script>"
+        excerpt = page.locator("[data-search-results] .excerpt").first
+        assert "<script>window.pwned=1</script>" in excerpt.inner_text()
+        assert excerpt.locator("script, img").count() == 0 and excerpt.locator("mark").count() >= 1
+        assert page.evaluate("window.pwned === undefined")
+    assert [r for r in requests if not r.startswith(origin.url)] == []
+
+
+@pytest.mark.slow
+def test_an_edit_shows_up_in_results_under_sitegen_serve(minimal_site):
+    from edgeservers import free_port, start_listening
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    port = free_port()
+    process, log = start_listening(
+        [sys.executable, "-m", "sitegen", "serve", "--root", str(minimal_site), "--port", str(port), "--today", TODAY.isoformat()],
+        port,
+        "sitegen serve",
+    )
+    try:
+        with chromium_page() as (page, requests):
+            page.goto(f"http://127.0.0.1:{port}/search/?q=gears")
+            page.wait_for_function("document.querySelectorAll('[data-search-results] li').length > 0")
+            edit_collection(minimal_site, "sessions", lambda items: items[2].update(title="More cogwheels"))
+            for _ in range(60):  # serve rebuilds on its own; a page loaded mid-swap may find no results yet
+                page.goto(f"http://127.0.0.1:{port}/search/?q=cogwheels")
+                try:
+                    page.wait_for_function("document.querySelector('[data-search-results] li')", timeout=1_000)
+                except PlaywrightTimeout:
+                    continue
+                if "More cogwheels" in result_titles(page):
+                    break
+            assert "More cogwheels" in result_titles(page)
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+        log.close()
+
+
+# ---------------------------------------------------------------------------
+# Publish
+
+
+def test_publish_uploads_hashed_index_files_first_as_immutable_and_the_entry_after(minimal_site, s3):
+    from test_publish import build, publish
+
+    proxy, client = s3
+    build(minimal_site)
+    publish(minimal_site, proxy)
+    writes = [r for r in proxy.requests if r.operation == "PutObject"][1:-1]  # the manifest's intent and commit aside
+    hashed = set(json.loads((minimal_site / "build/.sitegen/search.json").read_text())["hashed"])
+    assert hashed and {"pagefind/index", "pagefind/fragment", "pagefind/filter"} <= {k.rsplit("/", 1)[0] for k in hashed}
+    order = [r.key for r in writes]
+    last_hashed = max(order.index(k) for k in hashed)
+    first_page = min(i for i, k in enumerate(order) if k.endswith(".html"))
+    assert last_hashed < first_page < order.index("pagefind/pagefind-entry.json")
+    assert max(writes[order.index(k)].finished_at_monotonic_ns for k in hashed) <= writes[first_page].started_at_monotonic_ns
+    for key in hashed:
+        assert client.head_object(Bucket="site", Key=key)["CacheControl"] == "public, max-age=31536000, immutable", key
+    for key in ("pagefind/pagefind-entry.json", "pagefind/pagefind.js", "pagefind/wasm.en.pagefind"):
+        assert client.head_object(Bucket="site", Key=key)["CacheControl"] == "public, max-age=0, s-maxage=300, must-revalidate", key
+    assert gzip.decompress(client.get_object(Bucket="site", Key=sorted(hashed)[0])["Body"].read()).startswith(b"pagefind_dcd")
+
+
+def test_old_index_files_are_collected_like_old_assets(minimal_site, s3):
+    from datetime import timedelta
+
+    from test_publish import NOW, build, publish, retitle
+
+    proxy, client = s3
+    build(minimal_site)
+    publish(minimal_site, proxy)
+    first = set(json.loads((minimal_site / "build/.sitegen/search.json").read_text())["hashed"])
+    for n in range(3):  # three deploys, each with a retitled session: new index files each time
+        retitle(minimal_site, 0, f"Retitled {n}")
+        report = publish(minimal_site, proxy, now=NOW + timedelta(days=n), **{"publish.keep_deploys": 2, "publish.asset_grace_days": 7.0})
+    current = set(json.loads((minimal_site / "build/.sitegen/search.json").read_text())["hashed"])
+    retired = sorted(first - current)
+    assert retired and set(retired) <= set(report.deferred)  # two deploys old, but used only days ago
+    report = publish(minimal_site, proxy, now=NOW + timedelta(days=30), **{"publish.keep_deploys": 2})
+    assert set(retired) <= set(report.deleted) and not current & set(report.deleted)
