@@ -40,10 +40,13 @@ def main() -> None:
 
 def report(label: str, base: str, sizes: list[tuple[str, int]], *, detail: bool) -> None:
     search = [(u, s) for u, s in sizes if "/pagefind/" in u or "/js/search." in u]
-    print(f"{label}: page and search {len(sizes)} requests, {sum(s for _, s in sizes)} bytes;"
-          f" search alone {len(search)} requests, {sum(s for _, s in search)} bytes")
+    print(
+        f"{label}: page and search {len(sizes)} requests, {sum(s for _, s in sizes)} bytes;"
+        f" search alone {len(search)} requests, {sum(s for _, s in search)} bytes"
+    )
     for url, size in search if detail else []:
         print(f"{size:>8}  {url.replace(base, '')}")
+
 
 if __name__ == "__main__":
     main()
