@@ -15,9 +15,11 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
+import os
 import tempfile
-from collections.abc import Iterable
-from pathlib import Path
+from collections.abc import Iterable, Mapping
+from pathlib import Path, PurePosixPath
+from typing import Any
 
 from pagefind.index import PagefindIndex
 from pagefind.service import PagefindService
@@ -32,6 +34,8 @@ KEEP_FOLDERS = ("index", "fragment", "filter")
 #: No one file of a bundle is larger than this (Pagefind's chunks are kilobytes).
 MAX_FILE = 64 * 1024 * 1024
 MAX_FILES = 2_000_000
+#: The longest answer read from the binary: get_files sends the whole bundle, base64, at once.
+MAX_ANSWER = 2**31 - 1
 #: Seconds the binary gets to finish writing and exit once its input is closed.
 EXIT_WAIT = 300
 
@@ -81,13 +85,44 @@ async def _index(records: Iterable[SearchRecord], language: str, folder: str) ->
             await index.add_custom_record(
                 url=record.url, content=record.content, language=language, meta=record.meta, filters=record.filters, sort=record.sort
             )
-        await index.write_files(folder)
+        # get_files, not write_files: write_files answers before its last file is
+        # on disk, and under load the entry was read empty and the wasm cut short.
+        # The answer holds every byte, so nothing is read from a half-written file.
+        files = await index.get_files()
     finally:
         await service.finish()
+    _write_bundle(files, Path(folder))
+
+
+def _write_bundle(files: Iterable[Mapping[str, Any]], folder: Path) -> None:
+    """Lay Pagefind's answer out as its bundle folder (read back by ``read_bundle``)."""
+    for count, file in enumerate(files):
+        relative, content = str(file["path"]), file["content"]
+        parts = PurePosixPath(relative).parts
+        if count >= MAX_FILES or len(content) > MAX_FILE or not parts or PurePosixPath(relative).is_absolute() or ".." in parts:
+            raise SearchError.at(f"pagefind/{clip(relative)}", "is past the bundle's bounds", "report this; the previous build was kept")
+        target = folder.joinpath(*parts)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(content)
 
 
 class _Service(PagefindService):
     """Pagefind's service client, reading each answer as soon as it arrives."""
+
+    async def launch(self) -> _Service:
+        # The stock client's 2 MiB line limit is less than get_files's one answer
+        # (every file of the bundle, base64); this is a bound, not an allocation.
+        self._backend = await asyncio.create_subprocess_exec(
+            self._bin,
+            "--service",
+            cwd=os.getcwd(),
+            stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.STDOUT,
+            limit=MAX_ANSWER,
+        )
+        self._poll_task = self._loop.create_task(self._wait_for_responses())
+        return self
 
     async def _wait_for_responses(self) -> None:
         stdout = self._backend.stdout
