@@ -94,7 +94,7 @@ def recorded_date(video: dict[str, Any], counts: Counts) -> str | None:
     if not m:
         counts.fixed["session without a recorded date (placed on its event's first day)"] += 1
         return None
-    if len(raw) > 10:
+    if len(m.string) > 10:
         counts.fixed["recorded time dropped (date kept: pyvideo times have no reliable offset)"] += 1
     return m.group(0)
 
