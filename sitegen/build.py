@@ -1,6 +1,6 @@
 """The orchestrator: a build is a pipeline of named stages.
 
-    fetch -> model -> content -> assets -> render -> write
+    fetch -> model -> content -> assets -> render -> search -> write
 
 A rebuild renders only the files whose inputs changed (``render.record``), on
 every core, and writes only the files whose bytes changed.
@@ -24,23 +24,25 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sitegen import __version__
 from sitegen.assets import AssetBundle, build_assets
 from sitegen.atomic import write_atomically
 from sitegen.config import Config
-from sitegen.content import build_content, count_texts
-from sitegen.errors import DataError, OutputError, Problem, TemplateError
+from sitegen.content import ContentResult, build_content, count_texts
+from sitegen.errors import DataError, OutputError, Problem, SearchError, TemplateError, clip
 from sitegen.fetch import fetch_archive
-from sitegen.model import build_archive
+from sitegen.model import Archive, build_archive
 from sitegen.progress import Reporter, SilentReporter
 from sitegen.render import render_site
 from sitegen.render.holes import fragment_index
 from sitegen.render.links import broken_links
 from sitegen.render.parallel import available_cores
-from sitegen.render.routes import Routes
-from sitegen.write import ASSET_MANIFEST, FRAGMENT_INDEX, REPORT_FILE, STATIC_DIR, Stager, recover_output
+from sitegen.render.routes import Routes, output_path
+from sitegen.search import BUNDLE_DIR, SearchResult, build_search
+from sitegen.search.bundle import listed_pages
+from sitegen.write import ASSET_MANIFEST, FRAGMENT_INDEX, REPORT_FILE, SEARCH_MANIFEST, STATIC_DIR, Stager, recover_output
 
 if TYPE_CHECKING:
     import httpx
@@ -58,6 +60,9 @@ class BuildReport:
     files_deleted: int = 0
     #: Pages and calendars rendered by this build; the rest were unchanged since the last.
     files_rendered: int = 0
+    #: Records in the search index, and whether this build ran Pagefind (False: the last index was kept).
+    search_records: int = 0
+    search_indexed: bool = False
     peak_rss_mb: float = 0.0
     api_requests: int = 0
     api_not_modified: int = 0
@@ -172,7 +177,18 @@ def build_site(
             files = [*rendered.record.files, *extra]
             report.pages, report.files_rendered = rendered.pages, rendered.rendered
             out["detail"] = f"{rendered.pages} pages; {rendered.rendered} of {len(rendered.record.files)} files rendered"
+        with stage("search") as out:
+            search = _search_stage(config, archive, content, stager, None if full else stager.previous_record)
+            changed += [path for path, data in search.files.items() if stager.put(path, data)]
+            manifest = _search_manifest(search)
+            changed += [SEARCH_MANIFEST] if stager.put(SEARCH_MANIFEST, manifest) else []
+            files += [*search.paths, SEARCH_MANIFEST]
+            report.search_records, report.search_indexed = search.records, search.ran
+            verb = "indexed by Pagefind" if search.ran else "unchanged, index kept"
+            out["detail"] = f"{search.records} records {verb}; {len(search.paths)} files"
         if not write:
+            with stage("search check") as out:
+                out["detail"] = _check_search(stager.staging / "new", search, dict.fromkeys(files), Routes(config.site.base_url).base_path)
             # `sitegen check` has the time to read every page; a build leaves it to check.
             with stage("links") as out:
                 elsewhere = [config.fragments.url_prefix, config.fragments.signin_url, config.fragments.signout_url]
@@ -184,7 +200,7 @@ def build_site(
             report.peak_rss_mb = peak_rss_mb()
             return report
         with stage("write") as out:
-            result = stager.commit(files, changed, rendered.record.to_data())
+            result = stager.commit(files, changed, {**rendered.record.to_data(), "search": search.state})
             report.files_written, report.files_unchanged = result.written, result.unchanged
             report.files_deleted, report.written = result.deleted, True
             out["detail"] = f"{result.written} written, {result.unchanged} unchanged, {result.deleted} deleted"
@@ -195,6 +211,41 @@ def build_site(
         if not write:
             shutil.rmtree(scratch, ignore_errors=True)
     return report
+
+
+def _search_stage(config: Config, archive: Archive, content: ContentResult, stager: Stager, previous_record: Any) -> SearchResult:
+    previous = previous_record.get("search") if isinstance(previous_record, dict) else None
+    output = config.output_dir
+    return build_search(
+        archive,
+        content,
+        Routes(config.site.base_url).url,
+        config.site.language,
+        previous=previous,
+        exists=lambda path: (output / path).is_file(),
+    )
+
+
+def _search_manifest(search: SearchResult) -> bytes:
+    """Which bundle files are content-addressed: publish gives them the immutable policy."""
+    data = {"hashed": search.hashed(), "entry": [p for p in search.paths if p not in set(search.hashed())]}
+    return (json.dumps(data, indent=0, sort_keys=True) + "\n").encode("utf-8")
+
+
+def _check_search(folder: Path, search: SearchResult, files: Mapping[str, None], base_path: str) -> str:
+    """That the index exists and every page it lists is a file of the build."""
+    prefix = f"{BUNDLE_DIR}/"
+    bundle = {path[len(prefix) :]: (folder / path).read_bytes() for path in search.paths}
+    if not bundle:
+        raise SearchError.at(BUNDLE_DIR, "holds no search index", "run sitegen build; report it if the index stays missing")
+    declared, urls = listed_pages(bundle)
+    missing = [url for url in urls if not url.startswith(base_path) or output_path(url[len(base_path) :]) not in files]
+    problems = [Problem(clip(url), "is listed by the search index but is no page of the build", "build again") for url in missing[:50]]
+    if declared != len(urls) or declared != search.records:
+        problems.append(Problem(BUNDLE_DIR, f"lists {declared} pages and has {len(urls)} fragments for {search.records} records", "build again"))
+    if problems:
+        raise SearchError(f"The search index does not match the build ({len(missing)} page(s) missing):", problems)
+    return f"{declared} pages listed, every one in the build"
 
 
 def peak_rss_mb() -> float:

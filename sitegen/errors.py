@@ -122,3 +122,7 @@ class PublishError(SitegenError):
 
 class FragmentError(SitegenError):
     """The personal-fragment service, its keys, its store or data loaded into it."""
+
+
+class SearchError(SitegenError):
+    """The search index could not be built or checked."""

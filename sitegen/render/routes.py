@@ -21,6 +21,7 @@ NAMED_ROUTES = {
     "topics": "topics/",
     "series": "series/",
     "places": "places/",
+    "search": "search/",
     "feed": "feed.atom",
     "sitemap": "sitemap.xml",
     "robots": "robots.txt",

@@ -145,6 +145,7 @@ def listing_pages(archive: Archive, content: ContentResult, today: date, site_de
         {"series_list": [(s, archive.events_by_series.get(s.id, ())) for s in _by_name(archive.series.values())]},
     )
     yield PageSpec(route_of("places"), "places.html", "Places", "Conferences by country and city.", {"countries": countries})
+    yield PageSpec(route_of("search"), "search.html", "Search", "Search every talk, speaker and event of the archive.", {})
     for country in countries:
         yield PageSpec(
             country.route,

@@ -48,6 +48,8 @@ ASSET_MANIFEST = f"{STATE_DIR}/assets.json"
 REPORT_FILE = f"{STATE_DIR}/report.json"
 #: Public facts the fragment service reads at start (``render.holes.fragment_index``).
 FRAGMENT_INDEX = f"{STATE_DIR}/fragments.json"
+#: Which files of the search bundle are content-addressed (``search``); publish reads it.
+SEARCH_MANIFEST = f"{STATE_DIR}/search.json"
 #: Every file of the last build, and the render stage's record (``render.record``).
 STATE_FILE = f"{STATE_DIR}/state.marshal"
 STATE_FORMAT = 2

@@ -1,0 +1,81 @@
+"""The search stage: the archive's full-text index, as static files (Pagefind).
+
+Records are made from the model (``records``), indexed by Pagefind
+(``run``), and the bundle made deterministic (``bundle``); its files go to the
+write stage like every other file, under ``pagefind/``.
+
+Incremental: a digest of every record, Pagefind's version and the options is
+kept in the build's state. When a rebuild's digest is the same, Pagefind does
+not run and the last build's bundle files are kept as they are.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+
+from sitegen.content import ContentResult
+from sitegen.model import Archive
+from sitegen.search.bundle import canonical, content_addressed
+from sitegen.search.records import SearchRecord, UrlOf, search_records
+from sitegen.search.run import pagefind_version, run_pagefind
+
+#: The bundle's folder below the output folder.
+BUNDLE_DIR = "pagefind"
+#: Bumped when records or the bundle's post-processing change shape.
+SEARCH_FORMAT = 1
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    #: New bundle files (output path -> bytes); empty when the last bundle is kept.
+    files: Mapping[str, bytes]
+    #: Output paths of the last build's bundle, kept as they are.
+    kept: tuple[str, ...]
+    #: What the next build compares with (kept in the build's state).
+    state: dict[str, Any]
+    #: Whether Pagefind ran.
+    ran: bool
+    records: int
+
+    @property
+    def paths(self) -> list[str]:
+        return sorted([*self.files, *self.kept])
+
+    def hashed(self) -> list[str]:
+        """The bundle's content-addressed files (immutable when published)."""
+        return [path for path in self.paths if content_addressed(path)]
+
+
+def build_search(
+    archive: Archive,
+    content: ContentResult,
+    url: UrlOf,
+    language: str,
+    *,
+    previous: Any = None,
+    exists: Callable[[str], bool] = lambda path: False,
+) -> SearchResult:
+    """The index of this archive. ``previous`` is the last build's search state;
+    ``exists`` says whether a file of the last build is still in the output."""
+    records = list(search_records(archive, content, url))
+    digest = records_digest(records, language)
+    if isinstance(previous, dict) and previous.get("digest") == digest:
+        kept = previous.get("files")
+        if isinstance(kept, tuple) and kept and all(isinstance(p, str) and exists(p) for p in kept):
+            return SearchResult({}, kept, dict(previous), ran=False, records=len(records))
+    bundle = canonical(run_pagefind(records, language))
+    files = {f"{BUNDLE_DIR}/{path}": data for path, data in sorted(bundle.items())}
+    return SearchResult(files, (), {"digest": digest, "files": tuple(files)}, ran=True, records=len(records))
+
+
+def records_digest(records: list[SearchRecord], language: str) -> str:
+    """What the bundle is made from: the records, Pagefind's version, the options and this code's format."""
+    digest = hashlib.sha256(orjson.dumps([SEARCH_FORMAT, pagefind_version(), language], option=orjson.OPT_SORT_KEYS))
+    for record in records:
+        digest.update(orjson.dumps(record.data(), option=orjson.OPT_SORT_KEYS))
+    return digest.hexdigest()

@@ -1,0 +1,133 @@
+"""The search index's records, made from the model (never by crawling build/).
+
+One record per session, person, event and Markdown page: its URL (root-relative,
+as the site links it), its plain text (what a query matches and excerpts are
+cut from), the meta a result shows, its filters (the facets) and sort keys.
+Records come out in a fixed order (by kind, then id), so the same archive gives
+the same index, byte for byte.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from sitegen.content import ContentResult
+from sitegen.model import Archive, Event, Person, Session
+
+#: The root-relative URL of a model object or Markdown page (``render.routes.Routes.url``), injected by the orchestrator.
+UrlOf = Callable[[Any], str]
+
+#: At most this many characters of one text field go into the index: a search
+#: needs the words, and a hostile megabyte of abstract would make a megabyte fragment.
+MAX_FIELD = 20_000
+#: The facets of sessions, in the order the search page shows them.
+FACETS = ("year", "series", "event", "topic", "speaker", "country", "media")
+#: What each kind of record is called in the ``kind`` meta and filter.
+KINDS = ("talk", "person", "event", "page")
+
+
+@dataclass(frozen=True)
+class SearchRecord:
+    url: str
+    content: str
+    meta: dict[str, str]
+    filters: dict[str, list[str]] = field(default_factory=dict)
+    sort: dict[str, str] = field(default_factory=dict)
+
+    def data(self) -> dict[str, object]:
+        return {"url": self.url, "content": self.content, "meta": self.meta, "filters": self.filters, "sort": self.sort}
+
+
+def search_records(archive: Archive, content: ContentResult, url: UrlOf) -> Iterator[SearchRecord]:
+    """Every record of the index: sessions, people, events, then Markdown pages."""
+    for session in archive.sessions.values():
+        yield session_record(session, url)
+    for person in archive.people.values():
+        yield person_record(person, url)
+    for event in archive.events.values():
+        yield event_record(event, url)
+    for page in sorted(content.pages, key=lambda p: p.path):
+        text = plain_from_html(page.html)
+        yield SearchRecord(
+            url(page), _join(page.title, page.description, text), {"title": page.title, "kind": "page"}, {"kind": ["page"]}
+        )
+
+
+def session_record(session: Session, url: UrlOf) -> SearchRecord:
+    event = session.event
+    speakers = [p.name for p in session.speakers]
+    topics = [t.name for t in session.topics]
+    kinds = sorted({m.kind for m in session.media if m.kind in ("video", "slides")})
+    filters = {
+        "kind": ["talk"],
+        "year": [str(event.year)],
+        "series": [event.series.name] if event.series else [],
+        "event": [event.name],
+        "topic": topics,
+        "speaker": speakers,
+        "country": [event.venue.country_name] if event.venue else [],
+        "media": [f"has {kind}" for kind in kinds],
+    }
+    text = _join(session.title, ", ".join(speakers), event.name, plain_from_markdown(session.abstract), ", ".join(topics), session.room)
+    meta = {
+        "title": session.title,
+        "kind": "talk",
+        "speakers": ", ".join(speakers),
+        "event": event.name,
+        "date": session.day.isoformat(),
+    }
+    return SearchRecord(url(session), text, meta, {k: v for k, v in filters.items() if v}, {"date": _sort_date(session)})
+
+
+def person_record(person: Person, url: UrlOf) -> SearchRecord:
+    return SearchRecord(
+        url(person), _join(person.name, plain_from_markdown(person.bio)), {"title": person.name, "kind": "person"}, {"kind": ["person"]}
+    )
+
+
+def event_record(event: Event, url: UrlOf) -> SearchRecord:
+    venue = event.venue
+    place = ", ".join(p for p in (venue.name, venue.city, venue.country_name) if p) if venue else ""
+    meta = {"title": event.name, "kind": "event", "date": event.start_date.isoformat()}
+    if place:
+        meta["place"] = place
+    text = _join(event.name, event.series.name if event.series else None, plain_from_markdown(event.description), place)
+    return SearchRecord(url(event), text, meta, {"kind": ["event"]}, {"date": event.start_date.isoformat()})
+
+
+def _sort_date(session: Session) -> str:
+    start = session.start
+    return start.strftime("%Y-%m-%dT%H:%M") if start else session.day.isoformat()
+
+
+def _join(*parts: str | None) -> str:
+    return "\n".join(part[:MAX_FIELD] for part in parts if part)
+
+
+_IMAGE = re.compile(r"!\[([^\]\n]{0,500})\]\([^)\n]{0,2000}\)")
+_LINK = re.compile(r"\[([^\]\n]{0,500})\]\([^)\n]{0,2000}\)")
+_AUTOLINK = re.compile(r"<((?:https?|mailto):[^>\s]{1,2000})>")
+_MARKS = re.compile(r"(?m)^\s{0,3}(?:#{1,6}\s+|>\s?|[-*+]\s+|\d{1,9}[.)]\s+)|[*_~`]+")
+_TAG = re.compile(r"<[^>]{0,2000}>")
+_SPACE = re.compile(r"[ \t]+")
+
+
+def plain_from_markdown(text: str | None) -> str:
+    """The words of untrusted Markdown, without its markup (link targets, emphasis,
+    headings). Raw HTML stays as text, as the site shows it."""
+    if not text:
+        return ""
+    text = text[:MAX_FIELD]
+    text = _IMAGE.sub(r"\1", text)
+    text = _LINK.sub(r"\1", text)
+    text = _AUTOLINK.sub(r"\1", text)
+    return _SPACE.sub(" ", _MARKS.sub("", text)).strip()
+
+
+def plain_from_html(markup: str) -> str:
+    """The text of a trusted Markdown page's HTML."""
+    return _SPACE.sub(" ", html.unescape(_TAG.sub(" ", markup[: MAX_FIELD * 4]))).strip()[:MAX_FIELD]
