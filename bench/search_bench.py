@@ -196,11 +196,12 @@ def row(r: dict[str, Any]) -> list[str]:
     ms = warm["first_shown_ms"]
     return [
         f"{r['archive']} ({f['pages']:,} pages)",
-        f"{f['wall_s']:.1f}",
+        f"{f['wall_s']:.1f} (others: {f['other_cpu_s']:.0f} CPU s)",
         idx,
         f"{f['tree_peak_pss_bytes'] / 1e6:,.0f} / {watched / 1e6:,.0f}",
         f"{load['requests']} / {load['wire_bytes'] / 1e3:,.1f}",
         f"{cold['requests']} / {cold['wire_bytes'] / 1e3:,.1f} (+{load['index_requests']} / {load['index_wire_bytes'] / 1e3:,.1f})",
+        f"{b['cold_query_pasted']['requests']} / {b['cold_query_pasted']['wire_bytes'] / 1e3:,.1f}",
         f"{ms['median']:.0f} / {ms['p90']:.0f}" if ms["median"] is not None else "–",
         f"{e['files_uploaded']} of {e['index_files']:,} / {e['bytes_uploaded'] / 1e3:,.1f} of {e['index_bytes'] / 1e6:,.2f} MB ({e['share_of_index_bytes']:.1%})",
         f"{r['noop_rebuild']['index_upload']['files_uploaded']}",
@@ -214,7 +215,8 @@ def markdown(results: dict[str, Any]) -> str:
         "index s (share)",
         "peak MB: build tree PSS / indexer RSS",
         "page load: requests / KB",
-        "cold query: requests / KB (+ index and library files of the page load)",
+        "cold query typed: requests / KB (+ index and library files of the page load)",
+        "cold query pasted: requests / KB",
         "warm: keystroke → results ms, median / p90",
         "one-session edit: index files / KB uploaded",
         "no-change rebuild: index files uploaded",
@@ -277,14 +279,16 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--work", type=Path, default=Path(tempfile.gettempdir()) / "sitegen-search-bench")
     parser.add_argument("--keep", action="store_true", help="keep the archives and builds under --work")
     parser.add_argument("--search-path", default="/search/", help="the search page (default /search/)")
-    parser.add_argument("--input-selector", default="input[type=search]", help="the search box")
-    parser.add_argument("--title-selector", default=".pagefind-ui__result-link", help="a result's title (one per result)")
+    parser.add_argument("--input-selector", default="#search-q", help="the search box (default: the default theme's)")
+    parser.add_argument(
+        "--title-selector", default="[data-search-results] h2", help="a result's title, one per result (default: the default theme's)"
+    )
     parser.add_argument(
         "--post-build",
         help="for developing this script only: a command run with the site root after every build "
         "(a stand-in indexer); results are marked STAND-IN",
     )
-    parser.add_argument("--quiet-wait", type=float, default=120.0, help="longest wait for a quiet machine before each build, s")
+    parser.add_argument("--quiet-wait", type=float, default=60.0, help="longest wait for a quiet machine before each build, s")
     parser.add_argument("--timeout", type=float, default=1800.0, help="limit for each build, s")
     parser.add_argument("--results", type=Path, default=RESULTS, help="where search.json and search.md go")
     args = parser.parse_args(argv)

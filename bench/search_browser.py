@@ -162,30 +162,51 @@ def type_query(page: Any, selectors: dict[str, str], query: str) -> dict[str, An
 
 
 def cold_then_warm(site: str, page_path: str, selectors: dict[str, str], cold: str, warm: list[str], index_prefix: str) -> dict[str, Any]:
+    """The cold query typed key by key, then the warm queries on the same page; and the cold query
+    again in another fresh context, pasted (one input event), to tell typing's share apart."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
         try:
-            context = browser.new_context()  # a fresh profile: an empty cache
-            page = context.new_page()
-            traffic = Traffic(context)
-            page.goto(site + page_path, wait_until="load")
-            page.wait_for_selector(selectors["input"], timeout=QUERY_TIMEOUT_MS)
-            traffic.quiet(page)
-            load = traffic.since(0, site, index_prefix)
+            page, traffic, load = open_cold(browser, site, page_path, selectors, index_prefix)
             mark = len(traffic.requests)
-            page.evaluate(INSTRUMENT, [selectors["title"]])
-            page.evaluate("() => { window.__sb.input = performance.now(); }")
             first = type_query(page, selectors, cold)
             traffic.quiet(page)
             query = traffic.since(mark, site, index_prefix)
             timings = [type_query(page, selectors, q) for q in warm]
             traffic.quiet(page)
             everything = traffic.since(0, site, index_prefix)
+            page.context.close()
+            page, traffic, _ = open_cold(browser, site, page_path, selectors, index_prefix)
+            mark = len(traffic.requests)
+            page.fill(selectors["input"], cold)
+            page.wait_for_function(SETTLED, timeout=QUERY_TIMEOUT_MS, polling=100)
+            traffic.quiet(page)
+            pasted = traffic.since(mark, site, index_prefix) | {"timing": page.evaluate(TIMING)}
         finally:
             browser.close()
-    return {"page_load": load, "cold_query": query | {"timing": first}, "warm": summarize(timings), "all_requests": everything}
+    return {
+        "page_load": load,
+        "cold_query": query | {"timing": first},
+        "cold_query_pasted": pasted,
+        "warm": summarize(timings),
+        "all_requests": everything,
+    }
+
+
+def open_cold(browser: Any, site: str, path: str, selectors: dict[str, str], index_prefix: str) -> tuple[Any, Traffic, dict[str, Any]]:
+    """The search page in a fresh context (an empty cache), loaded and instrumented; what the load cost."""
+    context = browser.new_context()
+    page = context.new_page()
+    traffic = Traffic(context)
+    page.goto(site + path, wait_until="load")
+    page.wait_for_selector(selectors["input"], timeout=QUERY_TIMEOUT_MS)
+    traffic.quiet(page)
+    load = traffic.since(0, site, index_prefix)
+    page.evaluate(INSTRUMENT, [selectors["title"]])
+    page.evaluate("() => { window.__sb.input = performance.now(); }")
+    return page, traffic, load
 
 
 def summarize(timings: list[dict[str, Any]]) -> dict[str, Any]:
