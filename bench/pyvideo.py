@@ -329,20 +329,15 @@ def convert(categories: list[Category], counts: Counts) -> dict[str, list[dict[s
     }
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--data", type=Path, required=True, help="a checkout of github.com/pyvideo/data")
-    parser.add_argument("--out", type=Path, required=True, help="output folder: gets sitegen.toml, data/ and pyvideo-report.json")
-    args = parser.parse_args(argv)
-    if not args.data.is_dir():
-        parser.error(f"{args.data} is not a folder")
+def write_archive(data: Path, out: Path) -> dict[str, Any]:
+    """Convert the checkout ``data`` into ``out`` (sitegen.toml, data/, pyvideo-report.json); the report."""
     counts = Counts()
-    categories = read_checkout(args.data, counts)
+    categories = read_checkout(data, counts)
     collections = convert(categories, counts)
-    (args.out / "data").mkdir(parents=True, exist_ok=True)
-    (args.out / "sitegen.toml").write_bytes(SITEGEN_TOML.encode())
+    (out / "data").mkdir(parents=True, exist_ok=True)
+    (out / "sitegen.toml").write_bytes(SITEGEN_TOML.encode())
     for name in gen.COLLECTIONS:
-        (args.out / "data" / f"{name}.json").write_bytes(gen.dump(collections[name]))
+        (out / "data" / f"{name}.json").write_bytes(gen.dump(collections[name]))
     report = {
         "categories": len(categories),
         "videos_read": sum(len(c.videos) for c in categories),
@@ -350,7 +345,18 @@ def main(argv: list[str] | None = None) -> int:
         "dropped": dict(sorted(counts.dropped.items())),
         "fixed": dict(sorted(counts.fixed.items())),
     }
-    (args.out / "pyvideo-report.json").write_text(json.dumps(report, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    (out / "pyvideo-report.json").write_text(json.dumps(report, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    return report
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--data", type=Path, required=True, help="a checkout of github.com/pyvideo/data")
+    parser.add_argument("--out", type=Path, required=True, help="output folder: gets sitegen.toml, data/ and pyvideo-report.json")
+    args = parser.parse_args(argv)
+    if not args.data.is_dir():
+        parser.error(f"{args.data} is not a folder")
+    report = write_archive(args.data, args.out)
     print(json.dumps(report, indent=1, ensure_ascii=False), file=sys.stderr)
     return 0
 

@@ -151,12 +151,7 @@ def prepare(name: str, work: Path, args: argparse.Namespace) -> Path:
     if name == "synthetic":
         gen.write(root, gen.generate(args.sessions, 1))
     else:
-        counts = pyvideo.Counts()
-        collections = pyvideo.convert(pyvideo.read_checkout(args.pyvideo_data, counts), counts)
-        (root / "data").mkdir(parents=True)
-        (root / "sitegen.toml").write_bytes(pyvideo.SITEGEN_TOML.encode())
-        for c in gen.COLLECTIONS:
-            (root / "data" / f"{c}.json").write_bytes(gen.dump(collections[c]))
+        pyvideo.write_archive(args.pyvideo_data, root)
     return root
 
 
