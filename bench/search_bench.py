@@ -17,6 +17,7 @@ Results: ``bench/results/search.json`` and ``search.md``. See bench/README.md.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import platform
@@ -90,14 +91,23 @@ def build(root: Path, ctx: dict[str, Any], what: str) -> dict[str, Any]:
     return run
 
 
-def index_files(root: Path, ctx: dict[str, Any]) -> tuple[str, dict[str, tuple[str, int]], dict[str, Any]]:
-    """(index folder, {path: (sha256, bytes)} of the index's files as published, every file of the build)."""
-    files = search_browser.files_of(root / ctx["output"], ctx["config"](root).publish)
-    entries = sorted(p for p in files if p.rsplit("/", 1)[-1] == ENTRY)
+def index_files(root: Path, ctx: dict[str, Any]) -> tuple[str, dict[str, tuple[str, int]], Any]:
+    """(index folder, {path: (sha256, bytes)} of the index's files as published, the build's header policy)."""
+    from sitegen.publish.plan import encode_body
+
+    build = root / ctx["output"]
+    policy = search_browser.policy_of(build, ctx["config"](root).publish)
+    entries = sorted(p.relative_to(build).as_posix() for p in build.rglob(ENTRY) if ".sitegen" not in p.parts)
     if not entries:
-        raise SystemExit(f"{root / ctx['output']} has no Pagefind index ({ENTRY}): has the search feature landed? (or pass --post-build)")
+        raise SystemExit(f"{build} has no Pagefind index ({ENTRY}): has the search feature landed? (or pass --post-build)")
     folder = entries[0].rsplit("/", 1)[0] + "/" if "/" in entries[0] else ""
-    return folder, {p: (f.sha256, f.size) for p, f in files.items() if p.startswith(folder)}, files
+    files = {}
+    for path in sorted((build / folder).rglob("*")):
+        if path.is_file():
+            key = path.relative_to(build).as_posix()
+            data = encode_body(path.read_bytes(), policy.headers(key))
+            files[key] = (hashlib.sha256(data).hexdigest(), len(data))
+    return folder, files, policy
 
 
 def upload_diff(before: dict[str, tuple[str, int]], after: dict[str, tuple[str, int]]) -> dict[str, Any]:
@@ -120,14 +130,13 @@ def bench_archive(name: str, root: Path, ctx: dict[str, Any]) -> dict[str, Any]:
         shutil.rmtree(stale, ignore_errors=True)
     log(f"{name}: full build")
     full = build(root, ctx, f"{name}-full")
-    folder, before, files = index_files(root, ctx)
+    folder, before, policy = index_files(root, ctx)
     log(f"{name}: {len(before):,} index files under {folder}; browser")
-    with search_browser.S3Origin(files) as origin:
+    with search_browser.S3Origin(root / ctx["output"], policy) as origin:
         browser = search_browser.cold_then_warm(
             origin.url, ctx["search_path"], ctx["selectors"], COLD_QUERY, warm_queries(root), "/" + folder
         )
         browser["origin_requests"] = len(origin.log)
-    del files
     log(f"{name}: rebuild with no change")
     noop = build(root, ctx, f"{name}-noop")
     same = upload_diff(before, index_files(root, ctx)[1])

@@ -3,7 +3,7 @@ published one, and headless Chromium (Debian's, driven by Playwright over CDP) t
 its search page.
 
 * ``S3Origin`` answers every file with the bytes and headers ``sitegen publish`` would upload
-  (``sitegen.publish.plan.scan_build``: content type, cache policy, gzip where configured), maps
+  (``sitegen.publish.plan``'s header policy and encoding: content type, cache policy, gzip where configured), maps
   ``/dir/`` to ``dir/index.html`` like S3's website endpoint, and logs each request's path and body bytes.
 * ``cold_then_warm`` opens the search page in a fresh browser context (empty cache), counts the
   page load's requests and bytes, types the cold query and counts what that costs, then types the
@@ -43,10 +43,11 @@ INSTRUMENT = """([title]) => {
     .observe(document.documentElement, {subtree: true, childList: true, characterData: true, attributes: true});
   sb.titles = titles;
 }"""
-SETTLED = f"""() => {{ const sb = window.__sb; const last = sb.marks.length ? sb.marks[sb.marks.length - 1][0] : sb.input;
-  return performance.now() - last > {SETTLE_MS}; }}"""
-TIMING = """() => { const sb = window.__sb; const final = sb.titles();
-  const first = sb.marks.find(m => m[1] === final);
+SETTLED = f"""() => {{ const sb = window.__sb;
+  return sb.marks.length > 0 && performance.now() - sb.marks[sb.marks.length - 1][0] > {SETTLE_MS}; }}"""
+TIMING = """() => { const sb = window.__sb; const final = sb.titles(); let k = sb.marks.length;
+  while (k > 0 && sb.marks[k - 1][1] === final) { k--; }
+  const first = sb.marks[k];
   return {final_titles: final ? final.split('\\n').length : 0, first_ms: first ? first[0] - sb.input : null,
           settled_ms: sb.marks.length ? sb.marks[sb.marks.length - 1][0] - sb.input : null, mutations: sb.marks.length}; }"""
 
@@ -54,8 +55,8 @@ TIMING = """() => { const sb = window.__sb; const final = sb.titles();
 class S3Origin:
     """The build as S3 would serve it after ``sitegen publish``; a thread on 127.0.0.1."""
 
-    def __init__(self, files: dict[str, Any]) -> None:
-        self.files = files  # path -> sitegen.publish.plan.LocalFile
+    def __init__(self, build: Path, policy: Any) -> None:
+        self.build, self.policy = build, policy  # policy: sitegen.publish.headers.HeaderPolicy
         self.log: list[dict[str, Any]] = []
         self.lock = threading.Lock()
 
@@ -84,17 +85,27 @@ class S3Origin:
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
         return self
 
+    def published(self, key: str) -> tuple[dict[str, str], bytes] | None:
+        """The headers and bytes ``sitegen publish`` uploads for ``key``, or None: not published."""
+        from sitegen.publish.plan import encode_body
+
+        parts = key.split("/")
+        if not key or parts[0] == ".sitegen" or any(p in ("", ".", "..") for p in parts) or not (self.build / key).is_file():
+            return None
+        headers = self.policy.headers(key)
+        return headers.http(), encode_body((self.build / key).read_bytes(), headers)
+
     def answer(self, path: str) -> tuple[int, dict[str, str], bytes]:
         key = path.lstrip("/")
         if key == "" or key.endswith("/"):
             key += "index.html"
-        file = self.files.get(key)
-        if file is None and f"{key}/index.html" in self.files:
+        found = self.published(key)
+        if found is None and self.published(f"{key}/index.html"):
             return 302, {"Location": f"/{key}/"}, b""
-        if file is None:
-            missing = self.files.get("404.html")
-            return (404, missing.headers.http(), missing.body()) if missing else (404, {"Content-Type": "text/plain"}, b"Not Found")
-        return 200, file.headers.http(), file.body()
+        if found is None:
+            missing = self.published("404.html")
+            return (404, *missing) if missing else (404, {"Content-Type": "text/plain"}, b"Not Found")
+        return 200, *found
 
     @property
     def url(self) -> str:
@@ -151,13 +162,22 @@ class Traffic:
         }
 
 
-def type_query(page: Any, selectors: dict[str, str], query: str) -> dict[str, Any]:
-    """Clear the box (and let the page settle), type ``query`` key by key, wait for the results to settle."""
-    page.fill(selectors["input"], "")
-    page.wait_for_function(SETTLED, timeout=QUERY_TIMEOUT_MS)
+def type_query(page: Any, selectors: dict[str, str], query: str, traffic: Traffic) -> dict[str, Any]:
+    """Clear the box (and let the page settle), type ``query`` key by key, wait for the results to
+    settle (a DOM change after the last key, then none for SETTLE_MS, and no request in flight)."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    if page.input_value(selectors["input"]):
+        page.fill(selectors["input"], "")
+        page.wait_for_timeout(SETTLE_MS)
     page.click(selectors["input"])
     page.keyboard.type(query, delay=TYPING_DELAY_MS)
-    page.wait_for_function(SETTLED, timeout=QUERY_TIMEOUT_MS, polling=100)
+    try:
+        page.wait_for_function(SETTLED, timeout=QUERY_TIMEOUT_MS, polling=100)
+        traffic.quiet(page)
+        page.wait_for_function(SETTLED, timeout=QUERY_TIMEOUT_MS, polling=100)
+    except PlaywrightTimeout:
+        return {"query": query, "timed_out": True, "final_titles": 0, "first_ms": None, "settled_ms": None}
     return dict(page.evaluate(TIMING)) | {"query": query}
 
 
@@ -171,10 +191,10 @@ def cold_then_warm(site: str, page_path: str, selectors: dict[str, str], cold: s
         try:
             page, traffic, load = open_cold(browser, site, page_path, selectors, index_prefix)
             mark = len(traffic.requests)
-            first = type_query(page, selectors, cold)
+            first = type_query(page, selectors, cold, traffic)
             traffic.quiet(page)
             query = traffic.since(mark, site, index_prefix)
-            timings = [type_query(page, selectors, q) for q in warm]
+            timings = [type_query(page, selectors, q, traffic) for q in warm]
             traffic.quiet(page)
             everything = traffic.since(0, site, index_prefix)
             page.context.close()
@@ -219,13 +239,15 @@ def summarize(timings: list[dict[str, Any]]) -> dict[str, Any]:
     return {
         "queries": len(timings),
         "with_results": sum(1 for t in timings if t["final_titles"]),
+        "timed_out": sum(1 for t in timings if t.get("timed_out")),
         "first_shown_ms": {"median": statistics.median(shown) if shown else None, "p90": p90(shown), "max": max(shown, default=None)},
         "settled_ms": {"median": statistics.median(settled) if settled else None, "p90": p90(settled)},
         "runs": timings,
     }
 
 
-def files_of(build: Path, publish: Any) -> dict[str, Any]:
-    from sitegen.publish.plan import scan_build
+def policy_of(build: Path, publish: Any) -> Any:
+    """The headers ``sitegen publish`` gives each file of this build."""
+    from sitegen.publish.plan import header_policy
 
-    return scan_build(build, publish)
+    return header_policy(build, publish)
