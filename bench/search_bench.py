@@ -132,11 +132,14 @@ def bench_archive(name: str, root: Path, ctx: dict[str, Any]) -> dict[str, Any]:
     full = build(root, ctx, f"{name}-full")
     folder, before, policy = index_files(root, ctx)
     log(f"{name}: {len(before):,} index files under {folder}; browser")
+    busy, started = compare.busy_cpu_seconds(), time.perf_counter()
     with search_browser.S3Origin(root / ctx["output"], policy) as origin:
         browser = search_browser.cold_then_warm(
             origin.url, ctx["search_path"], ctx["selectors"], COLD_QUERY, warm_queries(root), "/" + folder
         )
         browser["origin_requests"] = len(origin.log)
+    # the whole machine's CPU use meanwhile (Chromium's included): near 2 on this 2-CPU machine means starved
+    browser["machine_cpus_busy"] = round((compare.busy_cpu_seconds() - busy) / (time.perf_counter() - started), 2)
     log(f"{name}: rebuild with no change")
     noop = build(root, ctx, f"{name}-noop")
     same = upload_diff(before, index_files(root, ctx)[1])
@@ -197,7 +200,7 @@ def row(r: dict[str, Any]) -> list[str]:
     load, cold, warm = b["page_load"], b["cold_query"], b["warm"]
     idx = "–" if f["index_s"] is None else f"{f['index_s']:.1f} ({f['index_s'] / f['wall_s']:.0%})"
     watched = f.get("watched_peak_rss_bytes") or (f.get("post_build") or {}).get("tree_peak_rss_bytes") or 0
-    ms = warm["first_shown_ms"]
+    ms, pasted = warm["first_shown_ms"], b.get("warm_pasted", {}).get("first_shown_ms", {})
     return [
         f"{r['archive']} ({f['pages']:,} pages)",
         f"{f['wall_s']:.1f} (others: {f['other_cpu_s']:.0f} CPU s)",
@@ -207,7 +210,9 @@ def row(r: dict[str, Any]) -> list[str]:
         f"{cold['index_requests']} / {cold['index_wire_bytes'] / 1e3:,.1f} (all: {cold['requests']} / {cold['wire_bytes'] / 1e3:,.1f}; "
         f"page load: +{load['index_requests']} / {load['index_wire_bytes'] / 1e3:,.1f})",
         f"{b['cold_query_pasted']['index_requests']} / {b['cold_query_pasted']['index_wire_bytes'] / 1e3:,.1f}",
-        f"{ms['median']:.0f} / {ms['p90']:.0f}" if ms["median"] is not None else "–",
+        (f"{ms['median']:.0f} / {ms['p90']:.0f}" if ms["median"] is not None else "–")
+        + (f" ({pasted['median']:.0f} / {pasted['p90']:.0f}" if pasted.get("median") is not None else " (–")
+        + f"; {b.get('machine_cpus_busy', '?')})",
         f"{e['files_uploaded']} of {e['index_files']:,} / {e['bytes_uploaded'] / 1e3:,.1f} of {e['index_bytes'] / 1e6:,.2f} MB ({e['share_of_index_bytes']:.1%})",
         f"{r['noop_rebuild']['index_upload']['files_uploaded']}",
     ]
@@ -222,7 +227,7 @@ def markdown(results: dict[str, Any]) -> str:
         "page load: requests / KB",
         "cold query typed: index and library requests / KB (all requests; index files of the page load)",
         "cold query pasted: index and library requests / KB",
-        "warm: keystroke → results ms, median / p90",
+        "warm: keystroke → results ms, median / p90 (pasted; machine CPUs busy)",
         "one-session edit: index files / KB uploaded",
         "no-change rebuild: index files uploaded",
     ]
