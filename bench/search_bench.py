@@ -82,6 +82,7 @@ def build(root: Path, ctx: dict[str, Any], what: str) -> dict[str, Any]:
     report = json.loads((root / ctx["output"] / ".sitegen" / "report.json").read_text(encoding="utf-8"))
     stages = report.get("stages", {})
     run |= {"stages": stages, "report_peak_rss_mb": report.get("peak_rss_mb"), "pages": report.get("pages")}
+    run |= {"search_indexed": report.get("search_indexed"), "search_records": report.get("search_records")}
     run["index_s"] = sum(v for k, v in stages.items() if INDEX_STAGE_RE.search(k)) if any(map(INDEX_STAGE_RE.search, stages)) else None
     if ctx["post_build"]:
         post = compare.measure(
