@@ -203,7 +203,7 @@ def row(r: dict[str, Any]) -> list[str]:
     watched = f.get("watched_peak_rss_bytes") or (f.get("post_build") or {}).get("tree_peak_rss_bytes") or 0
     ms, pasted = warm["first_shown_ms"], b.get("warm_pasted", {}).get("first_shown_ms", {})
     return [
-        f"{r['archive']} ({f['pages']:,} pages)",
+        f"{r['archive']} ({f['pages']:,} pages; sitegen {r.get('sitegen', {}).get('commit', '?')})",
         f"{f['wall_s']:.1f} (others: {f['other_cpu_s']:.0f} CPU s)",
         idx,
         f"{f['tree_peak_pss_bytes'] / 1e6:,.0f} / {watched / 1e6:,.0f}",
@@ -301,6 +301,7 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--quiet-wait", type=float, default=60.0, help="longest wait for a quiet machine before each build, s")
     parser.add_argument("--timeout", type=float, default=1800.0, help="limit for each build, s")
+    parser.add_argument("--merge", action="store_true", help="keep the archives this run does not measure from the existing search.json")
     parser.add_argument("--report-only", action="store_true", help="only recompute the targets and search.md from search.json")
     parser.add_argument("--results", type=Path, default=RESULTS, help="where search.json and search.md go")
     args = parser.parse_args(argv)
@@ -351,7 +352,14 @@ def main(argv: list[str] | None = None) -> int:
                 r = bench_archive(name, root, ctx)
                 r["browser"]["warm"]["queries_typed"] = [t["query"] for t in r["browser"]["warm"]["runs"]]
                 r["targets"] = targets(r)
+                r["sitegen"] = {k: results["environment"][k] for k in ("commit", "dirty", "sha256")} | {"date": results["date"]}
                 results["archives"].append(r)
+                if args.merge and (args.results / "search.json").exists():
+                    old = json.loads((args.results / "search.json").read_text(encoding="utf-8"))["archives"]
+                    mine = {a["archive"] for a in results["archives"]}
+                    results["archives"] += [
+                        a | {"earlier_run": True} for a in old if a["archive"] not in mine and a["archive"] not in args.archives
+                    ]
                 results["total_seconds"] = round(time.perf_counter() - started, 1)
                 write(results, args.results)
                 if not args.keep:
