@@ -248,11 +248,21 @@ def markdown(results: dict[str, Any]) -> str:
             f'- cold query "{COLD_QUERY}": {cold["timing"]["final_titles"]} results shown after {cold["timing"]["first_ms"]} ms; third-party requests: {len(r["browser"]["all_requests"]["third_party"])}'
         )
     env = results["environment"]
+    busy = [r["archive"] for r in results["archives"] if r["full_build"]["other_cpu_s"] > 0.3 * r["full_build"]["wall_s"]]
+    if busy:
+        lines += [
+            "",
+            f'**A busy machine** ({", ".join(busy)}): other sessions used the CPUs during the builds (the "others" '
+            "CPU seconds) and the browser run; seconds and milliseconds are inflated, so measure again on a quiet "
+            "machine before judging the time targets. Bytes, requests and files do not depend on the load.",
+        ]
     lines += [
         "",
         "## Run",
         "",
         f"- command: `{results['command']}`",
+        "- pyvideo archive: `bench/pyvideo.py --data CHECKOUT` on a checkout of github.com/pyvideo/data "
+        "(`git archive HEAD | tar -x` of its mirror; the data is not committed)",
         f"- builds: `{results['build_command']}` (wall, CPU and memory from `os.wait4` and /proc, as in compare.py)",
         f"- browser: Chromium `{env['chromium']}` (headless, Playwright {env['playwright']}), the site served by `search_browser.S3Origin` "
         "with the headers and bytes `sitegen publish` uploads; sizes are response headers + body as received (Playwright's request sizes)",
