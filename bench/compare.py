@@ -162,14 +162,14 @@ class TreeMemory(threading.Thread):
     the processes that share them, so forked workers are not counted twice) and plain RSS. ru_maxrss
     only gives the largest single process, which understates a build that forks workers."""
 
-    def __init__(self, sid: int):
+    def __init__(self, sid: int, watch: str | None = None):
         super().__init__(daemon=True)
-        self.sid = sid
-        self.peak_pss = self.peak_rss = self.peak_processes = 0
+        self.sid, self.watch = sid, watch  # watch: also the peak of the processes whose name starts with this
+        self.peak_pss = self.peak_rss = self.peak_processes = self.peak_watched_rss = 0
         self.done = threading.Event()
 
     def sample(self) -> None:
-        pss = rss = count = 0
+        pss = rss = count = watched = 0
         for name in os.listdir("/proc"):
             if not name.isdigit():
                 continue
@@ -177,16 +177,19 @@ class TreeMemory(threading.Thread):
                 stat = Path(f"/proc/{name}/stat").read_text()
                 if int(stat[stat.rindex(")") + 2 :].split()[3]) != self.sid:  # field 6: session id
                     continue
+                mine = bool(self.watch) and stat[stat.index("(") + 1 : stat.rindex(")")].startswith(self.watch or "")
                 for line in Path(f"/proc/{name}/smaps_rollup").read_text().splitlines():
                     if line.startswith("Pss:"):
                         pss += int(line.split()[1]) * 1024
                     elif line.startswith("Rss:"):
                         rss += int(line.split()[1]) * 1024
+                        watched += int(line.split()[1]) * 1024 if mine else 0
                 count += 1
             except (OSError, ValueError, IndexError):
                 continue  # gone meanwhile
         self.peak_pss, self.peak_rss = max(self.peak_pss, pss), max(self.peak_rss, rss)
         self.peak_processes = max(self.peak_processes, count)
+        self.peak_watched_rss = max(self.peak_watched_rss, watched)
 
     def run(self) -> None:
         samples = 0
@@ -195,9 +198,12 @@ class TreeMemory(threading.Thread):
             samples += 1
 
 
-def measure(cmd: list[str], *, cwd: Path, env: dict[str, str], log_path: Path, timeout: float, what: str) -> dict[str, Any]:
+def measure(
+    cmd: list[str], *, cwd: Path, env: dict[str, str], log_path: Path, timeout: float, what: str, watch: str | None = None
+) -> dict[str, Any]:
     """Run ``cmd`` once as a child in its own session; wall, CPU and peak RSS from ``os.wait4``, and the
-    sampled peak memory of the whole process tree. Output goes to ``log_path``. Killed (the whole
+    sampled peak memory of the whole process tree (and, with ``watch``, of its processes whose name
+    starts with that, e.g. an indexer it spawns). Output goes to ``log_path``. Killed (the whole
     group) after ``timeout`` s; a failure raises."""
     with open(log_path, "wb") as out:
         busy = busy_cpu_seconds()
@@ -223,7 +229,7 @@ def measure(cmd: list[str], *, cwd: Path, env: dict[str, str], log_path: Path, t
 
         timer = threading.Timer(timeout, kill)
         timer.start()
-        tree = TreeMemory(proc.pid)
+        tree = TreeMemory(proc.pid, watch)
         tree.start()
         try:
             _, status, usage = os.wait4(proc.pid, 0)
@@ -250,6 +256,7 @@ def measure(cmd: list[str], *, cwd: Path, env: dict[str, str], log_path: Path, t
         "tree_peak_pss_bytes": tree.peak_pss,
         "tree_peak_rss_bytes": tree.peak_rss,
         "tree_peak_processes": tree.peak_processes,
+        **({"watched_peak_rss_bytes": tree.peak_watched_rss} if watch else {}),
         # CPU the rest of the machine used meanwhile (other processes, this script, the kernel's
         # writeback): a large figure means the run shared the CPUs and its wall time is suspect
         "other_cpu_s": round(max(0.0, busy - (usage.ru_utime + usage.ru_stime)), 2),

@@ -1,0 +1,258 @@
+"""The browser side of ``search_bench.py``: a built site served from 127.0.0.1 the way S3 serves a
+published one, and headless Chromium (Debian's, driven by Playwright over CDP) typing queries into
+its search page.
+
+* ``S3Origin`` answers every file with the bytes and headers ``sitegen publish`` would upload
+  (``sitegen.publish.plan``'s header policy and encoding: content type, cache policy, gzip where configured), maps
+  ``/dir/`` to ``dir/index.html`` like S3's website endpoint, and logs each request's path and body bytes.
+* ``cold_then_warm`` opens the search page in a fresh browser context (empty cache), counts the
+  page load's requests and bytes, types the cold query and counts what that costs, then types the
+  warm queries on the same page, timing each in the page with ``performance.now()``: from the
+  last keystroke's ``input`` event to the first DOM mutation after which the result titles are the
+  ones the query ends with (a MutationObserver on the document).
+"""
+
+from __future__ import annotations
+
+import statistics
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+TYPING_DELAY_MS = 60  # between keystrokes, like a quick typist; the debounce sees every key
+SETTLE_MS = 1000  # no DOM mutation for this long after the last keystroke: the results are final
+QUERY_TIMEOUT_MS = 30_000
+
+INSTRUMENT = """([title]) => {
+  const sb = window.__sb = {input: null, marks: []};
+  const titles = () => Array.from(document.querySelectorAll(title)).map(e => e.textContent.trim()).join('\\n');
+  document.addEventListener('input', () => { sb.input = performance.now(); sb.marks = []; }, true);
+  new MutationObserver(() => { if (sb.input !== null) sb.marks.push([performance.now(), titles()]); })
+    .observe(document.documentElement, {subtree: true, childList: true, characterData: true, attributes: true});
+  sb.titles = titles;
+}"""
+SETTLED = f"""() => {{ const sb = window.__sb;
+  return sb.marks.length > 0 && performance.now() - sb.marks[sb.marks.length - 1][0] > {SETTLE_MS}; }}"""
+TIMING = """() => { const sb = window.__sb; const final = sb.titles(); let k = sb.marks.length;
+  while (k > 0 && sb.marks[k - 1][1] === final) { k--; }
+  const first = sb.marks[k];
+  return {final_titles: final ? final.split('\\n').length : 0, first_ms: first ? first[0] - sb.input : null,
+          settled_ms: sb.marks.length ? sb.marks[sb.marks.length - 1][0] - sb.input : null, mutations: sb.marks.length}; }"""
+
+
+class S3Origin:
+    """The build as S3 would serve it after ``sitegen publish``; a thread on 127.0.0.1."""
+
+    def __init__(self, build: Path, policy: Any) -> None:
+        self.build, self.policy = build, policy  # policy: sitegen.publish.headers.HeaderPolicy
+        self.log: list[dict[str, Any]] = []
+        self.lock = threading.Lock()
+
+    def __enter__(self) -> S3Origin:
+        origin = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+            def do_GET(self) -> None:
+                status, headers, body = origin.answer(unquote(urlsplit(self.path).path))
+                with origin.lock:
+                    origin.log.append({"path": self.path, "status": status, "body_bytes": len(body), "t": time.monotonic()})
+                self.send_response(status)
+                for name, value in headers.items():
+                    self.send_header(name, value)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        return self
+
+    def published(self, key: str) -> tuple[dict[str, str], bytes] | None:
+        """The headers and bytes ``sitegen publish`` uploads for ``key``, or None: not published."""
+        from sitegen.publish.plan import encode_body
+
+        parts = key.split("/")
+        if not key or parts[0] == ".sitegen" or any(p in ("", ".", "..") for p in parts) or not (self.build / key).is_file():
+            return None
+        headers = self.policy.headers(key)
+        return headers.http(), encode_body((self.build / key).read_bytes(), headers)
+
+    def answer(self, path: str) -> tuple[int, dict[str, str], bytes]:
+        key = path.lstrip("/")
+        if key == "" or key.endswith("/"):
+            key += "index.html"
+        found = self.published(key)
+        if found is None and self.published(f"{key}/index.html"):
+            return 302, {"Location": f"/{key}/"}, b""
+        if found is None:
+            missing = self.published("404.html")
+            return (404, *missing) if missing else (404, {"Content-Type": "text/plain"}, b"Not Found")
+        return 200, *found
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+class Traffic:
+    """Every request the page makes, its workers' included (Pagefind searches in a Web Worker, whose
+    requests CDP reports on another target): Playwright's request events, with each finished
+    request's sizes (response headers and body as received, before decoding)."""
+
+    def __init__(self, context: Any) -> None:
+        self.requests: list[Any] = []
+        self.done: set[int] = set()
+        context.on("request", lambda r: self.requests.append(r))
+        context.on("requestfinished", lambda r: self.done.add(id(r)))
+        context.on("requestfailed", lambda r: self.done.add(id(r)))
+
+    def quiet(self, page: Any, ms: int = 500, timeout_ms: int = QUERY_TIMEOUT_MS) -> None:
+        """Pump events until no request has been in flight for ``ms``."""
+        deadline, calm_since = time.monotonic() + timeout_ms / 1000, 0.0
+        while time.monotonic() < deadline:
+            page.wait_for_timeout(50)
+            busy = any(id(r) not in self.done for r in self.requests)
+            calm_since = 0.0 if busy else (calm_since or time.monotonic())
+            if calm_since and time.monotonic() - calm_since >= ms / 1000:
+                return
+        pending = [r.url for r in self.requests if id(r) not in self.done]
+        raise RuntimeError(f"the page kept loading for {timeout_ms / 1000:.0f} s: {len(pending)} requests pending, e.g. {pending[:3]}")
+
+    def since(self, first: int, origin: str, index_prefix: str) -> dict[str, Any]:
+        """The requests from number ``first`` on (``len(self.requests)`` at a mark)."""
+        rows = []
+        for r in self.requests[first:]:
+            if r.url.startswith("data:"):
+                continue
+            sizes = r.sizes() if r.failure is None else {"responseBodySize": 0, "responseHeadersSize": 0}
+            body, head = max(0, sizes["responseBodySize"]), max(0, sizes["responseHeadersSize"])
+            rows.append({"url": r.url, "path": urlsplit(r.url).path, "body": body, "wire": body + head, "failed": r.failure})
+        index = [x for x in rows if x["path"].startswith(index_prefix)]
+        return {
+            "requests": len(rows),
+            "wire_bytes": sum(x["wire"] for x in rows),
+            "body_bytes": sum(x["body"] for x in rows),
+            "index_requests": len(index),
+            "index_wire_bytes": sum(x["wire"] for x in index),
+            "failed": [x["url"] for x in rows if x["failed"]],
+            "third_party": sorted({x["url"] for x in rows if not x["url"].startswith(origin + "/")}),
+            "paths": sorted(x["path"] for x in rows),
+        }
+
+
+def type_query(page: Any, selectors: dict[str, str], query: str, traffic: Traffic, paste: bool = False) -> dict[str, Any]:
+    """Clear the box (and let the page settle), type ``query`` key by key, wait for the results to
+    settle (a DOM change after the last key, then none for SETTLE_MS, and no request in flight)."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    if page.input_value(selectors["input"]):
+        page.fill(selectors["input"], "")
+        page.wait_for_timeout(SETTLE_MS)
+    page.click(selectors["input"])
+    if paste:  # one input event: the search's own cost, without the searches of the prefixes typed
+        page.fill(selectors["input"], query)
+    else:
+        page.keyboard.type(query, delay=TYPING_DELAY_MS)
+    try:
+        page.wait_for_function(SETTLED, timeout=QUERY_TIMEOUT_MS, polling=100)
+        traffic.quiet(page)
+        page.wait_for_function(SETTLED, timeout=QUERY_TIMEOUT_MS, polling=100)
+    except PlaywrightTimeout:
+        return {"query": query, "timed_out": True, "final_titles": 0, "first_ms": None, "settled_ms": None}
+    return dict(page.evaluate(TIMING)) | {"query": query}
+
+
+def cold_then_warm(site: str, page_path: str, selectors: dict[str, str], cold: str, warm: list[str], index_prefix: str) -> dict[str, Any]:
+    """The cold query typed key by key, then the warm queries on the same page; and the cold query
+    again in another fresh context, pasted (one input event), to tell typing's share apart."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        try:
+            page, traffic, load = open_cold(browser, site, page_path, selectors, index_prefix)
+            mark = len(traffic.requests)
+            first = type_query(page, selectors, cold, traffic)
+            traffic.quiet(page)
+            query = traffic.since(mark, site, index_prefix)
+            timings = [type_query(page, selectors, q, traffic) for q in warm]
+            pasted_timings = [type_query(page, selectors, q, traffic, paste=True) for q in warm]
+            traffic.quiet(page)
+            everything = traffic.since(0, site, index_prefix)
+            page.context.close()
+            page, traffic, _ = open_cold(browser, site, page_path, selectors, index_prefix)
+            mark = len(traffic.requests)
+            page.fill(selectors["input"], cold)
+            page.wait_for_function(SETTLED, timeout=QUERY_TIMEOUT_MS, polling=100)
+            traffic.quiet(page)
+            pasted = traffic.since(mark, site, index_prefix) | {"timing": page.evaluate(TIMING)}
+        finally:
+            browser.close()
+    return {
+        "page_load": load,
+        "cold_query": query | {"timing": first},
+        "cold_query_pasted": pasted,
+        "warm": summarize(timings),
+        "warm_pasted": summarize(pasted_timings),
+        "all_requests": everything,
+    }
+
+
+def open_cold(browser: Any, site: str, path: str, selectors: dict[str, str], index_prefix: str) -> tuple[Any, Traffic, dict[str, Any]]:
+    """The search page in a fresh context (an empty cache), loaded and instrumented; what the load cost."""
+    context = browser.new_context()
+    page = context.new_page()
+    traffic = Traffic(context)
+    page.goto(site + path, wait_until="load")
+    page.wait_for_selector(selectors["input"], timeout=QUERY_TIMEOUT_MS)
+    traffic.quiet(page)
+    load = traffic.since(0, site, index_prefix)
+    page.evaluate(INSTRUMENT, [selectors["title"]])
+    page.evaluate("() => { window.__sb.input = performance.now(); }")
+    return page, traffic, load
+
+
+def summarize(timings: list[dict[str, Any]]) -> dict[str, Any]:
+    shown = sorted(t["first_ms"] for t in timings if t["first_ms"] is not None)
+    settled = sorted(t["settled_ms"] for t in timings if t["settled_ms"] is not None)
+
+    def p90(xs: list[float]) -> float | None:
+        return xs[min(len(xs) - 1, round(0.9 * (len(xs) - 1)))] if xs else None
+
+    return {
+        "queries": len(timings),
+        "with_results": sum(1 for t in timings if t["final_titles"]),
+        "timed_out": sum(1 for t in timings if t.get("timed_out")),
+        "first_shown_ms": {"median": statistics.median(shown) if shown else None, "p90": p90(shown), "max": max(shown, default=None)},
+        "settled_ms": {"median": statistics.median(settled) if settled else None, "p90": p90(settled)},
+        "runs": timings,
+    }
+
+
+def policy_of(build: Path, publish: Any) -> Any:
+    """The headers ``sitegen publish`` gives each file of this build."""
+    from sitegen.publish.plan import header_policy
+
+    return header_policy(build, publish)
