@@ -34,6 +34,8 @@ MAX_FILE = 64 * 1024 * 1024
 MAX_FILES = 2_000_000
 #: Seconds the binary gets to finish writing and exit once its input is closed.
 EXIT_WAIT = 300
+#: Checks (0.05 s apart) that the entry file is written before the binary is let go.
+ENTRY_POLLS = 600
 
 
 def pagefind_version() -> str:
@@ -82,8 +84,21 @@ async def _index(records: Iterable[SearchRecord], language: str, folder: str) ->
                 url=record.url, content=record.content, language=language, meta=record.meta, filters=record.filters, sort=record.sort
             )
         await index.write_files(folder)
+        await _entry_written(Path(folder) / "pagefind-entry.json")
     finally:
         await service.finish()
+
+
+async def _entry_written(entry: Path) -> None:
+    """Pagefind answers ``write_files`` before its writes are done, and a
+    binary that loses the CPU (render runs beside it) was seen to exit with
+    the entry still empty: wait, boundedly, until the entry is whole JSON."""
+    for _ in range(ENTRY_POLLS):
+        try:
+            json.loads(entry.read_bytes())
+            return
+        except (OSError, ValueError):
+            await asyncio.sleep(0.05)
 
 
 class _Service(PagefindService):
