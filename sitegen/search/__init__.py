@@ -99,19 +99,6 @@ def start_search(
     return PendingSearch(len(records), {"digest": digest}, job=PagefindJob(records, language))
 
 
-def build_search(
-    archive: Archive,
-    content: ContentResult,
-    url: UrlOf,
-    language: str,
-    *,
-    previous: Any = None,
-    exists: Callable[[str], bool] = lambda path: False,
-) -> SearchResult:
-    """The index of this archive, made now (``start_search`` then ``result``)."""
-    return start_search(archive, content, url, language, previous=previous, exists=exists).result()
-
-
 def records_digest(records: list[SearchRecord], language: str) -> str:
     """What the bundle is made from: the records, Pagefind's version, the options and this code's format."""
     digest = hashlib.sha256(orjson.dumps([SEARCH_FORMAT, pagefind_version(), language], option=orjson.OPT_SORT_KEYS))
