@@ -20,7 +20,7 @@ import shutil
 import tempfile
 import time
 from collections.abc import Callable, Collection, Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -32,7 +32,7 @@ from sitegen.atomic import write_atomically
 from sitegen.config import Config
 from sitegen.content import ContentResult, build_content, count_texts
 from sitegen.errors import DataError, OutputError, Problem, SearchError, TemplateError, clip
-from sitegen.fetch import fetch_archive
+from sitegen.fetch import RawArchive, fetch_archive
 from sitegen.model import Archive, build_archive
 from sitegen.progress import Reporter, SilentReporter
 from sitegen.render import render_site
@@ -130,12 +130,8 @@ def build_site(
             clock=clocks.monotonic,
             now=clocks.now,
         )
-        report.source, stats = raw.source, raw.stats
         _report_warnings(config, report, reporter, raw.warnings)
-        report.api_requests, report.api_not_modified = stats.requests, stats.not_modified
-        report.api_retries, report.api_bytes = stats.retries, stats.bytes_received
-        counts = ", ".join(f"{len(items)} {name}" for name, items in raw.collections.items())
-        out["detail"] = counts + (f"; {stats.requests} requests, {stats.not_modified} not modified" if stats.requests else "")
+        out["detail"] = _report_fetch(report, raw)
 
     with stage("model") as out:
         modelled = build_archive(raw.collections)
@@ -182,24 +178,13 @@ def build_site(
             out["detail"] = f"{rendered.pages} pages; {rendered.rendered} of {len(rendered.record.files)} files rendered"
         with stage("search") as out:
             search = pending.result()
-            changed += [path for path, data in search.files.items() if stager.put(path, data)]
-            manifest = _search_manifest(search)
-            changed += [SEARCH_MANIFEST] if stager.put(SEARCH_MANIFEST, manifest) else []
+            changed += _stage_search(search, stager)
             files += [*search.paths, SEARCH_MANIFEST]
             report.search_records, report.search_indexed = search.records, search.ran
             verb = "indexed by Pagefind" if search.ran else "unchanged, index kept"
             out["detail"] = f"{search.records} records {verb}; {len(search.paths)} files"
         if not write:
-            with stage("search check") as out:
-                out["detail"] = _check_search(stager.staging / "new", search, dict.fromkeys(files), Routes(config.site.base_url).base_path)
-            # `sitegen check` has the time to read every page; a build leaves it to check.
-            with stage("links") as out:
-                elsewhere = [config.fragments.url_prefix, config.fragments.signin_url, config.fragments.signout_url]
-                pages = _FilesOnDisk(stager.staging / "new", dict.fromkeys(files))
-                broken = broken_links(pages, Routes(config.site.base_url).base_path, [p for p in elsewhere if p.startswith("/")])
-                if broken:
-                    raise TemplateError(f"{len(broken)} internal link(s) lead to no page of the site:", broken)
-                out["detail"] = "every internal link resolves"
+            _check_staged(config, stager.staging / "new", search, files, stage)
             report.peak_rss_mb = peak_rss_mb()
             return report
         with stage("write") as out:
@@ -229,6 +214,38 @@ def _search_start(config: Config, archive: Archive, content: ContentResult, prev
         previous=previous,
         exists=lambda path: (output / path).is_file(),
     )
+
+
+def _report_fetch(report: BuildReport, raw: RawArchive) -> str:
+    """Put the fetch's figures in the report; the stage's one-line detail."""
+    report.source, stats = raw.source, raw.stats
+    report.api_requests, report.api_not_modified = stats.requests, stats.not_modified
+    report.api_retries, report.api_bytes = stats.retries, stats.bytes_received
+    counts = ", ".join(f"{len(items)} {name}" for name, items in raw.collections.items())
+    return counts + (f"; {stats.requests} requests, {stats.not_modified} not modified" if stats.requests else "")
+
+
+def _stage_search(search: SearchResult, stager: Stager) -> list[str]:
+    """Stage the index's files and its manifest; the paths whose bytes changed."""
+    changed = [path for path, data in search.files.items() if stager.put(path, data)]
+    return changed + ([SEARCH_MANIFEST] if stager.put(SEARCH_MANIFEST, _search_manifest(search)) else [])
+
+
+def _check_staged(
+    config: Config, folder: Path, search: SearchResult, files: list[str], stage: Callable[[str], AbstractContextManager[dict[str, str]]]
+) -> None:
+    """`sitegen check`'s extra stages, over the staged site: the index names only
+    pages of the build, and every internal link resolves (a build leaves these to check)."""
+    base_path = Routes(config.site.base_url).base_path
+    with stage("search check") as out:
+        out["detail"] = _check_search(folder, search, dict.fromkeys(files), base_path)
+    with stage("links") as out:
+        elsewhere = [config.fragments.url_prefix, config.fragments.signin_url, config.fragments.signout_url]
+        pages = _FilesOnDisk(folder, dict.fromkeys(files))
+        broken = broken_links(pages, base_path, [p for p in elsewhere if p.startswith("/")])
+        if broken:
+            raise TemplateError(f"{len(broken)} internal link(s) lead to no page of the site:", broken)
+        out["detail"] = "every internal link resolves"
 
 
 def _search_manifest(search: SearchResult) -> bytes:
