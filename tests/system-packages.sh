@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The Debian packages the tests run for real: varnishd (the edge), redis-server
-# (the Redis store) and chromium (the JS loader, headless). Installs only what
+# (the Redis store), chromium (the JS loader, headless) and npm (installs the
+# locked axe-core of tests/a11y; any npm on PATH will do). Installs only what
 # is missing, so a second run costs nothing. Needs root (CI is root).
 set -euo pipefail
 packages=(varnish redis-server chromium)
@@ -8,6 +9,7 @@ missing=()
 for package in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
 done
+command -v npm >/dev/null || missing+=(npm)
 if [ ${#missing[@]} -gt 0 ]; then
     echo "installing: ${missing[*]}" >&2
     export DEBIAN_FRONTEND=noninteractive
