@@ -30,6 +30,7 @@ from sitegen.render.digest import Fingerprints, TemplateDigests, code_version, d
 from sitegen.render.parallel import fork_map, split
 from sitegen.render.record import Changes, FileEntry, Record, context_objects
 from sitegen.render.routes import Routes, ics_route, output_path, route_of
+from sitegen.render.structured import template_globals as structured_globals
 from sitegen.render.templates import make_environment, render
 from sitegen.render.views import PageSpec, Summary, archive_objects, listing_pages, object_pages
 
@@ -342,6 +343,7 @@ def _template_globals(config: Config, routes: Routes, content: ContentResult, as
         "text": text,
         "signin_url": config.fragments.signin_url,
         "today": today,
+        **structured_globals(routes),
     }
 
 

@@ -22,3 +22,48 @@
     node.insertAdjacentElement("afterend", note);
   }
 })();
+
+/* Click to play: a video's placeholder is a link to the provider until this
+   turns it into a button; only its click loads the player (an iframe on the
+   embed URL the build made from the video's id, or a <video> of the file), so
+   the page makes no request to the provider before. */
+(function () {
+  "use strict";
+  function play(figure, button, embed) {
+    var type = figure.getAttribute("data-type");
+    var title = button.querySelector(".player-title");
+    var player;
+    if (type) {
+      player = document.createElement("video");
+      player.controls = true;
+      player.autoplay = true;
+      var source = document.createElement("source");
+      source.src = embed;
+      source.type = type;
+      player.appendChild(source);
+    } else {
+      player = document.createElement("iframe");
+      player.src = embed;
+      player.setAttribute("allow", "autoplay; encrypted-media; fullscreen; picture-in-picture");
+      player.setAttribute("allowfullscreen", "");
+      player.referrerPolicy = "strict-origin-when-cross-origin";
+    }
+    player.className = "player-frame";
+    player.title = title ? title.textContent : "Video";
+    button.replaceWith(player);
+    player.focus();
+  }
+  var figures = document.querySelectorAll("[data-player]");
+  for (var i = 0; i < figures.length; i++) {
+    var figure = figures[i];
+    var link = figure.querySelector("a.player-poster");
+    var embed = figure.getAttribute("data-embed") || "";
+    if (!link || !/^https?:\/\//.test(embed)) { continue; }
+    var button = document.createElement("button");
+    button.type = "button";
+    button.className = "player-poster";
+    while (link.firstChild) { button.appendChild(link.firstChild); }
+    link.replaceWith(button);
+    button.addEventListener("click", play.bind(null, figure, button, embed));
+  }
+})();
