@@ -172,11 +172,32 @@ def move_session(site: Path, pick: st.DataObject) -> None:
 
 def rename_linked(site: Path, pick: st.DataObject) -> None:
     """Rename a topic or series, or move the venue to another city: pages that only show them through a link change."""
-    collection, field = pick.draw(st.sampled_from([("topics", "name"), ("series", "name"), ("venues", "city")]))
+    choices = [("topics", "name"), ("series", "name"), ("venues", "city"), ("venues", "name")]  # a venue's name is in JSON-LD
+    collection, field = pick.draw(st.sampled_from(choices))
     items = read(site, collection)
     if items:
         pick.draw(st.sampled_from(items))[field] = pick.draw(st.sampled_from(WORDS)).title()
         save(site, collection, items)
+
+
+#: Media of each kind the session page turns into a player, a card and JSON-LD, or a labelled link.
+MEDIA = (
+    {"kind": "video", "url": "https://www.youtube.com/watch?v=dQw4w9WgXcQ&t=90"},
+    {"kind": "video", "url": "https://vimeo.com/76979871", "title": "Recording"},
+    {"kind": "video", "url": "https://media.ccc.de/v/38c3-1234-talk"},
+    {"kind": "video", "url": "https://cdn.example.org/talk.webm"},
+    {"kind": "video", "url": "https://video.example.org/7"},
+    {"kind": "slides", "url": "https://example.org/deck.pdf"},
+)
+
+
+def change_media(site: Path, pick: st.DataObject) -> None:
+    """Give a session other media: its page's player, card and structured data change."""
+    sessions = read(site, "sessions")
+    if sessions:
+        media = pick.draw(st.lists(st.sampled_from(MEDIA), max_size=3, unique_by=lambda m: m["url"]))
+        pick.draw(st.sampled_from(sessions))["media"] = media
+        save(site, "sessions", sessions)
 
 
 #: Where each template edit goes: a spot that shows in the pages made with it.
@@ -217,6 +238,7 @@ EDITS = [
     change_event,
     delete_event,
     rename_linked,
+    change_media,
     change_template,
     "next_day",
 ]

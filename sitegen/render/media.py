@@ -24,7 +24,9 @@ _YOUTUBE_ID = re.compile(r"[A-Za-z0-9_-]{11}")
 _YOUTUBE_PATH = re.compile(r"/(?:embed|shorts|live|v)/([A-Za-z0-9_-]{11})/?")
 _YOUTUBE_TIME = re.compile(r"(?:(\d{1,3})h)?(?:(\d{1,4})m)?(?:(\d{1,6})s?)?")
 _VIMEO_HOSTS = frozenset({"vimeo.com", "www.vimeo.com", "player.vimeo.com"})
-_VIMEO_PATH = re.compile(r"/(?:video/|channels/[A-Za-z0-9_-]{1,100}/|groups/[A-Za-z0-9_-]{1,100}/videos/)?(\d{1,12})(?:/([0-9a-f]{6,20}))?/?")
+_VIMEO_PATH = re.compile(
+    r"/(?:video/|channels/[A-Za-z0-9_-]{1,100}/|groups/[A-Za-z0-9_-]{1,100}/videos/)?(\d{1,12})(?:/([0-9a-f]{6,20}))?/?"
+)
 _PEERTUBE_PATH = re.compile(r"/(?:w|videos/watch|videos/embed)/([0-9a-fA-F-]{36}|[1-9A-HJ-NP-Za-km-z]{10,24})/?")
 _CCC_HOSTS = frozenset({"media.ccc.de", "www.media.ccc.de"})
 _CCC_PATH = re.compile(r"/v/([A-Za-z0-9][A-Za-z0-9_.-]{0,199})/?")

@@ -34,9 +34,13 @@ def template_globals(routes: Routes) -> dict[str, Any]:
     def absolute(obj: Any) -> str:
         return routes.absolute(route_of(obj))
 
-    def jsonld(obj: Any, description: str = "") -> Markup:
-        makers = {Event: event_data, Session: session_data, Person: person_data}
-        return script_json(makers[type(obj)](obj, absolute, description))
+    def jsonld(obj: Event | Session | Person, description: str = "") -> Markup:
+        match obj:
+            case Session():
+                return script_json(session_data(obj, absolute, description))
+            case Event():
+                return script_json(event_data(obj, absolute, description))
+        return script_json(person_data(obj, absolute, description))
 
     return {"jsonld": jsonld, "session_media": session_media, "first_video": first_video}
 
