@@ -91,7 +91,10 @@ def test_every_person_topic_and_series_has_a_calendar_and_a_feed_that_parse(date
     # Each page links them: webcal:// for the calendar, <link rel="alternate"> in the head for the feed.
     page = (output / "topics/python/index.html").read_text(encoding="utf-8")
     head = page[: page.index("</head>")]
-    assert '<link rel="alternate" type="application/atom+xml" title="Mini archive: talks about Python" href="/topics/python/feed.atom">' in head
+    assert (
+        '<link rel="alternate" type="application/atom+xml" title="Mini archive: talks about Python" href="/topics/python/feed.atom">'
+        in head
+    )
     assert 'href="webcal://mini.example.org/topics/python/calendar.ics"' in page
 
 
@@ -200,6 +203,10 @@ def test_one_changed_session_rewrites_only_the_calendars_and_feeds_that_hold_it(
     edit_collection(dated_site, "sessions", lambda sessions: sessions[0].update(title="Difference engines"))  # x1: Ada, Zoë, Python
     build_site(load_config(dated_site), today=TODAY)
     written = {p for p in written_since(output, before) if p.endswith((".ics", ".atom"))}
-    holding = {f"{owner}/{name}" for owner in ("people/ada", "people/zoe", "topics/python", "series/minicon") for name in ("calendar.ics", "feed.atom")}
+    holding = {
+        f"{owner}/{name}"
+        for owner in ("people/ada", "people/zoe", "topics/python", "series/minicon")
+        for name in ("calendar.ics", "feed.atom")
+    }
     assert written == holding | {"2024/minicon/event.ics", "feed.atom"}
     assert "Difference engines" in (output / "people/zoe/calendar.ics").read_text(encoding="utf-8")
