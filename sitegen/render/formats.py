@@ -155,16 +155,7 @@ def calendar(
     if timezone:
         lines.append(f"X-WR-TIMEZONE:{_ics_text(timezone)}")
     for event in events:
-        description = texts.of(event, "description")
-        lines += _vevent(
-            uid=f"{event.id}@{host}",
-            stamp=event.updated_at,
-            timing=_all_day(event.start_date, event.end_date),
-            summary=event.name,
-            location=_place(event),
-            description=description.summary if description else "",
-            url=routes.absolute(route_of(event)),
-        )
+        lines += _event_vevent(routes, host, event, texts)
     for session in sessions:
         timing = _session_timing(session)
         if not timing:
@@ -182,6 +173,19 @@ def calendar(
         )
     lines.append("END:VCALENDAR")
     return "".join(_fold(line) + "\r\n" for line in lines).encode("utf-8")
+
+
+def _event_vevent(routes: Routes, host: str, event: Event, texts: Texts) -> list[str]:
+    description = texts.of(event, "description")
+    return _vevent(
+        uid=f"{event.id}@{host}",
+        stamp=event.updated_at,
+        timing=_all_day(event.start_date, event.end_date),
+        summary=event.name,
+        location=_place(event),
+        description=description.summary if description else "",
+        url=routes.absolute(route_of(event)),
+    )
 
 
 def _session_timing(session: Session) -> list[str]:
