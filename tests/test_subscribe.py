@@ -210,3 +210,14 @@ def test_one_changed_session_rewrites_only_the_calendars_and_feeds_that_hold_it(
     }
     assert written == holding | {"2024/minicon/event.ics", "feed.atom"}
     assert "Difference engines" in (output / "people/zoe/calendar.ics").read_text(encoding="utf-8")
+
+
+def test_a_session_joining_an_edition_is_in_its_series_calendar_and_feed_after_a_rebuild(minimal_site: Path) -> None:
+    """No speaker or topic links it to anything but its event: the series'
+    files must list their editions' sessions to be rendered again."""
+    build_site(load_config(minimal_site), today=TODAY)
+    edit_collection(minimal_site, "sessions", lambda sessions: sessions.append(talk(1, date="2024-03-31", speakers=[], topics=[])))
+    build_site(load_config(minimal_site), today=TODAY)
+    calendar = uids(icalendar.Calendar.from_ical((minimal_site / "build/series/minicon/calendar.ics").read_bytes()))
+    assert "d1@mini.example.org" in calendar
+    assert "Dated 1" in (minimal_site / "build/series/minicon/feed.atom").read_text(encoding="utf-8")
