@@ -26,7 +26,7 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, time
 from datetime import date as _Date  # for annotations inside classes with a method named date
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
@@ -159,10 +159,19 @@ class Session:
     #: The local day the session happens on (the event's first day if
     #: unscheduled). Worked out once here: pages ask for it over and over.
     day: date
+    #: The contract's ``date``: the day of a talk whose time is unknown (None
+    #: when ``start`` is given, or when neither is known).
+    date_only: date | None = None
 
     @property
     def is_scheduled(self) -> bool:
+        """Whether the session's time is known."""
         return self.start is not None
+
+    @property
+    def has_day(self) -> bool:
+        """Whether the session's day is known: from its start, or from ``date``."""
+        return self.start is not None or self.date_only is not None
 
     @property
     def local_start(self) -> datetime | None:
@@ -257,9 +266,19 @@ def city_slug(city: str) -> str:
 
 
 def session_order(session: Session) -> tuple[Any, ...]:
-    """Schedule order: scheduled first by time and room, then unscheduled by title."""
-    start = session.start.timestamp() if session.start else 0.0
-    return (session.start is None, start, session.room or "", session.title.casefold(), session.id)
+    """Schedule order: by time and room (a talk known only by its day at the
+    start of that day), then the unscheduled by title."""
+    return (_sort_time(session), session.room or "", session.title.casefold(), session.id)
+
+
+def _sort_time(session: Session) -> float:
+    """When a session sorts: its start; the start of its day (in its event's
+    timezone) when only the day is known; infinitely late when neither is."""
+    if session.start is not None:
+        return session.start.timestamp()
+    if session.date_only is not None:
+        return datetime.combine(session.date_only, time(0), tzinfo=session.event.tz).timestamp()
+    return math.inf
 
 
 def event_order(event: Event) -> tuple[Any, ...]:
@@ -754,6 +773,7 @@ def _read_session(f: _Fields) -> Session | None:
     if end and not start:
         f.problem("start", "is missing while end is set", "send both start and end, or neither")
     day = event.start_date if event else date.min
+    on_day = _session_date(f, event) if start is None and f.raw.get("date") is not None else None
     if event and start and event.timezone:
         day = start.astimezone(event.tz).date()
         if event.start_date != date.min and not event.start_date <= day <= event.end_date:
@@ -762,6 +782,8 @@ def _read_session(f: _Fields) -> Session | None:
                 f"falls on {day}, outside its event's dates {event.start_date}..{event.end_date}",
                 "check the session time or the event dates",
             )
+    elif on_day is not None:
+        day = on_day
     return Session(
         f.id(),
         f.slug(),
@@ -776,7 +798,16 @@ def _read_session(f: _Fields) -> Session | None:
         _read_media(f),
         _updated(f),
         day,
+        on_day,
     )
+
+
+def _session_date(f: _Fields, event: Event | None) -> date | None:
+    """The day of a session whose time is unknown (the contract's ``date``)."""
+    on_day = f.date("date")
+    if on_day and event and event.start_date != date.min and not event.start_date <= on_day <= event.end_date:
+        f.warn("date", f"{on_day} is outside its event's dates {event.start_date}..{event.end_date}", "check the date or the event dates")
+    return on_day
 
 
 def _read_media(f: _Fields) -> tuple[Media, ...]:
@@ -877,6 +908,13 @@ def _fast_session(raw: dict[str, Any], ctx: _Context) -> Session:
             raise _Unusual  # a warning
     elif start is not None:
         raise _Unusual  # an event without a usable timezone or dates: read it again, with messages
+    on_day = raw.get("date")
+    if on_day is not None and start is None:
+        on_day = day = ctx.date(on_day)
+        if not event.start_date <= day <= event.end_date:
+            raise _Unusual  # a warning
+    else:
+        on_day = None
     room = raw.get("room")
     return Session(
         _fast_id(raw),
@@ -892,6 +930,7 @@ def _fast_session(raw: dict[str, Any], ctx: _Context) -> Session:
         _fast_media(raw.get("media")),
         ctx.timestamp(raw.get("updated_at")),
         day,
+        on_day,
     )
 
 
@@ -1141,7 +1180,7 @@ def _chronological_order() -> Callable[[Session], tuple[Any, ...]]:
     def key(session: Session) -> tuple[Any, ...]:
         start = session.start
         if start is None:
-            timestamp = math.inf
+            timestamp = math.inf if session.date_only is None else _sort_time(session)
         else:
             timestamp = timestamps.get(start)  # type: ignore[assignment]
             if timestamp is None:

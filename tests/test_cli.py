@@ -29,7 +29,7 @@ def test_build_prints_stages_and_a_summary_in_ci(minimal_site):
     assert result.returncode == 0, result.stderr
     lines = result.stderr.splitlines()
     assert [line.split()[0] for line in lines[:7]] == ["fetch", "model", "content", "assets", "render", "search", "write"]
-    assert "pages: 22 (25 files rendered, the rest unchanged since the last build)" in lines and "warnings: 0" in lines
+    assert "pages: 22 (37 files rendered, the rest unchanged since the last build)" in lines and "warnings: 0" in lines
     assert "\x1b[" not in result.stderr  # no terminal control codes in CI logs
 
 

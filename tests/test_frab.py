@@ -149,7 +149,8 @@ def test_talk_times_are_absolute_and_cross_midnight() -> None:
     after = sessions["After Midnight: Threat Models"]  # listed under the 27th, held on the 28th
     assert (after["start"], after["end"]) == ("2025-12-28T00:30:00+01:00", "2025-12-28T01:15:00+01:00")
     assert sessions["Keynote: Small Is Beautiful"]["start"] == "2026-12-05T09:00:00-05:00"
-    assert sessions["Birds of a Feather"]["start"] is None  # no date, no start: not yet scheduled
+    birds = sessions["Birds of a Feather"]  # no usable date or start: on the day it is listed under, without a time
+    assert (birds["start"], birds["date"]) == (None, "2026-12-05")
     assert night["room"] == ROOM
 
 
@@ -305,7 +306,7 @@ def test_broken_data_is_left_out_or_filled_in_with_warnings_naming_it() -> None:
         f'{lightning}.links[0]: {{"url": "ftp://files.nordcon.example/lightning.zip", "tit... has no http(s) URL; left out '
         "(fix: link to an http:// or https:// address, or set the schedule's base_url for relative ones)",
         'schedules/tinycon26.json: days[0].rooms["Main Hall"][3] (guid 5d7c9a10-3e2f-4a6b-9c8d-7e6f5a4b0004): '
-        "has no usable date ('') or start (''); shown as not yet scheduled "
+        "has no usable date ('') or start (''); shown on its day, 2026-12-05, without a time "
         "(fix: give the talk a date with an offset, or a start HH:MM on a day with a date)",
     ]
 
@@ -400,7 +401,8 @@ def test_build_from_frab_schedules(tmp_path: Path) -> None:
     assert ROOM in night
     assert "Sunday 28 December 2025, 00:30–01:15</time> (Europe/Berlin)" in page("2025/nordcon25/nordcon25-103-after-midnight")
     assert "Saturday 5 December 2026, 09:00–09:45</time> (America/New_York)" in page("2026/tinycon26/tinycon26-1-keynote")
-    assert "Not yet scheduled" in page("2026/tinycon26/tinycon26-4-bof")
+    bof = page("2026/tinycon26/tinycon26-4-bof")  # listed under its day, without a time
+    assert '<time datetime="2026-12-05">Saturday 5 December 2026</time>' in bof and "Not yet scheduled" not in bof
     # On the event page the after-midnight talk is on the next calendar day.
     event = page("2025/nordcon25")
     assert event.index("Night Shift") < event.index("Sunday 28 December 2025") < event.index("After Midnight")

@@ -170,6 +170,22 @@ def move_session(site: Path, pick: st.DataObject) -> None:
         save(site, "sessions", sessions)
 
 
+def redate_session(site: Path, pick: st.DataObject) -> None:
+    """Give a session a time, only a day (the contract's ``date``), or neither:
+    its place in schedules, calendars and feeds changes."""
+    sessions, events = read(site, "sessions"), {e["id"]: e for e in read(site, "events")}
+    if sessions:
+        session = pick.draw(st.sampled_from(sessions))
+        day = events[session["event"]]["start_date"]
+        session["start"], session["end"], session["date"] = None, None, None
+        match pick.draw(st.sampled_from(["time", "day", "neither"])):
+            case "time":
+                session["start"] = f"{day}T{pick.draw(st.integers(8, 18)):02d}:00:00+01:00"
+            case "day":
+                session["date"] = day
+        save(site, "sessions", sessions)
+
+
 def rename_linked(site: Path, pick: st.DataObject) -> None:
     """Rename a topic or series, or move the venue to another city: pages that only show them through a link change."""
     choices = [("topics", "name"), ("series", "name"), ("venues", "city"), ("venues", "name")]  # a venue's name is in JSON-LD
@@ -231,6 +247,7 @@ EDITS = [
     add_session,
     delete_session,
     move_session,
+    redate_session,
     rename_person,
     add_person,
     delete_person,
@@ -287,10 +304,12 @@ def test_one_changed_session_renders_only_what_shows_it(minimal_site: Path) -> N
     report = build_site(load_config(minimal_site), today=TODAY)
     # the search index's changed files, and its list of them, are written too (tests/test_search.py)
     index_written = sum(1 for p in index.rglob("*") if p.is_file() and index_before.get(p) != p.read_bytes()) + 1
-    # Its page, its event's page and calendar, its speakers' pages (Ada, Zoë) and its topic's page;
+    # Its page, its event's page and calendar, its speakers' pages (Ada, Zoë) and its topic's page, with
+    # their calendars and feeds, and its series' page, calendar and feed (the page is the same bytes);
     # the year page lists events, not talks, so it stays as it is.
-    assert report.files_rendered == 6
-    assert report.files_written == 6 + 1 + index_written  # and the feed, which lists it; the sitemap is made again, the same
+    assert report.files_rendered == 6 + 6 + 3
+    # and the site feed, which lists it; the sitemap is made again, the same
+    assert report.files_written == 6 + 6 + 2 + 1 + index_written
     assert "Difference engines" in (minimal_site / "build/2024/minicon/engines/index.html").read_text()
     assert "Difference engines" in (minimal_site / "build/topics/python/index.html").read_text()
 

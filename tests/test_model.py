@@ -253,6 +253,10 @@ UNUSUAL_BUT_VALID = [
     _set("sessions", 0, speakers=["p1", "p1", "p2", "p1"]),
     _set("sessions", 0, speakers=None, topics=None, media=None),
     _set("sessions", 0, start=None, end=None),
+    _set("sessions", 0, start=None, end=None, date="2024-03-31"),  # known only by its day
+    _set("sessions", 0, start=None, end=None, date="2024-05-01"),  # outside its event: a warning
+    _set("sessions", 0, date="not a date"),  # ignored: start is given
+    _set("sessions", 3, date="2027-04-01"),
     _set("sessions", 0, start="2024-03-30T08:00:00Z", end="2024-03-30T08:00:00+00:00"),
     _set("sessions", 1, start="2024-03-30T09:00:00+01:00"),  # same start text as sessions[0]
     _set_media(title=5),

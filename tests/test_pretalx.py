@@ -529,7 +529,8 @@ def test_with_a_token_the_unscheduled_talk_is_kept_and_nothing_unconfirmed(real_
     pages = {path.parent.name for path in event_dir.glob("*/index.html")}
     assert pages == {talk["code"].lower() for talk in talks}
     loose = page_text(event_dir / real_pretalx.seeded["unscheduled"].lower() / "index.html")
-    assert "Not yet scheduled" in loose
+    # pretalx dates its demo event from the real clock; the build's date is pinned: before or after it ends.
+    assert "Not yet scheduled" in loose or "Day and time not recorded" in loose
 
 
 def test_malformed_urls_and_machine_timezones_are_warnings_not_crashes():

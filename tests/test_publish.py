@@ -33,6 +33,10 @@ NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
 STATIC_REF = re.compile(r'(?:href|src)="/static/([^"]+)"')
 
 
+#: What a new person adds to the site: a page, a calendar and a feed.
+NEWCOMER_FILES = ["people/newcomer/calendar.ics", "people/newcomer/feed.atom", "people/newcomer/index.html"]
+
+
 def build(site: Path, **overrides) -> None:
     build_site(load_config(site, overrides), today=TODAY)
 
@@ -271,7 +275,7 @@ def test_rollback_restores_the_previous_pages_and_their_assets_are_still_there(m
         k: v for k, v in before.items() if not k.startswith("static/")
     }
     assert pages_missing_assets(after) == []
-    assert report.deleted == ["people/newcomer/index.html"] and "index.html" in report.restored
+    assert report.deleted == NEWCOMER_FILES and "index.html" in report.restored
     assert proxy.count("CopyObject") == len(report.restored)
     head = client.head_object(Bucket="site", Key="index.html")
     assert head["CacheControl"].startswith("public, max-age=0") and head["ContentType"] == "text/html; charset=utf-8"
@@ -571,7 +575,7 @@ def test_an_interrupted_rollback_is_finished_by_a_rerun_not_repeated(minimal_sit
     with pytest.raises(PublishError, match="access denied"):
         rollback(minimal_site, proxy)
     report = rollback(minimal_site, proxy)
-    assert report.deleted == ["people/newcomer/index.html"]
+    assert report.deleted == NEWCOMER_FILES  # the page, its calendar and its feed
     assert site_objects(client, second) == second  # deploy 3 undone once, deploy 2 untouched
 
 
@@ -582,7 +586,7 @@ def test_rollback_respects_max_deletes(minimal_site, s3):
     add_newcomer(minimal_site)
     build(minimal_site)
     publish(minimal_site, proxy)
-    with pytest.raises(PublishError, match="would delete 1 pages, more than max_deletes = 0"):
+    with pytest.raises(PublishError, match="would delete 3 pages, more than max_deletes = 0"):
         rollback(minimal_site, proxy, **{"publish.max_deletes": 0})
 
 

@@ -25,11 +25,11 @@ from sitegen.config import Config
 from sitegen.content import ContentResult
 from sitegen.errors import ContentError, Problem, SitegenError
 from sitegen.model import Archive, Event, Session, object_key
-from sitegen.render import formats
+from sitegen.render import formats, subscribe
 from sitegen.render.digest import Fingerprints, TemplateDigests, code_version, digest_hex, fragment_templates
 from sitegen.render.parallel import fork_map, split
 from sitegen.render.record import Changes, FileEntry, Record, context_objects
-from sitegen.render.routes import Routes, ics_route, output_path, route_of
+from sitegen.render.routes import Routes, calendar_route, feed_route, ics_route, output_path, route_of
 from sitegen.render.structured import template_globals as structured_globals
 from sitegen.render.templates import make_environment, render
 from sitegen.render.views import PageSpec, Summary, archive_objects, listing_pages, object_pages
@@ -194,6 +194,11 @@ class _Planner:
                 path = ics_route(obj)
                 owners.claim(path, f"the calendar of {object_key(obj)}")
                 jobs.append(_Job(path, partial(self._render_calendar, obj)))
+            elif isinstance(obj, subscribe.SUBSCRIBABLE):
+                for path, what in subscribe.files_of(obj):
+                    owners.claim(path, f"the {what} of {object_key(obj)}")
+                    make = subscribe.calendar_file if what == "calendar" else subscribe.feed_file
+                    jobs.append(_Job(path, partial(make, self.archive, self.routes, self.config.site, self.content.texts, obj)))
         return jobs
 
     def template_digest(self, name: str) -> str:
@@ -339,6 +344,8 @@ def _template_globals(config: Config, routes: Routes, content: ContentResult, as
         "menu": [(p.title, routes.url(p)) for p in menu],
         "url": url,
         "ics_url": lambda event: routes.path(ics_route(event)),
+        "webcal_url": lambda owner: routes.webcal(calendar_route(owner)),
+        "feed_url": lambda owner: routes.path(feed_route(owner)),
         "static": static,
         "text": text,
         "signin_url": config.fragments.signin_url,

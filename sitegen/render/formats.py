@@ -6,6 +6,7 @@ fixed by standards, and readers are less forgiving than browsers.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime, timedelta
 from urllib.parse import urlsplit
@@ -16,7 +17,11 @@ from sitegen.content import Texts
 from sitegen.model import Event, Session
 from sitegen.render.routes import Routes, route_of
 
+#: Entries in a feed (the site's, a person's, a topic's or a series'): the newest.
 FEED_ENTRIES = 50
+#: Sessions in the calendar of a person, topic or series: the newest whose day is known.
+CALENDAR_SESSIONS = 250
+NAMED_FEED = route_of("feed")
 #: The sitemap protocol's limit of URLs per file; beyond it we write an index.
 SITEMAP_LIMIT = 50_000
 #: Abstracts longer than this go into the feed as their summary only.
@@ -24,42 +29,68 @@ FEED_CONTENT_LIMIT = 20_000
 ICS_LINE_OCTETS = 75
 
 
-def atom_feed(site: SiteConfig, routes: Routes, sessions: Sequence[Session], texts: Texts) -> bytes:
-    """The most recent sessions (already chosen and ordered by the caller)."""
+def atom_feed(
+    site: SiteConfig,
+    routes: Routes,
+    sessions: Sequence[Session],
+    texts: Texts,
+    *,
+    title: str = "recent talks",
+    route: str = NAMED_FEED,
+    page: str = "",
+) -> bytes:
+    """An Atom feed of sessions, already chosen and ordered by the caller: the
+    site's recent talks, or the newest of a person, topic or series (``route``
+    is the feed's own route, ``page`` that of the page it follows). Entry ids
+    are ``session_uid``'s, the same in every feed holding the session."""
     updated = max((s.updated_at for s in sessions), default=datetime(1970, 1, 1, tzinfo=UTC))
+    self_url = routes.absolute(route)
     lines = [
         '<?xml version="1.0" encoding="utf-8"?>',
         f'<feed xmlns="http://www.w3.org/2005/Atom" xml:lang={quoteattr(site.language)}>',
-        f"  <title>{escape(site.title)}: recent talks</title>",
+        f"  <title>{escape(site.title)}: {escape(title)}</title>",
         f"  <subtitle>{escape(site.description)}</subtitle>",
-        f'  <link rel="self" type="application/atom+xml" href={quoteattr(routes.absolute(route_of("feed")))}/>',
-        f'  <link rel="alternate" type="text/html" href={quoteattr(routes.absolute(""))}/>',
-        f"  <id>{escape(routes.absolute(route_of('feed')))}</id>",
+        f'  <link rel="self" type="application/atom+xml" href={quoteattr(self_url)}/>',
+        f'  <link rel="alternate" type="text/html" href={quoteattr(routes.absolute(page))}/>',
+        f"  <id>{escape(self_url)}</id>",
         f"  <updated>{_rfc3339(updated)}</updated>",
         f"  <author><name>{escape(site.title)}</name></author>",
         "  <generator>sitegen</generator>",
     ]
     for session in sessions:
-        url = routes.absolute(route_of(session))
-        lines += [
-            "  <entry>",
-            f"    <title>{escape(session.title)}</title>",
-            f'    <link rel="alternate" type="text/html" href={quoteattr(url)}/>',
-            f"    <id>{escape(url)}</id>",
-            f"    <updated>{_rfc3339(session.updated_at)}</updated>",
-        ]
-        if session.start:
-            lines.append(f"    <published>{_rfc3339(session.start)}</published>")
-        lines += [f"    <author><name>{escape(p.name)}</name></author>" for p in session.speakers]
-        lines += [f"    <category term={quoteattr(t.slug)} label={quoteattr(t.name)}/>" for t in session.topics]
-        abstract = texts.of(session, "abstract")
-        summary = f"{session.event.name}, {session.event.start_date.isoformat()}"
-        lines.append(f"    <summary>{escape(abstract.summary if abstract else summary)}</summary>")
-        if abstract and len(abstract.html) <= FEED_CONTENT_LIMIT:
-            lines.append(f'    <content type="html">{escape(abstract.html)}</content>')
-        lines.append("  </entry>")
+        lines += _entry(routes, session, texts)
     lines.append("</feed>")
     return _utf8(lines)
+
+
+def _entry(routes: Routes, session: Session, texts: Texts) -> list[str]:
+    url = routes.absolute(route_of(session))
+    lines = [
+        "  <entry>",
+        f"    <title>{escape(session.title)}</title>",
+        f'    <link rel="alternate" type="text/html" href={quoteattr(url)}/>',
+        f"    <id>urn:uuid:{session_uuid(routes, session)}</id>",
+        f"    <updated>{_rfc3339(session.updated_at)}</updated>",
+    ]
+    if session.start:
+        lines.append(f"    <published>{_rfc3339(session.start)}</published>")
+    elif session.date_only:
+        lines.append(f"    <published>{session.date_only.isoformat()}T00:00:00Z</published>")
+    lines += [f"    <author><name>{escape(p.name)}</name></author>" for p in session.speakers]
+    lines += [f"    <category term={quoteattr(t.slug)} label={quoteattr(t.name)}/>" for t in session.topics]
+    abstract = texts.of(session, "abstract")
+    summary = f"{session.event.name}, {session.day.isoformat()}"
+    lines.append(f"    <summary>{escape(abstract.summary if abstract else summary)}</summary>")
+    if abstract and len(abstract.html) <= FEED_CONTENT_LIMIT:
+        lines.append(f'    <content type="html">{escape(abstract.html)}</content>')
+    lines.append("  </entry>")
+    return lines
+
+
+def session_uuid(routes: Routes, session: Session) -> uuid.UUID:
+    """A session's feed entry id: from the site and the session's id alone, so
+    it is stable across builds, slugs and feeds."""
+    return uuid.uuid5(uuid.NAMESPACE_URL, f"{routes.base_url}#session/{session.id}")
 
 
 def sitemaps(routes: Routes, pages: Iterable[tuple[str, date | None]]) -> dict[str, bytes]:
@@ -96,43 +127,39 @@ def robots_txt(routes: Routes) -> bytes:
 
 
 def event_calendar(routes: Routes, event: Event, sessions: Sequence[Session], texts: Texts) -> bytes:
-    """An RFC 5545 calendar: the event as an all-day entry, then each scheduled session.
+    """An event's calendar: the event as an all-day entry, then its sessions."""
+    return calendar(routes, event.name, sessions, texts, timezone=event.timezone, events=(event,))
+
+
+def calendar(
+    routes: Routes, name: str, sessions: Iterable[Session], texts: Texts, *, timezone: str = "", events: Iterable[Event] = ()
+) -> bytes:
+    """An RFC 5545 calendar of any sessions: each ``events`` as an all-day
+    entry, then each session whose day is known (a talk known only by its day
+    is an all-day entry too).
 
     Times are written in UTC, which every calendar app imports correctly
     without a VTIMEZONE block; DTSTAMP is the object's ``updated_at`` so the
-    file only changes when the data does.
+    file only changes when the data does. UIDs come from the object's id and
+    the site's host, so a session has the same UID in every calendar.
     """
     host = urlsplit(routes.base_url).hostname or "sitegen"
-    venue = event.venue
-    place = ", ".join(part for part in (venue.name, venue.city, venue.country_name) if part) if venue else ""
     lines = [
         "BEGIN:VCALENDAR",
         "VERSION:2.0",
         "PRODID:-//sitegen//conference archive//EN",
         "CALSCALE:GREGORIAN",
         "METHOD:PUBLISH",
-        f"X-WR-CALNAME:{_ics_text(event.name)}",
-        f"X-WR-TIMEZONE:{_ics_text(event.timezone)}",
+        f"X-WR-CALNAME:{_ics_text(name)}",
     ]
-    description = texts.of(event, "description")
-    lines += _vevent(
-        uid=f"{event.id}@{host}",
-        stamp=event.updated_at,
-        timing=[
-            f"DTSTART;VALUE=DATE:{event.start_date:%Y%m%d}",
-            f"DTEND;VALUE=DATE:{event.end_date + timedelta(days=1):%Y%m%d}",
-        ],
-        summary=event.name,
-        location=place,
-        description=description.summary if description else "",
-        url=routes.absolute(route_of(event)),
-    )
+    if timezone:
+        lines.append(f"X-WR-TIMEZONE:{_ics_text(timezone)}")
+    for event in events:
+        lines += _event_vevent(routes, host, event, texts)
     for session in sessions:
-        if not session.start:
+        timing = _session_timing(session)
+        if not timing:
             continue
-        timing = [f"DTSTART:{_ics_utc(session.start)}"]
-        if session.end:
-            timing.append(f"DTEND:{_ics_utc(session.end)}")
         abstract = texts.of(session, "abstract")
         speakers = ", ".join(p.name for p in session.speakers)
         lines += _vevent(
@@ -140,12 +167,45 @@ def event_calendar(routes: Routes, event: Event, sessions: Sequence[Session], te
             stamp=session.updated_at,
             timing=timing,
             summary=session.title,
-            location=", ".join(part for part in (session.room or "", place) if part),
+            location=", ".join(part for part in (session.room or "", _place(session.event)) if part),
             description="\n\n".join(part for part in (speakers, abstract.summary if abstract else "") if part),
             url=routes.absolute(route_of(session)),
         )
     lines.append("END:VCALENDAR")
     return "".join(_fold(line) + "\r\n" for line in lines).encode("utf-8")
+
+
+def _event_vevent(routes: Routes, host: str, event: Event, texts: Texts) -> list[str]:
+    description = texts.of(event, "description")
+    return _vevent(
+        uid=f"{event.id}@{host}",
+        stamp=event.updated_at,
+        timing=_all_day(event.start_date, event.end_date),
+        summary=event.name,
+        location=_place(event),
+        description=description.summary if description else "",
+        url=routes.absolute(route_of(event)),
+    )
+
+
+def _session_timing(session: Session) -> list[str]:
+    """DTSTART and DTEND (or a zero DURATION when the end is unknown); all day
+    for a talk known only by its day; nothing for an unscheduled one."""
+    if session.start:
+        end = f"DTEND:{_ics_utc(session.end)}" if session.end else "DURATION:PT0S"
+        return [f"DTSTART:{_ics_utc(session.start)}", end]
+    if session.date_only:
+        return _all_day(session.date_only, session.date_only)
+    return []
+
+
+def _all_day(first: date, last: date) -> list[str]:
+    return [f"DTSTART;VALUE=DATE:{first:%Y%m%d}", f"DTEND;VALUE=DATE:{last + timedelta(days=1):%Y%m%d}"]
+
+
+def _place(event: Event) -> str:
+    venue = event.venue
+    return ", ".join(part for part in (venue.name, venue.city, venue.country_name) if part) if venue else ""
 
 
 def _vevent(*, uid: str, stamp: datetime, timing: list[str], summary: str, location: str, description: str, url: str) -> list[str]:

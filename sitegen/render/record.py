@@ -3,7 +3,8 @@
 Every file the render stage makes has an entry in the build's record:
 
 - **An object's files** (the page of a session, event, person, topic or
-  series; an event's calendar) record their owner, their template, and the
+  series; an event's calendar; the calendar and feed of a person, topic or
+  series) record their owner, their template, and the
   objects their context holds (``deps``), by ``model.object_key``.
 - **Listings** (home, years, indexes, places, Markdown pages, 404) record a
   digest of all their inputs (``render.digest``). They are few, so a rebuild

@@ -67,6 +67,15 @@ def ics_route(event: Event) -> str:
     return f"{route_of(event)}event.ics"
 
 
+def calendar_route(owner: Person | Topic | Series) -> str:
+    """The calendar of a person, topic or series, beside its page (slugs hold no dots)."""
+    return f"{route_of(owner)}calendar.ics"
+
+
+def feed_route(owner: Person | Topic | Series) -> str:
+    return f"{route_of(owner)}feed.atom"
+
+
 def output_path(route: str) -> str:
     """The file a route is written to: folders get an index.html."""
     return f"{route}index.html" if route == "" or route.endswith("/") else route
@@ -94,3 +103,7 @@ class Routes:
         A route is a relative path with no leading slash, dots or scheme, so
         joining is appending (urljoin costs more than a page's other links)."""
         return self.base_url + route
+
+    def webcal(self, route: str) -> str:
+        """The ``webcal://`` URL of a calendar: calendar apps subscribe to it."""
+        return "webcal:" + self.absolute(route).partition(":")[2]

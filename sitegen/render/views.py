@@ -105,9 +105,9 @@ def object_pages(archive: Archive, obj: Any, today: date) -> list[PageSpec]:
     """The page of one session, event, person, topic or series (venues have none)."""
     match obj:
         case Session():
-            return [session_page(obj)]
+            return [session_page(obj, today)]
         case Event():
-            return [event_page(archive, obj, Summary(obj, "description", _event_blurb(archive, obj)))]
+            return [event_page(archive, obj, Summary(obj, "description", _event_blurb(archive, obj)), today)]
         case Person():
             return [person_page(archive, obj, today, Summary(obj, "bio", f"Talks by {obj.name}."))]
         case Topic():
@@ -172,16 +172,19 @@ def listing_pages(archive: Archive, content: ContentResult, today: date, site_de
         )
 
 
-def session_page(session: Session) -> PageSpec:
+def session_page(session: Session, today: date) -> PageSpec:
     speakers = ", ".join(p.name for p in session.speakers)
     blurb = f"{session.title}{' by ' + speakers if speakers else ''}, at {session.event.name}."
+    # A talk with neither time nor day is "not yet scheduled" until its event ends.
+    undated = not session.has_day
     return PageSpec(
         route_of(session),
         "session.html",
         f"{session.title} — {session.event.name}",
         Summary(session, "abstract", blurb),
-        {"session": session, "event": session.event},
+        {"session": session, "event": session.event, "event_over": undated and session.event.end_date < today},
         session.updated_at.date(),
+        reads_today=undated,
     )
 
 
@@ -217,8 +220,9 @@ def home_page(archive: Archive, today: date, description: str) -> PageSpec:
     )
 
 
-def event_page(archive: Archive, event: Event, description: str | Summary) -> PageSpec:
+def event_page(archive: Archive, event: Event, description: str | Summary, today: date) -> PageSpec:
     sessions = archive.sessions_by_event.get(event.id, ())
+    unscheduled = tuple(s for s in sessions if not s.has_day)
     speakers = _by_name({p.id: p for s in sessions for p in s.speakers}.values())
     other_editions = tuple(e for e in archive.events_by_series.get(event.series.id, ()) if e.id != event.id) if event.series else ()
     return PageSpec(
@@ -229,13 +233,15 @@ def event_page(archive: Archive, event: Event, description: str | Summary) -> Pa
         {
             "event": event,
             "schedule": schedule(sessions),
-            "unscheduled": tuple(s for s in sessions if not s.is_scheduled),
+            "unscheduled": unscheduled,
+            "event_over": bool(unscheduled) and event.end_date < today,
             "speakers": speakers,
             "session_count": len(sessions),
             "other_editions": other_editions,
         },
         event.updated_at.date(),
         lists=(event.series,) if event.series else (),
+        reads_today=bool(unscheduled),
     )
 
 
@@ -280,10 +286,10 @@ def topic_page(archive: Archive, topic: Topic, today: date) -> PageSpec:
 
 
 def schedule(sessions: Iterable[Session]) -> tuple[ScheduleDay, ...]:
-    """Scheduled sessions by local day, then by room (rooms in order of their first session)."""
+    """Sessions whose day is known, by local day, then by room (rooms in order of their first session)."""
     days: dict[date, dict[str | None, list[Session]]] = defaultdict(dict)
     for session in sessions:  # already in schedule order
-        if session.is_scheduled:
+        if session.has_day:
             days[session.day].setdefault(session.room, []).append(session)
     return tuple(
         ScheduleDay(day, tuple(RoomSchedule(room, tuple(items)) for room, items in rooms.items())) for day, rooms in sorted(days.items())

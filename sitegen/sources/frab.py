@@ -120,6 +120,8 @@ class _Talk:
     speakers: tuple[_Person, ...]
     tracks: tuple[str, ...]
     media: tuple[dict[str, Any], ...]
+    #: The day of a talk without a usable time, from the day it is listed on.
+    on_day: date | None = None
 
 
 @dataclass(frozen=True)
@@ -205,6 +207,7 @@ class _Collections:
                     "abstract": talk.abstract,
                     "start": _timestamp(talk.start),
                     "end": _timestamp(talk.end),
+                    "date": talk.on_day.isoformat() if talk.on_day else None,
                     "room": talk.room,
                     "speakers": [self.person(p, schedule.updated_at) for p in talk.speakers],
                     "topics": [self.topic(name, schedule.updated_at) for name in talk.tracks],
@@ -499,14 +502,16 @@ class _TalkReader:
             self.speakers(label, raw.get("persons")),
             (track,) if (track := _line(raw.get("track"))) else (),
             self.media(label, raw),
+            day.date if start is None else None,
         )
 
     def times(self, label: str, raw: Mapping[str, Any], day: _Day) -> tuple[datetime | None, datetime | None]:
         start = _moment(raw.get("date"), self.zone) or self.clock_start(raw.get("start"), day)
         if start is None:
+            shown_as = f"shown on its day, {day.date}, without a time" if day.date else "shown as not yet scheduled"
             self.warn(
                 label,
-                f"has no usable date ({_show(raw.get('date'))}) or start ({_show(raw.get('start'))}); shown as not yet scheduled",
+                f"has no usable date ({_show(raw.get('date'))}) or start ({_show(raw.get('start'))}); {shown_as}",
                 "give the talk a date with an offset, or a start HH:MM on a day with a date",
             )
             return None, None
