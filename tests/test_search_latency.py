@@ -8,6 +8,7 @@ from __future__ import annotations
 import subprocess
 import sys
 from pathlib import Path
+from urllib.parse import quote_plus
 
 import pytest
 from search_browser import S3LikeOrigin, chromium_page
@@ -86,6 +87,14 @@ def test_typing_is_one_search_and_facets_are_counted_in_the_page(generated_site:
         assert page.locator("input[name=topic]").count() == all_topics
         assert page.evaluate("document.activeElement.getAttribute('data-facet') === 'topic'")
         assert page.get_attribute("button[data-facet=topic]", "aria-expanded") == "true"
+
+        # a facet alone, from the URL: every page it allows, drawn from the fragments
+        page.goto(f"{origin.url}/search/?topic={quote_plus(value)}")
+        page.wait_for_function(f"document.querySelector('[data-search-status]').textContent.startsWith('{shown.strip('()')} result')")
+        page.wait_for_function(
+            f"document.querySelectorAll('[data-search-results] h2 a[href^=\\'/\\']').length === {min(5, int(shown.strip('()')))}"
+        )
+        assert page.is_checked(f"input[name=topic][value='{value}']")
 
         # Pagefind never loaded a filter: the page read the filter files and counted
         assert methods(page, "filters") == [] and all(m["filters"] == 0 for m in methods(page, "search"))
