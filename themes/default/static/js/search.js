@@ -1,23 +1,34 @@
 /* The search page: Pagefind's index under data-bundle, driven from the form.
    State lives in the URL (?q=…&year=…&sort=newest): typing replaces the
    history entry, a facet or order change adds one, and back restores it.
-   Only the fragments of the results shown are fetched: FIRST at once, then
-   PAGE at a time ("More results"). The facet (filter) files are loaded only
-   when the facet panel is opened or the URL already names a facet: a cold
-   query needs none of them. Once loaded, counts follow every query. Text
-   from the archive is set as text; Pagefind's excerpts keep only their <mark>. */
+   Searching: a keystroke waits DEBOUNCE ms for the next one (quicker than a
+   quick typist's pause), its index chunks are preloaded meanwhile, and only
+   one search is in flight: keystrokes during it coalesce into one search of
+   the latest query. Only the fragments of the results shown are fetched:
+   FIRST at once, then PAGE at a time ("More results").
+   Facets: Pagefind counts every facet value by scanning its result list
+   (quadratic: seconds per query on a 10,000-talk archive), so its filters are
+   never loaded into it. On opening the facet panel (or when the URL names a
+   facet) this script reads the filter files itself (gzip, then CBOR), and
+   filters and counts each query's results with a page-to-values table: one
+   pass over the results. Each facet shows its SHOWN_VALUES top values, and
+   "All N values" shows the rest of that facet on demand.
+   Text from the archive is set as text; Pagefind's excerpts keep only their <mark>. */
 (function () {
   "use strict";
   var root = document.querySelector("[data-search]");
   if (!root) { return; }
-  var FIRST = 5, PAGE = 10, SHOWN_VALUES = 12;
+  var FIRST = 5, PAGE = 10, SHOWN_VALUES = 12, EXPANDED_VALUES = 200, DEBOUNCE = 80;
+  var MAX_FILE_BYTES = 64 * 1024 * 1024, MAX_CBOR_DEPTH = 8, SIGNATURE = "pagefind_dcd";
   var FACETS = [["kind", "Type"], ["year", "Year"], ["series", "Series"], ["event", "Event"], ["topic", "Topic"],
     ["speaker", "Speaker"], ["country", "Country"], ["media", "Media"]];
   var form = root.querySelector("form"), input = form.querySelector("#search-q"), order = form.querySelector("#search-sort");
   var status = root.querySelector("[data-search-status]"), body = root.querySelector("[data-search-body]");
   var list = root.querySelector("[data-search-results]"), more = root.querySelector("[data-search-more]");
   var facetBox = root.querySelector("[data-search-facets]"), facetOpen = root.querySelector("[data-search-facets-open]");
-  var state = { q: "", sort: "", filters: {} }, pagefind = null, current = null, sequence = 0, timer = 0, facets = null;
+  var bundle = root.getAttribute("data-bundle");
+  var state = { q: "", sort: "", filters: {} }, pagefind = null, loading = null, current = null, facets = null, facetsLoading = null;
+  var sequence = 0, timer = 0, busy = false, pending = false, expanded = {}, lastCounts = null;
 
   function el(tag, text, cls) {
     var node = document.createElement(tag);
@@ -40,39 +51,178 @@
     var query = params.toString(), url = location.pathname + (query ? "?" + query : "");
     if (url !== location.pathname + location.search) { history[push ? "pushState" : "replaceState"](null, "", url); }
   }
-  function filterOption() {
-    var out = {};
-    Object.keys(state.filters).forEach(function (k) { out[k] = { any: state.filters[k] }; });
+  function load() {
+    if (!loading) {
+      loading = import(bundle + "pagefind.js").then(async function (pf) {
+        await pf.options({ basePath: bundle, excerptLength: 24 });
+        await pf.init();
+        pagefind = pf;
+        return pf;
+      });
+    }
+    return loading;
+  }
+
+  /* ---- Pagefind's files, read for the facets: gzip, "pagefind_dcd", then CBOR (fragments: JSON) ---- */
+  async function readCapped(stream) {
+    var reader = stream.getReader(), parts = [], total = 0;
+    for (;;) {
+      var step = await reader.read();
+      if (step.done) { break; }
+      total += step.value.length;
+      if (total > MAX_FILE_BYTES) { reader.cancel(); throw new Error("a search file decodes to more than " + MAX_FILE_BYTES + " bytes"); }
+      parts.push(step.value);
+    }
+    var out = new Uint8Array(total), at = 0;
+    parts.forEach(function (p) { out.set(p, at); at += p.length; });
     return out;
   }
-  async function load() {
-    if (!pagefind) {
-      var bundle = root.getAttribute("data-bundle");
-      pagefind = await import(bundle + "pagefind.js");
-      await pagefind.options({ basePath: bundle, excerptLength: 24 });
-      await pagefind.init();
+  function signed(bytes) {
+    return bytes.length >= 12 && new TextDecoder().decode(bytes.subarray(0, 12)) === SIGNATURE;
+  }
+  async function readIndexFile(path) {
+    var response = await fetch(bundle + path);
+    if (!response.ok) { throw new Error(path + ": HTTP " + response.status); }
+    var bytes = await readCapped(response.body);
+    if (!signed(bytes)) { bytes = await readCapped(new Blob([bytes]).stream().pipeThrough(new DecompressionStream("gzip"))); }
+    if (!signed(bytes)) { throw new Error(path + ": not a Pagefind file"); }
+    return bytes.subarray(12);
+  }
+  function cbor(bytes) {
+    var pos = 0, text = new TextDecoder("utf-8", { fatal: true });
+    function take(n) {
+      if (n > bytes.length - pos) { throw new Error("CBOR: truncated"); }
+      pos += n;
+      return bytes.subarray(pos - n, pos);
     }
-    return pagefind;
+    function head() {
+      var first = take(1)[0], info = first & 31, arg = info;
+      if (info >= 24 && info <= 27) {
+        arg = 0;
+        take(1 << (info - 24)).forEach(function (b) { arg = arg * 256 + b; });
+      } else if (info > 27) { throw new Error("CBOR: unsupported length"); }
+      return [first >> 5, arg];
+    }
+    function count(n) {
+      if (n > bytes.length - pos) { throw new Error("CBOR: a length past the end"); }
+      return n;
+    }
+    function item(depth) {
+      if (depth > MAX_CBOR_DEPTH) { throw new Error("CBOR: nested too deeply"); }
+      var h = head(), major = h[0], n = h[1], out, i;
+      if (major === 0) { return n; }
+      if (major === 1) { return -1 - n; }
+      if (major === 2) { return take(n); }
+      if (major === 3) { return text.decode(take(n)); }
+      if (major === 4) { out = []; for (i = count(n); i > 0; i--) { out.push(item(depth + 1)); } return out; }
+      if (major === 5) { out = new Map(); for (i = count(n); i > 0; i--) { out.set(item(depth + 1), item(depth + 1)); } return out; }
+      if (major === 7 && n >= 20 && n <= 22) { return [false, true, null][n - 20]; }
+      throw new Error("CBOR: unsupported item");
+    }
+    return item(0);
   }
-  function loadFacets(pf) {
-    // Loads every filter file once: searches then return counts per value.
-    if (!facets) { facets = pf.filters(); }
-    return facets;
+  function fileName(hash) {
+    if (typeof hash !== "string" || !/^[A-Za-z0-9_-]{1,100}$/.test(hash)) { throw new Error("a Pagefind file name that is not a hash"); }
+    return hash;
   }
+  async function loadFacetTable() {
+    var entry = await (await fetch(bundle + "pagefind-entry.json")).json(), langs = entry.languages || {};
+    var lang = langs[document.documentElement.lang] || langs[Object.keys(langs)[0]];
+    var meta = cbor(await readIndexFile("pagefind." + fileName(lang.hash) + ".pf_meta"));
+    var pages = meta[1].map(function (p) { return fileName(p[0]); }), index = new Map();
+    pages.forEach(function (hash, i) { index.set(hash, i); });
+    var dates = (meta[4] || []).filter(function (s) { return s[0] === "date"; })[0];
+    var table = { pages: pages, index: index, newest: dates ? dates[1].slice().reverse() : null, facets: {} };
+    var files = await Promise.all(meta[3].map(function (f) { return readIndexFile("filter/" + fileName(f[1]) + ".pf_filter"); }));
+    files.forEach(function (bytes) { addFacet(table, cbor(bytes)); });
+    return table;
+  }
+  function addFacet(table, data) {
+    // data: [name, [[value, [page index, …]], …]] -> the values, and each page's value numbers
+    var values = [], number = new Map(), of = new Array(table.pages.length);
+    data[1].forEach(function (pair, v) {
+      values.push(String(pair[0]));
+      number.set(String(pair[0]), v);
+      pair[1].forEach(function (p) { if (p >= 0 && p < of.length) { (of[p] || (of[p] = [])).push(v); } });
+    });
+    table.facets[String(data[0])] = { values: values, number: number, of: of };
+  }
+  function loadFacets() {
+    if (!facetsLoading) { facetsLoading = loadFacetTable().then(function (t) { facets = t; return t; }); }
+    return facetsLoading;
+  }
+
+  /* ---- Filtering and counting, one pass over the results ---- */
+  function chosenNumbers() {
+    var out = [];
+    Object.keys(state.filters).forEach(function (name) {
+      var facet = facets.facets[name], wanted = new Set();
+      state.filters[name].forEach(function (v) { var n = facet ? facet.number.get(v) : undefined; if (n !== undefined) { wanted.add(n); } });
+      out.push({ of: facet ? facet.of : [], wanted: wanted });
+    });
+    return out;
+  }
+  function narrow(pages) {
+    // pages: page numbers in result order -> those every chosen facet allows, and each facet's counts among them
+    var chosen = chosenNumbers(), names = Object.keys(facets.facets), counts = {}, kept = [];
+    names.forEach(function (name) { counts[name] = new Uint32Array(facets.facets[name].values.length); });
+    pages.forEach(function (p) {
+      var ok = chosen.every(function (c) { return (c.of[p] || []).some(function (v) { return c.wanted.has(v); }); });
+      if (!ok) { return; }
+      kept.push(p);
+      names.forEach(function (name) { (facets.facets[name].of[p] || []).forEach(function (v) { counts[name][v]++; }); });
+    });
+    return { kept: kept, counts: counts };
+  }
+  function fragmentResult(page) {
+    var hash = facets.pages[page];
+    return { id: hash, data: async function () {
+      var data = JSON.parse(new TextDecoder().decode(await readIndexFile("fragment/" + hash + ".pf_fragment")));
+      var words = String(data.content || "").split(/\s+/).slice(0, 24).join(" ");
+      return { url: data.url, meta: data.meta, excerpt: words.replace(/&/g, "&amp;").replace(/</g, "&lt;") };
+    } };
+  }
+  async function find() {
+    // The results of the state's query, filtered; and the facet counts once the facets are loaded.
+    var anyFilter = Object.keys(state.filters).length > 0, pf = await load();
+    if (anyFilter) { await loadFacets(); }
+    if (!state.q) {  // facets alone: every page they allow, newest first if asked
+      var all = state.sort === "newest" && facets.newest ? facets.newest : facets.pages.map(function (_, i) { return i; });
+      var only = narrow(all);
+      return { results: only.kept.map(fragmentResult), counts: only.counts };
+    }
+    var search = await pf.search(state.q, state.sort === "newest" ? { sort: { date: "desc" } } : {});
+    if (!search || !facets) { return search && { results: search.results, counts: null }; }
+    var byPage = new Map(), pages = [];
+    search.results.forEach(function (r) { var p = facets.index.get(r.id); if (p !== undefined) { byPage.set(p, r); pages.push(p); } });
+    var got = narrow(pages);
+    return { results: got.kept.map(function (p) { return byPage.get(p); }), counts: got.counts };
+  }
+
+  /* ---- One search at a time; keystrokes meanwhile coalesce into the next ---- */
+  function request(delay) {
+    clearTimeout(timer);
+    timer = setTimeout(function () { timer = 0; start(); }, delay);
+  }
+  async function start() {
+    if (busy) { pending = true; return; }
+    busy = true;
+    try { await run(); } catch (error) { status.textContent = "Search failed: " + String(error && error.message || error).slice(0, 120); }
+    busy = false;
+    if (pending) { pending = false; start(); }
+  }
+  function superseded(mine) { return mine !== sequence || pending || timer !== 0; }
   async function run() {
     var mine = ++sequence, anyFilter = Object.keys(state.filters).length > 0;
     if (!state.q && !anyFilter) { body.hidden = true; status.textContent = ""; return; }
-    var pf = await load();
-    if (anyFilter) { await loadFacets(pf); }
-    var options = { filters: filterOption() };
-    if (state.sort === "newest") { options.sort = { date: "desc" }; }
-    var search = await pf.search(state.q || null, options);
-    if (mine !== sequence || !search) { return; }
-    current = { results: search.results, shown: 0 };
+    var found = await find();
+    if (superseded(mine) || !found) { return; }
+    current = { results: found.results, shown: 0 };
     list.textContent = "";
-    if (facets) { drawFacets(search.filters || {}); }
+    lastCounts = found.counts;
+    if (found.counts) { drawFacets(found.counts); }
     facetOpen.hidden = !!facets;
-    var n = search.results.length;
+    var n = found.results.length;
     body.hidden = false;
     await showMore(mine, FIRST);
     if (mine !== sequence) { return; }
@@ -100,63 +250,92 @@
     item.appendChild(excerpt);
     return item;
   }
+
+  /* ---- The facet panel: the top values of each facet, the rest on demand ---- */
+  function shownValues(name, counts) {
+    var facet = facets.facets[name], chosen = state.filters[name] || [], keys = [];
+    facet.values.forEach(function (value, v) { if (counts[v] > 0 || chosen.indexOf(value) >= 0) { keys.push(value); } });
+    chosen.forEach(function (value) { if (!facet.number.has(value)) { keys.push(value); } });
+    var count = function (value) { var v = facet.number.get(value); return v === undefined ? 0 : counts[v]; };
+    keys.sort(function (a, b) { return (chosen.indexOf(b) >= 0) - (chosen.indexOf(a) >= 0) || count(b) - count(a) || (a < b ? -1 : a > b ? 1 : 0); });
+    if (name === "year") { keys.sort(function (a, b) { return b < a ? -1 : b > a ? 1 : 0; }); }
+    var limit = Math.max(expanded[name] ? EXPANDED_VALUES : SHOWN_VALUES, chosen.length);
+    return { keys: keys.slice(0, limit), total: keys.length, count: count };
+  }
+  function facetSet(facet, shown) {
+    var name = facet[0], chosen = state.filters[name] || [], set = el("fieldset");
+    set.appendChild(el("legend", facet[1]));
+    shown.keys.forEach(function (value) {
+      var label = el("label"), box = el("input");
+      box.type = "checkbox"; box.name = name; box.value = value; box.checked = chosen.indexOf(value) >= 0;
+      label.appendChild(box);
+      label.appendChild(document.createTextNode(" " + value + " "));
+      label.appendChild(el("span", "(" + shown.count(value) + ")", "count"));
+      set.appendChild(label);
+    });
+    if (shown.total > SHOWN_VALUES) {
+      var toggle = el("button", expanded[name] ? "Fewer" : "All " + shown.total + " values", "search-facet-more");
+      toggle.type = "button";
+      toggle.setAttribute("data-facet", name);
+      toggle.setAttribute("aria-expanded", expanded[name] ? "true" : "false");
+      toggle.setAttribute("aria-label", (expanded[name] ? "Fewer " : "All " + shown.total + " ") + facet[1].toLowerCase() + " values");
+      set.appendChild(toggle);
+    }
+    return set;
+  }
   function drawFacets(counts) {
-    // Redrawn on every search: a keyboard user's focus stays on the box they ticked.
+    // Redrawn with each query (a bounded number of nodes): a keyboard user's focus stays where it was.
     var focused = facetBox.contains(document.activeElement) ? document.activeElement : null;
+    var again = focused && (focused.name ? "input[name='" + CSS.escape(focused.name) + "'][value='" + CSS.escape(focused.value) + "']"
+      : "button[data-facet='" + CSS.escape(focused.getAttribute("data-facet") || "") + "']");
     facetBox.textContent = "";
     FACETS.forEach(function (facet) {
-      var name = facet[0], values = counts[name] || {}, chosen = state.filters[name] || [];
-      var keys = Object.keys(values).filter(function (v) { return values[v] > 0 || chosen.indexOf(v) >= 0; });
-      keys.sort(function (a, b) { return (chosen.indexOf(b) >= 0) - (chosen.indexOf(a) >= 0) || values[b] - values[a] || (a < b ? -1 : a > b ? 1 : 0); });
-      if (name === "year") { keys.sort(function (a, b) { return b < a ? -1 : b > a ? 1 : 0; }); }
-      keys = keys.slice(0, Math.max(SHOWN_VALUES, chosen.length));
-      if (!keys.length) { return; }
-      var set = el("fieldset"), legend = el("legend", facet[1]);
-      set.appendChild(legend);
-      keys.forEach(function (value) {
-        var label = el("label"), box = el("input");
-        box.type = "checkbox"; box.name = name; box.value = value; box.checked = chosen.indexOf(value) >= 0;
-        label.appendChild(box);
-        label.appendChild(document.createTextNode(" " + value + " "));
-        label.appendChild(el("span", "(" + (values[value] || 0) + ")", "count"));
-        set.appendChild(label);
-      });
-      facetBox.appendChild(set);
+      if (!facets.facets[facet[0]]) { return; }
+      var shown = shownValues(facet[0], counts[facet[0]]);
+      if (shown.keys.length) { facetBox.appendChild(facetSet(facet, shown)); }
     });
-    if (focused) {
-      var again = Array.prototype.find.call(facetBox.querySelectorAll("input"), function (box) { return box.name === focused.name && box.value === focused.value; });
-      if (again) { again.focus(); }
-    }
+    var target = again && facetBox.querySelector(again);
+    if (target) { target.focus(); }
   }
   facetBox.addEventListener("change", function (event) {
     var box = event.target, chosen = (state.filters[box.name] || []).filter(function (v) { return v !== box.value; });
     if (box.checked) { chosen.push(box.value); }
     if (chosen.length) { state.filters[box.name] = chosen; } else { delete state.filters[box.name]; }
     writeUrl(true);
-    run();
+    request(0);
   });
+  facetBox.addEventListener("click", function (event) {
+    var name = event.target.getAttribute && event.target.getAttribute("data-facet");
+    if (!name) { return; }
+    expanded[name] = !expanded[name];
+    if (lastCounts) { drawFacets(lastCounts); }
+  });
+  input.addEventListener("focus", function () { load(); });
   input.addEventListener("input", function () {
+    var q = input.value.trim();
+    if (pagefind && q) { pagefind.preload(q); }  // the index chunks the search will need, fetched while waiting
     clearTimeout(timer);
-    timer = setTimeout(function () { state.q = input.value.trim(); writeUrl(false); run(); }, 40);
+    timer = setTimeout(function () { timer = 0; state.q = q; writeUrl(false); start(); }, DEBOUNCE);
   });
-  order.addEventListener("change", function () { state.sort = order.value; writeUrl(true); run(); });
+  order.addEventListener("change", function () { state.sort = order.value; writeUrl(true); request(0); });
   form.addEventListener("submit", function (event) {
     event.preventDefault();
-    clearTimeout(timer);
     state.q = input.value.trim();
     writeUrl(true);
-    run();
+    request(0);
   });
   more.addEventListener("click", function () { showMore(sequence, PAGE); });
   facetOpen.addEventListener("click", async function () {
     facetOpen.disabled = true;
-    await loadFacets(await load());
+    try { await loadFacets(); } catch (error) { status.textContent = "The facets could not be loaded: " + String(error && error.message || error).slice(0, 120); }
     facetOpen.disabled = false;
-    await run();
+    if (!facets) { return; }
+    request(0);
+    await new Promise(function (done) { var wait = function () { if (busy || timer) { setTimeout(wait, 20); } else { done(); } }; wait(); });
     var first = facetBox.querySelector("input");
     if (first) { first.focus(); }
   });
-  window.addEventListener("popstate", function () { readUrl(); run(); });
+  window.addEventListener("popstate", function () { readUrl(); request(0); });
   readUrl();
-  run();
+  request(0);
 })();

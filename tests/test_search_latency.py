@@ -1,0 +1,101 @@
+"""Issue 13's warm keystroke latency, guarded without timing anything: a quickly typed query is one
+Pagefind search, not one per key; Pagefind is never handed the facet filters (its per-value counts
+scan the whole result list for every value: seconds per query on a 10,000-talk archive), the page
+counts them itself; and each facet shows a bounded number of values while the counts follow the query."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+from urllib.parse import quote_plus
+
+import pytest
+from search_browser import S3LikeOrigin, chromium_page
+from test_search import build_cli
+
+GEN = Path(__file__).resolve().parent.parent / "bench" / "gen.py"
+SHOWN_VALUES = 12  # values per facet before "All N values" (search.js)
+
+# Every message the page posts to Pagefind's worker: {method, filters of a search}.
+WATCH_WORKER = """(() => {
+  const sent = window.__pagefindMessages = [];
+  const post = Worker.prototype.postMessage;
+  Worker.prototype.postMessage = function (message, ...rest) {
+    if (message && message.method) {
+      const options = message.method === "search" && message.args ? message.args[1] || {} : {};
+      sent.push({method: message.method, filters: Object.keys(options.filters || {}).length});
+    }
+    return post.call(this, message, ...rest);
+  };
+})()"""
+
+
+def methods(page, name: str) -> list[dict]:
+    return [m for m in page.evaluate("window.__pagefindMessages") if m["method"] == name]
+
+
+@pytest.fixture
+def generated_site(tmp_path: Path) -> Path:
+    """bench/gen.py's archive, 80 sessions: hundreds of topic values, dozens of speakers."""
+    site = tmp_path / "gen"
+    subprocess.run([sys.executable, str(GEN), "--sessions", "80", "--out", str(site)], check=True, capture_output=True, timeout=120)
+    build_cli(site)
+    return site
+
+
+def status_count(page) -> int:
+    return int(page.inner_text("[data-search-status]").split()[0])
+
+
+@pytest.mark.slow
+def test_typing_is_one_search_and_facets_are_counted_in_the_page(generated_site: Path):
+    with S3LikeOrigin(generated_site / "build") as origin, chromium_page() as (page, requests):
+        page.add_init_script(WATCH_WORKER)
+        page.goto(f"{origin.url}/search/")
+        page.click("#search-q")
+        page.keyboard.type("lessons", delay=50)  # 7 keys, each quicker than a pause
+        page.wait_for_function("document.querySelector('[data-search-status]').textContent.includes('lessons')")
+        assert "q=lessons" in page.url
+        searches = methods(page, "search")
+        assert 1 <= len(searches) <= 2, f"7 keystrokes made {len(searches)} searches"
+        total = status_count(page)
+
+        page.click("[data-search-facets-open]")
+        page.wait_for_selector("input[name=topic]")
+        sets = page.locator("[data-search-facets] fieldset")
+        for i in range(sets.count()):
+            assert sets.nth(i).locator("input").count() <= SHOWN_VALUES
+        kinds = page.locator("input[name=kind] + .count").all_inner_texts()
+        assert sum(int(c.strip("()")) for c in kinds) == total  # every result has one kind
+        topic = page.locator("input[name=topic]").first
+        value, shown = topic.get_attribute("value"), page.locator("input[name=topic] + .count").first.inner_text()
+        topic.check()
+        page.wait_for_function("document.querySelector('[data-search-status]').textContent.includes('(filtered)')")
+        assert status_count(page) == int(shown.strip("()")) < total  # the count shown was the filtered result count
+        assert page.is_checked(f"input[name=topic][value='{value}']")
+        kinds = page.locator("input[name=kind] + .count").all_inner_texts()
+        assert sum(int(c.strip("()")) for c in kinds) == status_count(page)  # the counts followed the filter
+
+        page.uncheck(f"input[name=topic][value='{value}']")
+        page.wait_for_function(f"document.querySelector('[data-search-status]').textContent.startsWith('{total} result')")
+        more = page.locator("button[data-facet=topic]")
+        all_topics = int(more.inner_text().split()[1])
+        assert all_topics > SHOWN_VALUES and more.get_attribute("aria-expanded") == "false"
+        more.focus()
+        page.keyboard.press("Enter")
+        assert page.locator("input[name=topic]").count() == all_topics
+        assert page.evaluate("document.activeElement.getAttribute('data-facet') === 'topic'")
+        assert page.get_attribute("button[data-facet=topic]", "aria-expanded") == "true"
+
+        # a facet alone, from the URL: every page it allows, drawn from the fragments
+        page.goto(f"{origin.url}/search/?topic={quote_plus(value)}")
+        page.wait_for_function(f"document.querySelector('[data-search-status]').textContent.startsWith('{shown.strip('()')} result')")
+        page.wait_for_function(
+            f"document.querySelectorAll('[data-search-results] h2 a[href^=\\'/\\']').length === {min(5, int(shown.strip('()')))}"
+        )
+        assert page.is_checked(f"input[name=topic][value='{value}']")
+
+        # Pagefind never loaded a filter: the page read the filter files and counted
+        assert methods(page, "filters") == [] and all(m["filters"] == 0 for m in methods(page, "search"))
+        assert not [r for r in requests if r.startswith("pageerror:") or not r.startswith(origin.url)]
