@@ -5,11 +5,14 @@ its fragment, the positions of its words and of the words of its meta.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from typing import Any
 
 import orjson
 
+from sitegen.search.bundle import encode_file
+from sitegen.search.cbor import encode_ints
 from sitegen.search.words import WEIGHT_BASE, Indexable, Stemmers, indexable_words, split_whitespace, tidy, weight_of
 
 #: A word's places on a page: (position, weight, original form or None).
@@ -21,24 +24,36 @@ _ANCHOR, _WEIGHT, _AUTO, _END = "___PAGEFIND_ANCHOR___", "___PAGEFIND_WEIGHT___"
 MAX_CACHED = 500_000
 
 
+#: A word's entry for one page: the CBOR of its locations and meta locations
+#: (a ``PackedPage`` after its page number) or None, that entry's size for chunking,
+#: and its variants' entries (original form, the same CBOR), in Pagefind's order.
+Entry = tuple["bytes | None", int, list[tuple[str, bytes]]]
+
+
 @dataclass
 class Page:
     url: str
+    #: The fragment's JSON, and the file it is (gzip), and Pagefind's hash of the JSON.
     fragment: bytes
+    gzipped: bytes
+    full_hash: str
     word_count: int
-    words: dict[str, list[Place]]
-    meta_words: dict[str, list[MetaPlace]]
+    entries: dict[str, Entry]
     meta_keys: list[str]
     filters: dict[str, list[str]]
     sort: dict[str, str]
 
 
 class Reader:
-    """Reads records in one language; caches each word's indexable forms."""
+    """Reads records in one language; caches each word's indexable forms.
+    ``fields`` are the meta fields of the whole index (sorted), which number them."""
 
-    def __init__(self, language: str) -> None:
+    def __init__(self, language: str, fields: list[str]) -> None:
+        self.language = language
+        self.field_number = {name: number for number, name in enumerate(fields)}
         self.stems = Stemmers(language)
         self.cache: dict[str, list[Indexable]] = {}
+        self.simples: dict[str, str] = {}
 
     def indexable(self, word: str) -> list[Indexable]:
         found = self.cache.get(word)
@@ -48,14 +63,26 @@ class Reader:
                 self.cache[word] = found
         return found
 
+    def simple(self, word: str) -> str | None:
+        """The one stemmed form of a word indexed as itself alone (most words), else None."""
+        found = self.simples.get(word)
+        if found is None:
+            items = self.indexable(word)
+            found = items[0][0] if len(items) == 1 and items[0][1] is None and not items[0][2] else ""
+            if len(self.simples) < MAX_CACHED and len(word) <= 64:
+                self.simples[word] = found
+        return found or None
+
     def page(self, record: dict[str, Any]) -> Page:
         content, words, anchors, count = self.digest(str(record["content"]))
         meta = {key: tidy(value) for key, value in sorted(record["meta"].items())}
         filters = {key: [tidy(v) for v in values] for key, values in sorted(record["filters"].items())}
-        fragment = {"url": record["url"], "content": content, "word_count": count, "filters": filters, "meta": meta, "anchors": anchors}
-        return Page(
-            record["url"], orjson.dumps(fragment), count, words, self.meta_words(meta), list(meta), filters, dict(sorted(record["sort"].items()))
-        )
+        data = orjson.dumps({"url": record["url"], "content": content, "word_count": count, "filters": filters, "meta": meta, "anchors": anchors})
+        ids = [self.field_number[key] for key in meta]
+        entries = pack(words, self.meta_words(meta), ids) if words else {}
+        sort = dict(sorted(record["sort"].items()))
+        full = f"{self.language}_{full_hash(data)}"
+        return Page(record["url"], data, encode_file(data), full, count, entries, list(meta), filters, sort)
 
     def meta_words(self, meta: dict[str, str]) -> dict[str, list[MetaPlace]]:
         found: dict[str, list[MetaPlace]] = {}
@@ -67,32 +94,53 @@ class Reader:
 
     def digest(self, text: str) -> tuple[str, dict[str, list[Place]], list[dict[str, Any]], int]:
         """``parse_digest``: the fragment's content, the word places, anchors and word count."""
+        split = split_whitespace(text)
+        if "_" in text or "\u200b" in text:
+            return self._digest(split)
+        words: dict[str, list[Place]] = {}
+        simple = self.simple
+        for index, word in enumerate(split):
+            stemmed = simple(word)
+            if stemmed is not None:
+                entry = words.get(stemmed)
+                if entry is None:
+                    words[stemmed] = [(index, WEIGHT_BASE, None)]
+                else:
+                    entry.append((index, WEIGHT_BASE, None))
+            else:
+                self._track(words, word, index, WEIGHT_BASE)
+        return " ".join(split), words, [], max(len(split), 1)
+
+    def _digest(self, split: list[str]) -> tuple[str, dict[str, list[Place]], list[dict[str, Any]], int]:
+        """The general case: Pagefind's markers and zero-width spaces."""
         words: dict[str, list[Place]] = {}
         anchors: list[dict[str, Any]] = []
         kept: list[str] = []
         stack = [WEIGHT_BASE]
         index = last = 0
-        for word in split_whitespace(text):
+        for word in split:
             if word[0] == "_" and word.startswith(("___PAGEFIND_", "___END_PAGEFIND_WEIGHT___")) and _marker(word, stack, anchors, index):
                 continue
             base = word.replace("\u200b", "") if "\u200b" in word else word
             if not base:
                 continue
             kept.append(base)
-            weight = stack[-1] if stack else 1
-            found = self.indexable(base)
-            parts = sum(1 for item in found if item[2])
-            partial = max(weight // min(parts, 255), 1) if parts and weight else 0
-            for stemmed, original, is_part in found:
-                place = (index, partial if is_part else weight, original)
-                entry = words.get(stemmed)
-                if entry is None:
-                    words[stemmed] = [place]
-                else:
-                    entry.append(place)
+            self._track(words, base, index, stack[-1] if stack else 1)
             last = index
             index += 1
         return " ".join(kept), words, anchors, last + 1
+
+    def _track(self, words: dict[str, list[Place]], base: str, index: int, weight: int) -> None:
+        found = self.indexable(base)
+        parts = sum(1 for item in found if item[2])
+        partial = max(weight // min(parts, 255), 1) if parts and weight else 0
+        for stemmed, original, is_part in found:
+            place = (index, partial if is_part else weight, original)
+            entry = words.get(stemmed)
+            if entry is None:
+                words[stemmed] = [place]
+            else:
+                entry.append(place)
 
 
 def _marker(word: str, stack: list[int], anchors: list[dict[str, Any]], index: int) -> bool:
@@ -118,3 +166,84 @@ def _marker(word: str, stack: list[int], anchors: list[dict[str, Any]], index: i
             stack.pop()
         return True
     return False
+
+
+def full_hash(data: bytes) -> str:
+    """SHA-1 with each byte as unpadded hex (Rust's ``{:x?}``), as Pagefind names files."""
+    return "".join([_HEX[b] for b in hashlib.sha1(data).digest()])
+
+
+_HEX = [format(b, "x") for b in range(256)]
+
+
+def pack(words: dict[str, list[Place]], meta_words: dict[str, list[MetaPlace]], field_ids: list[int]) -> dict[str, Entry]:
+    """This page's entry of each word (``build_indexes``' per-page part)."""
+    entries: dict[str, Entry] = {}
+    for word, places in words.items():
+        if places[-1][2] is None and all(p[2] is None for p in places):
+            locs = _locs(places)
+            entries[word] = (encode_ints(locs) + b"\x80", len(locs) + 1, [])
+            continue
+        plain = [p for p in places if p[2] is None]
+        variants: dict[str, list[Place]] = {}
+        for p in places:
+            if p[2] is not None:
+                variants.setdefault(p[2], []).append(p)
+        plain_locs = _locs(plain) if plain else None
+        body = None if plain_locs is None else encode_ints(plain_locs) + b"\x80"
+        size = 0 if plain_locs is None else len(plain_locs) + 1
+        entries[word] = (body, size, [(form, encode_ints(_locs(found)) + b"\x80") for form, found in sorted(variants.items())])
+    for word, mplaces in meta_words.items():
+        _pack_meta(entries, word, [(field_ids[f], pos, original) for f, pos, original in mplaces])
+    return entries
+
+
+def _pack_meta(entries: dict[str, Entry], word: str, mapped: list[MetaPlace]) -> None:
+    body, size, variants = entries.get(word, (None, 0, []))
+    plain = [m for m in mapped if m[2] is None]
+    if plain:
+        meta = _meta_locs(plain)
+        size = (size if body is not None else 1) + len(meta)
+        body = (body[:-1] if body is not None else b"\x80") + encode_ints(meta)
+    forms: dict[str, list[MetaPlace]] = {}
+    for m in mapped:
+        if m[2] is not None:
+            forms.setdefault(m[2], []).append(m)
+    variants = list(variants)
+    for form, found in sorted(forms.items()):
+        meta_bytes = encode_ints(_meta_locs(found))
+        for i, (existing, data) in enumerate(variants):
+            if existing == form:
+                variants[i] = (form, data[:-1] + meta_bytes)
+                break
+        else:
+            variants.append((form, b"\x80" + meta_bytes))
+    entries[word] = (body, size, variants)
+
+
+def _locs(places: list[Place]) -> list[int]:
+    """``positions_to_packed_page``: by weight then position; a weight change is marked -(w)-1."""
+    ordered = sorted(places, key=lambda p: (0 if p[1] == 25 else p[1], p[0]))
+    out: list[int] = []
+    current, last = 25, 0
+    for position, weight, _ in ordered:
+        if weight != current:
+            out += (-weight - 1, position)
+            current = weight
+        else:
+            out.append(position - last)
+        last = position
+    return out
+
+
+def _meta_locs(places: list[MetaPlace]) -> list[int]:
+    ordered = sorted(places, key=lambda p: (p[0], p[1]))
+    out: list[int] = []
+    current, last = -1, 0
+    for field, position, _ in ordered:
+        if field != current:
+            out.append(-field - 1)
+            current, last = field, 0
+        out.append(position - last)
+        last = position
+    return out

@@ -22,7 +22,7 @@ import re
 import struct
 import unicodedata
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cache
 from importlib.resources import files
 from typing import Any
 
@@ -44,7 +44,13 @@ _CACHE_WORD = 64
 WEIGHT_BASE = 24
 
 
+_SEPARATORS = re.compile("[\x1c-\x1f]")
+
+
 def split_whitespace(text: str) -> list[str]:
+    """Rust's ``split_whitespace``: Python's ``str.split`` but for U+001C..U+001F, which it also splits on."""
+    if _SEPARATORS.search(text) is None:
+        return text.split()
     return [word for word in _SPLIT.split(text) if word]
 
 
@@ -53,7 +59,7 @@ def tidy(value: str) -> str:
     return _PRIVATE.sub("", value) if "___PAGEFIND_" in value else value
 
 
-@lru_cache(maxsize=None)
+@cache
 def _alphanumeric(char: str) -> bool:
     """Rust's ``char::is_alphanumeric`` (Alphabetic or Numeric)."""
     if char.isalpha():
@@ -71,7 +77,7 @@ def _other_alphabetic(char: str) -> bool:
     return any(part in name for part in ("VOWEL SIGN", "CIRCLED LATIN", "SQUARED LATIN", "NEGATIVE CIRCLED LATIN", "SIGN ANUSVARA", "SIGN VISARGA", "SIGN CANDRABINDU"))
 
 
-@lru_cache(maxsize=None)
+@cache
 def _uppercase(char: str) -> bool:
     """Rust's ``char::is_uppercase`` (the Uppercase property)."""
     return char.isupper()
