@@ -47,8 +47,12 @@ def decode_file(path: str, data: bytes) -> bytes:
     return raw[len(SIGNATURE) :]
 
 
+#: zlib's default level: level 9 takes four times as long on the index for 1% fewer bytes.
+LEVEL = 6
+
+
 def encode_file(payload: bytes) -> bytes:
-    return gzip.compress(SIGNATURE + payload, compresslevel=9, mtime=0)
+    return gzip.compress(SIGNATURE + payload, compresslevel=LEVEL, mtime=0)
 
 
 def canonical(files: Mapping[str, bytes]) -> dict[str, bytes]:

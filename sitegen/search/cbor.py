@@ -135,20 +135,21 @@ def _encode(value: Any, out: bytearray, depth: int) -> None:
         raise CborError(f"cannot encode a {type(value).__name__}")
 
 
-#: The encodings of the small integers, for the index's long lists of locations.
+#: The encodings of the small integers and array heads, for the index's long lists of locations.
 _SMALL = [bytes(_b) for _b in ([_i] if _i < 24 else [24, _i] if _i < 256 else [25, _i >> 8, _i & 0xFF] for _i in range(65536))]
 _NEGATIVE = [bytes([0x20 | _i]) if _i < 24 else bytes([0x38, _i]) for _i in range(256)]
+_INTS = {**{-1 - _i: _b for _i, _b in enumerate(_NEGATIVE)}, **dict(enumerate(_SMALL))}
+_ARRAYS = [bytes([0x80 | _b[0]]) + _b[1:] for _b in _SMALL]
 
 
 def encode_int(value: int) -> bytes:
-    if 0 <= value < 65536:
-        return _SMALL[value]
-    if -256 <= value < 0:
-        return _NEGATIVE[-1 - value]
-    return encode(value)
+    found = _INTS.get(value)
+    return found if found is not None else encode(value)
 
 
 def array_head(length: int) -> bytes:
+    if length < 65536:
+        return _ARRAYS[length]
     out = bytearray()
     _head(4, length, out)
     return bytes(out)
@@ -156,6 +157,7 @@ def array_head(length: int) -> bytes:
 
 def encode_ints(values: list[int]) -> bytes:
     """``encode(values)`` for a list of integers, faster."""
-    if not values or (min(values) >= 0 and max(values) < 65536):
-        return array_head(len(values)) + b"".join([_SMALL[v] for v in values])
-    return array_head(len(values)) + b"".join([encode_int(v) for v in values])
+    try:
+        return array_head(len(values)) + b"".join(map(_INTS.__getitem__, values))
+    except KeyError:
+        return array_head(len(values)) + b"".join([encode_int(v) for v in values])

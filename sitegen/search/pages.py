@@ -12,7 +12,7 @@ from typing import Any
 import orjson
 
 from sitegen.search.bundle import encode_file
-from sitegen.search.cbor import encode_ints
+from sitegen.search.cbor import array_head, encode_int, encode_ints
 from sitegen.search.words import WEIGHT_BASE, Indexable, Stemmers, indexable_words, split_whitespace, tidy, weight_of
 
 #: A word's places on a page: (position, weight, original form or None).
@@ -74,12 +74,12 @@ class Reader:
         return found or None
 
     def page(self, record: dict[str, Any]) -> Page:
-        content, words, anchors, count = self.digest(str(record["content"]))
+        content, words, anchors, count, plain = self.digest(str(record["content"]))
         meta = {key: tidy(value) for key, value in sorted(record["meta"].items())}
         filters = {key: [tidy(v) for v in values] for key, values in sorted(record["filters"].items())}
         data = orjson.dumps({"url": record["url"], "content": content, "word_count": count, "filters": filters, "meta": meta, "anchors": anchors})
         ids = [self.field_number[key] for key in meta]
-        entries = pack(words, self.meta_words(meta), ids) if words else {}
+        entries = pack(plain, words, self.meta_words(meta), ids) if words or plain else {}
         sort = dict(sorted(record["sort"].items()))
         full = f"{self.language}_{full_hash(data)}"
         return Page(record["url"], data, encode_file(data), full, count, entries, list(meta), filters, sort)
@@ -92,24 +92,28 @@ class Reader:
                     found.setdefault(stemmed, []).append((field_id, position, original))
         return found
 
-    def digest(self, text: str) -> tuple[str, dict[str, list[Place]], list[dict[str, Any]], int]:
-        """``parse_digest``: the fragment's content, the word places, anchors and word count."""
+    def digest(self, text: str) -> tuple[str, dict[str, list[Place]], list[dict[str, Any]], int, dict[str, list[int]]]:
+        """``parse_digest``: the fragment's content, the word places, anchors and word count;
+        and apart, the positions of the words indexed as themselves at the base weight (most)."""
         split = split_whitespace(text)
         if "_" in text or "\u200b" in text:
-            return self._digest(split)
+            return (*self._digest(split), {})
         words: dict[str, list[Place]] = {}
-        simple = self.simple
+        plain: dict[str, list[int]] = {}
+        get, simple = self.simples.get, self.simple
         for index, word in enumerate(split):
-            stemmed = simple(word)
-            if stemmed is not None:
-                entry = words.get(stemmed)
+            stemmed = get(word)
+            if stemmed is None:
+                stemmed = simple(word) or ""
+            if stemmed:
+                entry = plain.get(stemmed)
                 if entry is None:
-                    words[stemmed] = [(index, WEIGHT_BASE, None)]
+                    plain[stemmed] = [index]
                 else:
-                    entry.append((index, WEIGHT_BASE, None))
+                    entry.append(index)
             else:
                 self._track(words, word, index, WEIGHT_BASE)
-        return " ".join(split), words, [], max(len(split), 1)
+        return " ".join(split), words, [], max(len(split), 1), plain
 
     def _digest(self, split: list[str]) -> tuple[str, dict[str, list[Place]], list[dict[str, Any]], int]:
         """The general case: Pagefind's markers and zero-width spaces."""
@@ -176,26 +180,35 @@ def full_hash(data: bytes) -> str:
 _HEX = [format(b, "x") for b in range(256)]
 
 
-def pack(words: dict[str, list[Place]], meta_words: dict[str, list[MetaPlace]], field_ids: list[int]) -> dict[str, Entry]:
+def pack(plain: dict[str, list[int]], words: dict[str, list[Place]], meta_words: dict[str, list[MetaPlace]], field_ids: list[int]) -> dict[str, Entry]:
     """This page's entry of each word (``build_indexes``' per-page part)."""
     entries: dict[str, Entry] = {}
+    for word, positions in plain.items():
+        if word in words:
+            words[word] += [(p, WEIGHT_BASE, None) for p in positions]
+        elif len(positions) == 1:
+            entries[word] = (_ONE + encode_int(positions[0]) + b"\x80", 3, [])
+        else:
+            deltas = [b - a for a, b in zip(positions, positions[1:], strict=False)]
+            entries[word] = (array_head(len(positions) + 1) + _BASE + encode_int(positions[0]) + encode_ints(deltas)[len(array_head(len(deltas))):] + b"\x80", len(positions) + 2, [])
     for word, places in words.items():
-        if places[-1][2] is None and all(p[2] is None for p in places):
-            locs = _locs(places)
-            entries[word] = (encode_ints(locs) + b"\x80", len(locs) + 1, [])
-            continue
-        plain = [p for p in places if p[2] is None]
+        plain_places = [p for p in places if p[2] is None]
         variants: dict[str, list[Place]] = {}
         for p in places:
             if p[2] is not None:
                 variants.setdefault(p[2], []).append(p)
-        plain_locs = _locs(plain) if plain else None
+        plain_locs = _locs(plain_places) if plain_places else None
         body = None if plain_locs is None else encode_ints(plain_locs) + b"\x80"
         size = 0 if plain_locs is None else len(plain_locs) + 1
         entries[word] = (body, size, [(form, encode_ints(_locs(found)) + b"\x80") for form, found in sorted(variants.items())])
     for word, mplaces in meta_words.items():
         _pack_meta(entries, word, [(field_ids[f], pos, original) for f, pos, original in mplaces])
     return entries
+
+
+#: The CBOR of the base weight's marker (-25), alone in a list of two and by itself.
+_BASE = encode_int(-WEIGHT_BASE - 1)
+_ONE = array_head(2) + _BASE
 
 
 def _pack_meta(entries: dict[str, Entry], word: str, mapped: list[MetaPlace]) -> None:

@@ -46,9 +46,9 @@ def write_index(records: Sequence[dict[str, Any]], language: str, workers: int |
     metapages = []
     for number, page in enumerate(pages):
         _add_words(words, page.entries, number)
-        for name, values in page.filters.items():
-            for value in values:
-                filters.setdefault(name, {}).setdefault(value, []).append(number)
+        for filter_name, filter_values in page.filters.items():
+            for value in filter_values:
+                filters.setdefault(filter_name, {}).setdefault(value, []).append(number)
         name = _short(page.full_hash, language, out, "fragment/{}.pf_fragment")
         out[f"fragment/{name}.pf_fragment"] = page.gzipped
         metapages.append([name, page.word_count])
