@@ -9,7 +9,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from pathlib import Path
 from typing import Any
 
 import orjson
@@ -63,7 +62,13 @@ def test_the_sample_sites_bundle_is_pagefinds_byte_for_byte(build, minimal_site,
     }
 
 
-def record(url: str, content: str, meta: dict[str, str] | None = None, filters: dict[str, list[str]] | None = None, sort: dict[str, str] | None = None) -> dict[str, Any]:
+def record(
+    url: str,
+    content: str,
+    meta: dict[str, str] | None = None,
+    filters: dict[str, list[str]] | None = None,
+    sort: dict[str, str] | None = None,
+) -> dict[str, Any]:
     return {"url": url, "content": content, "meta": meta or {"title": url}, "filters": filters or {}, "sort": sort or {}}
 
 
@@ -87,7 +92,11 @@ HOSTILE = [
     record("/numbers3/", "sorted 1e3", sort={"n": "1e3", "mixed": "2"}),
     record("/filters/", "filter text", filters={"speaker": ["Same Text", "Other"], "topic": ["Same Text"]}),
     record("/long/", "x" * 20_000 + " y" + "z" * 300),
-    record("/markers/", "before ___PAGEFIND_WEIGHT___3 heavy words ___END_PAGEFIND_WEIGHT___ after ___PAGEFIND_ANCHOR___h2:id:x tail", meta={"title": "a ___PAGEFIND_X meta", "kind": "talk"}),
+    record(
+        "/markers/",
+        "before ___PAGEFIND_WEIGHT___3 heavy words ___END_PAGEFIND_WEIGHT___ after ___PAGEFIND_ANCHOR___h2:id:x tail",
+        meta={"title": "a ___PAGEFIND_X meta", "kind": "talk"},
+    ),
     record("/meta/", "content here", meta={"title": "Ünïcödé Title with CamelCase", "speakers": "Zoë, İlker", "date": "2024-01-01"}),
     record("/dup/", "second version replaces the first in place", filters={"kind": ["event"]}),
 ]
@@ -105,14 +114,21 @@ def test_the_pool_and_hash_seeds_do_not_change_the_bytes(tmp_path):
     assert write_index(records, "en", workers=2) == serial
     (tmp_path / "records.json").write_bytes(orjson.dumps(records))
     script = "import sys, orjson; from sitegen.search.writer import write_index; r = orjson.loads(open(sys.argv[1], 'rb').read()); sys.stdout.buffer.write(orjson.dumps(sorted((p, d.hex()) for p, d in write_index(r, 'en').items())))"
-    out = subprocess.run([sys.executable, "-c", script, str(tmp_path / "records.json")], capture_output=True, check=True, env={**os.environ, "PYTHONHASHSEED": "123"}).stdout
+    out = subprocess.run(
+        [sys.executable, "-c", script, str(tmp_path / "records.json")],
+        capture_output=True,
+        check=True,
+        env={**os.environ, "PYTHONHASHSEED": "123"},
+    ).stdout
     assert orjson.loads(out) == [[p, d.hex()] for p, d in sorted(serial.items())]
 
 
 @pytest.mark.slow
 def test_the_10k_synthetic_archive_gives_pagefinds_bundle(tmp_path, monkeypatch):
     site = tmp_path / "site"
-    subprocess.run([sys.executable, str(REPO / "bench" / "gen.py"), "--sessions", "10000", "--out", str(site)], check=True, capture_output=True)
+    subprocess.run(
+        [sys.executable, str(REPO / "bench" / "gen.py"), "--sessions", "10000", "--out", str(site)], check=True, capture_output=True
+    )
     monkeypatch.setattr(sitegen.search, "PagefindJob", Capture)
     Capture.seen.clear()
     from sitegen.build import build_site

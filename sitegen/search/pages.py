@@ -77,7 +77,9 @@ class Reader:
         content, words, anchors, count, plain = self.digest(str(record["content"]))
         meta = {key: tidy(value) for key, value in sorted(record["meta"].items())}
         filters = {key: [tidy(v) for v in values] for key, values in sorted(record["filters"].items())}
-        data = orjson.dumps({"url": record["url"], "content": content, "word_count": count, "filters": filters, "meta": meta, "anchors": anchors})
+        data = orjson.dumps(
+            {"url": record["url"], "content": content, "word_count": count, "filters": filters, "meta": meta, "anchors": anchors}
+        )
         ids = [self.field_number[key] for key in meta]
         entries = pack(plain, words, self.meta_words(meta), ids) if words or plain else {}
         sort = dict(sorted(record["sort"].items()))
@@ -180,7 +182,9 @@ def full_hash(data: bytes) -> str:
 _HEX = [format(b, "x") for b in range(256)]
 
 
-def pack(plain: dict[str, list[int]], words: dict[str, list[Place]], meta_words: dict[str, list[MetaPlace]], field_ids: list[int]) -> dict[str, Entry]:
+def pack(
+    plain: dict[str, list[int]], words: dict[str, list[Place]], meta_words: dict[str, list[MetaPlace]], field_ids: list[int]
+) -> dict[str, Entry]:
     """This page's entry of each word (``build_indexes``' per-page part)."""
     entries: dict[str, Entry] = {}
     for word, positions in plain.items():
@@ -190,7 +194,15 @@ def pack(plain: dict[str, list[int]], words: dict[str, list[Place]], meta_words:
             entries[word] = (_ONE + encode_int(positions[0]) + b"\x80", 3, [])
         else:
             deltas = [b - a for a, b in zip(positions, positions[1:], strict=False)]
-            entries[word] = (array_head(len(positions) + 1) + _BASE + encode_int(positions[0]) + encode_ints(deltas)[len(array_head(len(deltas))):] + b"\x80", len(positions) + 2, [])
+            entries[word] = (
+                array_head(len(positions) + 1)
+                + _BASE
+                + encode_int(positions[0])
+                + encode_ints(deltas)[len(array_head(len(deltas))) :]
+                + b"\x80",
+                len(positions) + 2,
+                [],
+            )
     for word, places in words.items():
         plain_places = [p for p in places if p[2] is None]
         variants: dict[str, list[Place]] = {}

@@ -74,7 +74,18 @@ def _other_alphabetic(char: str) -> bool:
     # Python has no Alphabetic property: a mark or symbol whose name says it is a
     # vowel sign, a letter or a circled/parenthesized Latin letter is Other_Alphabetic.
     name = unicodedata.name(char, "")
-    return any(part in name for part in ("VOWEL SIGN", "CIRCLED LATIN", "SQUARED LATIN", "NEGATIVE CIRCLED LATIN", "SIGN ANUSVARA", "SIGN VISARGA", "SIGN CANDRABINDU"))
+    return any(
+        part in name
+        for part in (
+            "VOWEL SIGN",
+            "CIRCLED LATIN",
+            "SQUARED LATIN",
+            "NEGATIVE CIRCLED LATIN",
+            "SIGN ANUSVARA",
+            "SIGN VISARGA",
+            "SIGN CANDRABINDU",
+        )
+    )
 
 
 @cache
