@@ -13,39 +13,36 @@ on the pool.
 from __future__ import annotations
 
 import json
-import multiprocessing
-import os
 import struct
 from collections.abc import Sequence
 from typing import Any
 
-from sitegen.search import cbor
+from sitegen.search import assemble, cbor
 from sitegen.search.bundle import ENTRY, encode_file
-from sitegen.search.pages import Entry, Page, Reader, full_hash
+from sitegen.search.pages import Page, full_hash
 from sitegen.search.words import WORD_SYMBOLS, parse_f32
 
 #: Pagefind's version, written into the meta and the entry.
 VERSION = "1.5.2"
 #: Pagefind's index chunk size (``index_chunk_size``): locations per chunk, about.
 CHUNK_SIZE = 20_000
-#: Records read in the parent below this many (a pool costs more than it saves).
-POOL_FROM = 2_000
 _I32 = (-(2**31), 2**31 - 1)
 
 
 def write_index(records: Sequence[dict[str, Any]], language: str, workers: int | None = None) -> dict[str, bytes]:
     """The bundle's index files (path -> bytes) for these records (``SearchRecord.data()`` dicts)."""
+    workers = workers if workers is not None else assemble.default_workers()
     fields = sorted({str(key) for record in records for key in record["meta"]})
-    pages = [page for page in _unique(read_pages(records, language, fields, workers)) if page.entries]
+    read = assemble.read(records, language, fields, workers)
+    numbers, pages = _number(read)
     kept = sorted({key for page in pages for key in page.meta_keys})
     if kept != fields:  # a meta field only on pages without words: number the fields again
-        pages = [page for page in _unique(read_pages(records, language, kept, 1)) if page.entries]
+        read = assemble.read(records, language, kept, workers)
+        numbers, pages = _number(read)
     out: dict[str, bytes] = {}
-    words: dict[str, list[Any]] = {}
     filters: dict[str, dict[str, list[int]]] = {}
     metapages = []
     for number, page in enumerate(pages):
-        _add_words(words, page.entries, number)
         for filter_name, filter_values in page.filters.items():
             for value in filter_values:
                 filters.setdefault(filter_name, {}).setdefault(value, []).append(number)
@@ -58,7 +55,7 @@ def write_index(records: Sequence[dict[str, Any]], language: str, workers: int |
         hashed = _short(f"{language}_{full_hash(payload)}", language, out, "filter/{}.pf_filter")
         out[f"filter/{hashed}.pf_filter"] = encode_file(payload)
         meta_filters.append([name, hashed])
-    chunks = _write_chunks(words, language, out)
+    chunks = _write_chunks(assemble.words(read.blobs, numbers, workers), language, out)
     meta = cbor.encode([VERSION, metapages, chunks, meta_filters, _sorts(pages), kept])
     meta_hash = f"{language}_{full_hash(meta)[: len(language) + 8]}"
     out[f"pagefind.{meta_hash}.pf_meta"] = encode_file(meta)
@@ -67,84 +64,41 @@ def write_index(records: Sequence[dict[str, Any]], language: str, workers: int |
     return out
 
 
-def read_pages(records: Sequence[dict[str, Any]], language: str, fields: list[str], workers: int | None) -> list[Page]:
-    """Every record read; in a fork pool when there are many (same pages either way)."""
-    workers = workers if workers is not None else (os.cpu_count() or 1)
-    if workers <= 1 or len(records) < POOL_FROM or "fork" not in multiprocessing.get_all_start_methods():
-        reader = Reader(language, fields)
-        return [reader.page(record) for record in records]
-    size = -(-len(records) // (workers * 4))
-    batches = [records[i : i + size] for i in range(0, len(records), size)]
-    with multiprocessing.get_context("fork").Pool(workers, initializer=_init, initargs=(language, fields)) as pool:
-        return [page for batch in pool.map(_read_batch, batches) for page in batch]
-
-
-_READER: list[Reader] = []
-
-
-def _init(language: str, fields: list[str]) -> None:
-    _READER.append(Reader(language, fields))
-
-
-def _read_batch(batch: Sequence[dict[str, Any]]) -> list[Page]:
-    return [_READER[0].page(record) for record in batch]
-
-
-def _unique(pages: list[Page]) -> list[Page]:
-    """A later record with the same URL replaces the earlier one, in its place."""
+def _number(read: assemble.Read) -> tuple[list[list[int]], list[Page]]:
+    """The index's pages, numbered: a later record with the same URL replaces the
+    earlier one in its place; pages without words are left out. And for each
+    batch, its pages' numbers (-1: not in the index)."""
     at: dict[str, int] = {}
-    out: list[Page] = []
-    for page in pages:
+    slots: list[int] = []
+    for index, page in enumerate(read.pages):
         if page.url in at:
-            out[at[page.url]] = page
+            slots[at[page.url]] = index
         else:
-            at[page.url] = len(out)
-            out.append(page)
-    return out
+            at[page.url] = len(slots)
+            slots.append(index)
+    number_of = [-1] * len(read.pages)
+    pages: list[Page] = []
+    for index in slots:
+        if read.pages[index].entries:
+            number_of[index] = len(pages)
+            pages.append(read.pages[index])
+    ends = [*read.starts[1:], len(read.pages)]
+    return [number_of[start:end] for start, end in zip(read.starts, ends, strict=True)], pages
 
 
-def _add_words(words: dict[str, list[Any]], entries: dict[str, Entry], number: int) -> None:
-    """This page's entries, appended to each word's [pages, size, variants by form]."""
-    for word, (body, size, variants) in entries.items():
-        found = words.get(word)
-        if found is None:
-            found = words[word] = [[], 0, {}]
-        if body is not None:
-            found[0].append((number, body))
-            found[1] += size
-        for form, data in variants:
-            found[2].setdefault(form, []).append((number, data))
-
-
-def _pages(pages: list[tuple[int, bytes]]) -> bytes:
-    """The CBOR of a word's pages, their numbers as deltas."""
-    parts = [cbor.array_head(len(pages))]
-    last = 0
-    for number, body in pages:
-        parts += (b"\x83", cbor.encode_int(number - last), body)
-        last = number
-    return b"".join(parts)
-
-
-def _write_chunks(words: dict[str, list[Any]], language: str, out: dict[str, bytes]) -> list[list[str]]:
-    """Write the index chunks; their [from, to, hash] for the meta."""
+def _write_chunks(words: list[tuple[str, bytes, int]], language: str, out: dict[str, bytes]) -> list[list[str]]:
+    """Write the index chunks (about CHUNK_SIZE locations each); their [from, to, hash] for the meta."""
     named: list[list[str]] = []
-    chunk: list[bytes] = []
-    size, first = 0, ""
-    ordered = sorted(words)
-    for i, word in enumerate(ordered):
-        pages, word_size, variants = words[word]
-        if not chunk:
-            first = word
-        forms = [b"\x82" + cbor.encode(form) + _pages(found) for form, found in variants.items()]
-        chunk.append(b"\x83" + cbor.encode(word) + _pages(pages) + cbor.array_head(len(forms)) + b"".join(forms))
-        size += word_size + 0
-        if size >= CHUNK_SIZE or i == len(ordered) - 1:
-            payload = b"\x81" + cbor.array_head(len(chunk)) + b"".join(chunk)
+    start, size = 0, 0
+    for i, (word, _, word_size) in enumerate(words):
+        size += word_size
+        if size >= CHUNK_SIZE or i == len(words) - 1:
+            chunk = words[start : i + 1]
+            payload = b"\x81" + cbor.array_head(len(chunk)) + b"".join(data for _, data, _ in chunk)
             hashed = _short(f"{language}_{full_hash(payload)}", language, out, "index/{}.pf_index")
             out[f"index/{hashed}.pf_index"] = encode_file(payload)
-            named.append([first, word, hashed])
-            chunk, size = [], 0
+            named.append([chunk[0][0], word, hashed])
+            start, size = i + 1, 0
     for before, after in zip(named, named[1:], strict=False):
         a_prefix, b_prefix = _prefixes(before[1], after[0])
         if a_prefix >= before[0]:
