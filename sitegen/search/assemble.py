@@ -93,21 +93,28 @@ def _init(language: str, fields: list[str]) -> None:
     _READER[:] = [Reader(language, fields)]
 
 
+#: One shard of a batch's entries: words, their CBOR (None: variants only), their
+#: sizes, their pages (index in the batch), and the variants of some (by entry index).
+Shard = tuple[list[str], list["bytes | None"], list[int], list[int], dict[int, list[tuple[str, bytes]]]]
+
+
 def _read_batch(batch: Sequence[dict[str, Any]]) -> tuple[list[Page], list[bytes]]:
     reader = _READER[0]
-    shards: list[tuple[list[str], list[bytes | None], list[int], list[int], dict[int, list[tuple[str, bytes]]]]]
-    shards = [([], [], [], [], {}) for _ in range(len(SPLITS) + 1)]
+    shards: list[Shard] = [([], [], [], [], {}) for _ in range(len(SPLITS) + 1)]
+    shard_of: dict[str, Shard] = {}
     pages = []
     for local, record in enumerate(batch):
         page = reader.page(record)
         for word, (body, size, variants) in page.entries.items():
-            found, bodies, sizes, owners, forms = shards[bisect.bisect_right(SPLITS, word)]
+            shard = shard_of.get(word[0])
+            if shard is None:
+                shard = shard_of[word[0]] = shards[bisect.bisect_right(SPLITS, word[0])]
             if variants:
-                forms[len(found)] = variants
-            found.append(word)
-            bodies.append(body)
-            sizes.append(size)
-            owners.append(local)
+                shard[4][len(shard[0])] = variants
+            shard[0].append(word)
+            shard[1].append(body)
+            shard[2].append(size)
+            shard[3].append(local)
         pages.append(replace(page, entries={"": _NO_ENTRY} if page.entries else {}))
     return pages, [pickle.dumps(shard, protocol=pickle.HIGHEST_PROTOCOL) for shard in shards]
 
@@ -131,8 +138,9 @@ def _shard_words(shard: int) -> list[tuple[str, bytes, int]]:
             if body is not None:
                 entry[0].append((number, body))
                 entry[1] += size
-            for order, (form, data) in enumerate(forms.get(i, ())):
-                entry[2].setdefault(form, []).append((number, order, data))
+            if forms and i in forms:
+                for order, (form, data) in enumerate(forms[i]):
+                    entry[2].setdefault(form, []).append((number, order, data))
     return [(word, _word(word, *found[word][::2]), found[word][1]) for word in sorted(found)]
 
 

@@ -12,7 +12,7 @@ from typing import Any
 import orjson
 
 from sitegen.search.bundle import encode_file
-from sitegen.search.cbor import array_head, encode_int, encode_ints
+from sitegen.search.cbor import _INTS, array_head, encode_int, encode_ints
 from sitegen.search.words import WEIGHT_BASE, Indexable, Stemmers, indexable_words, split_whitespace, tidy, weight_of
 
 #: A word's places on a page: (position, weight, original form or None).
@@ -187,22 +187,16 @@ def pack(
 ) -> dict[str, Entry]:
     """This page's entry of each word (``build_indexes``' per-page part)."""
     entries: dict[str, Entry] = {}
+    ints, one, end, none = _INTS, _ONE, b"\x80", _NONE
     for word, positions in plain.items():
-        if word in words:
+        if words and word in words:
             words[word] += [(p, WEIGHT_BASE, None) for p in positions]
         elif len(positions) == 1:
-            entries[word] = (_ONE + encode_int(positions[0]) + b"\x80", 3, [])
+            entries[word] = (one + (ints.get(positions[0]) or encode_int(positions[0])) + end, 3, none)
         else:
             deltas = [b - a for a, b in zip(positions, positions[1:], strict=False)]
-            entries[word] = (
-                array_head(len(positions) + 1)
-                + _BASE
-                + encode_int(positions[0])
-                + encode_ints(deltas)[len(array_head(len(deltas))) :]
-                + b"\x80",
-                len(positions) + 2,
-                [],
-            )
+            head = array_head(len(positions) + 1) + _BASE + encode_int(positions[0])
+            entries[word] = (head + encode_ints(deltas)[len(array_head(len(deltas))) :] + end, len(positions) + 2, none)
     for word, places in words.items():
         plain_places = [p for p in places if p[2] is None]
         variants: dict[str, list[Place]] = {}
@@ -218,6 +212,7 @@ def pack(
     return entries
 
 
+_NONE: list[tuple[str, bytes]] = []
 #: The CBOR of the base weight's marker (-25), alone in a list of two and by itself.
 _BASE = encode_int(-WEIGHT_BASE - 1)
 _ONE = array_head(2) + _BASE
