@@ -89,7 +89,7 @@ HOSTILE = [
     record("/dup/", "first version of a duplicated url", filters={"kind": ["talk"]}),
     record("/numbers/", "sorted by numbers", sort={"n": "10", "mixed": "b"}),
     record("/numbers2/", "sorted by numbers too", sort={"n": "-3.5", "mixed": "10"}),
-    record("/numbers3/", "sorted 1e3", sort={"n": "1e3", "mixed": "2"}),
+    record("/numbers3/", "sorted 1e3", sort={"n": "1e3", "mixed": "2", "a": "1", "b": "x", "c": "2.5", "d": "y", "e": "-1"}),
     record("/filters/", "filter text", filters={"speaker": ["Same Text", "Other"], "topic": ["Same Text"]}),
     record("/long/", "x" * 20_000 + " y" + "z" * 300),
     record(
