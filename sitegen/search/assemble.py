@@ -153,13 +153,18 @@ def _word(word: str, pages: list[tuple[int, bytes]], forms: dict[str, list[tuple
 
 def _pages(pages: list[tuple[int, bytes]]) -> bytes:
     """The CBOR of a word's pages, by page number, the numbers as deltas."""
-    pages.sort(key=lambda page: page[0])
+    pages.sort(key=_first)
     parts = [cbor.array_head(len(pages))]
     last = 0
+    ints, encode_int = cbor._INTS, cbor.encode_int
     for number, body in pages:
-        parts += (b"\x83", cbor.encode_int(number - last), body)
+        parts += (b"\x83", ints.get(number - last) or encode_int(number - last), body)
         last = number
     return b"".join(parts)
+
+
+def _first(page: tuple[int, bytes]) -> int:
+    return page[0]
 
 
 def default_workers() -> int:

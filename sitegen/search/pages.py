@@ -219,6 +219,15 @@ _ONE = array_head(2) + _BASE
 
 
 def _pack_meta(entries: dict[str, Entry], word: str, mapped: list[MetaPlace]) -> None:
+    if len(mapped) == 1 and mapped[0][2] is None:  # most: one place, no other form
+        field, position, _ = mapped[0]
+        meta_bytes = b"\x82" + encode_int(-field - 1) + encode_int(position)
+        entry = entries.get(word)
+        if entry is None or entry[0] is None:
+            entries[word] = (b"\x80" + meta_bytes, 3, entry[2] if entry is not None else _NONE)
+        else:
+            entries[word] = (entry[0][:-1] + meta_bytes, entry[1] + 2, entry[2])
+        return
     body, size, variants = entries.get(word, (None, 0, []))
     plain = [m for m in mapped if m[2] is None]
     if plain:
