@@ -115,7 +115,7 @@ def _read_batch(batch: Sequence[dict[str, Any]]) -> tuple[list[Page], list[bytes
             shard[1].append(body)
             shard[2].append(size)
             shard[3].append(local)
-        pages.append(replace(page, entries={"": _NO_ENTRY} if page.entries else {}))
+        pages.append(replace(page, fragment=b"", entries={"": _NO_ENTRY} if page.entries else {}))
     return pages, [pickle.dumps(shard, protocol=pickle.HIGHEST_PROTOCOL) for shard in shards]
 
 
