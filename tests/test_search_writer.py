@@ -28,8 +28,8 @@ def index_data(files: dict[str, bytes]) -> dict[str, bytes]:
     return canonical({p: d for p, d in files.items() if content_addressed(p) or p == bundle_module.ENTRY})
 
 
-def pagefinds(records: list[dict[str, Any]]) -> dict[str, bytes]:
-    return index_data(run_pagefind([SearchRecord(**r) for r in records], "en"))
+def pagefinds(records: list[dict[str, Any]], language: str = "en") -> dict[str, bytes]:
+    return index_data(run_pagefind([SearchRecord(**r) for r in records], language))
 
 
 def assert_same(ours: dict[str, bytes], theirs: dict[str, bytes]) -> None:
@@ -105,6 +105,18 @@ HOSTILE = [
 def test_a_hostile_corpus_gives_pagefinds_bundle(tmp_path):
     ours = index_data(write_index(HOSTILE, "en", workers=1))
     assert_same(ours, pagefinds(HOSTILE))
+
+
+@pytest.mark.parametrize("language", ["fr", "zz"])
+def test_the_index_job_in_another_language_gives_pagefinds_bundle(tmp_path, language):
+    """The job (``python -m sitegen.search.job``): another stemmer, or none and no wasm
+    for a language Pagefind does not know; the runtime files from one run of the binary."""
+    records = [record("/a/", "Les élèves étudiaient des systèmes distribués"), record("/b/", "Œuvres complètes, naïvement")]
+    (tmp_path / "records.json").write_bytes(orjson.dumps(records))
+    subprocess.run([sys.executable, "-m", "sitegen.search.job", str(tmp_path), language], check=True, cwd=REPO)
+    built = tree(tmp_path / "bundle")
+    assert_same(index_data(built), pagefinds(records, language))
+    assert ("wasm." + language + ".pagefind" in built) == (language == "fr")
 
 
 def test_the_pool_and_hash_seeds_do_not_change_the_bytes(tmp_path):

@@ -72,6 +72,8 @@ class PendingSearch:
     state: dict[str, Any]
     kept: SearchResult | None = None
     job: PagefindJob | None = None
+    #: The Pagefind version and language of the bundle's runtime files.
+    runtime: str = ""
 
     def result(self) -> SearchResult:
         if self.kept is not None:
@@ -79,7 +81,7 @@ class PendingSearch:
         assert self.job is not None  # one of the two is always set
         bundle = canonical(self.job.result())
         files = {f"{BUNDLE_DIR}/{path}": data for path, data in sorted(bundle.items())}
-        state = {**self.state, "files": tuple(files), "pagefind": pagefind_version()}
+        state = {**self.state, "files": tuple(files), "runtime": self.runtime}
         return SearchResult(files, (), state, ran=True, records=self.records, seconds=self.job.seconds)
 
     def cancel(self) -> None:
@@ -107,12 +109,15 @@ def start_search(
         kept = previous.get("files")
         if isinstance(kept, tuple) and kept and all(isinstance(p, str) and exists(p) for p in kept):
             return PendingSearch(len(records), dict(previous), kept=SearchResult({}, kept, dict(previous), ran=False, records=len(records)))
-    return PendingSearch(len(records), {"digest": digest}, job=PagefindJob(records, language, _runtime(previous, exists, output)))
+    runtime = f"{pagefind_version()}/{language}"
+    job = PagefindJob(records, language, _runtime(previous, runtime, exists, output))
+    return PendingSearch(len(records), {"digest": digest}, job=job, runtime=runtime)
 
 
-def _runtime(previous: Any, exists: Callable[[str], bool], output: Path | None) -> tuple[Path, list[str]] | None:
-    """The last bundle's folder and its runtime files, when made by this Pagefind version and still there."""
-    if output is None or not isinstance(previous, dict) or previous.get("pagefind") != pagefind_version():
+def _runtime(previous: Any, runtime: str, exists: Callable[[str], bool], output: Path | None) -> tuple[Path, list[str]] | None:
+    """The last bundle's folder and its runtime files, when made by this Pagefind version
+    for this language (``runtime``) and still there."""
+    if output is None or not isinstance(previous, dict) or previous.get("runtime") != runtime:
         return None
     files = previous.get("files")
     if not isinstance(files, (tuple, list)):

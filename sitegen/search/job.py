@@ -110,7 +110,8 @@ def main(argv: list[str]) -> int:
         items = orjson.loads((folder / RECORDS).read_bytes())
         names = orjson.loads((folder / RUNTIME).read_bytes()) if len(argv) > 2 else None
         records = [SearchRecord(**item).data() for item in items]
-        files = {**write_index(records, language), **runtime_files(language, Path(argv[2]) if names else None, dict.fromkeys(names or ()))}
+        runtime = runtime_files(language, Path(argv[2]) if names else None, dict.fromkeys(names or ()))
+        files = {**write_index(records, language, wasm=f"wasm.{language}.pagefind" in runtime), **runtime}
         write_bundle(files, folder / BUNDLE)
         (folder / SECONDS).write_text(f"{time.monotonic() - started:.3f}")
     except SitegenError as exc:

@@ -29,8 +29,9 @@ CHUNK_SIZE = 20_000
 _I32 = (-(2**31), 2**31 - 1)
 
 
-def write_index(records: Sequence[dict[str, Any]], language: str, workers: int | None = None) -> dict[str, bytes]:
-    """The bundle's index files (path -> bytes) for these records (``SearchRecord.data()`` dicts)."""
+def write_index(records: Sequence[dict[str, Any]], language: str, workers: int | None = None, wasm: bool = True) -> dict[str, bytes]:
+    """The bundle's index files (path -> bytes) for these records (``SearchRecord.data()`` dicts).
+    ``wasm``: whether Pagefind has a wasm file of this language (the entry names it)."""
     workers = workers if workers is not None else assemble.default_workers()
     fields = sorted({str(key) for record in records for key in record["meta"]})
     read = assemble.read(records, language, fields, workers)
@@ -59,7 +60,7 @@ def write_index(records: Sequence[dict[str, Any]], language: str, workers: int |
     meta = cbor.encode([VERSION, metapages, chunks, meta_filters, _sorts(pages), kept])
     meta_hash = f"{language}_{full_hash(meta)[: len(language) + 8]}"
     out[f"pagefind.{meta_hash}.pf_meta"] = encode_file(meta)
-    entry = {"version": VERSION, "languages": {language: {"hash": meta_hash, "wasm": language, "page_count": len(pages)}}}
+    entry = {"version": VERSION, "languages": {language: {"hash": meta_hash, "wasm": language if wasm else None, "page_count": len(pages)}}}
     out[ENTRY] = json.dumps({**entry, "include_characters": list(WORD_SYMBOLS)}, ensure_ascii=False, separators=(",", ":")).encode()
     return out
 
