@@ -23,7 +23,8 @@ from dataclasses import dataclass, replace
 from typing import Any, TypeVar
 
 from sitegen.search import cbor
-from sitegen.search.pages import Entry, Page, Reader
+from sitegen.search.bundle import encode_file
+from sitegen.search.pages import Entry, Page, Reader, full_hash
 
 #: Where the shards split the words (by their first letters): about even for English.
 SPLITS = ("c", "e", "i", "m", "p", "s", "u")
@@ -63,6 +64,15 @@ def words(blobs: list[list[bytes]], numbers: list[list[int]], workers: int) -> l
     finally:
         _STATE.clear()
     return [item for shard in shards for item in shard]
+
+
+def encode_all(payloads: list[bytes], workers: int) -> list[tuple[str, bytes]]:
+    """Each payload's Pagefind hash and its file (gzip), in order."""
+    return _map(_encode, payloads, workers, None)
+
+
+def _encode(payload: bytes) -> tuple[str, bytes]:
+    return full_hash(payload), encode_file(payload)
 
 
 _STATE: list[Any] = []

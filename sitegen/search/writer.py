@@ -52,11 +52,12 @@ def write_index(records: Sequence[dict[str, Any]], language: str, workers: int |
         metapages.append([name, page.word_count])
     meta_filters = []
     for name, values in sorted(filters.items()):
-        payload = cbor.encode([name, [[value, numbers] for value, numbers in sorted(values.items())]])
+        packed = [b"\x82" + cbor.encode(value) + cbor.encode_ints(numbers) for value, numbers in sorted(values.items())]
+        payload = b"\x82" + cbor.encode(name) + cbor.array_head(len(packed)) + b"".join(packed)
         hashed = _short(f"{language}_{full_hash(payload)}", language, out, "filter/{}.pf_filter")
         out[f"filter/{hashed}.pf_filter"] = encode_file(payload)
         meta_filters.append([name, hashed])
-    chunks = _write_chunks(assemble.words(read.blobs, numbers, workers), language, out)
+    chunks = _write_chunks(assemble.words(read.blobs, numbers, workers), language, out, workers)
     meta = cbor.encode([VERSION, metapages, chunks, meta_filters, _sorts(pages), kept])
     meta_hash = f"{language}_{full_hash(meta)[: len(language) + 8]}"
     out[f"pagefind.{meta_hash}.pf_meta"] = encode_file(meta)
@@ -87,19 +88,21 @@ def _number(read: assemble.Read) -> tuple[list[list[int]], list[Page]]:
     return [number_of[start:end] for start, end in zip(read.starts, ends, strict=True)], pages
 
 
-def _write_chunks(words: list[tuple[str, bytes, int]], language: str, out: dict[str, bytes]) -> list[list[str]]:
+def _write_chunks(words: list[tuple[str, bytes, int]], language: str, out: dict[str, bytes], workers: int) -> list[list[str]]:
     """Write the index chunks (about CHUNK_SIZE locations each); their [from, to, hash] for the meta."""
     named: list[list[str]] = []
+    payloads: list[bytes] = []
     start, size = 0, 0
     for i, (word, _, word_size) in enumerate(words):
         size += word_size
         if size >= CHUNK_SIZE or i == len(words) - 1:
             chunk = words[start : i + 1]
-            payload = b"\x81" + cbor.array_head(len(chunk)) + b"".join(data for _, data, _ in chunk)
-            hashed = _short(f"{language}_{full_hash(payload)}", language, out, "index/{}.pf_index")
-            out[f"index/{hashed}.pf_index"] = encode_file(payload)
-            named.append([chunk[0][0], word, hashed])
+            payloads.append(b"\x81" + cbor.array_head(len(chunk)) + b"".join(data for _, data, _ in chunk))
+            named.append([chunk[0][0], word, ""])
             start, size = i + 1, 0
+    for names, (full, data) in zip(named, assemble.encode_all(payloads, workers), strict=True):
+        names[2] = _short(f"{language}_{full}", language, out, "index/{}.pf_index")
+        out[f"index/{names[2]}.pf_index"] = data
     for before, after in zip(named, named[1:], strict=False):
         a_prefix, b_prefix = _prefixes(before[1], after[0])
         if a_prefix >= before[0]:
