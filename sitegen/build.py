@@ -60,9 +60,11 @@ class BuildReport:
     files_deleted: int = 0
     #: Pages and calendars rendered by this build; the rest were unchanged since the last.
     files_rendered: int = 0
-    #: Records in the search index, and whether this build ran Pagefind (False: the last index was kept).
+    #: Records in the search index, and whether this build wrote it (False: the last index was kept).
     search_records: int = 0
     search_indexed: bool = False
+    #: The index job's own wall seconds (it overlaps rendering; 0 when the last index was kept).
+    search_seconds: float = 0.0
     peak_rss_mb: float = 0.0
     api_requests: int = 0
     api_not_modified: int = 0
@@ -156,7 +158,7 @@ def build_site(
         stager = Stager(scratch / "site")
     pending: PendingSearch | None = None
     try:
-        # Pagefind runs in its own process while the site renders; the search stage joins it.
+        # The index is written in its own process while the site renders; the search stage joins it.
         pending = _search_start(config, archive, content, None if full else stager.previous_record)
         with stage("render") as out:
             rendered = render_site(
@@ -180,8 +182,8 @@ def build_site(
             search = pending.result()
             changed += _stage_search(search, stager)
             files += [*search.paths, SEARCH_MANIFEST]
-            report.search_records, report.search_indexed = search.records, search.ran
-            verb = "indexed by Pagefind" if search.ran else "unchanged, index kept"
+            report.search_records, report.search_indexed, report.search_seconds = search.records, search.ran, round(search.seconds, 3)
+            verb = "indexed" if search.ran else "unchanged, index kept"
             out["detail"] = f"{search.records} records {verb}; {len(search.paths)} files"
         if not write:
             _check_staged(config, stager.staging / "new", search, files, stage)
@@ -213,6 +215,7 @@ def _search_start(config: Config, archive: Archive, content: ContentResult, prev
         config.site.language,
         previous=previous,
         exists=lambda path: (output / path).is_file(),
+        output=output,
     )
 
 

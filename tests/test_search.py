@@ -114,19 +114,36 @@ def test_check_verifies_the_index_and_reports_its_pages(minimal_site):
 
 
 def test_a_failing_pagefind_job_is_one_message_and_keeps_the_last_build(minimal_site, tmp_path):
-    """Pagefind runs in a process of its own while the site renders: its error
-    comes back as the one message, the last build stays, no temporary folder is left."""
+    """The index job runs in a process of its own while the site renders; with
+    --full it takes Pagefind's runtime files from the binary: its error comes
+    back as the one message, the last build stays, no temporary folder is left."""
     build_cli(minimal_site)
     before = tree(minimal_site / "build")
     edit_collection(minimal_site, "sessions", lambda items: items[0].update(title="Renamed while Pagefind is missing"))
     scratch = tmp_path / "tmp"
     scratch.mkdir()
     env = {"PAGEFIND_BINARY_PATH": str(tmp_path / "no-such-pagefind"), "TMPDIR": str(scratch)}
-    result = sitegen("build", "--root", str(minimal_site), "--today", TODAY.isoformat(), env=env)
+    result = sitegen("build", "--root", str(minimal_site), "--today", TODAY.isoformat(), "--full", env=env)
     assert result.returncode != 0 and "Traceback" not in result.stderr
     assert "pagefind: could not be started" in result.stderr and "install sitegen's dependencies (pagefind[bin])" in result.stderr
     assert tree(minimal_site / "build") == before
     assert list(scratch.iterdir()) == []
+
+
+def test_a_rebuild_reuses_pagefinds_runtime_files_without_running_it(minimal_site, tmp_path):
+    """The index is sitegen's own writer's; Pagefind's runtime files (same version)
+    come from the last build, so an edit re-indexes without the binary."""
+    first = build_cli(minimal_site)
+    assert first["search_indexed"] is True and first["search_seconds"] > 0
+    runtime = {p: d for p, d in bundle(minimal_site / "build").items() if p.endswith((".js", ".pagefind"))}
+    assert {"pagefind.js", "pagefind-worker.js", "wasm.en.pagefind"} <= set(runtime)
+    edit_collection(minimal_site, "sessions", lambda items: items[0].update(title="Renamed without the binary"))
+    env = {"PAGEFIND_BINARY_PATH": str(tmp_path / "no-such-pagefind")}
+    report = build_cli(minimal_site, env=env)
+    assert report["search_indexed"] is True
+    after = bundle(minimal_site / "build")
+    assert {p: d for p, d in after.items() if p in runtime} == runtime
+    assert "Renamed without the binary" in b"".join(decode_file(p, d) for p, d in after.items() if p.startswith("fragment/")).decode()
 
 
 def search_url(origin: S3LikeOrigin, query: str = "") -> str:

@@ -1,14 +1,18 @@
-"""The search stage: the archive's full-text index, as static files (Pagefind).
+"""The search stage: the archive's full-text index, as static files in
+Pagefind's format, read by Pagefind's own pagefind.js and wasm.
 
-Records are made from the model (``records``), indexed by Pagefind
-(``run``), and the bundle made deterministic (``bundle``); its files go to the
-write stage like every other file, under ``pagefind/``.
+Records are made from the model (``records``), written as Pagefind 1.5.2's
+index by sitegen's own writer (``writer``: the same bytes as the binary's,
+after ``bundle.canonical``), and the bundle made deterministic (``bundle``);
+Pagefind's runtime files come from the binary, run once on one tiny record,
+or from the last bundle of the same Pagefind version (``runtime``). Its files
+go to the write stage like every other file, under ``pagefind/``.
 
 Incremental: a digest of every record, Pagefind's version and the options is
-kept in the build's state. When a rebuild's digest is the same, Pagefind does
-not run and the last build's bundle files are kept as they are.
+kept in the build's state. When a rebuild's digest is the same, the index is
+not written again and the last build's bundle files are kept as they are.
 
-``start_search`` starts Pagefind in a process of its own (``job``) and
+``start_search`` starts the writer in a process of its own (``job``) and
 returns at once, so the build renders while the index is made;
 ``PendingSearch.result`` joins it.
 """
@@ -18,6 +22,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import orjson
@@ -28,11 +33,12 @@ from sitegen.search.bundle import canonical, content_addressed
 from sitegen.search.job import PagefindJob
 from sitegen.search.records import SearchRecord, UrlOf, search_records
 from sitegen.search.run import pagefind_version
+from sitegen.search.runtime import is_runtime
 
 #: The bundle's folder below the output folder.
 BUNDLE_DIR = "pagefind"
 #: Bumped when records or the bundle's post-processing change shape.
-SEARCH_FORMAT = 1
+SEARCH_FORMAT = 2
 
 
 @dataclass(frozen=True)
@@ -43,9 +49,11 @@ class SearchResult:
     kept: tuple[str, ...]
     #: What the next build compares with (kept in the build's state).
     state: dict[str, Any]
-    #: Whether Pagefind ran.
+    #: Whether the index was written (False: the last one was kept).
     ran: bool
     records: int
+    #: The index job's own wall seconds (0 when the last index was kept).
+    seconds: float = 0.0
 
     @property
     def paths(self) -> list[str]:
@@ -64,6 +72,8 @@ class PendingSearch:
     state: dict[str, Any]
     kept: SearchResult | None = None
     job: PagefindJob | None = None
+    #: The Pagefind version and language of the bundle's runtime files.
+    runtime: str = ""
 
     def result(self) -> SearchResult:
         if self.kept is not None:
@@ -71,7 +81,8 @@ class PendingSearch:
         assert self.job is not None  # one of the two is always set
         bundle = canonical(self.job.result())
         files = {f"{BUNDLE_DIR}/{path}": data for path, data in sorted(bundle.items())}
-        return SearchResult(files, (), {**self.state, "files": tuple(files)}, ran=True, records=self.records)
+        state = {**self.state, "files": tuple(files), "runtime": self.runtime}
+        return SearchResult(files, (), state, ran=True, records=self.records, seconds=self.job.seconds)
 
     def cancel(self) -> None:
         """Stop the job if it still runs (a failed build); a no-op once joined."""
@@ -87,16 +98,35 @@ def start_search(
     *,
     previous: Any = None,
     exists: Callable[[str], bool] = lambda path: False,
+    output: Path | None = None,
 ) -> PendingSearch:
     """Start indexing this archive. ``previous`` is the last build's search state;
-    ``exists`` says whether a file of the last build is still in the output."""
+    ``exists`` says whether a file of the last build is still in the output
+    (``output``, whose bundle's runtime files are reused for the same Pagefind version)."""
     records = list(search_records(archive, content, url))
     digest = records_digest(records, language)
     if isinstance(previous, dict) and previous.get("digest") == digest:
         kept = previous.get("files")
         if isinstance(kept, tuple) and kept and all(isinstance(p, str) and exists(p) for p in kept):
             return PendingSearch(len(records), dict(previous), kept=SearchResult({}, kept, dict(previous), ran=False, records=len(records)))
-    return PendingSearch(len(records), {"digest": digest}, job=PagefindJob(records, language))
+    runtime = f"{pagefind_version()}/{language}"
+    job = PagefindJob(records, language, _runtime(previous, runtime, exists, output))
+    return PendingSearch(len(records), {"digest": digest}, job=job, runtime=runtime)
+
+
+def _runtime(previous: Any, runtime: str, exists: Callable[[str], bool], output: Path | None) -> tuple[Path, list[str]] | None:
+    """The last bundle's folder and its runtime files, when made by this Pagefind version
+    for this language (``runtime``) and still there."""
+    if output is None or not isinstance(previous, dict) or previous.get("runtime") != runtime:
+        return None
+    files = previous.get("files")
+    if not isinstance(files, (tuple, list)):
+        return None
+    prefix = f"{BUNDLE_DIR}/"
+    names = [p[len(prefix) :] for p in files if isinstance(p, str) and p.startswith(prefix) and is_runtime(p[len(prefix) :])]
+    if not names or not all(exists(prefix + name) for name in names):
+        return None
+    return output / BUNDLE_DIR, names
 
 
 def records_digest(records: list[SearchRecord], language: str) -> str:

@@ -1,14 +1,18 @@
-"""Pagefind in a process of its own, started before the render stage so
-that its wall time overlaps rendering; the build joins it before writing.
+"""The index, written in a process of its own (``writer``), started before
+the render stage so that its wall time overlaps rendering; the build joins it
+before writing. Pagefind's runtime files come with it (``runtime``).
 
 A separate process rather than a thread: the render stage forks its workers,
 and a fork while another thread holds a lock (the event loop's, the
 allocator's) can leave a child waiting forever. The records go to the job as
 one JSON file in its temporary folder, in order, so the index is the same as
 an in-process run's, byte for byte. The job writes the bundle into that
-folder (``bundle/``), or its error (summary and problems) into ``error.json``.
+folder (``bundle/``) and its own wall seconds (``seconds``), or its error
+(summary and problems) into ``error.json``. RUNTIME, when given, is the last
+build's bundle folder, whose runtime files (named in ``runtime.json``) are
+reused.
 
-    python -m sitegen.search.job FOLDER LANGUAGE
+    python -m sitegen.search.job FOLDER LANGUAGE [RUNTIME]
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from __future__ import annotations
 import subprocess
 import sys
 import tempfile
+import time
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -25,9 +30,13 @@ import orjson
 from sitegen.bounded import loads_json
 from sitegen.errors import Problem, SearchError, SitegenError, clip
 from sitegen.search.records import SearchRecord
-from sitegen.search.run import MAX_FILE, index_into, read_bundle, remove_folder
+from sitegen.search.run import MAX_FILE, read_bundle, remove_folder, write_bundle
+from sitegen.search.runtime import runtime_files
+from sitegen.search.writer import write_index
 
 RECORDS = "records.json"
+RUNTIME = "runtime.json"
+SECONDS = "seconds"
 ERROR = "error.json"
 BUNDLE = "bundle"
 #: Problems read back from a failed job (its message is bounded like any other).
@@ -37,12 +46,16 @@ MAX_PROBLEMS = 50
 class PagefindJob:
     """A running Pagefind job: ``result()`` waits for its bundle; ``cancel()`` stops it."""
 
-    def __init__(self, records: Iterable[SearchRecord], language: str) -> None:
+    def __init__(self, records: Iterable[SearchRecord], language: str, runtime: tuple[Path, list[str]] | None = None) -> None:
         self.folder = Path(tempfile.mkdtemp(prefix="sitegen-pagefind-"))
+        self.seconds = 0.0
         try:
             data = orjson.dumps([record.data() for record in records])
             (self.folder / RECORDS).write_bytes(data)
             command = [sys.executable, "-m", "sitegen.search.job", str(self.folder), language]
+            if runtime is not None:
+                (self.folder / RUNTIME).write_bytes(orjson.dumps(runtime[1]))
+                command.append(str(runtime[0]))
             self.process: subprocess.Popen[bytes] | None = subprocess.Popen(
                 command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, close_fds=True
             )
@@ -59,6 +72,7 @@ class PagefindJob:
             code = process.wait()
             if code != 0:
                 raise self._error(code)
+            self.seconds = _seconds(self.folder / SECONDS)
             return read_bundle(self.folder / BUNDLE)
         finally:
             remove_folder(self.folder)
@@ -82,12 +96,24 @@ class PagefindJob:
         return SearchError(clip(str(data.get("summary", "")), 2000), problems)
 
 
+def _seconds(path: Path) -> float:
+    try:
+        return max(0.0, min(float(path.read_text()[:32]), 1e9))
+    except (OSError, ValueError):
+        return 0.0
+
+
 def main(argv: list[str]) -> int:
+    started = time.monotonic()
     folder, language = Path(argv[0]), argv[1]
     try:
         items = orjson.loads((folder / RECORDS).read_bytes())
-        records = [SearchRecord(**item) for item in items]
-        index_into(records, language, folder / BUNDLE)
+        names = orjson.loads((folder / RUNTIME).read_bytes()) if len(argv) > 2 else None
+        records = [SearchRecord(**item).data() for item in items]
+        runtime = runtime_files(language, Path(argv[2]) if names else None, dict.fromkeys(names or ()))
+        files = {**write_index(records, language, wasm=f"wasm.{language}.pagefind" in runtime), **runtime}
+        write_bundle(files, folder / BUNDLE)
+        (folder / SECONDS).write_text(f"{time.monotonic() - started:.3f}")
     except SitegenError as exc:
         problems = [[p.where, p.what, p.fix] for p in exc.problems]
         (folder / ERROR).write_bytes(orjson.dumps({"summary": exc.summary, "problems": problems}))

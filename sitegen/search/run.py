@@ -94,6 +94,11 @@ async def _index(records: Iterable[SearchRecord], language: str, folder: str) ->
     _write_bundle(files, Path(folder))
 
 
+def write_bundle(files: Mapping[str, bytes], folder: Path) -> None:
+    """Lay a bundle (relative path -> bytes) out as its folder (read back by ``read_bundle``)."""
+    _write_bundle(({"path": path, "content": data} for path, data in files.items()), folder)
+
+
 def _write_bundle(files: Iterable[Mapping[str, Any]], folder: Path) -> None:
     """Lay Pagefind's answer out as its bundle folder (read back by ``read_bundle``)."""
     for count, file in enumerate(files):

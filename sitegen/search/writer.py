@@ -1,0 +1,161 @@
+"""sitegen's own writer of Pagefind 1.5.2's index (``index/mod.rs``
+``build_indexes``): records in, the bundle's index data out, the same files
+Pagefind writes for the same records, byte for byte after
+``bundle.canonical`` (which fixes what Pagefind leaves to hash-map order and
+its gzip encoder). Pagefind's runtime files (pagefind.js, the worker, the
+wasm) are not index data; ``runtime`` provides them.
+
+Records are read in a fork pool (``pages``): each page is read on its own,
+and the index is put together in record order, so the result does not depend
+on the pool.
+"""
+
+from __future__ import annotations
+
+import json
+import struct
+from collections.abc import Sequence
+from typing import Any
+
+from sitegen.search import assemble, cbor
+from sitegen.search.bundle import ENTRY, encode_file
+from sitegen.search.pages import Page, full_hash
+from sitegen.search.words import WORD_SYMBOLS, parse_f32
+
+#: Pagefind's version, written into the meta and the entry.
+VERSION = "1.5.2"
+#: Pagefind's index chunk size (``index_chunk_size``): locations per chunk, about.
+CHUNK_SIZE = 20_000
+_I32 = (-(2**31), 2**31 - 1)
+
+
+def write_index(records: Sequence[dict[str, Any]], language: str, workers: int | None = None, wasm: bool = True) -> dict[str, bytes]:
+    """The bundle's index files (path -> bytes) for these records (``SearchRecord.data()`` dicts).
+    ``wasm``: whether Pagefind has a wasm file of this language (the entry names it)."""
+    workers = workers if workers is not None else assemble.default_workers()
+    fields = sorted({str(key) for record in records for key in record["meta"]})
+    read = assemble.read(records, language, fields, workers)
+    numbers, pages = _number(read)
+    kept = sorted({key for page in pages for key in page.meta_keys})
+    if kept != fields:  # a meta field only on pages without words: number the fields again
+        read = assemble.read(records, language, kept, workers)
+        numbers, pages = _number(read)
+    out: dict[str, bytes] = {}
+    filters: dict[str, dict[str, list[int]]] = {}
+    metapages = []
+    for number, page in enumerate(pages):
+        for filter_name, filter_values in page.filters.items():
+            for value in filter_values:
+                filters.setdefault(filter_name, {}).setdefault(value, []).append(number)
+        name = _short(page.full_hash, language, out, "fragment/{}.pf_fragment")
+        out[f"fragment/{name}.pf_fragment"] = page.gzipped
+        metapages.append([name, page.word_count])
+    meta_filters = []
+    for name, values in sorted(filters.items()):
+        packed = [b"\x82" + cbor.encode(value) + cbor.encode_ints(numbers) for value, numbers in sorted(values.items())]
+        payload = b"\x82" + cbor.encode(name) + cbor.array_head(len(packed)) + b"".join(packed)
+        hashed = _short(f"{language}_{full_hash(payload)}", language, out, "filter/{}.pf_filter")
+        out[f"filter/{hashed}.pf_filter"] = encode_file(payload)
+        meta_filters.append([name, hashed])
+    chunks = _write_chunks(assemble.words(read.blobs, numbers, workers), language, out, workers)
+    meta = cbor.encode([VERSION, metapages, chunks, meta_filters, _sorts(pages), kept])
+    meta_hash = f"{language}_{full_hash(meta)[: len(language) + 8]}"
+    out[f"pagefind.{meta_hash}.pf_meta"] = encode_file(meta)
+    entry = {"version": VERSION, "languages": {language: {"hash": meta_hash, "wasm": language if wasm else None, "page_count": len(pages)}}}
+    out[ENTRY] = json.dumps({**entry, "include_characters": list(WORD_SYMBOLS)}, ensure_ascii=False, separators=(",", ":")).encode()
+    return out
+
+
+def _number(read: assemble.Read) -> tuple[list[list[int]], list[Page]]:
+    """The index's pages, numbered: a later record with the same URL replaces the
+    earlier one in its place; pages without words are left out. And for each
+    batch, its pages' numbers (-1: not in the index)."""
+    at: dict[str, int] = {}
+    slots: list[int] = []
+    for index, page in enumerate(read.pages):
+        if page.url in at:
+            slots[at[page.url]] = index
+        else:
+            at[page.url] = len(slots)
+            slots.append(index)
+    number_of = [-1] * len(read.pages)
+    pages: list[Page] = []
+    for index in slots:
+        if read.pages[index].entries:
+            number_of[index] = len(pages)
+            pages.append(read.pages[index])
+    ends = [*read.starts[1:], len(read.pages)]
+    return [number_of[start:end] for start, end in zip(read.starts, ends, strict=True)], pages
+
+
+def _write_chunks(words: list[tuple[str, bytes, int]], language: str, out: dict[str, bytes], workers: int) -> list[list[str]]:
+    """Write the index chunks (about CHUNK_SIZE locations each); their [from, to, hash] for the meta."""
+    named: list[list[str]] = []
+    payloads: list[bytes] = []
+    start, size = 0, 0
+    for i, (word, _, word_size) in enumerate(words):
+        size += word_size
+        if size >= CHUNK_SIZE or i == len(words) - 1:
+            chunk = words[start : i + 1]
+            payloads.append(b"\x81" + cbor.array_head(len(chunk)) + b"".join(data for _, data, _ in chunk))
+            named.append([chunk[0][0], word, ""])
+            start, size = i + 1, 0
+    for names, (full, data) in zip(named, assemble.encode_all(payloads, workers), strict=True):
+        names[2] = _short(f"{language}_{full}", language, out, "index/{}.pf_index")
+        out[f"index/{names[2]}.pf_index"] = data
+    for before, after in zip(named, named[1:], strict=False):
+        a_prefix, b_prefix = _prefixes(before[1], after[0])
+        if a_prefix >= before[0]:
+            before[1] = a_prefix
+        after[0] = b_prefix
+    return named
+
+
+def _prefixes(a: str, b: str) -> tuple[str, str]:
+    common = 0
+    for x, y in zip(b, a, strict=False):
+        if x != y:
+            break
+        common += 1
+    return a[: common + 1], b[: common + 1]
+
+
+def _sorts(pages: list[Page]) -> list[list[Any]]:
+    """Each sort key's page order: numbers when every value parses as one, else strings."""
+    out = []
+    for key in sorted({key for page in pages for key in page.sort}):
+        values = [(page.sort[key], number) for number, page in enumerate(pages) if key in page.sort]
+        numbers = [_sort_number(value) for value, _ in values]
+        if all(n is not None for n in numbers):
+            order = [number for _, (_, number) in sorted(zip(numbers, values, strict=True), key=lambda item: _total(item[0]))]
+        else:
+            order = [number for _, number in sorted(values, key=lambda item: item[0])]
+        out.append([key, order])
+    return out
+
+
+def _sort_number(value: str) -> float | None:
+    """lexical_core's i32 parse, else its f32 parse (as f32)."""
+    body = value[1:] if value[:1] in "+-" else value
+    if body.isascii() and body.isdigit():
+        number = int(value)
+        if _I32[0] <= number <= _I32[1]:
+            return float(number)
+    return parse_f32(value)
+
+
+def _total(value: float | None) -> int:
+    """f32 ``total_cmp``'s order, as an integer key (-NaN < -inf < ... < -0 < +0 < ... < inf < NaN)."""
+    assert value is not None
+    bits: int = struct.unpack("<i", struct.pack("<f", value))[0]
+    return bits ^ 0x7FFFFFFF if bits < 0 else bits
+
+
+def _short(full: str, language: str, out: dict[str, bytes], pattern: str) -> str:
+    """The name Pagefind gives: ``lang_`` and 7 characters, longer on a collision
+    (by one for a fragment, by two for an index chunk or a filter, as its loops do)."""
+    length = len(language) + 8
+    step = 1 if pattern.startswith("fragment/") else 2
+    while pattern.format(full[:length]) in out and length < len(full):
+        length = min(length + step, len(full))
+    return full[:length]

@@ -1,0 +1,154 @@
+"""sitegen's own writer of Pagefind's index (sitegen/search/writer.py) against
+the Pagefind binary (1.5.2, locked): the same records give the same bundle,
+file by file, after ``bundle.canonical`` -- on the sample site (built through
+the real build), on a hostile corpus, and (slow) on the 10,000-session
+synthetic archive."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from typing import Any
+
+import orjson
+import pytest
+from conftest import REPO, TODAY, tree
+
+import sitegen.search
+from sitegen.search import bundle as bundle_module
+from sitegen.search.bundle import canonical, content_addressed, decode_file
+from sitegen.search.records import SearchRecord
+from sitegen.search.run import run_pagefind
+from sitegen.search.writer import write_index
+
+
+def index_data(files: dict[str, bytes]) -> dict[str, bytes]:
+    """The index's files (not Pagefind's runtime files), made canonical."""
+    return canonical({p: d for p, d in files.items() if content_addressed(p) or p == bundle_module.ENTRY})
+
+
+def pagefinds(records: list[dict[str, Any]], language: str = "en") -> dict[str, bytes]:
+    return index_data(run_pagefind([SearchRecord(**r) for r in records], language))
+
+
+def assert_same(ours: dict[str, bytes], theirs: dict[str, bytes]) -> None:
+    differ = sorted(p for p in set(ours) | set(theirs) if ours.get(p) != theirs.get(p))
+    assert not differ, f"{len(differ)} files differ, e.g. {differ[:6]}"
+
+
+class Capture(sitegen.search.PagefindJob):
+    """The index job, with the records it was given kept for the test."""
+
+    seen: list[list[dict[str, Any]]] = []
+
+    def __init__(self, records: Any, language: str, runtime: Any = None) -> None:
+        records = list(records)
+        Capture.seen.append([r.data() for r in records])
+        super().__init__(records, language, runtime)
+
+
+def test_the_sample_sites_bundle_is_pagefinds_byte_for_byte(build, minimal_site, monkeypatch):
+    monkeypatch.setattr(sitegen.search, "PagefindJob", Capture)
+    Capture.seen.clear()
+    build()
+    (records,) = Capture.seen
+    built = tree(minimal_site / "build" / "pagefind")
+    assert_same(index_data(built), pagefinds(records))
+    # and the runtime files are Pagefind's, the same version's
+    pagefind = run_pagefind([SearchRecord(**records[0])], "en")
+    assert {p: built[p] for p in ("pagefind.js", "pagefind-worker.js", "wasm.en.pagefind")} == {
+        p: pagefind[p] for p in ("pagefind.js", "pagefind-worker.js", "wasm.en.pagefind")
+    }
+
+
+def record(
+    url: str,
+    content: str,
+    meta: dict[str, str] | None = None,
+    filters: dict[str, list[str]] | None = None,
+    sort: dict[str, str] | None = None,
+) -> dict[str, Any]:
+    return {"url": url, "content": content, "meta": meta or {"title": url}, "filters": filters or {}, "sort": sort or {}}
+
+
+WORDS = "alpha\u2028beta\x1cgamma\x1fdelta\u00a0epsilon\u3000zeta\u200bzeta eta\u200b \u200b theta"
+HOSTILE = [
+    record("/ws/", WORDS),
+    record("/marks/", "cafe\u0301 Cafe\u0301 naïve résumé Ångström e\u0301\u0301 \u0301alone"),
+    record("/greek/", "ΣΊΣΥΦΟΣ ΟΔΟΣ σοφός Σ ΣΑ Ͻ"),
+    record("/title/", "ǅemal ǈubljana ǋ Ǆ DŽEMAL ᾈ"),
+    record("/turkish/", "İstanbul İ ISTANBUL ıi KIRIKKALE"),
+    record("/cjk/", "東京 日本語のテキスト 한국어 텍스트 中文 ｆｕｌｌｗｉｄｔｈ Ⅻ ⅻ ① ²"),
+    record("/emoji/", "cloud🌦️cannon 👋👨‍👩‍👧‍👦🌾 🇫🇷flag 👍🏽ok #1 #️⃣ keycap1️⃣ ❤️love ☕"),
+    record("/cases/", "camelCase snake_case dotted.name.here hyphen-ated WKWebVIEWComponent HTTPServer2Go l'alphabet"),
+    record("/urls/", "https://example.org/path?q=1&r=2#frag mailto:someone@example.org <script>alert('x')</script>"),
+    record("/empty/", ""),
+    record("/blank/", " \t\n\u2028 "),
+    record("/nothing/", "!!! ... ---"),
+    record("/dup/", "first version of a duplicated url", filters={"kind": ["talk"]}),
+    record("/numbers/", "sorted by numbers", sort={"n": "10", "mixed": "b"}),
+    record("/numbers2/", "sorted by numbers too", sort={"n": "-3.5", "mixed": "10"}),
+    record("/numbers3/", "sorted 1e3", sort={"n": "1e3", "mixed": "2", "a": "1", "b": "x", "c": "2.5", "d": "y", "e": "-1"}),
+    record("/filters/", "filter text", filters={"speaker": ["Same Text", "Other"], "topic": ["Same Text"]}),
+    record("/long/", "x" * 20_000 + " y" + "z" * 300),
+    record(
+        "/markers/",
+        "before ___PAGEFIND_WEIGHT___3 heavy words ___END_PAGEFIND_WEIGHT___ after ___PAGEFIND_ANCHOR___h2:id:x tail",
+        meta={"title": "a ___PAGEFIND_X meta", "kind": "talk"},
+    ),
+    record("/meta/", "content here", meta={"title": "Ünïcödé Title with CamelCase", "speakers": "Zoë, İlker", "date": "2024-01-01"}),
+    record("/dup/", "second version replaces the first in place", filters={"kind": ["event"]}),
+]
+
+
+def test_a_hostile_corpus_gives_pagefinds_bundle(tmp_path):
+    ours = index_data(write_index(HOSTILE, "en", workers=1))
+    assert_same(ours, pagefinds(HOSTILE))
+
+
+@pytest.mark.parametrize("language", ["fr", "zz"])
+def test_the_index_job_in_another_language_gives_pagefinds_bundle(tmp_path, language):
+    """The job (``python -m sitegen.search.job``): another stemmer, or none and no wasm
+    for a language Pagefind does not know; the runtime files from one run of the binary."""
+    records = [record("/a/", "Les élèves étudiaient des systèmes distribués"), record("/b/", "Œuvres complètes, naïvement")]
+    (tmp_path / "records.json").write_bytes(orjson.dumps(records))
+    subprocess.run([sys.executable, "-m", "sitegen.search.job", str(tmp_path), language], check=True, cwd=REPO)
+    built = tree(tmp_path / "bundle")
+    assert_same(index_data(built), pagefinds(records, language))
+    assert ("wasm." + language + ".pagefind" in built) == (language == "fr")
+
+
+def test_the_pool_and_hash_seeds_do_not_change_the_bytes(tmp_path):
+    """Same records, same bytes: in a fork pool or not, under another PYTHONHASHSEED."""
+    records = [record(f"/r{i}/", f"word{i % 7} Shared text number {i} café", sort={"n": str(i % 5)}) for i in range(2_500)]
+    serial = write_index(records, "en", workers=1)
+    assert write_index(records, "en", workers=2) == serial
+    (tmp_path / "records.json").write_bytes(orjson.dumps(records))
+    script = "import sys, orjson; from sitegen.search.writer import write_index; r = orjson.loads(open(sys.argv[1], 'rb').read()); sys.stdout.buffer.write(orjson.dumps(sorted((p, d.hex()) for p, d in write_index(r, 'en').items())))"
+    out = subprocess.run(
+        [sys.executable, "-c", script, str(tmp_path / "records.json")],
+        capture_output=True,
+        check=True,
+        env={**os.environ, "PYTHONHASHSEED": "123"},
+    ).stdout
+    assert orjson.loads(out) == [[p, d.hex()] for p, d in sorted(serial.items())]
+
+
+@pytest.mark.slow
+def test_the_10k_synthetic_archive_gives_pagefinds_bundle(tmp_path, monkeypatch):
+    site = tmp_path / "site"
+    subprocess.run(
+        [sys.executable, str(REPO / "bench" / "gen.py"), "--sessions", "10000", "--out", str(site)], check=True, capture_output=True
+    )
+    monkeypatch.setattr(sitegen.search, "PagefindJob", Capture)
+    Capture.seen.clear()
+    from sitegen.build import build_site
+    from sitegen.config import load_config
+
+    build_site(load_config(site, {}), today=TODAY)
+    (records,) = Capture.seen
+    assert len(records) > 13_000
+    built = tree(site / "build" / "pagefind")
+    assert_same(index_data(built), pagefinds(records))
+    assert all(decode_file(p, d) for p, d in built.items() if p.startswith("index/"))
