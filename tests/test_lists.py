@@ -179,3 +179,28 @@ def test_page_size_must_be_a_positive_count(minimal_site: Path) -> None:
     assert result.returncode != 0 and "Traceback" not in result.stderr
     assert "[build]: page_size = 0 must be at least 1" in result.stderr
     assert not (minimal_site / "build").exists()
+
+
+def test_an_event_that_moves_in_time_reorders_the_related_talks_of_other_events(minimal_site: Path) -> None:
+    """A talk's place in "newest first" follows its event's dates: moving an event
+    renders again the pages whose related talks its talks now enter."""
+    edit_collection(minimal_site, "topics", lambda items: items.append({**items[0], "id": "t3", "slug": "c", "name": "C"}))
+    edit_collection(
+        minimal_site,
+        "events",
+        lambda items: items.append({**items[1], "id": "e3", "slug": "oldcon", "start_date": "2020-01-01", "end_date": "2020-01-01"}),
+    )
+
+    def add(items: list[dict[str, Any]]) -> None:
+        items.extend(session(n, minute=n, topics=("t3",)) for n in range(7))  # m000's page shows five of m001-m006
+        items.append({**session(7, topics=("t3",)), "event": "e3", "start": None, "end": None})
+
+    edit_collection(minimal_site, "sessions", add)
+    build_site(load_config(minimal_site), today=TODAY)
+    page = "2027/minicon/talk-000/index.html"
+    assert "/2020/oldcon/talk-007/" not in related(minimal_site / "build" / page)
+    edit_collection(minimal_site, "events", lambda items: items[-1].update(start_date="2028-01-01", end_date="2028-01-01"))
+    build_site(load_config(minimal_site), today=TODAY)
+    build_site(load_config(minimal_site, {"build.output_dir": "clean"}), today=TODAY)
+    assert related(minimal_site / "clean" / page)[0] == "/2028/oldcon/talk-007/"
+    assert (minimal_site / "build" / page).read_bytes() == (minimal_site / "clean" / page).read_bytes()
