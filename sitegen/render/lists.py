@@ -12,9 +12,11 @@ work is bounded for huge lists (see ``RELATED_WINDOW`` and ``RELATED_BUDGET``).
 from __future__ import annotations
 
 import heapq
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from itertools import chain
+from typing import TypeVar
 
 from sitegen.model import Archive, Session, session_order
 from sitegen.render.routes import page_route
@@ -97,43 +99,56 @@ class RelatedTalks:
 
     def __init__(self, archive: Archive) -> None:
         self.archive = archive
-        self._rank: Mapping[str, int] | None = None
+        self._ready: _Ranks | None = None
 
     def prepare(self) -> None:
-        """Works out the chronological rank of every session; call it before
-        forking, so workers share it."""
-        if self._rank is None:
-            ordered = sorted(self.archive.sessions.values(), key=lambda s: (s.event.start_date, *session_order(s)))
-            self._rank = {session.id: rank for rank, session in enumerate(ordered)}
+        """Ranks every session in chronological order, and keeps the ranks of each
+        list's window; call it before forking, so workers share the work."""
+        if self._ready is None:
+            archive = self.archive
+            ordered = tuple(sorted(archive.sessions.values(), key=lambda s: (s.event.start_date, *session_order(s))))
+            rank = {session.id: number for number, session in enumerate(ordered)}
+
+            def windows(lists: Mapping[str, tuple[Session, ...]]) -> dict[str, tuple[int, ...]]:
+                return {key: tuple(rank[s.id] for s in items[-RELATED_WINDOW:]) for key, items in lists.items()}
+
+            self._ready = _Ranks(ordered, rank, windows(archive.sessions_by_person), windows(archive.sessions_by_topic))
 
     def of(self, session: Session) -> tuple[Session, ...]:
         self.prepare()
-        rank = self._rank or {}
-        archive = self.archive
-        speakers = [archive.sessions_by_person.get(person.id, ()) for person in session.speakers]
-        topics = sorted((archive.sessions_by_topic.get(topic.id, ()) for topic in session.topics), key=len)
-        by_speakers = _windows(speakers, RELATED_BUDGET)
-        spent = sum(len(window) for window in by_speakers)
-        by_topics = _windows(topics, RELATED_BUDGET - spent)
-        scores: dict[str, int] = {}
-        found: dict[str, Session] = {}
-        for weight, windows in ((1 << 48, by_speakers), (1 << 32, by_topics)):
-            for window in windows:
-                for other in window:
-                    scores[other.id] = scores.get(other.id, 0) + weight
-                    found[other.id] = other
-        scores.pop(session.id, None)
-        best = heapq.nlargest(RELATED_LIMIT, scores, key=lambda key: scores[key] + rank.get(key, 0))
-        return tuple(found[key] for key in best)
+        ready = self._ready
+        assert ready is not None
+        by_speakers = _within([ready.by_person.get(person.id, ()) for person in session.speakers], RELATED_BUDGET)
+        by_topics = [ready.by_topic.get(topic.id, ()) for topic in session.topics]
+        by_topics = _within(sorted(by_topics, key=len), RELATED_BUDGET - sum(map(len, by_speakers)))
+        # One int per candidate: shared speakers, shared topics, then its rank (newest is largest).
+        speakers, topics = Counter(chain.from_iterable(by_speakers)), Counter(chain.from_iterable(by_topics))
+        own = ready.rank[session.id]
+        speakers.pop(own, None)
+        topics.pop(own, None)
+        scores = [(count << 48) | (topics.pop(number, 0) << 32) | number for number, count in speakers.items()]
+        scores += [(count << 32) | number for number, count in topics.items()]
+        return tuple(ready.ordered[score & _RANK] for score in heapq.nlargest(RELATED_LIMIT, scores))
 
 
-def _windows(lists: Sequence[Sequence[Any]], budget: int) -> list[Sequence[Any]]:
-    """The newest part of each list (lists are in chronological order), within the budget."""
-    windows = []
-    for items in lists:
-        take = min(len(items), RELATED_WINDOW, budget)
+_RANK = (1 << 32) - 1
+
+
+@dataclass(frozen=True)
+class _Ranks:
+    ordered: tuple[Session, ...]
+    rank: Mapping[str, int]
+    by_person: Mapping[str, tuple[int, ...]]
+    by_topic: Mapping[str, tuple[int, ...]]
+
+
+def _within(windows: Sequence[tuple[int, ...]], budget: int) -> list[tuple[int, ...]]:
+    """The newest part of each window (they are in chronological order), within the budget."""
+    kept = []
+    for window in windows:
+        take = min(len(window), budget)
         if take <= 0:
             break
-        windows.append(items[len(items) - take :])
+        kept.append(window[len(window) - take :])
         budget -= take
-    return windows
+    return kept
