@@ -104,6 +104,8 @@ class BuildConfig:
     strict: bool = False
     #: Processes that render pages; 0 means one per core.
     workers: int = 0
+    #: Items per page of the topic, person, series, year and place lists.
+    page_size: int = 100
 
 
 @dataclass(frozen=True)
@@ -398,6 +400,14 @@ def _check_values(config: Config, where: str) -> list[Problem]:
     if config.build.workers < 0:
         problems.append(
             Problem(f"{where} [build]", f"workers = {config.build.workers} must not be negative", "use 0 for one per core, or a count")
+        )
+    if config.build.page_size < 1:
+        problems.append(
+            Problem(
+                f"{where} [build]",
+                f"page_size = {config.build.page_size} must be at least 1",
+                "use the number of items per list page, such as 100",
+            )
         )
     for key in ("retries", "backoff", "max_retry_after"):
         if getattr(config.source, key) < 0:

@@ -219,6 +219,7 @@ def change_media(site: Path, pick: st.DataObject) -> None:
 #: Where each template edit goes: a spot that shows in the pages made with it.
 TEMPLATE_SPOTS = {
     "session.html": "</article>",
+    "topic.html": "</h1>",
     "person.html": "{% block content %}",
     "base.html": "</footer>",
     "_macros.html": '<ul class="tags"',
@@ -274,14 +275,17 @@ def test_incremental_builds_equal_clean_full_builds(pick: st.DataObject, tmp_pat
     site = tmp_path_factory.mktemp("incremental") / "site"
     shutil.copytree(MINIMAL_SITE, site)
     today = TODAY
-    build_site(load_config(site), today=today)
+    # Two items a page: topic, person, series, year and place lists run over several pages,
+    # and every session page shows related talks (tests/test_lists.py).
+    lists = {"build.page_size": 2}
+    build_site(load_config(site, lists), today=today)
     for edit in pick.draw(st.lists(st.sampled_from(EDITS), min_size=1, max_size=5)):
         if edit == "next_day":  # talks and events pass from upcoming to past
             today = pick.draw(st.sampled_from([date(2024, 3, 30), date(2024, 3, 31), date(2027, 1, 1), TODAY]))
         else:
             edit(site, pick)
-        incremental = build_site(load_config(site), today=today)
-        clean = build_site(load_config(site, {"build.output_dir": "clean"}), today=today)
+        incremental = build_site(load_config(site, lists), today=today)
+        clean = build_site(load_config(site, {**lists, "build.output_dir": "clean"}), today=today)
         assert site_files(site / "build") == site_files(site / "clean"), edit
         assert incremental.files_rendered <= clean.files_rendered
         shutil.rmtree(site / "clean")
@@ -305,11 +309,12 @@ def test_one_changed_session_renders_only_what_shows_it(minimal_site: Path) -> N
     # the search index's changed files, and its list of them, are written too (tests/test_search.py)
     index_written = sum(1 for p in index.rglob("*") if p.is_file() and index_before.get(p) != p.read_bytes()) + 1
     # Its page, its event's page and calendar, its speakers' pages (Ada, Zoë) and its topic's page, with
-    # their calendars and feeds, and its series' page, calendar and feed (the page is the same bytes);
+    # their calendars and feeds, its series' page, calendar and feed (the page is the same bytes), and the
+    # pages of x3 and x4, whose related talks show it (x2 shares no speaker or topic with it);
     # the year page lists events, not talks, so it stays as it is.
-    assert report.files_rendered == 6 + 6 + 3
+    assert report.files_rendered == 6 + 6 + 3 + 2
     # and the site feed, which lists it; the sitemap is made again, the same
-    assert report.files_written == 6 + 6 + 2 + 1 + index_written
+    assert report.files_written == 6 + 6 + 2 + 2 + 1 + index_written
     assert "Difference engines" in (minimal_site / "build/2024/minicon/engines/index.html").read_text()
     assert "Difference engines" in (minimal_site / "build/topics/python/index.html").read_text()
 

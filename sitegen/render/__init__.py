@@ -27,12 +27,13 @@ from sitegen.errors import ContentError, Problem, SitegenError
 from sitegen.model import Archive, Event, Session, object_key
 from sitegen.render import formats, subscribe
 from sitegen.render.digest import Fingerprints, TemplateDigests, code_version, digest_hex, fragment_templates
+from sitegen.render.lists import RelatedTalks
 from sitegen.render.parallel import fork_map, split
 from sitegen.render.record import Changes, FileEntry, Record, context_objects
-from sitegen.render.routes import Routes, calendar_route, feed_route, ics_route, output_path, route_of
+from sitegen.render.routes import Routes, calendar_route, feed_route, ics_route, output_path, page_route, route_of
 from sitegen.render.structured import template_globals as structured_globals
 from sitegen.render.templates import make_environment, render
-from sitegen.render.views import PageSpec, Summary, archive_objects, listing_pages, object_pages
+from sitegen.render.views import Lists, PageSpec, Summary, archive_objects, listing_pages, object_page, object_pages_count
 
 
 @dataclass(frozen=True)
@@ -158,10 +159,12 @@ class _Planner:
         previous: Record | None,
     ) -> None:
         self.config, self.archive, self.content, self.today, self.routes, self.env = config, archive, content, today, routes, env
+        self.lists = Lists(config.build.page_size, RelatedTalks(archive))
         self.fingerprints = Fingerprints()
         self.site_inputs = self.fingerprints.of(
             code_version(),
             config.site,
+            config.build.page_size,
             config.fragments.url_prefix,
             config.fragments.signin_url,
             [(p.title, routes.url(p)) for p in content.pages if p.menu],
@@ -186,10 +189,14 @@ class _Planner:
             objects = [obj for obj in archive_objects(archive) if object_key(obj) in again]
         owners = _Owners({path: f"the page of {entry.owner}" for path, entry in self.kept.items()})
         jobs = [self._listing_job(spec, owners, canonical) for spec, canonical in self._listings()]
+        if any(type(obj) is Session for obj in objects):
+            self.lists.related.prepare()  # once, before the workers fork
         for obj in objects:
-            path = output_path(route_of(obj))
-            owners.claim(path, f"the page of {object_key(obj)}")
-            jobs.append(_Job(path, partial(self._render_object, obj)))
+            route = route_of(obj)
+            for number in range(1, object_pages_count(archive, obj, self.lists.page_size) + 1):
+                path = output_path(page_route(route, number))
+                owners.claim(path, f"the page of {object_key(obj)}")
+                jobs.append(_Job(path, partial(self._render_object, obj, number)))
             if type(obj) is Event:
                 path = ics_route(obj)
                 owners.claim(path, f"the calendar of {object_key(obj)}")
@@ -245,7 +252,8 @@ class _Planner:
         return entries, changed
 
     def _listings(self) -> list[tuple[PageSpec, bool]]:
-        specs = [(spec, True) for spec in listing_pages(self.archive, self.content, self.today, self.config.site.description)]
+        found = listing_pages(self.archive, self.content, self.today, self.config.site.description, self.lists.page_size)
+        specs = [(spec, True) for spec in found]
         # Search results are not pages to index: the search page is noindex and not in the sitemap, like 404.
         search = PageSpec(route_of("search"), "search.html", "Search", "Search every talk, speaker and event of the archive.")
         return [*specs, (search, False), (PageSpec(route_of("404"), "404.html", "Page not found", "This page does not exist."), False)]
@@ -272,8 +280,8 @@ class _Planner:
         spec_digest = self.fingerprints.of(spec.route, spec.template, spec.title, spec.description, spec.context, canonical)
         return digest_hex(self.site_inputs, template_digest, spec_digest, self.today.isoformat().encode() if reads_today else b"")
 
-    def _render_object(self, obj: Any) -> tuple[FileEntry, bytes]:
-        (spec,) = object_pages(self.archive, obj, self.today)
+    def _render_object(self, obj: Any, number: int) -> tuple[FileEntry, bytes]:
+        spec = object_page(self.archive, obj, self.today, self.lists, number)
         template = self.templates.of(spec.template)
         entry = FileEntry(
             owner=object_key(obj),

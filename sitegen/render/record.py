@@ -159,6 +159,7 @@ class Changes:
         deleted = set(previous.sources) - set(sources)
         objects = _objects_by_key(archive, changed)
         lists = {object_key(target) for obj in objects for target in forward_links(obj)}
+        lists |= _moved_in_lists(previous, archive, objects, changed | deleted)
         return cls(
             frozenset(changed | deleted | _showing(archive, objects)),
             frozenset(lists),
@@ -176,6 +177,20 @@ class Changes:
             or not self.shown.isdisjoint(entry.deps)
             or not self.lists.isdisjoint(entry.lists)
         )
+
+
+def _moved_in_lists(previous: Record, archive: Archive, objects: list[Any], gone: set[str]) -> set[str]:
+    """Lists whose order or members changed beyond the new links of changed objects:
+    the lists a changed or deleted session was on (its page's ``lists`` in the last
+    build), and those of the sessions of a changed event (its dates order them).
+    A session page's related talks come from such lists."""
+    found = {key for entry in previous.files.values() if entry.owner in gone and entry.owner.startswith("sessions/") for key in entry.lists}
+    for event in objects:
+        if type(event) is Event:
+            for session in archive.sessions_by_event.get(event.id, ()):
+                found.update(object_key(person) for person in session.speakers)
+                found.update(object_key(topic) for topic in session.topics)
+    return found
 
 
 def _objects_by_key(archive: Archive, keys: Iterable[str]) -> list[Any]:

@@ -63,6 +63,12 @@ def city_route(code: str, slug: str) -> str:
     return f"{country_route(code)}{slug}/"
 
 
+def page_route(route: str, number: int) -> str:
+    """The route of page ``number`` of a paginated list: page 1 stays at the
+    list's own route, the others are ``<route>page/<n>/``."""
+    return route if number == 1 else f"{route}page/{number}/"
+
+
 def ics_route(event: Event) -> str:
     return f"{route_of(event)}event.ics"
 

@@ -7,19 +7,23 @@ below, never raw API data. Ordering is decided here, deterministically.
 
 from __future__ import annotations
 
+import unicodedata
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any
 
 from sitegen.content import ContentResult, Texts, summarize
 from sitegen.model import Archive, Event, Person, Series, Session, Topic, co_speakers, country_name, event_order
-from sitegen.render.routes import city_route, country_route, route_of
+from sitegen.render.lists import Pager, RelatedTalks, page_count, page_of
+from sitegen.render.routes import city_route, country_route, page_route, route_of
 from sitegen.render.templates import date_range
 
 #: How many events the home page lists in each of "upcoming" and "recent".
 HOME_EVENTS = 12
+#: How many upcoming and past events a topic's first page shows beside its talks.
+TOPIC_EVENTS = 20
 
 
 @dataclass(frozen=True)
@@ -101,41 +105,78 @@ def archive_objects(archive: Archive) -> Iterator[Event | Session | Person | Top
         yield from objects.values()
 
 
-def object_pages(archive: Archive, obj: Any, today: date) -> list[PageSpec]:
-    """The page of one session, event, person, topic or series (venues have none)."""
+@dataclass(frozen=True)
+class Lists:
+    """How long lists are shown: items per page, and each session's related talks."""
+
+    page_size: int
+    related: RelatedTalks
+
+
+def object_pages_count(archive: Archive, obj: Any, page_size: int) -> int:
+    """How many pages an object's page takes: its list, ``page_size`` items a page."""
+    match obj:
+        case Person():
+            length = len(archive.sessions_by_person.get(obj.id, ()))
+        case Topic():
+            length = len(archive.sessions_by_topic.get(obj.id, ()))
+        case Series():
+            length = len(archive.events_by_series.get(obj.id, ()))
+        case _:
+            length = 0
+    return page_count(length, page_size)
+
+
+def object_page(archive: Archive, obj: Any, today: date, lists: Lists, number: int = 1) -> PageSpec:
+    """Page ``number`` of one session, event, person, topic or series (venues have none)."""
     match obj:
         case Session():
-            return [session_page(obj, today)]
+            return session_page(obj, today, lists.related.of(obj))
         case Event():
-            return [event_page(archive, obj, Summary(obj, "description", _event_blurb(archive, obj)), today)]
+            return event_page(archive, obj, Summary(obj, "description", _event_blurb(archive, obj)), today)
         case Person():
-            return [person_page(archive, obj, today, Summary(obj, "bio", f"Talks by {obj.name}."))]
+            return person_page(archive, obj, today, Summary(obj, "bio", f"Talks by {obj.name}."), number, lists.page_size)
         case Topic():
-            return [topic_page(archive, obj, today)]
+            return topic_page(archive, obj, today, number, lists.page_size)
         case Series():
-            return [series_page(archive, obj)]
-    return []
+            return series_page(archive, obj, number, lists.page_size)
+    raise LookupError(f"no page for {obj!r}")
 
 
-def listing_pages(archive: Archive, content: ContentResult, today: date, site_description: str) -> Iterator[PageSpec]:
+def paginate(items: tuple[Any, ...], number: int, page_size: int, base: str) -> tuple[Pager, tuple[Any, ...]]:
+    """The pager of page ``number`` of ``items``, and that page's items."""
+    return Pager(number, page_count(len(items), page_size), base), page_of(items, number, page_size)
+
+
+def paged(spec: PageSpec, pager: Pager) -> PageSpec:
+    """Page ``pager.number`` of a list page: its own route, title and description.
+    Counts and summaries stay on page 1, so a page changes only when its items do."""
+    if pager.number == 1:
+        return spec
+    return replace(
+        spec,
+        route=page_route(spec.route, pager.number),
+        title=f"{spec.title} (page {pager.number})",
+        description=f"{spec.title}: page {pager.number} of {pager.count}.",
+    )
+
+
+def listing_pages(archive: Archive, content: ContentResult, today: date, site_description: str, page_size: int = 100) -> Iterator[PageSpec]:
     """The pages that list or count many objects, and the Markdown pages. They
     are few, so a rebuild always plans them and compares their inputs."""
     countries = places(archive)
     yield home_page(archive, today, site_description)
+    years = tuple(archive.events_by_year)
     for year, events in archive.events_by_year.items():
-        yield PageSpec(
-            route_of(year),
-            "year.html",
-            f"Events in {year}",
-            f"{len(events)} conferences and events in {year}.",
-            {"year": year, "events": events, "years": tuple(archive.events_by_year)},
-        )
+        description = f"{len(events)} conferences and events in {year}."
+        context = {"year": year, "years": years, "event_count": len(events)}
+        yield from _pages(PageSpec(route_of(year), "year.html", f"Events in {year}", description, context), events, page_size)
     yield PageSpec(
         route_of("topics"),
         "topics.html",
         "Topics",
         "Every topic in the archive, with its events and talks.",
-        {"topics": [(t, len(archive.sessions_by_topic.get(t.id, ()))) for t in _by_name(archive.topics.values())]},
+        {"groups": topic_groups(archive)},
     )
     yield PageSpec(
         route_of("series"),
@@ -146,21 +187,15 @@ def listing_pages(archive: Archive, content: ContentResult, today: date, site_de
     )
     yield PageSpec(route_of("places"), "places.html", "Places", "Conferences by country and city.", {"countries": countries})
     for country in countries:
-        yield PageSpec(
-            country.route,
-            "country.html",
-            f"Conferences in {country.name}",
-            f"{len(country.events)} conferences in {country.name}, in {len(country.cities)} cities.",
-            {"country": country},
-        )
+        description = f"{len(country.events)} conferences in {country.name}, in {len(country.cities)} cities."
+        spec = PageSpec(country.route, "country.html", f"Conferences in {country.name}", description, {"country": country})
+        yield from _pages(spec, tuple(reversed(country.events)), page_size)
         for city in country.cities:
-            yield PageSpec(
-                city.route,
-                "city.html",
-                f"Conferences in {city.name}, {country.name}",
-                f"{len(city.events)} conferences in {city.name}, {country.name}.",
-                {"country": country, "city": city},
+            description = f"{len(city.events)} conferences in {city.name}, {country.name}."
+            spec = PageSpec(
+                city.route, "city.html", f"Conferences in {city.name}, {country.name}", description, {"country": country, "city": city}
             )
+            yield from _pages(spec, tuple(reversed(city.events)), page_size)
     for page in content.pages:
         yield PageSpec(
             route_of(page),
@@ -172,7 +207,23 @@ def listing_pages(archive: Archive, content: ContentResult, today: date, site_de
         )
 
 
-def session_page(session: Session, today: date) -> PageSpec:
+def _pages(spec: PageSpec, events: tuple[Event, ...], page_size: int) -> Iterator[PageSpec]:
+    """Every page of a listing of events: its context gets the page's ``events`` and ``pager``."""
+    for number in range(1, page_count(len(events), page_size) + 1):
+        pager, shown = paginate(events, number, page_size, spec.route)
+        yield paged(replace(spec, context={**spec.context, "events": shown, "pager": pager}), pager)
+
+
+def topic_groups(archive: Archive) -> tuple[tuple[str, tuple[tuple[Topic, int], ...]], ...]:
+    """Topics by initial, A to Z (accents folded; "#" for the rest, last), by name in each, with their talk counts."""
+    groups: dict[str, list[tuple[Topic, int]]] = defaultdict(list)
+    for topic in _by_name(archive.topics.values()):
+        initial = unicodedata.normalize("NFKD", topic.name.strip()[:1]).encode("ascii", "ignore").decode().upper()[:1]
+        groups[initial if "A" <= initial <= "Z" else "#"].append((topic, len(archive.sessions_by_topic.get(topic.id, ()))))
+    return tuple((letter, tuple(groups[letter])) for letter in sorted(groups, key=lambda letter: (letter == "#", letter)))
+
+
+def session_page(session: Session, today: date, related: tuple[Session, ...] = ()) -> PageSpec:
     speakers = ", ".join(p.name for p in session.speakers)
     blurb = f"{session.title}{' by ' + speakers if speakers else ''}, at {session.event.name}."
     # A talk with neither time nor day is "not yet scheduled" until its event ends.
@@ -182,22 +233,26 @@ def session_page(session: Session, today: date) -> PageSpec:
         "session.html",
         f"{session.title} — {session.event.name}",
         Summary(session, "abstract", blurb),
-        {"session": session, "event": session.event, "event_over": undated and session.event.end_date < today},
+        {"session": session, "event": session.event, "related": related, "event_over": undated and session.event.end_date < today},
         session.updated_at.date(),
         reads_today=undated,
+        # Its related talks come from its speakers' and topics' lists.
+        lists=(*session.speakers, *session.topics),
     )
 
 
-def series_page(archive: Archive, series: Series) -> PageSpec:
+def series_page(archive: Archive, series: Series, number: int = 1, page_size: int = 100) -> PageSpec:
     events = archive.events_by_series.get(series.id, ())
-    return PageSpec(
+    pager, shown = paginate(tuple(reversed(events)), number, page_size, route_of(series))
+    spec = PageSpec(
         route_of(series),
         "series.html",
         series.name,
         Summary(series, "description", f"Every edition of {series.name}: {len(events)} events."),
-        {"series": series, "events": events},
+        {"series": series, "events": shown, "pager": pager},
         series.updated_at.date(),
     )
+    return paged(spec, pager)
 
 
 def home_page(archive: Archive, today: date, description: str) -> PageSpec:
@@ -245,43 +300,51 @@ def event_page(archive: Archive, event: Event, description: str | Summary, today
     )
 
 
-def person_page(archive: Archive, person: Person, today: date, description: str | Summary) -> PageSpec:
+def person_page(
+    archive: Archive, person: Person, today: date, description: str | Summary, number: int = 1, page_size: int = 100
+) -> PageSpec:
+    """Upcoming talks (soonest first), then past ones (newest first), as one paginated list;
+    the counts, co-speakers and topics are on page 1."""
     sessions = archive.sessions_by_person.get(person.id, ())
-    topics = _by_name({t.id: t for s in sessions for t in s.topics}.values())
-    return PageSpec(
-        route_of(person),
-        "person.html",
-        person.name,
-        description,
-        {
-            "person": person,
-            "upcoming": tuple(s for s in sessions if s.day >= today),
-            "past": tuple(reversed([s for s in sessions if s.day < today])),
-            "co_speakers": co_speakers(archive, person),
-            "topics": topics,
-            "event_count": len({s.event.id for s in sessions}),
-        },
-        person.updated_at.date(),
-        reads_today=True,
+    upcoming = tuple(s for s in sessions if s.day >= today)
+    pager, shown = paginate(upcoming + tuple(reversed([s for s in sessions if s.day < today])), number, page_size, route_of(person))
+    first = number == 1
+    context = {
+        "person": person,
+        "pager": pager,
+        "upcoming": tuple(s for s in shown if s.day >= today),
+        "past": tuple(s for s in shown if s.day < today),
+        "co_speakers": co_speakers(archive, person)[:10] if first else [],
+        "topics": _by_name({t.id: t for s in sessions for t in s.topics}.values()) if first else (),
+        "event_count": len({s.event.id for s in sessions}) if first else None,
+        "session_count": len(sessions) if first else None,
+    }
+    return paged(
+        PageSpec(route_of(person), "person.html", person.name, description, context, person.updated_at.date(), reads_today=True), pager
     )
 
 
-def topic_page(archive: Archive, topic: Topic, today: date) -> PageSpec:
+def topic_page(archive: Archive, topic: Topic, today: date, number: int = 1, page_size: int = 100) -> PageSpec:
+    """Its talks, newest first, paginated; page 1 also has the counts and the
+    nearest upcoming and latest past events (at most ``TOPIC_EVENTS`` each)."""
     events = archive.events_by_topic.get(topic.id, ())
     sessions = archive.sessions_by_topic.get(topic.id, ())
-    return PageSpec(
-        route_of(topic),
-        "topic.html",
-        topic.name,
-        f"{len(events)} events and {len(sessions)} talks about {topic.name}.",
-        {
-            "topic": topic,
-            "upcoming": tuple(e for e in events if e.end_date >= today),
-            "past": tuple(reversed([e for e in events if e.end_date < today])),
-            "sessions": tuple(reversed(sessions)),
-        },
-        topic.updated_at.date(),
-        reads_today=True,
+    pager, shown = paginate(tuple(reversed(sessions)), number, page_size, route_of(topic))
+    first = number == 1
+    upcoming = tuple(e for e in events if e.end_date >= today) if first else ()
+    past = tuple(reversed([e for e in events if e.end_date < today])) if first else ()
+    context = {
+        "topic": topic,
+        "pager": pager,
+        "sessions": shown,
+        "session_count": len(sessions) if first else None,
+        "upcoming": upcoming[:TOPIC_EVENTS],
+        "past": past[:TOPIC_EVENTS],
+        "more_events": len(upcoming) + len(past) - len(upcoming[:TOPIC_EVENTS]) - len(past[:TOPIC_EVENTS]),
+    }
+    description = f"{len(events)} events and {len(sessions)} talks about {topic.name}."
+    return paged(
+        PageSpec(route_of(topic), "topic.html", topic.name, description, context, topic.updated_at.date(), reads_today=True), pager
     )
 
 
