@@ -146,6 +146,17 @@ def test_a_rebuild_reuses_pagefinds_runtime_files_without_running_it(minimal_sit
     assert "Renamed without the binary" in b"".join(decode_file(p, d) for p, d in after.items() if p.startswith("fragment/")).decode()
 
 
+def test_a_runtime_file_edited_in_build_is_not_reused(minimal_site):
+    """A copy of pagefind.js changed in build/ (by hand, by a bad sync) no longer has the
+    SHA-256 it was written with: the next index run takes Pagefind's own again."""
+    build_cli(minimal_site)
+    original = (minimal_site / "build" / "pagefind" / "pagefind.js").read_bytes()
+    (minimal_site / "build" / "pagefind" / "pagefind.js").write_bytes(b"alert('tampered');")
+    edit_collection(minimal_site, "sessions", lambda items: items[0].update(title="Renamed after tampering"))
+    assert build_cli(minimal_site)["search_indexed"] is True
+    assert (minimal_site / "build" / "pagefind" / "pagefind.js").read_bytes() == original
+
+
 def search_url(origin: S3LikeOrigin, query: str = "") -> str:
     return f"{origin.url}/search/{query}"
 

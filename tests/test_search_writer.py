@@ -17,10 +17,11 @@ from conftest import REPO, TODAY, tree
 
 import sitegen.search
 from sitegen.search import bundle as bundle_module
+from sitegen.search import cbor
 from sitegen.search.bundle import canonical, content_addressed, decode_file
 from sitegen.search.records import SearchRecord
 from sitegen.search.run import run_pagefind
-from sitegen.search.writer import write_index
+from sitegen.search.writer import PAGEFIND_CHUNK_SIZE, write_index
 
 
 def index_data(files: dict[str, bytes]) -> dict[str, bytes]:
@@ -35,6 +36,24 @@ def pagefinds(records: list[dict[str, Any]], language: str = "en") -> dict[str, 
 def assert_same(ours: dict[str, bytes], theirs: dict[str, bytes]) -> None:
     differ = sorted(p for p in set(ours) | set(theirs) if ours.get(p) != theirs.get(p))
     assert not differ, f"{len(differ)} files differ, e.g. {differ[:6]}"
+
+
+def words_of(files: dict[str, bytes]) -> list[Any]:
+    """Every word of a bundle's index chunks with its pages, in chunk order: what
+    the chunking may not change."""
+    meta_path = next(p for p in files if p.endswith(".pf_meta"))
+    chunks = cbor.decode(decode_file(meta_path, files[meta_path]))[2]
+    return [word for _, _, name in chunks for word in cbor.decode(decode_file(name, files[f"index/{name}.pf_index"]))[0]]
+
+
+def assert_pagefinds_but_chunked(built: dict[str, bytes], records: list[dict[str, Any]]) -> None:
+    """The build's bundle is the writer's (at sitegen's chunk size); at Pagefind's
+    chunk size the writer's bundle is Pagefind's, byte for byte; and the two
+    chunkings hold the same words, pages and locations."""
+    assert_same(index_data(built), index_data(write_index(records, "en")))
+    at_pagefinds = index_data(write_index(records, "en", chunk_size=PAGEFIND_CHUNK_SIZE))
+    assert_same(at_pagefinds, pagefinds(records))
+    assert words_of(index_data(built)) == words_of(at_pagefinds)
 
 
 class Capture(sitegen.search.PagefindJob):
@@ -54,7 +73,7 @@ def test_the_sample_sites_bundle_is_pagefinds_byte_for_byte(build, minimal_site,
     build()
     (records,) = Capture.seen
     built = tree(minimal_site / "build" / "pagefind")
-    assert_same(index_data(built), pagefinds(records))
+    assert_pagefinds_but_chunked(built, records)
     # and the runtime files are Pagefind's, the same version's
     pagefind = run_pagefind([SearchRecord(**records[0])], "en")
     assert {p: built[p] for p in ("pagefind.js", "pagefind-worker.js", "wasm.en.pagefind")} == {
@@ -103,8 +122,9 @@ HOSTILE = [
 
 
 def test_a_hostile_corpus_gives_pagefinds_bundle(tmp_path):
-    ours = index_data(write_index(HOSTILE, "en", workers=1))
+    ours = index_data(write_index(HOSTILE, "en", workers=1, chunk_size=PAGEFIND_CHUNK_SIZE))
     assert_same(ours, pagefinds(HOSTILE))
+    assert words_of(index_data(write_index(HOSTILE, "en", workers=1))) == words_of(ours)
 
 
 @pytest.mark.parametrize("language", ["fr", "zz"])
@@ -124,6 +144,8 @@ def test_the_pool_and_hash_seeds_do_not_change_the_bytes(tmp_path):
     records = [record(f"/r{i}/", f"word{i % 7} Shared text number {i} café", sort={"n": str(i % 5)}) for i in range(2_500)]
     serial = write_index(records, "en", workers=1)
     assert write_index(records, "en", workers=2) == serial
+    # canonical as written: the build takes the writer's bundle without canonical()
+    assert canonical(serial) == serial
     (tmp_path / "records.json").write_bytes(orjson.dumps(records))
     script = "import sys, orjson; from sitegen.search.writer import write_index; r = orjson.loads(open(sys.argv[1], 'rb').read()); sys.stdout.buffer.write(orjson.dumps(sorted((p, d.hex()) for p, d in write_index(r, 'en').items())))"
     out = subprocess.run(
@@ -150,5 +172,7 @@ def test_the_10k_synthetic_archive_gives_pagefinds_bundle(tmp_path, monkeypatch)
     (records,) = Capture.seen
     assert len(records) > 13_000
     built = tree(site / "build" / "pagefind")
-    assert_same(index_data(built), pagefinds(records))
+    assert_pagefinds_but_chunked(built, records)
+    # sitegen's chunks are smaller than Pagefind's, so there are more of them
+    assert sum(p.startswith("index/") for p in built) > 2 * sum(p.startswith("index/") for p in pagefinds(records))
     assert all(decode_file(p, d) for p, d in built.items() if p.startswith("index/"))

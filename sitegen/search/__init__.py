@@ -2,8 +2,9 @@
 Pagefind's format, read by Pagefind's own pagefind.js and wasm.
 
 Records are made from the model (``records``), written as Pagefind 1.5.2's
-index by sitegen's own writer (``writer``: the same bytes as the binary's,
-after ``bundle.canonical``), and the bundle made deterministic (``bundle``);
+index by sitegen's own writer (``writer``: the same bytes as the binary's
+after ``bundle.canonical``, but for smaller index chunks; its bundle is
+canonical and deterministic as written);
 Pagefind's runtime files come from the binary, run once on one tiny record,
 or from the last bundle of the same Pagefind version (``runtime``). Its files
 go to the write stage like every other file, under ``pagefind/``.
@@ -29,16 +30,16 @@ import orjson
 
 from sitegen.content import ContentResult
 from sitegen.model import Archive
-from sitegen.search.bundle import canonical, content_addressed
+from sitegen.search.bundle import content_addressed
 from sitegen.search.job import PagefindJob
 from sitegen.search.records import SearchRecord, UrlOf, search_records
 from sitegen.search.run import pagefind_version
-from sitegen.search.runtime import is_runtime
+from sitegen.search.runtime import digests, is_runtime
 
 #: The bundle's folder below the output folder.
 BUNDLE_DIR = "pagefind"
 #: Bumped when records or the bundle's post-processing change shape.
-SEARCH_FORMAT = 2
+SEARCH_FORMAT = 3
 
 
 @dataclass(frozen=True)
@@ -79,9 +80,9 @@ class PendingSearch:
         if self.kept is not None:
             return self.kept
         assert self.job is not None  # one of the two is always set
-        bundle = canonical(self.job.result())
+        bundle = self.job.result()  # the writer's bundle is canonical as written (tests/test_search_writer.py)
         files = {f"{BUNDLE_DIR}/{path}": data for path, data in sorted(bundle.items())}
-        state = {**self.state, "files": tuple(files), "runtime": self.runtime}
+        state = {**self.state, "files": tuple(files), "runtime": self.runtime, "runtime_sha256": digests(bundle)}
         return SearchResult(files, (), state, ran=True, records=self.records, seconds=self.job.seconds)
 
     def cancel(self) -> None:
@@ -114,19 +115,19 @@ def start_search(
     return PendingSearch(len(records), {"digest": digest}, job=job, runtime=runtime)
 
 
-def _runtime(previous: Any, runtime: str, exists: Callable[[str], bool], output: Path | None) -> tuple[Path, list[str]] | None:
-    """The last bundle's folder and its runtime files, when made by this Pagefind version
-    for this language (``runtime``) and still there."""
+def _runtime(previous: Any, runtime: str, exists: Callable[[str], bool], output: Path | None) -> tuple[Path, dict[str, str]] | None:
+    """The last bundle's folder and its runtime files with their SHA-256, when made by this
+    Pagefind version for this language (``runtime``) and still there."""
     if output is None or not isinstance(previous, dict) or previous.get("runtime") != runtime:
         return None
-    files = previous.get("files")
-    if not isinstance(files, (tuple, list)):
+    files, sums = previous.get("files"), previous.get("runtime_sha256")
+    if not isinstance(files, (tuple, list)) or not isinstance(sums, dict):
         return None
     prefix = f"{BUNDLE_DIR}/"
     names = [p[len(prefix) :] for p in files if isinstance(p, str) and p.startswith(prefix) and is_runtime(p[len(prefix) :])]
-    if not names or not all(exists(prefix + name) for name in names):
+    if not names or not all(exists(prefix + name) and isinstance(sums.get(name), str) for name in names):
         return None
-    return output / BUNDLE_DIR, names
+    return output / BUNDLE_DIR, {name: str(sums[name]) for name in names}
 
 
 def records_digest(records: list[SearchRecord], language: str) -> str:

@@ -55,6 +55,16 @@ def encode_file(payload: bytes) -> bytes:
     return gzip.compress(SIGNATURE + payload, compresslevel=LEVEL, mtime=0)
 
 
+def filter_name(language: str, data: bytes) -> str:
+    """A filter file's name (``filter/NAME.pf_filter``): a hash of its bytes."""
+    return f"{language}_{hashlib.sha256(data).hexdigest()[:7]}"
+
+
+def meta_name(language: str, data: bytes) -> str:
+    """The meta file's name (``pagefind.NAME.pf_meta``): a hash of its bytes."""
+    return f"{language}_{hashlib.sha256(data).hexdigest()[:10]}"
+
+
 def canonical(files: Mapping[str, bytes]) -> dict[str, bytes]:
     """The bundle with its filter values sorted and the files naming them renamed."""
     out = dict(files)
@@ -72,12 +82,12 @@ def canonical(files: Mapping[str, bytes]) -> dict[str, bytes]:
             value = _decode(old, out.pop(old, None))
             value[1] = sorted(([v, sorted(pages)] for v, pages in value[1]), key=lambda item: item[0])
             data = encode_file(cbor.encode(value))
-            pair[1] = f"{language}_{hashlib.sha256(data).hexdigest()[:7]}"
+            pair[1] = filter_name(language, data)
             out[f"filter/{pair[1]}.pf_filter"] = data
         meta[3] = sorted(filters, key=lambda p: p[0])
         meta[4] = sorted(meta[4], key=lambda p: p[0])
         data = encode_file(cbor.encode(meta))
-        info["hash"] = f"{language}_{hashlib.sha256(data).hexdigest()[:10]}"
+        info["hash"] = meta_name(language, data)
         out[f"pagefind.{info['hash']}.pf_meta"] = data
     out[ENTRY] = json.dumps(entry, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
     return out

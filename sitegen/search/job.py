@@ -46,7 +46,7 @@ MAX_PROBLEMS = 50
 class PagefindJob:
     """A running Pagefind job: ``result()`` waits for its bundle; ``cancel()`` stops it."""
 
-    def __init__(self, records: Iterable[SearchRecord], language: str, runtime: tuple[Path, list[str]] | None = None) -> None:
+    def __init__(self, records: Iterable[SearchRecord], language: str, runtime: tuple[Path, dict[str, str]] | None = None) -> None:
         self.folder = Path(tempfile.mkdtemp(prefix="sitegen-pagefind-"))
         self.seconds = 0.0
         try:
@@ -110,7 +110,7 @@ def main(argv: list[str]) -> int:
         items = orjson.loads((folder / RECORDS).read_bytes())
         names = orjson.loads((folder / RUNTIME).read_bytes()) if len(argv) > 2 else None
         records = [SearchRecord(**item).data() for item in items]
-        runtime = runtime_files(language, Path(argv[2]) if names else None, dict.fromkeys(names or ()))
+        runtime = runtime_files(language, Path(argv[2]) if isinstance(names, dict) else None, names if isinstance(names, dict) else None)
         files = {**write_index(records, language, wasm=f"wasm.{language}.pagefind" in runtime), **runtime}
         write_bundle(files, folder / BUNDLE)
         (folder / SECONDS).write_text(f"{time.monotonic() - started:.3f}")

@@ -6,6 +6,7 @@ from the last build's bundle when it was made with the same Pagefind version.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -25,11 +26,17 @@ def is_runtime(path: str) -> bool:
     return path != ENTRY and "/" not in path and not content_addressed(path)
 
 
-def runtime_files(language: str, previous: Path | None = None, names: Mapping[str, None] | None = None) -> dict[str, bytes]:
+def digests(files: Mapping[str, bytes]) -> dict[str, str]:
+    """The SHA-256 of each runtime file, kept in the build's state to check a reused copy."""
+    return {name: hashlib.sha256(data).hexdigest() for name, data in sorted(files.items()) if is_runtime(name)}
+
+
+def runtime_files(language: str, previous: Path | None = None, names: Mapping[str, str] | None = None) -> dict[str, bytes]:
     """The runtime files: read from ``previous`` (the last bundle, same Pagefind version) when
-    every one of ``names`` is there, else from a run of Pagefind."""
+    every one of ``names`` is there with the SHA-256 it had when written (a copy edited in
+    build/ is never reused), else from a run of Pagefind."""
     if previous is not None and names:
-        found = _read(previous, list(names))
+        found = _read(previous, dict(names))
         if found is not None:
             return found
     files = {path: data for path, data in run_pagefind([TINY], language).items() if is_runtime(path)}
@@ -38,13 +45,16 @@ def runtime_files(language: str, previous: Path | None = None, names: Mapping[st
     return files
 
 
-def _read(folder: Path, names: list[str]) -> dict[str, bytes] | None:
+def _read(folder: Path, names: dict[str, str]) -> dict[str, bytes] | None:
     if not 0 < len(names) <= MAX_RUNTIME or not all(is_runtime(name) for name in names):
         return None
     found = {}
-    for name in names:
+    for name, digest in names.items():
         path = folder / name
         if path.is_symlink() or not path.is_file() or path.stat().st_size > MAX_FILE:
             return None
-        found[name] = path.read_bytes()
+        data = path.read_bytes()
+        if not isinstance(digest, str) or hashlib.sha256(data).hexdigest() != digest:
+            return None
+        found[name] = data
     return found

@@ -17,21 +17,29 @@ import struct
 from collections.abc import Sequence
 from typing import Any
 
-from sitegen.search import assemble, cbor
+from sitegen.search import assemble, bundle, cbor
 from sitegen.search.bundle import ENTRY, encode_file
-from sitegen.search.pages import Page, full_hash
+from sitegen.search.pages import Page
 from sitegen.search.words import WORD_SYMBOLS, parse_f32
 
 #: Pagefind's version, written into the meta and the entry.
 VERSION = "1.5.2"
 #: Pagefind's index chunk size (``index_chunk_size``): locations per chunk, about.
-CHUNK_SIZE = 20_000
+PAGEFIND_CHUNK_SIZE = 20_000
+#: sitegen's: a query loads the chunks its words fall in, and on a 10,000-session
+#: archive a cold "django testing" loads 41 KB of chunks instead of 89 KB, for
+#: 2.4 KB more meta (bench/results/search_tuning.md). The only way sitegen's
+#: bundle differs from Pagefind's; tests compare both ways.
+CHUNK_SIZE = 2_000
 _I32 = (-(2**31), 2**31 - 1)
 
 
-def write_index(records: Sequence[dict[str, Any]], language: str, workers: int | None = None, wasm: bool = True) -> dict[str, bytes]:
+def write_index(
+    records: Sequence[dict[str, Any]], language: str, workers: int | None = None, wasm: bool = True, chunk_size: int = CHUNK_SIZE
+) -> dict[str, bytes]:
     """The bundle's index files (path -> bytes) for these records (``SearchRecord.data()`` dicts).
-    ``wasm``: whether Pagefind has a wasm file of this language (the entry names it)."""
+    ``wasm``: whether Pagefind has a wasm file of this language (the entry names it);
+    ``chunk_size``: locations per index chunk, about (Pagefind's is PAGEFIND_CHUNK_SIZE)."""
     workers = workers if workers is not None else assemble.default_workers()
     fields = sorted({str(key) for record in records for key in record["meta"]})
     read = assemble.read(records, language, fields, workers)
@@ -54,13 +62,14 @@ def write_index(records: Sequence[dict[str, Any]], language: str, workers: int |
     for name, values in sorted(filters.items()):
         packed = [b"\x82" + cbor.encode(value) + cbor.encode_ints(numbers) for value, numbers in sorted(values.items())]
         payload = b"\x82" + cbor.encode(name) + cbor.array_head(len(packed)) + b"".join(packed)
-        hashed = _short(f"{language}_{full_hash(payload)}", language, out, "filter/{}.pf_filter")
-        out[f"filter/{hashed}.pf_filter"] = encode_file(payload)
+        data = encode_file(payload)
+        hashed = bundle.filter_name(language, data)  # canonical()'s names: the writer's bundle is canonical as it is
+        out[f"filter/{hashed}.pf_filter"] = data
         meta_filters.append([name, hashed])
-    chunks = _write_chunks(assemble.words(read.blobs, numbers, workers), language, out, workers)
-    meta = cbor.encode([VERSION, metapages, chunks, meta_filters, _sorts(pages), kept])
-    meta_hash = f"{language}_{full_hash(meta)[: len(language) + 8]}"
-    out[f"pagefind.{meta_hash}.pf_meta"] = encode_file(meta)
+    chunks = _write_chunks(assemble.words(read.blobs, numbers, workers), language, out, workers, chunk_size)
+    meta = encode_file(cbor.encode([VERSION, metapages, chunks, meta_filters, _sorts(pages), kept]))
+    meta_hash = bundle.meta_name(language, meta)
+    out[f"pagefind.{meta_hash}.pf_meta"] = meta
     entry = {"version": VERSION, "languages": {language: {"hash": meta_hash, "wasm": language if wasm else None, "page_count": len(pages)}}}
     out[ENTRY] = json.dumps({**entry, "include_characters": list(WORD_SYMBOLS)}, ensure_ascii=False, separators=(",", ":")).encode()
     return out
@@ -88,14 +97,16 @@ def _number(read: assemble.Read) -> tuple[list[list[int]], list[Page]]:
     return [number_of[start:end] for start, end in zip(read.starts, ends, strict=True)], pages
 
 
-def _write_chunks(words: list[tuple[str, bytes, int]], language: str, out: dict[str, bytes], workers: int) -> list[list[str]]:
-    """Write the index chunks (about CHUNK_SIZE locations each); their [from, to, hash] for the meta."""
+def _write_chunks(
+    words: list[tuple[str, bytes, int]], language: str, out: dict[str, bytes], workers: int, chunk_size: int
+) -> list[list[str]]:
+    """Write the index chunks (about ``chunk_size`` locations each); their [from, to, hash] for the meta."""
     named: list[list[str]] = []
     payloads: list[bytes] = []
     start, size = 0, 0
     for i, (word, _, word_size) in enumerate(words):
         size += word_size
-        if size >= CHUNK_SIZE or i == len(words) - 1:
+        if size >= chunk_size or i == len(words) - 1:
             chunk = words[start : i + 1]
             payloads.append(b"\x81" + cbor.array_head(len(chunk)) + b"".join(data for _, data, _ in chunk))
             named.append([chunk[0][0], word, ""])
