@@ -313,7 +313,11 @@
   input.addEventListener("focus", function () { load(); });
   input.addEventListener("input", function () {
     var q = input.value.trim();
-    if (pagefind && q) { pagefind.preload(q); }  // the index chunks the search will need, fetched while waiting
+    // The index chunks the search will need, fetched while waiting; not for words of one or
+    // two letters, whose chunks a longer word typed next seldom needs (a typed "django"
+    // would otherwise also fetch the chunks of "d" and "dj").
+    var words = q.split(/\s+/).filter(function (word) { return word.length >= 3; });
+    if (pagefind && words.length) { pagefind.preload(words.join(" ")); }
     clearTimeout(timer);
     timer = setTimeout(function () { timer = 0; state.q = q; writeUrl(false); start(); }, DEBOUNCE);
   });
