@@ -160,7 +160,7 @@ def build_site(
     pending: PendingSearch | None = None
     try:
         # The index is written in its own process while the site renders; the search stage joins it.
-        pending = _search_start(config, archive, content, None if full else stager.previous_record)
+        pending = _search_start(config, archive, content, None if full else stager.previous_record, stager.staging)
         with stage("render") as out:
             rendered = render_site(
                 config,
@@ -206,7 +206,7 @@ def build_site(
     return report
 
 
-def _search_start(config: Config, archive: Archive, content: ContentResult, previous_record: Any) -> PendingSearch:
+def _search_start(config: Config, archive: Archive, content: ContentResult, previous_record: Any, scratch: Path) -> PendingSearch:
     previous = previous_record.get("search") if isinstance(previous_record, dict) else None
     output = config.output_dir
     return start_search(
@@ -217,6 +217,7 @@ def _search_start(config: Config, archive: Archive, content: ContentResult, prev
         previous=previous,
         exists=lambda path: (output / path).is_file(),
         output=output,
+        scratch=scratch,
     )
 
 
