@@ -42,6 +42,7 @@ from sitegen.render.parallel import available_cores
 from sitegen.render.routes import Routes, output_path
 from sitegen.search import BUNDLE_DIR, PendingSearch, SearchResult, start_search
 from sitegen.search.bundle import listed_pages
+from sitegen.search.verify import check_bundle
 from sitegen.write import ASSET_MANIFEST, FRAGMENT_INDEX, REPORT_FILE, SEARCH_MANIFEST, STATIC_DIR, Stager, recover_output
 
 if TYPE_CHECKING:
@@ -159,7 +160,7 @@ def build_site(
     pending: PendingSearch | None = None
     try:
         # The index is written in its own process while the site renders; the search stage joins it.
-        pending = _search_start(config, archive, content, None if full else stager.previous_record)
+        pending = _search_start(config, archive, content, None if full else stager.previous_record, stager.staging)
         with stage("render") as out:
             rendered = render_site(
                 config,
@@ -205,7 +206,7 @@ def build_site(
     return report
 
 
-def _search_start(config: Config, archive: Archive, content: ContentResult, previous_record: Any) -> PendingSearch:
+def _search_start(config: Config, archive: Archive, content: ContentResult, previous_record: Any, scratch: Path) -> PendingSearch:
     previous = previous_record.get("search") if isinstance(previous_record, dict) else None
     output = config.output_dir
     return start_search(
@@ -216,6 +217,7 @@ def _search_start(config: Config, archive: Archive, content: ContentResult, prev
         previous=previous,
         exists=lambda path: (output / path).is_file(),
         output=output,
+        scratch=scratch,
     )
 
 
@@ -242,6 +244,9 @@ def _check_staged(
     base_path = Routes(config.site.base_url).base_path
     with stage("search check") as out:
         out["detail"] = _check_search(folder, search, dict.fromkeys(files), base_path)
+    if config.output_dir.is_dir():
+        with stage("built index") as out:
+            out["detail"] = _check_built_index(config.output_dir)
     with stage("links") as out:
         elsewhere = [config.fragments.url_prefix, config.fragments.signin_url, config.fragments.signout_url]
         pages = _FilesOnDisk(folder, dict.fromkeys(files))
@@ -275,6 +280,15 @@ def _check_search(folder: Path, search: SearchResult, files: Mapping[str, None],
     if problems:
         raise SearchError(f"The search index does not match the build ({len(missing)} page(s) missing):", problems)
     return f"{declared} pages listed, every one in the build"
+
+
+def _check_built_index(output: Path) -> str:
+    """That the index the last build wrote (``output/pagefind``) is whole: every file
+    named exists, and every content-addressed file holds what its name says."""
+    problems = check_bundle(output / BUNDLE_DIR, f"{output.name}/{BUNDLE_DIR}")
+    if problems:
+        raise SearchError(f"The built search index in {clip(str(output))} is damaged:", problems)
+    return f"{output.name}/{BUNDLE_DIR} whole, every file as its name says"
 
 
 def peak_rss_mb() -> float:

@@ -109,6 +109,45 @@ def test_check_verifies_the_index_and_reports_its_pages(minimal_site):
     assert f"{len(model_urls(minimal_site))} pages listed, every one in the build" in result.stderr
 
 
+
+def _delete_entry(index: Path) -> str:
+    (index / "pagefind-entry.json").unlink()
+    return "build/pagefind/pagefind-entry.json: is missing: the site has no search index"
+
+
+def _truncate_chunk(index: Path) -> str:
+    chunk = sorted((index / "index").glob("*.pf_index"))[0]
+    chunk.write_bytes(chunk.read_bytes()[:-20])
+    return f"build/pagefind/index/{chunk.name}: does not hold what its name says (damaged or changed by hand)"
+
+
+def _swap_fragment(index: Path) -> str:
+    first, second = sorted((index / "fragment").glob("*.pf_fragment"))[:2]
+    second.write_bytes(first.read_bytes())
+    return f"build/pagefind/fragment/{second.name}: does not hold what its name says (damaged or changed by hand)"
+
+
+@pytest.mark.parametrize("damage", [_delete_entry, _truncate_chunk, _swap_fragment], ids=lambda f: f.__name__.strip("_"))
+def test_check_verifies_the_built_index_on_disk(minimal_site, damage):
+    """``sitegen check`` reads build/pagefind/ too: a deleted entry, a truncated index
+    chunk or a fragment with another's bytes is reported, naming the file and the fix."""
+    build_cli(minimal_site)
+    expected = damage(minimal_site / "build" / "pagefind")
+    before = tree(minimal_site / "build")
+    result = sitegen("check", "--root", str(minimal_site), "--today", TODAY.isoformat())
+    assert result.returncode == 1, result.stderr
+    assert "The built search index in" in result.stderr
+    assert f"{expected} (fix: run sitegen build --full)" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert tree(minimal_site / "build") == before  # check writes nothing
+
+
+def test_check_passes_a_whole_built_index(minimal_site):
+    build_cli(minimal_site)
+    result = sitegen("check", "--root", str(minimal_site), "--today", TODAY.isoformat())
+    assert result.returncode == 0, result.stderr
+    assert "build/pagefind whole, every file as its name says" in result.stderr
+
 # ---------------------------------------------------------------------------
 # The search page in Chromium, on the build served as S3 serves it
 

@@ -61,10 +61,10 @@ class Capture(sitegen.search.PagefindJob):
 
     seen: list[list[dict[str, Any]]] = []
 
-    def __init__(self, records: Any, language: str, runtime: Any = None) -> None:
+    def __init__(self, records: Any, language: str, runtime: Any = None, scratch: Any = None) -> None:
         records = list(records)
         Capture.seen.append([r.data() for r in records])
-        super().__init__(records, language, runtime)
+        super().__init__(records, language, runtime, scratch)
 
 
 def test_the_sample_sites_bundle_is_pagefinds_byte_for_byte(build, minimal_site, monkeypatch):

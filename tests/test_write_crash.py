@@ -475,3 +475,59 @@ def test_publish_refuses_while_a_build_holds_the_output(inputs: Inputs, s3: Any)
     assert f"another sitegen process (pid {holder.pid}) is using it" in result.output
     assert "Traceback" not in result.output
     assert [op for op, _ in proxy.operations() if op in ("PutObject", "DeleteObjects", "CopyObject")] == []
+
+
+def _processes_running(needle: str) -> list[int]:
+    """Live (not zombie) index jobs whose command line holds ``needle``."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        try:
+            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode("utf-8", "replace")
+            state = next(line for line in (entry / "status").read_text().splitlines() if line.startswith("State:"))
+        except (OSError, StopIteration):
+            continue
+        if "sitegen.search.job" in cmdline and needle in cmdline and " Z " not in state + " ":
+            found.append(int(entry.name))
+    return found
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_a_killed_build_leaves_no_index_job_and_the_next_build_removes_its_folder(tmp_path: Path) -> None:
+    """kill -9 of `sitegen build` while its index job runs: the job dies with it
+    (PR_SET_PDEATHSIG), its folder is in the build's staging folder, not in /tmp,
+    and the next build removes it."""
+    site = tmp_path / "site"
+    shutil.copytree(MINIMAL_SITE, site)
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    started = tmp_path / "pagefind-started"
+    fake = tmp_path / "fake-pagefind"  # the job waits on it (it makes the runtime files on a first build)
+    fake.write_text(f"#!/bin/sh\necho $$ > {started}\nexec cat > /dev/null\n")
+    fake.chmod(0o755)
+    env = {**os.environ, "PAGEFIND_BINARY_PATH": str(fake), "TMPDIR": str(scratch)}
+    command = [sys.executable, "-m", "sitegen", "build", "--root", str(site), "--today", TODAY]
+    build = subprocess.Popen(command, env=env, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        for _ in range(1200):  # the job is running once it has started Pagefind
+            if started.exists() and started.read_text().strip():
+                break
+            time.sleep(0.05)
+        jobs = _processes_running(str(tmp_path))
+        assert len(jobs) == 1 and build.poll() is None
+    finally:
+        build.kill()
+        build.wait()
+    for _ in range(600):
+        if not _processes_running(str(tmp_path)):
+            break
+        time.sleep(0.05)
+    assert _processes_running(str(tmp_path)) == []
+    staging = site / ".build.staging"
+    names = sorted(p.name for p in staging.iterdir())
+    assert len(names) == 2 and names[0] == "new" and names[1].startswith("sitegen-pagefind-")  # the job's folder
+    assert list(scratch.iterdir()) == []
+    env.pop("PAGEFIND_BINARY_PATH")
+    rebuilt = subprocess.run(command, env=env, cwd=REPO, capture_output=True, text=True)
+    assert rebuilt.returncode == 0, rebuilt.stderr
+    assert not staging.exists()
+    assert list(scratch.iterdir()) == []

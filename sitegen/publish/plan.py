@@ -20,10 +20,13 @@ from sitegen.config import PublishConfig
 from sitegen.errors import Problem, PublishError, clip
 from sitegen.publish.headers import HeaderPolicy, Headers, Kind
 from sitegen.publish.manifest import Manifest, ObjectState
+from sitegen.search import BUNDLE_DIR
+from sitegen.search.bundle import content_addressed, matches_name
 from sitegen.write import ASSET_MANIFEST, SEARCH_MANIFEST, STATE_DIR, STATIC_DIR, output_path_problem
 
 #: CloudFront allows 15 wildcard paths in progress per distribution.
 WILDCARD_LIMIT = 15
+DAMAGED_FIX = "run sitegen build --full"
 UNPUBLISHABLE_FIX = (
     "rename or remove the theme or content file it comes from (or the file, if put there by hand), then run sitegen build again"
 )
@@ -117,6 +120,9 @@ def scan_build(output_dir: Path, publish: PublishConfig) -> dict[str, LocalFile]
             f"{output_dir}: the build is incomplete; publishing it would serve pages whose assets are missing:",
             [Problem(path, "is in the asset manifest but not in the build", "run sitegen build again") for path in missing],
         )
+    damaged = damaged_index_files(output_dir, sorted(p for p in policy.hashed if p.startswith(f"{BUNDLE_DIR}/")))
+    if damaged:
+        raise PublishError(f"{output_dir}: the search index is damaged; nothing was published:", damaged)
     files: dict[str, LocalFile] = {}
     unpublishable: list[Problem] = []
     for source in sorted(output_dir.rglob("*")):
@@ -141,6 +147,16 @@ def scan_build(output_dir: Path, publish: PublishConfig) -> dict[str, LocalFile]
     if unpublishable:
         raise PublishError(f"{output_dir}: the build holds files no build should write; nothing was published:", unpublishable)
     return files
+
+
+def damaged_index_files(output_dir: Path, paths: Iterable[str]) -> list[Problem]:
+    """The content-addressed search-index files (output paths) whose bytes are not what
+    their names say: published immutable, a damaged one would be served for a year."""
+    problems = []
+    for path in paths:
+        if content_addressed(path) and not matches_name(path, (output_dir / path).read_bytes()):
+            problems.append(Problem(shown(path), "does not hold what its name says (damaged or changed by hand)", DAMAGED_FIX))
+    return problems
 
 
 def make_plan(local: Mapping[str, LocalFile], manifest: Manifest, publish: PublishConfig, now: datetime, *, may_delete: bool) -> Plan:

@@ -100,10 +100,12 @@ def start_search(
     previous: Any = None,
     exists: Callable[[str], bool] = lambda path: False,
     output: Path | None = None,
+    scratch: Path | None = None,
 ) -> PendingSearch:
     """Start indexing this archive. ``previous`` is the last build's search state;
     ``exists`` says whether a file of the last build is still in the output
-    (``output``, whose bundle's runtime files are reused for the same Pagefind version)."""
+    (``output``, whose bundle's runtime files are reused for the same Pagefind version).
+    The job's folder goes in ``scratch`` (the build's staging folder) when given."""
     records = list(search_records(archive, content, url))
     digest = records_digest(records, language)
     if isinstance(previous, dict) and previous.get("digest") == digest:
@@ -111,7 +113,7 @@ def start_search(
         if isinstance(kept, tuple) and kept and all(isinstance(p, str) and exists(p) for p in kept):
             return PendingSearch(len(records), dict(previous), kept=SearchResult({}, kept, dict(previous), ran=False, records=len(records)))
     runtime = f"{pagefind_version()}/{language}"
-    job = PagefindJob(records, language, _runtime(previous, runtime, exists, output))
+    job = PagefindJob(records, language, _runtime(previous, runtime, exists, output), scratch)
     return PendingSearch(len(records), {"digest": digest}, job=job, runtime=runtime)
 
 

@@ -23,8 +23,9 @@ from dataclasses import dataclass, replace
 from typing import Any, TypeVar
 
 from sitegen.search import cbor
-from sitegen.search.bundle import encode_file
-from sitegen.search.pages import Entry, Page, Reader, full_hash
+from sitegen.search.bundle import encode_file, full_hash
+from sitegen.search.orphan import stop_with_parent
+from sitegen.search.pages import Entry, Page, Reader
 
 #: Where the shards split the words (by their first letters): about even for English.
 SPLITS = ("c", "e", "i", "m", "p", "s", "u")
@@ -87,8 +88,7 @@ def _map(function: Callable[[_T], _R], items: list[_T], workers: int, init: tupl
             return [function(item) for item in items]
         finally:
             _READER.clear()
-    initializer, initargs = (_init, init) if init is not None else (None, ())
-    with multiprocessing.get_context("fork").Pool(workers, initializer=initializer, initargs=initargs) as pool:
+    with multiprocessing.get_context("fork").Pool(workers, initializer=_worker_init, initargs=(os.getpid(), init)) as pool:
         return pool.map(function, items, chunksize=1)
 
 
@@ -97,6 +97,13 @@ def _batches(records: Sequence[dict[str, Any]], workers: int) -> list[Sequence[d
         return [records]
     size = -(-len(records) // (workers * 4))
     return [records[i : i + size] for i in range(0, len(records), size)]
+
+
+def _worker_init(parent: int, init: tuple[str, list[str]] | None) -> None:
+    """A pool worker dies with the job (``orphan``), then reads with ``init``'s reader."""
+    stop_with_parent(parent)
+    if init is not None:
+        _init(*init)
 
 
 def _init(language: str, fields: list[str]) -> None:

@@ -116,6 +116,39 @@ def _broken(path: str, what: str) -> SearchError:
     return SearchError.at(f"pagefind/{path}", what, "build again; if it persists, report it with the pagefind version")
 
 
+def full_hash(data: bytes) -> str:
+    """SHA-1 with each byte as unpadded hex (Rust's ``{:x?}``), as Pagefind names files."""
+    return "".join([_HEX[b] for b in hashlib.sha1(data).digest()])
+
+
+_HEX = [format(b, "x") for b in range(256)]
+#: The fewest hash characters a content-addressed name carries (the meta's: 10).
+_SHORTEST = {".pf_fragment": 7, ".pf_index": 7, ".pf_filter": 7, ".pf_meta": 10}
+
+
+def matches_name(path: str, data: bytes) -> bool:
+    """Whether a content-addressed bundle file's bytes (``data``) are what its name
+    (``path``, relative to the bundle) says: fragments and index chunks are named
+    after Pagefind's ``full_hash`` of what they decode to (``lang_`` and a prefix of
+    it, as the writer shortens it), filters and the meta after a SHA-256 of their
+    bytes (``filter_name``, ``meta_name``). False for any other file."""
+    suffix = next((end for end in _SHORTEST if path.endswith(end)), None)
+    if suffix is None:
+        return False
+    stem = path.rsplit("/", 1)[-1][: -len(suffix)]
+    if suffix == ".pf_meta":
+        stem = stem.removeprefix("pagefind.")
+    language, _, short = stem.rpartition("_")
+    if not language or len(short) < _SHORTEST[suffix]:
+        return False
+    if suffix in (".pf_filter", ".pf_meta"):
+        return hashlib.sha256(data).hexdigest().startswith(short)
+    try:
+        return full_hash(decode_file(path, data)).startswith(short)
+    except SearchError:
+        return False
+
+
 def content_addressed(path: str) -> bool:
     """Whether a bundle file's name carries a hash of its bytes (immutable when published).
 

@@ -17,6 +17,8 @@ reused.
 
 from __future__ import annotations
 
+import os
+import signal
 import subprocess
 import sys
 import tempfile
@@ -29,6 +31,7 @@ import orjson
 
 from sitegen.bounded import loads_json
 from sitegen.errors import Problem, SearchError, SitegenError, clip
+from sitegen.search.orphan import PARENT_ENV, parent_from_env, stop_with_parent
 from sitegen.search.records import SearchRecord
 from sitegen.search.run import MAX_FILE, read_bundle, remove_folder, write_bundle
 from sitegen.search.runtime import runtime_files
@@ -46,8 +49,17 @@ MAX_PROBLEMS = 50
 class PagefindJob:
     """A running Pagefind job: ``result()`` waits for its bundle; ``cancel()`` stops it."""
 
-    def __init__(self, records: Iterable[SearchRecord], language: str, runtime: tuple[Path, dict[str, str]] | None = None) -> None:
-        self.folder = Path(tempfile.mkdtemp(prefix="sitegen-pagefind-"))
+    def __init__(
+        self,
+        records: Iterable[SearchRecord],
+        language: str,
+        runtime: tuple[Path, dict[str, str]] | None = None,
+        scratch: Path | None = None,
+    ) -> None:
+        # In the build's staging folder (``scratch``): a killed build's is removed by the next one.
+        if scratch is not None:
+            scratch.mkdir(parents=True, exist_ok=True)
+        self.folder = Path(tempfile.mkdtemp(prefix="sitegen-pagefind-", dir=scratch))
         self.seconds = 0.0
         try:
             data = orjson.dumps([record.data() for record in records])
@@ -57,7 +69,13 @@ class PagefindJob:
                 (self.folder / RUNTIME).write_bytes(orjson.dumps(runtime[1]))
                 command.append(str(runtime[0]))
             self.process: subprocess.Popen[bytes] | None = subprocess.Popen(
-                command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, close_fds=True
+                command,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                close_fds=True,
+                # Its own temporary files (Pagefind's run) go in its folder, removed with it.
+                env={**os.environ, PARENT_ENV: str(os.getpid()), "TMPDIR": str(self.folder)},
             )
         except BaseException:
             remove_folder(self.folder)
@@ -86,6 +104,13 @@ class PagefindJob:
 
     def _error(self, code: int) -> SearchError:
         path = self.folder / ERROR
+        if code < 0:
+            name = _signal_name(-code)
+            return SearchError.at(
+                "pagefind",
+                f"the index job was killed by signal {-code} ({name})",
+                "if the machine ran out of memory (the OOM killer sends SIGKILL), free memory or give it more, then build again",
+            )
         if not path.is_file() or path.stat().st_size > MAX_FILE:
             return SearchError.at("pagefind", f"the index job ended with status {code}", "report this with the build's output")
         data = loads_json(path.read_bytes(), "pagefind error", SearchError, "report this")
@@ -96,6 +121,13 @@ class PagefindJob:
         return SearchError(clip(str(data.get("summary", "")), 2000), problems)
 
 
+def _signal_name(number: int) -> str:
+    try:
+        return signal.Signals(number).name
+    except ValueError:
+        return "unknown signal"
+
+
 def _seconds(path: Path) -> float:
     try:
         return max(0.0, min(float(path.read_text()[:32]), 1e9))
@@ -104,6 +136,7 @@ def _seconds(path: Path) -> float:
 
 
 def main(argv: list[str]) -> int:
+    stop_with_parent(parent_from_env())
     started = time.monotonic()
     folder, language = Path(argv[0]), argv[1]
     try:

@@ -5,13 +5,12 @@ its fragment, the positions of its words and of the words of its meta.
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from typing import Any
 
 import orjson
 
-from sitegen.search.bundle import encode_file
+from sitegen.search.bundle import encode_file, full_hash
 from sitegen.search.cbor import _INTS, array_head, encode_int, encode_ints
 from sitegen.search.words import WEIGHT_BASE, Indexable, Stemmers, indexable_words, split_whitespace, tidy, weight_of
 
@@ -174,12 +173,6 @@ def _marker(word: str, stack: list[int], anchors: list[dict[str, Any]], index: i
     return False
 
 
-def full_hash(data: bytes) -> str:
-    """SHA-1 with each byte as unpadded hex (Rust's ``{:x?}``), as Pagefind names files."""
-    return "".join([_HEX[b] for b in hashlib.sha1(data).digest()])
-
-
-_HEX = [format(b, "x") for b in range(256)]
 
 
 def pack(
