@@ -12,13 +12,16 @@
    facet) this script reads the filter files itself (gzip, then CBOR), and
    filters and counts each query's results with a page-to-values table: one
    pass over the results. Each facet shows its SHOWN_VALUES top values, and
-   "All N values" shows the rest of that facet on demand.
-   Text from the archive is set as text; Pagefind's excerpts keep only their <mark>. */
+   "All N values" shows the rest of that facet on demand (up to EXPANDED_VALUES; the
+   button and a note say how many are not shown, and that a query narrows them).
+   Text from the archive is set as text, never as HTML: an excerpt is rebuilt from the
+   content's own words, with Pagefind's <mark> as elements (see excerptNodes). */
 (function () {
   "use strict";
   var root = document.querySelector("[data-search]");
   if (!root) { return; }
   var FIRST = 5, PAGE = 10, SHOWN_VALUES = 12, EXPANDED_VALUES = 200, DEBOUNCE = 80;
+  var SPACES = /[\r\n\s]+/g, MARKED = /^<mark>([\s\S]*)<\/mark>$/;
   var MAX_FILE_BYTES = 64 * 1024 * 1024, MAX_CBOR_DEPTH = 8, SIGNATURE = "pagefind_dcd";
   var FACETS = [["kind", "Type"], ["year", "Year"], ["series", "Series"], ["event", "Event"], ["topic", "Topic"],
     ["speaker", "Speaker"], ["country", "Country"], ["media", "Media"]];
@@ -178,8 +181,9 @@
     var hash = facets.pages[page];
     return { id: hash, data: async function () {
       var data = JSON.parse(new TextDecoder().decode(await readIndexFile("fragment/" + hash + ".pf_fragment")));
-      var words = String(data.content || "").split(/\s+/).slice(0, 24).join(" ");
-      return { url: data.url, meta: data.meta, excerpt: words.replace(/&/g, "&amp;").replace(/</g, "&lt;") };
+      // Pagefind's form: its first words, with < and > escaped as Pagefind escapes them
+      var content = String(data.content || ""), words = content.split(SPACES).filter(Boolean).slice(0, 24);
+      return { url: data.url, meta: data.meta, content: content, excerpt: words.map(escaped).join(" ") };
     } };
   }
   async function find() {
@@ -227,7 +231,8 @@
     await showMore(mine, FIRST);
     if (mine !== sequence) { return; }
     // Announced once the first results are on screen.
-    status.textContent = (n === 0 ? "No results" : n + (n === 1 ? " result" : " results")) + (state.q ? " for “" + state.q + "”" : "") + (anyFilter ? " (filtered)" : "");
+    status.textContent = (n === 0 ? "No results" : n + (n === 1 ? " result" : " results")) + (state.q ? " for “" + state.q + "”" : "") + (anyFilter ? " (filtered)" : "")
+      + (state.sort === "newest" ? "; newest first lists talks and events only (people and pages have no date)" : "");
   }
   async function showMore(mine, count) {
     var batch = current.results.slice(current.shown, current.shown + count);
@@ -245,10 +250,35 @@
     var parts = [meta.speakers, meta.event, meta.place, meta.date].filter(Boolean);
     if (meta.kind && meta.kind !== "talk") { parts.unshift(meta.kind.charAt(0).toUpperCase() + meta.kind.slice(1)); }
     if (parts.length) { item.appendChild(el("p", parts.join(" · "), "meta")); }
-    var excerpt = el("p", "", "excerpt");
-    excerpt.innerHTML = String(data.excerpt || "").replace(/<(?!\/?mark>)/g, "&lt;");
-    item.appendChild(excerpt);
+    item.appendChild(excerptNodes(el("p", "", "excerpt"), data));
     return item;
+  }
+  function escaped(word) { return word.replace(/</g, "&lt;").replace(/>/g, "&gt;"); }
+  function excerptNodes(box, data) {
+    // Pagefind's excerpt is a run of the content's words, each with < and > escaped (not &),
+    // the matched ones as <mark>word</mark>; joined by spaces. Its markers are unambiguous
+    // (a < from the text is escaped), its text is not ("&lt;" may be the data's own): so the
+    // words shown are the content's, found where the excerpt's run starts.
+    var tokens = String(data.excerpt || "").split(" ").filter(Boolean), marks = [], plain = [];
+    tokens.forEach(function (t) { var m = MARKED.exec(t); marks.push(!!m); plain.push(m ? m[1] : t); });
+    var words = String(data.content || "").split(SPACES).filter(Boolean), start = runStart(words, plain);
+    var texts = start < 0 ? plain.map(function (t) { return t.replace(/&lt;/g, "<").replace(/&gt;/g, ">"); })
+      : words.slice(start, start + plain.length);
+    texts.forEach(function (text, i) {
+      if (i > 0) { box.appendChild(document.createTextNode(" ")); }
+      box.appendChild(marks[i] ? el("mark", text) : document.createTextNode(text));
+    });
+    return box;
+  }
+  function runStart(words, plain) {
+    // The first place where the content's words, escaped, are the excerpt's; -1 if none.
+    if (!plain.length) { return -1; }
+    for (var i = 0; i + plain.length <= words.length; i++) {
+      if (escaped(words[i]) !== plain[0]) { continue; }
+      for (var k = 1; k < plain.length && escaped(words[i + k]) === plain[k]; k++) { /* next word */ }
+      if (k === plain.length) { return i; }
+    }
+    return -1;
   }
 
   /* ---- The facet panel: the top values of each facet, the rest on demand ---- */
@@ -273,15 +303,24 @@
       label.appendChild(el("span", "(" + shown.count(value) + ")", "count"));
       set.appendChild(label);
     });
-    if (shown.total > SHOWN_VALUES) {
-      var toggle = el("button", expanded[name] ? "Fewer" : "All " + shown.total + " values", "search-facet-more");
-      toggle.type = "button";
-      toggle.setAttribute("data-facet", name);
-      toggle.setAttribute("aria-expanded", expanded[name] ? "true" : "false");
-      toggle.setAttribute("aria-label", (expanded[name] ? "Fewer " : "All " + shown.total + " ") + facet[1].toLowerCase() + " values");
-      set.appendChild(toggle);
-    }
+    if (shown.total > SHOWN_VALUES) { facetToggle(set, facet, shown); }
     return set;
+  }
+  function number(n) { return n.toLocaleString("en-US"); }
+  function facetToggle(set, facet, shown) {
+    // "All N values", or past the cap "Show 200 of N"; expanded past it, a note says how many are not shown.
+    var name = facet[0], open = !!expanded[name], what = facet[1].toLowerCase() + " values";
+    var label = shown.total > EXPANDED_VALUES ? "Show " + number(EXPANDED_VALUES) + " of " + number(shown.total) : "All " + shown.total + " values";
+    var toggle = el("button", open ? "Fewer" : label, "search-facet-more");
+    toggle.type = "button";
+    toggle.setAttribute("data-facet", name);
+    toggle.setAttribute("aria-expanded", open ? "true" : "false");
+    toggle.setAttribute("aria-label", open ? "Fewer " + what : label.replace(" values", "") + " " + what);
+    var hidden = shown.total - shown.keys.length;
+    if (open && hidden > 0) {
+      set.appendChild(el("p", number(hidden) + " more " + what + " not shown: type in the search box to narrow the results, and with them this list.", "search-facet-note"));
+    }
+    set.appendChild(toggle);
   }
   function drawFacets(counts) {
     // Redrawn with each query (a bounded number of nodes): a keyboard user's focus stays where it was.
