@@ -141,6 +141,32 @@ def test_related_talks_same_speakers_first_then_topics_in_common_then_newest(min
     assert related(minimal_site / "build/2027/minicon/talk-005/index.html") == ["/2027/minicon/talk-002/"]
 
 
+def test_related_talks_count_every_shared_speaker_and_topic_however_they_were_found(minimal_site: Path) -> None:
+    """Bo has 257 talks on C: the oldest five (m000-m004) are on D too, which has
+    only those. m000's related talks are its four fellows (Bo and two topics in
+    common), found through D though outside Bo's and C's windows of 100, before
+    the newest talks that share Bo and C only."""
+    edit_collection(
+        minimal_site,
+        "topics",
+        lambda items: items.extend({**items[0], "id": key, "slug": slug, "name": slug.upper()} for key, slug in (("t3", "c"), ("t4", "d"))),
+    )
+
+    def add(items: list[dict[str, Any]]) -> None:
+        items.extend(session(n, minute=n, speakers=("p3",), topics=("t3", "t4")) for n in range(5))
+        items.extend(session(n, minute=n, speakers=("p3",), topics=("t3",)) for n in range(5, 257))
+
+    edit_collection(minimal_site, "sessions", add)
+    build_site(load_config(minimal_site), today=TODAY)
+    assert related(minimal_site / "build/2027/minicon/talk-000/index.html") == [
+        "/2027/minicon/talk-004/",
+        "/2027/minicon/talk-003/",
+        "/2027/minicon/talk-002/",
+        "/2027/minicon/talk-001/",
+        "/2027/minicon/talk-256/",
+    ]
+
+
 def test_a_talk_leaving_a_huge_topic_changes_the_related_talks_it_was_a_candidate_for(minimal_site: Path) -> None:
     """A topic of 101 talks gives its 100 newest as candidates. When one of them leaves
     it, an older talk enters that window: the pages whose related talks it changes are
@@ -150,10 +176,11 @@ def test_a_talk_leaving_a_huge_topic_changes_the_related_talks_it_was_a_candidat
     def add(items: list[dict[str, Any]]) -> None:
         items.extend(session(n, minute=n) for n in range(97))  # t1 only: with x1, x4, m900 and m901, 101 talks
         items.append(session(900, minute=500, topics=("t1", "t3")))  # the page under test
-        items.append(session(901, minute=0, topics=("t1", "t3")))  # two topics in common, but old: outside t1's window
+        items.append(session(901, minute=0, topics=("t1", "t3")))  # two topics in common, but old: outside both windows
         items[-1]["start"] = items[-1]["end"] = "2024-03-30T08:00:00+01:00"
         items[-1]["event"] = "e1"
-        items.extend(session(950 + n, minute=600 + n, topics=("t3",)) for n in range(6))  # t3 only, newer than all t1 talks
+        # t3 only, newer than all t1 talks: 101 of them, so t3's window does not reach m901 either.
+        items.extend(session(950 + n, minute=600 + n, topics=("t3",)) for n in range(101))
 
     edit_collection(minimal_site, "sessions", add)
     build_site(load_config(minimal_site), today=TODAY)
