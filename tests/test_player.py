@@ -206,3 +206,26 @@ def test_without_javascript_the_placeholder_is_a_plain_link(site: Path) -> None:
     assert f'<a class="player-poster" href="{YOUTUBE.replace("&", "&amp;")}" rel="nofollow ugc noopener">' in engines
     assert "<iframe" not in engines and "<video" not in engines
     assert 'src="http' not in engines and "src='http" not in engines  # nothing the page loads is off the site
+
+
+#: A browser opens evil.org (a backslash is a slash in an http(s) URL); urlsplit sees youtube.com.
+BACKSLASHED = "https://evil.org\\@www.youtube.com/watch?v=dQw4w9WgXcQ"
+
+
+def test_a_url_browsers_read_otherwise_is_left_out_with_a_warning_naming_the_field(minimal_site: Path) -> None:
+    long_url = "https://video.example.org/" + "a" * 2000
+    kept = "https://slides.example.org/deck.pdf"
+    urls = [BACKSLASHED, "https://evil.org\t@www.youtube.com/watch?v=dQw4w9WgXcQ", long_url, kept]
+    media = [{"kind": "video" if url != kept else "slides", "url": url} for url in urls]
+    edit_collection(minimal_site, "sessions", lambda sessions: sessions[0].update(media=media))
+    result = sitegen("build", "--root", str(minimal_site), "--today", TODAY.isoformat())
+    assert result.returncode == 0 and "Traceback" not in result.stderr, result.stderr
+    where = "sessions[0] (id 'x1').media"
+    assert f"{where}[0].url: 'https://evil.org\\\\@www.youtube.com/watch?v=dQw4w9WgXcQ' contains a backslash" in result.stderr
+    assert f"{where}[1].url: 'https://evil.org\\t@www.youtube.com/watch?v=dQw4w9WgXcQ' contains a tab" in result.stderr
+    long_warning = next(line for line in result.stderr.splitlines() if f"{where}[2].url" in line)
+    assert "is 2,026 characters long, longer than the limit of 2,000" in long_warning and "shorten it" in long_warning
+    assert "not an http(s) URL" not in long_warning and len(long_warning) < 500
+    html = (minimal_site / "build/2024/minicon/engines/index.html").read_text(encoding="utf-8")
+    assert "evil.org" not in html and "youtube" not in html and long_url not in html
+    assert (kept, "PDF") in Page(html).links
