@@ -68,6 +68,8 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
             {"kind": "slides", "url": "https://speakerdeck.com/ada/engines"},
         ]
         gears["media"] = [{"kind": "video", "url": url} for url in SHAPES]
+        day_only = {"id": "x9", "slug": "day-only", "title": "Known by its day", "date": "2024-03-31", "start": None, "end": None}
+        sessions.append({**sessions[1], **day_only, "speakers": [], "topics": []})
 
     edit_collection(root, "sessions", change)
     result = sitegen("build", "--root", str(root), "--today", TODAY.isoformat())
@@ -152,6 +154,11 @@ def test_session_json_ld_has_the_event_fields_and_survives_a_hostile_title(site:
     assert [kind for kind, _ in engines.scripts] == ["", "", "application/ld+json"]
     raw = engines.scripts[-1][1]
     assert "<" not in raw and ">" not in raw and "&" not in raw
+
+
+def test_a_talk_known_only_by_its_day_has_that_day_as_its_json_ld_start_date(site: Path) -> None:
+    data = page(site, "2024/minicon/day-only").json_ld()
+    assert data["@type"] == "Event" and data["startDate"] == "2024-03-31" and "endDate" not in data
 
 
 def test_event_and_person_pages_carry_json_ld(site: Path) -> None:
