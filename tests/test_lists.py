@@ -208,6 +208,20 @@ def test_page_size_must_be_a_positive_count(minimal_site: Path) -> None:
     assert not (minimal_site / "build").exists()
 
 
+def test_a_page_size_of_the_wrong_type_is_echoed_as_toml_spells_it(minimal_site: Path) -> None:
+    config = minimal_site / "sitegen.toml"
+    original = config.read_text()
+    env = {**os.environ, "CI": "true"}
+    for written, echoed in (("true", "page_size = true is not a whole number"), ("1e3", "page_size = 1000.0 is not a whole number")):
+        config.write_text(original.replace("[build]\n", f"[build]\npage_size = {written}\n"))
+        result = subprocess.run(
+            [sys.executable, "-m", "sitegen", "build", "--root", str(minimal_site)], capture_output=True, text=True, env=env, timeout=120
+        )
+        assert result.returncode != 0 and "Traceback" not in result.stderr
+        assert f"[build]: {echoed}" in result.stderr, result.stderr
+        assert not (minimal_site / "build").exists()
+
+
 def test_an_event_that_moves_in_time_reorders_the_related_talks_of_other_events(minimal_site: Path) -> None:
     """A talk's place in "newest first" follows its event's dates: moving an event
     renders again the pages whose related talks its talks now enter."""
