@@ -222,6 +222,22 @@ def test_a_page_size_of_the_wrong_type_is_echoed_as_toml_spells_it(minimal_site:
         assert not (minimal_site / "build").exists()
 
 
+def test_the_topic_index_files_letters_nfkd_cannot_take_apart_under_their_base_letter(minimal_site: Path) -> None:
+    names = {"t3": "ßtraße", "t4": "Øresund", "t5": "Ärger", "t6": "Łódź", "t7": "Þing", "t8": "Œuvre", "t9": "Æther", "t10": "Đakovo"}
+    edit_collection(
+        minimal_site,
+        "topics",
+        lambda items: items.extend({**items[0], "id": key, "slug": f"topic-{key}", "name": name} for key, name in names.items()),
+    )
+    build_site(load_config(minimal_site), today=TODAY)
+    html = (minimal_site / "build/topics/index.html").read_text(encoding="utf-8")
+    sections = re.findall(r'<h2 id="topics-[^"]+">([^<]+)</h2>\s*<ul class="directory">(.*?)</ul>', html, re.S)
+    filed = {name: letter for letter, items in sections for name in re.findall(r'<a href="[^"]+">([^<]+)</a>', items)}
+    expected = {"ßtraße": "S", "Øresund": "O", "Ärger": "A", "Łódź": "L", "Þing": "T", "Œuvre": "O", "Æther": "A", "Đakovo": "D"}
+    assert {name: filed.get(name) for name in expected} == expected
+    assert "#" not in dict(sections)
+
+
 def test_an_event_that_moves_in_time_reorders_the_related_talks_of_other_events(minimal_site: Path) -> None:
     """A talk's place in "newest first" follows its event's dates: moving an event
     renders again the pages whose related talks its talks now enter."""
