@@ -685,7 +685,6 @@ def _is_web_url(value: str) -> bool:
     return _url_problem(value) is None
 
 
-@functools.lru_cache(maxsize=1 << 16)  # the same URLs recur across objects and builds
 def _url_problem(value: str) -> tuple[str, str] | None:
     """Why the contract refuses ``value`` as a URL (what is wrong, the fix), or
     None. Besides http(s) with a host, it must be read the same by browsers
@@ -697,6 +696,11 @@ def _url_problem(value: str) -> tuple[str, str] | None:
             f"is {len(value):,} characters long, longer than the limit of {MAX_URL_CHARS:,}",
             f"shorten it to at most {MAX_URL_CHARS:,} characters",
         )
+    return _short_url_problem(value)
+
+
+@functools.lru_cache(maxsize=1 << 16)  # the same URLs recur across objects; at most 2,000 characters each
+def _short_url_problem(value: str) -> tuple[str, str] | None:
     if _PLAIN_WEB_URL_RE.match(value) and not _URL_AMBIGUOUS_RE.search(value):
         # urlsplit would find the scheme and this host name: nothing before the
         # host is stripped or removed, and the host ends where urlsplit ends it.
