@@ -49,8 +49,8 @@ class _ShortRepr(reprlib.Repr):
         return super().repr_int(x, level)
 
 
-def _short_repr() -> reprlib.Repr:
-    shortened = _ShortRepr()
+def _short_repr(kind: type[_ShortRepr] = _ShortRepr) -> reprlib.Repr:
+    shortened = kind()
     shortened.maxlevel = 3
     shortened.maxstring = ECHO_LIMIT
     shortened.maxother = ECHO_LIMIT
@@ -63,9 +63,27 @@ def _short_repr() -> reprlib.Repr:
 _SHORT_REPR = _short_repr()  # immutable in use: repr() only reads its settings
 
 
+class _TomlRepr(_ShortRepr):
+    """``shown`` in TOML's spelling where it differs from Python's: ``true``, ``false``, ``inf``."""
+
+    def repr_bool(self, x: bool, level: int) -> str:
+        return "true" if x else "false"
+
+    def repr_float(self, x: float, level: int) -> str:
+        return repr(x)  # 1000.0, 1e+20, inf, -inf, nan: each a TOML float as written
+
+
+_TOML_REPR = _short_repr(_TomlRepr)
+
+
 def shown(value: Any, limit: int = ECHO_LIMIT) -> str:
     """A short ``repr`` of any value, safe for values nested arbitrarily deep or huge."""
     return clip(_SHORT_REPR.repr(value), limit)
+
+
+def shown_toml(value: Any, limit: int = ECHO_LIMIT) -> str:
+    """``shown`` for a value read from TOML, as TOML spells it (``true``, not ``True``)."""
+    return clip(_TOML_REPR.repr(value), limit)
 
 
 def json_depth_exceeds(value: Any, max_depth: int = MAX_JSON_DEPTH) -> bool:

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any, get_type_hints
 from urllib.parse import urlsplit
 
-from sitegen.bounded import read_file_bounded, shown
+from sitegen.bounded import read_file_bounded, shown, shown_toml
 from sitegen.errors import ConfigError, Problem
 from sitegen.s3names import bucket_problem, prefix_problem
 
@@ -339,14 +339,14 @@ def _build_section(schema: type, raw: dict[str, Any], where: str, problems: list
         coerced = _coerce(value, expected)
         if coerced is None:
             kind = TYPE_NAMES[expected]
-            problems.append(Problem(where, f"{key} = {shown(value)} is not {kind}", f"give {key} {kind}"))
+            problems.append(Problem(where, f"{key} = {shown_toml(value)} is not {kind}", f"give {key} {kind}"))
             continue
         if expected is float and not math.isfinite(coerced):
-            problems.append(Problem(where, f"{key} = {coerced!r} is not a finite number", f"give {key} a number such as 1.5"))
+            problems.append(Problem(where, f"{key} = {shown_toml(coerced)} is not a finite number", f"give {key} a number such as 1.5"))
             continue
         if expected is int and coerced > COUNT_LIMITS.get(key, coerced):
             limit = COUNT_LIMITS[key]
-            problems.append(Problem(where, f"{key} = {shown(coerced)} is more than {limit:,}", f"use at most {limit:,}"))
+            problems.append(Problem(where, f"{key} = {shown_toml(coerced)} is more than {limit:,}", f"use at most {limit:,}"))
             continue
         values[key] = coerced
     return schema(**values)
@@ -396,7 +396,7 @@ def _check_values(config: Config, where: str) -> list[Problem]:
     }
     for key, value in positive.items():
         if value <= 0:
-            problems.append(Problem(f"{where} [source]", f"{key} = {value!r} must be greater than 0", "use a positive number"))
+            problems.append(Problem(f"{where} [source]", f"{key} = {shown_toml(value)} must be greater than 0", "use a positive number"))
     if config.build.workers < 0:
         problems.append(
             Problem(f"{where} [build]", f"workers = {config.build.workers} must not be negative", "use 0 for one per core, or a count")

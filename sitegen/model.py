@@ -627,9 +627,11 @@ class _Fields:
         value = (self.raw if item is None else item).get(key)
         if value is None:
             return None
-        if isinstance(value, str) and _is_web_url(value):
+        problem = _url_problem(value) if isinstance(value, str) else _NOT_WEB_URL
+        if problem is None:
             return clean_text(value).strip()
-        self.warn(path or key, f"{shown(value)} is not an http(s) URL; it was left out", "send an absolute http:// or https:// URL")
+        what, fix = problem
+        self.warn(path or key, f"{shown(value)} {what}; it was left out", fix)
         return None
 
 
@@ -679,17 +681,60 @@ def _parse_timestamp(value: Any) -> datetime | None:
     return parsed if parsed.tzinfo is not None else None
 
 
-@functools.cache  # listing them reads hundreds of files (10 ms); they do not change while we run
 def _is_web_url(value: str) -> bool:
-    if len(value) <= MAX_URL_CHARS and _PLAIN_WEB_URL_RE.match(value):
+    return _url_problem(value) is None
+
+
+def _url_problem(value: str) -> tuple[str, str] | None:
+    """Why the contract refuses ``value`` as a URL (what is wrong, the fix), or
+    None. Besides http(s) with a host, it must be read the same by browsers
+    (the WHATWG URL standard) and by ``urlsplit``, which labels a link with its
+    host and picks a video player: so no backslash (a browser reads it as "/"),
+    no control character, and no space or percent-escape in the host."""
+    if len(value) > MAX_URL_CHARS:
+        return (
+            f"is {len(value):,} characters long, longer than the limit of {MAX_URL_CHARS:,}",
+            f"shorten it to at most {MAX_URL_CHARS:,} characters",
+        )
+    return _short_url_problem(value)
+
+
+@functools.lru_cache(maxsize=1 << 16)  # the same URLs recur across objects; at most 2,000 characters each
+def _short_url_problem(value: str) -> tuple[str, str] | None:
+    if _PLAIN_WEB_URL_RE.match(value) and not _URL_AMBIGUOUS_RE.search(value):
         # urlsplit would find the scheme and this host name: nothing before the
         # host is stripped or removed, and the host ends where urlsplit ends it.
-        return True
+        return None
+    value = value.strip()
+    if "\\" in value:
+        return _BACKSLASH_URL
+    if _URL_CONTROL_RE.search(value):
+        return _CONTROL_URL
     try:
-        parts = urlsplit(value.strip())
+        parts = urlsplit(value)
     except ValueError:
-        return False
-    return parts.scheme in ("http", "https") and bool(parts.netloc) and len(value) <= MAX_URL_CHARS
+        return _NOT_WEB_URL
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        return _NOT_WEB_URL
+    host = parts.netloc.rpartition("@")[2]
+    if "%" in host or any(char.isspace() for char in host):
+        return _ODD_HOST_URL
+    return None
+
+
+_NOT_WEB_URL = ("is not an http(s) URL", "send an absolute http:// or https:// URL")
+_BACKSLASH_URL = (
+    "contains a backslash, which browsers read as '/' (the link could open another host than it shows)",
+    "use '/' in the URL, or write a backslash as %5C",
+)
+_CONTROL_URL = (
+    "contains a tab, line break or other control character, which browsers drop or refuse",
+    "remove it, or percent-encode it",
+)
+_ODD_HOST_URL = ("has a space or a %-escape in its host name", "write the host name plainly, such as www.example.org")
+#: Characters that make browsers and urlsplit read a URL differently.
+_URL_AMBIGUOUS_RE = re.compile(r"[\\\x00-\x1f\x7f]")
+_URL_CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
 
 
 # ---------------------------------------------------------------------------

@@ -141,6 +141,32 @@ def test_related_talks_same_speakers_first_then_topics_in_common_then_newest(min
     assert related(minimal_site / "build/2027/minicon/talk-005/index.html") == ["/2027/minicon/talk-002/"]
 
 
+def test_related_talks_count_every_shared_speaker_and_topic_however_they_were_found(minimal_site: Path) -> None:
+    """Bo has 257 talks on C: the oldest five (m000-m004) are on D too, which has
+    only those. m000's related talks are its four fellows (Bo and two topics in
+    common), found through D though outside Bo's and C's windows of 100, before
+    the newest talks that share Bo and C only."""
+    edit_collection(
+        minimal_site,
+        "topics",
+        lambda items: items.extend({**items[0], "id": key, "slug": slug, "name": slug.upper()} for key, slug in (("t3", "c"), ("t4", "d"))),
+    )
+
+    def add(items: list[dict[str, Any]]) -> None:
+        items.extend(session(n, minute=n, speakers=("p3",), topics=("t3", "t4")) for n in range(5))
+        items.extend(session(n, minute=n, speakers=("p3",), topics=("t3",)) for n in range(5, 257))
+
+    edit_collection(minimal_site, "sessions", add)
+    build_site(load_config(minimal_site), today=TODAY)
+    assert related(minimal_site / "build/2027/minicon/talk-000/index.html") == [
+        "/2027/minicon/talk-004/",
+        "/2027/minicon/talk-003/",
+        "/2027/minicon/talk-002/",
+        "/2027/minicon/talk-001/",
+        "/2027/minicon/talk-256/",
+    ]
+
+
 def test_a_talk_leaving_a_huge_topic_changes_the_related_talks_it_was_a_candidate_for(minimal_site: Path) -> None:
     """A topic of 101 talks gives its 100 newest as candidates. When one of them leaves
     it, an older talk enters that window: the pages whose related talks it changes are
@@ -150,10 +176,11 @@ def test_a_talk_leaving_a_huge_topic_changes_the_related_talks_it_was_a_candidat
     def add(items: list[dict[str, Any]]) -> None:
         items.extend(session(n, minute=n) for n in range(97))  # t1 only: with x1, x4, m900 and m901, 101 talks
         items.append(session(900, minute=500, topics=("t1", "t3")))  # the page under test
-        items.append(session(901, minute=0, topics=("t1", "t3")))  # two topics in common, but old: outside t1's window
+        items.append(session(901, minute=0, topics=("t1", "t3")))  # two topics in common, but old: outside both windows
         items[-1]["start"] = items[-1]["end"] = "2024-03-30T08:00:00+01:00"
         items[-1]["event"] = "e1"
-        items.extend(session(950 + n, minute=600 + n, topics=("t3",)) for n in range(6))  # t3 only, newer than all t1 talks
+        # t3 only, newer than all t1 talks: 101 of them, so t3's window does not reach m901 either.
+        items.extend(session(950 + n, minute=600 + n, topics=("t3",)) for n in range(101))
 
     edit_collection(minimal_site, "sessions", add)
     build_site(load_config(minimal_site), today=TODAY)
@@ -179,6 +206,36 @@ def test_page_size_must_be_a_positive_count(minimal_site: Path) -> None:
     assert result.returncode != 0 and "Traceback" not in result.stderr
     assert "[build]: page_size = 0 must be at least 1" in result.stderr
     assert not (minimal_site / "build").exists()
+
+
+def test_a_page_size_of_the_wrong_type_is_echoed_as_toml_spells_it(minimal_site: Path) -> None:
+    config = minimal_site / "sitegen.toml"
+    original = config.read_text()
+    env = {**os.environ, "CI": "true"}
+    for written, echoed in (("true", "page_size = true is not a whole number"), ("1e3", "page_size = 1000.0 is not a whole number")):
+        config.write_text(original.replace("[build]\n", f"[build]\npage_size = {written}\n"))
+        result = subprocess.run(
+            [sys.executable, "-m", "sitegen", "build", "--root", str(minimal_site)], capture_output=True, text=True, env=env, timeout=120
+        )
+        assert result.returncode != 0 and "Traceback" not in result.stderr
+        assert f"[build]: {echoed}" in result.stderr, result.stderr
+        assert not (minimal_site / "build").exists()
+
+
+def test_the_topic_index_files_letters_nfkd_cannot_take_apart_under_their_base_letter(minimal_site: Path) -> None:
+    names = {"t3": "ßtraße", "t4": "Øresund", "t5": "Ärger", "t6": "Łódź", "t7": "Þing", "t8": "Œuvre", "t9": "Æther", "t10": "Đakovo"}
+    edit_collection(
+        minimal_site,
+        "topics",
+        lambda items: items.extend({**items[0], "id": key, "slug": f"topic-{key}", "name": name} for key, name in names.items()),
+    )
+    build_site(load_config(minimal_site), today=TODAY)
+    html = (minimal_site / "build/topics/index.html").read_text(encoding="utf-8")
+    sections = re.findall(r'<h2 id="topics-[^"]+">([^<]+)</h2>\s*<ul class="directory">(.*?)</ul>', html, re.S)
+    filed = {name: letter for letter, items in sections for name in re.findall(r'<a href="[^"]+">([^<]+)</a>', items)}
+    expected = {"ßtraße": "S", "Øresund": "O", "Ärger": "A", "Łódź": "L", "Þing": "T", "Œuvre": "O", "Æther": "A", "Đakovo": "D"}
+    assert {name: filed.get(name) for name in expected} == expected
+    assert "#" not in dict(sections)
 
 
 def test_an_event_that_moves_in_time_reorders_the_related_talks_of_other_events(minimal_site: Path) -> None:

@@ -379,11 +379,16 @@ def test_clean_text_fast_path_matches_the_rule():
 
 def test_web_url_fast_path_matches_urlsplit():
     def by_urlsplit(value: str) -> bool:
+        # What browsers and urlsplit read differently is refused: a backslash, a control character, an odd host.
+        if "\\" in value or any(ord(c) < 0x20 or c == "\x7f" for c in value.strip()):
+            return False
         try:
             parts = urlsplit(value.strip())
         except ValueError:
             return False
-        return parts.scheme in ("http", "https") and bool(parts.netloc) and len(value) <= 2000
+        host = parts.netloc.rpartition("@")[2]
+        plain_host = "%" not in host and not any(c.isspace() for c in host)
+        return parts.scheme in ("http", "https") and bool(parts.netloc) and len(value) <= 2000 and plain_host
 
     for value in [
         "https://x.example.org/",
@@ -415,6 +420,10 @@ def test_web_url_fast_path_matches_urlsplit():
         "javascript:alert(1)",
         "https://x.org\\@evil.org/",
         "https://x_y.org/",
+        "https://x.org/a\\b",
+        "https://x.org/a\tb",
+        "https://x.org%2eevil.org/",
+        "https://x .org/",
     ]:
         assert model._is_web_url(value) == by_urlsplit(value), value
 

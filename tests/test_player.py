@@ -68,6 +68,8 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
             {"kind": "slides", "url": "https://speakerdeck.com/ada/engines"},
         ]
         gears["media"] = [{"kind": "video", "url": url} for url in SHAPES]
+        day_only = {"id": "x9", "slug": "day-only", "title": "Known by its day", "date": "2024-03-31", "start": None, "end": None}
+        sessions.append({**sessions[1], **day_only, "speakers": [], "topics": []})
 
     edit_collection(root, "sessions", change)
     result = sitegen("build", "--root", str(root), "--today", TODAY.isoformat())
@@ -154,6 +156,11 @@ def test_session_json_ld_has_the_event_fields_and_survives_a_hostile_title(site:
     assert "<" not in raw and ">" not in raw and "&" not in raw
 
 
+def test_a_talk_known_only_by_its_day_has_that_day_as_its_json_ld_start_date(site: Path) -> None:
+    data = page(site, "2024/minicon/day-only").json_ld()
+    assert data["@type"] == "Event" and data["startDate"] == "2024-03-31" and "endDate" not in data
+
+
 def test_event_and_person_pages_carry_json_ld(site: Path) -> None:
     event = page(site, "2024/minicon").json_ld()
     for key in ("name", "startDate", "endDate", "location", "eventAttendanceMode", "eventStatus", "organizer"):
@@ -206,3 +213,26 @@ def test_without_javascript_the_placeholder_is_a_plain_link(site: Path) -> None:
     assert f'<a class="player-poster" href="{YOUTUBE.replace("&", "&amp;")}" rel="nofollow ugc noopener">' in engines
     assert "<iframe" not in engines and "<video" not in engines
     assert 'src="http' not in engines and "src='http" not in engines  # nothing the page loads is off the site
+
+
+#: A browser opens evil.org (a backslash is a slash in an http(s) URL); urlsplit sees youtube.com.
+BACKSLASHED = "https://evil.org\\@www.youtube.com/watch?v=dQw4w9WgXcQ"
+
+
+def test_a_url_browsers_read_otherwise_is_left_out_with_a_warning_naming_the_field(minimal_site: Path) -> None:
+    long_url = "https://video.example.org/" + "a" * 2000
+    kept = "https://slides.example.org/deck.pdf"
+    urls = [BACKSLASHED, "https://evil.org\t@www.youtube.com/watch?v=dQw4w9WgXcQ", long_url, kept]
+    media = [{"kind": "video" if url != kept else "slides", "url": url} for url in urls]
+    edit_collection(minimal_site, "sessions", lambda sessions: sessions[0].update(media=media))
+    result = sitegen("build", "--root", str(minimal_site), "--today", TODAY.isoformat())
+    assert result.returncode == 0 and "Traceback" not in result.stderr, result.stderr
+    where = "sessions[0] (id 'x1').media"
+    assert f"{where}[0].url: 'https://evil.org\\\\@www.youtube.com/watch?v=dQw4w9WgXcQ' contains a backslash" in result.stderr
+    assert f"{where}[1].url: 'https://evil.org\\t@www.youtube.com/watch?v=dQw4w9WgXcQ' contains a tab" in result.stderr
+    long_warning = next(line for line in result.stderr.splitlines() if f"{where}[2].url" in line)
+    assert "is 2,026 characters long, longer than the limit of 2,000" in long_warning and "shorten it" in long_warning
+    assert "not an http(s) URL" not in long_warning and len(long_warning) < 500
+    html = (minimal_site / "build/2024/minicon/engines/index.html").read_text(encoding="utf-8")
+    assert "evil.org" not in html and "youtube" not in html and long_url not in html
+    assert (kept, "PDF") in Page(html).links

@@ -37,12 +37,12 @@ def test_event_calendar_imports_with_correct_utc_times(minimal_site, build):
     assert all(len(line) <= 75 for line in raw.split(b"\r\n"))
     calendar = icalendar.Calendar.from_ical(raw)
     events = {str(e["UID"]): e for e in calendar.walk("VEVENT")}
-    assert set(events) == {"e1@mini.example.org", "x1@mini.example.org", "x2@mini.example.org", "x3@mini.example.org"}
+    assert set(events) == {"e1@event.mini.example.org", "x1@mini.example.org", "x2@mini.example.org", "x3@mini.example.org"}
     late = events["x2@mini.example.org"]  # 23:30-00:15 local, on the night clocks went forward
     assert late["DTSTART"].dt.isoformat() == "2024-03-31T21:30:00+00:00"
     assert late["DTEND"].dt.isoformat() == "2024-03-31T22:15:00+00:00"
     assert str(late["SUMMARY"]) == "After midnight <script>x</script>"
-    whole = events["e1@mini.example.org"]
+    whole = events["e1@event.mini.example.org"]
     assert whole["DTSTART"].dt.isoformat() == "2024-03-30" and whole["DTEND"].dt.isoformat() == "2024-04-01"
     assert str(events["x1@mini.example.org"]["LOCATION"]) == "Main, Town Hall, Zürich, Switzerland"
 

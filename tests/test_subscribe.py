@@ -115,9 +115,22 @@ def test_a_session_has_the_same_uid_and_entry_id_in_every_calendar_and_feed(date
         entry_ids |= {e.findtext(f"{ATOM}id") for e in entries if e.findtext(f"{ATOM}title") == "Analytical engines"}
     assert len(entry_ids) == 1
     # The series' calendar has its editions as all-day entries, with the UIDs of the event calendars.
-    assert {"e1@mini.example.org", "e2@mini.example.org"} <= set(uids(found["series/minicon/calendar.ics"]))
+    assert {"e1@event.mini.example.org", "e2@event.mini.example.org"} <= set(uids(found["series/minicon/calendar.ics"]))
     # A start without an end: zero duration.
     assert uids(found["people/zoe/calendar.ics"])["d2@mini.example.org"]["DURATION"].dt.total_seconds() == 0
+
+
+def test_an_event_and_a_session_with_the_same_id_have_different_uids_in_every_calendar(dated_site: Path) -> None:
+    """Ids are unique per type only: session "e1" of event "e1" (with its day, so it is in the calendars)."""
+    edit_collection(dated_site, "sessions", lambda sessions: sessions.append(talk(9, id="e1", date="2024-03-30")))
+    build_cli(dated_site)
+    found = calendars(dated_site / "build")
+    for path in ("2024/minicon/event.ics", "series/minicon/calendar.ics"):
+        entries = list(found[path].walk("VEVENT"))
+        assert len({str(entry["UID"]) for entry in entries}) == len(entries), path
+        assert str(uids(found[path])["e1@event.mini.example.org"]["SUMMARY"]) == "MiniCon 2024", path
+    for path in ("2024/minicon/event.ics", "series/minicon/calendar.ics", "people/ada/calendar.ics", "topics/python/calendar.ics"):
+        assert str(uids(found[path])["e1@mini.example.org"]["SUMMARY"]) == "Dated 9", path
 
 
 def test_a_talk_known_only_by_its_day_shows_that_day_everywhere(dated_site: Path) -> None:

@@ -141,7 +141,8 @@ def calendar(
     Times are written in UTC, which every calendar app imports correctly
     without a VTIMEZONE block; DTSTAMP is the object's ``updated_at`` so the
     file only changes when the data does. UIDs come from the object's id and
-    the site's host, so a session has the same UID in every calendar.
+    the site's host (``event_uid``, ``session_uid``), so an object has the
+    same UID in every calendar, and an event's never equals a session's.
     """
     host = urlsplit(routes.base_url).hostname or "sitegen"
     lines = [
@@ -163,7 +164,7 @@ def calendar(
         abstract = texts.of(session, "abstract")
         speakers = ", ".join(p.name for p in session.speakers)
         lines += _vevent(
-            uid=f"{session.id}@{host}",
+            uid=session_uid(session, host),
             stamp=session.updated_at,
             timing=timing,
             summary=session.title,
@@ -175,10 +176,22 @@ def calendar(
     return "".join(_fold(line) + "\r\n" for line in lines).encode("utf-8")
 
 
+def session_uid(session: Session, host: str) -> str:
+    """``<id>@<host>``: ids are unique among sessions."""
+    return f"{session.id}@{host}"
+
+
+def event_uid(event: Event, host: str) -> str:
+    """``<id>@event.<host>``: an event and a session may share an id, and ids may
+    hold any character; but a session's UID has "@" right before the host, an
+    event's ".", so the two never meet."""
+    return f"{event.id}@event.{host}"
+
+
 def _event_vevent(routes: Routes, host: str, event: Event, texts: Texts) -> list[str]:
     description = texts.of(event, "description")
     return _vevent(
-        uid=f"{event.id}@{host}",
+        uid=event_uid(event, host),
         stamp=event.updated_at,
         timing=_all_day(event.start_date, event.end_date),
         summary=event.name,

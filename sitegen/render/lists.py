@@ -12,7 +12,6 @@ work is bounded for huge lists (see ``RELATED_WINDOW`` and ``RELATED_BUDGET``).
 from __future__ import annotations
 
 import heapq
-from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from itertools import chain
@@ -93,8 +92,9 @@ class RelatedTalks:
 
     The candidates of a session are the newest ``RELATED_WINDOW`` sessions of
     each of its speakers' and topics' lists, at most ``RELATED_BUDGET`` in all;
-    a talk counts the speakers and topics in whose windows it is. Lists no
-    longer than the window give the exact answer.
+    each candidate's score counts all the speakers and topics it shares with the
+    session, however it was found. Lists no longer than the window give the
+    exact answer.
     """
 
     def __init__(self, archive: Archive) -> None:
@@ -112,7 +112,10 @@ class RelatedTalks:
             def windows(lists: Mapping[str, tuple[Session, ...]]) -> dict[str, tuple[int, ...]]:
                 return {key: tuple(rank[s.id] for s in items[-RELATED_WINDOW:]) for key, items in lists.items()}
 
-            self._ready = _Ranks(ordered, rank, windows(archive.sessions_by_person), windows(archive.sessions_by_topic))
+            people = tuple(tuple(p.id for p in s.speakers) for s in ordered)
+            topics = tuple(tuple(t.id for t in s.topics) for s in ordered)
+            by_person, by_topic = windows(archive.sessions_by_person), windows(archive.sessions_by_topic)
+            self._ready = _Ranks(ordered, rank, by_person, by_topic, people, topics)
 
     def of(self, session: Session) -> tuple[Session, ...]:
         self.prepare()
@@ -121,13 +124,15 @@ class RelatedTalks:
         by_speakers = _within([ready.by_person.get(person.id, ()) for person in session.speakers], RELATED_BUDGET)
         by_topics = [ready.by_topic.get(topic.id, ()) for topic in session.topics]
         by_topics = _within(sorted(by_topics, key=len), RELATED_BUDGET - sum(map(len, by_speakers)))
-        # One int per candidate: shared speakers, shared topics, then its rank (newest is largest).
-        speakers, topics = Counter(chain.from_iterable(by_speakers)), Counter(chain.from_iterable(by_topics))
-        own = ready.rank[session.id]
-        speakers.pop(own, None)
-        topics.pop(own, None)
-        scores = [(count << 48) | (topics.pop(number, 0) << 32) | number for number, count in speakers.items()]
-        scores += [(count << 32) | number for number, count in topics.items()]
+        candidates = set(chain.from_iterable(by_speakers))
+        candidates.update(chain.from_iterable(by_topics))
+        candidates.discard(ready.rank[session.id])
+        # One int per candidate: shared speakers, shared topics (both exact), then its rank (newest is largest).
+        own_people, own_topics = frozenset(p.id for p in session.speakers), frozenset(t.id for t in session.topics)
+        people, topics = ready.people, ready.topics
+        scores = [
+            (len(own_people.intersection(people[n])) << 48) | (len(own_topics.intersection(topics[n])) << 32) | n for n in candidates
+        ]
         return tuple(ready.ordered[score & _RANK] for score in heapq.nlargest(RELATED_LIMIT, scores))
 
 
@@ -140,6 +145,9 @@ class _Ranks:
     rank: Mapping[str, int]
     by_person: Mapping[str, tuple[int, ...]]
     by_topic: Mapping[str, tuple[int, ...]]
+    #: The speakers' and topics' ids of each session, by rank.
+    people: tuple[tuple[str, ...], ...]
+    topics: tuple[tuple[str, ...], ...]
 
 
 def _within(windows: Sequence[tuple[int, ...]], budget: int) -> list[tuple[int, ...]]:

@@ -92,6 +92,8 @@ def session_data(session: Session, absolute: Absolute, description: str = "") ->
     }
     if session.start:
         data["startDate"] = session.start.isoformat()
+    elif session.date_only:
+        data["startDate"] = session.date_only.isoformat()  # a talk known only by its day
     if session.end:
         data["endDate"] = session.end.isoformat()
     if description:

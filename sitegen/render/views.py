@@ -214,11 +214,16 @@ def _pages(spec: PageSpec, events: tuple[Event, ...], page_size: int) -> Iterato
         yield paged(replace(spec, context={**spec.context, "events": shown, "pager": pager}), pager)
 
 
+#: Latin letters NFKD does not take apart, and the letter each is filed under ("ß" upper-cases to "SS").
+_UNDECOMPOSED = str.maketrans({"Ø": "O", "Æ": "A", "Œ": "O", "Ł": "L", "Đ": "D", "Þ": "T", "Ð": "D"})
+
+
 def topic_groups(archive: Archive) -> tuple[tuple[str, tuple[tuple[Topic, int], ...]], ...]:
     """Topics by initial, A to Z (accents folded; "#" for the rest, last), by name in each, with their talk counts."""
     groups: dict[str, list[tuple[Topic, int]]] = defaultdict(list)
     for topic in _by_name(archive.topics.values()):
-        initial = unicodedata.normalize("NFKD", topic.name.strip()[:1]).encode("ascii", "ignore").decode().upper()[:1]
+        first = topic.name.strip()[:1].upper().translate(_UNDECOMPOSED)
+        initial = unicodedata.normalize("NFKD", first).encode("ascii", "ignore").decode().upper()[:1]
         groups[initial if "A" <= initial <= "Z" else "#"].append((topic, len(archive.sessions_by_topic.get(topic.id, ()))))
     return tuple((letter, tuple(groups[letter])) for letter in sorted(groups, key=lambda letter: (letter == "#", letter)))
 
