@@ -64,7 +64,9 @@ def test_typing_is_one_search_and_facets_are_counted_in_the_page(generated_site:
         page.wait_for_function("document.querySelector('[data-search-status]').textContent.includes('lessons')")
         assert "q=lessons" in page.url
         searches = methods(page, "search")
-        assert 1 <= len(searches) <= 2, f"7 keystrokes made {len(searches)} searches"
+        # Not one search per key (the old page made 7): keys that come while a search runs
+        # coalesce into one more, so at most the first, one meanwhile and the last.
+        assert 1 <= len(searches) <= 3, f"7 keystrokes made {len(searches)} searches: {page.evaluate('window.__pagefindMessages')}"
         total = status_count(page)
 
         page.click("[data-search-facets-open]")
