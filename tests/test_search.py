@@ -109,7 +109,6 @@ def test_check_verifies_the_index_and_reports_its_pages(minimal_site):
     assert f"{len(model_urls(minimal_site))} pages listed, every one in the build" in result.stderr
 
 
-
 def _delete_entry(index: Path) -> str:
     (index / "pagefind-entry.json").unlink()
     return "build/pagefind/pagefind-entry.json: is missing: the site has no search index"
@@ -147,6 +146,7 @@ def test_check_passes_a_whole_built_index(minimal_site):
     result = sitegen("check", "--root", str(minimal_site), "--today", TODAY.isoformat())
     assert result.returncode == 0, result.stderr
     assert "build/pagefind whole, every file as its name says" in result.stderr
+
 
 # ---------------------------------------------------------------------------
 # The search page in Chromium, on the build served as S3 serves it

@@ -160,9 +160,11 @@ def swap_operations(inputs: Inputs, tmp_path_factory: pytest.TempPathFactory) ->
 
 
 def test_the_kill_points_cover_the_state_the_journal_and_the_moves(swap_operations: list[str]) -> None:
-    kinds = [line.split()[1] for line in swap_operations]
-    assert kinds[0] == "_write_staged" and swap_operations[0].endswith("state.marshal")
-    assert kinds[1] == "write_atomically" and swap_operations[1].endswith("forward.json")
+    # The index job's folder in the staging area is removed first (its files are counted too).
+    swap = [line for line in swap_operations if "/sitegen-pagefind-" not in line]
+    kinds = [line.split()[1] for line in swap]
+    assert kinds[0] == "_write_staged" and swap[0].endswith("state.marshal")
+    assert kinds[1] == "write_atomically" and swap[1].endswith("forward.json")
     assert kinds.count("replace") > 40 and "unlink" in kinds and "rmdir" in kinds
     assert journal_removed(swap_operations) > 40
 

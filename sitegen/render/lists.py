@@ -130,9 +130,7 @@ class RelatedTalks:
         # One int per candidate: shared speakers, shared topics (both exact), then its rank (newest is largest).
         own_people, own_topics = frozenset(p.id for p in session.speakers), frozenset(t.id for t in session.topics)
         people, topics = ready.people, ready.topics
-        scores = [
-            (len(own_people.intersection(people[n])) << 48) | (len(own_topics.intersection(topics[n])) << 32) | n for n in candidates
-        ]
+        scores = [(len(own_people.intersection(people[n])) << 48) | (len(own_topics.intersection(topics[n])) << 32) | n for n in candidates]
         return tuple(ready.ordered[score & _RANK] for score in heapq.nlargest(RELATED_LIMIT, scores))
 
 

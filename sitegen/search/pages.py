@@ -173,8 +173,6 @@ def _marker(word: str, stack: list[int], anchors: list[dict[str, Any]], index: i
     return False
 
 
-
-
 def pack(
     plain: dict[str, list[int]], words: dict[str, list[Place]], meta_words: dict[str, list[MetaPlace]], field_ids: list[int]
 ) -> dict[str, Entry]:
