@@ -734,16 +734,19 @@ def test_too_many_invalidations_in_progress_is_retried_with_backoff(minimal_site
     assert proxy.count("CreateInvalidation") == len(sleeps) + 1
 
 
-def test_a_damaged_search_index_file_is_refused_and_nothing_uploaded(minimal_site, s3):
-    """A fragment whose bytes are not what its name says would be served immutable for a year."""
+@pytest.mark.parametrize("pattern", ["pagefind/fragment/*.pf_fragment", "static/css/site.*.css"])
+def test_a_damaged_immutable_file_is_refused_and_nothing_uploaded(minimal_site, s3, pattern):
+    """A search fragment or a hashed asset whose bytes are not what its name says
+    would be served immutable for a year."""
     proxy, client = s3
     build(minimal_site)
-    fragment = sorted((minimal_site / "build" / "pagefind" / "fragment").glob("*.pf_fragment"))[0]
-    fragment.write_bytes(b"garbage")
+    damaged = sorted((minimal_site / "build").glob(pattern))[0]
+    damaged.write_bytes(damaged.read_bytes() + b" ")
     process = sitegen_publish(minimal_site, proxy.url)
     _, stderr = process.communicate(timeout=120)
     assert process.returncode == 1
-    name = f"pagefind/fragment/{fragment.name}"
+    name = damaged.relative_to(minimal_site / "build").as_posix()
+    assert "the build is damaged; nothing was published" in stderr
     assert f"{name!r}: does not hold what its name says (damaged or changed by hand) (fix: run sitegen build --full)" in stderr
     assert "Traceback" not in stderr
     assert puts(proxy) == []

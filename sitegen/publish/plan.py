@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path, PurePosixPath
 
+from sitegen.assets import hashed_name_for
 from sitegen.bounded import shown
 from sitegen.config import PublishConfig
 from sitegen.errors import Problem, PublishError, clip
@@ -87,14 +88,20 @@ def encode_body(data: bytes, headers: Headers) -> bytes:
 def header_policy(output_dir: Path, publish: PublishConfig) -> HeaderPolicy:
     """The headers of a build's files, from its asset manifest: what ``publish``
     uploads with and ``serve`` answers with."""
+    hashed = set(asset_sources(output_dir))
+    return HeaderPolicy(hashed | _search_hashed(output_dir / SEARCH_MANIFEST), publish.html_cache_control, publish.gzip)
+
+
+def asset_sources(output_dir: Path) -> dict[str, str]:
+    """The build's hashed assets, from its asset manifest: output path -> logical name."""
     manifest_path = output_dir / ASSET_MANIFEST
     if not manifest_path.is_file():
         raise PublishError.at(str(output_dir), "holds no sitegen build", "run sitegen build first, or point --root at the site")
     try:
-        hashed = {f"{STATIC_DIR}/{name}" for name in json.loads(manifest_path.read_text(encoding="utf-8")).values()}
+        names = json.loads(manifest_path.read_text(encoding="utf-8"))
+        return {f"{STATIC_DIR}/{name}": str(logical) for logical, name in names.items()}
     except (OSError, ValueError, AttributeError) as exc:
         raise PublishError.at(str(manifest_path), f"cannot be read: {exc}", "run sitegen build again") from exc
-    return HeaderPolicy(hashed | _search_hashed(output_dir / SEARCH_MANIFEST), publish.html_cache_control, publish.gzip)
 
 
 def _search_hashed(path: Path) -> set[str]:
@@ -120,9 +127,9 @@ def scan_build(output_dir: Path, publish: PublishConfig) -> dict[str, LocalFile]
             f"{output_dir}: the build is incomplete; publishing it would serve pages whose assets are missing:",
             [Problem(path, "is in the asset manifest but not in the build", "run sitegen build again") for path in missing],
         )
-    damaged = damaged_index_files(output_dir, sorted(p for p in policy.hashed if p.startswith(f"{BUNDLE_DIR}/")))
+    damaged = damaged_files(output_dir, sorted(policy.hashed), asset_sources(output_dir))
     if damaged:
-        raise PublishError(f"{output_dir}: the search index is damaged; nothing was published:", damaged)
+        raise PublishError(f"{output_dir}: the build is damaged; nothing was published:", damaged)
     files: dict[str, LocalFile] = {}
     unpublishable: list[Problem] = []
     for source in sorted(output_dir.rglob("*")):
@@ -149,12 +156,18 @@ def scan_build(output_dir: Path, publish: PublishConfig) -> dict[str, LocalFile]
     return files
 
 
-def damaged_index_files(output_dir: Path, paths: Iterable[str]) -> list[Problem]:
-    """The content-addressed search-index files (output paths) whose bytes are not what
-    their names say: published immutable, a damaged one would be served for a year."""
+def damaged_files(output_dir: Path, paths: Iterable[str], assets: Mapping[str, str]) -> list[Problem]:
+    """The immutable files (output paths) whose bytes are not what their names say:
+    a hashed asset (``assets``: output path -> logical name) or a content-addressed
+    search-index file. Published immutable, a damaged one would be served for a year."""
     problems = []
     for path in paths:
-        if content_addressed(path) and not matches_name(path, (output_dir / path).read_bytes()):
+        data = (output_dir / path).read_bytes()
+        if path in assets:
+            whole = f"{STATIC_DIR}/{hashed_name_for(assets[path], data)}" == path
+        else:
+            whole = not path.startswith(f"{BUNDLE_DIR}/") or not content_addressed(path) or matches_name(path, data)
+        if not whole:
             problems.append(Problem(shown(path), "does not hold what its name says (damaged or changed by hand)", DAMAGED_FIX))
     return problems
 

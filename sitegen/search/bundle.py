@@ -42,6 +42,9 @@ def decode_file(path: str, data: bytes) -> bytes:
         raise _broken(path, f"decodes to more than {MAX_DECODED} bytes") from None
     except (zlib.error, ValueError, OSError) as exc:
         raise _broken(path, f"is not gzip: {clip(str(exc))}") from None
+    # One gzip member, ending the file: its trailer (CRC-32, length) is the file's last 8 bytes.
+    if data[-8:] != (zlib.crc32(raw) & 0xFFFFFFFF).to_bytes(4, "little") + (len(raw) & 0xFFFFFFFF).to_bytes(4, "little"):
+        raise _broken(path, "has bytes after its gzip data")
     if not raw.startswith(SIGNATURE):
         raise _broken(path, "lacks Pagefind's signature")
     return raw[len(SIGNATURE) :]
