@@ -54,16 +54,7 @@ def script_json(data: Any) -> Markup:
 def event_data(event: Event, absolute: Absolute, description: str = "") -> dict[str, Any]:
     """An ``Event`` with what Google asks for: name, startDate, location, and
     endDate, eventStatus, eventAttendanceMode, organizer where known."""
-    data: dict[str, Any] = {
-        "@context": "https://schema.org",
-        "@type": "Event",
-        "@id": absolute(event),
-        "name": event.name,
-        "url": absolute(event),
-        "startDate": event.start_date.isoformat(),
-        "endDate": event.end_date.isoformat(),
-        "eventStatus": _SCHEDULED,
-    }
+    data: dict[str, Any] = {"@context": "https://schema.org", **_event_reference(event, absolute), "eventStatus": _SCHEDULED}
     if description:
         data["description"] = description
     if event.venue:
@@ -76,6 +67,18 @@ def event_data(event: Event, absolute: Absolute, description: str = "") -> dict[
     elif event.url:
         data["sameAs"] = event.url
     return data
+
+
+def _event_reference(event: Event, absolute: Absolute) -> dict[str, Any]:
+    """An event as schema.org names it: on its own page, and as a session's ``superEvent``."""
+    return {
+        "@type": "Event",
+        "@id": absolute(event),
+        "name": event.name,
+        "url": absolute(event),
+        "startDate": event.start_date.isoformat(),
+        "endDate": event.end_date.isoformat(),
+    }
 
 
 def session_data(session: Session, absolute: Absolute, description: str = "") -> dict[str, Any]:
@@ -101,14 +104,7 @@ def session_data(session: Session, absolute: Absolute, description: str = "") ->
     if event.venue:
         data["eventAttendanceMode"] = _OFFLINE
         data["location"] = _place(event.venue, session.room)
-    data["superEvent"] = {
-        "@type": "Event",
-        "@id": absolute(event),
-        "name": event.name,
-        "url": absolute(event),
-        "startDate": event.start_date.isoformat(),
-        "endDate": event.end_date.isoformat(),
-    }
+    data["superEvent"] = _event_reference(event, absolute)
     if session.speakers:
         data["performer"] = [{"@type": "Person", "name": p.name, "url": absolute(p)} for p in session.speakers]
     if session.topics:
