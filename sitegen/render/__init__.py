@@ -27,9 +27,9 @@ from sitegen.errors import ContentError, Problem, SitegenError
 from sitegen.model import Archive, Event, Session, object_key
 from sitegen.render import formats, subscribe
 from sitegen.render.digest import Fingerprints, TemplateDigests, code_version, digest_hex, fragment_templates
-from sitegen.render.lists import RelatedTalks
 from sitegen.render.parallel import fork_map, split
 from sitegen.render.record import Changes, FileEntry, Record, context_objects
+from sitegen.render.related import RelatedTalks
 from sitegen.render.routes import Routes, calendar_route, feed_route, ics_route, output_path, page_route, route_of
 from sitegen.render.structured import template_globals as structured_globals
 from sitegen.render.templates import make_environment, render

@@ -16,7 +16,8 @@ from typing import Any
 
 from sitegen.content import ContentResult, Texts, summarize
 from sitegen.model import Archive, Event, Person, Series, Session, Topic, co_speakers, country_name, event_order
-from sitegen.render.lists import Pager, RelatedTalks, page_count, page_of
+from sitegen.render.lists import Pager, page_count, page_of
+from sitegen.render.related import RelatedTalks
 from sitegen.render.routes import city_route, country_route, page_route, route_of
 from sitegen.render.templates import date_range
 
