@@ -8,8 +8,8 @@ For each archive (``gen.py``'s synthetic one, and ``pyvideo.py``'s conversion of
 github.com/pyvideo/data): a clean ``sitegen build`` (wall, CPU, peak memory of the build's process
 tree and of its Pagefind processes; the index's own seconds: the index job's wall seconds,
 ``search_seconds`` in ``build/.sitegen/report.json``, else its stage timings); the built site served from 127.0.0.1 as S3 serves it after
-``sitegen publish`` (``search_browser.S3Origin``) and its search page driven in headless Chromium
-(``search_browser.cold_then_warm``); a rebuild with no change and one after ``gen.touch_one``
+``sitegen publish`` (``S3LikeOrigin`` (tests/search_browser.py)) and its search page driven in headless Chromium
+(``search_timing.cold_then_warm``); a rebuild with no change and one after ``gen.touch_one``
 (one session retitled), each followed by the index files whose published bytes are new or changed.
 Results: ``bench/results/search.json`` and ``search.md``. See bench/README.md.
 """
@@ -41,7 +41,8 @@ import compare  # noqa: E402
 import gen  # noqa: E402
 import harness  # noqa: E402
 import pyvideo  # noqa: E402
-import search_browser  # noqa: E402
+import search_timing  # noqa: E402
+from search_browser import CHROMIUM, S3LikeOrigin  # noqa: E402
 
 TODAY = "2026-11-22"
 SITEGEN = ROOT / ".venv" / "bin" / "sitegen"
@@ -96,10 +97,10 @@ def build(root: Path, ctx: dict[str, Any], what: str) -> dict[str, Any]:
 
 def index_files(root: Path, ctx: dict[str, Any]) -> tuple[str, dict[str, tuple[str, int]], Any]:
     """(index folder, {path: (sha256, bytes)} of the index's files as published, the build's header policy)."""
-    from sitegen.publish.plan import encode_body
+    from sitegen.publish.plan import encode_body, header_policy
 
     build = root / ctx["output"]
-    policy = search_browser.policy_of(build, ctx["config"](root).publish)
+    policy = header_policy(build, ctx["config"](root).publish)
     entries = sorted(p.relative_to(build).as_posix() for p in build.rglob(ENTRY) if ".sitegen" not in p.parts)
     if not entries:
         raise SystemExit(f"{build} has no Pagefind index ({ENTRY}): has the search feature landed? (or pass --post-build)")
@@ -136,8 +137,8 @@ def bench_archive(name: str, root: Path, ctx: dict[str, Any]) -> dict[str, Any]:
     folder, before, policy = index_files(root, ctx)
     log(f"{name}: {len(before):,} index files under {folder}; browser")
     busy, started = compare.busy_cpu_seconds(), time.perf_counter()
-    with search_browser.S3Origin(root / ctx["output"], policy) as origin:
-        browser = search_browser.cold_then_warm(
+    with S3LikeOrigin(root / ctx["output"], policy) as origin:
+        browser = search_timing.cold_then_warm(
             origin.url, ctx["search_path"], ctx["selectors"], COLD_QUERY, warm_queries(root), "/" + folder
         )
         browser["origin_requests"] = len(origin.log)
@@ -266,7 +267,7 @@ def markdown(results: dict[str, Any]) -> str:
         "- pyvideo archive: `bench/pyvideo.py --data CHECKOUT` on a checkout of github.com/pyvideo/data "
         "(`git archive HEAD | tar -x` of its mirror; the data is not committed)",
         f"- builds: `{results['build_command']}` (wall, CPU and memory from `os.wait4` and /proc, as in compare.py)",
-        f"- browser: Chromium `{env['chromium']}` (headless, Playwright {env['playwright']}), the site served by `search_browser.S3Origin` "
+        f"- browser: Chromium `{env['chromium']}` (headless, Playwright {env['playwright']}), the site served by `S3LikeOrigin` (tests/search_browser.py) "
         "with the headers and bytes `sitegen publish` uploads; sizes are response headers + body as received (Playwright's request sizes)",
         f"- warm queries: {', '.join(repr(q) for q in results['archives'][0]['browser']['warm']['queries_typed'])} (first archive)",
         f"- date: {results['date']}; total {results['total_seconds']:.0f} s; machine: {env['cpus']} CPUs, {env['platform']}; "
@@ -286,7 +287,7 @@ def environment(snapshot: dict[str, Any]) -> dict[str, Any]:
         "cpus": os.cpu_count(),
         "platform": platform.platform(),
         "python": platform.python_version(),
-        "chromium": out([search_browser.CHROMIUM, "--version"]),
+        "chromium": out([CHROMIUM, "--version"]),
         "playwright": version("playwright"),
         "commit": out(["git", "rev-parse", "--short", "HEAD"]),
         "dirty": bool(out(["git", "status", "--porcelain", "--", "sitegen", "themes"])),

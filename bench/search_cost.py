@@ -20,7 +20,7 @@ sys.dont_write_bytecode = True
 sys.path.insert(0, str(BENCH))
 sys.path.insert(0, str(BENCH.parent))
 
-import search_browser  # noqa: E402
+from search_browser import CHROMIUM, CHROMIUM_ARGS, S3LikeOrigin  # noqa: E402
 
 INIT = """async () => { window.pf = await import('/pagefind/pagefind.js');
   await pf.options({basePath: '/pagefind/', excerptLength: 24}); await pf.init(); }"""
@@ -33,11 +33,12 @@ def main() -> int:
     from playwright.sync_api import sync_playwright
 
     from sitegen.config import load_config
+    from sitegen.publish.plan import header_policy
 
     root, terms = Path(sys.argv[1]), sys.argv[2:] or ["d", "documentation", "documentation l", "documentation libraries", "testing"]
     build = root / "build"
-    with search_browser.S3Origin(build, search_browser.policy_of(build, load_config(root).publish)) as origin, sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=search_browser.CHROMIUM, args=search_browser.CHROMIUM_ARGS, headless=True)
+    with S3LikeOrigin(build, header_policy(build, load_config(root).publish)) as origin, sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
         try:
             page = browser.new_page()
             page.goto(origin.url + "/search/")

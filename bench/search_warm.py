@@ -3,9 +3,9 @@
 
     .venv/bin/python bench/search_warm.py SITE_ROOT [--queries 20] [--paste] [--facets] [--profile OUT.cpuprofile]
 
-Serves SITE_ROOT/build as S3 would (``search_browser.S3Origin``, the headers ``sitegen publish``
+Serves SITE_ROOT/build as S3 would (``S3LikeOrigin`` (tests/search_browser.py), the headers ``sitegen publish``
 uploads), opens /search/ in headless Chromium, types the cold query once to warm the page, then
-types ``search_bench.warm_queries`` key by key (``search_browser.type_query``: from the last
+types ``search_bench.warm_queries`` key by key (``search_timing.type_query``: from the last
 keystroke's ``input`` event to the first DOM change that shows the final result titles) and prints
 median and p90. ``--profile`` records a CPU profile of the page's main thread over the warm queries
 (Chromium DevTools protocol, ``Profiler``), to open in DevTools' Performance panel (Pagefind's
@@ -28,7 +28,8 @@ sys.path.insert(0, str(BENCH))
 sys.path.insert(0, str(BENCH.parent))
 
 import search_bench  # noqa: E402
-import search_browser  # noqa: E402
+import search_timing  # noqa: E402
+from search_browser import CHROMIUM, CHROMIUM_ARGS, S3LikeOrigin  # noqa: E402
 
 SELECTORS = {"input": "#search-q", "title": "[data-search-results] h2"}
 
@@ -37,29 +38,30 @@ def run(root: Path, queries: list[str], paste: bool, profile: Path | None, facet
     from playwright.sync_api import sync_playwright
 
     from sitegen.config import load_config
+    from sitegen.publish.plan import header_policy
 
     build = root / "build"
-    policy = search_browser.policy_of(build, load_config(root).publish)
-    with search_browser.S3Origin(build, policy) as origin, sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=search_browser.CHROMIUM, args=search_browser.CHROMIUM_ARGS, headless=True)
+    policy = header_policy(build, load_config(root).publish)
+    with S3LikeOrigin(build, policy) as origin, sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
         try:
-            page, traffic, _ = search_browser.open_cold(browser, origin.url, "/search/", SELECTORS, "/pagefind/")
-            search_browser.type_query(page, SELECTORS, search_bench.COLD_QUERY, traffic)
+            page, traffic, _ = search_timing.open_cold(browser, origin.url, "/search/", SELECTORS, "/pagefind/")
+            search_timing.type_query(page, SELECTORS, search_bench.COLD_QUERY, traffic)
             if facets:  # the facet panel open: every query's results are filtered and counted too
                 page.click("[data-search-facets-open]")
-                page.wait_for_selector("[data-search-facets] input", timeout=search_browser.QUERY_TIMEOUT_MS)
+                page.wait_for_selector("[data-search-facets] input", timeout=search_timing.QUERY_TIMEOUT_MS)
                 traffic.quiet(page)
             cdp = page.context.new_cdp_session(page)
             if profile:
                 cdp.send("Profiler.enable")
                 cdp.send("Profiler.setSamplingInterval", {"interval": 200})
                 cdp.send("Profiler.start")
-            runs = [search_browser.type_query(page, SELECTORS, q, traffic, paste=paste) for q in queries]
+            runs = [search_timing.type_query(page, SELECTORS, q, traffic, paste=paste) for q in queries]
             if profile:
                 profile.write_text(json.dumps(cdp.send("Profiler.stop")["profile"]), encoding="utf-8")
         finally:
             browser.close()
-    return search_browser.summarize(runs)
+    return search_timing.summarize(runs)
 
 
 def main() -> int:

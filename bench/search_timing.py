@@ -1,10 +1,8 @@
-"""The browser side of ``search_bench.py``: a built site served from 127.0.0.1 the way S3 serves a
-published one, and headless Chromium (Debian's, driven by Playwright over CDP) typing queries into
-its search page.
+"""The browser side of ``search_bench.py``: headless Chromium typing queries into the search page
+of a built site served from 127.0.0.1 the way S3 serves a published one (``S3LikeOrigin`` and the
+Chromium flags come from tests/search_browser.py, the tests' own, so tests and benchmarks see the
+same origin).
 
-* ``S3Origin`` answers every file with the bytes and headers ``sitegen publish`` would upload
-  (``sitegen.publish.plan``'s header policy and encoding: content type, cache policy, gzip where configured), maps
-  ``/dir/`` to ``dir/index.html`` like S3's website endpoint, and logs each request's path and body bytes.
 * ``cold_then_warm`` opens the search page in a fresh browser context (empty cache), counts the
   page load's requests and bytes, types the cold query and counts what that costs, then types the
   warm queries on the same page, timing each in the page with ``performance.now()``: from the
@@ -15,22 +13,16 @@ its search page.
 from __future__ import annotations
 
 import statistics
-import threading
+import sys
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote, urlsplit
+from urllib.parse import urlsplit
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+
+from search_browser import CHROMIUM, CHROMIUM_ARGS  # noqa: E402  (the tests' flags, one place)
+
 TYPING_DELAY_MS = 60  # between keystrokes, like a quick typist; the debounce sees every key
 SETTLE_MS = 1000  # no DOM mutation for this long after the last keystroke: the results are final
 QUERY_TIMEOUT_MS = 30_000
@@ -50,70 +42,6 @@ TIMING = """() => { const sb = window.__sb; const final = sb.titles(); let k = s
   const first = sb.marks[k];
   return {final_titles: final ? final.split('\\n').length : 0, first_ms: first ? first[0] - sb.input : null,
           settled_ms: sb.marks.length ? sb.marks[sb.marks.length - 1][0] - sb.input : null, mutations: sb.marks.length}; }"""
-
-
-class S3Origin:
-    """The build as S3 would serve it after ``sitegen publish``; a thread on 127.0.0.1."""
-
-    def __init__(self, build: Path, policy: Any) -> None:
-        self.build, self.policy = build, policy  # policy: sitegen.publish.headers.HeaderPolicy
-        self.log: list[dict[str, Any]] = []
-        self.lock = threading.Lock()
-
-    def __enter__(self) -> S3Origin:
-        origin = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-            def do_GET(self) -> None:
-                status, headers, body = origin.answer(unquote(urlsplit(self.path).path))
-                with origin.lock:
-                    origin.log.append({"path": self.path, "status": status, "body_bytes": len(body), "t": time.monotonic()})
-                self.send_response(status)
-                for name, value in headers.items():
-                    self.send_header(name, value)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-        return self
-
-    def published(self, key: str) -> tuple[dict[str, str], bytes] | None:
-        """The headers and bytes ``sitegen publish`` uploads for ``key``, or None: not published."""
-        from sitegen.publish.plan import encode_body
-
-        parts = key.split("/")
-        if not key or parts[0] == ".sitegen" or any(p in ("", ".", "..") for p in parts) or not (self.build / key).is_file():
-            return None
-        headers = self.policy.headers(key)
-        return headers.http(), encode_body((self.build / key).read_bytes(), headers)
-
-    def answer(self, path: str) -> tuple[int, dict[str, str], bytes]:
-        key = path.lstrip("/")
-        if key == "" or key.endswith("/"):
-            key += "index.html"
-        found = self.published(key)
-        if found is None and self.published(f"{key}/index.html"):
-            return 302, {"Location": f"/{key}/"}, b""
-        if found is None:
-            missing = self.published("404.html")
-            return (404, *missing) if missing else (404, {"Content-Type": "text/plain"}, b"Not Found")
-        return 200, *found
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}"
-
-    def __exit__(self, *exc: object) -> None:
-        self.server.shutdown()
-        self.server.server_close()
 
 
 class Traffic:
@@ -249,10 +177,3 @@ def summarize(timings: list[dict[str, Any]]) -> dict[str, Any]:
         "settled_ms": {"median": statistics.median(settled) if settled else None, "p90": p90(settled)},
         "runs": timings,
     }
-
-
-def policy_of(build: Path, publish: Any) -> Any:
-    """The headers ``sitegen publish`` gives each file of this build."""
-    from sitegen.publish.plan import header_policy
-
-    return header_policy(build, publish)
