@@ -16,11 +16,12 @@ import pytest
 from conftest import REPO, TODAY, tree
 
 import sitegen.search
+from sitegen.errors import SearchError
 from sitegen.search import bundle as bundle_module
 from sitegen.search import cbor
 from sitegen.search.bundle import canonical, content_addressed, decode_file
 from sitegen.search.records import SearchRecord
-from sitegen.search.run import run_pagefind
+from sitegen.search.run import pack_bundle, run_pagefind, unpack_bundle
 from sitegen.search.writer import PAGEFIND_CHUNK_SIZE, write_index
 
 
@@ -134,7 +135,7 @@ def test_the_index_job_in_another_language_gives_pagefinds_bundle(tmp_path, lang
     records = [record("/a/", "Les élèves étudiaient des systèmes distribués"), record("/b/", "Œuvres complètes, naïvement")]
     (tmp_path / "records.json").write_bytes(orjson.dumps(records))
     subprocess.run([sys.executable, "-m", "sitegen.search.job", str(tmp_path), language], check=True, cwd=REPO)
-    built = tree(tmp_path / "bundle")
+    built = unpack_bundle((tmp_path / "bundle.bin").read_bytes())
     assert_same(index_data(built), pagefinds(records, language))
     assert ("wasm." + language + ".pagefind" in built) == (language == "fr")
 
@@ -176,3 +177,15 @@ def test_the_10k_synthetic_archive_gives_pagefinds_bundle(tmp_path, monkeypatch)
     # sitegen's chunks are smaller than Pagefind's, so there are more of them
     assert sum(p.startswith("index/") for p in built) > 2 * sum(p.startswith("index/") for p in pagefinds(records))
     assert all(decode_file(p, d) for p, d in built.items() if p.startswith("index/"))
+
+
+def test_the_jobs_packed_bundle_round_trips_and_is_bounded():
+    """The index job hands its bundle over as one blob (run.pack_bundle): read back
+    whole, and refused when cut short or naming a path outside the bundle."""
+    files = {"pagefind-entry.json": b"{}", "fragment/en_1.pf_fragment": b"\x1f\x8b" + bytes(300)}
+    blob = pack_bundle(files)
+    assert unpack_bundle(blob) == files
+    with pytest.raises(SearchError, match="cut short"):
+        unpack_bundle(blob[:-1])
+    with pytest.raises(SearchError, match="past the bundle's bounds"):
+        unpack_bundle(len(b"../x").to_bytes(4, "little") + (1).to_bytes(4, "little") + b"../x" + b"y")

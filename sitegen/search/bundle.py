@@ -1,4 +1,8 @@
-"""Pagefind's bundle made deterministic, and read back for ``sitegen check``.
+"""A bundle's file formats and names: encoded by the writer, read back by
+``sitegen check`` and ``publish`` (``matches_name``), and made comparable
+with the Pagefind binary's (``canonical``, which the differential tests and
+benchmarks use; the build does not need it, as the writer's bundle is
+canonical as written).
 
 Pagefind writes the values of each filter (and the sort orders in the meta)
 in hash-map order, which differs from run to run, so the filter files, their

@@ -7,7 +7,7 @@ and a fork while another thread holds a lock (the event loop's, the
 allocator's) can leave a child waiting forever. The records go to the job as
 one JSON file in its temporary folder, in order, so the index is the same as
 an in-process run's, byte for byte. The job writes the bundle into that
-folder (``bundle/``) and its own wall seconds (``seconds``), or its error
+folder (``bundle.bin``, ``run.pack_bundle``: one file, not thousands) and its own wall seconds (``seconds``), or its error
 (summary and problems) into ``error.json``. RUNTIME, when given, is the last
 build's bundle folder, whose runtime files (named in ``runtime.json``) are
 reused.
@@ -33,7 +33,7 @@ from sitegen.bounded import loads_json
 from sitegen.errors import Problem, SearchError, SitegenError, clip
 from sitegen.search.orphan import PARENT_ENV, parent_from_env, stop_with_parent
 from sitegen.search.records import SearchRecord
-from sitegen.search.run import MAX_FILE, read_bundle, remove_folder, write_bundle
+from sitegen.search.run import MAX_FILE, pack_bundle, remove_folder, unpack_bundle
 from sitegen.search.runtime import runtime_files
 from sitegen.search.writer import write_index
 
@@ -41,7 +41,7 @@ RECORDS = "records.json"
 RUNTIME = "runtime.json"
 SECONDS = "seconds"
 ERROR = "error.json"
-BUNDLE = "bundle"
+BUNDLE = "bundle.bin"
 #: Problems read back from a failed job (its message is bounded like any other).
 MAX_PROBLEMS = 50
 
@@ -91,7 +91,7 @@ class PagefindJob:
             if code != 0:
                 raise self._error(code)
             self.seconds = _seconds(self.folder / SECONDS)
-            return read_bundle(self.folder / BUNDLE)
+            return unpack_bundle((self.folder / BUNDLE).read_bytes())
         finally:
             remove_folder(self.folder)
 
@@ -142,10 +142,10 @@ def main(argv: list[str]) -> int:
     try:
         items = orjson.loads((folder / RECORDS).read_bytes())
         names = orjson.loads((folder / RUNTIME).read_bytes()) if len(argv) > 2 else None
-        records = [SearchRecord(**item).data() for item in items]
+        records = [SearchRecord(**item).data() for item in items]  # the shape checked
         runtime = runtime_files(language, Path(argv[2]) if isinstance(names, dict) else None, names if isinstance(names, dict) else None)
         files = {**write_index(records, language, wasm=f"wasm.{language}.pagefind" in runtime), **runtime}
-        write_bundle(files, folder / BUNDLE)
+        (folder / BUNDLE).write_bytes(pack_bundle(files))
         (folder / SECONDS).write_text(f"{time.monotonic() - started:.3f}")
     except SitegenError as exc:
         problems = [[p.where, p.what, p.fix] for p in exc.problems]

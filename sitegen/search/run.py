@@ -94,18 +94,48 @@ async def _index(records: Iterable[SearchRecord], language: str, folder: str) ->
     _write_bundle(files, Path(folder))
 
 
-def write_bundle(files: Mapping[str, bytes], folder: Path) -> None:
-    """Lay a bundle (relative path -> bytes) out as its folder (read back by ``read_bundle``)."""
-    _write_bundle(({"path": path, "content": data} for path, data in files.items()), folder)
+def pack_bundle(files: Mapping[str, bytes]) -> bytes:
+    """A bundle as one blob (read back by ``unpack_bundle``): how the index job hands
+    it over, one file written and read instead of thousands. Each file is its path's
+    and its bytes' lengths (4 bytes each, little-endian), then the path and the bytes."""
+    parts = []
+    for count, (path, data) in enumerate(files.items()):
+        _check_member(path, len(data), count)
+        name = path.encode("utf-8")
+        parts += [len(name).to_bytes(4, "little"), len(data).to_bytes(4, "little"), name, data]
+    return b"".join(parts)
+
+
+def unpack_bundle(blob: bytes) -> dict[str, bytes]:
+    """The files of a ``pack_bundle`` blob, within the bundle's bounds."""
+    files: dict[str, bytes] = {}
+    at = 0
+    while at < len(blob):
+        if at + 8 > len(blob):
+            raise SearchError.at("pagefind", "the index job's bundle is cut short", "build again; the previous build was kept")
+        name_length, size = int.from_bytes(blob[at : at + 4], "little"), int.from_bytes(blob[at + 4 : at + 8], "little")
+        name_end = at + 8 + name_length
+        if name_end + size > len(blob):
+            raise SearchError.at("pagefind", "the index job's bundle is cut short", "build again; the previous build was kept")
+        path = blob[at + 8 : name_end].decode("utf-8", "replace")
+        _check_member(path, size, len(files))
+        files[path] = blob[name_end : name_end + size]
+        at = name_end + size
+    return files
+
+
+def _check_member(relative: str, size: int, count: int) -> None:
+    parts = PurePosixPath(relative).parts
+    if count >= MAX_FILES or size > MAX_FILE or not parts or PurePosixPath(relative).is_absolute() or ".." in parts:
+        raise SearchError.at(f"pagefind/{clip(relative)}", "is past the bundle's bounds", "report this; the previous build was kept")
 
 
 def _write_bundle(files: Iterable[Mapping[str, Any]], folder: Path) -> None:
     """Lay Pagefind's answer out as its bundle folder (read back by ``read_bundle``)."""
     for count, file in enumerate(files):
         relative, content = str(file["path"]), file["content"]
+        _check_member(relative, len(content), count)
         parts = PurePosixPath(relative).parts
-        if count >= MAX_FILES or len(content) > MAX_FILE or not parts or PurePosixPath(relative).is_absolute() or ".." in parts:
-            raise SearchError.at(f"pagefind/{clip(relative)}", "is past the bundle's bounds", "report this; the previous build was kept")
         target = folder.joinpath(*parts)
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(content)
