@@ -21,7 +21,8 @@ from apiserver import ApiServer, Fault, RecordedRequest
 
 from sitegen.config import SourceConfig
 from sitegen.errors import SourceError
-from sitegen.fetch import COLLECTIONS, SYNC_OVERLAP, RawArchive, _parse_retry_after, fetch_archive
+from sitegen.fetch import COLLECTIONS, SYNC_OVERLAP, RawArchive, fetch_archive
+from sitegen.retry import parse_retry_after as _parse_retry_after
 
 DATA: dict[str, list[dict[str, Any]]] = {
     "series": [{"id": "s1", "slug": "pycon"}],

@@ -26,6 +26,7 @@ from conftest import MINIMAL_SITE, tree
 from peak import run_measured
 
 import sitegen.fetch
+import sitegen.fetch.paging
 from sitegen.config import SourceConfig
 from sitegen.errors import SourceError
 from sitegen.fetch import fetch_archive
@@ -163,7 +164,7 @@ def test_a_truncated_gzip_body_is_one_message_naming_the_url(tmp_path: Path) -> 
 
 
 def test_endless_next_links_stop_at_max_pages(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(sitegen.fetch, "MAX_PAGES", 3)
+    monkeypatch.setattr(sitegen.fetch.paging, "MAX_PAGES", 3)
     with ApiServer({"venues": [{"id": f"v{i}"} for i in range(10)]}) as api:
         message = fetch_error(config(api.url), tmp_path)
         assert message.startswith(f"{api.url}/venues?page_size=2")

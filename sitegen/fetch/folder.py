@@ -1,0 +1,33 @@
+"""The local folder form: ``<collection>.json`` files, each one whole page with ``"next": null``."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from sitegen.bounded import read_file_bounded
+from sitegen.errors import SourceError
+from sitegen.fetch.envelope import parse_page
+from sitegen.fetch.result import FetchStats, RawArchive
+
+
+def read_folder(folder: Path, collections: tuple[str, ...], max_bytes: int) -> RawArchive:
+    if not folder.is_dir():
+        raise SourceError.at(str(folder), "is not a folder", "point [source] url at a folder holding <collection>.json files")
+    read = {name: _read_collection_file(folder / f"{name}.json", max_bytes) for name in collections}
+    return RawArchive(read, FetchStats(), str(folder))
+
+
+def _read_collection_file(path: Path, max_bytes: int) -> tuple[Mapping[str, Any], ...]:
+    fix = 'write it as {"data": [...], "next": null}'
+    try:
+        text = read_file_bounded(path, max_bytes, str(path), SourceError, "split the data, or raise [source] max_response_bytes")
+    except FileNotFoundError:
+        raise SourceError.at(str(path), "is missing", f"create it ({fix}) or point [source] url at the right folder") from None
+    except OSError as exc:
+        raise SourceError.at(str(path), f"cannot be read: {exc.strerror or exc}", "check its permissions") from None
+    page = parse_page(text, str(path), fix)
+    if page.next is not None:
+        raise SourceError.at(str(path), "has a non-null 'next'; a local file holds the whole collection", 'set "next": null')
+    return page.data

@@ -1,0 +1,82 @@
+"""The on-disk ETag cache: one JSON file per request URL (named by its sha256) holding the page and
+its validators, so that a fetch of an unchanged API costs only ``304 Not Modified`` answers;
+unreadable entries count as absent, and a complete fetch prunes what it did not use."""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import NamedTuple
+
+from sitegen.atomic import write_atomically
+from sitegen.bounded import loads_json
+from sitegen.errors import SourceError
+from sitegen.fetch.envelope import Page, parse_page
+
+
+class CacheEntry(NamedTuple):
+    etag: str | None
+    last_modified: str | None
+    page: Page
+
+    def validators(self) -> dict[str, str]:
+        """The conditional request headers that ask the server for a 304 if the page is unchanged."""
+        headers = {}
+        if self.etag:
+            headers["If-None-Match"] = self.etag
+        if self.last_modified:
+            headers["If-Modified-Since"] = self.last_modified
+        return headers
+
+
+@dataclass(frozen=True)
+class HttpCache:
+    """One JSON file per request URL, named by the URL's sha256; unreadable entries count as absent."""
+
+    folder: Path
+    #: Files this fetch read or wrote; after a complete fetch everything else is stale.
+    used: set[Path] = dataclasses.field(default_factory=set)
+
+    def path(self, url: str) -> Path:
+        path = self.folder / f"{hashlib.sha256(url.encode('utf-8')).hexdigest()}.json"
+        self.used.add(path)
+        return path
+
+    def prune(self) -> None:
+        """Delete entries that the complete fetch did not use, so that a changed page_size
+        or cursor-style ``next`` links do not grow the cache forever."""
+        try:
+            stale = [p for p in self.folder.iterdir() if p.suffix == ".json" and p not in self.used]
+            for path in stale:
+                path.unlink(missing_ok=True)
+        except OSError:
+            pass  # the cache is only an optimisation; a stale file costs disk space, not correctness
+
+    def load(self, url: str) -> CacheEntry | None:
+        try:
+            path = self.path(url)
+            entry = loads_json(path.read_bytes(), str(path), SourceError, "")
+            etag, last_modified, body = entry["etag"], entry["last_modified"], entry["body"]
+            if entry["url"] != url or not isinstance(body, str) or not (etag or last_modified):
+                return None
+            if not all(v is None or isinstance(v, str) for v in (etag, last_modified)):
+                return None
+            return CacheEntry(etag, last_modified, parse_page(body, url, ""))
+        except (OSError, ValueError, KeyError, TypeError, SourceError):
+            return None  # absent, corrupt or too deep: fetch unconditionally and overwrite it
+
+    def store(self, url: str, etag: str | None, last_modified: str | None, body: str) -> None:
+        path = self.path(url)
+        try:
+            if not (etag or last_modified):
+                path.unlink(missing_ok=True)  # an old validator would only make the server answer 200 anyway
+                return
+            entry = {"url": url, "etag": etag, "last_modified": last_modified, "body": body}
+            write_atomically(path, json.dumps(entry, ensure_ascii=False, sort_keys=True).encode("utf-8"))
+        except OSError as exc:
+            raise SourceError.at(
+                str(path), f"cannot write the HTTP cache: {exc.strerror or exc}", "make [build] cache_dir writable"
+            ) from None

@@ -1,0 +1,100 @@
+"""The local copy kept between incremental fetches: the Snapshot (every collection as of a sync and
+the feed's cursor then) and its files under ``cache_dir/objects``, in the local folder form."""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from sitegen.atomic import write_atomically
+from sitegen.bounded import loads_json
+from sitegen.errors import SourceError
+from sitegen.fetch.changes import Doubt, by_id
+from sitegen.fetch.envelope import parse_page
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """Every collection as of a sync, and where the change feed stood then."""
+
+    #: What was fetched, and how: a copy is only ever used for the same source, token and collections.
+    identity: Mapping[str, Any]
+    cursor: str
+    #: The server's time when it issued ``cursor``: later changes are stamped no earlier than this.
+    synced_at: datetime
+    collections: Mapping[str, tuple[Mapping[str, Any], ...]]
+    #: sha256 of each collection file as stored, so an unchanged collection is not rewritten.
+    digests: Mapping[str, str] = dataclasses.field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class LocalCopy:
+    """The objects of the last successful fetch: ``<collection>.json`` in the local folder form
+    (so ``--source`` can point at it for an offline build), and ``state.json`` with the
+    cursor, the sync time and each file's sha256. The state is written last, so a crash or a
+    concurrent build leaves a mismatch, which reads as no copy at all."""
+
+    folder: Path
+
+    STATE = "state.json"
+    VERSION = 1
+
+    def load(self, identity: Mapping[str, Any]) -> Snapshot | None:
+        """The stored snapshot, or None when it is absent, corrupt, edited or for other data."""
+        try:
+            state = loads_json((self.folder / self.STATE).read_bytes(), str(self.folder / self.STATE), SourceError, "")
+            if state["version"] != self.VERSION or state["identity"] != identity:
+                return None
+            cursor, synced_at, digests = state["cursor"], datetime.fromisoformat(state["synced_at"]), state["sha256"]
+            if not isinstance(cursor, str) or synced_at.tzinfo is None:
+                return None
+            collections = {name: self._collection(name, digests[name]) for name in identity["collections"]}
+        except (OSError, ValueError, KeyError, TypeError, RecursionError, SourceError, Doubt):
+            return None
+        return Snapshot(identity, cursor, synced_at, collections, {name: digests[name] for name in collections})
+
+    def _collection(self, name: str, digest: str) -> tuple[Mapping[str, Any], ...]:
+        path = self.folder / f"{name}.json"
+        raw = path.read_bytes()
+        if hashlib.sha256(raw).hexdigest() != digest:
+            raise Doubt(f"{path} does not match its checksum")
+        items = parse_page(raw, str(path), "").data
+        if by_id(items) is None:
+            raise Doubt(f"{path} has objects without a unique string id")
+        return items
+
+    def save(self, snapshot: Snapshot) -> None:
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            digests = {}
+            for name, items in snapshot.collections.items():
+                # ASCII: a lone surrogate from a "\\ud800" escape survives the round trip, where UTF-8 fails.
+                raw = json.dumps({"data": list(items), "next": None}, ensure_ascii=True, separators=(",", ":")).encode("ascii")
+                digests[name] = hashlib.sha256(raw).hexdigest()
+                if digests[name] != snapshot.digests.get(name):
+                    write_atomically(self.folder / f"{name}.json", raw)
+            state = {
+                "version": self.VERSION,
+                "identity": snapshot.identity,
+                "cursor": snapshot.cursor,
+                "synced_at": snapshot.synced_at.isoformat(),
+                "sha256": digests,
+            }
+            write_atomically(self.folder / self.STATE, json.dumps(state, indent=1, sort_keys=True).encode("utf-8"))
+        except OSError as exc:
+            raise SourceError.at(
+                str(self.folder), f"cannot write the local copy of the data: {exc.strerror or exc}", "make [build] cache_dir writable"
+            ) from None
+
+    def discard(self) -> None:
+        """Forget the copy (its state), so that it cannot outlive the data it was a copy of."""
+        try:
+            (self.folder / self.STATE).unlink(missing_ok=True)
+        except OSError:
+            pass  # a leftover state still names its checksums and cursor: at worst it is caught up from there
