@@ -5,7 +5,20 @@ produce data that passes) need. Below both, so neither copies them."""
 from __future__ import annotations
 
 import functools
+import re
 import zoneinfo
+
+#: The most characters of an id (of any object).
+MAX_ID_LENGTH = 200
+#: The most characters of a slug; a slug is a-z, 0-9 and "-", starting with a letter or digit.
+MAX_SLUG_LENGTH = 100
+SLUG_RE = re.compile(rf"[a-z0-9][a-z0-9-]{{0,{MAX_SLUG_LENGTH - 1}}}")
+#: A date: YYYY-MM-DD.
+DATE_RE = re.compile(r"\d{4}-\d{2}-\d{2}")
+#: Dates outside these years are data errors (and would overflow UTC arithmetic).
+YEARS = range(1900, 2200)
+#: The kinds a session's media item may have.
+MEDIA_KINDS = ("video", "slides", "audio", "notes", "code", "other")
 
 #: The most items one list field of one object may hold: a session's
 #: ``speakers``, ``topics`` and ``media``, an event's ``topics``, a person's

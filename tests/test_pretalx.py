@@ -319,6 +319,24 @@ def test_resources_become_media_and_relative_links_absolute():
     assert converted.collections["people"][0]["avatar_url"] == "https://cfp.example.org/media/avatars/sara.png"
 
 
+def test_resource_kinds_come_from_the_table_frab_uses():
+    """One media-kind table for every source (sitegen/sources/media.py): the file type
+    before the host, and frab's longer lists; pretalx's description is no hint."""
+    links = [
+        "https://github.com/democon/talk/raw/main/slides.pdf",  # the file type wins over the host
+        "https://bitbucket.org/democon/talk",
+        "https://git.sr.ht/~democon/talk",
+        "https://media.example.org/talk.flac",
+        "https://media.example.org/talk.m4v",
+        "https://media.example.org/notes.md",
+        "https://media.example.org/page",
+    ]
+    resources = [{"id": i, "resource": url, "description": "Slides"} for i, url in enumerate(links)]
+    converted = read([submission("AAAAAA", resources=resources)])
+    kinds = [item["kind"] for item in converted.collections["sessions"][0]["media"]]
+    assert kinds == ["slides", "code", "code", "audio", "video", "notes", "other"]
+
+
 def test_legacy_shapes_from_servers_older_than_api_v1():
     """What pretalx answers with ``Pretalx-Version: LEGACY`` (and older servers always)."""
     legacy = {

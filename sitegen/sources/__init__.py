@@ -8,6 +8,10 @@ stays in the model stage, and I/O in the fetch stage, which hands converters a
 
 - ``pretalx``: a pretalx event through its REST API.
 - ``frab``: frab / c3voc ``schedule.json`` files.
+
+What both share: ``media`` guesses a link's media kind (one table), ``slugs``
+folds names into slugs. The contract's own limits (id and slug lengths, years,
+media kinds) are in ``sitegen.contract``, below both converters and the model.
 """
 
 from __future__ import annotations

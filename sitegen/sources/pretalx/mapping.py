@@ -1,172 +1,33 @@
-"""pretalx: one event read through pretalx's REST API, as the contract's collections.
-
-Written against API version ``v1`` (pretalx 2025.1 and later; checked with
-2025.2.2), which is asked for by name with the ``Pretalx-Version`` header, so a
-newer server keeps answering in the shapes this mapping knows. Three reads:
-
-- ``B`` (the event): name, dates, timezone, locale;
-- ``B/schedules/``: when the current schedule was published, which dates every
-  object (``updated_at``), so a rebuild against an unchanged schedule changes
-  nothing;
-- ``B/submissions/?state=confirmed&expand=…``: the talks, with their speakers,
-  slots and rooms, track, tags and resources expanded in place, page by page
-  along ``next``. Anonymously pretalx lists only the talks of the published
-  schedule; with a token it lists every submission, hence ``state=confirmed``.
-  Speakers come from these talks rather than ``B/speakers/``, which with a
-  token would also list the speakers of rejected proposals.
-
-Older servers ignore the version header and answer in the legacy shapes
-(``slot`` instead of ``slots``, ``avatar`` instead of ``avatar_url``, the track
-as a name beside ``track_id``); those are read too.
-
-Ids and slugs come from pretalx's codes, which never change, so pages keep
-their URLs when a title is edited: a session is its submission code (a talk
-given more than once adds ``-2``, ``-3`` in time order), a person the speaker
-code, a topic ``track-<id>`` or ``tag-<id>``. Private tags (organisers' own
-labels, which pretalx also shows anonymously) are left out.
-
-Missing data degrades with a warning naming the object (``submissions[ABCDEF]:
-no title``); checking what is left is the model stage's job.
-"""
+"""pretalx's answers as the contract's collections: the event, a session per
+scheduled slot of each confirmed talk, its speakers as people, its track and
+public tags as topics, its resources as media. Missing data degrades with a
+warning naming the object."""
 
 from __future__ import annotations
 
-import hashlib
-import re
-import unicodedata
 import zoneinfo
 from collections.abc import Iterator, Mapping
 from datetime import datetime, timedelta
 from typing import Any
-from urllib.parse import urlencode, urljoin, urlsplit, urlunsplit
+from urllib.parse import urljoin, urlsplit
 
-from sitegen.bounded import MAX_PAGES, shown
-from sitegen.contract import place_timezones
-from sitegen.errors import Problem, SourceError
-from sitegen.sources import Converted, GetJson
-
-#: The API version this mapping was written against, sent as ``Pretalx-Version``.
-API_VERSION = "v1"
-#: Everything a talk page needs, in the one listing.
-EXPAND = "speakers,slots,slots.room,track,tags,resources"
-#: Talks per page; pretalx caps it (250 by default) and says so through ``next``.
-PAGE_SIZE = 100
-
-_SLUG_RE = re.compile(r"[a-z0-9][a-z0-9-]{0,99}")
-_URL_FIX = "check [source] url: it must be a pretalx event's API URL, pretalx+https://HOST/api/events/SLUG/"
-
-#: What a resource link most likely is, by host (suffix) or by file extension.
-_MEDIA_HOSTS = {
-    "youtube.com": "video",
-    "youtu.be": "video",
-    "vimeo.com": "video",
-    "media.ccc.de": "video",
-    "speakerdeck.com": "slides",
-    "slideshare.net": "slides",
-    "slides.com": "slides",
-    "github.com": "code",
-    "gitlab.com": "code",
-    "codeberg.org": "code",
-}
-_MEDIA_EXTENSIONS = {
-    "mp4": "video",
-    "webm": "video",
-    "mkv": "video",
-    "mov": "video",
-    "pdf": "slides",
-    "ppt": "slides",
-    "pptx": "slides",
-    "key": "slides",
-    "odp": "slides",
-    "mp3": "audio",
-    "ogg": "audio",
-    "opus": "audio",
-    "m4a": "audio",
-}
-
-
-def read(base_url: str, get: GetJson, token: str | None) -> Converted:
-    """Read the event at ``base_url`` (``https://HOST/api/events/SLUG/``) and convert it.
-
-    ``token`` is optional for a published schedule; when given it is sent as
-    ``Authorization: Token …``, to the event's own origin only.
-    """
-    api = _Api(base_url, get, token)
-    event = api.one(api.base)
-    if not isinstance(event, Mapping):
-        raise SourceError.at(api.base, "is not a pretalx event (no JSON object)", _URL_FIX)
-    schedules = api.listing("schedules/")
-    submissions = api.listing("submissions/", {"state": "confirmed", "expand": EXPAND, "page_size": str(PAGE_SIZE)})
-    converted = convert(event, submissions, schedules, base_url=api.base)
-    return Converted(converted.collections, (*api.warnings, *converted.warnings))
-
-
-def convert(event: Mapping[str, Any], submissions: list[Any], schedules: list[Any], *, base_url: str) -> Converted:
-    """The contract's collections from pretalx's answers (``base_url`` resolves relative links)."""
-    return _Converter(event, schedules, base_url).run(submissions)
-
-
-# --- reading the API ---------------------------------------------------------------
-
-
-class _Api:
-    """The requests: the headers every one carries, and ``next`` links followed safely."""
-
-    def __init__(self, base_url: str, get: GetJson, token: str | None) -> None:
-        self.base = base_url if base_url.endswith("/") else base_url + "/"
-        self.get = get
-        self.headers = {"Pretalx-Version": API_VERSION}
-        if token:
-            self.headers["Authorization"] = f"Token {token}"
-        self.warnings: list[Problem] = []
-
-    def one(self, url: str) -> Any:
-        return self.get(url, self.headers)
-
-    def listing(self, path: str, params: Mapping[str, str] | None = None) -> list[Any]:
-        """Every item of a paginated listing (``{count, next, previous, results}``)."""
-        url = self.base + path + (f"?{urlencode(params, safe=',')}" if params else "")
-        items: list[Any] = []
-        seen: set[str] = set()
-        while url:
-            if url in seen:
-                self.warnings.append(
-                    Problem(
-                        url,
-                        "the listing's next link leads back to a page already read; stopped there",
-                        "report it to the pretalx server's operator",
-                    )
-                )
-                break
-            if len(seen) >= MAX_PAGES:
-                raise SourceError.at(
-                    url,
-                    f"the listing has more than {MAX_PAGES:,} pages",
-                    "check that the pretalx server's next links end, or report it to its operator",
-                )
-            seen.add(url)
-            page = self.one(url)
-            if isinstance(page, list):  # an unpaginated answer is the whole listing
-                return items + page
-            if not isinstance(page, Mapping) or not isinstance(page.get("results"), list):
-                raise SourceError.at(url, "is not a pretalx listing ({count, next, previous, results})", _URL_FIX)
-            items.extend(page["results"])
-            url = self.same_origin(page.get("next"))
-        return items
-
-    def same_origin(self, link: Any) -> str:
-        """``next`` moved onto the event's own scheme and host. Behind a proxy pretalx often
-        writes its links as ``http://``, and the token must never go to another host."""
-        if not isinstance(link, str) or not link:
-            return ""
-        try:
-            target, base = urlsplit(urljoin(self.base, link)), urlsplit(self.base)
-        except ValueError:  # a malformed link ("http://[::1") ends the listing like a missing one
-            return ""
-        return urlunsplit((base.scheme, base.netloc, target.path, target.query, ""))
-
-
-# --- the mapping -------------------------------------------------------------------
+from sitegen.bounded import shown
+from sitegen.contract import DATE_RE, place_timezones
+from sitegen.errors import Problem
+from sitegen.sources import Converted
+from sitegen.sources.media import media_kind
+from sitegen.sources.pretalx.values import (
+    _i18n,
+    _list,
+    _locale,
+    _public_url,
+    _published,
+    _slug,
+    _slug_in_url,
+    _text,
+    _topic_order,
+)
+from sitegen.sources.slugs import SLUG_BASE_LENGTH, slugify
 
 
 class _Converter:
@@ -222,7 +83,7 @@ class _Converter:
     def _first_midnight(self) -> str:
         """``updated_at`` when nothing is published: stable, unlike the time of the fetch."""
         start = self.raw_event.get("date_from")
-        day = start if isinstance(start, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", start) else "1970-01-01"
+        day = start if isinstance(start, str) and DATE_RE.fullmatch(start) else "1970-01-01"
         return f"{day}T00:00:00+00:00"
 
     def _event(self, sessions: list[dict[str, Any]], topics: list[str]) -> dict[str, Any]:
@@ -412,7 +273,7 @@ class _Converter:
     def _topic(self, kind: str, number: Any, name: Any) -> str:
         """The topic's id, made on first sight: the id from pretalx's, the slug from the name."""
         text = _i18n(name, self.locale)
-        key = str(number) if isinstance(number, int | str) and str(number) else (_slugify(text) if text else "")
+        key = str(number) if isinstance(number, int | str) and str(number) else (slugify(text) if text else "")
         if not key:
             return ""
         topic_id = f"{kind}-{key}"
@@ -420,7 +281,7 @@ class _Converter:
             if not text:
                 self.warn(f"{kind}s[{key}]", f"has no name; shown as '{kind.title()} {key}'", f"name the {kind} in pretalx")
             name_text = text or f"{kind.title()} {key}"
-            slug = _slugify(name_text)[:80].strip("-") or topic_id
+            slug = slugify(name_text)[:SLUG_BASE_LENGTH].strip("-") or topic_id
             if slug in self.topic_slugs:  # a track and a tag of the same name: the later gets its id added
                 slug = f"{slug}-{topic_id}"
             self.topic_slugs.add(slug)
@@ -438,7 +299,7 @@ class _Converter:
             url = self._web_url(where, "resource", resource.get("resource") or resource.get("link"))
             if url:
                 title = _text(resource.get("description"))
-                media.append({"kind": _media_kind(url), "url": url, "title": title})
+                media.append({"kind": media_kind(url), "url": url, "title": title})
         return media
 
     def _web_url(self, where: str, what: str, value: Any) -> str | None:
@@ -454,97 +315,3 @@ class _Converter:
             pass
         self.warn(where, f"{what} {shown(text)} is not an http(s) URL; left out", f"link the {what} with an http(s) URL in pretalx")
         return None
-
-
-# --- small helpers -----------------------------------------------------------------
-
-
-def _text(value: Any) -> str | None:
-    """A non-blank string, stripped; anything else is None."""
-    return value.strip() if isinstance(value, str) and value.strip() else None
-
-
-def _list(value: Any) -> list[Any]:
-    return value if isinstance(value, list) else []
-
-
-def _i18n(value: Any, locale: str | None) -> str | None:
-    """pretalx's translatable fields are ``{"en": "…", "de": "…"}`` (or a plain string):
-    the event's locale, else the first language that has text."""
-    if isinstance(value, Mapping):
-        preferred = value.get(locale) if locale else None
-        texts = [preferred, *value.values()]
-        return next((text.strip() for text in texts if isinstance(text, str) and text.strip()), None)
-    return _text(value)
-
-
-def _locale(event: Mapping[str, Any]) -> str | None:
-    locales = event.get("locales")
-    first = locales[0] if isinstance(locales, list) and locales else None
-    return next((value for value in (event.get("locale"), first) if isinstance(value, str)), None)
-
-
-def _published(schedules: list[Any]) -> str | None:
-    """When the current (latest published) schedule was released; the work in progress has no date."""
-    moments = []
-    for schedule in schedules:
-        value = schedule.get("published") if isinstance(schedule, Mapping) else None
-        try:
-            moment = datetime.fromisoformat(value) if isinstance(value, str) else None
-        except ValueError:
-            moment = None
-        if moment is not None and moment.tzinfo is not None:
-            moments.append(moment)
-    return max(moments).isoformat() if moments else None
-
-
-def _topic_order(topic: Mapping[str, Any]) -> tuple[Any, ...]:
-    """Tracks, then tags, each by pretalx's id (numerically), whatever order the talks came in."""
-    kind, _, key = topic["id"].partition("-")
-    return (kind != "track", not key.isdigit(), int(key) if key.isdigit() else 0, key)
-
-
-def _slugify(text: str) -> str:
-    folded = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower()
-    return re.sub(r"[^a-z0-9]+", "-", folded).strip("-")
-
-
-def _slug(code: str, kind: str) -> str:
-    """A path-safe slug from a pretalx code or slug (already safe, in practice, once lower-cased)."""
-    slug = _slugify(code)[:100].strip("-")
-    if _SLUG_RE.fullmatch(slug):
-        return slug
-    return f"{kind}-" + hashlib.sha1(code.encode()).hexdigest()[:10]  # noqa: S324 - a name, not a secret
-
-
-def _slug_in_url(base_url: str) -> str | None:
-    segments = [part for part in urlsplit(base_url).path.split("/") if part]
-    return segments[-1] if segments else None
-
-
-def _public_url(base_url: str, event: Mapping[str, Any]) -> str | None:
-    """The event's public pages: ``https://HOST/SLUG/`` for ``https://HOST/api/events/SLUG/``
-    (or on the event's custom domain)."""
-    parts = urlsplit(base_url)
-    prefix, marker, slug = parts.path.rpartition("/api/events/")
-    slug = slug.strip("/")
-    if not marker or not slug:
-        return None
-    domain = _text(event.get("custom_domain"))
-    try:
-        usable = bool(domain) and urlsplit(domain).scheme in ("http", "https")
-    except ValueError:  # malformed, e.g. "http://[::1"
-        usable = False
-    if domain and usable:
-        return f"{domain.rstrip('/')}/{slug}/"
-    return urlunsplit((parts.scheme, parts.netloc, f"{prefix}/{slug}/", "", ""))
-
-
-def _media_kind(url: str) -> str:
-    parts = urlsplit(url)
-    host = (parts.hostname or "").removeprefix("www.")
-    for known, kind in _MEDIA_HOSTS.items():
-        if host == known or host.endswith("." + known):
-            return kind
-    extension = parts.path.rsplit(".", 1)[-1].lower() if "." in parts.path.rsplit("/", 1)[-1] else ""
-    return _MEDIA_EXTENSIONS.get(extension, "other")

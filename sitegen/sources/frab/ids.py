@@ -1,0 +1,67 @@
+"""Ids and slugs from the data alone: ids cut to the contract's length (a
+digest keeps them unique), slugs ASCII-folded, and unique slugs for names
+several objects share."""
+
+from __future__ import annotations
+
+import hashlib
+from collections import Counter
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from sitegen.contract import MAX_ID_LENGTH, MAX_SLUG_LENGTH
+from sitegen.sources.slugs import SLUG_BASE_LENGTH, slugify
+
+
+def _bounded_id(text: str) -> str:
+    """An id within the contract's length, still unique: a long one ends in a digest of itself."""
+    return text if len(text) <= MAX_ID_LENGTH else f"{text[: MAX_ID_LENGTH - 17]}~{_digest(text, 16)}"
+
+
+def _digest(text: str, length: int = 8) -> str:
+    return hashlib.sha1(text.encode("utf-8", "surrogatepass")).hexdigest()[:length]
+
+
+#: Letters that Unicode does not decompose into ASCII but that have a usual spelling in it.
+_ASCII_SPELLING = str.maketrans(
+    {
+        "ß": "ss",
+        "æ": "ae",
+        "Æ": "AE",
+        "œ": "oe",
+        "Œ": "OE",
+        "ø": "o",
+        "Ø": "O",
+        "ł": "l",
+        "Ł": "L",
+        "đ": "d",
+        "Đ": "D",
+        "þ": "th",
+        "Þ": "Th",
+    }
+)
+
+
+def _slug(value: Any) -> str:
+    """A path-safe slug (a-z, 0-9, -), ASCII-folded; "" when nothing survives."""
+    if not isinstance(value, str):
+        return ""
+    return slugify(value.translate(_ASCII_SPELLING))[:SLUG_BASE_LENGTH].strip("-")
+
+
+def _joined(base: str, suffix: str) -> str:
+    return f"{base[: MAX_SLUG_LENGTH - len(suffix) - 1].rstrip('-')}-{suffix}"
+
+
+def _unique_slugs(
+    bases: Mapping[str, str], suffix: Callable[[str], str], fallback: Callable[[str], str] | None = _digest
+) -> dict[str, str]:
+    """key -> its base slug, made unique: every key of a shared base gets its
+    suffix, so no slug depends on which key came first. A suffixed slug that
+    still meets another gets the ``fallback`` (a digest of its key) instead."""
+    shared = Counter(bases.values())
+    slugs = {key: base if shared[base] == 1 else _joined(base, _slug(suffix(key)) or _digest(key)) for key, base in bases.items()}
+    if fallback is not None:
+        taken = Counter(slugs.values())
+        slugs = {key: slug if taken[slug] == 1 else _joined(bases[key], fallback(key)) for key, slug in slugs.items()}
+    return slugs
