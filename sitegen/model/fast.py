@@ -20,7 +20,7 @@ from typing import Any, TypeVar
 from sitegen.contract import MAX_LINE_CHARS, MAX_LIST_ITEMS, MAX_TEXT_CHARS
 from sitegen.model.context import _Context, _Unusual
 from sitegen.model.formats import MAX_ID_LENGTH, MEDIA_KINDS, SLUG_RE
-from sitegen.model.text import clean_text
+from sitegen.model.text import clean_text, one_line
 from sitegen.model.types import Event, Link, Media, Person, Session
 from sitegen.model.urls import _is_web_url
 
@@ -132,12 +132,10 @@ def _fast_text(value: Any) -> str | None:
 
 def _fast_line(value: Any) -> str:
     """``_Fields.line`` of a required field."""
-    if type(value) is str and _is_plain_line(value):
-        return value
-    text = _fast_text(_short_line(value))
-    if text is None:
+    line = _fast_optional_line(value)
+    if line is None:
         raise _Unusual
-    return " ".join(text.split())
+    return line
 
 
 def _is_plain_line(value: str) -> bool:
@@ -189,16 +187,21 @@ def _fast_reference(lookup: Mapping[str, T], value: Any) -> T:
     return target
 
 
-def _fast_references(lookup: Mapping[str, T], value: Any) -> tuple[T, ...]:
+def _fast_list(value: Any) -> list[Any]:
+    """``_Fields.items`` without the paths: null is empty; not a list, or too long, is unusual."""
     if value is None:
-        return ()
+        return []
     if type(value) is not list or len(value) > MAX_LIST_ITEMS:
         raise _Unusual
+    return value
+
+
+def _fast_references(lookup: Mapping[str, T], value: Any) -> tuple[T, ...]:
     # Duplicates are dropped by id, not by object: ids and objects correspond
     # one to one, and hashing a frozen dataclass hashes every field.
     found: dict[str, T] = {}
     get = lookup.get
-    for key in value:
+    for key in _fast_list(value):
         target = get(key) if type(key) is str else None
         if target is None:
             raise _Unusual
@@ -207,32 +210,20 @@ def _fast_references(lookup: Mapping[str, T], value: Any) -> tuple[T, ...]:
 
 
 def _fast_links(value: Any) -> tuple[Link, ...]:
-    if value is None:
-        return ()
-    if type(value) is not list or len(value) > MAX_LIST_ITEMS:
-        raise _Unusual
-    if not value:
-        return ()
     links = []
-    for item in value:
+    for item in _fast_list(value):
         kind = item.get("kind") if type(item) is dict else None
         if type(kind) is not str or len(kind) > MAX_LINE_CHARS:
             raise _Unusual
         url = _fast_url(item.get("url"))
         if url:
-            links.append(Link(" ".join(clean_text(kind).split()) or "link", url))
+            links.append(Link(one_line(kind) or "link", url))
     return tuple(links)
 
 
 def _fast_media(value: Any) -> tuple[Media, ...]:
-    if value is None:
-        return ()
-    if type(value) is not list or len(value) > MAX_LIST_ITEMS:
-        raise _Unusual
-    if not value:
-        return ()
     media = []
-    for item in value:
+    for item in _fast_list(value):
         if type(item) is not dict or item.get("kind") not in MEDIA_KINDS:
             raise _Unusual
         url = _fast_url(item.get("url"))
@@ -241,7 +232,7 @@ def _fast_media(value: Any) -> tuple[Media, ...]:
             pass
         elif isinstance(title, str):
             _short_line(title)
-            title = " ".join(clean_text(title).split()) or None
+            title = one_line(title) or None
         else:
             title = None
         if url:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import date, datetime
+from datetime import date as _Date  # for annotations inside a class with a method named date
 from typing import TYPE_CHECKING, Any
 
 from sitegen.bounded import shown
@@ -94,10 +95,7 @@ class _Fields:
         if parsed is None:
             self.problem(key, f"{shown(value)} is not a date", "use YYYY-MM-DD")
             return None
-        if parsed.year not in YEARS:
-            self.problem(key, f"{value} is outside the years {YEARS.start}-{YEARS.stop - 1}", "correct the year")
-            return None
-        return parsed
+        return parsed if self.in_years(key, value, parsed) else None
 
     def timestamp(self, key: str, *, required: bool = True) -> datetime | None:
         value = self.raw.get(key)
@@ -106,10 +104,16 @@ class _Fields:
         parsed = _parse_timestamp(value)
         if parsed is None:
             self.problem(key, f"{shown(value)} is not an RFC 3339 timestamp with an offset", "use e.g. 2024-09-12T09:30:00+01:00")
-        elif parsed.year not in YEARS:
-            self.problem(key, f"{value} is outside the years {YEARS.start}-{YEARS.stop - 1}", "correct the year")
+        elif not self.in_years(key, value, parsed):
             return None
         return parsed
+
+    def in_years(self, key: str, value: Any, parsed: _Date) -> bool:
+        """Whether ``parsed`` (a date or a timestamp) falls in ``YEARS``; records a problem if not."""
+        if parsed.year in YEARS:
+            return True
+        self.problem(key, f"{value} is outside the years {YEARS.start}-{YEARS.stop - 1}", "correct the year")
+        return False
 
     def timezone(self, key: str = "timezone") -> str:
         value = self.raw.get(key)

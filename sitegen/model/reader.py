@@ -12,7 +12,7 @@ from sitegen.bounded import shown
 from sitegen.model.fields import _Fields
 from sitegen.model.formats import MEDIA_KINDS
 from sitegen.model.places import city_slug
-from sitegen.model.text import clean_text
+from sitegen.model.text import one_line
 from sitegen.model.types import Event, Link, Media, Person, Series, Session, Topic, Venue
 
 
@@ -53,7 +53,7 @@ def _read_person(f: _Fields) -> Person | None:
             continue
         url = f.url("url", item, f"{path}.url")
         if url:
-            links.append(Link(" ".join(clean_text(item["kind"]).split()) or "link", url))
+            links.append(Link(one_line(item["kind"]) or "link", url))
     return Person(
         f.id(),
         f.slug(),
@@ -96,7 +96,7 @@ def _read_session(f: _Fields) -> Session | None:
     on_day = _session_date(f, event) if start is None and f.raw.get("date") is not None else None
     if event and start and event.timezone:
         day = start.astimezone(event.tz).date()
-        if event.start_date != date.min and not event.start_date <= day <= event.end_date:
+        if _outside_dates(event, day):
             f.warn(
                 "start",
                 f"falls on {day}, outside its event's dates {event.start_date}..{event.end_date}",
@@ -125,9 +125,14 @@ def _read_session(f: _Fields) -> Session | None:
 def _session_date(f: _Fields, event: Event | None) -> date | None:
     """The day of a session whose time is unknown (the contract's ``date``)."""
     on_day = f.date("date")
-    if on_day and event and event.start_date != date.min and not event.start_date <= on_day <= event.end_date:
+    if on_day and event and _outside_dates(event, on_day):
         f.warn("date", f"{on_day} is outside its event's dates {event.start_date}..{event.end_date}", "check the date or the event dates")
     return on_day
+
+
+def _outside_dates(event: Event, day: date) -> bool:
+    """Whether ``day`` falls outside the dates of ``event``, when those are known (a warning)."""
+    return event.start_date != date.min and not event.start_date <= day <= event.end_date
 
 
 def _read_media(f: _Fields) -> tuple[Media, ...]:
@@ -147,7 +152,7 @@ def _read_media(f: _Fields) -> tuple[Media, ...]:
         if isinstance(title, str) and not f.short_enough(f"{path}.title", title):
             continue
         if isinstance(title, str):
-            title = " ".join(clean_text(title).split()) or None
+            title = one_line(title) or None
         else:
             title = None
         if url:

@@ -26,6 +26,12 @@ def clean_text(value: str) -> str:
     return _UNPRINTABLE_RE.sub("", value.replace("\r\n", "\n").replace("\r", "\n"))
 
 
+def one_line(value: str) -> str:
+    """``value`` cleaned, each run of whitespace collapsed to one space: the rule
+    for one-line text inside lists (link kinds, media titles)."""
+    return " ".join(clean_text(value).split())
+
+
 def _is_clean(value: str) -> bool:
     """Whether ``clean_text`` has nothing to do. Two scans in C, several times
     quicker than the regex over an abstract; it may say False of clean text with
