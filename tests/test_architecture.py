@@ -28,7 +28,7 @@ def test_the_contract_catches_a_stage_reaching_back(tmp_path):
     copy = tmp_path / "repo"
     shutil.copytree(REPO / "sitegen", copy / "sitegen", ignore=shutil.ignore_patterns("__pycache__"))
     shutil.copy(REPO / "pyproject.toml", copy / "pyproject.toml")
-    model = copy / "sitegen" / "model.py"
+    model = copy / "sitegen" / "model" / "__init__.py"
     model.write_text(model.read_text() + "\nimport sitegen.render  # reaching back up\n")
     # PYTHONPATH puts the altered copy ahead of the installed package.
     result = lint_imports(copy, env={**os.environ, "PYTHONPATH": str(copy)})

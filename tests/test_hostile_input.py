@@ -338,7 +338,7 @@ def test_an_error_shows_at_most_its_budget_of_problems() -> None:
 # The property: any JSON value in any field of any collection
 
 
-#: Every field of every collection of the contract (api-contract.md, sitegen/model.py),
+#: Every field of every collection of the contract (api-contract.md, sitegen/model/),
 #: as a path into the first object that has it; "extra" is an unknown key.
 FIELDS: list[tuple[str, tuple[Any, ...]]] = [
     *[("series", (key,)) for key in ("id", "slug", "name", "description", "updated_at", "extra")],

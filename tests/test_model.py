@@ -16,10 +16,12 @@ from urllib.parse import urlsplit
 import pytest
 from conftest import MINIMAL_SITE
 
-from sitegen import model
 from sitegen.errors import DataError
 from sitegen.fetch import COLLECTIONS
+from sitegen.model import build as model_build
 from sitegen.model import build_archive, city_slug, clean_text, event_order, session_order
+from sitegen.model.text import _UNPRINTABLE_RE
+from sitegen.model.urls import _is_web_url
 
 Raw = dict[str, list[dict[str, Any]]]
 
@@ -224,7 +226,7 @@ def checked_outcome(raw: Raw, monkeypatch: pytest.MonkeyPatch) -> tuple[Any, ...
     """``outcome`` with the fast readers off, so every object goes through ``_Fields``."""
     with monkeypatch.context() as patch:
         for name in ("_fast_person", "_fast_event", "_fast_session"):
-            patch.setattr(model, name, None)
+            patch.setattr(model_build, name, None)
         return outcome(raw)
 
 
@@ -369,7 +371,7 @@ def test_fast_readers_agree_on_random_breakage(base, monkeypatch):
 
 def test_clean_text_fast_path_matches_the_rule():
     def by_the_rule(value: str) -> str:
-        return model._UNPRINTABLE_RE.sub("", value.replace("\r\n", "\n").replace("\r", "\n"))
+        return _UNPRINTABLE_RE.sub("", value.replace("\r\n", "\n").replace("\r", "\n"))
 
     specials = [0x2028, 0x3000, 0xD800, 0xDFFF, 0xE000, 0xF8FF, 0xFEFF, 0xFF0C, 0xFFFD, 0xFFFE, 0xFFFF, 0x1F600, 0x10FFFF]
     for code in [*range(0x800), *specials]:
@@ -425,7 +427,7 @@ def test_web_url_fast_path_matches_urlsplit():
         "https://x.org%2eevil.org/",
         "https://x .org/",
     ]:
-        assert model._is_web_url(value) == by_urlsplit(value), value
+        assert _is_web_url(value) == by_urlsplit(value), value
 
 
 def test_indexes_list_in_display_order(base):

@@ -37,7 +37,7 @@ from sitegen.model import Event, Person, Series, Session, Topic, Venue
 #: Types whose instances are fingerprinted once per build and referred to by that.
 _LINKED_TYPES = frozenset({Session, Event, Person, Topic, Series, Venue})
 #: Source files whose change changes what pages look like.
-_CODE = ("render", "content.py", "model.py")
+_CODE = ("render", "content.py", "model")
 #: Pickled as they are: their pickles are the same in every process.
 _SCALAR_TYPES = frozenset({str, bytes, int, float, bool, type(None), date, datetime, time, timedelta})
 

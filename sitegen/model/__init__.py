@@ -1,0 +1,65 @@
+"""The model stage: raw API objects in, a validated archive of frozen objects out.
+
+Everything the contract promises is checked here, once, so later stages can
+trust the data: types, slugs that are safe in a path, unique ids and slugs,
+references that resolve, dates, timezones and time order. Every problem is
+collected and reported together, each with the object's path in the source
+(``sessions[17].speakers[0]``) and its id.
+
+Text is untrusted. It is kept as text (escaping is the renderer's job), but
+control characters and lone surrogates, which would break XML and UTF-8, are
+removed here. Unsafe decorations (a ``javascript:`` link, an unknown media
+kind) are dropped or demoted with a warning rather than failing the build.
+
+One module per concern; every public name is importable from here:
+
+- ``types``: the frozen object types, ``Archive``, ``ModelResult``, ``object_key``
+- ``places``, ``order``: country names and city slugs; display orders (shared with the renderer)
+- ``build``: ``build_archive``, reading every collection and linking the result
+- ``digest``: ``source_digest`` of a raw object
+- ``context``: the reading context (problems, lookups, parse-once caches) and ``index``
+- ``fields``, ``reader``: the checking readers, field by field and type by type
+- ``fast``: the fast readers, which mirror the checking readers for valid objects
+- ``formats``, ``text``, ``urls``: the contract's value formats, text and URL rules
+- ``archive``: whole-archive checks and indexes (unique slugs, linking, co-speakers)
+"""
+
+from __future__ import annotations
+
+from sitegen.model.archive import co_speakers
+from sitegen.model.build import build_archive
+from sitegen.model.digest import source_digest
+from sitegen.model.formats import DATE_RE, MAX_ID_LENGTH, MEDIA_KINDS, SLUG_RE, YEARS
+from sitegen.model.order import event_order, session_order
+from sitegen.model.places import COMMON_COUNTRY_NAMES, city_slug, country_name
+from sitegen.model.text import clean_text
+from sitegen.model.types import COLLECTION_OF, Archive, Event, Link, Media, ModelResult, Person, Series, Session, Topic, Venue, object_key
+
+__all__ = [
+    "COLLECTION_OF",
+    "COMMON_COUNTRY_NAMES",
+    "DATE_RE",
+    "MAX_ID_LENGTH",
+    "MEDIA_KINDS",
+    "SLUG_RE",
+    "YEARS",
+    "Archive",
+    "Event",
+    "Link",
+    "Media",
+    "ModelResult",
+    "Person",
+    "Series",
+    "Session",
+    "Topic",
+    "Venue",
+    "build_archive",
+    "city_slug",
+    "clean_text",
+    "co_speakers",
+    "country_name",
+    "event_order",
+    "object_key",
+    "session_order",
+    "source_digest",
+]

@@ -1,0 +1,45 @@
+"""Place names for pages: the country name a visitor expects, and a path-safe
+slug for a city. Shared with the renderer."""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import re
+import unicodedata
+
+import iso3166
+
+#: Where ISO 3166's formal name is not what people call the country, and the
+#: rule in ``country_name`` (drop ", Republic of" and the like) gets it wrong.
+COMMON_COUNTRY_NAMES = {
+    "GB": "United Kingdom",
+    "US": "United States",
+    "KR": "South Korea",
+    "KP": "North Korea",
+    "RU": "Russia",
+    "VN": "Vietnam",
+    "LA": "Laos",
+    "SY": "Syria",
+    "CD": "DR Congo",
+    "VG": "British Virgin Islands",
+    "VI": "U.S. Virgin Islands",
+}
+
+
+@functools.cache  # pages ask for the same few countries over and over
+def country_name(code: str) -> str:
+    """The name a visitor expects: "Bolivia", not "Bolivia, Plurinational State of"."""
+    if code in COMMON_COUNTRY_NAMES:
+        return COMMON_COUNTRY_NAMES[code]
+    name = iso3166.countries_by_alpha2[code].apolitical_name
+    head, _, tail = name.partition(", ")
+    return head if tail.endswith((" of", " of the")) else name
+
+
+def city_slug(city: str) -> str:
+    """A path-safe slug for a city name: ASCII-folded, or a stable hash when nothing survives."""
+    folded = unicodedata.normalize("NFKD", city).encode("ascii", "ignore").decode().lower()
+    slug = re.sub(r"[^a-z0-9]+", "-", folded).strip("-")[:80]
+    # A name with no Latin letters (東京) still needs a stable, safe path.
+    return slug or "city-" + hashlib.sha1(city.encode()).hexdigest()[:10]
