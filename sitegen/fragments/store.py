@@ -85,33 +85,46 @@ def parse_personal_data(data: Any, where: str, *, extra_keys: bool = False) -> P
     for key in sorted(set(data) - set(_SECTIONS)):
         problems.append(Problem(where, f"unknown key {shown(key)}", f"use {', '.join(_SECTIONS)}"))
     rows: dict[str, list[tuple[int, str, str]]] = {}  # (position in the section, first, second)
-    for section, (first, second) in _SECTIONS.items():
+    for section in _SECTIONS:
         items = data.get(section, [])
         rows[section] = []
         if not isinstance(items, list):
             problems.append(Problem(f"{where}: {section}", "is not a list", "give a list of objects"))
             continue
         for index, item in enumerate(items):
-            path = f"{where}: {section}[{index}]"
-            if not isinstance(item, dict) or not (set(item) == {first, second} or (extra_keys and {first, second} <= set(item))):
-                problems.append(
-                    Problem(path, f"must be an object with exactly {first!r} and {second!r}", f'write {{"{first}": "…", "{second}": "…"}}')
-                )
-                continue
-            a, b = item[first], item[second]
-            if not (isinstance(a, str) and USER_ID.fullmatch(a)):
-                problems.append(Problem(path, f"{first} = {shown(a)} is not an id", "use letters, digits, '.', '_' and '-' (up to 100)"))
-                continue
-            if section == "users":
-                if not (isinstance(b, str) and 0 < len(b) <= MAX_NAME and all(ord(ch) >= 32 for ch in b)):
-                    problems.append(Problem(path, f"name = {shown(b)} is not a display name", f"give 1 to {MAX_NAME} printable characters"))
-                    continue
-            elif not (isinstance(b, str) and b and len(b) <= 200 and b.isprintable()):
-                problems.append(Problem(path, f"{second} = {shown(b)} is not an id", "give the id as a string"))
-                continue
-            rows[section].append((index, a, b))
+            checked = _check_item(section, item, f"{where}: {section}[{index}]", extra_keys)
+            if isinstance(checked, Problem):
+                problems.append(checked)
+            else:
+                rows[section].append((index, *checked))
+    problems += _repeated_users(rows["users"], where)
+    if problems:
+        raise FragmentError(f"{where} cannot be loaded, {len(problems)} problem(s):", problems)
+    users, follows, attendance = ([(a, b) for _, a, b in rows[name]] for name in _SECTIONS)
+    return PersonalData(tuple(users), tuple(sorted(set(follows))), tuple(sorted(set(attendance))))
+
+
+def _check_item(section: str, item: Any, path: str, extra_keys: bool) -> tuple[str, str] | Problem:
+    """One item of a section: its two values, or the first problem with it."""
+    first, second = _SECTIONS[section]
+    if not isinstance(item, dict) or not (set(item) == {first, second} or (extra_keys and {first, second} <= set(item))):
+        return Problem(path, f"must be an object with exactly {first!r} and {second!r}", f'write {{"{first}": "…", "{second}": "…"}}')
+    a, b = item[first], item[second]
+    if not (isinstance(a, str) and USER_ID.fullmatch(a)):
+        return Problem(path, f"{first} = {shown(a)} is not an id", "use letters, digits, '.', '_' and '-' (up to 100)")
+    if section == "users":
+        if not (isinstance(b, str) and 0 < len(b) <= MAX_NAME and all(ord(ch) >= 32 for ch in b)):
+            return Problem(path, f"name = {shown(b)} is not a display name", f"give 1 to {MAX_NAME} printable characters")
+    elif not (isinstance(b, str) and b and len(b) <= 200 and b.isprintable()):
+        return Problem(path, f"{second} = {shown(b)} is not an id", "give the id as a string")
+    return a, b
+
+
+def _repeated_users(users: list[tuple[int, str, str]], where: str) -> list[Problem]:
+    """A problem for each user id listed again after its first place."""
+    problems: list[Problem] = []
     first_at: dict[str, int] = {}
-    for index, user, _ in rows["users"]:
+    for index, user, _ in users:
         if user in first_at:
             problems.append(
                 Problem(
@@ -119,10 +132,7 @@ def parse_personal_data(data: Any, where: str, *, extra_keys: bool = False) -> P
                 )
             )
         first_at.setdefault(user, index)
-    if problems:
-        raise FragmentError(f"{where} cannot be loaded, {len(problems)} problem(s):", problems)
-    users, follows, attendance = ([(a, b) for _, a, b in rows[name]] for name in _SECTIONS)
-    return PersonalData(tuple(users), tuple(sorted(set(follows))), tuple(sorted(set(attendance))))
+    return problems
 
 
 def read_personal_file(path: Path) -> PersonalData:

@@ -25,6 +25,8 @@ from sitegen.search import BUNDLE_DIR
 from sitegen.search.bundle import content_addressed, matches_name
 from sitegen.write import ASSET_MANIFEST, SEARCH_MANIFEST, STATE_DIR, STATIC_DIR, output_path_problem
 
+#: Upload phases, in order: hashed assets, other static files, then pages, feeds and the rest.
+PHASES = {Kind.ASSET: "assets", Kind.STATIC: "static", Kind.DOCUMENT: "pages"}
 #: CloudFront allows 15 wildcard paths in progress per distribution.
 WILDCARD_LIMIT = 15
 DAMAGED_FIX = "run sitegen build --full"

@@ -98,20 +98,7 @@ def render_site(
         _bytecode_cache(config),
     )
     plan = _Planner(config, archive, content, assets, today, routes, env, Record.from_data(previous) if previous else None)
-    jobs = plan.jobs(sources)
-    shares = split(jobs, max(1, min(workers, len(jobs) // MIN_SHARE)))
-    progress = start_progress(len(jobs))
-
-    def render_share(share: list[_Job]) -> list[tuple[str, FileEntry, bool | None]]:
-        """(path, entry, changed), where changed is None for a file not rendered."""
-        done = []
-        for job in share:
-            entry, data = job.run()
-            done.append((job.path, entry, None if data is None else sink(job.path, data)))
-            progress(len(shares))  # only the parent's share reports; it stands for all of them
-        return done
-
-    outcomes = [outcome for part in fork_map(render_share, shares) for outcome in part]
+    outcomes = _run_jobs(plan.jobs(sources), sink, workers, start_progress)
     files = {**plan.kept, **{path: entry for path, entry, _ in outcomes}}
     changed = [path for path, _, was_changed in outcomes if was_changed]
     sitemap = sorted(entry.sitemap for entry in files.values() if entry.sitemap)
@@ -124,6 +111,26 @@ def render_site(
     )
     rendered = sum(1 for _, _, was_changed in outcomes if was_changed is not None)
     return RenderResult(record, tuple(sorted(changed)), pages=len(sitemap) + 1, rendered=rendered)
+
+
+def _run_jobs(
+    jobs: list[_Job], sink: Sink, workers: int, start_progress: Callable[[int], Callable[[int], None]]
+) -> list[tuple[str, FileEntry, bool | None]]:
+    """Run the jobs, in shares over up to ``workers`` forked processes; each file's
+    (path, entry, changed), where changed is None for a file not rendered."""
+    shares = split(jobs, max(1, min(workers, len(jobs) // MIN_SHARE)))
+    progress = start_progress(len(jobs))
+
+    def render_share(share: list[_Job]) -> list[tuple[str, FileEntry, bool | None]]:
+        """(path, entry, changed), where changed is None for a file not rendered."""
+        done = []
+        for job in share:
+            entry, data = job.run()
+            done.append((job.path, entry, None if data is None else sink(job.path, data)))
+            progress(len(shares))  # only the parent's share reports; it stands for all of them
+        return done
+
+    return [outcome for part in fork_map(render_share, shares) for outcome in part]
 
 
 def _bytecode_cache(config: Config) -> jinja2.BytecodeCache | None:

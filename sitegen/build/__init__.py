@@ -1,0 +1,346 @@
+"""The orchestrator: a build is a pipeline of named stages.
+
+    fetch -> model -> content -> assets -> render -> search -> write
+
+A rebuild renders only the files whose inputs changed (``render.record``), on
+every core, and writes only the files whose bytes changed.
+
+``build_site`` reads as that pipeline: one function per stage (``_fetch``,
+``_model`` ... ``_write``), each doing its own bookkeeping in the report. With
+nothing to write (``sitegen check``), the site is staged in a scratch folder
+and ``check.py``'s extra stages read it back instead.
+
+Each stage gets what earlier stages produced and nothing else. The
+orchestrator times them, tells a ``Reporter`` how things go (the CLI shows
+progress bars on a terminal and plain lines in CI), and returns a
+``BuildReport``. I/O is injected: the HTTP client, the clocks, and "today"
+(which decides what counts as upcoming).
+"""
+
+from __future__ import annotations
+
+import json
+import resource
+import shutil
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from sitegen import __version__
+from sitegen.assets import AssetBundle, build_assets
+from sitegen.atomic import write_atomically
+from sitegen.build.check import check_staged
+from sitegen.config import Config
+from sitegen.content import ContentResult, build_content, count_texts
+from sitegen.errors import DataError, OutputError, Problem
+from sitegen.fetch import RawArchive, fetch_archive
+from sitegen.model import Archive, ModelResult, build_archive
+from sitegen.progress import Reporter, SilentReporter
+from sitegen.render import render_site
+from sitegen.render.holes import fragment_index
+from sitegen.render.parallel import available_cores
+from sitegen.render.record import Record
+from sitegen.render.routes import Routes
+from sitegen.search import PendingSearch, SearchResult, start_search
+from sitegen.write import ASSET_MANIFEST, FRAGMENT_INDEX, REPORT_FILE, SEARCH_MANIFEST, STATIC_DIR, Stager, recover_output
+
+if TYPE_CHECKING:
+    import httpx
+
+
+@dataclass
+class BuildReport:
+    source: str
+    today: str
+    built_at: str
+    pages: int = 0
+    assets: int = 0
+    files_written: int = 0
+    files_unchanged: int = 0
+    files_deleted: int = 0
+    #: Pages and calendars rendered by this build; the rest were unchanged since the last.
+    files_rendered: int = 0
+    #: Records in the search index, and whether this build wrote it (False: the last index was kept).
+    search_records: int = 0
+    search_indexed: bool = False
+    #: The index job's own wall seconds (it overlaps rendering; 0 when the last index was kept).
+    search_seconds: float = 0.0
+    peak_rss_mb: float = 0.0
+    api_requests: int = 0
+    api_not_modified: int = 0
+    api_retries: int = 0
+    api_bytes: int = 0
+    warnings: list[str] = field(default_factory=list)
+    stages: dict[str, float] = field(default_factory=dict)
+    written: bool = False
+    sitegen_version: str = __version__
+
+    @property
+    def total_seconds(self) -> float:
+        return sum(self.stages.values())
+
+    def to_json(self) -> bytes:
+        data = asdict(self) | {"total_seconds": round(self.total_seconds, 4)}
+        return (json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode("utf-8")
+
+
+@dataclass(frozen=True)
+class Clocks:
+    """Injected time: a timer for stage timings, a monotonic clock and sleep for
+    the fetch's retries and budget, and the wall clock for the report."""
+
+    timer: Callable[[], float] = time.perf_counter
+    monotonic: Callable[[], float] = time.monotonic
+    sleep: Callable[[float], None] = time.sleep
+    now: Callable[[], datetime] = lambda: datetime.now(UTC)
+
+
+@dataclass
+class _Run:
+    """One build's bookkeeping, shared by its stages: the config, where progress
+    and warnings go, the clocks, and the report being filled in."""
+
+    config: Config
+    reporter: Reporter
+    clocks: Clocks
+    report: BuildReport
+
+    @contextmanager
+    def stage(self, name: str) -> Iterator[dict[str, str]]:
+        """Time a named stage and tell the reporter; the stage sets ``["detail"]``."""
+        self.reporter.stage_started(name)
+        started = self.clocks.timer()
+        outcome = {"detail": ""}
+        yield outcome
+        self.report.stages[name] = round(self.clocks.timer() - started, 4)
+        self.reporter.stage_finished(name, self.report.stages[name], outcome["detail"])
+
+    def warn(self, warnings: tuple[Problem, ...]) -> None:
+        """Report a stage's warnings; with ``[build] strict``, fail on them instead."""
+        if warnings and self.config.build.strict:
+            raise DataError(f"{len(warnings)} warning(s), and [build] strict is on:", warnings)
+        for warning in warnings:
+            self.report.warnings.append(str(warning))
+            self.reporter.warning(warning)
+
+
+@dataclass
+class _Staged:
+    """What the render and search stages put in the stager: every file of the
+    site, those whose bytes changed, and the render stage's record."""
+
+    record: Record
+    files: list[str]
+    changed: list[str]
+
+
+def build_site(
+    config: Config,
+    *,
+    today: date,
+    write: bool = True,
+    client: httpx.Client | None = None,
+    reporter: Reporter | None = None,
+    clocks: Clocks = Clocks(),
+    full: bool = False,
+) -> BuildReport:
+    """Run the pipeline. With ``write=False`` (``sitegen check``) nothing is
+    written; with ``full``, every file is rendered again (and still only the
+    changed ones are written)."""
+    reporter = reporter or SilentReporter()
+    if write:  # before anything else: build/ is one whole build again if a killed one left a swap half-done
+        recover_output(config.output_dir)
+    report = BuildReport(source=config.source.url, today=today.isoformat(), built_at=clocks.now().isoformat(timespec="seconds"))
+    run = _Run(config, reporter, clocks, report)
+    raw = _fetch(run, client)
+    modelled = _model(run, raw)
+    content = _content(run, modelled.archive)
+    assets = _assets(run)
+    stager, scratch = _open_stager(config, write)
+    pending: PendingSearch | None = None
+    try:
+        # The index is written in its own process while the site renders; the search stage joins it.
+        pending = _search_start(config, modelled.archive, content, None if full else stager.previous_record, stager.staging)
+        staged = _render(run, modelled, content, assets, stager, today=today, full=full)
+        search = _search(run, pending, stager, staged)
+        if write:
+            _write(run, stager, staged, search)
+        else:
+            check_staged(config, stager.staging / "new", search, staged.files, run.stage)
+            report.peak_rss_mb = peak_rss_mb()
+    finally:
+        if pending is not None:
+            pending.cancel()
+        stager.discard()
+        if scratch is not None:
+            shutil.rmtree(scratch, ignore_errors=True)
+    return report
+
+
+def _fetch(run: _Run, client: httpx.Client | None) -> RawArchive:
+    config, clocks = run.config, run.clocks
+    with run.stage("fetch") as out:
+        raw = fetch_archive(
+            config.source,
+            root=config.root,
+            cache_dir=config.cache_dir,
+            client=client,
+            sleep=clocks.sleep,
+            clock=clocks.monotonic,
+            now=clocks.now,
+        )
+        run.warn(raw.warnings)
+        out["detail"] = _report_fetch(run.report, raw)
+    return raw
+
+
+def _model(run: _Run, raw: RawArchive) -> ModelResult:
+    with run.stage("model") as out:
+        modelled = build_archive(raw.collections)
+        archive = modelled.archive
+        run.warn(modelled.warnings)
+        out["detail"] = f"{len(archive.events)} events, {len(archive.sessions)} sessions, {len(archive.people)} people"
+    return modelled
+
+
+def _content(run: _Run, archive: Archive) -> ContentResult:
+    with run.stage("content") as out:
+        content = build_content(archive, run.config.content_dir)
+        run.warn(content.warnings)
+        out["detail"] = f"{count_texts(archive)} texts (rendered as pages need them), {len(content.pages)} pages"
+    return content
+
+
+def _assets(run: _Run) -> AssetBundle:
+    with run.stage("assets") as out:
+        assets = build_assets([folder / "static" for folder in run.config.theme_chain])
+        run.report.assets = len(assets.assets)
+        out["detail"] = f"{run.report.assets} assets"
+    return assets
+
+
+def _open_stager(config: Config, write: bool) -> tuple[Stager, Path | None]:
+    """The stager over ``build/``; and for `sitegen check`, the scratch folder it
+    renders into instead (to read the pages back for the link check)."""
+    if write:
+        return Stager(config.output_dir, preserve={REPORT_FILE}), None
+    scratch = Path(tempfile.mkdtemp(prefix="sitegen-check-"))
+    return Stager(scratch / "site"), scratch
+
+
+def _render(
+    run: _Run, modelled: ModelResult, content: ContentResult, assets: AssetBundle, stager: Stager, *, today: date, full: bool
+) -> _Staged:
+    """The render stage: the pages, then the assets and the fragment index beside them."""
+    config, reporter, archive = run.config, run.reporter, modelled.archive
+    with run.stage("render") as out:
+        rendered = render_site(
+            config,
+            archive,
+            content,
+            assets,
+            today,
+            sources=modelled.sources,
+            sink=stager.put,
+            previous=None if full else stager.previous_record,
+            workers=config.build.workers or available_cores(),
+            start_progress=lambda total: reporter.progress("render", total),
+        )
+        extra = {**_asset_files(assets), FRAGMENT_INDEX: fragment_index(archive, Routes(config.site.base_url))}
+        changed = [*rendered.changed, *(path for path, data in extra.items() if stager.put(path, data))]
+        files = [*rendered.record.files, *extra]
+        run.report.pages, run.report.files_rendered = rendered.pages, rendered.rendered
+        out["detail"] = f"{rendered.pages} pages; {rendered.rendered} of {len(rendered.record.files)} files rendered"
+    return _Staged(rendered.record, files, changed)
+
+
+def _search(run: _Run, pending: PendingSearch, stager: Stager, staged: _Staged) -> SearchResult:
+    """The search stage: join the index job, and stage its files and manifest."""
+    report = run.report
+    with run.stage("search") as out:
+        search = pending.result()
+        staged.changed += _stage_search(search, stager)
+        staged.files += [*search.paths, SEARCH_MANIFEST]
+        report.search_records, report.search_indexed, report.search_seconds = search.records, search.ran, round(search.seconds, 3)
+        verb = "indexed" if search.ran else "unchanged, index kept"
+        out["detail"] = f"{search.records} records {verb}; {len(search.paths)} files"
+    return search
+
+
+def _write(run: _Run, stager: Stager, staged: _Staged, search: SearchResult) -> None:
+    """The write stage: commit the staged files to ``build/``, then the report beside them."""
+    report = run.report
+    with run.stage("write") as out:
+        result = stager.commit(staged.files, staged.changed, {**staged.record.to_data(), "search": search.state})
+        report.files_written, report.files_unchanged = result.written, result.unchanged
+        report.files_deleted, report.written = result.deleted, True
+        out["detail"] = f"{result.written} written, {result.unchanged} unchanged, {result.deleted} deleted"
+    report.peak_rss_mb = peak_rss_mb()
+    _write_report(run.config.output_dir / REPORT_FILE, report)  # under the lock, as the next build cleans up after a killed one
+
+
+def _search_start(config: Config, archive: Archive, content: ContentResult, previous_record: Any, scratch: Path) -> PendingSearch:
+    previous = previous_record.get("search") if isinstance(previous_record, dict) else None
+    output = config.output_dir
+    return start_search(
+        archive,
+        content,
+        Routes(config.site.base_url).url,
+        config.site.language,
+        previous=previous,
+        exists=lambda path: (output / path).is_file(),
+        output=output,
+        scratch=scratch,
+    )
+
+
+def _report_fetch(report: BuildReport, raw: RawArchive) -> str:
+    """Put the fetch's figures in the report; the stage's one-line detail."""
+    report.source, stats = raw.source, raw.stats
+    report.api_requests, report.api_not_modified = stats.requests, stats.not_modified
+    report.api_retries, report.api_bytes = stats.retries, stats.bytes_received
+    counts = ", ".join(f"{len(items)} {name}" for name, items in raw.collections.items())
+    return counts + (f"; {stats.requests} requests, {stats.not_modified} not modified" if stats.requests else "")
+
+
+def _stage_search(search: SearchResult, stager: Stager) -> list[str]:
+    """Stage the index's files and its manifest; the paths whose bytes changed."""
+    changed = [path for path, data in search.files.items() if stager.put(path, data)]
+    return changed + ([SEARCH_MANIFEST] if stager.put(SEARCH_MANIFEST, _search_manifest(search)) else [])
+
+
+def _search_manifest(search: SearchResult) -> bytes:
+    """Which bundle files are content-addressed: publish gives them the immutable policy."""
+    hashed = search.hashed()
+    named = set(hashed)
+    data = {"hashed": hashed, "entry": [p for p in search.paths if p not in named]}
+    return (json.dumps(data, indent=0, sort_keys=True) + "\n").encode("utf-8")
+
+
+def peak_rss_mb() -> float:
+    """The largest resident size of this process or any worker it waited for, in MB."""
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    workers = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return round(max(own, workers) / 1024, 1)  # Linux reports KiB
+
+
+def _asset_files(assets: AssetBundle) -> dict[str, bytes]:
+    files = {f"{STATIC_DIR}/{asset.hashed}": asset.data for asset in assets.assets.values()}
+    files[ASSET_MANIFEST] = assets.manifest_json()
+    return files
+
+
+def _write_report(path: Path, report: BuildReport) -> None:
+    # The report holds timings, so it differs between builds; it is the one
+    # file under build/ that is not part of the site (publish skips .sitegen/).
+    try:
+        write_atomically(path, report.to_json())
+    except OSError as exc:
+        raise OutputError.at(
+            str(path), f"could not be written: {exc.strerror or exc}", "check free space and permissions (the site itself was written)"
+        ) from None
