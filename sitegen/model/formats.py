@@ -3,16 +3,13 @@ date may fall in, and the parsing of dates and RFC 3339 timestamps."""
 
 from __future__ import annotations
 
-import re
 from datetime import date, datetime
 from typing import Any
 
-SLUG_RE = re.compile(r"[a-z0-9][a-z0-9-]{0,99}")
-DATE_RE = re.compile(r"\d{4}-\d{2}-\d{2}")
-MEDIA_KINDS = ("video", "slides", "audio", "notes", "code", "other")
-MAX_ID_LENGTH = 200
-#: Dates outside these years are data errors (and would overflow UTC arithmetic).
-YEARS = range(1900, 2200)
+# The rules themselves live in sitegen.contract, which the converters share.
+from sitegen.contract import DATE_RE, MAX_ID_LENGTH, MEDIA_KINDS, SLUG_RE, YEARS
+
+__all__ = ["DATE_RE", "MAX_ID_LENGTH", "MEDIA_KINDS", "SLUG_RE", "YEARS"]
 
 
 def _parse_date(value: Any) -> date | None:
