@@ -24,7 +24,8 @@ WATCH_WORKER = """(() => {
   Worker.prototype.postMessage = function (message, ...rest) {
     if (message && message.method) {
       const options = message.method === "search" && message.args ? message.args[1] || {} : {};
-      sent.push({method: message.method, filters: Object.keys(options.filters || {}).length});
+      const term = message.method === "search" && message.args ? message.args[0] : null;
+      sent.push({method: message.method, filters: Object.keys(options.filters || {}).length, term: term});
     }
     return post.call(this, message, ...rest);
   };
@@ -53,20 +54,28 @@ def test_typing_is_one_search_and_facets_are_counted_in_the_page(generated_site:
     with S3LikeOrigin(generated_site / "build") as origin, chromium_page() as (page, requests):
         page.add_init_script(WATCH_WORKER)
         # The page's timers run on a fake clock while typing, so a key comes 50 ms (of the
-        # page's time) after the last however busy the machine is: no timing in the test.
+        # page's time) after the last however busy the machine is; and the index chunks are
+        # held until the last key, so the first search is still running when the others come.
+        held = []
+        page.route("**/pagefind/index/**", held.append)
         page.clock.install()
         page.goto(f"{origin.url}/search/")
         page.click("#search-q")
         for key in "lessons":  # 7 keys, each quicker than a pause
             page.keyboard.type(key)
             page.clock.run_for(50)
+        page.wait_for_function("window.__pagefindMessages.some(m => m.method === 'search')")
+        page.unroute("**/pagefind/index/**")
+        for route in held:
+            route.continue_()
         page.clock.resume()
         page.wait_for_function("document.querySelector('[data-search-status]').textContent.includes('lessons')")
         assert "q=lessons" in page.url
-        searches = methods(page, "search")
-        # Not one search per key (the old page made 7): keys that come while a search runs
-        # coalesce into one more, so at most the first, one meanwhile and the last.
-        assert 1 <= len(searches) <= 3, f"7 keystrokes made {len(searches)} searches: {page.evaluate('window.__pagefindMessages')}"
+        # Not one search per key (the old page made 7), and none of "l" or "le" (a search of a
+        # word's first letters loads the index chunks of every word they start): the first key
+        # with three letters starts one, and the keys that come while it runs make one more.
+        terms = [m["term"] for m in methods(page, "search")]
+        assert terms == ["les", "lessons"], f"7 keystrokes made these searches: {terms}"
         total = status_count(page)
 
         page.click("[data-search-facets-open]")

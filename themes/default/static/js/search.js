@@ -2,10 +2,11 @@
    State lives in the URL (?q=…&year=…&sort=newest): typing replaces the
    history entry, a facet or order change adds one, and back restores it.
    Searching: a keystroke waits DEBOUNCE ms for the next one (quicker than a
-   quick typist's pause), its index chunks are preloaded meanwhile, and only
-   one search is in flight: keystrokes during it coalesce into one search of
-   the latest query. Only the fragments of the results shown are fetched:
-   FIRST at once, then PAGE at a time ("More results").
+   quick typist's pause), its index chunks are preloaded meanwhile (one preload
+   at a time, of the latest text), and only one search is in flight: keystrokes
+   during it coalesce into one search of the latest query. Only the fragments of the results shown are fetched:
+   FIRST at once, then PAGE at a time ("More results"). "Newest first" orders
+   Pagefind's results by the date sort (a file of its own, which the entry names).
    Facets: Pagefind counts every facet value by scanning its result list
    (quadratic: seconds per query on a 10,000-talk archive), so its filters are
    never loaded into it. On opening the facet panel (or when the URL names a
@@ -31,7 +32,8 @@
   var facetBox = root.querySelector("[data-search-facets]"), facetOpen = root.querySelector("[data-search-facets-open]");
   var bundle = root.getAttribute("data-bundle");
   var state = { q: "", sort: "", filters: {} }, pagefind = null, loading = null, current = null, facets = null, facetsLoading = null;
-  var sequence = 0, timer = 0, busy = false, pending = false, expanded = {}, lastCounts = null;
+  var pagesLoading = null, newestLoading = null;
+  var sequence = 0, timer = 0, busy = false, pending = false, expanded = {}, lastCounts = null, preloading = null, preloadNext = null, typedAt = -Infinity;
 
   function el(tag, text, cls) {
     var node = document.createElement(tag);
@@ -128,15 +130,46 @@
     if (typeof hash !== "string" || !/^[A-Za-z0-9_-]{1,100}$/.test(hash)) { throw new Error("a Pagefind file name that is not a hash"); }
     return hash;
   }
+  function loadPages() {
+    // The entry's language (the page's, else the first), its meta, and each fragment name's page number.
+    if (!pagesLoading) {
+      pagesLoading = fetch(bundle + "pagefind-entry.json").then(function (r) { return r.json(); }).then(async function (entry) {
+        var langs = entry.languages || {}, lang = langs[document.documentElement.lang] || langs[Object.keys(langs)[0]];
+        var meta = cbor(await readIndexFile("pagefind." + fileName(lang.hash) + ".pf_meta"));
+        var pages = meta[1].map(function (p) { return fileName(p[0]); }), index = new Map();
+        pages.forEach(function (hash, i) { index.set(hash, i); });
+        return { lang: lang, meta: meta, pages: pages, index: index };
+      });
+    }
+    return pagesLoading;
+  }
+  function loadNewest() {
+    // The dated pages newest first, and each page's place in that order (-1: no date). The date
+    // sort is a file of its own that the entry names (sitegen's bundle), or in the meta (Pagefind's).
+    if (!newestLoading) {
+      newestLoading = loadPages().then(async function (t) {
+        var named = t.lang.sorts && t.lang.sorts.date;
+        var sort = named ? cbor(await readIndexFile("sort/" + fileName(named) + ".pf_sort"))
+          : (t.meta[4] || []).filter(function (s) { return s[0] === "date"; })[0] || ["date", []];
+        if (!Array.isArray(sort[1])) { throw new Error("the date sort cannot be read"); }
+        var order = sort[1].filter(function (p) { return p >= 0 && p < t.pages.length; }).reverse(), rank = new Int32Array(t.pages.length).fill(-1);
+        order.forEach(function (p, i) { rank[p] = i; });
+        return { order: order, rank: rank };
+      });
+    }
+    return newestLoading;
+  }
+  async function newestFirst(results) {
+    // Pagefind's results, the dated ones newest first (people and pages have no date: left out).
+    var t = await loadPages(), rank = (await loadNewest()).rank, dated = [];
+    results.forEach(function (r) { var p = t.index.get(r.id); if (p !== undefined && rank[p] >= 0) { dated.push([rank[p], r]); } });
+    dated.sort(function (a, b) { return a[0] - b[0]; });
+    return dated.map(function (pair) { return pair[1]; });
+  }
   async function loadFacetTable() {
-    var entry = await (await fetch(bundle + "pagefind-entry.json")).json(), langs = entry.languages || {};
-    var lang = langs[document.documentElement.lang] || langs[Object.keys(langs)[0]];
-    var meta = cbor(await readIndexFile("pagefind." + fileName(lang.hash) + ".pf_meta"));
-    var pages = meta[1].map(function (p) { return fileName(p[0]); }), index = new Map();
-    pages.forEach(function (hash, i) { index.set(hash, i); });
-    var dates = (meta[4] || []).filter(function (s) { return s[0] === "date"; })[0];
-    var table = { pages: pages, index: index, newest: dates ? dates[1].slice().reverse() : null, facets: {} };
-    var files = await Promise.all(meta[3].map(function (f) { return readIndexFile("filter/" + fileName(f[1]) + ".pf_filter"); }));
+    var t = await loadPages(), newest = await loadNewest();
+    var table = { pages: t.pages, index: t.index, newest: newest.order, facets: {} };
+    var files = await Promise.all(t.meta[3].map(function (f) { return readIndexFile("filter/" + fileName(f[1]) + ".pf_filter"); }));
     files.forEach(function (bytes) { addFacet(table, cbor(bytes)); });
     return table;
   }
@@ -191,11 +224,12 @@
     var anyFilter = Object.keys(state.filters).length > 0, pf = await load();
     if (anyFilter) { await loadFacets(); }
     if (!state.q) {  // facets alone: every page they allow, newest first if asked
-      var all = state.sort === "newest" && facets.newest ? facets.newest : facets.pages.map(function (_, i) { return i; });
+      var all = state.sort === "newest" ? facets.newest : facets.pages.map(function (_, i) { return i; });
       var only = narrow(all);
       return { results: only.kept.map(fragmentResult), counts: only.counts };
     }
-    var search = await pf.search(state.q, state.sort === "newest" ? { sort: { date: "desc" } } : {});
+    var search = await pf.search(state.q);
+    if (search && state.sort === "newest") { search = { results: await newestFirst(search.results) }; }
     if (!search || !facets) { return search && { results: search.results, counts: null }; }
     var byPage = new Map(), pages = [];
     search.results.forEach(function (r) { var p = facets.index.get(r.id); if (p !== undefined) { byPage.set(p, r); pages.push(p); } });
@@ -204,6 +238,16 @@
   }
 
   /* ---- One search at a time; keystrokes meanwhile coalesce into the next ---- */
+  function preload(text) {
+    // One preload at a time; of the text typed meanwhile, only the latest is preloaded next.
+    preloadNext = text;
+    if (!pagefind || preloading) { return; }
+    preloadNext = null;
+    preloading = pagefind.preload(text).catch(function () { /* the search reports failures */ }).then(function () {
+      preloading = null;
+      if (preloadNext !== null) { preload(preloadNext); }
+    });
+  }
   function request(delay) {
     clearTimeout(timer);
     timer = setTimeout(function () { timer = 0; start(); }, delay);
@@ -220,6 +264,8 @@
     var mine = ++sequence, anyFilter = Object.keys(state.filters).length > 0;
     if (!state.q && !anyFilter) { body.hidden = true; status.textContent = ""; return; }
     var found = await find();
+    var pause = typedAt + DEBOUNCE - performance.now();  // the results wait for a pause in the typing
+    if (pause > 0 && !superseded(mine)) { await new Promise(function (done) { setTimeout(done, pause); }); }
     if (superseded(mine) || !found) { return; }
     current = { results: found.results, shown: 0 };
     list.textContent = "";
@@ -351,14 +397,17 @@
   });
   input.addEventListener("focus", function () { load(); });
   input.addEventListener("input", function () {
-    var q = input.value.trim();
-    // The index chunks the search will need, fetched while waiting; not for words of one or
-    // two letters, whose chunks a longer word typed next seldom needs (a typed "django"
-    // would otherwise also fetch the chunks of "d" and "dj").
-    var words = q.split(/\s+/).filter(function (word) { return word.length >= 3; });
-    if (pagefind && words.length) { pagefind.preload(words.join(" ")); }
+    // A last word of 3 letters or more is searched at once, and the results wait for a pause in
+    // the typing (DEBOUNCE), so the search runs while the page waits. A shorter last word waits
+    // for the next key first (a search of "d" would load the index chunks of every word in d);
+    // meanwhile the chunks of the longer words are preloaded.
+    var q = input.value.trim(), words = q.split(/\s+/), longer = words.filter(function (word) { return word.length >= 3; });
+    typedAt = performance.now();
     clearTimeout(timer);
-    timer = setTimeout(function () { timer = 0; state.q = q; writeUrl(false); start(); }, DEBOUNCE);
+    timer = 0;
+    if (words[words.length - 1].length >= 3) { preloadNext = null; state.q = q; writeUrl(false); start(); return; }
+    if (longer.length) { preload(longer.join(" ")); }
+    timer = setTimeout(function () { timer = 0; preloadNext = null; state.q = q; writeUrl(false); start(); }, DEBOUNCE);
   });
   order.addEventListener("change", function () { state.sort = order.value; writeUrl(true); request(0); });
   form.addEventListener("submit", function (event) {
