@@ -1,5 +1,5 @@
 """A bundle's file formats and names: encoded by the writer, read back by
-``sitegen check`` and ``publish`` (``matches_name``), and made comparable
+``sitegen check`` and ``publish`` (``misnamed``), and made comparable
 with the Pagefind binary's (``canonical``, which the differential tests and
 benchmarks use; the build does not need it, as the writer's bundle is
 canonical as written).
