@@ -149,6 +149,7 @@ def test_phases_go_in_order_assets_static_pages_then_manifest(minimal_site, s3):
     assert writes[0].key == MANIFEST_KEY  # first, the keys about to be created
     assert writes[-1].key == MANIFEST_KEY  # last, the commit
     hashed = set(json.loads((minimal_site / "build/.sitegen/search.json").read_text())["hashed"])
+    assert any(k.startswith("pagefind/sort/") for k in hashed)  # immutable, before the entry naming it
     unhashed = {
         "favicon.ico",
         "pagefind/pagefind.js",
@@ -527,7 +528,7 @@ def test_a_killed_publish_never_exposes_broken_pages_and_converges_on_rerun(mini
     assert {k: objects[k] for k in local} == local
     # What stays besides the build: old hashed files, kept for their grace period (the
     # stylesheet, and the search index's content-addressed files).
-    old_hashed = ("static/css/site.", "pagefind/index/", "pagefind/fragment/", "pagefind/filter/")
+    old_hashed = ("static/css/site.", "pagefind/index/", "pagefind/fragment/", "pagefind/filter/", "pagefind/sort/")
     extra = sorted(set(objects) - set(local))
     assert all(k.startswith(old_hashed) or (k.startswith("pagefind/pagefind.") and k.endswith(".pf_meta")) for k in extra), extra
     assert pages_missing_assets(objects) == []

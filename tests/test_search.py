@@ -126,10 +126,16 @@ def _swap_fragment(index: Path) -> str:
     return f"build/pagefind/fragment/{second.name}: does not hold what its name says (damaged or changed by hand)"
 
 
-@pytest.mark.parametrize("damage", [_delete_entry, _truncate_chunk, _swap_fragment], ids=lambda f: f.__name__.strip("_"))
+def _delete_sort(index: Path) -> str:
+    (sort,) = (index / "sort").glob("*.pf_sort")
+    sort.unlink()
+    return f"build/pagefind/sort/{sort.name}: is named by the index but missing"
+
+
+@pytest.mark.parametrize("damage", [_delete_entry, _truncate_chunk, _swap_fragment, _delete_sort], ids=lambda f: f.__name__.strip("_"))
 def test_check_verifies_the_built_index_on_disk(minimal_site, damage):
     """``sitegen check`` reads build/pagefind/ too: a deleted entry, a truncated index
-    chunk or a fragment with another's bytes is reported, naming the file and the fix."""
+    chunk, a fragment with another's bytes or a deleted sort file is reported, naming the file and the fix."""
     build_cli(minimal_site)
     expected = damage(minimal_site / "build" / "pagefind")
     before = tree(minimal_site / "build")

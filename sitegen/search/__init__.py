@@ -39,7 +39,7 @@ from sitegen.search.runtime import digests, is_runtime
 #: The bundle's folder below the output folder.
 BUNDLE_DIR = "pagefind"
 #: Bumped when records or the bundle's post-processing change shape.
-SEARCH_FORMAT = 3
+SEARCH_FORMAT = 4
 
 
 @dataclass(frozen=True)

@@ -4,9 +4,9 @@ Pagefind's Python API (``pagefind.index.PagefindIndex``) drives the binary
 from the ``pagefind-bin`` package over a pipe. Its own reader sleeps 0.1 s
 before each answer it reads, so a record costs 0.1 s: an hour for 30,000
 records. ``_Service`` reads the answers as they come instead; the messages
-and the binary are Pagefind's own. Records are sent in order (and each
-answered before the next is sent), so pages are numbered the same on every
-run. The bundle is written to a temporary folder and read back, as the docs
+and the binary are Pagefind's own. Records are sent in page order (``bundle.page_key``,
+stable; each answered before the next is sent), so pages are numbered as
+sitegen's writer numbers them, on every run. The bundle is written to a temporary folder and read back, as the docs
 advise against ``get_files`` for large output.
 """
 
@@ -25,6 +25,7 @@ from pagefind.index import PagefindIndex
 from pagefind.service import PagefindService
 
 from sitegen.errors import SearchError, clip
+from sitegen.search.bundle import page_key
 from sitegen.search.records import SearchRecord
 
 #: The bundle's files a site needs; Pagefind's own UIs and playground are left out.
@@ -81,7 +82,7 @@ async def _index(records: Iterable[SearchRecord], language: str, folder: str) ->
     await service.launch()
     try:
         index: PagefindIndex = await service.create_index({"force_language": language})
-        for record in records:
+        for record in sorted(records, key=lambda record: page_key(record.url)):
             await index.add_custom_record(
                 url=record.url, content=record.content, language=language, meta=record.meta, filters=record.filters, sort=record.sort
             )

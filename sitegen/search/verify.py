@@ -1,7 +1,8 @@
 """The built index on disk, checked for ``sitegen check``: the entry parses, the
-meta it names exists and decodes, every index chunk, filter and fragment the
-meta names exists, and every content-addressed file holds what its name says
-(``bundle.matches_name``). Every file is read once; problems are bounded.
+meta and sort files it names exist, the meta decodes, every index chunk, filter
+and fragment the meta names exists, and every content-addressed file holds what
+its name says (``bundle.misnamed``; a fragment's name is checked with its
+group's). Every file is read once; problems are bounded.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from typing import Any
 from sitegen.bounded import loads_json, shown
 from sitegen.errors import Problem, SearchError, clip
 from sitegen.search import cbor
-from sitegen.search.bundle import ENTRY, content_addressed, decode_file, matches_name
+from sitegen.search.bundle import ENTRY, content_addressed, decode_file, misnamed
 
 FIX = "run sitegen build --full"
 #: Problems reported at most (the message is one screen).
@@ -34,12 +35,11 @@ def check_bundle(folder: Path, label: str = "pagefind") -> list[Problem]:
     for path in sorted(named):
         if not (folder / path).is_file():
             problem(path, "is named by the index but missing")
-    for file in sorted(folder.rglob("*")) if folder.is_dir() else ():
-        path = file.relative_to(folder).as_posix()
-        if file.is_file() and content_addressed(path) and not matches_name(path, file.read_bytes()):
-            problem(path, "does not hold what its name says (damaged or changed by hand)")
+    files = [file.relative_to(folder).as_posix() for file in sorted(folder.rglob("*")) if file.is_file()] if folder.is_dir() else []
+    for path in misnamed([path for path in files if content_addressed(path)], lambda path: (folder / path).read_bytes()):
         if len(problems) > MAX_PROBLEMS:
             break
+        problem(path, "does not hold what its name says (damaged or changed by hand)")
     return problems[:MAX_PROBLEMS]
 
 
@@ -51,6 +51,7 @@ def _named_by_entry(folder: Path, problem: Any) -> set[str]:
             raise ValueError(f"is larger than {MAX_ENTRY} bytes")
         languages = loads_json(entry.read_bytes(), ENTRY, SearchError, FIX)["languages"]
         metas = {str(lang): f"pagefind.{_name(info['hash'])}.pf_meta" for lang, info in languages.items()}
+        sorts = {f"sort/{_name(name)}.pf_sort" for info in languages.values() for name in (info.get("sorts") or {}).values()}
     except FileNotFoundError:
         problem(ENTRY, "is missing: the site has no search index")
         return set()
@@ -60,7 +61,7 @@ def _named_by_entry(folder: Path, problem: Any) -> set[str]:
     except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
         problem(ENTRY, f"cannot be read: {shown(str(exc))}")
         return set()
-    named: set[str] = set()
+    named: set[str] = set(sorts)
     for meta_path in metas.values():
         if not (folder / meta_path).is_file():
             continue  # reported as missing by the caller

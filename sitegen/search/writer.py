@@ -41,6 +41,7 @@ def write_index(
     ``wasm``: whether Pagefind has a wasm file of this language (the entry names it);
     ``chunk_size``: locations per index chunk, about (Pagefind's is PAGEFIND_CHUNK_SIZE)."""
     workers = workers if workers is not None else assemble.default_workers()
+    records = sorted(records, key=lambda record: bundle.page_key(str(record["url"])))  # stable: a later duplicate still wins
     fields = sorted({str(key) for record in records for key in record["meta"]})
     read = assemble.read(records, language, fields, workers)
     numbers, pages = _number(read)
@@ -49,15 +50,33 @@ def write_index(
         read = assemble.read(records, language, kept, workers)
         numbers, pages = _number(read)
     out: dict[str, bytes] = {}
+    names = bundle.fragment_names(language, [(page.url, page.full_hash[len(language) + 1 :]) for page in pages])
     filters: dict[str, dict[str, list[int]]] = {}
     metapages = []
-    for number, page in enumerate(pages):
+    for number, (page, name) in enumerate(zip(pages, names, strict=True)):
         for filter_name, filter_values in page.filters.items():
             for value in filter_values:
                 filters.setdefault(filter_name, {}).setdefault(value, []).append(number)
-        name = _short(page.full_hash, language, out, "fragment/{}.pf_fragment")
         out[f"fragment/{name}.pf_fragment"] = page.gzipped
         metapages.append([name, page.word_count])
+    meta_filters = _write_filters(filters, language, out)
+    chunks = _write_chunks(assemble.words(read.blobs, numbers, workers), language, out, workers, chunk_size)
+    meta = encode_file(cbor.encode([VERSION, metapages, chunks, meta_filters, [], kept]))
+    meta_hash = bundle.meta_name(language, meta)
+    out[f"pagefind.{meta_hash}.pf_meta"] = meta
+    sorts = {}
+    for key, order in _sorts(pages):  # out of the meta: the runtime loads the meta whole before any query
+        data = bundle.encode_sort(key, order)
+        sorts[key] = bundle.sort_name(language, data)
+        out[f"sort/{sorts[key]}.pf_sort"] = data
+    info = {"hash": meta_hash, "wasm": language if wasm else None, "page_count": len(pages), "sorts": sorts}
+    entry = {"version": VERSION, "languages": {language: info}, "include_characters": list(WORD_SYMBOLS)}
+    out[ENTRY] = json.dumps(entry, ensure_ascii=False, separators=(",", ":")).encode()
+    return out
+
+
+def _write_filters(filters: dict[str, dict[str, list[int]]], language: str, out: dict[str, bytes]) -> list[list[str]]:
+    """Write each filter's file (its values, sorted, with their pages); [name, file's name] for the meta."""
     meta_filters = []
     for name, values in sorted(filters.items()):
         packed = [b"\x82" + cbor.encode(value) + cbor.encode_ints(numbers) for value, numbers in sorted(values.items())]
@@ -66,13 +85,7 @@ def write_index(
         hashed = bundle.filter_name(language, data)  # canonical()'s names: the writer's bundle is canonical as it is
         out[f"filter/{hashed}.pf_filter"] = data
         meta_filters.append([name, hashed])
-    chunks = _write_chunks(assemble.words(read.blobs, numbers, workers), language, out, workers, chunk_size)
-    meta = encode_file(cbor.encode([VERSION, metapages, chunks, meta_filters, _sorts(pages), kept]))
-    meta_hash = bundle.meta_name(language, meta)
-    out[f"pagefind.{meta_hash}.pf_meta"] = meta
-    entry = {"version": VERSION, "languages": {language: {"hash": meta_hash, "wasm": language if wasm else None, "page_count": len(pages)}}}
-    out[ENTRY] = json.dumps({**entry, "include_characters": list(WORD_SYMBOLS)}, ensure_ascii=False, separators=(",", ":")).encode()
-    return out
+    return meta_filters
 
 
 def _number(read: assemble.Read) -> tuple[list[list[int]], list[Page]]:
@@ -163,10 +176,8 @@ def _total(value: float | None) -> int:
 
 
 def _short(full: str, language: str, out: dict[str, bytes], pattern: str) -> str:
-    """The name Pagefind gives: ``lang_`` and 7 characters, longer on a collision
-    (by one for a fragment, by two for an index chunk or a filter, as its loops do)."""
+    """The name Pagefind gives an index chunk: ``lang_`` and 7 characters, two more on a collision, as its loop does."""
     length = len(language) + 8
-    step = 1 if pattern.startswith("fragment/") else 2
     while pattern.format(full[:length]) in out and length < len(full):
-        length = min(length + step, len(full))
+        length = min(length + 2, len(full))
     return full[:length]
