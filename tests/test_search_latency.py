@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import time
+from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import quote_plus
 
@@ -45,6 +47,14 @@ def generated_site(tmp_path: Path) -> Path:
     return site
 
 
+def wait_until(ready: Callable[[], object], seconds: float = 15) -> None:
+    """Poll ``ready`` in real time until it is true (a page with a paused clock polls nothing itself)."""
+    deadline = time.monotonic() + seconds
+    while not ready():
+        assert time.monotonic() < deadline, "timed out waiting"
+        time.sleep(0.02)
+
+
 def status_count(page) -> int:
     return int(page.inner_text("[data-search-status]").split()[0])
 
@@ -53,21 +63,27 @@ def status_count(page) -> int:
 def test_typing_is_one_search_and_facets_are_counted_in_the_page(generated_site: Path):
     with S3LikeOrigin(generated_site / "build") as origin, chromium_page() as (page, requests):
         page.add_init_script(WATCH_WORKER)
-        # The page's timers run on a fake clock while typing, so a key comes 50 ms (of the
-        # page's time) after the last however busy the machine is; and the index chunks are
-        # held until the last key, so the first search is still running when the others come.
-        held = []
-        page.route("**/pagefind/index/**", held.append)
+        # Pagefind loaded and warm first: one search, then an empty box.
         page.clock.install()
         page.goto(f"{origin.url}/search/")
-        page.click("#search-q")
+        page.fill("#search-q", "zzzz")
+        page.wait_for_function("document.querySelector('[data-search-status]').textContent.includes('zzzz')")
+        page.fill("#search-q", "")
+        page.wait_for_function("document.querySelector('[data-search-status]').textContent === ''")
+        page.evaluate("window.__pagefindMessages.length = 0")
+        # The page's timers run on a paused fake clock while typing, so a key comes 50 ms (of
+        # the page's time) after the last however busy the machine is; and the index chunks are
+        # held until the last key, so the first search is still running when the others come.
+        held = []
+        page.route("**/pagefind/index/**", lambda route: held.append(route))
+        page.clock.pause_at(page.evaluate("Date.now()") + 1000)  # the page's time moves only by run_for
         for key in "lessons":  # 7 keys, each quicker than a pause
             page.keyboard.type(key)
             page.clock.run_for(50)
-        page.wait_for_function("window.__pagefindMessages.some(m => m.method === 'search')")
-        page.unroute("**/pagefind/index/**")
+        wait_until(lambda: methods(page, "search"))  # the first search has gone to Pagefind (polled: the page's clock is paused)
         for route in held:
             route.continue_()
+        page.unroute("**/pagefind/index/**")
         page.clock.resume()
         page.wait_for_function("document.querySelector('[data-search-status]').textContent.includes('lessons')")
         assert "q=lessons" in page.url
@@ -76,6 +92,7 @@ def test_typing_is_one_search_and_facets_are_counted_in_the_page(generated_site:
         # with three letters starts one, and the keys that come while it runs make one more.
         terms = [m["term"] for m in methods(page, "search")]
         assert terms == ["les", "lessons"], f"7 keystrokes made these searches: {terms}"
+        assert held, "the searches loaded no index chunk: nothing was held"
         total = status_count(page)
 
         page.click("[data-search-facets-open]")
