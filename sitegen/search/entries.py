@@ -16,18 +16,20 @@ from itertools import islice
 from operator import sub
 from typing import Any
 
-from sitegen.search.cbor import encode_int, encode_ints
+from sitegen.search.cbor import _INTS, array_head, encode_int, encode_ints
 from sitegen.search.words import WEIGHT_BASE
 
 #: A word's places on a page: (position, weight, original form or None).
 Place = tuple[int, int, "str | None"]
-#: A word's places in the meta: (field number on this page, position, original form or None).
+#: A word's places in the meta: (field number, position, original form or None).
 MetaPlace = tuple[int, int, "str | None"]
 #: A word's entry for one page: its CBOR (None: variants only), size for chunking, variants.
 Entry = tuple["bytes | None", int, list[tuple[str, bytes]]]
 #: One entry's variants: (original form, CBOR), in Pagefind's order.
 Variants = list[tuple[str, bytes]]
 _NONE: Variants = []
+#: The CBOR of a word's one place in the meta, by (field number, position), the most common.
+_META = {(_f, _p): b"\x82" + encode_int(-_f - 1) + encode_int(_p) for _f in range(16) for _p in range(64)}
 
 
 @dataclass
@@ -44,20 +46,20 @@ def pack(
     plain: dict[str, list[int]],
     words: dict[str, list[Place]],
     meta_words: dict[str, list[MetaPlace]],
-    field_ids: list[int],
     sink: Sink,
     page: int,
 ) -> int:
     """Add the entry of each word of the batch's ``page``-th page to ``sink``; how many words it has.
     ``plain``: the positions of the words indexed as themselves at the base weight;
-    ``words``: the places of the others; ``meta_words``: the meta's (fields numbered on this page)."""
-    for word in [word for word in plain if word in words] if words else ():
-        words[word] += [(p, WEIGHT_BASE, None) for p in plain.pop(word)]
+    ``words``: the places of the others; ``meta_words``: the meta's."""
+    for word, places in words.items():
+        if word in plain:
+            places += [(p, WEIGHT_BASE, None) for p in plain.pop(word)]
     entries = {word: _entry(places) for word, places in words.items()}
     for word, mplaces in meta_words.items():
         if word in plain:
             entries[word] = (*_plain(plain.pop(word)), _NONE)
-        _add_meta(entries, word, [(field_ids[f], pos, original) for f, pos, original in mplaces])
+        _add_meta(entries, word, mplaces)
     _add_plain(plain, sink.entries, page)
     into, variants = sink.entries, sink.variants
     for word, (body, size, forms) in entries.items():
@@ -74,6 +76,9 @@ def pack(
 
 #: A word's entry when it is at one position, by position (most of a page's words).
 _ONCE = [encode_ints([-WEIGHT_BASE - 1, _p]) + b"\x80" for _p in range(4096)]
+#: The CBOR of the base weight's marker (-25), and of the head of a word's locations before it, by positions.
+_BASE = encode_int(-WEIGHT_BASE - 1)
+_HEADS = [array_head(_n + 1) + _BASE for _n in range(256)]
 
 
 def _add_plain(plain: dict[str, list[int]], into: dict[str, list[Any]], page: int) -> None:
@@ -92,8 +97,17 @@ def _add_plain(plain: dict[str, list[int]], into: dict[str, list[Any]], page: in
 
 def _plain(positions: list[int]) -> tuple[bytes, int]:
     """The CBOR and size of a word's entry at these positions (in order), at the base weight, as itself."""
-    deltas = [positions[0], *map(sub, islice(positions, 1, None), positions)]
-    return encode_ints([-WEIGHT_BASE - 1, *deltas]) + b"\x80", len(positions) + 2
+    count, ints = len(positions), _INTS
+    parts = [_HEADS[count] if count < len(_HEADS) else array_head(count + 1) + _BASE]
+    last = 0
+    try:
+        for position in positions:
+            parts.append(ints[position - last])
+            last = position
+    except KeyError:  # a position past 65,535
+        return encode_ints([-WEIGHT_BASE - 1, positions[0], *map(sub, islice(positions, 1, None), positions)]) + b"\x80", count + 2
+    parts.append(b"\x80")
+    return b"".join(parts), count + 2
 
 
 def _entry(places: list[Place]) -> Entry:
@@ -111,7 +125,7 @@ def _entry(places: list[Place]) -> Entry:
 def _add_meta(entries: dict[str, Entry], word: str, mapped: list[MetaPlace]) -> None:
     if len(mapped) == 1 and mapped[0][2] is None:  # most: one place, no other form
         field_id, position, _ = mapped[0]
-        meta_bytes = b"\x82" + encode_int(-field_id - 1) + encode_int(position)
+        meta_bytes = _META.get((field_id, position)) or b"\x82" + encode_int(-field_id - 1) + encode_int(position)
         entry = entries.get(word)
         if entry is None or entry[0] is None:
             entries[word] = (b"\x80" + meta_bytes, 3, entry[2] if entry is not None else _NONE)

@@ -71,14 +71,15 @@ class Reader:
             {"url": record["url"], "content": content, "word_count": count, "filters": filters, "meta": meta, "anchors": anchors}
         )
         ids = [self.field_number[key] for key in meta]
-        entries = pack(plain, words, self.meta_words(meta), ids, sink, local) if words or plain else 0
+        entries = pack(plain, words, self.meta_words(meta, ids), sink, local) if words or plain else 0
         sort = dict(sorted(record["sort"].items()))
         full = f"{self.language}_{full_hash(data)}"
         return Page(record["url"], encode_file(data), full, count, entries, list(meta), filters, sort)
 
-    def meta_words(self, meta: dict[str, str]) -> dict[str, list[MetaPlace]]:
+    def meta_words(self, meta: dict[str, str], field_ids: list[int]) -> dict[str, list[MetaPlace]]:
+        """The places of the meta's words; ``field_ids``: the number of each of its fields in the index."""
         found: dict[str, list[MetaPlace]] = {}
-        for field_id, value in enumerate(meta.values()):
+        for field_id, value in zip(field_ids, meta.values(), strict=True):
             for position, word in enumerate(split_whitespace(value)):
                 for stemmed, original, _ in self.indexable(word):
                     found.setdefault(stemmed, []).append((field_id, position, original))
