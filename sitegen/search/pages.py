@@ -6,7 +6,7 @@ its fragment, the positions of its words and of the words of its meta.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import orjson
 
@@ -93,19 +93,19 @@ class Reader:
             return (*self._digest(split), {})
         words: dict[str, list[Place]] = {}
         plain: dict[str, list[int]] = {}
-        get, simple = self.simples.get, self.simple
-        for index, word in enumerate(split):
-            stemmed = get(word)
-            if stemmed is None:
-                stemmed = simple(word) or ""
-            if stemmed:
-                entry = plain.get(stemmed)
-                if entry is None:
-                    plain[stemmed] = [index]
-                else:
-                    entry.append(index)
+        found = list(map(self.simples.get, split))
+        if None in found:  # words not met before
+            found = [(self.simple(word) or "") if stem is None else stem for stem, word in zip(found, split, strict=True)]
+        stems = cast("list[str]", found)  # "": not indexed as itself alone
+        get = plain.get
+        for index, stemmed in enumerate(stems):
+            entry = get(stemmed)
+            if entry is None:
+                plain[stemmed] = [index]
             else:
-                self._track(words, word, index, WEIGHT_BASE)
+                entry.append(index)
+        for index in plain.pop("", ()):
+            self._track(words, split[index], index, WEIGHT_BASE)
         return " ".join(split), words, [], max(len(split), 1), plain
 
     def _digest(self, split: list[str]) -> tuple[str, dict[str, list[Place]], list[dict[str, Any]], int]:
