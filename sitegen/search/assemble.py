@@ -50,8 +50,11 @@ class Read:
 
 
 def read(records: Sequence[dict[str, Any]], language: str, fields: list[str], workers: int) -> Read:
-    batches = _batches(records, workers)
-    results = _map(_read_batch, batches, workers, (language, fields))
+    _STATE[:] = [records]  # the pool's workers, forked, have them: only each batch's bounds are sent
+    try:
+        results = _map(_read_batch, _batches(len(records), workers), workers, (language, fields))
+    finally:
+        _STATE.clear()
     pages = [page for batch_pages, _ in results for page in batch_pages]
     starts = [0]
     for batch_pages, _ in results:
@@ -95,11 +98,12 @@ def _map(function: Callable[[_T], _R], items: list[_T], workers: int, init: tupl
         return pool.map(function, items, chunksize=1)
 
 
-def _batches(records: Sequence[dict[str, Any]], workers: int) -> list[Sequence[dict[str, Any]]]:
-    if workers <= 1 or len(records) < POOL_FROM:
-        return [records]
-    size = -(-len(records) // (workers * 4))
-    return [records[i : i + size] for i in range(0, len(records), size)]
+def _batches(count: int, workers: int) -> list[tuple[int, int]]:
+    """Where each batch of records starts and ends."""
+    if workers <= 1 or count < POOL_FROM:
+        return [(0, count)]
+    size = -(-count // (workers * 4))
+    return [(i, min(i + size, count)) for i in range(0, count, size)]
 
 
 def _worker_init(parent: int, init: tuple[str, list[str]] | None) -> None:
@@ -117,9 +121,9 @@ def _init(language: str, fields: list[str]) -> None:
 Shard = tuple[dict[str, list[Any]], dict[str, list[tuple[int, Variants]]]]
 
 
-def _read_batch(batch: Sequence[dict[str, Any]]) -> tuple[list[Page], list[bytes]]:
-    reader, sink = _READER[0], Sink()
-    pages = [reader.page(record, sink, local) for local, record in enumerate(batch)]
+def _read_batch(bounds: tuple[int, int]) -> tuple[list[Page], list[bytes]]:
+    reader, sink, (start, end) = _READER[0], Sink(), bounds
+    pages = [reader.page(record, sink, local) for local, record in enumerate(_STATE[0][start:end])]
     shards: list[Shard] = [({}, {}) for _ in range(len(SPLITS) + 1)]
     for word, entries in sink.entries.items():
         shards[bisect.bisect_right(SPLITS, word[0])][0][word] = entries
