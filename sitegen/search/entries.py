@@ -32,6 +32,10 @@ _NONE: Variants = []
 _META = {(_f, _p): b"\x82" + encode_int(-_f - 1) + encode_int(_p) for _f in range(16) for _p in range(64)}
 
 
+def _meta_place(field_id: int, position: int) -> bytes:
+    return b"\x82" + encode_int(-field_id - 1) + encode_int(position)
+
+
 @dataclass
 class Sink:
     """A batch's entries, word by word, in the order of its pages."""
@@ -56,10 +60,7 @@ def pack(
         if word in plain:
             places += [(p, WEIGHT_BASE, None) for p in plain.pop(word)]
     entries = {word: _entry(places) for word, places in words.items()}
-    for word, mplaces in meta_words.items():
-        if word in plain:
-            entries[word] = (*_plain(plain.pop(word)), _NONE)
-        _add_meta(entries, word, mplaces)
+    _add_metas(entries, plain, meta_words)
     _add_plain(plain, sink.entries, page)
     into, variants = sink.entries, sink.variants
     for word, (body, size, forms) in entries.items():
@@ -98,6 +99,8 @@ def _add_plain(plain: dict[str, list[int]], into: dict[str, list[Any]], page: in
 def _plain(positions: list[int]) -> tuple[bytes, int]:
     """The CBOR and size of a word's entry at these positions (in order), at the base weight, as itself."""
     count, ints = len(positions), _INTS
+    if count == 1 and positions[0] < len(_ONCE):
+        return _ONCE[positions[0]], 3
     parts = [_HEADS[count] if count < len(_HEADS) else array_head(count + 1) + _BASE]
     last = 0
     try:
@@ -111,6 +114,10 @@ def _plain(positions: list[int]) -> tuple[bytes, int]:
 
 
 def _entry(places: list[Place]) -> Entry:
+    if len(places) == 1 and places[0][2] is None:  # most: a compound word's part, or the word, once
+        position, weight, _ = places[0]
+        locs = [position] if weight == 25 else [-weight - 1, position]
+        return encode_ints(locs) + b"\x80", len(locs) + 1, _NONE
     plain_places = [p for p in places if p[2] is None]
     variants: dict[str, list[Place]] = {}
     for p in places:
@@ -122,10 +129,27 @@ def _entry(places: list[Place]) -> Entry:
     return body, size, [(form, encode_ints(_locs(found)) + b"\x80") for form, found in sorted(variants.items())]
 
 
+def _add_metas(entries: dict[str, Entry], plain: dict[str, list[int]], meta_words: dict[str, list[MetaPlace]]) -> None:
+    """The entries of the meta's words (taken out of ``plain``)."""
+    for word, mplaces in meta_words.items():
+        positions = plain.pop(word, None)
+        if len(mplaces) == 1 and mplaces[0][2] is None and word not in entries:  # most: once in the meta, as itself
+            meta = _META.get(mplaces[0][:2]) or _meta_place(*mplaces[0][:2])
+            if positions is None:
+                entries[word] = (b"\x80" + meta, 3, _NONE)
+            else:
+                data, size = _plain(positions)
+                entries[word] = (data[:-1] + meta, size + 2, _NONE)
+            continue
+        if positions is not None:
+            entries[word] = (*_plain(positions), _NONE)
+        _add_meta(entries, word, mplaces)
+
+
 def _add_meta(entries: dict[str, Entry], word: str, mapped: list[MetaPlace]) -> None:
     if len(mapped) == 1 and mapped[0][2] is None:  # most: one place, no other form
         field_id, position, _ = mapped[0]
-        meta_bytes = _META.get((field_id, position)) or b"\x82" + encode_int(-field_id - 1) + encode_int(position)
+        meta_bytes = _META.get((field_id, position)) or _meta_place(field_id, position)
         entry = entries.get(word)
         if entry is None or entry[0] is None:
             entries[word] = (b"\x80" + meta_bytes, 3, entry[2] if entry is not None else _NONE)
