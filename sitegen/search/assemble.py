@@ -95,7 +95,8 @@ def _map(function: Callable[[_T], _R], items: list[_T], workers: int, init: tupl
         finally:
             _READER.clear()
     with multiprocessing.get_context("fork").Pool(workers, initializer=_worker_init, initargs=(os.getpid(), init)) as pool:
-        return pool.map(function, items, chunksize=1)
+        # A few tasks per worker: hundreds of index chunks are not sent one by one.
+        return pool.map(function, items, chunksize=max(1, len(items) // (workers * 4)))
 
 
 def _batches(count: int, workers: int) -> list[tuple[int, int]]:
