@@ -13,10 +13,11 @@ import html
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sitegen.content import ContentResult
-from sitegen.model import Archive, Event, Person, Session
+if TYPE_CHECKING:  # the index job reads records without the model (a lighter start)
+    from sitegen.content import ContentResult
+    from sitegen.model import Archive, Event, Person, Session
 
 #: The root-relative URL of a model object or Markdown page (``render.routes.Routes.url``), injected by the orchestrator.
 UrlOf = Callable[[Any], str]
