@@ -24,17 +24,19 @@ import hashlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from sitegen.content import ContentResult
-from sitegen.model import Archive
 from sitegen.search.bundle import content_addressed
 from sitegen.search.job import PagefindJob
 from sitegen.search.records import SearchRecord, UrlOf, search_records
 from sitegen.search.run import pagefind_version
 from sitegen.search.runtime import digests, is_runtime
+
+if TYPE_CHECKING:  # the index job (python -m sitegen.search.job) starts without the model
+    from sitegen.content import ContentResult
+    from sitegen.model import Archive
 
 #: The bundle's folder below the output folder.
 BUNDLE_DIR = "pagefind"

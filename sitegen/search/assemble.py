@@ -19,13 +19,16 @@ import multiprocessing
 import os
 import pickle
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
+from itertools import chain, islice, repeat
+from operator import lt, sub
 from typing import Any, TypeVar
 
 from sitegen.search import cbor
 from sitegen.search.bundle import encode_file, full_hash
+from sitegen.search.entries import Sink, Variants
 from sitegen.search.orphan import stop_with_parent
-from sitegen.search.pages import Entry, Page, Reader
+from sitegen.search.pages import Page, Reader
 
 #: Where the shards split the words (by their first letters): about even for English.
 SPLITS = ("c", "e", "i", "m", "p", "s", "u")
@@ -47,8 +50,11 @@ class Read:
 
 
 def read(records: Sequence[dict[str, Any]], language: str, fields: list[str], workers: int) -> Read:
-    batches = _batches(records, workers)
-    results = _map(_read_batch, batches, workers, (language, fields))
+    _STATE[:] = [records]  # the pool's workers, forked, have them: only each batch's bounds are sent
+    try:
+        results = _map(_read_batch, _batches(len(records), workers), workers, (language, fields))
+    finally:
+        _STATE.clear()
     pages = [page for batch_pages, _ in results for page in batch_pages]
     starts = [0]
     for batch_pages, _ in results:
@@ -89,14 +95,16 @@ def _map(function: Callable[[_T], _R], items: list[_T], workers: int, init: tupl
         finally:
             _READER.clear()
     with multiprocessing.get_context("fork").Pool(workers, initializer=_worker_init, initargs=(os.getpid(), init)) as pool:
-        return pool.map(function, items, chunksize=1)
+        # A few tasks per worker: hundreds of index chunks are not sent one by one.
+        return pool.map(function, items, chunksize=max(1, len(items) // (workers * 4)))
 
 
-def _batches(records: Sequence[dict[str, Any]], workers: int) -> list[Sequence[dict[str, Any]]]:
-    if workers <= 1 or len(records) < POOL_FROM:
-        return [records]
-    size = -(-len(records) // (workers * 4))
-    return [records[i : i + size] for i in range(0, len(records), size)]
+def _batches(count: int, workers: int) -> list[tuple[int, int]]:
+    """Where each batch of records starts and ends."""
+    if workers <= 1 or count < POOL_FROM:
+        return [(0, count)]
+    size = -(-count // (workers * 4))
+    return [(i, min(i + size, count)) for i in range(0, count, size)]
 
 
 def _worker_init(parent: int, init: tuple[str, list[str]] | None) -> None:
@@ -110,78 +118,83 @@ def _init(language: str, fields: list[str]) -> None:
     _READER[:] = [Reader(language, fields)]
 
 
-#: One shard of a batch's entries: words, their CBOR (None: variants only), their
-#: sizes, their pages (index in the batch), and the variants of some (by entry index).
-Shard = tuple[list[str], list["bytes | None"], list[int], list[int], dict[int, list[tuple[str, bytes]]]]
+#: One shard of a batch's words: their entries and variants (``Sink``'s), the pages numbered in the batch.
+Shard = tuple[dict[str, list[Any]], dict[str, list[tuple[int, Variants]]]]
 
 
-def _read_batch(batch: Sequence[dict[str, Any]]) -> tuple[list[Page], list[bytes]]:
-    reader = _READER[0]
-    shards: list[Shard] = [([], [], [], [], {}) for _ in range(len(SPLITS) + 1)]
-    shard_of: dict[str, Shard] = {}
-    pages = []
-    for local, record in enumerate(batch):
-        page = reader.page(record)
-        for word, (body, size, variants) in page.entries.items():
-            shard = shard_of.get(word[0])
-            if shard is None:
-                shard = shard_of[word[0]] = shards[bisect.bisect_right(SPLITS, word[0])]
-            if variants:
-                shard[4][len(shard[0])] = variants
-            shard[0].append(word)
-            shard[1].append(body)
-            shard[2].append(size)
-            shard[3].append(local)
-        pages.append(replace(page, fragment=b"", entries={"": _NO_ENTRY} if page.entries else {}))
+def _read_batch(bounds: tuple[int, int]) -> tuple[list[Page], list[bytes]]:
+    reader, sink, (start, end) = _READER[0], Sink(), bounds
+    pages = [reader.page(record, sink, local) for local, record in enumerate(_STATE[0][start:end])]
+    shards: list[Shard] = [({}, {}) for _ in range(len(SPLITS) + 1)]
+    for word, entries in sink.entries.items():
+        shards[bisect.bisect_right(SPLITS, word[0])][0][word] = entries
+    for word, variants in sink.variants.items():
+        shards[bisect.bisect_right(SPLITS, word[0])][1][word] = variants
     return pages, [pickle.dumps(shard, protocol=pickle.HIGHEST_PROTOCOL) for shard in shards]
-
-
-_NO_ENTRY: Entry = (None, 0, [])
 
 
 def _shard_words(shard: int) -> list[tuple[str, bytes, int]]:
     blobs, numbers = _STATE
-    found: dict[str, list[Any]] = {}
-    for batch, batch_blobs in enumerate(blobs):
-        words_, bodies, sizes, owners, forms = pickle.loads(batch_blobs[shard])
-        batch_numbers = numbers[batch]
-        for i, (word, body, size, owner) in enumerate(zip(words_, bodies, sizes, owners, strict=True)):
-            number = batch_numbers[owner]
-            if number < 0:
-                continue
-            entry = found.get(word)
-            if entry is None:
-                entry = found[word] = [[], 0, {}]
-            if body is not None:
-                entry[0].append((number, body))
-                entry[1] += size
-            if forms and i in forms:
-                for order, (form, data) in enumerate(forms[i]):
-                    entry[2].setdefault(form, []).append((number, order, data))
-    return [(word, _word(word, *found[word][::2]), found[word][1]) for word in sorted(found)]
+    parts: list[Shard] = [pickle.loads(batch_blobs[shard]) for batch_blobs in blobs]
+    out = []
+    for word in sorted({word for entries, variants in parts for word in (*entries, *variants)}):
+        found, size = _pages_of(word, parts, numbers)
+        forms = _forms(word, parts, numbers)
+        if found is not None or forms:
+            out.append((word, _word(word, found or ([], []), forms), size))
+    return out
 
 
-def _word(word: str, pages: list[tuple[int, bytes]], forms: dict[str, list[tuple[int, int, bytes]]]) -> bytes:
+def _pages_of(word: str, parts: list[Shard], numbers: list[list[int]]) -> tuple[tuple[list[int], list[bytes]] | None, int]:
+    """The word's pages (numbers, in order, and their CBOR), or None; their size for chunking."""
+    found: list[int] = []
+    bodies: list[bytes] = []
+    sizes: list[int] = []
+    for batch, (entries, _) in enumerate(parts):
+        flat = entries.get(word)
+        if flat is not None:
+            found += map(numbers[batch].__getitem__, flat[0::3])
+            bodies += flat[1::3]
+            sizes += flat[2::3]
+    if found and (min(found) < 0 or not all(map(lt, found, islice(found, 1, None)))):  # pages left out or moved: rare
+        kept = sorted((item for item in zip(found, bodies, sizes, strict=True) if item[0] >= 0), key=_first)
+        found, bodies, sizes = [n for n, _, _ in kept], [b for _, b, _ in kept], [s for _, _, s in kept]
+    return ((found, bodies) if found else None), sum(sizes)
+
+
+def _forms(word: str, parts: list[Shard], numbers: list[list[int]]) -> dict[str, list[tuple[int, int, bytes]]]:
+    """The word's variants: each form's (page number, place in the page's variants, CBOR)."""
+    forms: dict[str, list[tuple[int, int, bytes]]] = {}
+    for batch, (_, variants) in enumerate(parts):
+        for local, found in variants.get(word, ()):
+            number = numbers[batch][local]
+            if number >= 0:
+                for order, (form, data) in enumerate(found):
+                    forms.setdefault(form, []).append((number, order, data))
+    return forms
+
+
+def _word(word: str, pages: tuple[list[int], list[bytes]], forms: dict[str, list[tuple[int, int, bytes]]]) -> bytes:
     """A ``PackedWord``: [word, pages, additional variants]; variants in the order Pagefind meets them."""
     ordered = sorted(forms.items(), key=lambda item: min(place[:2] for place in item[1]))
-    variants = [b"\x82" + cbor.encode(form) + _pages([(n, data) for n, _, data in places]) for form, places in ordered]
-    return b"\x83" + cbor.encode(word) + _pages(pages) + cbor.array_head(len(variants)) + b"".join(variants)
+    variants = []
+    for form, places in ordered:
+        places.sort(key=_first)
+        variants.append(b"\x82" + cbor.encode(form) + _pages([n for n, _, _ in places], [data for _, _, data in places]))
+    return b"\x83" + cbor.encode(word) + _pages(*pages) + cbor.array_head(len(variants)) + b"".join(variants)
 
 
-def _pages(pages: list[tuple[int, bytes]]) -> bytes:
-    """The CBOR of a word's pages, by page number, the numbers as deltas."""
-    pages.sort(key=_first)
-    parts = [cbor.array_head(len(pages))]
-    last = 0
-    ints, encode_int = cbor._INTS, cbor.encode_int
-    for number, body in pages:
-        parts += (b"\x83", ints.get(number - last) or encode_int(number - last), body)
-        last = number
-    return b"".join(parts)
+def _pages(numbers: list[int], bodies: list[bytes]) -> bytes:
+    """The CBOR of a word's pages (their numbers in order, and their CBOR), the numbers as deltas."""
+    try:
+        deltas = list(map(cbor._INTS.__getitem__, map(sub, numbers, chain((0,), numbers))))
+    except KeyError:  # pages 65,536 or more apart
+        deltas = [cbor.encode_int(delta) for delta in map(sub, numbers, chain((0,), numbers))]
+    return cbor.array_head(len(numbers)) + b"".join(chain.from_iterable(zip(repeat(b"\x83"), deltas, bodies)))
 
 
-def _first(page: tuple[int, bytes]) -> int:
-    return page[0]
+def _first(item: tuple[int, Any, Any]) -> int:
+    return item[0]
 
 
 def default_workers() -> int:

@@ -13,10 +13,11 @@ import html
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sitegen.content import ContentResult
-from sitegen.model import Archive, Event, Person, Session
+if TYPE_CHECKING:  # the index job reads records without the model (a lighter start)
+    from sitegen.content import ContentResult
+    from sitegen.model import Archive, Event, Person, Session
 
 #: The root-relative URL of a model object or Markdown page (``render.routes.Routes.url``), injected by the orchestrator.
 UrlOf = Callable[[Any], str]
@@ -109,9 +110,14 @@ def _join(*parts: str | None) -> str:
 _IMAGE = re.compile(r"!\[([^\]\n]{0,500})\]\([^)\n]{0,2000}\)")
 _LINK = re.compile(r"\[([^\]\n]{0,500})\]\([^)\n]{0,2000}\)")
 _AUTOLINK = re.compile(r"<((?:https?|mailto):[^>\s]{1,2000})>")
-_MARKS = re.compile(r"(?m)^\s{0,3}(?:#{1,6}\s+|>\s?|[-*+]\s+|\d{1,9}[.)]\s+)|[*_~`]+")
+#: Markdown's marks at a line's start; its emphasis and code marks anywhere (``_EMPHASIS``).
+#: Two passes give what one ``^...|[*_~`]+`` pattern gave: the second pass takes no line's start.
+_MARKS = re.compile(r"(?m)^\s{0,3}(?:#{1,6}\s+|>\s?|[-*+]\s+|\d{1,9}[.)]\s+)")
+_EMPHASIS = str.maketrans("", "", "*_~`")
 _TAG = re.compile(r"<[^>]{0,2000}>")
 _SPACE = re.compile(r"[ \t]+")
+#: The runs of ``_SPACE`` that a space does not already stand for.
+_SPACES = re.compile(r"[ \t]{2,}|\t")
 
 
 def plain_from_markdown(text: str | None) -> str:
@@ -120,10 +126,14 @@ def plain_from_markdown(text: str | None) -> str:
     if not text:
         return ""
     text = text[:MAX_FIELD]
-    text = _IMAGE.sub(r"\1", text)
-    text = _LINK.sub(r"\1", text)
-    text = _AUTOLINK.sub(r"\1", text)
-    return _SPACE.sub(" ", _MARKS.sub("", text)).strip()
+    if "![" in text:
+        text = _IMAGE.sub(r"\1", text)
+    if "](" in text:
+        text = _LINK.sub(r"\1", text)
+    if "<" in text:
+        text = _AUTOLINK.sub(r"\1", text)
+    text = _MARKS.sub("", text).translate(_EMPHASIS)
+    return (_SPACES.sub(" ", text) if "\t" in text or "  " in text else text).strip()
 
 
 def plain_from_html(markup: str) -> str:
