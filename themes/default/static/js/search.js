@@ -262,11 +262,12 @@
   function superseded(mine) { return mine !== sequence || pending || timer !== 0; }
   async function run() {
     var mine = ++sequence, anyFilter = Object.keys(state.filters).length > 0;
-    if (!state.q && !anyFilter) { body.hidden = true; status.textContent = ""; return; }
+    if (!state.q && !anyFilter) { writeUrl(false); body.hidden = true; status.textContent = ""; return; }
     var found = await find();
     var pause = typedAt + DEBOUNCE - performance.now();  // the results wait for a pause in the typing
     if (pause > 0 && !superseded(mine)) { await new Promise(function (done) { setTimeout(done, pause); }); }
     if (superseded(mine) || !found) { return; }
+    writeUrl(false);  // the query typed, once its results are shown (not with every key)
     current = { results: found.results, shown: 0 };
     list.textContent = "";
     lastCounts = found.counts;
@@ -405,9 +406,9 @@
     typedAt = performance.now();
     clearTimeout(timer);
     timer = 0;
-    if (words[words.length - 1].length >= 3) { preloadNext = null; state.q = q; writeUrl(false); start(); return; }
+    if (words[words.length - 1].length >= 3) { preloadNext = null; state.q = q; start(); return; }
     if (longer.length) { preload(longer.join(" ")); }
-    timer = setTimeout(function () { timer = 0; preloadNext = null; state.q = q; writeUrl(false); start(); }, DEBOUNCE);
+    timer = setTimeout(function () { timer = 0; preloadNext = null; state.q = q; start(); }, DEBOUNCE);
   });
   order.addEventListener("change", function () { state.sort = order.value; writeUrl(true); request(0); });
   form.addEventListener("submit", function (event) {

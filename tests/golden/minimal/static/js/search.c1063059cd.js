@@ -61,10 +61,10 @@ async function start(){if(busy){pending=true;return;}
 busy=true;try{await run();}catch(error){status.textContent="Search failed: "+String(error&&error.message||error).slice(0,120);}
 busy=false;if(pending){pending=false;start();}}
 function superseded(mine){return mine!==sequence||pending||timer!==0;}
-async function run(){var mine=++sequence,anyFilter=Object.keys(state.filters).length>0;if(!state.q&&!anyFilter){body.hidden=true;status.textContent="";return;}
+async function run(){var mine=++sequence,anyFilter=Object.keys(state.filters).length>0;if(!state.q&&!anyFilter){writeUrl(false);body.hidden=true;status.textContent="";return;}
 var found=await find();var pause=typedAt+DEBOUNCE-performance.now();if(pause>0&&!superseded(mine)){await new Promise(function(done){setTimeout(done,pause);});}
 if(superseded(mine)||!found){return;}
-current={results:found.results,shown:0};list.textContent="";lastCounts=found.counts;if(found.counts){drawFacets(found.counts);}
+writeUrl(false);current={results:found.results,shown:0};list.textContent="";lastCounts=found.counts;if(found.counts){drawFacets(found.counts);}
 facetOpen.hidden=!!facets;var n=found.results.length;body.hidden=false;await showMore(mine,FIRST);if(mine!==sequence){return;}
 status.textContent=(n===0?"No results":n+(n===1?" result":" results"))+(state.q?" for “"+state.q+"”":"")+(anyFilter?" (filtered)":"")
 +(state.sort==="newest"?"; newest first lists talks and events only (people and pages have no date)":"");}
@@ -94,8 +94,8 @@ var shown=shownValues(facet[0],counts[facet[0]]);if(shown.keys.length){facetBox.
 facetBox.addEventListener("change",function(event){var box=event.target,chosen=(state.filters[box.name]||[]).filter(function(v){return v!==box.value;});if(box.checked){chosen.push(box.value);}
 if(chosen.length){state.filters[box.name]=chosen;}else{delete state.filters[box.name];}
 writeUrl(true);request(0);});facetBox.addEventListener("click",function(event){var name=event.target.getAttribute&&event.target.getAttribute("data-facet");if(!name){return;}
-expanded[name]=!expanded[name];if(lastCounts){drawFacets(lastCounts);}});input.addEventListener("focus",function(){load();});input.addEventListener("input",function(){var q=input.value.trim(),words=q.split(/\s+/),longer=words.filter(function(word){return word.length>=3;});typedAt=performance.now();clearTimeout(timer);timer=0;if(words[words.length-1].length>=3){preloadNext=null;state.q=q;writeUrl(false);start();return;}
+expanded[name]=!expanded[name];if(lastCounts){drawFacets(lastCounts);}});input.addEventListener("focus",function(){load();});input.addEventListener("input",function(){var q=input.value.trim(),words=q.split(/\s+/),longer=words.filter(function(word){return word.length>=3;});typedAt=performance.now();clearTimeout(timer);timer=0;if(words[words.length-1].length>=3){preloadNext=null;state.q=q;start();return;}
 if(longer.length){preload(longer.join(" "));}
-timer=setTimeout(function(){timer=0;preloadNext=null;state.q=q;writeUrl(false);start();},DEBOUNCE);});order.addEventListener("change",function(){state.sort=order.value;writeUrl(true);request(0);});form.addEventListener("submit",function(event){event.preventDefault();state.q=input.value.trim();writeUrl(true);request(0);});more.addEventListener("click",function(){showMore(sequence,PAGE);});facetOpen.addEventListener("click",async function(){facetOpen.disabled=true;try{await loadFacets();}catch(error){status.textContent="The facets could not be loaded: "+String(error&&error.message||error).slice(0,120);}
+timer=setTimeout(function(){timer=0;preloadNext=null;state.q=q;start();},DEBOUNCE);});order.addEventListener("change",function(){state.sort=order.value;writeUrl(true);request(0);});form.addEventListener("submit",function(event){event.preventDefault();state.q=input.value.trim();writeUrl(true);request(0);});more.addEventListener("click",function(){showMore(sequence,PAGE);});facetOpen.addEventListener("click",async function(){facetOpen.disabled=true;try{await loadFacets();}catch(error){status.textContent="The facets could not be loaded: "+String(error&&error.message||error).slice(0,120);}
 facetOpen.disabled=false;if(!facets){return;}
 request(0);await new Promise(function(done){var wait=function(){if(busy||timer){setTimeout(wait,20);}else{done();}};wait();});var first=facetBox.querySelector("input");if(first){first.focus();}});window.addEventListener("popstate",function(){readUrl();request(0);});readUrl();request(0);})();
