@@ -89,9 +89,9 @@ def test_typing_is_one_search_and_facets_are_counted_in_the_page(generated_site:
         assert "q=lessons" in page.url
         # Not one search per key (the old page made 7), and none of "l" or "le" (a search of a
         # word's first letters loads the index chunks of every word they start): the first key
-        # with three letters starts one, and the keys that come while it runs make one more.
+        # with five letters (search.js: EAGER) starts one, and the keys that come while it runs make one more.
         terms = [m["term"] for m in methods(page, "search")]
-        assert terms == ["les", "lessons"], f"7 keystrokes made these searches: {terms}"
+        assert terms == ["lesso", "lessons"], f"7 keystrokes made these searches: {terms}"
         assert held, "the searches loaded no index chunk: nothing was held"
         total = status_count(page)
 

@@ -1,11 +1,14 @@
 /* The search page: Pagefind's index under data-bundle, driven from the form.
    State lives in the URL (?q=…&year=…&sort=newest): typing replaces the
    history entry, a facet or order change adds one, and back restores it.
-   Searching: a keystroke waits DEBOUNCE ms for the next one (quicker than a
-   quick typist's pause), its index chunks are preloaded meanwhile (one preload
-   at a time, of the latest text), and only one search is in flight: keystrokes
-   during it coalesce into one search of the latest query. Only the fragments of the results shown are fetched:
-   FIRST at once, then PAGE at a time ("More results"). "Newest first" orders
+   Searching: a keystroke whose last word has EAGER letters or more starts the
+   search at once, and its results are shown when no key has come for DEBOUNCE
+   ms (quicker than a quick typist's pause): the search runs during the pause.
+   A shorter last word waits DEBOUNCE ms for the next key first, its words'
+   index chunks preloaded meanwhile (one preload at a time, of the latest
+   text). One search is in flight at a time: keystrokes during it coalesce
+   into one search of the latest query. Only the fragments of the results
+   shown are fetched: FIRST at once, then PAGE at a time ("More results"). "Newest first" orders
    Pagefind's results by the date sort (a file of its own, which the entry names).
    Facets: Pagefind counts every facet value by scanning its result list
    (quadratic: seconds per query on a 10,000-talk archive), so its filters are
@@ -21,7 +24,7 @@
   "use strict";
   var root = document.querySelector("[data-search]");
   if (!root) { return; }
-  var FIRST = 5, PAGE = 10, SHOWN_VALUES = 12, EXPANDED_VALUES = 200, DEBOUNCE = 80;
+  var FIRST = 5, PAGE = 10, SHOWN_VALUES = 12, EXPANDED_VALUES = 200, DEBOUNCE = 80, EAGER = 5;
   var SPACES = /[\r\n\s]+/g, MARKED = /^<mark>([\s\S]*)<\/mark>$/;
   var MAX_FILE_BYTES = 64 * 1024 * 1024, MAX_CBOR_DEPTH = 8, SIGNATURE = "pagefind_dcd";
   var FACETS = [["kind", "Type"], ["year", "Year"], ["series", "Series"], ["event", "Event"], ["topic", "Topic"],
@@ -398,15 +401,16 @@
   });
   input.addEventListener("focus", function () { load(); });
   input.addEventListener("input", function () {
-    // A last word of 3 letters or more is searched at once, and the results wait for a pause in
-    // the typing (DEBOUNCE), so the search runs while the page waits. A shorter last word waits
-    // for the next key first (a search of "d" would load the index chunks of every word in d);
-    // meanwhile the chunks of the longer words are preloaded.
+    // A last word of EAGER letters or more is searched at once, and the results wait for a pause
+    // in the typing (DEBOUNCE), so the search runs while the page waits. A shorter last word waits
+    // for the next key first: a search of a word's first letters matches every word they start
+    // (all of "d"'s index chunks; "rel" takes most of a second on a 10,000-talk archive), and
+    // one search at a time means the next waits for it. Meanwhile words of 3+ letters are preloaded.
     var q = input.value.trim(), words = q.split(/\s+/), longer = words.filter(function (word) { return word.length >= 3; });
     typedAt = performance.now();
     clearTimeout(timer);
     timer = 0;
-    if (words[words.length - 1].length >= 3) { preloadNext = null; state.q = q; start(); return; }
+    if (words[words.length - 1].length >= EAGER) { preloadNext = null; state.q = q; start(); return; }
     if (longer.length) { preload(longer.join(" ")); }
     timer = setTimeout(function () { timer = 0; preloadNext = null; state.q = q; start(); }, DEBOUNCE);
   });
