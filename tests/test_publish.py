@@ -735,6 +735,32 @@ def test_too_many_invalidations_in_progress_is_retried_with_backoff(minimal_site
     assert proxy.count("CreateInvalidation") == len(sleeps) + 1
 
 
+@pytest.mark.parametrize("damage", ["bad json", "stray fragment", "no search.json"])
+def test_a_search_bundle_check_refuses_is_not_published(minimal_site, s3, damage):
+    """publish runs sitegen check's bundle check, whatever .sitegen/search.json lists: a
+    broken entry breaks search for every visitor; a stray or damaged fragment would be
+    served immutable for a year."""
+    proxy, client = s3
+    build(minimal_site)
+    bundle = minimal_site / "build" / "pagefind"
+    fragment = sorted(bundle.glob("fragment/*.pf_fragment"))[0]
+    if damage == "bad json":
+        (bundle / "pagefind-entry.json").write_text("{")
+    elif damage == "stray fragment":
+        (bundle / "fragment" / "en_zzzzzzzzzzzz0.pf_fragment").write_bytes(fragment.read_bytes())
+    else:
+        (minimal_site / "build" / ".sitegen" / "search.json").unlink()
+        fragment.write_bytes(fragment.read_bytes() + b" ")
+    process = sitegen_publish(minimal_site, proxy.url)
+    _, stderr = process.communicate(timeout=120)
+    assert process.returncode == 1, stderr
+    assert "the build is damaged; nothing was published" in stderr
+    assert "pagefind/" in stderr and "(fix: run sitegen build --full)" in stderr
+    assert "Traceback" not in stderr
+    assert puts(proxy) == []
+    assert site_objects(client) == {}
+
+
 @pytest.mark.parametrize("pattern", ["pagefind/fragment/*.pf_fragment", "static/css/site.*.css"])
 def test_a_damaged_immutable_file_is_refused_and_nothing_uploaded(minimal_site, s3, pattern):
     """A search fragment or a hashed asset whose bytes are not what its name says
@@ -748,7 +774,8 @@ def test_a_damaged_immutable_file_is_refused_and_nothing_uploaded(minimal_site, 
     assert process.returncode == 1
     name = damaged.relative_to(minimal_site / "build").as_posix()
     assert "the build is damaged; nothing was published" in stderr
-    assert f"{name!r}: does not hold what its name says (damaged or changed by hand) (fix: run sitegen build --full)" in stderr
+    said = "does not hold what its name says (damaged or changed by hand) (fix: run sitegen build --full)"
+    assert f"{name!r}: {said}" in stderr or f"{name}: {said}" in stderr  # an asset quoted; a bundle file as sitegen check says it
     assert "Traceback" not in stderr
     assert puts(proxy) == []
     assert site_objects(client) == {}

@@ -22,7 +22,7 @@ from sitegen.errors import Problem, PublishError, clip
 from sitegen.publish.headers import HeaderPolicy, Headers, Kind
 from sitegen.publish.manifest import Manifest, ObjectState
 from sitegen.search import BUNDLE_DIR
-from sitegen.search.bundle import content_addressed, misnamed
+from sitegen.search.verify import check_bundle
 from sitegen.write import ASSET_MANIFEST, SEARCH_MANIFEST, STATE_DIR, STATIC_DIR, output_path_problem
 
 #: Upload phases, in order: hashed assets, other static files, then pages, feeds and the rest.
@@ -159,18 +159,21 @@ def scan_build(output_dir: Path, publish: PublishConfig) -> dict[str, LocalFile]
 
 
 def damaged_files(output_dir: Path, paths: Iterable[str], assets: Mapping[str, str]) -> list[Problem]:
-    """The immutable files (output paths) whose bytes are not what their names say:
-    a hashed asset (``assets``: output path -> logical name) or a content-addressed
-    search-index file (``bundle.misnamed``: a fragment is checked with its group).
-    Published immutable, a damaged one would be served for a year."""
-    prefix = f"{BUNDLE_DIR}/"
-    paths = list(paths)
-    bundle = [path[len(prefix) :] for path in paths if path.startswith(prefix) and content_addressed(path) and path not in assets]
-    bad = {prefix + path for path in misnamed(bundle, lambda path: (output_dir / prefix / path).read_bytes())}
-    for path in paths:
-        if path in assets and f"{STATIC_DIR}/{hashed_name_for(assets[path], (output_dir / path).read_bytes())}" != path:
-            bad.add(path)
-    return [Problem(shown(path), "does not hold what its name says (damaged or changed by hand)", DAMAGED_FIX) for path in sorted(bad)]
+    """The immutable files (output paths) whose bytes are not what their names say (a
+    hashed asset, ``assets``: output path -> logical name), and every problem of the
+    search bundle that ``sitegen check`` finds (``check_bundle``: the entry and what it
+    names, each content-addressed file, a fragment with its group), whatever
+    ``.sitegen/search.json`` says. Published immutable, a damaged file would be served
+    for a year; a damaged entry would break search for every visitor."""
+    bad = sorted(
+        path
+        for path in paths
+        if path in assets and f"{STATIC_DIR}/{hashed_name_for(assets[path], (output_dir / path).read_bytes())}" != path
+    )
+    problems = [Problem(shown(path), "does not hold what its name says (damaged or changed by hand)", DAMAGED_FIX) for path in bad]
+    if (output_dir / BUNDLE_DIR).exists():
+        problems += check_bundle(output_dir / BUNDLE_DIR, BUNDLE_DIR)
+    return problems
 
 
 def make_plan(local: Mapping[str, LocalFile], manifest: Manifest, publish: PublishConfig, now: datetime, *, may_delete: bool) -> Plan:
