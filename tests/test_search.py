@@ -132,10 +132,17 @@ def _delete_sort(index: Path) -> str:
     return f"build/pagefind/sort/{sort.name}: is named by the index but missing"
 
 
-@pytest.mark.parametrize("damage", [_delete_entry, _truncate_chunk, _swap_fragment, _delete_sort], ids=lambda f: f.__name__.strip("_"))
+def _delete_wasm(index: Path) -> str:
+    (index / "wasm.en.pagefind").unlink()
+    return "build/pagefind/wasm.en.pagefind: is named by the index but missing"
+
+
+@pytest.mark.parametrize(
+    "damage", [_delete_entry, _truncate_chunk, _swap_fragment, _delete_sort, _delete_wasm], ids=lambda f: f.__name__.strip("_")
+)
 def test_check_verifies_the_built_index_on_disk(minimal_site, damage):
     """``sitegen check`` reads build/pagefind/ too: a deleted entry, a truncated index
-    chunk, a fragment with another's bytes or a deleted sort file is reported, naming the file and the fix."""
+    chunk, a fragment with another's bytes, a deleted sort file or Pagefind's wasm is reported, naming the file and the fix."""
     build_cli(minimal_site)
     expected = damage(minimal_site / "build" / "pagefind")
     before = tree(minimal_site / "build")

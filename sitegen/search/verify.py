@@ -22,6 +22,8 @@ MAX_PROBLEMS = 50
 #: An entry is a few hundred bytes; anything far larger is not one.
 MAX_ENTRY = 1024 * 1024
 _NAME = re.compile(r"[A-Za-z0-9_-]{1,100}")
+#: The runtime files every Pagefind 1.5 bundle has, beside what the entry names.
+RUNTIME_JS, RUNTIME_WORKER = "pagefind.js", "pagefind-worker.js"
 
 
 def check_bundle(folder: Path, label: str = "pagefind") -> list[Problem]:
@@ -52,6 +54,8 @@ def _named_by_entry(folder: Path, problem: Any) -> set[str]:
         languages = loads_json(entry.read_bytes(), ENTRY, SearchError, FIX)["languages"]
         metas = {str(lang): f"pagefind.{_name(info['hash'])}.pf_meta" for lang, info in languages.items()}
         sorts = {f"sort/{_name(name)}.pf_sort" for info in languages.values() for name in (info.get("sorts") or {}).values()}
+        # Pagefind's runtime: the script, its worker, and the wasm of each language that has one
+        runtime = {RUNTIME_JS, RUNTIME_WORKER} | {f"wasm.{_name(info['wasm'])}.pagefind" for info in languages.values() if info.get("wasm")}
     except FileNotFoundError:
         problem(ENTRY, "is missing: the site has no search index")
         return set()
@@ -61,7 +65,7 @@ def _named_by_entry(folder: Path, problem: Any) -> set[str]:
     except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
         problem(ENTRY, f"cannot be read: {shown(str(exc))}")
         return set()
-    named: set[str] = set(sorts)
+    named: set[str] = sorts | runtime
     for meta_path in metas.values():
         if not (folder / meta_path).is_file():
             continue  # reported as missing by the caller
