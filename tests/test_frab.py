@@ -338,6 +338,29 @@ def test_more_broken_data_never_crashes() -> None:
     build_archive(converted.collections)  # what is left is valid
 
 
+def test_links_the_contract_refuses_are_left_out_here_with_its_reason() -> None:
+    """The converter applies the contract's URL rule (sitegen.contract.url_problem), so
+    the warning names the schedule's place, and the model has nothing left to drop."""
+    odd = "https://x.example\\@evil.example/"
+    person = {"id": 7, "public_name": "Ada", "avatar": "https://a.example/\tme.png"}
+    document = schedule(talk(1, start="10:00", persons=[person], links=[odd, "https://ok.example/"]), url="https://x .example/")
+    converted = convert([("x.json", document)])
+    messages = [str(warning) for warning in converted.warnings]
+    assert messages == [
+        "x.json: conference.url: 'https://x .example/' has a space or a %-escape in its host name; "
+        "the event is shown without its link (fix: write the host name plainly, such as www.example.org)",
+        'x.json: days[0].rooms["Room"][0] (id 1).persons[0].avatar: '
+        "'https://a.example/\\tme.png' contains a tab, line break or other control character, which browsers drop or refuse; "
+        "left out (fix: remove it, or percent-encode it)",
+        f'x.json: days[0].rooms["Room"][0] (id 1).links[0]: its URL {odd!r} contains a backslash, which browsers read as '
+        "'/' (the link could open another host than it shows); left out (fix: use '/' in the URL, or write a backslash as %5C)",
+    ]
+    session = converted.collections["sessions"][0]
+    assert [item["url"] for item in session["media"]] == ["https://ok.example/"]
+    assert converted.collections["events"][0]["url"] is None and converted.collections["people"][0]["avatar_url"] is None
+    assert build_archive(converted.collections).warnings == ()
+
+
 def test_shared_acronyms_and_slugs_get_stable_suffixes() -> None:
     twice = schedule(talk(1, start="10:00"), talk(2, start="11:00", slug="talk-1"))
     next_year = schedule(talk(1, start="10:00"), start="2026-12-27", end="2026-12-28")

@@ -16,12 +16,12 @@ from urllib.parse import urlsplit
 import pytest
 from conftest import MINIMAL_SITE
 
+from sitegen.contract import is_web_url
 from sitegen.errors import DataError
 from sitegen.fetch import COLLECTIONS
 from sitegen.model import build as model_build
 from sitegen.model import build_archive, city_slug, clean_text, event_order, session_order
 from sitegen.model.text import _UNPRINTABLE_RE
-from sitegen.model.urls import _is_web_url
 
 Raw = dict[str, list[dict[str, Any]]]
 
@@ -427,7 +427,7 @@ def test_web_url_fast_path_matches_urlsplit():
         "https://x.org%2eevil.org/",
         "https://x .org/",
     ]:
-        assert _is_web_url(value) == by_urlsplit(value), value
+        assert is_web_url(value) == by_urlsplit(value), value
 
 
 def test_indexes_list_in_display_order(base):

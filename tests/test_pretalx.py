@@ -319,6 +319,22 @@ def test_resources_become_media_and_relative_links_absolute():
     assert converted.collections["people"][0]["avatar_url"] == "https://cfp.example.org/media/avatars/sara.png"
 
 
+def test_resources_the_contract_refuses_are_left_out_here_with_its_reason():
+    """pretalx applies the contract's URL rule (sitegen.contract.url_problem): the warning
+    names the talk, gives the rule's reason, and the model has nothing left to drop."""
+    resources = [{"id": 1, "resource": "https://media.example.org\\@evil.example/talk.mp4", "description": "Recording"}]
+    event = {**EVENT, "custom_domain": "https://"}
+    converted = read([submission("AAAAAA", resources=resources)], event=event)
+    assert [str(w) for w in converted.warnings] == [
+        "submissions[AAAAAA]: resource 'https://media.example.org\\\\@evil.example/talk.mp4' contains a backslash, "
+        "which browsers read as '/' (the link could open another host than it shows); left out "
+        "(fix: use '/' in the URL, or write a backslash as %5C)"
+    ]
+    assert converted.collections["sessions"][0]["media"] == []
+    assert converted.collections["events"][0]["url"] == "https://cfp.example.org/democon/"  # not "https:///democon/"
+    assert build_archive(converted.collections).warnings == ()
+
+
 def test_resource_kinds_come_from_the_table_frab_uses():
     """One media-kind table for every source (sitegen/sources/media.py): the file type
     before the host, and frab's longer lists; pretalx's description is no hint."""

@@ -20,7 +20,8 @@ One module per concern; every public name is importable from here:
 - ``context``: the reading context (problems, lookups, parse-once caches) and ``index``
 - ``fields``, ``reader``: the checking readers, field by field and type by type
 - ``fast``: the fast readers, which mirror the checking readers for valid objects
-- ``formats``, ``text``, ``urls``: the contract's value formats, text and URL rules
+- ``formats``, ``text``: the contract's date and timestamp formats, and the rule for text
+  (the URL rule, shared with the converters, is ``sitegen.contract.url_problem``)
 - ``archive``: whole-archive checks and indexes (unique slugs, linking, co-speakers)
 """
 

@@ -17,12 +17,11 @@ from collections.abc import Mapping
 from datetime import date
 from typing import Any, TypeVar
 
-from sitegen.contract import MAX_LINE_CHARS, MAX_LIST_ITEMS, MAX_TEXT_CHARS
+from sitegen.contract import MAX_LINE_CHARS, MAX_LIST_ITEMS, MAX_TEXT_CHARS, is_web_url
 from sitegen.model.context import _Context, _Unusual
 from sitegen.model.formats import MAX_ID_LENGTH, MEDIA_KINDS, SLUG_RE
 from sitegen.model.text import clean_text, one_line
 from sitegen.model.types import Event, Link, Media, Person, Session
-from sitegen.model.urls import _is_web_url
 
 T = TypeVar("T")
 
@@ -172,7 +171,7 @@ def _fast_optional_line(value: Any) -> str | None:
 def _fast_url(value: Any) -> str | None:
     if value is None:
         return None
-    if type(value) is str and _is_web_url(value):
+    if type(value) is str and is_web_url(value):
         # Printable text has nothing to clean and no whitespace to strip but " ".
         if value.isprintable() and value[:1] != " " and value[-1:] != " ":
             return value

@@ -10,11 +10,10 @@ from datetime import date as _Date  # for annotations inside a class with a meth
 from typing import TYPE_CHECKING, Any
 
 from sitegen.bounded import shown
-from sitegen.contract import MAX_LINE_CHARS, MAX_LIST_ITEMS, MAX_TEXT_CHARS
+from sitegen.contract import MAX_LINE_CHARS, MAX_LIST_ITEMS, MAX_TEXT_CHARS, NOT_WEB_URL, url_problem
 from sitegen.errors import Problem
 from sitegen.model.formats import MAX_ID_LENGTH, SLUG_RE, YEARS, _parse_date, _parse_timestamp
 from sitegen.model.text import clean_text
-from sitegen.model.urls import _NOT_WEB_URL, _url_problem
 
 if TYPE_CHECKING:
     from sitegen.model.context import _Context
@@ -172,7 +171,7 @@ class _Fields:
         value = (self.raw if item is None else item).get(key)
         if value is None:
             return None
-        problem = _url_problem(value) if isinstance(value, str) else _NOT_WEB_URL
+        problem = url_problem(value) if isinstance(value, str) else NOT_WEB_URL
         if problem is None:
             return clean_text(value).strip()
         what, fix = problem

@@ -11,7 +11,8 @@ stays in the model stage, and I/O in the fetch stage, which hands converters a
 
 What both share: ``media`` guesses a link's media kind (one table), ``slugs``
 folds names into slugs. The contract's own limits (id and slug lengths, years,
-media kinds) are in ``sitegen.contract``, below both converters and the model.
+media kinds) and its rule for links (``url_problem``) are in ``sitegen.contract``,
+below both converters and the model.
 """
 
 from __future__ import annotations

@@ -17,7 +17,7 @@ from sitegen.sources.frab.ids import _slug
 from sitegen.sources.frab.markdown import _markdown
 from sitegen.sources.frab.parsed import Warn, _Day, _Schedule, _Talk
 from sitegen.sources.frab.talks import _TalkReader
-from sitegen.sources.frab.values import _date, _line, _mappings, _moment, _show, _web_url
+from sitegen.sources.frab.values import _date, _line, _mappings, _moment, _show, _url_and_problem, _web_url
 
 
 def _read_schedule(origin: str, document: Any, warn: Warn) -> _Schedule | None:
@@ -39,8 +39,8 @@ def _read_schedule(origin: str, document: Any, warn: Warn) -> _Schedule | None:
         )
     zone_name = _zone_name(origin, conference, warn)
     zone = zoneinfo.ZoneInfo(zone_name)
-    base_url = _web_url(schedule.get("base_url"))
-    instance = urlsplit(base_url or _web_url(conference.get("url")) or "").netloc.lower() or acronym
+    base_url, url = _web_url(schedule.get("base_url")), _conference_url(origin, conference, warn)
+    instance = urlsplit(base_url or url or "").netloc.lower() or acronym
     reader = _TalkReader(origin, zone, base_url, instance, warn)
     talks = tuple(talk for day in _days(origin, conference, zone, warn) for talk in reader.day(day))
     dates = _dates(origin, conference, talks, zone, warn)
@@ -57,11 +57,20 @@ def _read_schedule(origin: str, document: Any, warn: Warn) -> _Schedule | None:
         title or acronym,
         zone_name,
         *dates,
-        _web_url(conference.get("url")),
+        url,
         _markdown(conference.get("description")),
         _updated_at(schedule.get("version"), zone, dates[0]),
         talks,
     )
+
+
+def _conference_url(origin: str, conference: Mapping[str, Any], warn: Warn) -> str | None:
+    """The conference's link; one the contract refuses is left out with a warning."""
+    value = conference.get("url")
+    url, problem = _url_and_problem(value)
+    if problem is not None and isinstance(value, str) and value.strip():
+        warn(f"{origin}: conference.url", f"{_show(value)} {problem[0]}; the event is shown without its link", problem[1])
+    return url
 
 
 def _zone_name(origin: str, conference: Mapping[str, Any], warn: Warn) -> str:

@@ -9,10 +9,11 @@ from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime, time, timedelta, tzinfo
 from typing import Any
 
+from sitegen.contract import NOT_WEB_URL
 from sitegen.sources.frab.ids import _bounded_id, _digest, _slug
 from sitegen.sources.frab.markdown import _escape_markdown, _markdown
 from sitegen.sources.frab.parsed import Warn, _Day, _Person, _Talk
-from sitegen.sources.frab.values import _clock, _key_text, _line, _moment, _show, _timestamp, _web_url
+from sitegen.sources.frab.values import _clock, _key_text, _line, _moment, _show, _timestamp, _url_and_problem
 from sitegen.sources.media import media_kind
 
 
@@ -121,13 +122,19 @@ class _TalkReader:
                 where, f"{_show(raw)} has no name; left out of the speakers", 'give the person a "public_name" (frab) or "name" (pretalx)'
             )
             return None
-        avatar = raw.get("avatar")
-        return _Person(
-            self.person_id(raw, name),
-            name,
-            _markdown(raw.get("biography")),
-            _web_url(avatar, self.base_url) if isinstance(avatar, str) else None,
-        )
+        return _Person(self.person_id(raw, name), name, _markdown(raw.get("biography")), self.avatar(where, raw.get("avatar")))
+
+    def avatar(self, where: str, value: Any) -> str | None:
+        """The avatar's URL (a relative one read against base_url); one the contract refuses is left out with a warning."""
+        if not isinstance(value, str) or not value.strip():
+            return None
+        url, problem = _url_and_problem(value, self.base_url)
+        if problem is not None:
+            what, fix = problem
+            if problem == NOT_WEB_URL:
+                fix = "link the avatar with an http(s) URL, or set the schedule's base_url for relative ones"
+            self.warn(f"{where}.avatar", f"{_show(value)} {what}; left out", fix)
+        return url
 
     def person_id(self, raw: Mapping[str, Any], name: str) -> str:
         """A guid is the same person everywhere; a pretalx code or frab id only
@@ -151,16 +158,24 @@ class _TalkReader:
                 continue
             for position, item in enumerate(items or ()):
                 fields = item if isinstance(item, Mapping) else {"url": item}
-                url, title = _web_url(fields.get("url"), self.base_url), _line(fields.get("title")) or None
+                url, problem = _url_and_problem(fields.get("url"), self.base_url)
                 if url is None:
-                    self.warn(
-                        f"{label}.{key}[{position}]",
-                        f"{_show(item)} has no http(s) URL; left out",
-                        "link to an http:// or https:// address, or set the schedule's base_url for relative ones",
-                    )
+                    self.warn(f"{label}.{key}[{position}]", *_left_out(item, fields.get("url"), problem))
                     continue
+                title = _line(fields.get("title")) or None
                 found.setdefault(url, {"kind": media_kind(url, title, fields.get("type")), "url": url, "title": title})
         return tuple(found.values())
+
+
+def _left_out(item: Any, url: Any, problem: tuple[str, str] | None) -> tuple[str, str]:
+    """The warning for a link or attachment left out: what is wrong with it, and the fix."""
+    if problem is None or problem == NOT_WEB_URL:
+        return (
+            f"{_show(item)} has no http(s) URL; left out",
+            "link to an http:// or https:// address, or set the schedule's base_url for relative ones",
+        )
+    what, fix = problem
+    return f"its URL {_show(url)} {what}; left out", fix
 
 
 def _identified(raw: Mapping[str, Any]) -> str:

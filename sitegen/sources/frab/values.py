@@ -11,7 +11,7 @@ from datetime import date, datetime, timedelta, tzinfo
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
-from sitegen.contract import DATE_RE, MAX_URL_CHARS, YEARS
+from sitegen.contract import DATE_RE, NOT_WEB_URL, YEARS, url_problem
 
 
 def _line(value: Any) -> str:
@@ -73,17 +73,23 @@ def _timestamp(moment: datetime | None) -> str | None:
 
 
 def _web_url(value: Any, base: str | None = None) -> str | None:
-    """An absolute http(s) URL, relative ones read against ``base``; None for anything else."""
-    if not isinstance(value, str) or not value.strip() or len(value) > MAX_URL_CHARS:
-        return None
+    """An http(s) URL the contract accepts, relative ones read against ``base``; None for anything else."""
+    return _url_and_problem(value, base)[0]
+
+
+def _url_and_problem(value: Any, base: str | None = None) -> tuple[str | None, tuple[str, str] | None]:
+    """(the URL, None) for a link the contract accepts (``sitegen.contract.url_problem``),
+    relative ones read against ``base``; else (None, why it is refused and the fix)."""
+    if not isinstance(value, str) or not value.strip():
+        return None, NOT_WEB_URL
     url = value.strip()
     try:
         if base and not urlsplit(url).scheme:
             url = urljoin(base, url)
-        parts = urlsplit(url)
     except ValueError:
-        return None
-    return url if parts.scheme in ("http", "https") and parts.netloc else None
+        return None, NOT_WEB_URL
+    problem = url_problem(url)
+    return (url, None) if problem is None else (None, problem)
 
 
 def _show(value: Any) -> str:

@@ -9,10 +9,10 @@ import zoneinfo
 from collections.abc import Iterator, Mapping
 from datetime import datetime, timedelta
 from typing import Any
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urljoin
 
 from sitegen.bounded import shown
-from sitegen.contract import DATE_RE, place_timezones
+from sitegen.contract import DATE_RE, NOT_WEB_URL, place_timezones, url_problem
 from sitegen.errors import Problem
 from sitegen.sources import Converted
 from sitegen.sources.media import media_kind
@@ -303,15 +303,20 @@ class _Converter:
         return media
 
     def _web_url(self, where: str, what: str, value: Any) -> str | None:
-        """An absolute http(s) URL (pretalx may send its own files as paths), or None."""
+        """A URL the contract accepts (pretalx may send its own files as paths,
+        read against the API's URL), or None with a warning."""
         text = _text(value)
         if text is None:
             return None
         try:
             url = urljoin(self.base, text)
-            if urlsplit(url).scheme in ("http", "https") and urlsplit(url).netloc:
-                return url
         except ValueError:  # malformed, e.g. "http://[::1"
-            pass
-        self.warn(where, f"{what} {shown(text)} is not an http(s) URL; left out", f"link the {what} with an http(s) URL in pretalx")
+            url = text
+        problem = url_problem(url)
+        if problem is None:
+            return url
+        what_is_wrong, fix = problem
+        if problem == NOT_WEB_URL:
+            fix = f"link the {what} with an http(s) URL in pretalx"
+        self.warn(where, f"{what} {shown(text)} {what_is_wrong}; left out", fix)
         return None

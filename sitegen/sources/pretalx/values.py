@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-from sitegen.contract import MAX_SLUG_LENGTH, SLUG_RE
+from sitegen.contract import MAX_SLUG_LENGTH, SLUG_RE, is_web_url
 from sitegen.sources.slugs import slugify
 
 
@@ -81,10 +81,6 @@ def _public_url(base_url: str, event: Mapping[str, Any]) -> str | None:
     if not marker or not slug:
         return None
     domain = _text(event.get("custom_domain"))
-    try:
-        usable = bool(domain) and urlsplit(domain).scheme in ("http", "https")
-    except ValueError:  # malformed, e.g. "http://[::1"
-        usable = False
-    if domain and usable:
+    if domain and is_web_url(domain):
         return f"{domain.rstrip('/')}/{slug}/"
     return urlunsplit((parts.scheme, parts.netloc, f"{prefix}/{slug}/", "", ""))
