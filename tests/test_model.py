@@ -190,6 +190,7 @@ def test_clean_text_keeps_tabs_newlines_and_unicode():
 def test_city_slugs_are_safe_for_any_name():
     assert city_slug("São Paulo") == "sao-paulo"
     assert city_slug("Zürich") == "zurich"
+    assert city_slug("Łódź") == "lodz"  # spelled as the converters spell names (sitegen/sources/slugs.py)
     assert city_slug("東京").startswith("city-") and len(city_slug("東京")) == 15
     assert city_slug("../..").startswith("city-")
 

@@ -19,7 +19,7 @@ from packaging.specifiers import SpecifierSet
 
 from sitegen.errors import SourceError
 from sitegen.model import build_archive
-from sitegen.sources import Converted, pretalx
+from sitegen.sources import Converted, frab, pretalx
 
 BASE = "https://cfp.example.org/api/events/democon/"
 LISTING = f"{BASE}submissions/?state=confirmed&expand={pretalx.EXPAND}&page_size={pretalx.PAGE_SIZE}"
@@ -300,6 +300,16 @@ def test_public_tags_become_topics_and_private_ones_are_left_out():
         ("tag-3", "networked-tag-3"),
     ]
     assert converted.collections["events"][0]["topics"] == ["track-2", "tag-1", "tag-3"]
+
+
+def test_topic_slugs_spell_letters_as_frab_does():
+    """One folding for every source (sitegen/sources/slugs.py): "Łódź" is "lodz", not "odz"."""
+    converted = read([submission("AAAAAA", track={**TRACK, "name": {"en": "Łódź Straße"}})])
+    talk = {"id": 1, "title": "A talk", "date": "2026-11-22T10:00:00+01:00", "track": "Łódź Straße"}
+    day = {"date": "2026-11-22", "rooms": {"Hall": [talk]}}
+    conference = {"acronym": "x", "start": "2026-11-22", "end": "2026-11-22", "time_zone_name": "Europe/Berlin", "days": [day]}
+    from_frab = frab.convert([("x.json", {"schedule": {"conference": conference}})])
+    assert [t["slug"] for t in converted.collections["topics"]] == [t["slug"] for t in from_frab.collections["topics"]] == ["lodz-strasse"]
 
 
 def test_resources_become_media_and_relative_links_absolute():

@@ -14,7 +14,8 @@ kind) are dropped or demoted with a warning rather than failing the build.
 One module per concern; every public name is importable from here:
 
 - ``types``: the frozen object types, ``Archive``, ``ModelResult``, ``object_key``
-- ``places``, ``order``: country names and city slugs; display orders (shared with the renderer)
+- ``places``, ``order``: country names and city slugs (folded by ``sitegen.sources.slugs``,
+  as the converters fold names); display orders (shared with the renderer)
 - ``build``: ``build_archive``, reading every collection and linking the result
 - ``digest``: ``source_digest`` of a raw object
 - ``context``: the reading context (problems, lookups, parse-once caches) and ``index``

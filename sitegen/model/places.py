@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import re
-import unicodedata
 
 import iso3166
+
+from sitegen.sources.slugs import slug_base
 
 #: Where ISO 3166's formal name is not what people call the country, and the
 #: rule in ``country_name`` (drop ", Republic of" and the like) gets it wrong.
@@ -38,8 +38,8 @@ def country_name(code: str) -> str:
 
 
 def city_slug(city: str) -> str:
-    """A path-safe slug for a city name: ASCII-folded, or a stable hash when nothing survives."""
-    folded = unicodedata.normalize("NFKD", city).encode("ascii", "ignore").decode().lower()
-    slug = re.sub(r"[^a-z0-9]+", "-", folded).strip("-")[:80]
+    """A path-safe slug for a city name: folded as the converters fold names
+    (``sitegen.sources.slugs``), or a stable hash when nothing survives."""
+    slug = slug_base(city)
     # A name with no Latin letters (東京) still needs a stable, safe path.
     return slug or "city-" + hashlib.sha1(city.encode()).hexdigest()[:10]

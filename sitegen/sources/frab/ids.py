@@ -10,7 +10,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from sitegen.contract import MAX_ID_LENGTH, MAX_SLUG_LENGTH
-from sitegen.sources.slugs import SLUG_BASE_LENGTH, slugify
+from sitegen.sources.slugs import slug_base
 
 
 def _bounded_id(text: str) -> str:
@@ -22,31 +22,11 @@ def _digest(text: str, length: int = 8) -> str:
     return hashlib.sha1(text.encode("utf-8", "surrogatepass")).hexdigest()[:length]
 
 
-#: Letters that Unicode does not decompose into ASCII but that have a usual spelling in it.
-_ASCII_SPELLING = str.maketrans(
-    {
-        "ß": "ss",
-        "æ": "ae",
-        "Æ": "AE",
-        "œ": "oe",
-        "Œ": "OE",
-        "ø": "o",
-        "Ø": "O",
-        "ł": "l",
-        "Ł": "L",
-        "đ": "d",
-        "Đ": "D",
-        "þ": "th",
-        "Þ": "Th",
-    }
-)
-
-
 def _slug(value: Any) -> str:
     """A path-safe slug (a-z, 0-9, -), ASCII-folded; "" when nothing survives."""
     if not isinstance(value, str):
         return ""
-    return slugify(value.translate(_ASCII_SPELLING))[:SLUG_BASE_LENGTH].strip("-")
+    return slug_base(value)
 
 
 def _joined(base: str, suffix: str) -> str:

@@ -27,7 +27,7 @@ from sitegen.sources.pretalx.values import (
     _text,
     _topic_order,
 )
-from sitegen.sources.slugs import SLUG_BASE_LENGTH, slugify
+from sitegen.sources.slugs import slug_base, slugify
 
 
 class _Converter:
@@ -281,7 +281,7 @@ class _Converter:
             if not text:
                 self.warn(f"{kind}s[{key}]", f"has no name; shown as '{kind.title()} {key}'", f"name the {kind} in pretalx")
             name_text = text or f"{kind.title()} {key}"
-            slug = slugify(name_text)[:SLUG_BASE_LENGTH].strip("-") or topic_id
+            slug = slug_base(name_text) or topic_id
             if slug in self.topic_slugs:  # a track and a tag of the same name: the later gets its id added
                 slug = f"{slug}-{topic_id}"
             self.topic_slugs.add(slug)
