@@ -28,9 +28,10 @@ from markupsafe import escape
 
 from sitegen.bounded import read_file_bounded, shown
 from sitegen.config import TYPE_NAMES
+from sitegen.contract import SLUG_RE
 from sitegen.errors import ContentError, Problem
 from sitegen.frontmatter import parse_front_matter
-from sitegen.model import SLUG_RE, Archive
+from sitegen.model import Archive
 
 SUMMARY_LENGTH = 160
 #: Longer untrusted text is shown as plain paragraphs: Markdown parsing of a

@@ -11,9 +11,10 @@ control characters and lone surrogates, which would break XML and UTF-8, are
 removed here. Unsafe decorations (a ``javascript:`` link, an unknown media
 kind) are dropped or demoted with a warning rather than failing the build.
 
-One module per concern; every public name is importable from here:
+One module per concern; what other stages use is importable from here (the
+contract's own formats and limits are ``sitegen.contract``'s):
 
-- ``types``: the frozen object types, ``Archive``, ``ModelResult``, ``object_key``
+- ``types``: the frozen object types, ``Archive``, ``ModelResult``, ``object_key`` (``COLLECTION_OF``)
 - ``places``, ``order``: country names and city slugs (folded by ``sitegen.sources.slugs``,
   as the converters fold names); display orders (shared with the renderer)
 - ``build``: ``build_archive``, reading every collection and linking the result
@@ -31,20 +32,12 @@ from __future__ import annotations
 from sitegen.model.archive import co_speakers
 from sitegen.model.build import build_archive
 from sitegen.model.digest import source_digest
-from sitegen.model.formats import DATE_RE, MAX_ID_LENGTH, MEDIA_KINDS, SLUG_RE, YEARS
 from sitegen.model.order import event_order, session_order
-from sitegen.model.places import COMMON_COUNTRY_NAMES, city_slug, country_name
+from sitegen.model.places import city_slug, country_name
 from sitegen.model.text import clean_text
-from sitegen.model.types import COLLECTION_OF, Archive, Event, Link, Media, ModelResult, Person, Series, Session, Topic, Venue, object_key
+from sitegen.model.types import Archive, Event, Link, Media, ModelResult, Person, Series, Session, Topic, Venue, object_key
 
 __all__ = [
-    "COLLECTION_OF",
-    "COMMON_COUNTRY_NAMES",
-    "DATE_RE",
-    "MAX_ID_LENGTH",
-    "MEDIA_KINDS",
-    "SLUG_RE",
-    "YEARS",
     "Archive",
     "Event",
     "Link",

@@ -14,10 +14,11 @@ from datetime import date as _Date  # for annotations inside classes with a meth
 from typing import Any, TypeVar
 
 from sitegen.bounded import shown
+from sitegen.contract import YEARS
 from sitegen.errors import Problem
 from sitegen.model.digest import source_digest
 from sitegen.model.fields import _Fields
-from sitegen.model.formats import YEARS, _parse_date, _parse_timestamp
+from sitegen.model.formats import _parse_date, _parse_timestamp
 
 
 class _Unusual(Exception):

@@ -17,9 +17,8 @@ from collections.abc import Mapping
 from datetime import date
 from typing import Any, TypeVar
 
-from sitegen.contract import MAX_LINE_CHARS, MAX_LIST_ITEMS, MAX_TEXT_CHARS, is_web_url
+from sitegen.contract import MAX_ID_LENGTH, MAX_LINE_CHARS, MAX_LIST_ITEMS, MAX_TEXT_CHARS, MEDIA_KINDS, SLUG_RE, is_web_url
 from sitegen.model.context import _Context, _Unusual
-from sitegen.model.formats import MAX_ID_LENGTH, MEDIA_KINDS, SLUG_RE
 from sitegen.model.text import clean_text, one_line
 from sitegen.model.types import Event, Link, Media, Person, Session
 

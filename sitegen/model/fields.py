@@ -10,9 +10,9 @@ from datetime import date as _Date  # for annotations inside a class with a meth
 from typing import TYPE_CHECKING, Any
 
 from sitegen.bounded import shown
-from sitegen.contract import MAX_LINE_CHARS, MAX_LIST_ITEMS, MAX_TEXT_CHARS, NOT_WEB_URL, url_problem
+from sitegen.contract import MAX_ID_LENGTH, MAX_LINE_CHARS, MAX_LIST_ITEMS, MAX_TEXT_CHARS, NOT_WEB_URL, SLUG_RE, YEARS, url_problem
 from sitegen.errors import Problem
-from sitegen.model.formats import MAX_ID_LENGTH, SLUG_RE, YEARS, _parse_date, _parse_timestamp
+from sitegen.model.formats import _parse_date, _parse_timestamp
 from sitegen.model.text import clean_text
 
 if TYPE_CHECKING:

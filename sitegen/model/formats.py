@@ -1,15 +1,12 @@
-"""The contract's value formats: safe slugs, ids, media kinds, the years a
-date may fall in, and the parsing of dates and RFC 3339 timestamps."""
+"""The parsing of the contract's dates and RFC 3339 timestamps (their formats
+and the years they may fall in are ``sitegen.contract``'s)."""
 
 from __future__ import annotations
 
 from datetime import date, datetime
 from typing import Any
 
-# The rules themselves live in sitegen.contract, which the converters share.
-from sitegen.contract import DATE_RE, MAX_ID_LENGTH, MEDIA_KINDS, SLUG_RE, YEARS
-
-__all__ = ["DATE_RE", "MAX_ID_LENGTH", "MEDIA_KINDS", "SLUG_RE", "YEARS"]
+from sitegen.contract import DATE_RE
 
 
 def _parse_date(value: Any) -> date | None:

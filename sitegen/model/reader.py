@@ -9,8 +9,8 @@ from datetime import date, datetime
 import iso3166
 
 from sitegen.bounded import shown
+from sitegen.contract import MEDIA_KINDS
 from sitegen.model.fields import _Fields
-from sitegen.model.formats import MEDIA_KINDS
 from sitegen.model.places import city_slug
 from sitegen.model.text import one_line
 from sitegen.model.types import Event, Link, Media, Person, Series, Session, Topic, Venue
