@@ -585,3 +585,29 @@ def test_malformed_urls_and_machine_timezones_are_warnings_not_crashes():
     (converted_event,) = converted.collections["events"]
     assert converted_event["timezone"] == "UTC"  # the model accepts no machine-dependent zone
     assert any("localtime" in str(w) for w in converted.warnings)
+
+
+def test_times_outside_the_contracts_years_are_warnings_not_crashes():
+    """A slot time past year 9999 or before year 1 in UTC overflowed when moved to the event's
+    timezone, and so did a huge duration: now the slot (or its end) is left out, and a
+    published date outside the years is no date."""
+    slots = {
+        "YEAR01": [slot("0001-01-01T00:00:00+01:00", None)],
+        "Y9999A": [slot("9999-12-31T23:00:00-05:00", None)],
+        "HUGE01": [slot("2026-11-22T10:00:00+01:00", None, duration=10**12)],
+    }
+    talks = [submission(code, slots=value) for code, value in slots.items()]
+    converted = pretalx.convert(EVENT, talks, [{"published": "0001-01-01T00:00:00+00:00"}], base_url=BASE)
+    assert [str(w) for w in converted.warnings] == [
+        f"submissions[{code}]: slot start {value[0]['start']!r} is outside the years 1900-2199; the slot is left out "
+        "(fix: report it to the pretalx server's operator)"
+        for code, value in list(slots.items())[:2]
+    ]
+    sessions = by_id(converted.collections["sessions"])
+    assert (sessions["YEAR01"]["start"], sessions["HUGE01"]["start"], sessions["HUGE01"]["end"]) == (
+        None,
+        "2026-11-22T10:00:00+01:00",
+        None,
+    )
+    assert converted.collections["events"][0]["updated_at"] == "2026-11-22T00:00:00+00:00"  # as if unpublished
+    build_archive(converted.collections)

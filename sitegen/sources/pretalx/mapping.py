@@ -12,7 +12,7 @@ from typing import Any
 from urllib.parse import urljoin
 
 from sitegen.bounded import shown
-from sitegen.contract import DATE_RE, NOT_WEB_URL, place_timezones, url_problem
+from sitegen.contract import DATE_RE, NOT_WEB_URL, YEARS, place_timezones, url_problem
 from sitegen.errors import Problem
 from sitegen.sources import Converted
 from sitegen.sources.media import media_kind
@@ -28,6 +28,9 @@ from sitegen.sources.pretalx.values import (
     _topic_order,
 )
 from sitegen.sources.slugs import slug_base, slugify
+
+#: The longest slot duration read (a week): a longer one is no talk, and could overflow the date.
+_MAX_MINUTES = 7 * 24 * 60
 
 
 class _Converter:
@@ -184,7 +187,7 @@ class _Converter:
     def _end(self, where: str, slot: Mapping[str, Any], start: datetime) -> datetime | None:
         end = self._moment(where, "end", slot.get("end")) if slot.get("end") is not None else None
         duration = slot.get("duration")
-        if end is None and isinstance(duration, int) and not isinstance(duration, bool) and duration > 0:
+        if end is None and isinstance(duration, int) and not isinstance(duration, bool) and 0 < duration <= _MAX_MINUTES:
             end = start + timedelta(minutes=duration)
         if end is not None and end < start:
             self.warn(
@@ -196,14 +199,16 @@ class _Converter:
         return end
 
     def _moment(self, where: str, key: str, value: Any) -> datetime | None:
-        """A slot time in the event's timezone. pretalx sends offsets; a time without one is local."""
+        """A slot time in the event's timezone. pretalx sends offsets; a time without one is local.
+        One outside the contract's ``YEARS`` is refused (it could not be moved to the timezone)."""
         try:
             moment = datetime.fromisoformat(value) if isinstance(value, str) else None
         except ValueError:
             moment = None
-        if moment is None:
+        if moment is None or moment.year not in YEARS:
             left_out = "the slot is left out" if key == "start" else "the end is left out"
-            self.warn(where, f"slot {key} {shown(value)} is not a timestamp; {left_out}", "report it to the pretalx server's operator")
+            what = "is not a timestamp" if moment is None else f"is outside the years {YEARS.start}-{YEARS.stop - 1}"
+            self.warn(where, f"slot {key} {shown(value)} {what}; {left_out}", "report it to the pretalx server's operator")
             return None
         if moment.tzinfo is None:
             moment = moment.replace(tzinfo=self.zone)

@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-from sitegen.contract import MAX_SLUG_LENGTH, SLUG_RE, is_web_url
+from sitegen.contract import MAX_SLUG_LENGTH, SLUG_RE, YEARS, is_web_url
 from sitegen.sources.slugs import slugify
 
 
@@ -40,7 +40,8 @@ def _locale(event: Mapping[str, Any]) -> str | None:
 
 
 def _published(schedules: list[Any]) -> str | None:
-    """When the current (latest published) schedule was released; the work in progress has no date."""
+    """When the current (latest published) schedule was released; the work in progress has no date,
+    and a date outside the contract's ``YEARS`` is none."""
     moments = []
     for schedule in schedules:
         value = schedule.get("published") if isinstance(schedule, Mapping) else None
@@ -48,7 +49,7 @@ def _published(schedules: list[Any]) -> str | None:
             moment = datetime.fromisoformat(value) if isinstance(value, str) else None
         except ValueError:
             moment = None
-        if moment is not None and moment.tzinfo is not None:
+        if moment is not None and moment.tzinfo is not None and moment.year in YEARS:
             moments.append(moment)
     return max(moments).isoformat() if moments else None
 
