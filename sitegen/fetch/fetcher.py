@@ -7,13 +7,13 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sitegen.bounded import ACCEPT_ENCODING, loads_json
+from sitegen.bounded import loads_json
 from sitegen.errors import SourceError
 from sitegen.fetch.body import read_body
 from sitegen.fetch.envelope import SERVER_FIX, Page, parse_page
 from sitegen.fetch.httpcache import CacheEntry, HttpCache
 from sitegen.fetch.paging import walk
-from sitegen.fetch.request import attempt, contract_headers
+from sitegen.fetch.request import attempt, request_headers
 from sitegen.fetch.retrying import retrying
 from sitegen.fetch.session import Session
 from sitegen.fetch.status import failure
@@ -51,7 +51,7 @@ class HttpFetcher:
     def page(self, url: str, *, first: bool, cache: HttpCache | None) -> Page:
         """One page, revalidated against the cache when there is an entry for it."""
         cached = cache.load(url) if cache is not None else None
-        headers = contract_headers(self.session, url, cached.validators() if cached else None)
+        headers = request_headers(self.session, url, cached.validators() if cached else None)
 
         def handle(response: httpx.Response) -> Page | Again:
             return self._answer(url, response, cached, first, cache)
@@ -74,7 +74,7 @@ class HttpFetcher:
     def document(self, url: str, headers: Mapping[str, str]) -> Any:
         """The parsed JSON body of one GET in any shape, with the same retries (429
         and Retry-After too), limits and budget as the contract's pages.
-        ``headers`` are sent as given: another format brings its own authorisation."""
+        ``headers`` are sent besides the usual ones: another format brings its own authorisation."""
         session, source = self.session, self.session.source
 
         def handle(response: httpx.Response) -> Any:
@@ -93,5 +93,5 @@ class HttpFetcher:
                 )
             return failure(session, url, response, first=False)
 
-        sent = {"Accept": "application/json", **headers, "Accept-Encoding": ACCEPT_ENCODING}
+        sent = request_headers(session, url, headers)
         return retrying(session, url, lambda: attempt(session, url, handle, sent))

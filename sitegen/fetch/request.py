@@ -26,14 +26,13 @@ MAX_REDIRECTS = 5
 T = TypeVar("T")
 
 
-def contract_headers(session: Session, url: str, validators: Mapping[str, str] | None = None) -> dict[str, str]:
-    """What a GET of the API sends: JSON, the encodings sitegen decodes, the token (never to another
-    host) and the cache's validators."""
-    headers = {"Accept": "application/json", "Accept-Encoding": ACCEPT_ENCODING}
+def request_headers(session: Session, url: str, extra: Mapping[str, str] | None = None) -> dict[str, str]:
+    """What every GET sends: JSON, the encodings sitegen decodes (which ``extra`` cannot change),
+    the contract's token (never to another host), and ``extra``: the cache's validators, or
+    another format's own headers."""
+    headers = {"Accept": "application/json", **(extra or {}), "Accept-Encoding": ACCEPT_ENCODING}
     if session.token and same_origin(url, session.source.url):  # never hand the token to another host
         headers["Authorization"] = f"Bearer {session.token}"
-    if validators:
-        headers.update(validators)
     return headers
 
 
