@@ -13,8 +13,7 @@ from sitegen.fetch.body import read_body
 from sitegen.fetch.envelope import SERVER_FIX, Page, parse_page
 from sitegen.fetch.httpcache import CacheEntry, HttpCache
 from sitegen.fetch.paging import walk
-from sitegen.fetch.request import attempt, request_headers
-from sitegen.fetch.retrying import retrying
+from sitegen.fetch.request import get
 from sitegen.fetch.session import Session
 from sitegen.fetch.status import failure
 from sitegen.fetch.urls import collection_url
@@ -51,12 +50,11 @@ class HttpFetcher:
     def page(self, url: str, *, first: bool, cache: HttpCache | None) -> Page:
         """One page, revalidated against the cache when there is an entry for it."""
         cached = cache.load(url) if cache is not None else None
-        headers = request_headers(self.session, url, cached.validators() if cached else None)
 
         def handle(response: httpx.Response) -> Page | Again:
             return self._answer(url, response, cached, first, cache)
 
-        return retrying(self.session, url, lambda: attempt(self.session, url, handle, headers))
+        return get(self.session, url, handle, cached.validators() if cached else None)
 
     def _answer(self, url: str, response: httpx.Response, cached: CacheEntry | None, first: bool, cache: HttpCache | None) -> Page | Again:
         status = response.status_code
@@ -93,5 +91,4 @@ class HttpFetcher:
                 )
             return failure(session, url, response, first=False)
 
-        sent = request_headers(session, url, headers)
-        return retrying(session, url, lambda: attempt(session, url, handle, sent))
+        return get(session, url, handle, headers)
