@@ -21,7 +21,7 @@ from conftest import TODAY, edit_collection
 from s3server import Fault, access_denied, cloudfront_client, make_distribution, slow_down
 
 from sitegen.build import build_site
-from sitegen.cli import aws_services
+from sitegen.cli.publish import aws_services
 from sitegen.config import load_config
 from sitegen.errors import PublishError
 from sitegen.publish import PublishReport, publish_site, rollback_site

@@ -21,12 +21,8 @@ import click
 
 from sitegen import __version__
 from sitegen.cli import build, check, cookie, fragments, init, publish, serve
-from sitegen.cli.console import ConsoleReporter
-from sitegen.cli.init import own_command
-from sitegen.cli.options import common_options, site_options
-from sitegen.cli.publish import aws_services
 
-__all__ = ["ConsoleReporter", "aws_services", "common_options", "main", "own_command", "site_options"]
+__all__ = ["main"]
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})

@@ -65,9 +65,14 @@ class ConsoleReporter:
             self._progress = None
 
 
+def stderr_console() -> Console:
+    """Where every command talks to the user: standard error, nothing highlighted."""
+    return Console(stderr=True, highlight=False)
+
+
 def console_for(options: dict[str, Any]) -> tuple[Console, ConsoleReporter]:
     """Progress bars on a terminal; plain lines in CI or when output is redirected."""
-    console = Console(stderr=True, highlight=False)
+    console = stderr_console()
     interactive = console.is_terminal and not os.environ.get("CI")
     verbosity = 0 if options["quiet"] else 1 + options["verbose"]
     return console, ConsoleReporter(console, interactive=interactive, verbosity=verbosity)

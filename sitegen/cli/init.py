@@ -10,9 +10,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 import click
-from rich.console import Console
 
-from sitegen.cli.console import user_errors
+from sitegen.cli.console import stderr_console, user_errors
 
 
 @click.command()
@@ -22,7 +21,7 @@ def init(directory: Path) -> None:
     a Markdown page, sample data and a theme override example, ready for `sitegen build`."""
     from sitegen.skeleton import create_site, next_steps
 
-    console = Console(stderr=True, highlight=False)
+    console = stderr_console()
     with user_errors(console, interrupted=f"interrupted; remove {directory} and run sitegen init again"):
         create_site(directory)
     console.print(next_steps(directory, own_command(sys.argv[0], sys.executable, shutil.which)), markup=False, soft_wrap=True)

@@ -30,7 +30,7 @@ def common_options(command: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def site_options(command: Callable[..., Any]) -> Callable[..., Any]:
-    """The options shared by build and check; each overrides sitegen.toml."""
+    """The options shared by build, check and serve; each overrides sitegen.toml."""
     options = [
         click.option("--source", help="Event data: an API base URL or a folder in the local form. [source] url"),
         click.option("--theme", help="Theme name. [build] theme"),

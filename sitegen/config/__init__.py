@@ -17,8 +17,8 @@ The resulting ``Config`` is immutable and passed explicitly to each stage.
 - ``files``: reading a TOML file within bounds
 """
 
-from sitegen.config.files import CONFIG_FILE, MAX_TOML_BYTES, THEME_FILE
-from sitegen.config.load import COUNT_LIMITS, SECTIONS, TYPE_NAMES, load_config
+from sitegen.config.files import CONFIG_FILE
+from sitegen.config.load import TYPE_NAMES, load_config
 from sitegen.config.schema import (
     OTHER_FORMATS,
     BuildConfig,
@@ -28,16 +28,12 @@ from sitegen.config.schema import (
     SiteConfig,
     SourceConfig,
 )
-from sitegen.config.themes import BUILTIN_THEME_DIRS, resolve_theme_chain, theme_name_problem
+from sitegen.config.themes import BUILTIN_THEME_DIRS, resolve_theme_chain
 
 __all__ = [
     "BUILTIN_THEME_DIRS",
     "CONFIG_FILE",
-    "COUNT_LIMITS",
-    "MAX_TOML_BYTES",
     "OTHER_FORMATS",
-    "SECTIONS",
-    "THEME_FILE",
     "TYPE_NAMES",
     "BuildConfig",
     "Config",
@@ -47,5 +43,4 @@ __all__ = [
     "SourceConfig",
     "load_config",
     "resolve_theme_chain",
-    "theme_name_problem",
 ]

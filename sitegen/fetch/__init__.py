@@ -29,7 +29,7 @@ One module per concern, each importing only the ones listed before it:
 * ``session``: one HTTP fetch's state: clocks, deadline, token, counters;
 * ``body``: a response body read and decoded within max_response_bytes;
 * ``retrying``: every request through ``sitegen.retry.RetryPolicy``, and why it gave up;
-* ``request``: one GET: its headers, redirects within the origin, network failures;
+* ``request``: one GET: its headers, redirects within the origin, network failures, retried;
 * ``status``: what an unexpected HTTP status means;
 * ``httpcache``: the on-disk ETag cache;
 * ``fetcher``: collections page by page through the cache, and other formats' documents;

@@ -14,7 +14,7 @@ from sitegen.config import OTHER_FORMATS, SourceConfig
 from sitegen.fetch.client import open_client
 from sitegen.fetch.fetcher import HttpFetcher
 from sitegen.fetch.folder import read_folder
-from sitegen.fetch.formats import fetch_other_format
+from sitegen.fetch.formats import fetch_other_format, read_frab_files
 from sitegen.fetch.httpcache import HttpCache
 from sitegen.fetch.incremental import sync
 from sitegen.fetch.localcopy import LocalCopy
@@ -47,11 +47,15 @@ def fetch_archive(
     """
     if source.kind == "folder":
         return read_folder(root / source.url, collections, source.max_response_bytes)
-    if source.kind in OTHER_FORMATS:
-        return fetch_other_format(source, root=root, cache_dir=cache_dir, client=client, sleep=sleep, clock=clock, now=now, environ=environ)
+    if source.kind == "frab" and not source.is_http:
+        return read_frab_files(source, root)
+    token = environ.get(source.token_env) or None
     with open_client(source, client) as http:
-        session = Session(source, http, sleep, clock, now, environ.get(source.token_env) or None)
+        # The session's bearer token is the contract's; another format sends its own (fetch_other_format).
+        session = Session(source, http, sleep, clock, now, None if source.kind in OTHER_FORMATS else token)
         fetcher = HttpFetcher(session, HttpCache(cache_dir / "http"))
+        if source.kind in OTHER_FORMATS:
+            return fetch_other_format(fetcher, token)
         if incremental:
             fetched = sync(fetcher, LocalCopy(cache_dir / "objects"), collections)
         else:

@@ -33,7 +33,7 @@ def make_client(source: SourceConfig) -> httpx.Client:
 
     return httpx.Client(
         timeout=timeouts(source, budget=source.total_timeout),
-        follow_redirects=False,  # each hop is checked by sitegen.fetch.request.attempt
+        follow_redirects=False,  # each hop is checked by sitegen.fetch.request
         headers={"User-Agent": f"sitegen/{__version__}", "Accept": "application/json"},
     )
 

@@ -12,8 +12,7 @@ from sitegen.fetch.body import read_body
 from sitegen.fetch.changes import Doubt
 from sitegen.fetch.envelope import FeedPage, parse_feed_page
 from sitegen.fetch.paging import walk
-from sitegen.fetch.request import attempt, contract_headers
-from sitegen.fetch.retrying import retrying
+from sitegen.fetch.request import get
 from sitegen.fetch.session import Session
 from sitegen.fetch.status import failure, status_line
 from sitegen.fetch.urls import api_url
@@ -34,8 +33,7 @@ def read_feed(session: Session, since: str | None) -> FeedRead:
     continue from next time. Raises Doubt when the server has no feed or refuses the cursor."""
 
     def read(url: str, first: bool) -> FeedPage:
-        answer = partial(_feed_answer, session, url, since is not None)
-        return retrying(session, url, partial(attempt, session, url, answer, contract_headers(session, url)))
+        return get(session, url, partial(_feed_answer, session, url, since is not None))
 
     entries: list[Mapping[str, Any]] = []
     last: FeedPage | None = None

@@ -7,14 +7,13 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sitegen.bounded import ACCEPT_ENCODING, loads_json
+from sitegen.bounded import loads_json
 from sitegen.errors import SourceError
 from sitegen.fetch.body import read_body
 from sitegen.fetch.envelope import SERVER_FIX, Page, parse_page
 from sitegen.fetch.httpcache import CacheEntry, HttpCache
 from sitegen.fetch.paging import walk
-from sitegen.fetch.request import attempt, contract_headers
-from sitegen.fetch.retrying import retrying
+from sitegen.fetch.request import get
 from sitegen.fetch.session import Session
 from sitegen.fetch.status import failure
 from sitegen.fetch.urls import collection_url
@@ -51,12 +50,11 @@ class HttpFetcher:
     def page(self, url: str, *, first: bool, cache: HttpCache | None) -> Page:
         """One page, revalidated against the cache when there is an entry for it."""
         cached = cache.load(url) if cache is not None else None
-        headers = contract_headers(self.session, url, cached.validators() if cached else None)
 
         def handle(response: httpx.Response) -> Page | Again:
             return self._answer(url, response, cached, first, cache)
 
-        return retrying(self.session, url, lambda: attempt(self.session, url, handle, headers))
+        return get(self.session, url, handle, cached.validators() if cached else None)
 
     def _answer(self, url: str, response: httpx.Response, cached: CacheEntry | None, first: bool, cache: HttpCache | None) -> Page | Again:
         status = response.status_code
@@ -74,7 +72,7 @@ class HttpFetcher:
     def document(self, url: str, headers: Mapping[str, str]) -> Any:
         """The parsed JSON body of one GET in any shape, with the same retries (429
         and Retry-After too), limits and budget as the contract's pages.
-        ``headers`` are sent as given: another format brings its own authorisation."""
+        ``headers`` are sent besides the usual ones: another format brings its own authorisation."""
         session, source = self.session, self.session.source
 
         def handle(response: httpx.Response) -> Any:
@@ -93,5 +91,4 @@ class HttpFetcher:
                 )
             return failure(session, url, response, first=False)
 
-        sent = {"Accept": "application/json", **headers, "Accept-Encoding": ACCEPT_ENCODING}
-        return retrying(session, url, lambda: attempt(session, url, handle, sent))
+        return get(session, url, handle, headers)

@@ -3,53 +3,39 @@ contract's collections by ``sitegen.sources``."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from datetime import datetime
+from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sitegen.bounded import loads_json, read_file_bounded
 from sitegen.config import SourceConfig
 from sitegen.errors import SourceError
-from sitegen.fetch.client import open_client
 from sitegen.fetch.fetcher import HttpFetcher
-from sitegen.fetch.httpcache import HttpCache
 from sitegen.fetch.result import COLLECTIONS, FetchStats, RawArchive
-from sitegen.fetch.session import Session
-
-if TYPE_CHECKING:
-    import httpx
 
 
-def fetch_other_format(
-    source: SourceConfig,
-    *,
-    root: Path,
-    cache_dir: Path,
-    client: httpx.Client | None,
-    sleep: Callable[[float], None],
-    clock: Callable[[], float],
-    now: Callable[[], datetime],
-    environ: Mapping[str, str],
-) -> RawArchive:
-    """Read a pretalx event or frab schedules and convert them to the contract's collections."""
-    if source.kind == "frab" and not source.is_http:
+def read_frab_files(source: SourceConfig, root: Path) -> RawArchive:
+    """frab schedules from files (``frab:FILE,FOLDER…`` under ``root``), converted."""
+    from sitegen.sources import frab
+
+    paths = frab.schedule_files(root, source.location)
+    converted = frab.convert([(str(path), _read_json_file(path, source.max_response_bytes)) for path in paths])
+    return RawArchive(_as_tuples(converted.collections), FetchStats(), source.url, converted.warnings)
+
+
+def fetch_other_format(fetcher: HttpFetcher, token: str | None) -> RawArchive:
+    """A pretalx event, or frab schedules from URLs, read through ``fetcher`` and converted. Another
+    format brings its own authorisation: ``token`` goes to ``sitegen.sources.pretalx``, which sends it its way."""
+    source = fetcher.session.source
+    if source.kind == "pretalx":
+        from sitegen.sources import pretalx
+
+        converted = pretalx.read(source.location, fetcher.document, token)
+    else:
         from sitegen.sources import frab
 
-        paths = frab.schedule_files(root, source.location)
-        converted = frab.convert([(str(path), _read_json_file(path, source.max_response_bytes)) for path in paths])
-        return RawArchive(_as_tuples(converted.collections), FetchStats(), source.url, converted.warnings)
-    with open_client(source, client) as http:
-        fetcher = HttpFetcher(Session(source, http, sleep, clock, now, None), HttpCache(cache_dir / "http"))
-        if source.kind == "pretalx":
-            from sitegen.sources import pretalx
-
-            converted = pretalx.read(source.location, fetcher.document, environ.get(source.token_env) or None)
-        else:
-            from sitegen.sources import frab
-
-            urls = [url.strip() for url in source.location.split(",") if url.strip()]
-            converted = frab.convert([(url, fetcher.document(url, {})) for url in urls])
+        urls = [url.strip() for url in source.location.split(",") if url.strip()]
+        converted = frab.convert([(url, fetcher.document(url, {})) for url in urls])
     return RawArchive(_as_tuples(converted.collections), fetcher.session.counters.freeze(), source.url, converted.warnings)
 
 

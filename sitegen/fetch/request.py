@@ -1,6 +1,6 @@
 """One GET of a fetch: the headers it sends (the token only to the source's own origin), the
 redirects it follows itself, each checked and at most MAX_REDIRECTS, and network failures as
-``Again`` for the retry policy."""
+``Again``, retried through ``retrying``."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from sitegen.bounded import ACCEPT_ENCODING, shown
 from sitegen.errors import SourceError, clip
 from sitegen.fetch.client import timeouts
 from sitegen.fetch.envelope import SERVER_FIX
+from sitegen.fetch.retrying import retrying
 from sitegen.fetch.session import Session
 from sitegen.fetch.urls import redirect_target, same_origin
 from sitegen.retry import Again
@@ -26,19 +27,25 @@ MAX_REDIRECTS = 5
 T = TypeVar("T")
 
 
-def contract_headers(session: Session, url: str, validators: Mapping[str, str] | None = None) -> dict[str, str]:
-    """What a GET of the API sends: JSON, the encodings sitegen decodes, the token (never to another
-    host) and the cache's validators."""
-    headers = {"Accept": "application/json", "Accept-Encoding": ACCEPT_ENCODING}
+def request_headers(session: Session, url: str, extra: Mapping[str, str] | None = None) -> dict[str, str]:
+    """What every GET sends: JSON, the encodings sitegen decodes (which ``extra`` cannot change),
+    the contract's token (never to another host), and ``extra``: the cache's validators, or
+    another format's own headers."""
+    headers = {"Accept": "application/json", **(extra or {}), "Accept-Encoding": ACCEPT_ENCODING}
     if session.token and same_origin(url, session.source.url):  # never hand the token to another host
         headers["Authorization"] = f"Bearer {session.token}"
-    if validators:
-        headers.update(validators)
     return headers
 
 
-def attempt(session: Session, url: str, handle: Callable[[httpx.Response], T | Again], headers: Mapping[str, str]) -> T | Again:
-    """One request; ``handle`` reads the response while it streams."""
+def get(session: Session, url: str, handle: Callable[[httpx.Response], T | Again], extra: Mapping[str, str] | None = None) -> T:
+    """GET ``url`` with ``request_headers`` until ``handle`` gives an answer, retried within the
+    fetch's retries and budget; ``handle`` reads each response while it streams."""
+    headers = request_headers(session, url, extra)
+    return retrying(session, url, lambda: _attempt(session, url, handle, headers))
+
+
+def _attempt(session: Session, url: str, handle: Callable[[httpx.Response], T | Again], headers: Mapping[str, str]) -> T | Again:
+    """One request, its redirects followed here."""
     import httpx
 
     session.counters.requests += 1
