@@ -48,7 +48,7 @@ def check_bundle(folder: Path, label: str = "pagefind") -> list[Problem]:
         problem(path, "is named by the index but missing")
     files = [file.relative_to(folder).as_posix() for file in sorted(folder.rglob("*")) if file.is_file()] if folder.is_dir() else []
     hashed = [path for path in files if content_addressed(path)]
-    for path in misnamed(hashed, lambda path: (folder / path).read_bytes()):
+    for path in misnamed(hashed, lambda path: (folder / path).read_bytes(), absent=absent):
         problem(path, DAMAGED)
     return [Problem(clip(f"{label}/{path}"), what, FIX) for path, what in list(found.items())[:MAX_PROBLEMS]]
 
