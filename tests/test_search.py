@@ -181,6 +181,12 @@ def _entry_a_list(index: Path) -> str:
     return "build/pagefind/pagefind-entry.json: is not a Pagefind entry: it names no language"
 
 
+def _edit_pagefind_js(index: Path) -> str:
+    script = index / "pagefind.js"
+    script.write_bytes(b"/" + script.read_bytes()[1:])
+    return "build/pagefind/pagefind.js: is not the Pagefind runtime file the build wrote (damaged or changed by hand)"
+
+
 @pytest.mark.parametrize(
     "damage",
     [
@@ -194,14 +200,15 @@ def _entry_a_list(index: Path) -> str:
         _entry_without_sorts,
         _entry_without_languages,
         _entry_with_a_wrong_page_count,
+        _edit_pagefind_js,
     ],
     ids=lambda f: f.__name__.strip("_"),
 )
 def test_check_verifies_the_built_index_on_disk(minimal_site, damage):
     """``sitegen check`` reads build/pagefind/ too: a deleted entry, a truncated index
     chunk, a fragment with another's bytes, a deleted sort file or Pagefind's wasm, a
-    damaged meta, or an entry that is not one or lacks its sort files or its page count
-    is reported, once, naming the file and the fix."""
+    damaged meta, an entry that is not one or lacks its sort files or its page count, or
+    an edited pagefind.js is reported, once, naming the file and the fix."""
     build_cli(minimal_site)
     expected = damage(minimal_site / "build" / "pagefind")
     before = tree(minimal_site / "build")

@@ -3,14 +3,16 @@ entry is a Pagefind entry (languages, each with its meta's hash, its page count
 and its sort files), the meta and sort files it names exist, the meta decodes and
 lists as many pages as the entry says, every index chunk, filter and fragment
 the meta names exists, every content-addressed file holds what its name says
-(``bundle.misnamed``; a fragment's name is checked with its group's). One
-problem per file; problems are bounded.
+(``bundle.misnamed``; a fragment's name is checked with its group's), and, when
+the caller knows their SHA-256 (the build's state), so does each of Pagefind's
+runtime files. One problem per file; problems are bounded.
 """
 
 from __future__ import annotations
 
+import hashlib
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -35,8 +37,9 @@ _LANGUAGE: dict[str, type] = {"hash": str, "page_count": int, "sorts": dict}
 Report = Callable[[str, str], None]
 
 
-def check_bundle(folder: Path, label: str = "pagefind") -> list[Problem]:
-    """The problems of the bundle in ``folder`` (named ``label/...`` in messages), one per file."""
+def check_bundle(folder: Path, label: str = "pagefind", runtime: Mapping[str, str] | None = None) -> list[Problem]:
+    """The problems of the bundle in ``folder`` (named ``label/...`` in messages), one per
+    file. ``runtime``: the SHA-256 of each of Pagefind's runtime files (by name), when known."""
     found: dict[str, str] = {}
 
     def problem(path: str, what: str) -> None:
@@ -50,6 +53,10 @@ def check_bundle(folder: Path, label: str = "pagefind") -> list[Problem]:
     hashed = [path for path in files if content_addressed(path)]
     for path in misnamed(hashed, lambda path: (folder / path).read_bytes(), absent=absent):
         problem(path, DAMAGED)
+    for name, digest in sorted((runtime or {}).items()):
+        script = folder / name
+        if script.is_file() and hashlib.sha256(script.read_bytes()).hexdigest() != digest:
+            problem(name, "is not the Pagefind runtime file the build wrote (damaged or changed by hand)")
     return [Problem(clip(f"{label}/{path}"), what, FIX) for path, what in list(found.items())[:MAX_PROBLEMS]]
 
 
