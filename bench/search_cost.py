@@ -17,10 +17,9 @@ from pathlib import Path
 
 BENCH = Path(__file__).resolve().parent
 sys.dont_write_bytecode = True
-sys.path.insert(0, str(BENCH))
-sys.path.insert(0, str(BENCH.parent))
+sys.path.insert(0, str(BENCH.parent / "tests"))
 
-from search_browser import CHROMIUM, CHROMIUM_ARGS, S3LikeOrigin  # noqa: E402
+from search_browser import chromium, site_origin  # noqa: E402
 
 INIT = """async () => { window.pf = await import('/pagefind/pagefind.js');
   await pf.options({basePath: '/pagefind/', excerptLength: 24}); await pf.init(); }"""
@@ -30,31 +29,21 @@ SEARCH = """async (term) => { const start = performance.now(); const r = await p
 
 
 def main() -> int:
-    from playwright.sync_api import sync_playwright
-
-    from sitegen.config import load_config
-    from sitegen.publish.plan import header_policy
-
     root, terms = Path(sys.argv[1]), sys.argv[2:] or ["d", "documentation", "documentation l", "documentation libraries", "testing"]
-    build = root / "build"
-    with S3LikeOrigin(build, header_policy(build, load_config(root).publish)) as origin, sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        try:
-            page = browser.new_page()
-            page.goto(origin.url + "/search/")
-            page.evaluate(INIT)
-            for with_filters in (False, True):
-                if with_filters:
-                    page.evaluate("async () => { await pf.filters(); }")
-                for term in terms:
-                    for _ in range(2):
-                        r = page.evaluate(SEARCH, term)
-                        print(
-                            f"filters {'loaded' if with_filters else 'not loaded'}: {term!r:28} {r['ms']:7.0f} ms  {r['results']:6} results  "
-                            f"{r['values']:5} values counted  {r['timings']}"
-                        )
-        finally:
-            browser.close()
+    with site_origin(root) as origin, chromium() as browser:
+        page = browser.new_page()
+        page.goto(origin.url + "/search/")
+        page.evaluate(INIT)
+        for with_filters in (False, True):
+            if with_filters:
+                page.evaluate("async () => { await pf.filters(); }")
+            for term in terms:
+                for _ in range(2):
+                    r = page.evaluate(SEARCH, term)
+                    print(
+                        f"filters {'loaded' if with_filters else 'not loaded'}: {term!r:28} {r['ms']:7.0f} ms  {r['results']:6} results  "
+                        f"{r['values']:5} values counted  {r['timings']}"
+                    )
     return 0
 
 

@@ -21,7 +21,7 @@ from urllib.parse import urlsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
-from search_browser import CHROMIUM, CHROMIUM_ARGS  # noqa: E402  (the tests' flags, one place)
+from search_browser import chromium  # noqa: E402  (the tests' browser and flags, one place)
 
 TYPING_DELAY_MS = 60  # between keystrokes, like a quick typist; the debounce sees every key
 SETTLE_MS = 1000  # no DOM mutation for this long after the last keystroke: the results are final
@@ -115,29 +115,23 @@ def type_query(page: Any, selectors: dict[str, str], query: str, traffic: Traffi
 def cold_then_warm(site: str, page_path: str, selectors: dict[str, str], cold: str, warm: list[str], index_prefix: str) -> dict[str, Any]:
     """The cold query typed key by key, then the warm queries on the same page; and the cold query
     again in another fresh context, pasted (one input event), to tell typing's share apart."""
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        try:
-            page, traffic, load = open_cold(browser, site, page_path, selectors, index_prefix)
-            mark = len(traffic.requests)
-            first = type_query(page, selectors, cold, traffic)
-            traffic.quiet(page)
-            query = traffic.since(mark, site, index_prefix)
-            timings = [type_query(page, selectors, q, traffic) for q in warm]
-            pasted_timings = [type_query(page, selectors, q, traffic, paste=True) for q in warm]
-            traffic.quiet(page)
-            everything = traffic.since(0, site, index_prefix)
-            page.context.close()
-            page, traffic, _ = open_cold(browser, site, page_path, selectors, index_prefix)
-            mark = len(traffic.requests)
-            page.fill(selectors["input"], cold)
-            page.wait_for_function(SETTLED, timeout=QUERY_TIMEOUT_MS, polling=100)
-            traffic.quiet(page)
-            pasted = traffic.since(mark, site, index_prefix) | {"timing": page.evaluate(TIMING)}
-        finally:
-            browser.close()
+    with chromium() as browser:
+        page, traffic, load = open_cold(browser, site, page_path, selectors, index_prefix)
+        mark = len(traffic.requests)
+        first = type_query(page, selectors, cold, traffic)
+        traffic.quiet(page)
+        query = traffic.since(mark, site, index_prefix)
+        timings = [type_query(page, selectors, q, traffic) for q in warm]
+        pasted_timings = [type_query(page, selectors, q, traffic, paste=True) for q in warm]
+        traffic.quiet(page)
+        everything = traffic.since(0, site, index_prefix)
+        page.context.close()
+        page, traffic, _ = open_cold(browser, site, page_path, selectors, index_prefix)
+        mark = len(traffic.requests)
+        page.fill(selectors["input"], cold)
+        page.wait_for_function(SETTLED, timeout=QUERY_TIMEOUT_MS, polling=100)
+        traffic.quiet(page)
+        pasted = traffic.since(mark, site, index_prefix) | {"timing": page.evaluate(TIMING)}
     return {
         "page_load": load,
         "cold_query": query | {"timing": first},

@@ -25,42 +25,31 @@ from typing import Any
 BENCH = Path(__file__).resolve().parent
 sys.dont_write_bytecode = True
 sys.path.insert(0, str(BENCH))
-sys.path.insert(0, str(BENCH.parent))
+sys.path.insert(0, str(BENCH.parent / "tests"))
 
 import search_bench  # noqa: E402
 import search_timing  # noqa: E402
-from search_browser import CHROMIUM, CHROMIUM_ARGS, S3LikeOrigin  # noqa: E402
+from search_browser import chromium, site_origin  # noqa: E402
 
 SELECTORS = {"input": "#search-q", "title": "[data-search-results] h2"}
 
 
 def run(root: Path, queries: list[str], paste: bool, profile: Path | None, facets: bool = False) -> dict[str, Any]:
-    from playwright.sync_api import sync_playwright
-
-    from sitegen.config import load_config
-    from sitegen.publish.plan import header_policy
-
-    build = root / "build"
-    policy = header_policy(build, load_config(root).publish)
-    with S3LikeOrigin(build, policy) as origin, sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        try:
-            page, traffic, _ = search_timing.open_cold(browser, origin.url, "/search/", SELECTORS, "/pagefind/")
-            search_timing.type_query(page, SELECTORS, search_bench.COLD_QUERY, traffic)
-            if facets:  # the facet panel open: every query's results are filtered and counted too
-                page.click("[data-search-facets-open]")
-                page.wait_for_selector("[data-search-facets] input", timeout=search_timing.QUERY_TIMEOUT_MS)
-                traffic.quiet(page)
-            cdp = page.context.new_cdp_session(page)
-            if profile:
-                cdp.send("Profiler.enable")
-                cdp.send("Profiler.setSamplingInterval", {"interval": 200})
-                cdp.send("Profiler.start")
-            runs = [search_timing.type_query(page, SELECTORS, q, traffic, paste=paste) for q in queries]
-            if profile:
-                profile.write_text(json.dumps(cdp.send("Profiler.stop")["profile"]), encoding="utf-8")
-        finally:
-            browser.close()
+    with site_origin(root) as origin, chromium() as browser:
+        page, traffic, _ = search_timing.open_cold(browser, origin.url, "/search/", SELECTORS, "/pagefind/")
+        search_timing.type_query(page, SELECTORS, search_bench.COLD_QUERY, traffic)
+        if facets:  # the facet panel open: every query's results are filtered and counted too
+            page.click("[data-search-facets-open]")
+            page.wait_for_selector("[data-search-facets] input", timeout=search_timing.QUERY_TIMEOUT_MS)
+            traffic.quiet(page)
+        cdp = page.context.new_cdp_session(page)
+        if profile:
+            cdp.send("Profiler.enable")
+            cdp.send("Profiler.setSamplingInterval", {"interval": 200})
+            cdp.send("Profiler.start")
+        runs = [search_timing.type_query(page, SELECTORS, q, traffic, paste=paste) for q in queries]
+        if profile:
+            profile.write_text(json.dumps(cdp.send("Profiler.stop")["profile"]), encoding="utf-8")
     return search_timing.summarize(runs)
 
 

@@ -104,19 +104,35 @@ class S3LikeOrigin:
         self.server.server_close()
 
 
+def site_origin(root: Path) -> S3LikeOrigin:
+    """``root/build`` served with the headers of the site's own ``[publish]`` settings."""
+    from sitegen.config import load_config
+    from sitegen.publish.plan import header_policy
+
+    build = root / "build"
+    return S3LikeOrigin(build, header_policy(build, load_config(root).publish))
+
+
 @contextmanager
-def chromium_page() -> Iterator[tuple[Any, list[str]]]:
-    """A fresh page in headless Chromium, and the URL of every request it makes."""
+def chromium() -> Iterator[Any]:
+    """Headless Chromium (Debian's, with ``CHROMIUM_ARGS``), closed on the way out."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
         try:
-            page = browser.new_page()
-            requests: list[str] = []
-            page.on("request", lambda request: requests.append(request.url))
-            page.on("pageerror", lambda error: requests.append(f"pageerror:{error}"))
-            page.set_default_timeout(15_000)
-            yield page, requests
+            yield browser
         finally:
             browser.close()
+
+
+@contextmanager
+def chromium_page() -> Iterator[tuple[Any, list[str]]]:
+    """A fresh page in headless Chromium, and the URL of every request it makes."""
+    with chromium() as browser:
+        page = browser.new_page()
+        requests: list[str] = []
+        page.on("request", lambda request: requests.append(request.url))
+        page.on("pageerror", lambda error: requests.append(f"pageerror:{error}"))
+        page.set_default_timeout(15_000)
+        yield page, requests

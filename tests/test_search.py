@@ -137,12 +137,78 @@ def _delete_wasm(index: Path) -> str:
     return "build/pagefind/wasm.en.pagefind: is named by the index but missing"
 
 
+def _flip_meta_byte(index: Path) -> str:
+    (meta,) = index.glob("*.pf_meta")
+    data = bytearray(meta.read_bytes())
+    data[40] ^= 0xFF
+    meta.write_bytes(bytes(data))
+    return f"build/pagefind/{meta.name}: does not hold what its name says (damaged or changed by hand)"
+
+
+def _edit_entry(change):
+    def damage(index: Path) -> str:
+        entry = index / "pagefind-entry.json"
+        data = json.loads(entry.read_text(encoding="utf-8"))
+        expected = change(data)
+        entry.write_text(json.dumps(data), encoding="utf-8")
+        return f"build/pagefind/pagefind-entry.json: {expected}"
+
+    damage.__name__ = change.__name__
+    return damage
+
+
+@_edit_entry
+def _entry_without_sorts(data: dict) -> str:
+    del data["languages"]["en"]["sorts"]
+    return "is not a Pagefind entry: language 'en' lacks its meta's hash, its page count or its sort files"
+
+
+@_edit_entry
+def _entry_without_languages(data: dict) -> str:
+    data["languages"] = {}
+    return "is not a Pagefind entry: it names no language"
+
+
+@_edit_entry
+def _entry_with_a_wrong_page_count(data: dict) -> str:
+    info = data["languages"]["en"]
+    info["page_count"] += 1
+    return f"says pagefind.{info['hash']}.pf_meta lists {info['page_count']} pages; it lists {info['page_count'] - 1}"
+
+
+def _entry_a_list(index: Path) -> str:
+    (index / "pagefind-entry.json").write_text("[]", encoding="utf-8")
+    return "build/pagefind/pagefind-entry.json: is not a Pagefind entry: it names no language"
+
+
+def _edit_pagefind_js(index: Path) -> str:
+    script = index / "pagefind.js"
+    script.write_bytes(b"/" + script.read_bytes()[1:])
+    return "build/pagefind/pagefind.js: is not the Pagefind runtime file the build wrote (damaged or changed by hand)"
+
+
 @pytest.mark.parametrize(
-    "damage", [_delete_entry, _truncate_chunk, _swap_fragment, _delete_sort, _delete_wasm], ids=lambda f: f.__name__.strip("_")
+    "damage",
+    [
+        _delete_entry,
+        _truncate_chunk,
+        _swap_fragment,
+        _delete_sort,
+        _delete_wasm,
+        _flip_meta_byte,
+        _entry_a_list,
+        _entry_without_sorts,
+        _entry_without_languages,
+        _entry_with_a_wrong_page_count,
+        _edit_pagefind_js,
+    ],
+    ids=lambda f: f.__name__.strip("_"),
 )
 def test_check_verifies_the_built_index_on_disk(minimal_site, damage):
     """``sitegen check`` reads build/pagefind/ too: a deleted entry, a truncated index
-    chunk, a fragment with another's bytes, a deleted sort file or Pagefind's wasm is reported, naming the file and the fix."""
+    chunk, a fragment with another's bytes, a deleted sort file or Pagefind's wasm, a
+    damaged meta, an entry that is not one or lacks its sort files or its page count, or
+    an edited pagefind.js is reported, once, naming the file and the fix."""
     build_cli(minimal_site)
     expected = damage(minimal_site / "build" / "pagefind")
     before = tree(minimal_site / "build")
@@ -150,6 +216,7 @@ def test_check_verifies_the_built_index_on_disk(minimal_site, damage):
     assert result.returncode == 1, result.stderr
     assert "The built search index in" in result.stderr
     assert f"{expected} (fix: run sitegen build --full)" in result.stderr
+    assert result.stderr.count("(fix: ") == 1  # one problem, one line
     assert "Traceback" not in result.stderr
     assert tree(minimal_site / "build") == before  # check writes nothing
 

@@ -5,10 +5,12 @@ entry; and the group check that ``publish`` and ``sitegen check`` make."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 from sitegen.search import cbor
 from sitegen.search.bundle import GROUP_HASH, decode_file, fragment_names, group_of, misnamed, page_key
+from sitegen.search.verify import check_bundle
 from sitegen.search.writer import write_index
 
 
@@ -99,7 +101,24 @@ def test_a_group_is_checked_whole():
     # a member missing: its group no longer makes its hash
     missing = {p: d for p, d in files.items() if p != group[-1]}
     assert misnamed(list(missing), missing.__getitem__) == sorted(group[:-1])
+    # ... unless the caller knows it missing (the meta names it): that one is the problem
+    assert misnamed(list(missing), missing.__getitem__, absent=[group[-1]]) == []
     # a sort file changed by hand
     sort = next(p for p in files if p.endswith(".pf_sort"))
     changed = {**files, sort: files[sort] + b"\n"}
     assert misnamed(list(changed), changed.__getitem__) == [sort]
+
+
+def test_a_missing_fragment_is_one_problem_not_its_whole_group(tmp_path: Path):
+    files = write_index(records(), "en", workers=1)
+    meta, _ = meta_and_entry(files)
+    names = [name for name, _ in meta[1]]
+    group = [f"fragment/{n}.pf_fragment" for n in names if n[:5] == names[0][:5]]
+    assert len(group) >= 2
+    runtime = {"pagefind.js": b"", "pagefind-worker.js": b"", "wasm.en.pagefind": b""}  # what check_bundle asks of them: to be there
+    for path, data in {**files, **runtime}.items():
+        (tmp_path / path).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / path).write_bytes(data)
+    assert check_bundle(tmp_path) == []
+    (tmp_path / group[0]).unlink()
+    assert [(p.where, p.what) for p in check_bundle(tmp_path)] == [(f"pagefind/{group[0]}", "is named by the index but missing")]

@@ -31,7 +31,7 @@ def check_staged(config: Config, folder: Path, search: SearchResult, files: list
         out["detail"] = _check_search(folder, search, dict.fromkeys(files), base_path)
     if config.output_dir.is_dir():
         with stage("built index") as out:
-            out["detail"] = _check_built_index(config.output_dir)
+            out["detail"] = _check_built_index(config.output_dir, search.state.get("runtime_sha256"))
     with stage("links") as out:
         elsewhere = [config.fragments.url_prefix, config.fragments.signin_url, config.fragments.signout_url]
         pages = _FilesOnDisk(folder, dict.fromkeys(files))
@@ -59,10 +59,12 @@ def _check_search(folder: Path, search: SearchResult, files: Mapping[str, None],
     return f"{declared} pages listed, every one in the build"
 
 
-def _check_built_index(output: Path) -> str:
+def _check_built_index(output: Path, runtime: object) -> str:
     """That the index the last build wrote (``output/pagefind``) is whole: every file
-    named exists, and every content-addressed file holds what its name says."""
-    problems = check_bundle(output / BUNDLE_DIR, f"{output.name}/{BUNDLE_DIR}")
+    named exists, every content-addressed file holds what its name says, and so does
+    each of Pagefind's runtime files (``runtime``: their SHA-256, from the search state)."""
+    sums = {str(name): str(digest) for name, digest in runtime.items()} if isinstance(runtime, dict) else None
+    problems = check_bundle(output / BUNDLE_DIR, f"{output.name}/{BUNDLE_DIR}", sums)
     if problems:
         raise SearchError(f"The built search index in {clip(str(output))} is damaged:", problems)
     return f"{output.name}/{BUNDLE_DIR} whole, every file as its name says"

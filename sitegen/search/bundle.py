@@ -237,14 +237,16 @@ _SHORTEST = {".pf_index": 7, ".pf_filter": 7, ".pf_sort": 7, ".pf_meta": 10}
 _FRAGMENT = ".pf_fragment"
 
 
-def misnamed(paths: Iterable[str], read: Callable[[str], bytes]) -> list[str]:
+def misnamed(paths: Iterable[str], read: Callable[[str], bytes], absent: Iterable[str] = ()) -> list[str]:
     """The files among ``paths`` (relative to the bundle; other files are let be) whose
     bytes (``read(path)``) are not what their names say. Index chunks are named after
     Pagefind's ``full_hash`` of what they decode to (``lang_`` and a prefix of it),
     filters, sorts and the meta after a SHA-256 of their bytes, each checked alone;
     a fragment's name is its group's (``fragment_names``), checked from all the
     group's fragments: a damaged member is refused, and a group whose members do
-    not make its hash is refused whole. Each file is read once."""
+    not make its hash is refused whole, unless one of its members is ``absent``
+    (named by the meta but missing, which the caller reports: the others cannot be
+    checked without it). Each file is read once."""
     groups: dict[str, dict[str, str]] = {}
     bad = []
     for path in paths:
@@ -256,8 +258,9 @@ def misnamed(paths: Iterable[str], read: Callable[[str], bytes]) -> list[str]:
                 groups.setdefault(key, {})[index] = path
         elif content_addressed(path) and not _matches_name(path, read(path)):
             bad.append(path)
+    incomplete = {_group_key(path)[0] for path in absent if path.endswith(_FRAGMENT)}
     for key, members in groups.items():
-        bad += _misnamed_group(key, members, read)
+        bad += _misnamed_group(key, members, read, whole=key not in incomplete)
     return sorted(bad)
 
 
@@ -274,9 +277,9 @@ def _group_key(path: str) -> tuple[str | None, str]:
     return path[: -len(index + _FRAGMENT)], index
 
 
-def _misnamed_group(key: str, members: dict[str, str], read: Callable[[str], bytes]) -> list[str]:
+def _misnamed_group(key: str, members: dict[str, str], read: Callable[[str], bytes], *, whole: bool) -> list[str]:
     """A group's fragments that are not what their names say: those that cannot be
-    read, or if all can, the whole group unless its members make its name."""
+    read, or if all can and the group is ``whole``, all of them unless they make its name."""
     order = sorted(members, key=lambda index: int(index, 36))
     pages, unreadable = [], []
     for index in order:
@@ -286,15 +289,15 @@ def _misnamed_group(key: str, members: dict[str, str], read: Callable[[str], byt
             pages.append((_fragment_url(path, raw), full_hash(raw)))
         except SearchError:
             unreadable.append(path)
-    if unreadable:
+    if unreadable or not whole:
         return unreadable
     language = key.rsplit("/", 1)[-1].rpartition("_")[0]
     try:
         names = fragment_names(language, pages)
     except SearchError:
         return [members[index] for index in order]
-    whole = len(order) == int(order[-1], 36) + 1 and all(members[i].endswith(f"/{n}{_FRAGMENT}") for i, n in zip(order, names, strict=True))
-    return [] if whole else [members[index] for index in order]
+    made = len(order) == int(order[-1], 36) + 1 and all(members[i].endswith(f"/{n}{_FRAGMENT}") for i, n in zip(order, names, strict=True))
+    return [] if made else [members[index] for index in order]
 
 
 def _matches_name(path: str, data: bytes) -> bool:

@@ -1,13 +1,18 @@
-"""The built index on disk, checked for ``sitegen check``: the entry parses, the
-meta and sort files it names exist, the meta decodes, every index chunk, filter
-and fragment the meta names exists, and every content-addressed file holds what
-its name says (``bundle.misnamed``; a fragment's name is checked with its
-group's). Every file is read once; problems are bounded.
+"""The built index on disk, checked for ``sitegen check`` and ``publish``: the
+entry is a Pagefind entry (languages, each with its meta's hash, its page count
+and its sort files), the meta and sort files it names exist, the meta decodes and
+lists as many pages as the entry says, every index chunk, filter and fragment
+the meta names exists, every content-addressed file holds what its name says
+(``bundle.misnamed``; a fragment's name is checked with its group's), and, when
+the caller knows their SHA-256 (the build's state), so does each of Pagefind's
+runtime files. One problem per file; problems are bounded.
 """
 
 from __future__ import annotations
 
+import hashlib
 import re
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -24,36 +29,43 @@ MAX_ENTRY = 1024 * 1024
 _NAME = re.compile(r"[A-Za-z0-9_-]{1,100}")
 #: The runtime files every Pagefind 1.5 bundle has, beside what the entry names.
 RUNTIME_JS, RUNTIME_WORKER = "pagefind.js", "pagefind-worker.js"
+DAMAGED = "does not hold what its name says (damaged or changed by hand)"
+
+#: What the entry gives of each language (``writer``): its meta's hash, page count and sort files.
+_LANGUAGE: dict[str, type] = {"hash": str, "page_count": int, "sorts": dict}
+#: Reports a problem of one bundle file (its path in the bundle, what is wrong).
+Report = Callable[[str, str], None]
 
 
-def check_bundle(folder: Path, label: str = "pagefind") -> list[Problem]:
-    """The problems of the bundle in ``folder`` (named ``label/...`` in messages)."""
-    problems: list[Problem] = []
+def check_bundle(folder: Path, label: str = "pagefind", runtime: Mapping[str, str] | None = None) -> list[Problem]:
+    """The problems of the bundle in ``folder`` (named ``label/...`` in messages), one per
+    file. ``runtime``: the SHA-256 of each of Pagefind's runtime files (by name), when known."""
+    found: dict[str, str] = {}
 
     def problem(path: str, what: str) -> None:
-        problems.append(Problem(clip(f"{label}/{path}"), what, FIX))
+        found.setdefault(path, what)  # the first problem of a file is its cause
 
     named = _named_by_entry(folder, problem)
-    for path in sorted(named):
-        if not (folder / path).is_file():
-            problem(path, "is named by the index but missing")
+    absent = sorted(path for path in named if not (folder / path).is_file())
+    for path in absent:
+        problem(path, "is named by the index but missing")
     files = [file.relative_to(folder).as_posix() for file in sorted(folder.rglob("*")) if file.is_file()] if folder.is_dir() else []
-    for path in misnamed([path for path in files if content_addressed(path)], lambda path: (folder / path).read_bytes()):
-        if len(problems) > MAX_PROBLEMS:
-            break
-        problem(path, "does not hold what its name says (damaged or changed by hand)")
-    return problems[:MAX_PROBLEMS]
+    hashed = [path for path in files if content_addressed(path)]
+    for path in misnamed(hashed, lambda path: (folder / path).read_bytes(), absent=absent):
+        problem(path, DAMAGED)
+    for name, digest in sorted((runtime or {}).items()):
+        script = folder / name
+        if script.is_file() and hashlib.sha256(script.read_bytes()).hexdigest() != digest:
+            problem(name, "is not the Pagefind runtime file the build wrote (damaged or changed by hand)")
+    return [Problem(clip(f"{label}/{path}"), what, FIX) for path, what in list(found.items())[:MAX_PROBLEMS]]
 
 
-def _named_by_entry(folder: Path, problem: Any) -> set[str]:
+def _named_by_entry(folder: Path, problem: Report) -> set[str]:
     """Every file the entry and its metas name (metas read and decoded here)."""
-    entry = folder / ENTRY
     try:
-        if entry.stat().st_size > MAX_ENTRY:
-            raise ValueError(f"is larger than {MAX_ENTRY} bytes")
-        languages = loads_json(entry.read_bytes(), ENTRY, SearchError, FIX)["languages"]
-        metas = {str(lang): f"pagefind.{_name(info['hash'])}.pf_meta" for lang, info in languages.items()}
-        sorts = {f"sort/{_name(name)}.pf_sort" for info in languages.values() for name in (info.get("sorts") or {}).values()}
+        languages = _languages(folder / ENTRY)
+        metas = {f"pagefind.{_name(info['hash'])}.pf_meta": info["page_count"] for info in languages.values()}
+        sorts = {f"sort/{_name(name)}.pf_sort" for info in languages.values() for name in info["sorts"].values()}
         # Pagefind's runtime: the script, its worker, and the wasm of each language that has one
         runtime = {RUNTIME_JS, RUNTIME_WORKER} | {f"wasm.{_name(info['wasm'])}.pagefind" for info in languages.values() if info.get("wasm")}
     except FileNotFoundError:
@@ -62,29 +74,49 @@ def _named_by_entry(folder: Path, problem: Any) -> set[str]:
     except SearchError as exc:
         problem(ENTRY, exc.problems[0].what if exc.problems else "cannot be read")
         return set()
-    except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
-        problem(ENTRY, f"cannot be read: {shown(str(exc))}")
+    except (OSError, ValueError) as exc:
+        problem(ENTRY, f"is not a Pagefind entry: {exc}" if isinstance(exc, ValueError) else f"cannot be read: {shown(str(exc))}")
         return set()
-    named: set[str] = sorts | runtime
-    for meta_path in metas.values():
-        if not (folder / meta_path).is_file():
-            continue  # reported as missing by the caller
-        named.add(meta_path)
-        try:
-            meta = cbor.decode(decode_file(meta_path, (folder / meta_path).read_bytes()))
-            named.update(_meta_files(meta))
-        except (SearchError, cbor.CborError, ValueError, TypeError, IndexError) as exc:
-            problem(meta_path, f"cannot be read: {shown(str(exc))}")
-    return named | set(metas.values())
+    named: set[str] = sorts | runtime | set(metas)
+    for meta_path, page_count in metas.items():
+        if (folder / meta_path).is_file():  # else reported as missing by the caller
+            named |= _meta_files(folder, meta_path, page_count, problem)
+    return named
 
 
-def _meta_files(meta: Any) -> set[str]:
-    """The fragments, index chunks and filters a meta names."""
-    if not isinstance(meta, list) or len(meta) < 4:
-        raise ValueError("is not a Pagefind meta")
-    fragments = {f"fragment/{_name(page[0])}.pf_fragment" for page in meta[1]}
-    chunks = {f"index/{_name(chunk[2])}.pf_index" for chunk in meta[2]}
-    filters = {f"filter/{_name(pair[1])}.pf_filter" for pair in meta[3]}
+def _languages(entry: Path) -> dict[str, dict[str, Any]]:
+    """The entry's languages, each with its meta's hash, its page count and its sort files
+    (sitegen's writer always writes them: without ``sorts``, "newest first" finds nothing);
+    a ValueError says what is not there."""
+    if entry.stat().st_size > MAX_ENTRY:
+        raise ValueError(f"it is larger than {MAX_ENTRY} bytes")
+    data = loads_json(entry.read_bytes(), ENTRY, SearchError, FIX)
+    languages = data.get("languages") if isinstance(data, dict) else None
+    if not isinstance(languages, dict) or not languages:
+        raise ValueError("it names no language")
+    for language, info in languages.items():
+        if not isinstance(info, dict) or not all(isinstance(info.get(key), kind) for key, kind in _LANGUAGE.items()):
+            raise ValueError(f"language {shown(language, 20)} lacks its meta's hash, its page count or its sort files")
+    return languages
+
+
+def _meta_files(folder: Path, meta_path: str, page_count: int, problem: Report) -> set[str]:
+    """The fragments, index chunks and filters a meta names (none if it cannot be read)."""
+    try:
+        meta = cbor.decode(decode_file(meta_path, (folder / meta_path).read_bytes()))
+        if not isinstance(meta, list) or len(meta) < 4:
+            raise ValueError("is not a Pagefind meta")
+        fragments = {f"fragment/{_name(page[0])}.pf_fragment" for page in meta[1]}
+        chunks = {f"index/{_name(chunk[2])}.pf_index" for chunk in meta[2]}
+        filters = {f"filter/{_name(pair[1])}.pf_filter" for pair in meta[3]}
+    except SearchError:  # not gzip, or not Pagefind's: the bytes are not what the build wrote
+        problem(meta_path, DAMAGED)
+        return set()
+    except (cbor.CborError, ValueError, TypeError, IndexError) as exc:
+        problem(meta_path, f"cannot be read: {shown(str(exc))}")
+        return set()
+    if len(meta[1]) != page_count:
+        problem(ENTRY, f"says {meta_path} lists {page_count} pages; it lists {len(meta[1])}")
     return fragments | chunks | filters
 
 
