@@ -164,8 +164,8 @@ class TreeMemory(threading.Thread):
 
     def __init__(self, sid: int, watch: str | None = None):
         super().__init__(daemon=True)
-        self.sid, self.watch = sid, watch  # watch: also the peak of the processes whose name starts with this
-        self.peak_pss = self.peak_rss = self.peak_processes = self.peak_watched_rss = 0
+        self.sid, self.watch = sid, watch  # watch: also the peak PSS of the processes whose command line holds this
+        self.peak_pss = self.peak_rss = self.peak_processes = self.peak_watched_pss = 0
         self.done = threading.Event()
 
     def sample(self) -> None:
@@ -177,19 +177,19 @@ class TreeMemory(threading.Thread):
                 stat = Path(f"/proc/{name}/stat").read_text()
                 if int(stat[stat.rindex(")") + 2 :].split()[3]) != self.sid:  # field 6: session id
                     continue
-                mine = bool(self.watch) and stat[stat.index("(") + 1 : stat.rindex(")")].startswith(self.watch or "")
+                mine = bool(self.watch) and (self.watch or "").encode() in Path(f"/proc/{name}/cmdline").read_bytes()
                 for line in Path(f"/proc/{name}/smaps_rollup").read_text().splitlines():
                     if line.startswith("Pss:"):
                         pss += int(line.split()[1]) * 1024
+                        watched += int(line.split()[1]) * 1024 if mine else 0
                     elif line.startswith("Rss:"):
                         rss += int(line.split()[1]) * 1024
-                        watched += int(line.split()[1]) * 1024 if mine else 0
                 count += 1
             except (OSError, ValueError, IndexError):
                 continue  # gone meanwhile
         self.peak_pss, self.peak_rss = max(self.peak_pss, pss), max(self.peak_rss, rss)
         self.peak_processes = max(self.peak_processes, count)
-        self.peak_watched_rss = max(self.peak_watched_rss, watched)
+        self.peak_watched_pss = max(self.peak_watched_pss, watched)
 
     def run(self) -> None:
         samples = 0
@@ -202,8 +202,8 @@ def measure(
     cmd: list[str], *, cwd: Path, env: dict[str, str], log_path: Path, timeout: float, what: str, watch: str | None = None
 ) -> dict[str, Any]:
     """Run ``cmd`` once as a child in its own session; wall, CPU and peak RSS from ``os.wait4``, and the
-    sampled peak memory of the whole process tree (and, with ``watch``, of its processes whose name
-    starts with that, e.g. an indexer it spawns). Output goes to ``log_path``. Killed (the whole
+    sampled peak memory of the whole process tree (and, with ``watch``, the peak PSS of its processes
+    whose command line holds that, e.g. a job it starts and the workers that job forks). Output goes to ``log_path``. Killed (the whole
     group) after ``timeout`` s; a failure raises."""
     with open(log_path, "wb") as out:
         busy = busy_cpu_seconds()
@@ -256,7 +256,7 @@ def measure(
         "tree_peak_pss_bytes": tree.peak_pss,
         "tree_peak_rss_bytes": tree.peak_rss,
         "tree_peak_processes": tree.peak_processes,
-        **({"watched_peak_rss_bytes": tree.peak_watched_rss} if watch else {}),
+        **({"watched_peak_pss_bytes": tree.peak_watched_pss} if watch else {}),
         # CPU the rest of the machine used meanwhile (other processes, this script, the kernel's
         # writeback): a large figure means the run shared the CPUs and its wall time is suspect
         "other_cpu_s": round(max(0.0, busy - (usage.ru_utime + usage.ru_stime)), 2),

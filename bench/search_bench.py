@@ -78,7 +78,7 @@ def build(root: Path, ctx: dict[str, Any], what: str) -> dict[str, Any]:
     """One ``sitegen build`` (and the ``--post-build`` command, if any), measured."""
     cmd = [str(SITEGEN), "build", "--root", str(root), "--today", TODAY, "-q"]
     compare.wait_for_quiet()
-    kw = {"cwd": ROOT, "env": ctx["env"], "timeout": ctx["timeout"], "watch": "pagefind"}
+    kw = {"cwd": ROOT, "env": ctx["env"], "timeout": ctx["timeout"], "watch": "sitegen.search.job"}
     run = compare.measure(cmd, log_path=ctx["logs"] / f"{what}.log", what=f"sitegen build ({what})", **kw)
     report = json.loads((root / ctx["output"] / ".sitegen" / "report.json").read_text(encoding="utf-8"))
     stages = report.get("stages", {})
@@ -203,7 +203,9 @@ def row(r: dict[str, Any]) -> list[str]:
     f, b, e = r["full_build"], r["browser"], r["edit_rebuild"]["index_upload"]
     load, cold, warm = b["page_load"], b["cold_query"], b["warm"]
     idx = "–" if f["index_s"] is None else f"{f['index_s']:.1f} ({f['index_s'] / f['wall_s']:.0%})"
-    watched = f.get("watched_peak_rss_bytes") or (f.get("post_build") or {}).get("tree_peak_rss_bytes") or 0
+    watched = (
+        f.get("watched_peak_pss_bytes") or f.get("watched_peak_rss_bytes") or (f.get("post_build") or {}).get("tree_peak_pss_bytes") or 0
+    )
     ms, pasted = warm["first_shown_ms"], b.get("warm_pasted", {}).get("first_shown_ms", {})
     return [
         f"{r['archive']} ({f['pages']:,} pages; sitegen {r.get('sitegen', {}).get('commit', '?')})",
@@ -227,7 +229,7 @@ def markdown(results: dict[str, Any]) -> str:
         "archive",
         "full build s",
         "index s (share)",
-        "peak MB: build tree PSS / indexer RSS",
+        "peak MB: build tree PSS / index job PSS",
         "page load: requests / KB",
         "cold query typed: index and library requests / KB (all requests; index files of the page load)",
         "cold query pasted: index and library requests / KB",
