@@ -1,8 +1,9 @@
 """``sitegen check``'s extra stages, run over the staged site instead of writing it.
 
 A build leaves these to check: that the search index names only pages of the
-build, that the index the last build wrote is whole, and that every internal
-link of every page resolves.
+build, that the last build's immutable files (hashed assets, the search
+bundle) hold what their names say, and that every internal link of every page
+resolves.
 """
 
 from __future__ import annotations
@@ -12,12 +13,13 @@ from contextlib import AbstractContextManager
 from pathlib import Path
 
 from sitegen.config import Config
-from sitegen.errors import Problem, SearchError, TemplateError, clip
+from sitegen.errors import OutputError, Problem, SearchError, TemplateError, clip
 from sitegen.render.links import broken_links
 from sitegen.render.routes import Routes, output_path
 from sitegen.search import BUNDLE_DIR, SearchResult
 from sitegen.search.bundle import listed_pages
-from sitegen.search.verify import check_bundle
+from sitegen.write import STATIC_DIR
+from sitegen.write.built import damaged_files
 
 #: Opens a named, timed stage of the build; the stage sets ``["detail"]``.
 Stage = Callable[[str], AbstractContextManager[dict[str, str]]]
@@ -25,13 +27,14 @@ Stage = Callable[[str], AbstractContextManager[dict[str, str]]]
 
 def check_staged(config: Config, folder: Path, search: SearchResult, files: list[str], stage: Stage) -> None:
     """`sitegen check`'s extra stages, over the staged site: the index names only
-    pages of the build, and every internal link resolves (a build leaves these to check)."""
+    pages of the build, the last build in ``output_dir`` (if any) is whole, and every
+    internal link resolves (a build leaves these to check)."""
     base_path = Routes(config.site.base_url).base_path
     with stage("search check") as out:
         out["detail"] = _check_search(folder, search, dict.fromkeys(files), base_path)
     if config.output_dir.is_dir():
-        with stage("built index") as out:
-            out["detail"] = _check_built_index(config.output_dir)
+        with stage("built files") as out:
+            out["detail"] = _check_built(config.output_dir)
     with stage("links") as out:
         elsewhere = [config.fragments.url_prefix, config.fragments.signin_url, config.fragments.signout_url]
         pages = _FilesOnDisk(folder, dict.fromkeys(files))
@@ -59,13 +62,13 @@ def _check_search(folder: Path, search: SearchResult, files: Mapping[str, None],
     return f"{declared} pages listed, every one in the build"
 
 
-def _check_built_index(output: Path) -> str:
-    """That the index the last build wrote (``output/pagefind``) is whole: every file
-    named exists, and every content-addressed file holds what its name says."""
-    problems = check_bundle(output / BUNDLE_DIR, f"{output.name}/{BUNDLE_DIR}")
+def _check_built(output: Path) -> str:
+    """That the last build's immutable files are whole (``write.built.damaged_files``,
+    the check ``publish`` runs before any upload)."""
+    problems = damaged_files(output)
     if problems:
-        raise SearchError(f"The built search index in {clip(str(output))} is damaged:", problems)
-    return f"{output.name}/{BUNDLE_DIR} whole, every file as its name says"
+        raise OutputError(f"The last build in {clip(str(output))} is damaged:", problems)
+    return f"{output.name}/{STATIC_DIR} and {output.name}/{BUNDLE_DIR} whole, every file as its name says"
 
 
 class _FilesOnDisk(Mapping[str, bytes]):
