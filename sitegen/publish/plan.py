@@ -92,8 +92,10 @@ def header_policy(output_dir: Path, publish: PublishConfig) -> HeaderPolicy:
 
 
 def _search_hashed(path: Path) -> set[str]:
-    """The search bundle's content-addressed files (``.sitegen/search.json``): immutable,
-    uploaded with the assets, and collected like them. A build without search has none."""
+    """The search bundle's content-addressed files, as the build listed them in
+    ``.sitegen/search.json``. The list decides only their policy: immutable headers,
+    uploaded with the assets and collected like them. Whether they are whole is not
+    taken from it: ``damaged_files`` reads the bundle itself. A build without search has none."""
     if not path.is_file():
         return set()
     try:
