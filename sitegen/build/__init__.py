@@ -171,7 +171,7 @@ def build_site(
         if write:
             _write(run, stager, staged, search)
         else:
-            check_staged(config, stager.staging / "new", search, staged.files, run.stage)
+            check_staged(config, stager.staged, search, staged.files, run.stage)
             report.peak_rss_mb = peak_rss_mb()
     finally:
         if pending is not None:

@@ -23,31 +23,34 @@ from sitegen.write.built import damaged_files
 
 #: Opens a named, timed stage of the build; the stage sets ``["detail"]``.
 Stage = Callable[[str], AbstractContextManager[dict[str, str]]]
+#: Where a file of the build was staged (``write.Stager.staged``).
+Staged = Callable[[str], Path]
 
 
-def check_staged(config: Config, folder: Path, search: SearchResult, files: list[str], stage: Stage) -> None:
+def check_staged(config: Config, staged: Staged, search: SearchResult, files: list[str], stage: Stage) -> None:
     """`sitegen check`'s extra stages, over the staged site: the index names only
     pages of the build, the last build in ``output_dir`` (if any) is whole, and every
-    internal link resolves (a build leaves these to check)."""
+    internal link resolves (a build leaves these to check). ``staged`` says where
+    each file of the build was staged (``Stager.staged``)."""
     base_path = Routes(config.site.base_url).base_path
     with stage("search check") as out:
-        out["detail"] = _check_search(folder, search, dict.fromkeys(files), base_path)
+        out["detail"] = _check_search(staged, search, dict.fromkeys(files), base_path)
     if config.output_dir.is_dir():
         with stage("built files") as out:
             out["detail"] = _check_built(config.output_dir)
     with stage("links") as out:
         elsewhere = [config.fragments.url_prefix, config.fragments.signin_url, config.fragments.signout_url]
-        pages = _FilesOnDisk(folder, dict.fromkeys(files))
+        pages = _FilesOnDisk(staged, dict.fromkeys(files))
         broken = broken_links(pages, base_path, [p for p in elsewhere if p.startswith("/")])
         if broken:
             raise TemplateError(f"{len(broken)} internal link(s) lead to no page of the site:", broken)
         out["detail"] = "every internal link resolves"
 
 
-def _check_search(folder: Path, search: SearchResult, files: Mapping[str, None], base_path: str) -> str:
+def _check_search(staged: Staged, search: SearchResult, files: Mapping[str, None], base_path: str) -> str:
     """That the index exists and every page it lists is a file of the build."""
     prefix = f"{BUNDLE_DIR}/"
-    bundle = {path[len(prefix) :]: (folder / path).read_bytes() for path in search.paths}
+    bundle = {path[len(prefix) :]: staged(path).read_bytes() for path in search.paths}
     if not bundle:
         raise SearchError.at(BUNDLE_DIR, "holds no search index", "run sitegen build; report it if the index stays missing")
     declared, urls = listed_pages(bundle)
@@ -72,15 +75,15 @@ def _check_built(output: Path) -> str:
 
 
 class _FilesOnDisk(Mapping[str, bytes]):
-    """The rendered files, read from the scratch folder when the link check asks."""
+    """The rendered files, read from where they were staged when the link check asks."""
 
-    def __init__(self, folder: Path, paths: Collection[str]) -> None:
-        self.folder, self.paths = folder, paths
+    def __init__(self, staged: Staged, paths: Collection[str]) -> None:
+        self.staged, self.paths = staged, paths
 
     def __getitem__(self, path: str) -> bytes:
         if path not in self.paths:
             raise KeyError(path)
-        return (self.folder / path).read_bytes()
+        return self.staged(path).read_bytes()
 
     def __iter__(self) -> Iterator[str]:
         return iter(self.paths)
