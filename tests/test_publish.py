@@ -779,3 +779,19 @@ def test_a_damaged_immutable_file_is_refused_and_nothing_uploaded(minimal_site, 
     assert "Traceback" not in stderr
     assert puts(proxy) == []
     assert site_objects(client) == {}
+
+
+def test_an_edited_pagefind_runtime_file_is_refused_and_nothing_uploaded(minimal_site, s3):
+    """pagefind.js is not content-addressed, yet every visitor's search runs it: publish
+    checks it against the SHA-256 the build recorded, as sitegen check does."""
+    proxy, client = s3
+    build(minimal_site)
+    script = minimal_site / "build" / "pagefind" / "pagefind.js"
+    script.write_bytes(b"/" + script.read_bytes()[1:])
+    process = sitegen_publish(minimal_site, proxy.url)
+    _, stderr = process.communicate(timeout=120)
+    assert process.returncode == 1, stderr
+    assert "build/pagefind/pagefind.js: is not the Pagefind runtime file the build wrote" in stderr
+    assert "Traceback" not in stderr
+    assert puts(proxy) == []
+    assert site_objects(client) == {}

@@ -214,9 +214,29 @@ def test_check_verifies_the_built_index_on_disk(minimal_site, damage):
     before = tree(minimal_site / "build")
     result = sitegen("check", "--root", str(minimal_site), "--today", TODAY.isoformat())
     assert result.returncode == 1, result.stderr
-    assert "The built search index in" in result.stderr
+    assert "The last build in" in result.stderr
     assert f"{expected} (fix: run sitegen build --full)" in result.stderr
     assert result.stderr.count("(fix: ") == 1  # one problem, one line
+    assert "Traceback" not in result.stderr
+    assert tree(minimal_site / "build") == before  # check writes nothing
+
+
+@pytest.mark.parametrize("delete", [False, True], ids=["changed", "deleted"])
+def test_check_verifies_the_built_assets_as_publish_does(minimal_site, delete):
+    """``sitegen check`` reports a hashed asset of build/ whose bytes are not what its
+    name says (or that is gone) in the words ``publish`` refuses it with."""
+    build_cli(minimal_site)
+    asset = sorted((minimal_site / "build" / "static" / "css").glob("site.*.css"))[0]
+    if delete:
+        asset.unlink()
+    else:
+        asset.write_bytes(asset.read_bytes() + b" ")
+    before = tree(minimal_site / "build")
+    result = sitegen("check", "--root", str(minimal_site), "--today", TODAY.isoformat())
+    assert result.returncode == 1, result.stderr
+    said = "is in the asset manifest but not in the build" if delete else "does not hold what its name says (damaged or changed by hand)"
+    assert "The last build in" in result.stderr
+    assert f"build/static/css/{asset.name}: {said} (fix: run sitegen build --full)" in result.stderr
     assert "Traceback" not in result.stderr
     assert tree(minimal_site / "build") == before  # check writes nothing
 

@@ -171,7 +171,7 @@ def build_site(
         if write:
             _write(run, stager, staged, search)
         else:
-            check_staged(config, stager.staging / "new", search, staged.files, run.stage)
+            check_staged(config, stager.staged, search, staged.files, run.stage)
             report.peak_rss_mb = peak_rss_mb()
     finally:
         if pending is not None:
@@ -315,10 +315,12 @@ def _stage_search(search: SearchResult, stager: Stager) -> list[str]:
 
 
 def _search_manifest(search: SearchResult) -> bytes:
-    """Which bundle files are content-addressed: publish gives them the immutable policy."""
+    """Which bundle files are content-addressed (publish gives them the immutable
+    policy), and the SHA-256 of Pagefind's runtime files (``write.built`` checks them)."""
     hashed = search.hashed()
     named = set(hashed)
-    data = {"hashed": hashed, "entry": [p for p in search.paths if p not in named]}
+    sums = search.state.get("runtime_sha256")
+    data = {"hashed": hashed, "entry": [p for p in search.paths if p not in named], "runtime_sha256": sums if isinstance(sums, dict) else {}}
     return (json.dumps(data, indent=0, sort_keys=True) + "\n").encode("utf-8")
 
 

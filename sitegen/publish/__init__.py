@@ -30,7 +30,7 @@ from sitegen.publish.session import PublishReport, Services, connect, finish, wa
 from sitegen.publish.state import read_remote, verify_ours
 from sitegen.write import whole_output
 
-__all__ = ["COMPRESSION_WARNING", "PHASES", "PublishReport", "Services", "publish_site", "rollback_site"]
+__all__ = ["COMPRESSION_WARNING", "PublishReport", "Services", "publish_site", "rollback_site"]
 
 COMPRESSION_WARNING = (
     "objects are uploaded gzip-compressed; S3 cannot negotiate encodings, so every client gets gzip"

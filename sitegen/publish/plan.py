@@ -15,21 +15,18 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path, PurePosixPath
 
-from sitegen.assets import hashed_name_for
 from sitegen.bounded import shown
 from sitegen.config import PublishConfig
 from sitegen.errors import Problem, PublishError, clip
 from sitegen.publish.headers import HeaderPolicy, Headers, Kind
 from sitegen.publish.manifest import Manifest, ObjectState
-from sitegen.search import BUNDLE_DIR
-from sitegen.search.verify import check_bundle
-from sitegen.write import ASSET_MANIFEST, SEARCH_MANIFEST, STATE_DIR, STATIC_DIR, output_path_problem
+from sitegen.write import SEARCH_MANIFEST, STATE_DIR, output_path_problem
+from sitegen.write.built import asset_sources, damaged_files
 
 #: Upload phases, in order: hashed assets, other static files, then pages, feeds and the rest.
 PHASES = {Kind.ASSET: "assets", Kind.STATIC: "static", Kind.DOCUMENT: "pages"}
 #: CloudFront allows 15 wildcard paths in progress per distribution.
 WILDCARD_LIMIT = 15
-DAMAGED_FIX = "run sitegen build --full"
 UNPUBLISHABLE_FIX = (
     "rename or remove the theme or content file it comes from (or the file, if put there by hand), then run sitegen build again"
 )
@@ -94,21 +91,11 @@ def header_policy(output_dir: Path, publish: PublishConfig) -> HeaderPolicy:
     return HeaderPolicy(hashed | _search_hashed(output_dir / SEARCH_MANIFEST), publish.html_cache_control, publish.gzip)
 
 
-def asset_sources(output_dir: Path) -> dict[str, str]:
-    """The build's hashed assets, from its asset manifest: output path -> logical name."""
-    manifest_path = output_dir / ASSET_MANIFEST
-    if not manifest_path.is_file():
-        raise PublishError.at(str(output_dir), "holds no sitegen build", "run sitegen build first, or point --root at the site")
-    try:
-        names = json.loads(manifest_path.read_text(encoding="utf-8"))
-        return {f"{STATIC_DIR}/{name}": str(logical) for logical, name in names.items()}
-    except (OSError, ValueError, AttributeError) as exc:
-        raise PublishError.at(str(manifest_path), f"cannot be read: {exc}", "run sitegen build again") from exc
-
-
 def _search_hashed(path: Path) -> set[str]:
-    """The search bundle's content-addressed files (``.sitegen/search.json``): immutable,
-    uploaded with the assets, and collected like them. A build without search has none."""
+    """The search bundle's content-addressed files, as the build listed them in
+    ``.sitegen/search.json``. The list decides only their policy: immutable headers,
+    uploaded with the assets and collected like them. Whether they are whole is not
+    taken from it: ``damaged_files`` reads the bundle itself. A build without search has none."""
     if not path.is_file():
         return set()
     try:
@@ -122,16 +109,10 @@ def _search_hashed(path: Path) -> set[str]:
 
 def scan_build(output_dir: Path, publish: PublishConfig) -> dict[str, LocalFile]:
     """Every file of the build (sitegen's own ``.sitegen/`` excepted), with its headers and hashes."""
-    policy = header_policy(output_dir, publish)
-    missing = sorted(path for path in policy.hashed if not (output_dir / path).is_file())
-    if missing:
-        raise PublishError(
-            f"{output_dir}: the build is incomplete; publishing it would serve pages whose assets are missing:",
-            [Problem(path, "is in the asset manifest but not in the build", "run sitegen build again") for path in missing],
-        )
-    damaged = damaged_files(output_dir, sorted(policy.hashed), asset_sources(output_dir))
+    damaged = damaged_files(output_dir)  # what sitegen check reports of the build, before anything is read for upload
     if damaged:
         raise PublishError(f"{output_dir}: the build is damaged; nothing was published:", damaged)
+    policy = header_policy(output_dir, publish)
     files: dict[str, LocalFile] = {}
     unpublishable: list[Problem] = []
     for source in sorted(output_dir.rglob("*")):
@@ -156,24 +137,6 @@ def scan_build(output_dir: Path, publish: PublishConfig) -> dict[str, LocalFile]
     if unpublishable:
         raise PublishError(f"{output_dir}: the build holds files no build should write; nothing was published:", unpublishable)
     return files
-
-
-def damaged_files(output_dir: Path, paths: Iterable[str], assets: Mapping[str, str]) -> list[Problem]:
-    """The immutable files (output paths) whose bytes are not what their names say (a
-    hashed asset, ``assets``: output path -> logical name), and every problem of the
-    search bundle that ``sitegen check`` finds (``check_bundle``: the entry and what it
-    names, each content-addressed file, a fragment with its group), whatever
-    ``.sitegen/search.json`` says. Published immutable, a damaged file would be served
-    for a year; a damaged entry would break search for every visitor."""
-    bad = sorted(
-        path
-        for path in paths
-        if path in assets and f"{STATIC_DIR}/{hashed_name_for(assets[path], (output_dir / path).read_bytes())}" != path
-    )
-    problems = [Problem(shown(path), "does not hold what its name says (damaged or changed by hand)", DAMAGED_FIX) for path in bad]
-    if (output_dir / BUNDLE_DIR).exists():
-        problems += check_bundle(output_dir / BUNDLE_DIR, BUNDLE_DIR)
-    return problems
 
 
 def make_plan(local: Mapping[str, LocalFile], manifest: Manifest, publish: PublishConfig, now: datetime, *, may_delete: bool) -> Plan:

@@ -122,7 +122,6 @@ def _run_jobs(
     progress = start_progress(len(jobs))
 
     def render_share(share: list[_Job]) -> list[tuple[str, FileEntry, bool | None]]:
-        """(path, entry, changed), where changed is None for a file not rendered."""
         done = []
         for job in share:
             entry, data = job.run()

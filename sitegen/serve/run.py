@@ -18,7 +18,7 @@ from watchdog.events import FileSystemEvent, FileSystemEventHandler
 from watchdog.observers import Observer
 
 from sitegen.build import BuildReport, build_site
-from sitegen.config import Config, load_config
+from sitegen.config import CONFIG_FILE, Config, load_config
 from sitegen.errors import FragmentError, OutputError, SitegenError
 from sitegen.fragments import make_codec, make_service
 from sitegen.fragments.identity import IdentityCodec
@@ -190,7 +190,7 @@ class DevServer:
     def _watch(self, config: Config) -> None:
         root = config.root.resolve()
         folders = {folder for folder in (config.content_dir, *config.theme_chain) if folder.is_dir()}
-        root_files = {root / "sitegen.toml"}
+        root_files = {root / CONFIG_FILE}
         for path in _local_data(config):
             if path.is_dir():
                 folders.add(path)
