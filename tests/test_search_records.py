@@ -49,3 +49,18 @@ def test_plain_text_of_random_markdown_is_the_one_pass_version():
     for _ in range(20_000):
         text = "".join(rng.choice(pieces) for _ in range(rng.randint(0, 40)))
         assert plain_from_markdown(text) == one_pass(text), repr(text)
+
+
+def test_ascii_words_cut_by_pattern_as_by_graphemes():
+    """discrete_words cuts an ASCII word with one pattern (most words); it must cut it
+    where the grapheme-by-grapheme rules do (which tests/test_search_writer.py checks
+    against Pagefind's binary), for camelCase, acronyms, digits and punctuation."""
+    from sitegen.search import words
+
+    rnd = random.Random(13)
+    alphabet = "aAzZbB09_-. :#*\x01\x1c"
+    samples = ["HTTPServer", "getHTTPResponse2xx", "py3k", "IPv6Address", "ABCdef", "a1B2c3", "x__Y--z", "JSONEncoder."]
+    samples += ["".join(rnd.choice(alphabet) for _ in range(rnd.randint(1, 10))) for _ in range(20_000)]
+    for word in samples:
+        text = words._ASCII_PUNCT.sub(" ", word)
+        assert words.discrete_words(word) == words.cut_graphemes(text), word

@@ -36,6 +36,8 @@ _PRIVATE = re.compile(f"___PAGEFIND_[^{WHITESPACE}]+[{WHITESPACE}]?")
 WORD_SYMBOLS = ("_", "\u203f", "\u2040", "\u2054", "\ufe33", "\ufe34", "\ufe4d", "\ufe4e", "\ufe4f", "\uff3f")
 _SYMBOLS = frozenset(WORD_SYMBOLS)
 _ASCII_PUNCT = re.compile(r"""[!-/:-@\[-`{-~]""")
+#: What ``_normalized`` drops of an ASCII word: all but letters, digits and ``_``.
+_ASCII_DROPPED = re.compile(r"[^A-Za-z0-9_]")
 _NUMERIC = frozenset(("Nd", "Nl", "No"))
 #: Other_Alphabetic marks and symbols that Rust's ``is_alphabetic`` counts (Python's ``isalpha`` does not).
 _OTHER_ALPHA = frozenset(("Mn", "Mc", "So"))
@@ -151,13 +153,13 @@ Indexable = tuple[str, "str | None", bool]
 
 def indexable_words(raw: str, stems: Stemmers) -> list[Indexable]:
     """``get_indexable_words``: the word itself, its parts, and its emoji."""
+    if raw.isascii():
+        return _ascii_indexable(raw, stems)
     results: list[Indexable] = []
     normalized = _normalized(raw)
     if normalized:
         folded = _fold(normalized)
         results.append((stems.stem(folded if folded is not None else normalized), normalized if folded is not None else None, False))
-    if raw.isascii() and raw.isalnum() and (raw[1:].islower() or not any(c.isupper() for c in raw[1:])):
-        return results
     if not (any(not _alphanumeric(c) for c in raw) or any(_uppercase(c) for c in raw[1:])):
         return results
     parts = discrete_words(raw)
@@ -170,9 +172,36 @@ def indexable_words(raw: str, stems: Stemmers) -> list[Indexable]:
     return results
 
 
+#: convert_case's default boundaries where every grapheme is one ASCII character (most
+#: words): lower before upper or digit, upper before digit, digit before a letter, and
+#: the last of two uppers before a lower (``HTTPServer``: ``HTTP Server``). Each test of
+#: ``_boundary`` reads only its own graphemes, so cutting at every match is the same.
+_ASCII_CUTS = re.compile(r"(?<=[a-z])(?=[A-Z0-9])|(?<=[A-Z])(?=[0-9])|(?<=[0-9])(?=[A-Za-z])|(?<=[A-Z])(?=[A-Z][a-z])")
+
+
+def _ascii_indexable(raw: str, stems: Stemmers) -> list[Indexable]:
+    """``indexable_words`` of an ASCII word (most words): nothing to fold, no emoji, and
+    its alphanumeric characters are [A-Za-z0-9]."""
+    normalized = _ASCII_DROPPED.sub("", raw).lower()
+    results: list[Indexable] = [(stems.stem(normalized), None, False)] if normalized else []
+    if raw.isalnum() and raw[1:] == raw[1:].lower():
+        return results
+    parts = discrete_words(raw)
+    if normalized and (" " in parts or not normalized.startswith(parts)):
+        results.extend((stems.stem(part), None, True) for part in parts.split(" ") if len(part) > 1)
+    return results
+
+
 def discrete_words(raw: str) -> str:
     """ASCII punctuation to spaces, then convert_case 0.11's ``Case::Lower`` (its default boundaries)."""
     text = _ASCII_PUNCT.sub(" ", raw)
+    if text.isascii():  # one character a grapheme: the boundaries are a pattern (_ASCII_CUTS)
+        return " ".join(split_whitespace(_ASCII_CUTS.sub(" ", text).lower()))
+    return cut_graphemes(text)
+
+
+def cut_graphemes(text: str) -> str:
+    """convert_case's ``Case::Lower`` of ``text``, grapheme by grapheme (any text)."""
     graphemes = _graphemes(text)
     words, start = [], 0
     for i in range(len(graphemes)):
@@ -222,10 +251,13 @@ def _load_emoji() -> frozenset[str]:
 
 EMOJI = _load_emoji()
 _EMOJI_CHARS = frozenset(c for e in EMOJI for c in e)
+_ASCII_EMOJI = any(emoji.isascii() for emoji in EMOJI)
 
 
 def emoji_in(raw: str) -> list[str]:
     """The graphemes of ``raw`` that are emoji (``emojis::get``)."""
+    if raw.isascii() and not _ASCII_EMOJI:  # no emoji is ASCII alone (a keycap needs U+FE0F U+20E3)
+        return []
     if not any(c in _EMOJI_CHARS for c in raw):
         return []
     return [g for g in _graphemes(raw) if g in EMOJI]
