@@ -41,6 +41,7 @@ import compare  # noqa: E402
 import gen  # noqa: E402
 import harness  # noqa: E402
 import pyvideo  # noqa: E402
+import search_share  # noqa: E402
 import search_timing  # noqa: E402
 from search_browser import CHROMIUM, S3LikeOrigin  # noqa: E402
 
@@ -95,6 +96,32 @@ def build(root: Path, ctx: dict[str, Any], what: str) -> dict[str, Any]:
     return run
 
 
+def build_without_search(root: Path, ctx: dict[str, Any], what: str) -> dict[str, Any]:
+    """The same clean build with the search stage left out (``search_share.WITHOUT``): what the
+    index adds to a full build is the difference. The index job overlaps rendering, so its own
+    seconds grow with the contention for the CPUs and overstate what a user waits for."""
+    cmd = [str(SITEGEN.parent / "python"), "-c", search_share.WITHOUT, "build", "--root", str(root), "--today", TODAY, "-q"]
+    compare.wait_for_quiet()
+    kw = {"cwd": ROOT, "env": ctx["env"], "timeout": ctx["timeout"]}
+    return compare.measure(cmd, log_path=ctx["logs"] / f"{what}.log", what=f"sitegen build without search ({what})", **kw)
+
+
+def through_edge(root: Path, ctx: dict[str, Any], origin: str, folder: str) -> dict[str, Any]:
+    """The page load and cold query again, through ``varnishd`` with sitegen's own VCL (``sitegen
+    fragments vcl``) in front of the S3-like origin: what a visitor of the deployed site transfers
+    (the VCL gzips text, JavaScript and JSON, as CloudFront's automatic compression does; an S3
+    website endpoint alone compresses nothing). No fragment service listens: holes are empty."""
+    import edge_bench
+
+    varnishd = edge_bench.require("varnishd", "varnish")
+    fragments = f"{edge_bench.LOOPBACK}:{edge_bench.free_port()}"
+    cmd = [str(SITEGEN), "fragments", "--root", str(root), "vcl", "--origin", origin.split("//", 1)[1], "--fragments", fragments]
+    vcl = edge_bench.run(cmd, env=ctx["env"], what="sitegen fragments vcl", cwd=root).stdout
+    with edge_bench.varnish(vcl, varnishd) as (process, _):
+        base = f"http://{edge_bench.LOOPBACK}:{process.port}"
+        return search_timing.cold_only(base, ctx["search_path"], ctx["selectors"], COLD_QUERY, "/" + folder)
+
+
 def index_files(root: Path, ctx: dict[str, Any]) -> tuple[str, dict[str, tuple[str, int]], Any]:
     """(index folder, {path: (sha256, bytes)} of the index's files as published, the build's header policy)."""
     from sitegen.publish.plan import encode_body, header_policy
@@ -132,8 +159,16 @@ def upload_diff(before: dict[str, tuple[str, int]], after: dict[str, tuple[str, 
 def bench_archive(name: str, root: Path, ctx: dict[str, Any]) -> dict[str, Any]:
     for stale in (root / ctx["output"], root / ".sitegen-cache"):
         shutil.rmtree(stale, ignore_errors=True)
+    without = None
+    if not ctx["post_build"]:
+        log(f"{name}: full build without search")
+        without = build_without_search(root, ctx, f"{name}-without-search")
+        for stale in (root / ctx["output"], root / ".sitegen-cache"):
+            shutil.rmtree(stale, ignore_errors=True)
     log(f"{name}: full build")
     full = build(root, ctx, f"{name}-full")
+    if without is not None:
+        full |= {"without_search": without, "index_added_s": round(full["wall_s"] - without["wall_s"], 3)}
     folder, before, policy = index_files(root, ctx)
     log(f"{name}: {len(before):,} index files under {folder}; browser")
     busy, started = compare.busy_cpu_seconds(), time.perf_counter()
@@ -142,6 +177,9 @@ def bench_archive(name: str, root: Path, ctx: dict[str, Any]) -> dict[str, Any]:
             origin.url, ctx["search_path"], ctx["selectors"], COLD_QUERY, warm_queries(root), "/" + folder
         )
         browser["origin_requests"] = len(origin.log)
+        if not ctx["post_build"]:
+            log(f"{name}: the cold query through the edge")
+            browser["edge"] = through_edge(root, ctx, origin.url, folder)
     # the whole machine's CPU use meanwhile (Chromium's included): near 2 on this 2-CPU machine means starved
     browser["machine_cpus_busy"] = round((compare.busy_cpu_seconds() - busy) / (time.perf_counter() - started), 2)
     log(f"{name}: rebuild with no change")
@@ -177,13 +215,23 @@ def check(label: str, value: float | None, limit: float, unit: str) -> dict[str,
 
 
 def targets(r: dict[str, Any]) -> list[dict[str, Any]]:
-    full, cold, warm = r["full_build"], r["browser"]["cold_query"], r["browser"]["warm"]
-    lib = r["browser"]["page_load"]
-    share = full["index_s"] / full["wall_s"] if full["index_s"] is not None else None
+    full, warm, edge = r["full_build"], r["browser"]["warm"], r["browser"].get("edge")
+    lib, cold = (edge["page_load"], edge["cold_query"]) if edge else (r["browser"]["page_load"], r["browser"]["cold_query"])
+    added = full.get("index_added_s")
+    seconds = added if added is not None else full["index_s"]
+    share = max(seconds, 0.0) / full["wall_s"] if seconds is not None else None
+    where = "through sitegen's edge" if edge else "from the S3-like origin"
     return [
-        check("index build time ÷ full build wall", share, TARGETS["index_share"], ""),
         check(
-            "cold query bytes (index and library files, page load + typed query)",
+            "index build time ÷ full build wall ("
+            + ("what the index adds: with − without search" if added is not None else "the index's own seconds")
+            + ")",
+            share,
+            TARGETS["index_share"],
+            "",
+        ),
+        check(
+            f"cold query bytes {where} (index and library files, page load + typed query)",
             lib["index_wire_bytes"] + cold["index_wire_bytes"],
             TARGETS["cold_bytes"],
             " B",
@@ -202,7 +250,18 @@ def targets(r: dict[str, Any]) -> list[dict[str, Any]]:
 def row(r: dict[str, Any]) -> list[str]:
     f, b, e = r["full_build"], r["browser"], r["edit_rebuild"]["index_upload"]
     load, cold, warm = b["page_load"], b["cold_query"], b["warm"]
-    idx = "–" if f["index_s"] is None else f"{f['index_s']:.1f} ({f['index_s'] / f['wall_s']:.0%})"
+    idx = "–" if f["index_s"] is None else f"job {f['index_s']:.1f} ({f['index_s'] / f['wall_s']:.0%})"
+    if f.get("index_added_s") is not None:
+        idx = f"adds {f['index_added_s']:.1f} ({f['index_added_s'] / f['wall_s']:.0%}; without: {f['without_search']['wall_s']:.1f}); {idx}"
+    edge = b.get("edge")
+    through = (
+        "–"
+        if not edge
+        else (
+            f"{edge['page_load']['index_requests'] + edge['cold_query']['index_requests']} / "
+            f"{(edge['page_load']['index_wire_bytes'] + edge['cold_query']['index_wire_bytes']) / 1e3:,.1f}"
+        )
+    )
     watched = (
         f.get("watched_peak_pss_bytes") or f.get("watched_peak_rss_bytes") or (f.get("post_build") or {}).get("tree_peak_pss_bytes") or 0
     )
@@ -216,6 +275,7 @@ def row(r: dict[str, Any]) -> list[str]:
         f"{cold['index_requests']} / {cold['index_wire_bytes'] / 1e3:,.1f} (all: {cold['requests']} / {cold['wire_bytes'] / 1e3:,.1f}; "
         f"page load: +{load['index_requests']} / {load['index_wire_bytes'] / 1e3:,.1f})",
         f"{b['cold_query_pasted']['index_requests']} / {b['cold_query_pasted']['index_wire_bytes'] / 1e3:,.1f}",
+        through,
         (f"{ms['median']:.0f} / {ms['p90']:.0f}" if ms["median"] is not None else "–")
         + (f" ({pasted['median']:.0f} / {pasted['p90']:.0f}" if pasted.get("median") is not None else " (–")
         + f"; {b.get('machine_cpus_busy', '?')})",
@@ -228,11 +288,12 @@ def markdown(results: dict[str, Any]) -> str:
     head = [
         "archive",
         "full build s",
-        "index s (share)",
+        "index s (share of the full build's wall)",
         "peak MB: build tree PSS / index job PSS",
         "page load: requests / KB",
         "cold query typed: index and library requests / KB (all requests; index files of the page load)",
         "cold query pasted: index and library requests / KB",
+        "cold query through the edge (varnishd, sitegen's VCL): index and library requests / KB",
         "warm: keystroke → results ms, median / p90 (pasted; machine CPUs busy)",
         "one-session edit: index files / KB uploaded",
         "no-change rebuild: index files uploaded",
@@ -248,7 +309,12 @@ def markdown(results: dict[str, Any]) -> str:
             f"- **{t['status']}**: {t['target']}: {t['value'] if not isinstance(t['value'], float) else round(t['value'], 3)}"
             for t in r["targets"]
         ]
-        cold = r["browser"]["cold_query"]
+        cold, lib = r["browser"]["cold_query"], r["browser"]["page_load"]
+        if r["browser"].get("edge"):
+            lines.append(
+                f"- cold query from the S3-like origin (an S3 website endpoint compresses nothing): {lib['index_requests'] + cold['index_requests']} "
+                f"index and library requests, {lib['index_wire_bytes'] + cold['index_wire_bytes']:,} B"
+            )
         lines.append(
             f'- cold query "{COLD_QUERY}": {cold["timing"]["final_titles"]} results shown after {cold["timing"]["first_ms"]} ms; third-party requests: {len(r["browser"]["all_requests"]["third_party"])}'
         )

@@ -142,6 +142,18 @@ def cold_then_warm(site: str, page_path: str, selectors: dict[str, str], cold: s
     }
 
 
+def cold_only(site: str, page_path: str, selectors: dict[str, str], cold: str, index_prefix: str) -> dict[str, Any]:
+    """The page load and the cold query typed, in a fresh context: what a first visitor transfers."""
+    with chromium() as browser:
+        page, traffic, load = open_cold(browser, site, page_path, selectors, index_prefix)
+        mark = len(traffic.requests)
+        first = type_query(page, selectors, cold, traffic)
+        traffic.quiet(page)
+        query = traffic.since(mark, site, index_prefix)
+        page.context.close()
+    return {"page_load": load, "cold_query": query | {"timing": first}}
+
+
 def open_cold(browser: Any, site: str, path: str, selectors: dict[str, str], index_prefix: str) -> tuple[Any, Traffic, dict[str, Any]]:
     """The search page in a fresh context (an empty cache), loaded and instrumented; what the load cost."""
     context = browser.new_context()
