@@ -37,6 +37,12 @@ STATIC_REF = re.compile(r'(?:href|src)="/static/([^"]+)"')
 NEWCOMER_FILES = ["people/newcomer/calendar.ics", "people/newcomer/feed.atom", "people/newcomer/index.html"]
 
 
+def bundle_hashed(build: Path) -> set[str]:
+    """The search bundle's content-addressed files, by Pagefind's suffixes (not sitegen's rule)."""
+    suffixes = (".pf_index", ".pf_fragment", ".pf_filter", ".pf_sort", ".pf_meta")
+    return {p.relative_to(build).as_posix() for p in (build / "pagefind").rglob("*") if p.suffix in suffixes}
+
+
 def build(site: Path, **overrides) -> None:
     build_site(load_config(site, overrides), today=TODAY)
 
@@ -125,7 +131,7 @@ def test_first_publish_uploads_everything_with_the_right_headers(minimal_site, s
         ".json": "application/json; charset=utf-8",
     }
     # the search bundle (tests/test_search.py): its content-addressed files are immutable like assets
-    hashed = set(json.loads((minimal_site / "build/.sitegen/search.json").read_text())["hashed"])
+    hashed = bundle_hashed(minimal_site / "build")
     for key in local_files(minimal_site):
         head = client.head_object(Bucket="site", Key=key)
         assert head["ContentType"] == expected_types.get(Path(key).suffix, "application/octet-stream"), key
@@ -148,7 +154,7 @@ def test_phases_go_in_order_assets_static_pages_then_manifest(minimal_site, s3):
     writes = [r for r in proxy.requests if r.operation == "PutObject"]
     assert writes[0].key == MANIFEST_KEY  # first, the keys about to be created
     assert writes[-1].key == MANIFEST_KEY  # last, the commit
-    hashed = set(json.loads((minimal_site / "build/.sitegen/search.json").read_text())["hashed"])
+    hashed = bundle_hashed(minimal_site / "build")
     assert any(k.startswith("pagefind/sort/") for k in hashed)  # immutable, before the entry naming it
     unhashed = {
         "favicon.ico",
@@ -204,7 +210,7 @@ def test_header_only_change_is_a_metadata_copy(minimal_site, s3):
     publish(minimal_site, proxy)
     proxy.clear()
     report = publish(minimal_site, proxy, **{"publish.html_cache_control": "public, max-age=60"})
-    hashed = set(json.loads((minimal_site / "build/.sitegen/search.json").read_text())["hashed"])
+    hashed = bundle_hashed(minimal_site / "build")
     documents = [k for k in local_files(minimal_site) if not k.startswith("static/") and k not in hashed]
     assert report.uploaded == [] and sorted(report.header_updated) == sorted(documents)
     assert proxy.count("CopyObject") == len(documents) and puts(proxy) == [MANIFEST_KEY, MANIFEST_KEY]  # intent, commit
@@ -402,7 +408,7 @@ def test_access_denied_names_the_key_and_the_permissions(minimal_site, s3):
     message = str(caught.value)
     assert "s3://site/static/" in message and "access denied while uploading it" in message and "s3:PutObject" in message
     uploads = [k for k in puts(proxy) if k != MANIFEST_KEY]
-    hashed = set(json.loads((minimal_site / "build/.sitegen/search.json").read_text())["hashed"])
+    hashed = bundle_hashed(minimal_site / "build")
     assert uploads and all(k.startswith("static/") or k in hashed for k in uploads)  # no page went up without its assets
 
 
@@ -781,6 +787,56 @@ def test_a_damaged_immutable_file_is_refused_and_nothing_uploaded(minimal_site, 
     assert site_objects(client) == {}
 
 
+def refused_publish(site: Path, proxy, client) -> str:
+    """Run ``sitegen publish`` that must refuse the build: exit 1, no traceback, nothing
+    uploaded; its standard error."""
+    process = sitegen_publish(site, proxy.url)
+    _, stderr = process.communicate(timeout=120)
+    assert process.returncode == 1, stderr
+    assert "Traceback" not in stderr
+    assert puts(proxy) == []
+    assert site_objects(client) == {}
+    return stderr
+
+
+@pytest.mark.parametrize("record", ["pagefind.js unrecorded", "no sums", "no record"])
+def test_an_edited_runtime_file_without_its_recorded_sha256_is_refused(minimal_site, s3, record):
+    """The build's record (.sitegen/search.json) is outside input like any file of build/:
+    a runtime file it gives no SHA-256 for cannot be told from an edited one, and is refused."""
+    proxy, client = s3
+    build(minimal_site)
+    path = minimal_site / "build" / ".sitegen" / "search.json"
+    data = json.loads(path.read_text())
+    if record == "no record":
+        path.unlink()
+    else:
+        data["runtime_sha256"] = {} if record == "no sums" else {k: v for k, v in data["runtime_sha256"].items() if k != "pagefind.js"}
+        path.write_text(json.dumps(data))
+    script = minimal_site / "build" / "pagefind" / "pagefind.js"
+    script.write_bytes(script.read_bytes() + b"\n/*evil*/\n")
+    assert "build/pagefind/pagefind.js: has no SHA-256 in the build's record" in refused_publish(minimal_site, proxy, client)
+
+
+def test_the_immutable_policy_comes_from_the_bundle_not_the_record(minimal_site, s3):
+    """Pages listed as hashed in .sitegen/search.json (as an older build wrote it) get the
+    page policy still, and paths out of build/ in it are never read: the bundle's own file
+    names say which of its files are content-addressed."""
+    proxy, client = s3
+    build(minimal_site)
+    path = minimal_site / "build" / ".sitegen" / "search.json"
+    data = json.loads(path.read_text())
+    data["hashed"] = ["index.html", "pagefind/pagefind-entry.json", "../sitegen.toml", "/etc/passwd"]
+    path.write_text(json.dumps(data))
+    process = sitegen_publish(minimal_site, proxy.url)
+    _, stderr = process.communicate(timeout=120)
+    assert process.returncode == 0, stderr
+    for key in ("index.html", "pagefind/pagefind-entry.json"):
+        assert "immutable" not in client.head_object(Bucket="site", Key=key)["CacheControl"], key
+    fragment = sorted(bundle_hashed(minimal_site / "build"))[0]
+    assert client.head_object(Bucket="site", Key=fragment)["CacheControl"] == "public, max-age=31536000, immutable"
+    assert not any(key.endswith(("sitegen.toml", "passwd")) for key in site_objects(client))
+
+
 def test_an_edited_pagefind_runtime_file_is_refused_and_nothing_uploaded(minimal_site, s3):
     """pagefind.js is not content-addressed, yet every visitor's search runs it: publish
     checks it against the SHA-256 the build recorded, as sitegen check does."""
@@ -788,10 +844,4 @@ def test_an_edited_pagefind_runtime_file_is_refused_and_nothing_uploaded(minimal
     build(minimal_site)
     script = minimal_site / "build" / "pagefind" / "pagefind.js"
     script.write_bytes(b"/" + script.read_bytes()[1:])
-    process = sitegen_publish(minimal_site, proxy.url)
-    _, stderr = process.communicate(timeout=120)
-    assert process.returncode == 1, stderr
-    assert "build/pagefind/pagefind.js: is not the Pagefind runtime file the build wrote" in stderr
-    assert "Traceback" not in stderr
-    assert puts(proxy) == []
-    assert site_objects(client) == {}
+    assert "build/pagefind/pagefind.js: is not the Pagefind runtime file the build wrote" in refused_publish(minimal_site, proxy, client)

@@ -443,13 +443,13 @@ def test_an_edit_shows_up_in_results_under_sitegen_serve(minimal_site):
 
 
 def test_publish_uploads_hashed_index_files_first_as_immutable_and_the_entry_after(minimal_site, s3):
-    from test_publish import build, publish
+    from test_publish import build, bundle_hashed, publish
 
     proxy, client = s3
     build(minimal_site)
     publish(minimal_site, proxy)
     writes = [r for r in proxy.requests if r.operation == "PutObject"][1:-1]  # the manifest's intent and commit aside
-    hashed = set(json.loads((minimal_site / "build/.sitegen/search.json").read_text())["hashed"])
+    hashed = bundle_hashed(minimal_site / "build")
     assert hashed and {"pagefind/index", "pagefind/fragment", "pagefind/filter"} <= {k.rsplit("/", 1)[0] for k in hashed}
     order = [r.key for r in writes]
     last_hashed = max(order.index(k) for k in hashed)
@@ -466,16 +466,16 @@ def test_publish_uploads_hashed_index_files_first_as_immutable_and_the_entry_aft
 def test_old_index_files_are_collected_like_old_assets(minimal_site, s3):
     from datetime import timedelta
 
-    from test_publish import NOW, build, publish, retitle
+    from test_publish import NOW, build, bundle_hashed, publish, retitle
 
     proxy, client = s3
     build(minimal_site)
     publish(minimal_site, proxy)
-    first = set(json.loads((minimal_site / "build/.sitegen/search.json").read_text())["hashed"])
+    first = bundle_hashed(minimal_site / "build")
     for n in range(3):  # three deploys, each with a retitled session: new index files each time
         retitle(minimal_site, 0, f"Retitled {n}")
         report = publish(minimal_site, proxy, now=NOW + timedelta(days=n), **{"publish.keep_deploys": 2, "publish.asset_grace_days": 7.0})
-    current = set(json.loads((minimal_site / "build/.sitegen/search.json").read_text())["hashed"])
+    current = bundle_hashed(minimal_site / "build")
     retired = sorted(first - current)
     assert retired and set(retired) <= set(report.deferred)  # two deploys old, but used only days ago
     report = publish(minimal_site, proxy, now=NOW + timedelta(days=30), **{"publish.keep_deploys": 2})

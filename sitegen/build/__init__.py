@@ -315,12 +315,10 @@ def _stage_search(search: SearchResult, stager: Stager) -> list[str]:
 
 
 def _search_manifest(search: SearchResult) -> bytes:
-    """Which bundle files are content-addressed (publish gives them the immutable
-    policy), and the SHA-256 of Pagefind's runtime files (``write.built`` checks them)."""
-    hashed = search.hashed()
-    named = set(hashed)
+    """The build's record of its search bundle: the SHA-256 of Pagefind's runtime files,
+    which ``write.built`` checks them against (they keep their names from build to build)."""
     sums = search.state.get("runtime_sha256")
-    data = {"hashed": hashed, "entry": [p for p in search.paths if p not in named], "runtime_sha256": sums if isinstance(sums, dict) else {}}
+    data = {"runtime_sha256": sums if isinstance(sums, dict) else {}}
     return (json.dumps(data, indent=0, sort_keys=True) + "\n").encode("utf-8")
 
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import gzip
 import hashlib
-import json
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -17,11 +16,11 @@ from pathlib import Path, PurePosixPath
 
 from sitegen.bounded import shown
 from sitegen.config import PublishConfig
-from sitegen.errors import Problem, PublishError, clip
+from sitegen.errors import Problem, PublishError
 from sitegen.publish.headers import HeaderPolicy, Headers, Kind
 from sitegen.publish.manifest import Manifest, ObjectState
-from sitegen.write import SEARCH_MANIFEST, STATE_DIR, output_path_problem
-from sitegen.write.built import asset_sources, damaged_files
+from sitegen.write import STATE_DIR, output_path_problem
+from sitegen.write.built import asset_sources, bundle_hashed, damaged_files
 
 #: Upload phases, in order: hashed assets, other static files, then pages, feeds and the rest.
 PHASES = {Kind.ASSET: "assets", Kind.STATIC: "static", Kind.DOCUMENT: "pages"}
@@ -85,26 +84,10 @@ def encode_body(data: bytes, headers: Headers) -> bytes:
 
 
 def header_policy(output_dir: Path, publish: PublishConfig) -> HeaderPolicy:
-    """The headers of a build's files, from its asset manifest: what ``publish``
-    uploads with and ``serve`` answers with."""
+    """The headers of a build's files, from its asset manifest and its search bundle's
+    names: what ``publish`` uploads with and ``serve`` answers with."""
     hashed = set(asset_sources(output_dir))
-    return HeaderPolicy(hashed | _search_hashed(output_dir / SEARCH_MANIFEST), publish.html_cache_control, publish.gzip)
-
-
-def _search_hashed(path: Path) -> set[str]:
-    """The search bundle's content-addressed files, as the build listed them in
-    ``.sitegen/search.json``. The list decides only their policy: immutable headers,
-    uploaded with the assets and collected like them. Whether they are whole is not
-    taken from it: ``damaged_files`` reads the bundle itself. A build without search has none."""
-    if not path.is_file():
-        return set()
-    try:
-        hashed = json.loads(path.read_text(encoding="utf-8"))["hashed"]
-        if not isinstance(hashed, list) or not all(isinstance(p, str) for p in hashed):
-            raise ValueError("'hashed' is not a list of paths")
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise PublishError.at(str(path), f"cannot be read: {clip(str(exc))}", "run sitegen build again") from exc
-    return set(hashed)
+    return HeaderPolicy(hashed | bundle_hashed(output_dir), publish.html_cache_control, publish.gzip)
 
 
 def scan_build(output_dir: Path, publish: PublishConfig) -> dict[str, LocalFile]:

@@ -4,8 +4,8 @@ and its sort files), the meta and sort files it names exist, the meta decodes an
 lists as many pages as the entry says, every index chunk, filter and fragment
 the meta names exists, every content-addressed file holds what its name says
 (``bundle.misnamed``; a fragment's name is checked with its group's), and, when
-the caller knows their SHA-256 (the build's state), so does each of Pagefind's
-runtime files. One problem per file; problems are bounded.
+the caller gives the SHA-256 the build recorded, so does each of Pagefind's
+runtime files (one without a record is refused). One problem per file; problems are bounded.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from sitegen.bounded import loads_json, shown
 from sitegen.errors import Problem, SearchError, clip
 from sitegen.search import cbor
 from sitegen.search.bundle import ENTRY, content_addressed, decode_file, misnamed
+from sitegen.search.runtime import is_runtime
 
 FIX = "run sitegen build --full"
 #: Problems reported at most (the message is one screen).
@@ -39,7 +40,8 @@ Report = Callable[[str, str], None]
 
 def check_bundle(folder: Path, label: str = "pagefind", runtime: Mapping[str, str] | None = None) -> list[Problem]:
     """The problems of the bundle in ``folder`` (named ``label/...`` in messages), one per
-    file. ``runtime``: the SHA-256 of each of Pagefind's runtime files (by name), when known."""
+    file. ``runtime``: the SHA-256 the build recorded of each of Pagefind's runtime files (by
+    name); None skips the runtime files (the bundle a build is checking before it records them)."""
     found: dict[str, str] = {}
 
     def problem(path: str, what: str) -> None:
@@ -53,11 +55,21 @@ def check_bundle(folder: Path, label: str = "pagefind", runtime: Mapping[str, st
     hashed = [path for path in files if content_addressed(path)]
     for path in misnamed(hashed, lambda path: (folder / path).read_bytes(), absent=absent):
         problem(path, DAMAGED)
-    for name, digest in sorted((runtime or {}).items()):
-        script = folder / name
-        if script.is_file() and hashlib.sha256(script.read_bytes()).hexdigest() != digest:
-            problem(name, "is not the Pagefind runtime file the build wrote (damaged or changed by hand)")
+    if runtime is not None:
+        _check_runtime(folder, [path for path in files if is_runtime(path)], runtime, problem)
     return [Problem(clip(f"{label}/{path}"), what, FIX) for path, what in list(found.items())[:MAX_PROBLEMS]]
+
+
+def _check_runtime(folder: Path, paths: list[str], runtime: Mapping[str, str], problem: Report) -> None:
+    """Each of Pagefind's runtime files in the bundle (``paths``: pagefind.js, its worker,
+    the wasm) must be the one the build wrote: the SHA-256 it recorded. One without a
+    record cannot be told from a changed one, and is refused like one."""
+    for path in paths:
+        digest = runtime.get(path)
+        if digest is None:
+            problem(path, "has no SHA-256 in the build's record (.sitegen/search.json), so it cannot be checked")
+        elif hashlib.sha256((folder / path).read_bytes()).hexdigest() != digest:
+            problem(path, "is not the Pagefind runtime file the build wrote (damaged or changed by hand)")
 
 
 def _named_by_entry(folder: Path, problem: Report) -> set[str]:

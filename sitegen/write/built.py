@@ -18,12 +18,13 @@ from pathlib import Path
 from sitegen.assets import hashed_name_for
 from sitegen.errors import OutputError, Problem, clip
 from sitegen.search import BUNDLE_DIR
-from sitegen.search.runtime import is_runtime
+from sitegen.search.bundle import content_addressed
+from sitegen.search.runtime import MAX_RUNTIME, is_runtime
 from sitegen.search.verify import FIX, check_bundle
 from sitegen.write import ASSET_MANIFEST, SEARCH_MANIFEST, STATIC_DIR
 
-#: More runtime files than any Pagefind bundle has (a script, its worker, a wasm per language).
-MAX_RUNTIME = 64
+#: The build's record of its search bundle is a few hundred bytes; far larger is not one.
+MAX_RECORD = 64 * 1024
 
 
 def asset_sources(output_dir: Path) -> dict[str, str]:
@@ -54,13 +55,27 @@ def damaged_files(output_dir: Path) -> list[Problem]:
     return problems + check_bundle(output_dir / BUNDLE_DIR, f"{label}/{BUNDLE_DIR}", runtime_sums(output_dir))
 
 
-def runtime_sums(output_dir: Path) -> dict[str, str] | None:
+def runtime_sums(output_dir: Path) -> dict[str, str]:
     """The SHA-256 of each of Pagefind's runtime files, as the build recorded them in
-    ``.sitegen/search.json`` (None when it did not: a build without search, or an older one)."""
+    ``.sitegen/search.json``; none when it did not (every runtime file is then refused)."""
     try:
-        sums = json.loads((output_dir / SEARCH_MANIFEST).read_text(encoding="utf-8")).get("runtime_sha256")
-    except (OSError, ValueError, AttributeError):
-        return None  # a missing or unreadable list: the bundle is still checked against its own names
+        path = output_dir / SEARCH_MANIFEST
+        if path.stat().st_size > MAX_RECORD:
+            return {}
+        sums = json.loads(path.read_text(encoding="utf-8")).get("runtime_sha256")
+    except (OSError, ValueError, AttributeError, RecursionError):
+        return {}  # a missing or unreadable record: the runtime files cannot be checked, so they are refused
     if not isinstance(sums, dict):
-        return None
-    return {name: str(digest)[:64] for name, digest in list(sums.items())[:MAX_RUNTIME] if isinstance(name, str) and is_runtime(name)}
+        return {}
+    return {name: digest for name, digest in list(sums.items())[:MAX_RUNTIME] if is_runtime(name) and isinstance(digest, str)}
+
+
+def bundle_hashed(output_dir: Path) -> set[str]:
+    """The search bundle's content-addressed files (``search.bundle.content_addressed``), from
+    the bundle itself: immutable when published, uploaded with the assets and collected like
+    them. ``damaged_files`` has checked each holds what its name says."""
+    folder = output_dir / BUNDLE_DIR
+    if not folder.is_dir():
+        return set()
+    files = (path.relative_to(output_dir).as_posix() for path in sorted(folder.rglob("*")) if path.is_file())
+    return {path for path in files if content_addressed(path)}
