@@ -15,6 +15,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from sitegen.search.marks import strip_marks
+
 if TYPE_CHECKING:  # the index job reads records without the model (a lighter start)
     from sitegen.content import ContentResult
     from sitegen.model import Archive, Event, Person, Session
@@ -110,10 +112,9 @@ def _join(*parts: str | None) -> str:
 _IMAGE = re.compile(r"!\[([^\]\n]{0,500})\]\([^)\n]{0,2000}\)")
 _LINK = re.compile(r"\[([^\]\n]{0,500})\]\([^)\n]{0,2000}\)")
 _AUTOLINK = re.compile(r"<((?:https?|mailto):[^>\s]{1,2000})>")
-#: Markdown's marks at a line's start; its emphasis and code marks anywhere (``_EMPHASIS``).
-#: Two passes give what one ``^...|[*_~`]+`` pattern gave: the second pass takes no line's start.
-_MARKS = re.compile(r"(?m)^\s{0,3}(?:#{1,6}\s+|>\s?|[-*+]\s+|\d{1,9}[.)]\s+)")
-_EMPHASIS = str.maketrans("", "", "*_~`")
+#: Markdown's marks at a line's start: a heading's or quote's, a list item's however deep
+#: the list is nested (its emphasis and code marks: ``marks.strip_marks``).
+_MARKS = re.compile(r"(?m)^\s{0,3}(?:#{1,6}\s+|>\s?|[-*+]\s+|\d{1,9}[.)]\s+)|^[ \t]{4,}(?:[-*+]|\d{1,9}[.)])\s+")
 _TAG = re.compile(r"<[^>]{0,2000}>")
 _SPACE = re.compile(r"[ \t]+")
 #: The runs of ``_SPACE`` that a space does not already stand for.
@@ -121,8 +122,9 @@ _SPACES = re.compile(r"[ \t]{2,}|\t")
 
 
 def plain_from_markdown(text: str | None) -> str:
-    """The words of untrusted Markdown, without its markup (link targets, emphasis,
-    headings). Raw HTML stays as text, as the site shows it."""
+    """The words of untrusted Markdown, without its markup (link targets, headings,
+    emphasis and code-span marks where they pair up, ``marks.strip_marks``: ``snake_case``,
+    ``__init__``, ``2 * 3`` stay). Raw HTML stays as text, as the site shows it."""
     if not text:
         return ""
     text = text[:MAX_FIELD]
@@ -132,7 +134,7 @@ def plain_from_markdown(text: str | None) -> str:
         text = _LINK.sub(r"\1", text)
     if "<" in text:
         text = _AUTOLINK.sub(r"\1", text)
-    text = _MARKS.sub("", text).translate(_EMPHASIS)
+    text = strip_marks(_MARKS.sub("", text))
     return (_SPACES.sub(" ", text) if "\t" in text or "  " in text else text).strip()
 
 
