@@ -18,7 +18,7 @@ from conftest import MINIMAL_SITE, REPO, TESTS, TODAY, edit_collection, tree
 from sitegen.build import REPORT_FILE, build_site
 from sitegen.config import load_config
 from sitegen.errors import ConfigError, DataError, OutputError
-from sitegen.fetch import COLLECTIONS
+from sitegen.fetch import COLLECTIONS, source_problems
 from sitegen.write import STATE_FILE
 
 GOLDEN = TESTS / "golden" / "minimal"
@@ -167,7 +167,7 @@ def test_output_folder_that_sitegen_did_not_write_is_never_emptied(minimal_site,
 
 def test_output_folder_may_not_overlap_what_the_build_reads(minimal_site):
     with pytest.raises(ConfigError) as caught:
-        load_config(minimal_site, {"build.output_dir": "data"})
+        load_config(minimal_site, {"build.output_dir": "data"}, source_check=source_problems)
     assert "output_dir = 'data' overlaps [source] url" in str(caught.value)
     with pytest.raises(ConfigError, match="overlaps content_dir"):
         load_config(minimal_site, {"build.output_dir": "content/out"})

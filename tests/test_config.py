@@ -6,6 +6,7 @@ import pytest
 
 from sitegen.config import Config, load_config, resolve_theme_chain
 from sitegen.errors import ConfigError
+from sitegen.fetch import source_problems
 
 
 def write_config(site, text: str) -> None:
@@ -78,7 +79,8 @@ def test_overrides_win_and_none_means_not_given(minimal_site):
 
 def test_missing_source_folder_and_theme_are_config_errors(minimal_site):
     with pytest.raises(ConfigError) as caught:
-        load_config(minimal_site, {"source.url": "nope", "build.theme": "fancy"})
+        # The source's check is its format's (sitegen.fetch), which the commands pass to load_config.
+        load_config(minimal_site, {"source.url": "nope", "build.theme": "fancy"}, source_check=source_problems)
     message = str(caught.value)
     assert "url = 'nope' is neither an http(s) URL nor a folder" in message
     assert "theme 'fancy': no folder themes/fancy" in message

@@ -20,7 +20,7 @@ import pytest
 from apiserver import ApiServer, Fault, RecordedRequest
 
 from sitegen.config import SourceConfig
-from sitegen.errors import SourceError
+from sitegen.errors import ConfigError, SourceError
 from sitegen.fetch import COLLECTIONS, SYNC_OVERLAP, RawArchive, fetch_archive
 from sitegen.retry import parse_retry_after as _parse_retry_after
 
@@ -370,9 +370,12 @@ def test_a_local_file_of_the_wrong_shape(tmp_path: Path, content: str, said: str
 
 
 def test_a_missing_local_folder(tmp_path: Path) -> None:
-    message = fetch_error(SourceConfig(url="nowhere"), tmp_path)
-    assert message.startswith(f"{tmp_path / 'nowhere'}: is not a folder")
-    assert "point [source] url at a folder" in message
+    # The folder form's check runs at fetch's entry, before any work: the config's mistake, named as such.
+    with pytest.raises(ConfigError) as info:
+        fetch(SourceConfig(url="nowhere"), tmp_path)
+    message = str(info.value)
+    assert f"sitegen.toml [source]: url = 'nowhere' is neither an http(s) URL nor a folder under {tmp_path}" in message
+    assert "a folder holding <collection>.json files" in message
 
 
 # --- the incremental fetch: a local copy kept up to date through the change feed ------

@@ -14,6 +14,7 @@ from sitegen.build import BuildReport, build_site
 from sitegen.cli.console import console_for, user_errors
 from sitegen.cli.options import common_options, site_options, site_overrides
 from sitegen.config import load_config
+from sitegen.fetch import source_problems
 
 
 @click.command()
@@ -36,7 +37,7 @@ def run_build(options: dict[str, Any], *, write: bool) -> None:
     verbosity = reporter.verbosity
     interactive = reporter.interactive
     with user_errors(console, interrupted="interrupted; the previous build was kept"):
-        config = load_config(options["root"], site_overrides(options))
+        config = load_config(options["root"], site_overrides(options), source_check=source_problems)
         today = options["today"].date() if options["today"] else date.today()
         report = build_site(config, today=today, write=write, reporter=reporter, full=options.get("full", False))
     if verbosity >= 1:

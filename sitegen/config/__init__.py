@@ -12,7 +12,7 @@ The resulting ``Config`` is immutable and passed explicitly to each stage.
 - ``load``: ``load_config``: the file onto those objects, unknown keys refused, types coerced
 - ``overrides``: command-line values over the file, and blaming the option for a wrong one
 - ``values``: checks of each value on its own, table by table
-- ``folders``: checks against the site's files and folders
+- ``folders``: checks against the site's files and folders (``[source] url`` is its format's to check: ``load_config``'s ``source_check``)
 - ``themes``: theme names and the chain of folders a theme stands for
 - ``files``: reading a TOML file within bounds
 """
@@ -20,7 +20,6 @@ The resulting ``Config`` is immutable and passed explicitly to each stage.
 from sitegen.config.files import CONFIG_FILE
 from sitegen.config.load import TYPE_NAMES, load_config
 from sitegen.config.schema import (
-    OTHER_FORMATS,
     BuildConfig,
     Config,
     FragmentsConfig,
@@ -33,7 +32,6 @@ from sitegen.config.themes import BUILTIN_THEME_DIRS, resolve_theme_chain
 __all__ = [
     "BUILTIN_THEME_DIRS",
     "CONFIG_FILE",
-    "OTHER_FORMATS",
     "TYPE_NAMES",
     "BuildConfig",
     "Config",

@@ -1,6 +1,7 @@
-"""Checks of the config against the site's files: the data folder or files
-exist, the theme resolves, and the output, content and cache folders sit inside
-the site root without overlapping what a build reads. Every problem is returned."""
+"""Checks of the config against the site's files: the theme resolves, and the
+output, content and cache folders sit inside the site root without overlapping
+what a build reads (the source's own files are its format's to check:
+``sitegen.fetch.registry``). Every problem is returned."""
 
 from __future__ import annotations
 
@@ -12,23 +13,6 @@ from sitegen.errors import ConfigError, Problem
 
 if TYPE_CHECKING:
     from sitegen.config.schema import Config
-
-
-def frab_file_problems(config: Config, where: str) -> list[Problem]:
-    """Every file or folder a ``frab:`` source names exists under the root."""
-    source = config.source
-    if source.kind != "frab" or not source.url.startswith("frab:"):
-        return []
-    missing = [path for path in source.location.split(",") if not (config.root / path.strip()).exists()]
-    if not missing:
-        return []
-    return [
-        Problem(
-            where,
-            f"url = {source.url!r}: {', '.join(missing)} does not exist under {config.root}",
-            "name schedule.json files or folders of them, separated by commas",
-        )
-    ]
 
 
 def location_problems(config: Config, where: str) -> list[Problem]:
@@ -49,19 +33,6 @@ def location_problems(config: Config, where: str) -> list[Problem]:
             )
         )
     return problems
-
-
-def source_folder_problems(config: Config, where: str) -> list[Problem]:
-    """A source that is neither HTTP nor another format is a folder under the root."""
-    if config.source.kind != "folder" or config.source_dir.is_dir():
-        return []
-    return [
-        Problem(
-            where,
-            f"url = {config.source.url!r} is neither an http(s) URL nor a folder under {config.root}",
-            "point it at the API's base URL or at a folder holding <collection>.json files",
-        )
-    ]
 
 
 def theme_problems(config: Config) -> list[Problem]:
@@ -88,14 +59,13 @@ def below_root_problems(config: Config, where: str) -> list[Problem]:
 
 def output_overlap_problems(config: Config, where: str) -> list[Problem]:
     """The output folder is emptied of files a build did not make, so it must
-    not hold (or sit inside) anything the build reads or keeps."""
+    not hold (or sit inside) anything the build reads or keeps (the source's
+    files and folders: its format's check)."""
     inputs = {
         "content_dir": config.content_dir,
         "cache_dir": config.cache_dir,
         "the themes folder": config.root / "themes",
     }
-    if config.source.kind == "folder":
-        inputs["[source] url"] = config.source_dir
     output = config.output_dir.resolve()
     return [
         Problem(

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, get_type_hints
 
@@ -14,10 +14,8 @@ from sitegen.bounded import shown_toml
 from sitegen.config.files import CONFIG_FILE, read_toml
 from sitegen.config.folders import (
     below_root_problems,
-    frab_file_problems,
     location_problems,
     output_overlap_problems,
-    source_folder_problems,
     theme_problems,
 )
 from sitegen.config.overrides import blame_option, section_overrides
@@ -27,7 +25,6 @@ from sitegen.config.values import (
     fragments_problems,
     publish_problems,
     site_problems,
-    source_format_problems,
     source_retry_problems,
     source_size_problems,
 )
@@ -42,6 +39,10 @@ TYPE_NAMES: dict[Any, str] = {
 }
 #: The largest value of each count: more would exhaust the machine, not speed anything up.
 COUNT_LIMITS: dict[str, int] = {"workers": 256, "concurrency": 256, "retries": 100, "page_size": 100_000}
+#: ``check(config, where)``: the problems of ``[source] url``, checked by its format. Formats are the
+#: fetch stage's (``sitegen.fetch.registry.source_problems``), which config must not import: the
+#: commands pass it, so that a bad url is reported with every other problem of the file.
+SourceCheck = Callable[[Config, str], list[Problem]]
 SECTIONS: dict[str, type] = {
     "site": SiteConfig,
     "source": SourceConfig,
@@ -51,11 +52,12 @@ SECTIONS: dict[str, type] = {
 }
 
 
-def load_config(root: Path, overrides: Mapping[str, Any] | None = None) -> Config:
+def load_config(root: Path, overrides: Mapping[str, Any] | None = None, *, source_check: SourceCheck | None = None) -> Config:
     """Read ``root/sitegen.toml`` (absent means all defaults) and apply ``overrides``.
 
     ``overrides`` maps dotted keys (``"source.url"``) to values; ``None`` values
-    are ignored so CLI options that were not given change nothing.
+    are ignored so CLI options that were not given change nothing. ``source_check``
+    checks ``[source] url`` by its format; without it the fetch stage does, before any work.
     """
     if not root.is_dir():
         raise ConfigError.at(str(root), "is not a folder", "pass --root the folder that holds sitegen.toml, content/ and themes/")
@@ -76,7 +78,7 @@ def load_config(root: Path, overrides: Mapping[str, Any] | None = None) -> Confi
         raw.update({key: value for key, value in section_overrides(overrides, name).items() if value is not None})
         sections[name] = _build_section(schema, raw, f"{where} [{name}]", problems)
     config = Config(root=root.resolve(), **sections)
-    problems += _check_values(config, where)
+    problems += _check_values(config, where, source_check)
     problems = [blame_option(problem, overrides or {}) for problem in problems]
     if problems:
         raise ConfigError(f"The configuration has {len(problems)} problem(s):", problems)
@@ -120,7 +122,7 @@ def _coerce(value: Any, expected: Any) -> Any:
     return value if isinstance(value, expected) else None
 
 
-def _check_values(config: Config, where: str) -> list[Problem]:
+def _check_values(config: Config, where: str, source_check: SourceCheck | None) -> list[Problem]:
     """Every value check, in the order the problems are reported. The folders are
     resolved only when the source, theme name and cache_dir are sound."""
     problems = [
@@ -128,15 +130,13 @@ def _check_values(config: Config, where: str) -> list[Problem]:
         *source_size_problems(config.source, f"{where} [source]"),
         *build_count_problems(config.build, f"{where} [build]"),
         *source_retry_problems(config.source, f"{where} [source]"),
-        *source_format_problems(config.source, f"{where} [source]"),
-        *frab_file_problems(config, f"{where} [source]"),
+        *(source_check(config, where) if source_check is not None and config.source.url.strip() else []),
     ]
     located = location_problems(config, where)
     if located:
         return problems + located
     return [
         *problems,
-        *source_folder_problems(config, f"{where} [source]"),
         *publish_problems(config.publish, f"{where} [publish]"),
         *fragments_problems(config.fragments, f"{where} [fragments]"),
         *theme_problems(config),

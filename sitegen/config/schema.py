@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import urlsplit
 
 from sitegen.config.themes import resolve_theme_chain
 
@@ -24,15 +23,13 @@ class SiteConfig:
     language: str = "en"
 
 
-#: Schedule formats read besides the API contract (``sitegen.sources``).
-OTHER_FORMATS = ("pretalx", "frab")
-
-
 @dataclass(frozen=True)
 class SourceConfig:
     """Where the event data comes from and how hard to try."""
 
-    #: A folder in the local form of the API contract (relative to the site root), or an http(s) URL.
+    #: Where the data is: its format says which forms it reads and checks them (``sitegen.fetch.registry``):
+    #: a folder in the local form of the API contract (relative to the site root), the API's http(s) URL, or
+    #: another format's ``pretalx+…`` or ``frab+…`` / ``frab:…``.
     url: str = "content/data"
     #: Name of the environment variable holding a bearer token for private APIs.
     token_env: str = "SITEGEN_API_TOKEN"
@@ -47,27 +44,6 @@ class SourceConfig:
     #: The longest ``Retry-After`` sitegen will honour; a longer one fails the fetch.
     max_retry_after: float = 120.0
     max_response_bytes: int = 64 * 1024 * 1024
-
-    @property
-    def kind(self) -> str:
-        """ "api" (the contract over HTTP), "folder" (its local form), or another
-        format: "pretalx" (``pretalx+https://HOST/api/events/SLUG/``) or "frab"
-        (``frab+https://…/schedule.json``, or ``frab:FILE`` / ``frab:FOLDER``)."""
-        for kind in OTHER_FORMATS:
-            if self.url.startswith((f"{kind}+", f"{kind}:")):
-                return kind
-        return "api" if urlsplit(self.url).scheme in ("http", "https") else "folder"
-
-    @property
-    def location(self) -> str:
-        """The URL or path without the format's prefix."""
-        kind = self.kind
-        return self.url[len(kind) + 1 :] if kind in OTHER_FORMATS else self.url
-
-    @property
-    def is_http(self) -> bool:
-        """Whether the source is read over HTTP (the contract's API, or another format's URL)."""
-        return urlsplit(self.location).scheme in ("http", "https")
 
 
 @dataclass(frozen=True)
@@ -167,11 +143,6 @@ class Config:
     @property
     def cache_dir(self) -> Path:
         return self.root / self.build.cache_dir
-
-    @property
-    def source_dir(self) -> Path:
-        """The local source folder (meaningful only when the source is not HTTP)."""
-        return self.root / self.source.url
 
     @property
     def theme_chain(self) -> tuple[Path, ...]:

@@ -66,21 +66,6 @@ def source_retry_problems(source: SourceConfig, where: str) -> list[Problem]:
     return _negative(source, ("retries", "backoff", "max_retry_after"), where)
 
 
-def source_format_problems(source: SourceConfig, where: str) -> list[Problem]:
-    """A pretalx source is an http(s) URL; a ``frab+`` one too (``frab:`` names files: ``folders.py``)."""
-    if source.kind == "pretalx" and not (source.url.startswith("pretalx+") and source.is_http):
-        return [Problem(where, f"url = {source.url!r} is not a pretalx API URL", 'use "pretalx+https://HOST/api/events/SLUG/"')]
-    if source.kind == "frab" and source.url.startswith("frab+") and not source.is_http:
-        return [
-            Problem(
-                where,
-                f"url = {source.url!r} is not an http(s) URL",
-                'use "frab+https://HOST/…/schedule.json", or "frab:FILE" for files',
-            )
-        ]
-    return []
-
-
 def build_count_problems(build: BuildConfig, where: str) -> list[Problem]:
     """Workers are 0 (one per core) or more; a list page holds at least one item."""
     problems: list[Problem] = []

@@ -44,7 +44,22 @@ One module per concern, each importing only the ones listed before it:
 from sitegen.fetch.archive import fetch_archive
 from sitegen.fetch.changes import FEED_TYPES
 from sitegen.fetch.incremental import SYNC_OVERLAP
+from sitegen.fetch.registry import FORMATS, find_source, source_problems
 from sitegen.fetch.request import MAX_REDIRECTS
 from sitegen.fetch.result import COLLECTIONS, FetchStats, RawArchive
+from sitegen.fetch.source import Reading, Source
 
-__all__ = ["COLLECTIONS", "FEED_TYPES", "MAX_REDIRECTS", "SYNC_OVERLAP", "FetchStats", "RawArchive", "fetch_archive"]
+__all__ = [
+    "COLLECTIONS",
+    "FEED_TYPES",
+    "FORMATS",
+    "MAX_REDIRECTS",
+    "SYNC_OVERLAP",
+    "FetchStats",
+    "RawArchive",
+    "Reading",
+    "Source",
+    "fetch_archive",
+    "find_source",
+    "source_problems",
+]

@@ -1,5 +1,5 @@
-"""``fetch_archive``: choose the reader for ``[source]`` (a local folder, another format, or the JSON
-API over HTTP, incrementally when it can) and run it."""
+"""``fetch_archive``: the format that ``[source] url`` names (``sitegen.fetch.registry``), its
+URL checked before any work, and its reading run."""
 
 from __future__ import annotations
 
@@ -10,16 +10,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from sitegen.config import OTHER_FORMATS, SourceConfig
-from sitegen.fetch.client import open_client
-from sitegen.fetch.fetcher import HttpFetcher
-from sitegen.fetch.folder import read_folder
-from sitegen.fetch.formats import fetch_other_format, read_frab_files
-from sitegen.fetch.httpcache import HttpCache
-from sitegen.fetch.incremental import sync
-from sitegen.fetch.localcopy import LocalCopy
+from sitegen.config import SourceConfig
+from sitegen.fetch.registry import checked_source
 from sitegen.fetch.result import COLLECTIONS, RawArchive
-from sitegen.fetch.session import Session
+from sitegen.fetch.source import Reading
 
 if TYPE_CHECKING:  # imported when first needed: a build from a local folder never is
     import httpx
@@ -38,26 +32,14 @@ def fetch_archive(
     collections: tuple[str, ...] = COLLECTIONS,
     incremental: bool = True,
 ) -> RawArchive:
-    """Read every collection from ``source``; raise SourceError on any failure.
+    """Read every collection from ``source``; raise ConfigError for a URL its format refuses, and
+    SourceError on any failure reading it.
 
     ``clock`` (monotonic) enforces the total timeout; ``now`` (wall clock) is
     used only when a response has no ``Date``: to read a ``Retry-After`` date,
     and to date a change-feed cursor. ``incremental=False`` always lists every
     collection and leaves the local copy alone.
     """
-    if source.kind == "folder":
-        return read_folder(root / source.url, collections, source.max_response_bytes)
-    if source.kind == "frab" and not source.is_http:
-        return read_frab_files(source, root)
-    token = environ.get(source.token_env) or None
-    with open_client(source, client) as http:
-        # The session's bearer token is the contract's; another format sends its own (fetch_other_format).
-        session = Session(source, http, sleep, clock, now, None if source.kind in OTHER_FORMATS else token)
-        fetcher = HttpFetcher(session, HttpCache(cache_dir / "http"))
-        if source.kind in OTHER_FORMATS:
-            return fetch_other_format(fetcher, token)
-        if incremental:
-            fetched = sync(fetcher, LocalCopy(cache_dir / "objects"), collections)
-        else:
-            fetched = fetcher.full(collections)
-    return RawArchive(fetched, session.counters.freeze(), source.url)
+    reader = checked_source(source.url, root)
+    reading = Reading(source, root, cache_dir, client, sleep, clock, now, environ, collections, incremental)
+    return reader.read(source.url, reading)

@@ -49,18 +49,20 @@ class HttpFetcher:
 
     def page(self, url: str, *, first: bool, cache: HttpCache | None) -> Page:
         """One page, revalidated against the cache when there is an entry for it."""
-        cached = cache.load(url) if cache is not None else None
+        cached = cache.load(url, lambda body: parse_page(body, url, "")) if cache is not None else None
 
         def handle(response: httpx.Response) -> Page | Again:
             return self._answer(url, response, cached, first, cache)
 
         return get(self.session, url, handle, cached.validators() if cached else None)
 
-    def _answer(self, url: str, response: httpx.Response, cached: CacheEntry | None, first: bool, cache: HttpCache | None) -> Page | Again:
+    def _answer(
+        self, url: str, response: httpx.Response, cached: CacheEntry[Page] | None, first: bool, cache: HttpCache | None
+    ) -> Page | Again:
         status = response.status_code
         if status == 304 and cached is not None:
             self.session.counters.not_modified += 1
-            return cached.page
+            return cached.value
         if status == 200:
             body = read_body(self.session, url, response)
             page = parse_page(body, url, SERVER_FIX)
@@ -69,26 +71,31 @@ class HttpFetcher:
             return page
         return failure(self.session, url, response, first)
 
-    def document(self, url: str, headers: Mapping[str, str]) -> Any:
+    def document(self, url: str, headers: Mapping[str, str], refused: tuple[str, str] | None = None) -> Any:
         """The parsed JSON body of one GET in any shape, with the same retries (429
-        and Retry-After too), limits and budget as the contract's pages.
-        ``headers`` are sent besides the usual ones: another format brings its own authorisation."""
+        and Retry-After too), limits and budget as the contract's pages, revalidated
+        against the ETag cache when the server gave validators (a 304 reuses the body).
+        ``headers`` are sent besides the usual ones: another format brings its own authorisation.
+        ``refused`` is what a 401 or 403 means when they carry none: (what, fix)."""
         session, source = self.session, self.session.source
+        cached = self.cache.load(url, lambda body: loads_json(body, url, SourceError, ""))
+        validators = cached.validators() if cached is not None else {}
 
         def handle(response: httpx.Response) -> Any:
+            if response.status_code == 304 and cached is not None:
+                session.counters.not_modified += 1
+                return cached.value
             if response.status_code == 200:
-                return loads_json(read_body(session, url, response), url, SourceError, SERVER_FIX)
+                body = read_body(session, url, response)
+                document = loads_json(body, url, SourceError, SERVER_FIX)  # parsed, so the body is UTF-8
+                self.cache.store(url, response.headers.get("ETag"), response.headers.get("Last-Modified"), body.decode("utf-8"))
+                return document
             if response.status_code == 404:
                 raise SourceError.at(
                     url, "HTTP 404 Not Found", f"check [source] url = {source.url!r}: the host, the event's slug or the file's path"
                 )
-            if response.status_code in (401, 403) and source.kind == "pretalx" and "Authorization" not in headers:
-                # pretalx shows an event's talks to everyone only once its schedule is published.
-                raise SourceError.at(
-                    url,
-                    f"HTTP {response.status_code}: pretalx shows nothing without a token",
-                    f"publish the event's schedule in pretalx, or set {source.token_env} to an API token",
-                )
+            if response.status_code in (401, 403) and refused is not None and "Authorization" not in headers:
+                raise SourceError.at(url, f"HTTP {response.status_code}: {refused[0]}", refused[1])
             return failure(session, url, response, first=False)
 
-        return get(session, url, handle, headers)
+        return get(session, url, handle, {**headers, **validators})

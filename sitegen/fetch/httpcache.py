@@ -1,26 +1,30 @@
-"""The on-disk ETag cache: one JSON file per request URL (named by its sha256) holding the page and
-its validators, so that a fetch of an unchanged API costs only ``304 Not Modified`` answers;
-unreadable entries count as absent, and a complete fetch prunes what it did not use."""
+"""The on-disk ETag cache: one JSON file per request URL (named by its sha256) holding the body (a
+contract page, or another format's document) and its validators, so that a fetch of an unchanged
+source costs only ``304 Not Modified`` answers; unreadable entries count as absent, and a complete
+fetch prunes what it did not use."""
 
 from __future__ import annotations
 
 import dataclasses
 import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import NamedTuple
+from typing import Generic, NamedTuple, TypeVar
 
 from sitegen.atomic import write_atomically
 from sitegen.bounded import loads_json
 from sitegen.errors import SourceError
-from sitegen.fetch.envelope import Page, parse_page
+
+T = TypeVar("T")
 
 
-class CacheEntry(NamedTuple):
+class CacheEntry(NamedTuple, Generic[T]):
     etag: str | None
     last_modified: str | None
-    page: Page
+    #: The stored body as its reader parsed it (a page, a document).
+    value: T
 
     def validators(self) -> dict[str, str]:
         """The conditional request headers that ask the server for a 304 if the page is unchanged."""
@@ -55,7 +59,9 @@ class HttpCache:
         except OSError:
             pass  # the cache is only an optimisation; a stale file costs disk space, not correctness
 
-    def load(self, url: str) -> CacheEntry | None:
+    def load(self, url: str, parse: Callable[[str], T]) -> CacheEntry[T] | None:
+        """The entry for ``url``, its body read by ``parse`` (which raises SourceError or ValueError
+        for a body it refuses); None when absent or unusable."""
         try:
             path = self.path(url)
             entry = loads_json(path.read_bytes(), str(path), SourceError, "")
@@ -64,7 +70,7 @@ class HttpCache:
                 return None
             if not all(v is None or isinstance(v, str) for v in (etag, last_modified)):
                 return None
-            return CacheEntry(etag, last_modified, parse_page(body, url, ""))
+            return CacheEntry(etag, last_modified, parse(body))
         except (OSError, ValueError, KeyError, TypeError, SourceError):
             return None  # absent, corrupt or too deep: fetch unconditionally and overwrite it
 

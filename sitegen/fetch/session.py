@@ -42,7 +42,11 @@ class Session:
         clock: Callable[[], float],
         now: Callable[[], datetime],
         token: str | None,
+        *,
+        contract: bool = True,
     ) -> None:
+        #: Whether this fetch speaks the API contract (its token is the contract's bearer token).
+        self.contract = contract
         self.source, self.client = source, client
         self.sleep, self.clock, self.now, self.token = sleep, clock, now, token
         self.deadline = clock() + source.total_timeout

@@ -18,7 +18,7 @@ def failure(session: Session, url: str, response: httpx.Response, first: bool) -
     """Any other answer: an error, or ``Again`` for the transient ones (429 and 503 with their Retry-After)."""
     status = response.status_code
     what = status_line(response)
-    if status in (401, 403) and session.source.kind != "api":
+    if status in (401, 403) and not session.contract:
         raise SourceError.at(url, f"{what}: the server refused access", "check [source] url, or ask the server's operator")
     if status in (401, 403):
         env = session.source.token_env

@@ -20,6 +20,7 @@ from watchdog.observers import Observer
 from sitegen.build import BuildReport, build_site
 from sitegen.config import CONFIG_FILE, Config, load_config
 from sitegen.errors import FragmentError, OutputError, SitegenError
+from sitegen.fetch import find_source, source_problems
 from sitegen.fragments import make_codec, make_service
 from sitegen.fragments.identity import IdentityCodec
 from sitegen.fragments.store import open_store
@@ -67,7 +68,9 @@ class DevServer:
     # --- start and stop ---------------------------------------------------------------
 
     def start(self) -> None:
-        config = load_config(self.root, self.overrides)  # a broken config at start is the CLI's error to print
+        config = load_config(
+            self.root, self.overrides, source_check=source_problems
+        )  # a broken config at start is the CLI's error to print
         self.state = DevState(config.output_dir, config)
         try:
             self._report(build_site(config, today=self.today(), reporter=self.reporter), None)
@@ -148,7 +151,7 @@ class DevServer:
     def _build_again(self) -> BuildReport:
         # Rebuilds run beside the server's threads, where forking workers is
         # unsafe; an edit re-renders few pages, which one process does quickly.
-        config = load_config(self.root, {**self.overrides, "build.workers": 1})
+        config = load_config(self.root, {**self.overrides, "build.workers": 1}, source_check=source_problems)
         return build_site(config, today=self.today())
 
     def _built(self, report: BuildReport | None, error: BuildError | None, changed: frozenset[str]) -> None:
@@ -248,12 +251,8 @@ class _EditHandler(FileSystemEventHandler):
 
 def _local_data(config: Config) -> list[Path]:
     """The files and folders a local source reads: edits there are edits to the data."""
-    source = config.source
-    if source.kind == "folder":
-        return [(config.root / source.url).resolve()]
-    if source.kind == "frab" and not source.is_http:
-        return [(config.root / name.strip()).resolve() for name in source.location.split(",") if name.strip()]
-    return []
+    source = find_source(config.source.url)
+    return [path.resolve() for path in source.local_paths(config.source.url, config.root)] if source else []
 
 
 def _outermost(folders: set[Path]) -> set[Path]:

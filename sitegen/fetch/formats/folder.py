@@ -1,4 +1,5 @@
-"""The local folder form: ``<collection>.json`` files, each one whole page with ``"next": null``."""
+"""The folder form: the API contract's local form, ``<collection>.json`` files, each one whole page
+with ``"next": null``, in a folder under the site root (``[source] url = "content/data"``)."""
 
 from __future__ import annotations
 
@@ -7,9 +8,40 @@ from pathlib import Path
 from typing import Any
 
 from sitegen.bounded import read_file_bounded
-from sitegen.errors import SourceError
+from sitegen.errors import Problem, SourceError
 from sitegen.fetch.envelope import parse_page
 from sitegen.fetch.result import FetchStats, RawArchive
+from sitegen.fetch.source import Reading, scheme
+
+
+class Folder:
+    """Any URL without a scheme is a folder (a one-letter scheme is a Windows drive)."""
+
+    name = "the folder form"
+    forms = ("a folder under the site root holding <collection>.json files, such as content/data",)
+
+    def claims(self, url: str) -> bool:
+        return len(scheme(url)) <= 1
+
+    def problems(self, url: str, root: Path, where: str) -> list[Problem]:
+        if (root / url).is_dir():
+            return []
+        return [
+            Problem(
+                where,
+                f"url = {url!r} is neither an http(s) URL nor a folder under {root}",
+                "point it at the API's base URL or at a folder holding <collection>.json files",
+            )
+        ]
+
+    def local_paths(self, url: str, root: Path) -> tuple[Path, ...]:
+        return (root / url,)
+
+    def read(self, url: str, reading: Reading) -> RawArchive:
+        return read_folder(reading.root / url, reading.collections, reading.source.max_response_bytes)
+
+
+FOLDER = Folder()
 
 
 def read_folder(folder: Path, collections: tuple[str, ...], max_bytes: int) -> RawArchive:
