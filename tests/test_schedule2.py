@@ -289,8 +289,13 @@ def test_junk_in_every_field_never_crashes() -> None:
             "guid",
             "code",
             "slug",
+            "type",
+            "state",
         ):
             convert([("j.json", mini(event(1, **{key: value})))])
+        participant = {"name": "P", "role": value, "avatar": value, "guid": value}
+        link = {"url": "https://a.example/", "type": value, "title": value}
+        convert([("j.json", mini(event(1, participants=[participant], links=[link], attachments=[value])))])
         for key in ("rooms", "tracks", "days", "description", "languages", "defaults", "start", "end", "acronym", "time_zone_name"):
             convert([("j.json", mini(event(1), **{key: value}))])
         document = mini(event(1))

@@ -45,7 +45,7 @@ class _EventReader:
         if not isinstance(raw, Mapping):
             self.warn(where, f"{_show(raw)} is not an event object; left out", "send each event as an object")
             return None
-        if raw.get("type") in META_TYPES or raw.get("state") in GONE_STATES:
+        if _word(raw.get("type")) in META_TYPES or _word(raw.get("state")) in GONE_STATES:
             return None  # a break, or a talk that was not given: no page in an archive
         label = where + _identified(raw)
         title = _line(raw.get("title"))
@@ -196,11 +196,17 @@ class _EventReader:
         return media[:MAX_LIST_ITEMS]
 
 
+def _word(value: Any) -> str:
+    """A type, state or role as the format spells it; "" for what is no string (a list is no set member)."""
+    return value if isinstance(value, str) else ""
+
+
 def _stale(item: Any) -> bool:
-    return isinstance(item, Mapping) and item.get("type") in STALE_LINK_TYPES
+    return isinstance(item, Mapping) and _word(item.get("type")) in STALE_LINK_TYPES
 
 
 def _lower_type(item: Any) -> Any:
-    if isinstance(item, Mapping) and isinstance(item.get("type"), str):
-        return {**item, "type": item["type"].lower()}
+    """A link with its type in v1's spelling (lower case); a type that is no string is dropped."""
+    if isinstance(item, Mapping) and "type" in item:
+        return {**item, "type": _word(item["type"]).lower() or None}
     return item
