@@ -22,7 +22,7 @@ from sitegen.errors import ConfigError
 from sitegen.fetch import FORMATS, find_source, source_problems
 from sitegen.fetch.formats.api import API
 from sitegen.fetch.formats.folder import FOLDER
-from sitegen.fetch.formats.frab import FRAB
+from sitegen.fetch.formats.frab import FRAB, SCHEDULE2
 from sitegen.fetch.formats.pretalx import PRETALX
 
 
@@ -31,6 +31,8 @@ def test_the_registry_is_a_tuple_and_each_url_form_finds_its_format():
     assert find_source("pretalx+https://cfp.example.org/api/events/x/") is PRETALX
     assert find_source("frab+https://example.org/schedule.json") is FRAB
     assert find_source("frab:schedules/") is FRAB
+    assert find_source("schedule2+https://example.org/schedule.json") is SCHEDULE2
+    assert find_source("schedule2:schedules/") is SCHEDULE2
     assert find_source("https://api.example.org/v1/") is API
     assert find_source("HTTP://api.example.org/") is API
     assert find_source("content/data") is FOLDER
@@ -54,6 +56,8 @@ def test_the_registry_is_a_tuple_and_each_url_form_finds_its_format():
         ("frab+https://a/s.json, ftp://b/s.json", "is not an http(s) URL", "frab+https://HOST/"),
         ("frab:missing.json", "missing.json does not exist under", "name schedule.json files or folders of them"),
         ("frab:", "names no schedule file or folder", "name schedule.json files"),
+        ("schedule2+ftp://x/s.json", "is not an http(s) URL", 'use "schedule2+https://HOST/…/schedule.json", or "schedule2:FILE"'),
+        ("schedule2:gone/", "gone/ does not exist under", "name schedule.json files or folders of them"),
         ("nope", "url = 'nope' is neither an http(s) URL nor a folder under", "a folder holding <collection>.json files"),
         ("https:///v1/", "is a JSON API URL without a host", "https://HOST/API/"),
     ],

@@ -13,11 +13,11 @@ from sitegen.config import CONFIG_FILE, Config
 from sitegen.errors import ConfigError, Problem
 from sitegen.fetch.formats.api import API
 from sitegen.fetch.formats.folder import FOLDER
-from sitegen.fetch.formats.frab import FRAB
+from sitegen.fetch.formats.frab import FRAB, SCHEDULE2
 from sitegen.fetch.formats.pretalx import PRETALX
 from sitegen.fetch.source import Source
 
-FORMATS: tuple[Source, ...] = (PRETALX, FRAB, API, FOLDER)
+FORMATS: tuple[Source, ...] = (PRETALX, FRAB, SCHEDULE2, API, FOLDER)
 
 
 def find_source(url: str) -> Source | None:

@@ -1,35 +1,60 @@
-"""frab / c3voc schedule v1 (``[source] url = "frab+https://…/schedule.json"``, several separated
-by commas, or ``"frab:FILE,FOLDER"`` under the site root), converted by ``sitegen.sources.frab``."""
+"""Schedule documents, from files or URLs, converted by a reader of ``sitegen.sources``: frab / c3voc
+schedule v1 (``[source] url = "frab+https://…/schedule.json"``, several separated by commas, or
+``"frab:FILE,FOLDER"`` under the site root, read by ``sources.frab``) and c3voc schedule v2
+(``schedule2+https://…`` or ``schedule2:FILE,FOLDER``, read by ``sources.schedule2``). Both take
+the same forms and differ only in their prefix and their reader."""
 
 from __future__ import annotations
 
+import importlib
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from sitegen.bounded import loads_json, read_file_bounded
 from sitegen.errors import Problem, SourceError
 from sitegen.fetch.formats.convert import as_archive
 from sitegen.fetch.result import FetchStats, RawArchive
 from sitegen.fetch.source import Reading, scheme
+from sitegen.sources import Converted
 
-URLS, FILES = "frab+", "frab:"
+
+class _Reader(Protocol):
+    """What a schedule reader of ``sitegen.sources`` gives: its files, and the conversion."""
+
+    def schedule_files(self, root: Path, location: str, prefix: str) -> list[Path]: ...
+
+    def convert(self, documents: list[tuple[str, Any]]) -> Converted: ...
 
 
-class Frab:
-    name = "frab"
-    forms = ("frab+https://HOST/…/schedule.json (frab / c3voc schedule URLs, comma-separated)", "frab:FILE,FOLDER (schedule files)")
+@dataclass(frozen=True)
+class Schedules:
+    """One schedule format: ``STEM+URL,URL`` over HTTP, ``STEM:FILE,FOLDER`` from files."""
+
+    name: str
+    stem: str
+    #: What its documents are, for the forms listed in messages.
+    what: str
+    #: Its reader: a module of ``sitegen.sources``, imported when it reads.
+    reader: str
+
+    @property
+    def forms(self) -> tuple[str, ...]:
+        return (
+            f"{self.stem}+https://HOST/…/schedule.json ({self.what} URLs, comma-separated)",
+            f"{self.stem}:FILE,FOLDER ({self.what} files)",
+        )
 
     def claims(self, url: str) -> bool:
-        return url.startswith((URLS, FILES))
+        return url.startswith((f"{self.stem}+", f"{self.stem}:"))
 
     def problems(self, url: str, root: Path, where: str) -> list[Problem]:
-        names = _names(url)
-        if url.startswith(URLS):
+        names = self._names(url)
+        if url.startswith(f"{self.stem}+"):
             if names and all(scheme(name) in ("http", "https") for name in names):
                 return []
-            return [
-                Problem(where, f"url = {url!r} is not an http(s) URL", 'use "frab+https://HOST/…/schedule.json", or "frab:FILE" for files')
-            ]
+            fix = f'use "{self.stem}+https://HOST/…/schedule.json", or "{self.stem}:FILE" for files'
+            return [Problem(where, f"url = {url!r} is not an http(s) URL", fix)]
         missing = [name for name in names if not (root / name).exists()]
         if names and not missing:
             return []
@@ -37,25 +62,23 @@ class Frab:
         return [Problem(where, f"url = {url!r}: {what}", "name schedule.json files or folders of them, separated by commas")]
 
     def local_paths(self, url: str, root: Path) -> tuple[Path, ...]:
-        return tuple(root / name for name in _names(url)) if url.startswith(FILES) else ()
+        return tuple(root / name for name in self._names(url)) if url.startswith(f"{self.stem}:") else ()
 
     def read(self, url: str, reading: Reading) -> RawArchive:
-        from sitegen.sources import frab
-
-        if url.startswith(FILES):
-            paths = frab.schedule_files(reading.root, url.removeprefix(FILES))
+        reader: _Reader = importlib.import_module(f"sitegen.sources.{self.reader}")
+        if url.startswith(f"{self.stem}:"):
+            paths = reader.schedule_files(reading.root, url.removeprefix(f"{self.stem}:"), self.stem)
             limit = reading.source.max_response_bytes
-            converted = frab.convert([(str(path), _read_json_file(path, limit)) for path in paths])
+            converted = reader.convert([(str(path), _read_json_file(path, limit)) for path in paths])
             return as_archive(converted, FetchStats(), url)
         with reading.http(contract=False) as fetcher:
-            converted = frab.convert([(name, fetcher.document(name, {})) for name in _names(url)])
+            converted = reader.convert([(name, fetcher.document(name, {})) for name in self._names(url)])
             fetcher.cache.prune()  # a complete read: what it did not ask for is stale
         return as_archive(converted, fetcher.session.counters.freeze(), url)
 
-
-def _names(url: str) -> list[str]:
-    """The URLs or paths after the prefix, separated by commas."""
-    return [name.strip() for name in url[len(URLS) :].split(",") if name.strip()]
+    def _names(self, url: str) -> list[str]:
+        """The URLs or paths after the prefix, separated by commas."""
+        return [name.strip() for name in url[len(self.stem) + 1 :].split(",") if name.strip()]
 
 
 def _read_json_file(path: Path, max_bytes: int) -> Any:
@@ -67,4 +90,5 @@ def _read_json_file(path: Path, max_bytes: int) -> Any:
     return loads_json(data, str(path), SourceError, fix)
 
 
-FRAB = Frab()
+FRAB = Schedules("frab", "frab", "frab / c3voc schedule", "frab")
+SCHEDULE2 = Schedules("c3voc schedule v2", "schedule2", "c3voc schedule v2", "schedule2")

@@ -1,5 +1,5 @@
-"""Finding the schedule files ``[source] url = "frab:…"`` names: files as given,
-folders as their ``*.json`` files; what is not there stops the build, naming it."""
+"""Finding the schedule files ``[source] url = "frab:…"`` (or ``"schedule2:…"``) names:
+files as given, folders as their ``*.json`` files; what is not there stops the build, naming it."""
 
 from __future__ import annotations
 
@@ -7,23 +7,25 @@ from pathlib import Path
 
 from sitegen.errors import SourceError
 
-_FILES_FIX = 'name schedule.json files or folders of them in [source] url = "frab:…", relative to the site root and separated by commas'
+
+def _files_fix(prefix: str) -> str:
+    return f'name schedule.json files or folders of them in [source] url = "{prefix}:…", relative to the site root and separated by commas'
 
 
-def schedule_files(root: Path, location: str) -> list[Path]:
-    """The files ``frab:LOCATION`` names: each file as given, each folder as its
-    ``*.json`` files in name order. A file named twice is read once."""
+def schedule_files(root: Path, location: str, prefix: str = "frab") -> list[Path]:
+    """The files ``PREFIX:LOCATION`` names (``prefix``: the format's, for messages): each
+    file as given, each folder as its ``*.json`` files in name order. A file named twice is read once."""
     names = [name.strip() for name in location.split(",") if name.strip()]
     if not names:
-        raise SourceError.at(f"frab:{location}", "names no schedule file or folder", _FILES_FIX)
+        raise SourceError.at(f"{prefix}:{location}", "names no schedule file or folder", _files_fix(prefix))
     files: dict[Path, None] = {}
     for name in names:
-        for path in _files_at(root / name):
+        for path in _files_at(root / name, prefix):
             files.setdefault(path)
     return list(files)
 
 
-def _files_at(path: Path) -> list[Path]:
+def _files_at(path: Path, prefix: str) -> list[Path]:
     if path.is_dir():
         found = sorted(child for child in path.glob("*.json") if child.is_file())
         if not found:
@@ -36,5 +38,5 @@ def _files_at(path: Path) -> list[Path]:
     if path.is_file():
         return [path]
     if path.exists():
-        raise SourceError.at(str(path), "is not a regular file (a device, pipe or socket)", _FILES_FIX)
-    raise SourceError.at(str(path), "does not exist", _FILES_FIX)
+        raise SourceError.at(str(path), "is not a regular file (a device, pipe or socket)", _files_fix(prefix))
+    raise SourceError.at(str(path), "does not exist", _files_fix(prefix))

@@ -24,7 +24,8 @@ def _key_text(value: Any) -> str:
     if isinstance(value, int) and not isinstance(value, bool):
         return str(value)
     if isinstance(value, str):
-        return "".join(char for char in value.strip() if char.isprintable())
+        text = value.strip()
+        return text if text.isprintable() else "".join(char for char in text if char.isprintable())
     return ""
 
 
