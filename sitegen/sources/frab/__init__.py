@@ -40,28 +40,39 @@ Media kinds are guessed by ``sitegen.sources.media``, shared with pretalx.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from sitegen.errors import Problem
 from sitegen.sources import Converted
 from sitegen.sources.frab.files import schedule_files
 from sitegen.sources.frab.objects import _Collections, _event_ids
+from sitegen.sources.frab.parsed import Warn, _Schedule
 from sitegen.sources.frab.schedule import _read_schedule
 
-__all__ = ["convert", "schedule_files"]
+__all__ = ["convert", "convert_with", "schedule_files"]
 
 
 def convert(documents: Sequence[tuple[str, Any]]) -> Converted:
     """The contract's collections from parsed schedule documents, each given with
     its origin (a path or URL, for messages). Raises SourceError only for a
     document that is not a schedule at all."""
+    return convert_with(_read_schedule, documents)
+
+
+#: Reads one document (origin, parsed JSON, warn) into frab's parsed form, or None to skip it.
+ReadOne = Callable[[str, Any, Warn], "_Schedule | None"]
+
+
+def convert_with(read_one: ReadOne, documents: Sequence[tuple[str, Any]]) -> Converted:
+    """The contract's collections from documents ``read_one`` puts into frab's parsed form
+    (v1's own reader, or schedule v2's): ids, people, topics and warnings made once."""
     warnings: list[Problem] = []
 
     def warn(where: str, what: str, fix: str) -> None:
         warnings.append(Problem(where, what, fix))
 
-    schedules = [schedule for origin, document in documents if (schedule := _read_schedule(origin, document, warn))]
+    schedules = [schedule for origin, document in documents if (schedule := read_one(origin, document, warn))]
     collections = _Collections()
     for event_id, schedule in zip(_event_ids(schedules, warn), schedules, strict=True):
         collections.add(event_id, schedule, warn)

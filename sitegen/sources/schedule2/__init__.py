@@ -31,10 +31,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sitegen.errors import Problem
 from sitegen.sources import Converted
+from sitegen.sources.frab import convert_with
 from sitegen.sources.frab.files import schedule_files
-from sitegen.sources.frab.objects import _Collections, _event_ids
 from sitegen.sources.schedule2.conference import _read_schedule2
 
 __all__ = ["convert", "schedule_files"]
@@ -44,13 +43,4 @@ def convert(documents: Sequence[tuple[str, Any]]) -> Converted:
     """The contract's collections from parsed schedule v2 documents, each given with its
     origin (a path or URL, for messages). Raises SourceError only for a document that
     is no schedule, or a v1 one."""
-    warnings: list[Problem] = []
-
-    def warn(where: str, what: str, fix: str) -> None:
-        warnings.append(Problem(where, what, fix))
-
-    schedules = [schedule for origin, document in documents if (schedule := _read_schedule2(origin, document, warn))]
-    collections = _Collections()
-    for event_id, schedule in zip(_event_ids(schedules, warn), schedules, strict=True):
-        collections.add(event_id, schedule, warn)
-    return Converted(collections.finish(), tuple(warnings))
+    return convert_with(_read_schedule2, documents)
