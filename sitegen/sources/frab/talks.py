@@ -9,12 +9,11 @@ from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime, time, timedelta, tzinfo
 from typing import Any
 
-from sitegen.contract import NOT_WEB_URL
+from sitegen.contract import NOT_WEB_URL, media_kind
 from sitegen.sources.frab.ids import _bounded_id, _digest, _slug
 from sitegen.sources.frab.markdown import _escape_markdown, _markdown
 from sitegen.sources.frab.parsed import Warn, _Day, _Person, _Talk
 from sitegen.sources.frab.values import _clock, _key_text, _line, _moment, _show, _timestamp, _url_and_problem
-from sitegen.sources.media import media_kind
 
 
 class _TalkReader:
