@@ -26,7 +26,7 @@ from sitegen.contract.limits import (
 )
 from sitegen.contract.media import MEDIA_KINDS, media_kind
 from sitegen.contract.slugs import SLUG_BASE_LENGTH, ascii_spelling, is_latin_letter, slugify
-from sitegen.contract.urls import NOT_WEB_URL, is_web_url, url_problem
+from sitegen.contract.urls import NOT_WEB_URL, is_web_url, url_problem, web_url
 
 __all__ = [
     "DATE_RE",
@@ -49,4 +49,5 @@ __all__ = [
     "place_timezones",
     "slugify",
     "url_problem",
+    "web_url",
 ]

@@ -5,9 +5,27 @@ from __future__ import annotations
 
 import functools
 import re
-from urllib.parse import urlsplit
+from typing import Any
+from urllib.parse import urljoin, urlsplit
 
 from sitegen.contract.limits import MAX_URL_CHARS
+
+
+def web_url(value: Any, base: str | None = None) -> tuple[str | None, tuple[str, str] | None]:
+    """For a converter: (the URL, None) when the contract accepts ``value``
+    (stripped; a relative one read against ``base``), else (None, why it is
+    refused and the fix). An absolute URL is never joined: ``urljoin`` would
+    drop a tab or line break in it, and publish a URL the data does not hold."""
+    if not isinstance(value, str) or not value.strip():
+        return None, NOT_WEB_URL
+    url = value.strip()
+    try:
+        if base and not urlsplit(url).scheme:
+            url = urljoin(base, url)
+    except ValueError:  # malformed, e.g. "http://[::1"
+        return None, NOT_WEB_URL
+    problem = url_problem(url)
+    return (url, None) if problem is None else (None, problem)
 
 
 def is_web_url(value: str) -> bool:

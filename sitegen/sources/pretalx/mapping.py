@@ -9,10 +9,9 @@ import zoneinfo
 from collections.abc import Iterator, Mapping
 from datetime import datetime, timedelta
 from typing import Any
-from urllib.parse import urljoin
 
 from sitegen.bounded import shown
-from sitegen.contract import DATE_RE, NOT_WEB_URL, YEARS, media_kind, place_timezones, slugify, url_problem
+from sitegen.contract import DATE_RE, NOT_WEB_URL, YEARS, media_kind, place_timezones, slugify, web_url
 from sitegen.errors import Problem
 from sitegen.sources import Converted
 from sitegen.sources.pretalx.values import (
@@ -311,11 +310,7 @@ class _Converter:
         text = _text(value)
         if text is None:
             return None
-        try:
-            url = urljoin(self.base, text)
-        except ValueError:  # malformed, e.g. "http://[::1"
-            url = text
-        problem = url_problem(url)
+        url, problem = web_url(text, self.base)
         if problem is None:
             return url
         what_is_wrong, fix = problem
