@@ -41,14 +41,18 @@ def is_latin_letter(char: str) -> bool:
 def slugify(text: str) -> str:
     """The slug of ``text`` (see the module): a-z, 0-9 and "-", at most
     ``SLUG_BASE_LENGTH`` characters; "" only for blank text."""
-    name = unicodedata.normalize("NFC", text.strip())
-    if not name:
-        return ""
+    name = text.strip()
+    if name.isascii():  # most names: nothing to spell, and any letter is Latin (what follows, made short)
+        return _NOT_SLUG.sub("-", name[:_SPELLED_CHARS].lower()).strip("-")[:SLUG_BASE_LENGTH].rstrip("-") or _digest(name)
+    name = unicodedata.normalize("NFC", name)
     spelled = name[:_SPELLED_CHARS]  # enough for the slug's length; the digest reads the whole name
     base = _NOT_SLUG.sub("-", anyascii(spelled).lower()).strip("-")
-    letters = [char for char in spelled if char.isalpha()]
-    if base and (not letters or any(is_latin_letter(char) for char in letters)):
+    if base and (any(map(is_latin_letter, spelled)) or not any(char.isalpha() for char in spelled)):
         return base[:SLUG_BASE_LENGTH].rstrip("-")
-    digest = hashlib.sha1(name.encode("utf-8", "surrogatepass")).hexdigest()[:DIGEST_LENGTH]
     head = base[: SLUG_BASE_LENGTH - DIGEST_LENGTH - 1].rstrip("-")
-    return f"{head}-{digest}" if head else digest
+    return f"{head}-{_digest(name)}" if head else _digest(name)
+
+
+def _digest(name: str) -> str:
+    """The first hex digits of the SHA-1 of a (stripped, NFC) name; "" for none."""
+    return hashlib.sha1(name.encode("utf-8", "surrogatepass")).hexdigest()[:DIGEST_LENGTH] if name else ""
