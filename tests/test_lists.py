@@ -224,6 +224,9 @@ def test_a_page_size_of_the_wrong_type_is_echoed_as_toml_spells_it(minimal_site:
 
 def test_the_topic_index_files_letters_nfkd_cannot_take_apart_under_their_base_letter(minimal_site: Path) -> None:
     names = {"t3": "ßtraße", "t4": "Øresund", "t5": "Ärger", "t6": "Łódź", "t7": "Þing", "t8": "Œuvre", "t9": "Æther", "t10": "Đakovo"}
+    # Spelled by the contract's one transliteration (sitegen.contract.ascii_spelling), so any Latin letter has its
+    # base letter; another script is filed under "#", not under its romanisation (a reader looks up "Москва" as written).
+    names |= {"t11": "Ħamrun", "t12": "Ŋoni", "t13": "Москва", "t14": "東京"}
     edit_collection(
         minimal_site,
         "topics",
@@ -234,8 +237,8 @@ def test_the_topic_index_files_letters_nfkd_cannot_take_apart_under_their_base_l
     sections = re.findall(r'<h2 id="topics-[^"]+">([^<]+)</h2>\s*<ul class="directory">(.*?)</ul>', html, re.S)
     filed = {name: letter for letter, items in sections for name in re.findall(r'<a href="[^"]+">([^<]+)</a>', items)}
     expected = {"ßtraße": "S", "Øresund": "O", "Ärger": "A", "Łódź": "L", "Þing": "T", "Œuvre": "O", "Æther": "A", "Đakovo": "D"}
+    expected |= {"Ħamrun": "H", "Ŋoni": "N", "Москва": "#", "東京": "#"}
     assert {name: filed.get(name) for name in expected} == expected
-    assert "#" not in dict(sections)
 
 
 def test_an_event_that_moves_in_time_reorders_the_related_talks_of_other_events(minimal_site: Path) -> None:

@@ -303,7 +303,7 @@ def test_public_tags_become_topics_and_private_ones_are_left_out():
 
 
 def test_topic_slugs_spell_letters_as_frab_does():
-    """One folding for every source (sitegen/sources/slugs.py): "Łódź" is "lodz", not "odz"."""
+    """One folding for every source (sitegen.contract.slugify): "Łódź" is "lodz", not "odz"."""
     converted = read([submission("AAAAAA", track={**TRACK, "name": {"en": "Łódź Straße"}})])
     talk = {"id": 1, "title": "A talk", "date": "2026-11-22T10:00:00+01:00", "track": "Łódź Straße"}
     day = {"date": "2026-11-22", "rooms": {"Hall": [talk]}}
@@ -346,7 +346,7 @@ def test_resources_the_contract_refuses_are_left_out_here_with_its_reason():
 
 
 def test_resource_kinds_come_from_the_table_frab_uses():
-    """One media-kind table for every source (sitegen/sources/media.py): the file type
+    """One media-kind table for every source (sitegen.contract.media_kind): the file type
     before the host, and frab's longer lists; pretalx's description is no hint."""
     links = [
         "https://github.com/democon/talk/raw/main/slides.pdf",  # the file type wins over the host

@@ -15,8 +15,8 @@ One module per concern; what other stages use is importable from here (the
 contract's own formats and limits are ``sitegen.contract``'s):
 
 - ``types``: the frozen object types, ``Archive``, ``ModelResult``, ``object_key`` (``COLLECTION_OF``)
-- ``places``, ``order``: country names and city slugs (folded by ``sitegen.sources.slugs``,
-  as the converters fold names); display orders (shared with the renderer)
+- ``places``, ``order``: country names and city slugs (the contract's one slug of a name,
+  as the converters make theirs); display orders (shared with the renderer)
 - ``build``: ``build_archive``, reading every collection and linking the result
 - ``digest``: ``source_digest`` of a raw object
 - ``context``: the reading context (problems, lookups, parse-once caches) and ``index``

@@ -4,11 +4,10 @@ slug for a city. Shared with the renderer."""
 from __future__ import annotations
 
 import functools
-import hashlib
 
 import iso3166
 
-from sitegen.sources.slugs import slug_base
+from sitegen.contract import slugify
 
 #: Where ISO 3166's formal name is not what people call the country, and the
 #: rule in ``country_name`` (drop ", Republic of" and the like) gets it wrong.
@@ -38,8 +37,6 @@ def country_name(code: str) -> str:
 
 
 def city_slug(city: str) -> str:
-    """A path-safe slug for a city name: folded as the converters fold names
-    (``sitegen.sources.slugs``), or a stable hash when nothing survives."""
-    slug = slug_base(city)
-    # A name with no Latin letters (東京) still needs a stable, safe path.
-    return slug or "city-" + hashlib.sha1(city.encode()).hexdigest()[:10]
+    """A path-safe slug for a city name: the contract's one slug of a name
+    (``sitegen.contract.slugify``; 東京 is ``dongjing-`` and a digest), else "city"."""
+    return slugify(city) or "city"

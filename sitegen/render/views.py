@@ -7,7 +7,6 @@ below, never raw API data. Ordering is decided here, deterministically.
 
 from __future__ import annotations
 
-import unicodedata
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
@@ -15,6 +14,7 @@ from datetime import date
 from typing import Any
 
 from sitegen.content import ContentResult, Texts, summarize
+from sitegen.contract import ascii_spelling, is_latin_letter
 from sitegen.model import Archive, Event, Person, Series, Session, Topic, co_speakers, country_name, event_order
 from sitegen.render.lists import Pager, page_count, page_of
 from sitegen.render.related import RelatedTalks
@@ -215,17 +215,19 @@ def _pages(spec: PageSpec, events: tuple[Event, ...], page_size: int) -> Iterato
         yield paged(replace(spec, context={**spec.context, "events": shown, "pager": pager}), pager)
 
 
-#: Latin letters NFKD does not take apart, and the letter each is filed under ("ß" upper-cases to "SS").
-_UNDECOMPOSED = str.maketrans({"Ø": "O", "Æ": "A", "Œ": "O", "Ł": "L", "Đ": "D", "Þ": "T", "Ð": "D"})
+def _initial(name: str) -> str:
+    """The letter A-Z a name is filed under: its first letter as the contract spells it in
+    ASCII ("Łódź" under L, "Ærø" under A) when it is Latin; "#" for any other script, digits or signs."""
+    first = name.strip()[:1]
+    initial = ascii_spelling(first)[:1].upper() if is_latin_letter(first) else ""
+    return initial if "A" <= initial <= "Z" else "#"
 
 
 def topic_groups(archive: Archive) -> tuple[tuple[str, tuple[tuple[Topic, int], ...]], ...]:
     """Topics by initial, A to Z (accents folded; "#" for the rest, last), by name in each, with their talk counts."""
     groups: dict[str, list[tuple[Topic, int]]] = defaultdict(list)
     for topic in _by_name(archive.topics.values()):
-        first = topic.name.strip()[:1].upper().translate(_UNDECOMPOSED)
-        initial = unicodedata.normalize("NFKD", first).encode("ascii", "ignore").decode().upper()[:1]
-        groups[initial if "A" <= initial <= "Z" else "#"].append((topic, len(archive.sessions_by_topic.get(topic.id, ()))))
+        groups[_initial(topic.name)].append((topic, len(archive.sessions_by_topic.get(topic.id, ()))))
     return tuple((letter, tuple(groups[letter])) for letter in sorted(groups, key=lambda letter: (letter == "#", letter)))
 
 

@@ -9,10 +9,10 @@ stays in the model stage, and I/O in the fetch stage, which hands converters a
 - ``pretalx``: a pretalx event through its REST API.
 - ``frab``: frab / c3voc ``schedule.json`` files.
 
-What both share: ``media`` guesses a link's media kind (one table), ``slugs``
-folds names into slugs. The contract's own limits (id and slug lengths, years,
-media kinds) and its rule for links (``url_problem``) are in ``sitegen.contract``,
-below both converters and the model.
+What they share is the contract's (``sitegen.contract``, below every
+converter and the model): its limits (id and slug lengths, years), the one
+slug of a name (``slugify``), the one guess of a link's media kind
+(``media_kind``) and the one rule for links (``url_problem``).
 """
 
 from __future__ import annotations

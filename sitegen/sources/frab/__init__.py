@@ -35,7 +35,8 @@ The package, one module per concern:
 - ``ids``: ids within the contract's length, and unique slugs;
 - ``values``: single values of the format (lines, keys, dates, times, URLs).
 
-Media kinds are guessed by ``sitegen.sources.media``, shared with pretalx.
+Slugs, media kinds and the URL rule are the contract's (``sitegen.contract``),
+shared with every converter and the model.
 """
 
 from __future__ import annotations

@@ -9,8 +9,7 @@ from collections import Counter
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from sitegen.contract import MAX_ID_LENGTH, MAX_SLUG_LENGTH
-from sitegen.sources.slugs import slug_base
+from sitegen.contract import MAX_ID_LENGTH, MAX_SLUG_LENGTH, slugify
 
 
 def _bounded_id(text: str) -> str:
@@ -23,10 +22,8 @@ def _digest(text: str, length: int = 8) -> str:
 
 
 def _slug(value: Any) -> str:
-    """A path-safe slug (a-z, 0-9, -), ASCII-folded; "" when nothing survives."""
-    if not isinstance(value, str):
-        return ""
-    return slug_base(value)
+    """The contract's slug of a string (``sitegen.contract.slugify``); "" for anything else or blank."""
+    return slugify(value) if isinstance(value, str) else ""
 
 
 def _joined(base: str, suffix: str) -> str:

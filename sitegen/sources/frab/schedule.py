@@ -11,13 +11,13 @@ from pathlib import PurePosixPath
 from typing import Any
 from urllib.parse import urlsplit
 
-from sitegen.contract import place_timezones
+from sitegen.contract import place_timezones, web_url
 from sitegen.errors import SourceError
 from sitegen.sources.frab.ids import _slug
 from sitegen.sources.frab.markdown import _markdown
 from sitegen.sources.frab.parsed import Warn, _Day, _Schedule, _Talk
 from sitegen.sources.frab.talks import _TalkReader
-from sitegen.sources.frab.values import _date, _line, _mappings, _moment, _show, _url_and_problem, _web_url
+from sitegen.sources.frab.values import _date, _line, _mappings, _moment, _show, _web_url
 
 
 def _read_schedule(origin: str, document: Any, warn: Warn) -> _Schedule | None:
@@ -67,7 +67,7 @@ def _read_schedule(origin: str, document: Any, warn: Warn) -> _Schedule | None:
 def _conference_url(origin: str, conference: Mapping[str, Any], warn: Warn) -> str | None:
     """The conference's link; one the contract refuses is left out with a warning."""
     value = conference.get("url")
-    url, problem = _url_and_problem(value)
+    url, problem = web_url(value)
     if problem is not None and isinstance(value, str) and value.strip():
         warn(f"{origin}: conference.url", f"{_show(value)} {problem[0]}; the event is shown without its link", problem[1])
     return url

@@ -9,12 +9,11 @@ from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime, time, timedelta, tzinfo
 from typing import Any
 
-from sitegen.contract import NOT_WEB_URL
+from sitegen.contract import NOT_WEB_URL, media_kind, web_url
 from sitegen.sources.frab.ids import _bounded_id, _digest, _slug
 from sitegen.sources.frab.markdown import _escape_markdown, _markdown
 from sitegen.sources.frab.parsed import Warn, _Day, _Person, _Talk
-from sitegen.sources.frab.values import _clock, _key_text, _line, _moment, _show, _timestamp, _url_and_problem
-from sitegen.sources.media import media_kind
+from sitegen.sources.frab.values import _clock, _key_text, _line, _moment, _show, _timestamp
 
 
 class _TalkReader:
@@ -128,7 +127,7 @@ class _TalkReader:
         """The avatar's URL (a relative one read against base_url); one the contract refuses is left out with a warning."""
         if not isinstance(value, str) or not value.strip():
             return None
-        url, problem = _url_and_problem(value, self.base_url)
+        url, problem = web_url(value, self.base_url)
         if problem is not None:
             what, fix = problem
             if problem == NOT_WEB_URL:
@@ -158,7 +157,7 @@ class _TalkReader:
                 continue
             for position, item in enumerate(items or ()):
                 fields = item if isinstance(item, Mapping) else {"url": item}
-                url, problem = _url_and_problem(fields.get("url"), self.base_url)
+                url, problem = web_url(fields.get("url"), self.base_url)
                 if url is None:
                     self.warn(f"{label}.{key}[{position}]", *_left_out(item, fields.get("url"), problem))
                     continue

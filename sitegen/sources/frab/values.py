@@ -9,9 +9,8 @@ import re
 from collections.abc import Mapping
 from datetime import date, datetime, timedelta, tzinfo
 from typing import Any
-from urllib.parse import urljoin, urlsplit
 
-from sitegen.contract import DATE_RE, NOT_WEB_URL, YEARS, url_problem
+from sitegen.contract import DATE_RE, YEARS, web_url
 
 
 def _line(value: Any) -> str:
@@ -75,22 +74,7 @@ def _timestamp(moment: datetime | None) -> str | None:
 
 def _web_url(value: Any, base: str | None = None) -> str | None:
     """An http(s) URL the contract accepts, relative ones read against ``base``; None for anything else."""
-    return _url_and_problem(value, base)[0]
-
-
-def _url_and_problem(value: Any, base: str | None = None) -> tuple[str | None, tuple[str, str] | None]:
-    """(the URL, None) for a link the contract accepts (``sitegen.contract.url_problem``),
-    relative ones read against ``base``; else (None, why it is refused and the fix)."""
-    if not isinstance(value, str) or not value.strip():
-        return None, NOT_WEB_URL
-    url = value.strip()
-    try:
-        if base and not urlsplit(url).scheme:
-            url = urljoin(base, url)
-    except ValueError:
-        return None, NOT_WEB_URL
-    problem = url_problem(url)
-    return (url, None) if problem is None else (None, problem)
+    return web_url(value, base)[0]
 
 
 def _show(value: Any) -> str:

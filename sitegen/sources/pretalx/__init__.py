@@ -30,8 +30,9 @@ no title``); checking what is left is the model stage's job.
 
 The package: ``api`` talks to pretalx (the headers, pages along ``next``, kept
 on the event's origin); ``mapping`` turns its answers into the contract's
-collections, with the small readers of pretalx's values in ``values``. Media
-kinds are guessed by ``sitegen.sources.media``, shared with frab.
+collections, with the small readers of pretalx's values in ``values``. Slugs,
+media kinds and the URL rule are the contract's (``sitegen.contract``), shared
+with frab.
 """
 
 from __future__ import annotations

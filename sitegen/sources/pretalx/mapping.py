@@ -9,13 +9,11 @@ import zoneinfo
 from collections.abc import Iterator, Mapping
 from datetime import datetime, timedelta
 from typing import Any
-from urllib.parse import urljoin
 
 from sitegen.bounded import shown
-from sitegen.contract import DATE_RE, NOT_WEB_URL, YEARS, place_timezones, url_problem
+from sitegen.contract import DATE_RE, NOT_WEB_URL, YEARS, media_kind, place_timezones, slugify, web_url
 from sitegen.errors import Problem
 from sitegen.sources import Converted
-from sitegen.sources.media import media_kind
 from sitegen.sources.pretalx.values import (
     _i18n,
     _list,
@@ -27,7 +25,6 @@ from sitegen.sources.pretalx.values import (
     _text,
     _topic_order,
 )
-from sitegen.sources.slugs import slug_base, slugify
 
 #: The longest slot duration read (a week): a longer one is no talk, and could overflow the date.
 _MAX_MINUTES = 7 * 24 * 60
@@ -286,7 +283,7 @@ class _Converter:
             if not text:
                 self.warn(f"{kind}s[{key}]", f"has no name; shown as '{kind.title()} {key}'", f"name the {kind} in pretalx")
             name_text = text or f"{kind.title()} {key}"
-            slug = slug_base(name_text) or topic_id
+            slug = slugify(name_text) or topic_id
             if slug in self.topic_slugs:  # a track and a tag of the same name: the later gets its id added
                 slug = f"{slug}-{topic_id}"
             self.topic_slugs.add(slug)
@@ -313,11 +310,7 @@ class _Converter:
         text = _text(value)
         if text is None:
             return None
-        try:
-            url = urljoin(self.base, text)
-        except ValueError:  # malformed, e.g. "http://[::1"
-            url = text
-        problem = url_problem(url)
+        url, problem = web_url(text, self.base)
         if problem is None:
             return url
         what_is_wrong, fix = problem

@@ -4,14 +4,12 @@ public URL."""
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-from sitegen.contract import MAX_SLUG_LENGTH, SLUG_RE, YEARS, is_web_url
-from sitegen.sources.slugs import slugify
+from sitegen.contract import YEARS, is_web_url, slugify
 
 
 def _text(value: Any) -> str | None:
@@ -61,11 +59,8 @@ def _topic_order(topic: Mapping[str, Any]) -> tuple[Any, ...]:
 
 
 def _slug(code: str, kind: str) -> str:
-    """A path-safe slug from a pretalx code or slug (already safe, in practice, once lower-cased)."""
-    slug = slugify(code)[:MAX_SLUG_LENGTH].strip("-")
-    if SLUG_RE.fullmatch(slug):
-        return slug
-    return f"{kind}-" + hashlib.sha1(code.encode()).hexdigest()[:10]  # noqa: S324 - a name, not a secret
+    """The contract's slug of a pretalx code or slug (the code in lower case, in practice), else ``kind``."""
+    return slugify(code) or kind
 
 
 def _slug_in_url(base_url: str) -> str | None:

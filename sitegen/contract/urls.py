@@ -1,53 +1,31 @@
-"""Facts of the data contract that both the model stage (which checks the
-data) and the converters of other formats (``sitegen.sources``, which must
-produce data that passes) need. Below both, so neither copies them."""
+"""The contract's one rule for web URLs (links, media, avatars): what the model
+accepts and what every converter keeps."""
 
 from __future__ import annotations
 
 import functools
 import re
-import zoneinfo
-from urllib.parse import urlsplit
+from typing import Any
+from urllib.parse import urljoin, urlsplit
 
-#: The most characters of an id (of any object).
-MAX_ID_LENGTH = 200
-#: The most characters of a slug; a slug is a-z, 0-9 and "-", starting with a letter or digit.
-MAX_SLUG_LENGTH = 100
-SLUG_RE = re.compile(rf"[a-z0-9][a-z0-9-]{{0,{MAX_SLUG_LENGTH - 1}}}")
-#: A date: YYYY-MM-DD.
-DATE_RE = re.compile(r"\d{4}-\d{2}-\d{2}")
-#: Dates outside these years are data errors (and would overflow UTC arithmetic).
-YEARS = range(1900, 2200)
-#: The kinds a session's media item may have.
-MEDIA_KINDS = ("video", "slides", "audio", "notes", "code", "other")
-
-#: The most items one list field of one object may hold: a session's
-#: ``speakers``, ``topics`` and ``media``, an event's ``topics``, a person's
-#: ``links``. Pages repeat these lists (a talk and its speakers appear on each
-#: speaker's page and each topic's page), so a longer list would make the build
-#: grow with its square. Real archives stay far below: panels have 10-20 speakers.
-MAX_LIST_ITEMS = 100
-
-#: The most characters of a one-line text field: a name, title, room, city, a
-#: link's kind or a media title. Pages repeat these (a speaker's name is on every
-#: page that lists their talks), so they must stay short; real ones are far shorter.
-MAX_LINE_CHARS = 500
-#: The most characters of a Markdown field (an abstract, bio or description).
-#: Each appears in full on one page only; past 100,000 it is shown as plain text.
-MAX_TEXT_CHARS = 2_000_000
-#: The most characters of a URL; a longer one is left out with a warning.
-MAX_URL_CHARS = 2000
-
-#: Names zoneinfo accepts that are not places: their meaning depends on the machine.
-NOT_PLACE_ZONES = frozenset({"localtime", "posixrules", "Factory"})
+from sitegen.contract.limits import MAX_URL_CHARS
 
 
-@functools.cache  # it lists the zone files on disk; the answer does not change during a run
-def place_timezones() -> frozenset[str]:
-    """IANA zone names that mean the same on every machine: the timezones the contract accepts."""
-    return frozenset(
-        name for name in zoneinfo.available_timezones() if name not in NOT_PLACE_ZONES and not name.startswith(("posix/", "right/"))
-    )
+def web_url(value: Any, base: str | None = None) -> tuple[str | None, tuple[str, str] | None]:
+    """For a converter: (the URL, None) when the contract accepts ``value``
+    (stripped; a relative one read against ``base``), else (None, why it is
+    refused and the fix). An absolute URL is never joined: ``urljoin`` would
+    drop a tab or line break in it, and publish a URL the data does not hold."""
+    if not isinstance(value, str) or not value.strip():
+        return None, NOT_WEB_URL
+    url = value.strip()
+    try:
+        if base and not urlsplit(url).scheme:
+            url = urljoin(base, url)
+    except ValueError:  # malformed, e.g. "http://[::1"
+        return None, NOT_WEB_URL
+    problem = url_problem(url)
+    return (url, None) if problem is None else (None, problem)
 
 
 def is_web_url(value: str) -> bool:

@@ -1,6 +1,6 @@
-"""Guessing a link's media kind (one of the contract's ``MEDIA_KINDS``), for
-every converter: from a declared type, the file extension, the host, or a word
-of its title, in that order; else "other"."""
+"""The kinds a session's media item may have, and the one guess of a link's
+kind for every converter: from a declared type, the file extension, the host,
+or a word of its title, in that order; else "other"."""
 
 from __future__ import annotations
 
@@ -8,6 +8,9 @@ import re
 from pathlib import PurePosixPath
 from typing import Any
 from urllib.parse import urlsplit
+
+#: The kinds a session's media item may have.
+MEDIA_KINDS = ("video", "slides", "audio", "notes", "code", "other")
 
 #: The c3voc reference types that name a contract kind.
 KIND_OF_TYPE = {"slides": "slides", "media": "video"}
