@@ -217,3 +217,11 @@ def test_the_pretalx_fixture_converts_without_a_warning_and_spells_every_script(
     topics = {topic["name"]: topic["slug"] for topic in converted.collections["topics"]}
     assert people["Юлия Петрова"] == "pq7rzt"  # pretalx people are slugged by their code, which never changes
     assert topics["Łódź Straße"] == "lodz-strasse" and topics["Ærøskøbing"] == "aeroskobing"
+
+
+def test_a_declared_type_that_is_not_a_string_is_no_type():
+    """A frab link's ``type`` is outside input: a list or an object is not a type (and no traceback)."""
+    from sitegen.contract import media_kind
+
+    assert media_kind("https://example.org/talk.mp4", declared=["slides"]) == "video"
+    assert media_kind("https://example.org/x", declared={"a": 1}) == "other"

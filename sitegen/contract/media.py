@@ -42,7 +42,7 @@ KIND_OF_WORD = {
 def media_kind(url: str, title: str | None = None, declared: Any = None) -> str:
     """The contract's kind for a link: from its declared type, its file
     extension, its host, or a word of its title; else "other"."""
-    if declared in KIND_OF_TYPE:
+    if isinstance(declared, str) and declared in KIND_OF_TYPE:  # a list or object as a type is none
         return KIND_OF_TYPE[declared]
     parts = urlsplit(url)
     if kind := KIND_OF_EXTENSION.get(PurePosixPath(parts.path).suffix.lower()):
