@@ -13,7 +13,7 @@ from sitegen.sources.pyvideo.events import Event
 from sitegen.sources.pyvideo.talks import Talk
 from sitegen.sources.pyvideo.tree import Warn
 from sitegen.sources.pyvideo.values import YEAR_RE, digest, key_id
-from sitegen.sources.slugs import slug_base
+from sitegen.sources.slugs import slug_base, slugify
 
 #: Every object's ``updated_at``: the checkout has no change times of its own (git sets a
 #: file's time to when it was checked out), and a constant keeps an unchanged checkout's site unchanged.
@@ -102,16 +102,14 @@ def _event(event: Event, slug: str) -> dict[str, Any]:
 def _session_slugs(event: Event, warn: Warn) -> dict[str, str]:
     """File stem -> the talk's slug within its event: its ``slug`` (else file name), else its title."""
     bases = {talk.stem: slug_base(talk.slug) or slug_base(talk.title) for talk in event.talks}
-    slugs = _slugs(bases, "talk")
-    shared = Counter(bases.values())
+    # Only slugs the same in full are the data's doing: bases cut short (room for a suffix) may meet too.
+    whole = {talk.stem: slugify(talk.slug) or slugify(talk.title) for talk in event.talks}
+    shared = Counter(whole.values())
     for talk in event.talks:
-        if bases[talk.stem] and shared[bases[talk.stem]] > 1:
-            warn(
-                f"{talk.where} (slug {bases[talk.stem]!r})",
-                "shares its slug with another talk of its event; a suffix keeps them apart",
-                "give each talk its own slug",
-            )
-    return slugs
+        if whole[talk.stem] and shared[whole[talk.stem]] > 1:
+            where = f"{talk.where} (slug {whole[talk.stem]!r})"
+            warn(where, "shares its slug with another talk of its event; a suffix keeps them apart", "give each talk its own slug")
+    return _slugs(bases, "talk")
 
 
 def _session(event: Event, talk: Talk, slug: str, people: _Names, topics: _Names) -> dict[str, Any]:

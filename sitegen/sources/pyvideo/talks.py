@@ -39,7 +39,8 @@ def read_talk(stem: str, where: str, video: dict[str, Any], warn: Warn) -> Talk:
     title = _text(video, "title", where, warn)
     if not title:
         title = stem.replace("-", " ").strip() or stem
-        warn(f"{where}: title", "is missing or empty; the file name is used", _FIX)
+        if video.get("title") is None or isinstance(video.get("title"), str):  # else _text said why
+            warn(f"{where}: title", "is missing or empty; the file name is used", _FIX)
     recorded = day(video.get("recorded"))
     if recorded is None:
         warn(f"{where}: recorded {shown(video.get('recorded'))}", "is not a day (YYYY-MM-DD); shown as not recorded", _FIX)
