@@ -17,7 +17,7 @@ from conftest import TESTS
 
 from sitegen.errors import SourceError
 from sitegen.model import build_archive
-from sitegen.sources import pyvideo
+from sitegen.sources import Converted, pyvideo
 from sitegen.sources.pyvideo.tree import MAX_FILE_BYTES
 
 FIXTURE = TESTS / "fixtures" / "pyvideo" / "data"
@@ -30,7 +30,7 @@ def by_id(items: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
     return {item["id"]: item for item in items}
 
 
-def kinds(converted: pyvideo.Converted) -> dict[str, int]:
+def kinds(converted: Converted) -> dict[str, int]:
     return pyvideo.warning_kinds(converted.warnings)
 
 
