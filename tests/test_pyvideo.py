@@ -149,3 +149,34 @@ def test_a_file_past_max_bytes_is_left_out(tmp_path: Path) -> None:
     converted = pyvideo.read(tmp_path / "data", 2000)
     assert Counter(p.what.split(",")[0] for p in converted.warnings if "more than the limit of 2,000" in p.what)
     assert len(converted.collections["sessions"]) < len(pyvideo.read(FIXTURE, MAX_BYTES).collections["sessions"])
+
+
+def test_the_cache_reads_only_changed_files_and_gives_what_a_full_read_gives(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import sitegen.sources.pyvideo.cache as cache
+    import sitegen.sources.pyvideo.tree as tree
+
+    data, folder = tmp_path / "data", tmp_path / "cache"
+    shutil.copytree(FIXTURE, data)
+    monkeypatch.setattr(cache, "RACY_NS", -(10**12))  # the copies were just written: keep them anyway
+    reads: list[str] = []
+    real_read = tree.read_file_bounded
+    monkeypatch.setattr(tree, "read_file_bounded", lambda path, *rest: reads.append(str(path)) or real_read(path, *rest))
+    full = pyvideo.read(data, MAX_BYTES)
+    reads.clear()
+    assert pyvideo.read(data, MAX_BYTES, folder) == full
+    first = len(reads)
+    reads.clear()
+    assert pyvideo.read(data, MAX_BYTES, folder) == full
+    assert first - len(reads) == 18  # the video files; category.json and NO_PUBLISH.json are read every time
+    # An edit that keeps the size and the modification time is still seen (its change time moves).
+    edited = data / "pycon-au-2018" / "videos" / "conference-close.json"
+    info = edited.stat()
+    edited.write_bytes(edited.read_bytes().replace(b"Conference Close", b"Conference Cl0se"))
+    os.utime(edited, ns=(info.st_atime_ns, info.st_mtime_ns))
+    reads.clear()
+    after = pyvideo.read(data, MAX_BYTES, folder)
+    assert [Path(path).name for path in reads if "/videos/" in path] == ["conference-close.json"]
+    assert after == pyvideo.read(data, MAX_BYTES)
+    assert any(s["title"] == "Conference Cl0se" for s in after.collections["sessions"])
+    (folder / cache.FILE).write_bytes(b'{"version": "x", "talks": {"a": [1]}}')  # damaged or another version: read anew
+    assert pyvideo.read(data, MAX_BYTES, folder) == after

@@ -12,8 +12,8 @@ from typing import Any
 from sitegen.bounded import shown
 from sitegen.contract import url_problem
 from sitegen.sources.pyvideo.talks import Talk
-from sitegen.sources.pyvideo.tree import CategoryFiles, Warn
-from sitegen.sources.pyvideo.values import cut_line, day, key_id, line, without_years, years_named
+from sitegen.sources.pyvideo.tree import CategoryFiles
+from sitegen.sources.pyvideo.values import Warn, cut_line, day, key_id, line, without_years, years_named
 
 _FIX = "fix category.json in the checkout"
 

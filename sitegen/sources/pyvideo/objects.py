@@ -11,8 +11,7 @@ from typing import Any
 from sitegen.sources.frab.ids import _unique_slugs
 from sitegen.sources.pyvideo.events import Event
 from sitegen.sources.pyvideo.talks import Talk
-from sitegen.sources.pyvideo.tree import Warn
-from sitegen.sources.pyvideo.values import YEAR_RE, digest, key_id
+from sitegen.sources.pyvideo.values import YEAR_RE, Warn, digest, key_id
 from sitegen.sources.slugs import slug_base, slugify
 
 #: Every object's ``updated_at``: the checkout has no change times of its own (git sets a

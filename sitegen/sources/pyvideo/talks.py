@@ -10,8 +10,7 @@ from typing import Any, TypeVar
 from sitegen.bounded import shown
 from sitegen.contract import MAX_LIST_ITEMS, url_problem
 from sitegen.sources.media import media_kind
-from sitegen.sources.pyvideo.tree import Warn
-from sitegen.sources.pyvideo.values import cut_line, day, line
+from sitegen.sources.pyvideo.values import Warn, cut_line, day, line
 
 #: Speaker names that name nobody.
 PLACEHOLDER_SPEAKERS = frozenset({"various", "unknown", "tbd", "tba", "n/a", "none", "anonymous", "et al", "et al."})

@@ -6,10 +6,14 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
+from collections.abc import Callable
 from datetime import date
 from typing import Any
 
 from sitegen.contract import DATE_RE, MAX_ID_LENGTH, MAX_LINE_CHARS, YEARS
+
+#: ``warn(where, what, fix)``: report one thing left out or filled in.
+Warn = Callable[[str, str, str], None]
 
 #: A year the contract accepts, standing alone in a name ("PyCon US 2019", "djangocon-2013").
 YEAR_RE = re.compile(r"(?<![0-9])(19[0-9]{2}|2[01][0-9]{2})(?![0-9])")
