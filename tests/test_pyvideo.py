@@ -100,6 +100,7 @@ def test_hostile_files_are_warnings_naming_them(tmp_path: Path) -> None:
     write(odd / "huge.json", " " * (MAX_FILE_BYTES + 1))
     write(odd / "types.json", video(title=7, speakers="Ada", tags=["ok", 3, ""], related_urls=[{"url": "ftp://x"}, "https://a\\b"]))
     write(odd / "same.json", video(speakers=["Ada Lovelace", "ada  lovelace", "Various"], slug="types"))
+    write(odd / "long.json", video(title="x" * 600, speakers=["y" * 600], related_urls=[{"url": "https://e.org/", "label": "z" * 600}]))
     write(odd / "many.json", video(tags=[f"tag {i}" for i in range(101)]))
     write(odd / "deep.json", video(title=[[[[[["x"]]]]]] * 1))
     os.symlink(data / "pygotham-2012" / "videos" / "gloriajw-apracticalguidetononblockingiocoroutines.json", odd / "link.json")
@@ -120,6 +121,7 @@ def test_hostile_files_are_warnings_naming_them(tmp_path: Path) -> None:
         "is not an http(s) URL; left out": 2,  # the ftp link, the category's javascript: URL
         "names a speaker the talk already lists; listed once": 1,
         "has more than the contract's 100 items; the rest are left out": 1,
+        "is longer than the contract's 500 characters for one line; cut": 3,
         EMPTY_SPEAKER: 2,
         SHARED_SLUG: 6,  # same.json's slug is "types", as types.json's file name
         "has no dates, no talk with a recorded day and no year in its name; left out with its talks": 1,

@@ -35,7 +35,7 @@ class Event:
 def category_events(category: CategoryFiles, talks: list[Talk], warn: Warn) -> list[Event]:
     """The events of one category: one, or one per recorded year; none (with a warning) when nothing dates it."""
     where = f"{category.folder}/category.json"
-    title = cut_line(line(category.meta.get("title")))[0]
+    title = cut_line(line(category.meta.get("title")), f"{where}: title", warn)
     if not title:
         title = category.folder
         warn(f"{where}: title", "is missing or empty; the folder name is used", _FIX)

@@ -63,10 +63,7 @@ def _text(video: dict[str, Any], key: str, where: str, warn: Warn) -> str:
     value = video.get(key)
     if value is not None and not isinstance(value, str):
         warn(f"{where}: {key} {shown(value)}", "is not a string; left out", _FIX)
-    text, cut = cut_line(line(value))
-    if cut:
-        warn(f"{where}: {key}", "is longer than the contract's one-line limit; cut", _FIX)
-    return text
+    return cut_line(line(value), f"{where}: {key}", warn)
 
 
 def _list(video: dict[str, Any], key: str, where: str, warn: Warn) -> list[Any]:
@@ -89,8 +86,8 @@ def _abstract(video: dict[str, Any]) -> str | None:
 def _speakers(video: dict[str, Any], where: str, warn: Warn) -> tuple[str, ...]:
     names: dict[str, str] = {}  # casefolded -> as written
     for index, raw in enumerate(_list(video, "speakers", where, warn)):
-        name, cut = cut_line(line(raw))
         at = f"{where}: speakers[{index}]"
+        name = cut_line(line(raw), at, warn)
         if not isinstance(raw, str):
             warn(f"{at} {shown(raw)}", "is not a string; left out", _FIX)
         elif not name or name.casefold() in PLACEHOLDER_SPEAKERS:
@@ -98,8 +95,6 @@ def _speakers(video: dict[str, Any], where: str, warn: Warn) -> tuple[str, ...]:
         elif name.casefold() in names:
             warn(f"{at} {shown(raw)}", "names a speaker the talk already lists; listed once", "remove the repeat")
         else:
-            if cut:
-                warn(at, "is longer than the contract's one-line limit; cut", _FIX)
             names[name.casefold()] = name
     return _at_most(tuple(names.values()), f"{where}: speakers", warn)
 
@@ -107,12 +102,10 @@ def _speakers(video: dict[str, Any], where: str, warn: Warn) -> tuple[str, ...]:
 def _tags(video: dict[str, Any], where: str, warn: Warn) -> tuple[str, ...]:
     tags: dict[str, str] = {}
     for index, raw in enumerate(_list(video, "tags", where, warn)):
-        tag, cut = cut_line(line(raw))
+        tag = cut_line(line(raw), f"{where}: tags[{index}]", warn)
         if not tag:
             warn(f"{where}: tags[{index}] {shown(raw)}", "is not a tag (empty, or not a string); left out", _FIX)
         else:
-            if cut:
-                warn(f"{where}: tags[{index}]", "is longer than the contract's one-line limit; cut", _FIX)
             tags.setdefault(tag.casefold(), tag)  # "Django" and "django" are one topic
     return _at_most(tuple(tags.values()), f"{where}: tags", warn)
 
@@ -136,7 +129,7 @@ def _media(video: dict[str, Any], where: str, warn: Warn) -> tuple[dict[str, str
             continue  # the same link twice (a video also given as a related URL): one medium
         item = {"kind": kind or media_kind(url, label), "url": url}
         if label and label != url:
-            item["title"] = cut_line(label)[0]
+            item["title"] = cut_line(label, f"{where}: {path}.label", warn)
         media[url] = item
     return _at_most(tuple(media.values()), f"{where}: media", warn)
 

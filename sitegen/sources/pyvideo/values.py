@@ -28,9 +28,12 @@ def line(value: Any) -> str:
     return " ".join(_CONTROL_RE.sub(" ", unicodedata.normalize("NFC", value)).split())
 
 
-def cut_line(text: str) -> tuple[str, bool]:
-    """``text`` within the contract's one-line limit, and whether it was cut."""
-    return (text, False) if len(text) <= MAX_LINE_CHARS else (text[: MAX_LINE_CHARS - 1].rstrip() + "…", True)
+def cut_line(text: str, where: str, warn: Warn) -> str:
+    """``text`` within the contract's one-line limit (the model refuses longer ones); cut with a warning."""
+    if len(text) <= MAX_LINE_CHARS:
+        return text
+    warn(where, f"is longer than the contract's {MAX_LINE_CHARS} characters for one line; cut", "shorten it")
+    return text[: MAX_LINE_CHARS - 1].rstrip() + "…"
 
 
 def day(value: Any) -> str | None:
