@@ -24,6 +24,7 @@ from sitegen.fetch.formats.api import API
 from sitegen.fetch.formats.folder import FOLDER
 from sitegen.fetch.formats.frab import FRAB, SCHEDULE2
 from sitegen.fetch.formats.pretalx import PRETALX
+from sitegen.fetch.formats.pyvideo import PYVIDEO
 
 
 def test_the_registry_is_a_tuple_and_each_url_form_finds_its_format():
@@ -33,12 +34,13 @@ def test_the_registry_is_a_tuple_and_each_url_form_finds_its_format():
     assert find_source("frab:schedules/") is FRAB
     assert find_source("schedule2+https://example.org/schedule.json") is SCHEDULE2
     assert find_source("schedule2:schedules/") is SCHEDULE2
+    assert find_source("pyvideo:data") is PYVIDEO
     assert find_source("https://api.example.org/v1/") is API
     assert find_source("HTTP://api.example.org/") is API
     assert find_source("content/data") is FOLDER
     assert find_source("C:/data") is FOLDER  # a Windows drive is a folder
     assert find_source("ftp://example.org/") is None
-    assert find_source("pyvideo2:data") is None
+    assert find_source("pyvideo2:data") is None  # a prefix is the whole scheme
 
 
 @pytest.mark.parametrize(
@@ -58,6 +60,8 @@ def test_the_registry_is_a_tuple_and_each_url_form_finds_its_format():
         ("frab:", "names no schedule file or folder", "name schedule.json files"),
         ("schedule2+ftp://x/s.json", "is not an http(s) URL", 'use "schedule2+https://HOST/…/schedule.json", or "schedule2:FILE"'),
         ("schedule2:gone/", "gone/ does not exist under", "name schedule.json files or folders of them"),
+        ("pyvideo:", "names no folder", 'point [source] url = "pyvideo:PATH" at a checkout of github.com/pyvideo/data'),
+        ("pyvideo:gone", "gone is not a folder under", 'point [source] url = "pyvideo:PATH"'),
         ("nope", "url = 'nope' is neither an http(s) URL nor a folder under", "a folder holding <collection>.json files"),
         ("https:///v1/", "is a JSON API URL without a host", "https://HOST/API/"),
     ],

@@ -15,9 +15,10 @@ from sitegen.fetch.formats.api import API
 from sitegen.fetch.formats.folder import FOLDER
 from sitegen.fetch.formats.frab import FRAB, SCHEDULE2
 from sitegen.fetch.formats.pretalx import PRETALX
+from sitegen.fetch.formats.pyvideo import PYVIDEO
 from sitegen.fetch.source import Source
 
-FORMATS: tuple[Source, ...] = (PRETALX, FRAB, SCHEDULE2, API, FOLDER)
+FORMATS: tuple[Source, ...] = (PRETALX, FRAB, SCHEDULE2, PYVIDEO, API, FOLDER)
 
 
 def find_source(url: str) -> Source | None:
