@@ -814,7 +814,11 @@ def test_an_edited_runtime_file_without_its_recorded_sha256_is_refused(minimal_s
         path.write_text(json.dumps(data))
     script = minimal_site / "build" / "pagefind" / "pagefind.js"
     script.write_bytes(script.read_bytes() + b"\n/*evil*/\n")
-    assert "build/pagefind/pagefind.js: has no SHA-256 in the build's record" in refused_publish(minimal_site, proxy, client)
+    said = refused_publish(minimal_site, proxy, client)
+    if record == "no record":  # the record itself, once, rather than a line per runtime file it cannot vouch for
+        assert "build/.sitegen/search.json: cannot be read" in said and "has no SHA-256" not in said
+    else:
+        assert "build/pagefind/pagefind.js: has no SHA-256 in the build's record" in said
 
 
 def test_the_immutable_policy_comes_from_the_bundle_not_the_record(minimal_site, s3):

@@ -187,6 +187,48 @@ def _edit_pagefind_js(index: Path) -> str:
     return "build/pagefind/pagefind.js: is not the Pagefind runtime file the build wrote (damaged or changed by hand)"
 
 
+def _record_a_fifo(index: Path) -> str:
+    record = index.parent / ".sitegen" / "search.json"
+    record.unlink()
+    os.mkfifo(record)
+    return "build/.sitegen/search.json: is not a regular file (a device, pipe or folder)"
+
+
+def _entry_to_dev_zero(index: Path) -> str:
+    (index / "pagefind-entry.json").unlink()
+    (index / "pagefind-entry.json").symlink_to("/dev/zero")
+    return "build/pagefind/pagefind-entry.json: is not a regular file (a device, pipe or folder)"
+
+
+def _fragment_to_dev_zero(index: Path) -> str:
+    fragment = sorted((index / "fragment").glob("*.pf_fragment"))[0]
+    fragment.unlink()
+    fragment.symlink_to("/dev/zero")
+    return f"build/pagefind/fragment/{fragment.name}: is not a regular file (a link to a device, a pipe or a folder)"
+
+
+def _forged_sort(index: Path) -> str:
+    """A sort file named as its bytes say, listing a page the index does not have."""
+    from sitegen.search.bundle import encode_sort, sort_name
+
+    entry = index / "pagefind-entry.json"
+    data = json.loads(entry.read_text(encoding="utf-8"))
+    key = sorted(data["languages"]["en"]["sorts"])[0]
+    forged = encode_sort(key, [99999, 0, 0])
+    name = sort_name("en", forged)
+    (index / "sort" / f"{name}.pf_sort").write_bytes(forged)
+    data["languages"]["en"]["sorts"][key] = name
+    entry.write_text(json.dumps(data), encoding="utf-8")
+    pages = data["languages"]["en"]["page_count"]
+    return f"build/pagefind/sort/{name}.pf_sort: is not the '{key}' order of the index's {pages} pages (each page once)"
+
+
+@_edit_entry
+def _entry_of_another_version(data: dict) -> str:
+    data["version"] = "1.5.1"
+    return "is not a Pagefind entry: its version or word characters are not those of the Pagefind 1.5.2 runtime the build wrote"
+
+
 @pytest.mark.parametrize(
     "damage",
     [
@@ -201,6 +243,11 @@ def _edit_pagefind_js(index: Path) -> str:
         _entry_without_languages,
         _entry_with_a_wrong_page_count,
         _edit_pagefind_js,
+        _record_a_fifo,
+        _entry_to_dev_zero,
+        _fragment_to_dev_zero,
+        _forged_sort,
+        _entry_of_another_version,
     ],
     ids=lambda f: f.__name__.strip("_"),
 )
@@ -208,7 +255,10 @@ def test_check_verifies_the_built_index_on_disk(minimal_site, damage):
     """``sitegen check`` reads build/pagefind/ too: a deleted entry, a truncated index
     chunk, a fragment with another's bytes, a deleted sort file or Pagefind's wasm, a
     damaged meta, an entry that is not one or lacks its sort files or its page count, or
-    an edited pagefind.js is reported, once, naming the file and the fix."""
+    an edited pagefind.js is reported, once, naming the file and the fix; so are the
+    record or the entry as a FIFO or a link to /dev/zero (no hang, no memory blown), a
+    fragment as such a link, a sort file named as its bytes say but listing pages the
+    index has not, and an entry of another Pagefind version."""
     build_cli(minimal_site)
     expected = damage(minimal_site / "build" / "pagefind")
     before = tree(minimal_site / "build")

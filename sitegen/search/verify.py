@@ -11,22 +11,27 @@ runtime files (one without a record is refused). One problem per file; problems 
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-from sitegen.bounded import loads_json, shown
+from sitegen.bounded import loads_json, read_file_bounded, shown
 from sitegen.errors import Problem, SearchError, clip
 from sitegen.search import cbor
 from sitegen.search.bundle import ENTRY, content_addressed, decode_file, misnamed
 from sitegen.search.runtime import is_runtime
+from sitegen.search.words import WORD_SYMBOLS
+from sitegen.search.writer import VERSION
 
 FIX = "run sitegen build --full"
 #: Problems reported at most (the message is one screen).
 MAX_PROBLEMS = 50
 #: An entry is a few hundred bytes; anything far larger is not one.
 MAX_ENTRY = 1024 * 1024
+#: A sort file: a page number per page (5 bytes each at most), gzipped; far larger is not one.
+MAX_SORT = 64 * 1024 * 1024
 _NAME = re.compile(r"[A-Za-z0-9_-]{1,100}")
 #: The runtime files every Pagefind 1.5 bundle has, beside what the entry names.
 RUNTIME_JS, RUNTIME_WORKER = "pagefind.js", "pagefind-worker.js"
@@ -50,7 +55,8 @@ def check_bundle(folder: Path, label: str = "pagefind", runtime: Mapping[str, st
     named = _named_by_entry(folder, problem)
     absent = sorted(path for path in named if not (folder / path).is_file())
     for path in absent:
-        problem(path, "is named by the index but missing")
+        there = os.path.lexists(folder / path)
+        problem(path, "is not a regular file (a link to a device, a pipe or a folder)" if there else "is named by the index but missing")
     files = [file.relative_to(folder).as_posix() for file in sorted(folder.rglob("*")) if file.is_file()] if folder.is_dir() else []
     hashed = [path for path in files if content_addressed(path)]
     for path in misnamed(hashed, lambda path: (folder / path).read_bytes(), absent=absent):
@@ -89,6 +95,8 @@ def _named_by_entry(folder: Path, problem: Report) -> set[str]:
     except (OSError, ValueError) as exc:
         problem(ENTRY, f"is not a Pagefind entry: {exc}" if isinstance(exc, ValueError) else f"cannot be read: {shown(str(exc))}")
         return set()
+    for info in languages.values():
+        _check_sorts(folder, info["sorts"], info["page_count"], problem)
     named: set[str] = sorts | runtime | set(metas)
     for meta_path, page_count in metas.items():
         if (folder / meta_path).is_file():  # else reported as missing by the caller
@@ -96,16 +104,32 @@ def _named_by_entry(folder: Path, problem: Report) -> set[str]:
     return named
 
 
+def _check_sorts(folder: Path, sorts: dict[str, Any], page_count: int, problem: Report) -> None:
+    """Each sort file the entry names is ``[key, pages]``: its own key, and page numbers of
+    the index, each once (their order is the build's; only their range can be checked)."""
+    for key, name in sorts.items():
+        path = f"sort/{_name(name)}.pf_sort"
+        if not (folder / path).is_file():
+            continue  # reported as missing, or not a regular file, by the caller
+        try:
+            data = cbor.decode(decode_file(path, read_file_bounded(folder / path, MAX_SORT, path, SearchError, FIX)))
+        except (SearchError, cbor.CborError, ValueError, TypeError, OSError):
+            continue  # not what its name says: the content-addressed check reports it
+        pages = data[1] if isinstance(data, list) and len(data) == 2 and data[0] == key and isinstance(data[1], list) else None
+        if pages is None or not all(type(n) is int and 0 <= n < page_count for n in pages) or len(set(pages)) != len(pages):
+            problem(path, f"is not the {shown(key, 40)} order of the index's {page_count} pages (each page once)")
+
+
 def _languages(entry: Path) -> dict[str, dict[str, Any]]:
     """The entry's languages, each with its meta's hash, its page count and its sort files
     (sitegen's writer always writes them: without ``sorts``, "newest first" finds nothing);
     a ValueError says what is not there."""
-    if entry.stat().st_size > MAX_ENTRY:
-        raise ValueError(f"it is larger than {MAX_ENTRY} bytes")
-    data = loads_json(entry.read_bytes(), ENTRY, SearchError, FIX)
+    data = loads_json(read_file_bounded(entry, MAX_ENTRY, ENTRY, SearchError, FIX), ENTRY, SearchError, FIX)
     languages = data.get("languages") if isinstance(data, dict) else None
     if not isinstance(languages, dict) or not languages:
         raise ValueError("it names no language")
+    if data.get("version") != VERSION or data.get("include_characters") != list(WORD_SYMBOLS):
+        raise ValueError(f"its version or word characters are not those of the Pagefind {VERSION} runtime the build wrote")
     for language, info in languages.items():
         if not isinstance(info, dict) or not all(isinstance(info.get(key), kind) for key, kind in _LANGUAGE.items()):
             raise ValueError(f"language {shown(language, 20)} lacks its meta's hash, its page count or its sort files")

@@ -12,10 +12,11 @@ every visitor).
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
+from typing import Any
 
 from sitegen.assets import hashed_name_for
+from sitegen.bounded import loads_json, read_file_bounded
 from sitegen.errors import OutputError, Problem, clip
 from sitegen.search import BUNDLE_DIR
 from sitegen.search.bundle import content_addressed
@@ -25,6 +26,8 @@ from sitegen.write import ASSET_MANIFEST, SEARCH_MANIFEST, STATIC_DIR
 
 #: The build's record of its search bundle is a few hundred bytes; far larger is not one.
 MAX_RECORD = 64 * 1024
+#: An asset manifest: a line per asset; far larger is not one.
+MAX_ASSET_MANIFEST = 64 * 1024 * 1024
 
 
 def asset_sources(output_dir: Path) -> dict[str, str]:
@@ -32,11 +35,10 @@ def asset_sources(output_dir: Path) -> dict[str, str]:
     manifest_path = output_dir / ASSET_MANIFEST
     if not manifest_path.is_file():
         raise OutputError.at(str(output_dir), "holds no sitegen build", "run sitegen build first, or point --root at the site")
-    try:
-        names = json.loads(manifest_path.read_text(encoding="utf-8"))
-        return {f"{STATIC_DIR}/{name}": str(logical) for logical, name in names.items()}
-    except (OSError, ValueError, AttributeError) as exc:
-        raise OutputError.at(str(manifest_path), f"cannot be read: {exc}", "run sitegen build again") from exc
+    names = _read_json(manifest_path, clip(str(manifest_path)), MAX_ASSET_MANIFEST, "run sitegen build again")
+    if not isinstance(names, dict):
+        raise OutputError.at(str(manifest_path), "is not an asset manifest (an object of names)", "run sitegen build again")
+    return {f"{STATIC_DIR}/{name}": str(logical) for logical, name in names.items()}
 
 
 def damaged_files(output_dir: Path) -> list[Problem]:
@@ -52,22 +54,32 @@ def damaged_files(output_dir: Path) -> list[Problem]:
             problems.append(Problem(clip(f"{label}/{path}"), "is in the asset manifest but not in the build", FIX))
         elif f"{STATIC_DIR}/{hashed_name_for(logical, file.read_bytes())}" != path:
             problems.append(Problem(clip(f"{label}/{path}"), "does not hold what its name says (damaged or changed by hand)", FIX))
-    return problems + check_bundle(output_dir / BUNDLE_DIR, f"{label}/{BUNDLE_DIR}", runtime_sums(output_dir))
+    try:
+        sums: dict[str, str] | None = runtime_sums(output_dir)
+    except OutputError as exc:  # the record itself: one line, instead of one per runtime file it cannot vouch for
+        problems += exc.problems
+        sums = None
+    return problems + check_bundle(output_dir / BUNDLE_DIR, f"{label}/{BUNDLE_DIR}", sums)
 
 
 def runtime_sums(output_dir: Path) -> dict[str, str]:
     """The SHA-256 of each of Pagefind's runtime files, as the build recorded them in
-    ``.sitegen/search.json``; none when it did not (every runtime file is then refused)."""
-    try:
-        path = output_dir / SEARCH_MANIFEST
-        if path.stat().st_size > MAX_RECORD:
-            return {}
-        sums = json.loads(path.read_text(encoding="utf-8")).get("runtime_sha256")
-    except (OSError, ValueError, AttributeError, RecursionError):
-        return {}  # a missing or unreadable record: the runtime files cannot be checked, so they are refused
+    ``.sitegen/search.json``; OutputError when the record is missing or is not one."""
+    where = clip(f"{output_dir.name}/{SEARCH_MANIFEST}")
+    data = _read_json(output_dir / SEARCH_MANIFEST, where, MAX_RECORD, FIX)
+    sums = data.get("runtime_sha256") if isinstance(data, dict) else None
     if not isinstance(sums, dict):
-        return {}
+        raise OutputError.at(where, "is not the build's record of its search bundle", FIX)
     return {name: digest for name, digest in list(sums.items())[:MAX_RUNTIME] if is_runtime(name) and isinstance(digest, str)}
+
+
+def _read_json(path: Path, where: str, limit: int, fix: str) -> Any:
+    """A JSON file the build wrote, read as outside input: a regular file, bounded, parsed
+    with bounded nesting; ``where`` names it in messages."""
+    try:
+        return loads_json(read_file_bounded(path, limit, where, OutputError, fix), where, OutputError, fix)
+    except OSError as exc:
+        raise OutputError.at(where, f"cannot be read: {clip(exc.strerror or str(exc))}", fix) from None
 
 
 def bundle_hashed(output_dir: Path) -> set[str]:
