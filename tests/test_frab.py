@@ -469,19 +469,20 @@ def test_two_builds_of_the_same_schedules_are_identical(tmp_path: Path) -> None:
 
 
 class ScheduleServer:
-    """Serves the fixture schedules on 127.0.0.1; the first request of each file
-    answers 429 with ``Retry-After: 3``. Records (path, status) per request."""
+    """Serves the schedules of ``folder`` (frab's fixtures) on 127.0.0.1; with ``throttle``,
+    the first request of each file answers 429 with ``Retry-After: 3``. Records (path,
+    status) per request."""
 
-    def __init__(self) -> None:
+    def __init__(self, folder: Path = SCHEDULES, throttle: bool = True) -> None:
         self.requests: list[tuple[str, int]] = []
         owner = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:  # noqa: N802 (the name http.server calls)
-                path = SCHEDULES / self.path.lstrip("/")
+                path = folder / self.path.lstrip("/")
                 if not path.is_file():
                     self.answer(404, b"{}")
-                elif self.path not in {seen for seen, _ in owner.requests}:
+                elif throttle and self.path not in {seen for seen, _ in owner.requests}:
                     self.answer(429, b"{}", {"Retry-After": "3"})
                 else:
                     self.answer(200, path.read_bytes())

@@ -11,15 +11,14 @@ from __future__ import annotations
 
 import copy
 import json
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import pytest
 from conftest import TESTS, TODAY
 from jsonschema import Draft6Validator, FormatChecker
+from test_frab import ScheduleServer
 
 from sitegen.build import build_site
 from sitegen.config import SourceConfig, load_config
@@ -386,42 +385,10 @@ def test_a_site_builds_from_schedule2_files_named_in_sitegen_toml(minimal_site: 
     assert "23:30–00:30" in night
 
 
-class V2Server:
-    """Serves the fixture on 127.0.0.1; records each request's path."""
-
-    def __init__(self) -> None:
-        self.paths: list[str] = []
-        owner = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802 (the name http.server calls)
-                owner.paths.append(self.path)
-                path = SCHEDULES / self.path.lstrip("/")
-                body = path.read_bytes() if path.is_file() else b"{}"
-                self.send_response(200 if path.is_file() else 404)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, format: str, *args: Any) -> None:  # keep the test output quiet
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-
-    def __enter__(self) -> V2Server:
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-
-
 @pytest.fixture
-def v2_server() -> Iterator[V2Server]:
-    with V2Server() as server:
+def v2_server() -> Iterator[ScheduleServer]:
+    """The schedule v2 fixtures on 127.0.0.1 (frab's test server, answering at once)."""
+    with ScheduleServer(SCHEDULES, throttle=False) as server:
         yield server
 
 
@@ -430,11 +397,11 @@ def fetch_over_http(source: SourceConfig, cache_dir: Path) -> Any:
     return SCHEDULE2.read(source.url, Reading(source, cache_dir, cache_dir, sleep=lambda seconds: None))
 
 
-def test_urls_through_the_entry_point_give_the_same_ids_and_slugs_twice(v2_server: V2Server, tmp_path: Path) -> None:
+def test_urls_through_the_entry_point_give_the_same_ids_and_slugs_twice(v2_server: ScheduleServer, tmp_path: Path) -> None:
     source = SourceConfig(url=f"schedule2+{v2_server.url}/kongress25.json", retries=0, total_timeout=20.0)
     first = fetch_over_http(source, tmp_path / "one")
     second = fetch_over_http(source, tmp_path / "two")
-    assert v2_server.paths == ["/kongress25.json", "/kongress25.json"]
+    assert v2_server.requests == [("/kongress25.json", 200), ("/kongress25.json", 200)]
     assert first.collections == second.collections and first.warnings == ()
     assert [(s["id"], s["slug"]) for s in first.collections["sessions"]] == [
         ("kongress25:c1a0e5d2-3f4b-4c6d-8e9f-0a1b2c3d4e01", "kongress25-schluesselverwaltung"),
