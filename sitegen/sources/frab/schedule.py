@@ -29,14 +29,7 @@ def _read_schedule(origin: str, document: Any, warn: Warn) -> _Schedule | None:
             "is not a frab/c3voc schedule: it has no schedule.conference object",
             "point [source] url at a schedule.json as frab, pretalx or the c3voc tools export it",
         )
-    title = _line(conference.get("title"))
-    acronym = _slug(conference.get("acronym")) or _slug(title) or _slug(PurePosixPath(urlsplit(origin).path).stem) or "conference"
-    if not title:
-        warn(
-            f"{origin}: conference.title",
-            f"is {_show(conference.get('title'))}; the event is called {acronym!r}",
-            "give the conference a title in the schedule",
-        )
+    title, acronym = _conference_name(origin, conference, warn)
     zone_name = _zone_name(origin, conference, warn)
     zone = zoneinfo.ZoneInfo(zone_name)
     base_url, url = _web_url(schedule.get("base_url")), _conference_url(origin, conference, warn)
@@ -62,6 +55,20 @@ def _read_schedule(origin: str, document: Any, warn: Warn) -> _Schedule | None:
         _updated_at(schedule.get("version"), zone, dates[0]),
         talks,
     )
+
+
+def _conference_name(origin: str, conference: Mapping[str, Any], warn: Warn) -> tuple[str | None, str]:
+    """The conference's title (None, with a warning, when it has none) and its acronym: its
+    own, else from the title, else the document's file name (v1 and v2 alike)."""
+    title = _line(conference.get("title"))
+    acronym = _slug(conference.get("acronym")) or _slug(title) or _slug(PurePosixPath(urlsplit(origin).path).stem) or "conference"
+    if not title:
+        warn(
+            f"{origin}: conference.title",
+            f"is {_show(conference.get('title'))}; the event is called {acronym!r}",
+            "give the conference a title in the schedule",
+        )
+    return title, acronym
 
 
 def _conference_url(origin: str, conference: Mapping[str, Any], warn: Warn) -> str | None:

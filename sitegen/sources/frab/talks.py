@@ -77,19 +77,20 @@ class _TalkReader:
                 "give the talk a date with an offset, or a start HH:MM on a day with a date",
             )
             return None, None
-        end = _moment(raw.get("end"), self.zone)
-        duration = _clock(raw.get("duration"))
-        if end is None and duration:
-            # Added in UTC: across a daylight saving change a talk lasts its duration, not its wall-clock span.
-            end = (start.astimezone(UTC) + duration).astimezone(self.zone)
+        return start, self.end(
+            label, start, _moment(raw.get("end"), self.zone), _clock(raw.get("duration")), "correct the talk's end or duration"
+        )
+
+    def end(self, label: str, start: datetime, end: datetime | None, length: timedelta | None, fix: str) -> datetime | None:
+        """The talk's end: ``end``, else start + ``length``, added in UTC (across a daylight saving
+        change a talk lasts its length, not its wall-clock span); one before the start is left
+        out, with a warning (``fix``: what to correct)."""
+        if end is None and length:
+            end = (start.astimezone(UTC) + length).astimezone(self.zone)
         if end is not None and end < start:
-            self.warn(
-                label,
-                f"ends ({end.isoformat()}) before it starts ({start.isoformat()}); the end is left out",
-                "correct the talk's end or duration",
-            )
-            end = None
-        return start, end
+            self.warn(label, f"ends ({end.isoformat()}) before it starts ({start.isoformat()}); the end is left out", fix)
+            return None
+        return end
 
     def clock_start(self, value: Any, day: _Day) -> datetime | None:
         """``start`` on the talk's day, or the next calendar day when it is before

@@ -9,17 +9,15 @@ from __future__ import annotations
 import zoneinfo
 from collections.abc import Mapping
 from datetime import datetime, tzinfo
-from pathlib import PurePosixPath
 from typing import Any
 from urllib.parse import urlsplit
 
 from sitegen.errors import SourceError
-from sitegen.sources.frab.ids import _slug
 from sitegen.sources.frab.markdown import _markdown
 from sitegen.sources.frab.parsed import Warn, _Schedule
-from sitegen.sources.frab.schedule import _conference_url, _dates, _updated_at, _zone_name
+from sitegen.sources.frab.schedule import _conference_name, _conference_url, _dates, _updated_at, _zone_name
 from sitegen.sources.frab.talks import _TalkReader
-from sitegen.sources.frab.values import _line, _mappings, _moment, _show, _web_url
+from sitegen.sources.frab.values import _mappings, _moment, _show, _web_url
 from sitegen.sources.pretalx.values import _i18n
 from sitegen.sources.schedule2.events import _EventReader, _Lookups
 from sitegen.sources.schedule2.values import _by_key
@@ -33,14 +31,7 @@ def _read_schedule2(origin: str, document: Any, warn: Warn) -> _Schedule | None:
     if not isinstance(schedule, Mapping) or not isinstance(conference, Mapping):
         raise SourceError.at(origin, "is not a c3voc schedule: it has no schedule.conference object", _FIX)
     events = _events(origin, document, warn)
-    title = _line(conference.get("title"))
-    acronym = _slug(conference.get("acronym")) or _slug(title) or _slug(PurePosixPath(urlsplit(origin).path).stem) or "conference"
-    if not title:
-        warn(
-            f"{origin}: conference.title",
-            f"is {_show(conference.get('title'))}; the event is called {acronym!r}",
-            "give the conference a title",
-        )
+    title, acronym = _conference_name(origin, conference, warn)
     zone_name = _zone_name(origin, {"time_zone_name": conference.get("time_zone_name"), "days": _day_starts(conference)}, warn)
     zone = zoneinfo.ZoneInfo(zone_name)
     base_url, url = _web_url(schedule.get("base_url")), _conference_url(origin, conference, warn)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime, tzinfo
+from datetime import datetime, tzinfo
 from typing import Any
 
 from sitegen.contract import MAX_LIST_ITEMS
@@ -83,16 +83,9 @@ class _EventReader:
                 'give the event a start such as "2024-12-27T10:30:00+01:00"',
             )
             return None, None
-        end = _moment(raw.get("end"), self.zone)
-        if end is None and (length := _duration(raw.get("duration"))):
-            # Added in UTC: across a daylight saving change a talk lasts its duration, not its wall-clock span.
-            end = (start.astimezone(UTC) + length).astimezone(self.zone)
-        if end is not None and end < start:
-            self.warn(
-                label, f"ends ({end.isoformat()}) before it starts ({start.isoformat()}); the end is left out", "correct the event's end"
-            )
-            end = None
-        return start, end
+        return start, self.talks.end(
+            label, start, _moment(raw.get("end"), self.zone), _duration(raw.get("duration")), "correct the event's end"
+        )
 
     def room(self, label: str, value: Any) -> str | None:
         """The name of the room a reference points at (by guid, else slug, among ``conference.rooms``),
