@@ -165,3 +165,14 @@ def test_an_unchanged_pretalx_event_costs_three_304s_and_renders_nothing(tmp_pat
     assert sorted(status for _, status in server.requests) == [200, 304, 304]
     assert third.files_rendered > 0
     assert any("Renamed" in page.read_text(encoding="utf-8") for page in (root / "build").rglob("abcdef*/index.html"))
+
+
+@pytest.mark.parametrize("prefix", ["", "frab:", "schedule2:", "pyvideo:", "pretalx:"])
+@pytest.mark.parametrize("name", ["x" * 5000, "data\x00x"], ids=["too long for a file name", "a NUL byte"])
+def test_a_url_no_file_can_have_is_one_bounded_message(minimal_site, prefix, name):
+    """A name the file system refuses (too long, a NUL byte) is a url no file has: one message,
+    the url cut short in it, never an OSError or ValueError from the check."""
+    with pytest.raises(ConfigError) as caught:
+        load_config(minimal_site, {"source.url": prefix + name}, source_check=source_problems)
+    (problem,) = caught.value.problems
+    assert len(str(problem)) < 1000 and "..." in problem.what if len(name) > 100 else "\\x00" in problem.what

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from sitegen.bounded import shown
 from sitegen.config import CONFIG_FILE, Config
-from sitegen.errors import ConfigError, Problem
+from sitegen.errors import ConfigError, Problem, clip
 from sitegen.fetch.formats.api import API
 from sitegen.fetch.formats.folder import FOLDER
 from sitegen.fetch.formats.frab import FRAB, SCHEDULE2
@@ -41,6 +41,8 @@ def source_problems(config: Config, where: str) -> list[Problem]:
     if source is None:
         return [unknown_source(url, f"{where} [source]")]
     problems = source.problems(url, config.root, f"{where} [source]")
+    if problems:  # a url its format refuses names nothing the output could overlap
+        return problems
     output = config.output_dir.resolve()
     for path in source.local_paths(url, config.root):
         read = path.resolve()
@@ -48,7 +50,7 @@ def source_problems(config: Config, where: str) -> list[Problem]:
             problems.append(
                 Problem(
                     f"{where} [build]",
-                    f"output_dir = {config.build.output_dir!r} overlaps [source] url ({path}); a build would delete files there",
+                    f"output_dir = {shown(config.build.output_dir)} overlaps [source] url ({clip(str(path))}); a build would delete files there",
                     "use a folder of its own, such as 'build'",
                 )
             )

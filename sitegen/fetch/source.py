@@ -42,6 +42,22 @@ def _utc_now() -> datetime:
     return datetime.now(UTC)
 
 
+def is_folder(path: Path) -> bool:
+    """Whether ``path`` is a folder; False also when it cannot name one (too long, a NUL byte)."""
+    try:
+        return path.is_dir()
+    except (OSError, ValueError):
+        return False
+
+
+def exists(path: Path) -> bool:
+    """Whether something is at ``path``; False also when it cannot name a file (too long, a NUL byte)."""
+    try:
+        return path.exists()
+    except (OSError, ValueError):
+        return False
+
+
 def scheme(url: str) -> str:
     """``url``'s scheme in lower case (``frab+https``), "" when it has none; never raises."""
     found = _SCHEME.match(url)

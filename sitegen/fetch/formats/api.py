@@ -7,6 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from sitegen.bounded import shown
 from sitegen.errors import Problem
 from sitegen.fetch.incremental import sync
 from sitegen.fetch.localcopy import LocalCopy
@@ -27,7 +28,9 @@ class Api:
                 return []
         except ValueError:
             pass
-        return [Problem(where, f"url = {url!r} is a JSON API URL without a host", 'write the API\'s base URL like "https://HOST/API/"')]
+        return [
+            Problem(where, f"url = {shown(url)} is a JSON API URL without a host", 'write the API\'s base URL like "https://HOST/API/"')
+        ]
 
     def local_paths(self, url: str, root: Path) -> tuple[Path, ...]:
         return ()

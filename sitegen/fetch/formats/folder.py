@@ -7,11 +7,11 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from sitegen.bounded import read_file_bounded
+from sitegen.bounded import read_file_bounded, shown
 from sitegen.errors import Problem, SourceError
 from sitegen.fetch.envelope import parse_page
 from sitegen.fetch.result import FetchStats, RawArchive
-from sitegen.fetch.source import Reading, scheme
+from sitegen.fetch.source import Reading, is_folder, scheme
 
 
 class Folder:
@@ -24,12 +24,12 @@ class Folder:
         return len(scheme(url)) <= 1
 
     def problems(self, url: str, root: Path, where: str) -> list[Problem]:
-        if (root / url).is_dir():
+        if is_folder(root / url):
             return []
         return [
             Problem(
                 where,
-                f"url = {url!r} is neither an http(s) URL nor a folder under {root}",
+                f"url = {shown(url)} is neither an http(s) URL nor a folder under {root}",
                 "point it at the API's base URL or at a folder holding <collection>.json files",
             )
         ]
@@ -45,7 +45,7 @@ FOLDER = Folder()
 
 
 def read_folder(folder: Path, collections: tuple[str, ...], max_bytes: int) -> RawArchive:
-    if not folder.is_dir():
+    if not is_folder(folder):
         raise SourceError.at(str(folder), "is not a folder", "point [source] url at a folder holding <collection>.json files")
     read = {name: _read_collection_file(folder / f"{name}.json", max_bytes) for name in collections}
     return RawArchive(read, FetchStats(), str(folder))

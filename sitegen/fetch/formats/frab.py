@@ -11,11 +11,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
-from sitegen.bounded import loads_json, read_file_bounded
-from sitegen.errors import Problem, SourceError
+from sitegen.bounded import loads_json, read_file_bounded, shown
+from sitegen.errors import Problem, SourceError, clip
 from sitegen.fetch.formats.convert import as_archive
 from sitegen.fetch.result import FetchStats, RawArchive
-from sitegen.fetch.source import Reading, scheme
+from sitegen.fetch.source import Reading, exists, scheme
 from sitegen.sources import Converted
 
 
@@ -54,12 +54,12 @@ class Schedules:
             if names and all(scheme(name) in ("http", "https") for name in names):
                 return []
             fix = f'use "{self.stem}+https://HOST/…/schedule.json", or "{self.stem}:FILE" for files'
-            return [Problem(where, f"url = {url!r} is not an http(s) URL", fix)]
-        missing = [name for name in names if not (root / name).exists()]
+            return [Problem(where, f"url = {shown(url)} is not an http(s) URL", fix)]
+        missing = [name for name in names if not exists(root / name)]
         if names and not missing:
             return []
-        what = f"{', '.join(missing)} does not exist under {root}" if names else "names no schedule file or folder"
-        return [Problem(where, f"url = {url!r}: {what}", "name schedule.json files or folders of them, separated by commas")]
+        what = f"{clip(', '.join(missing))} does not exist under {root}" if names else "names no schedule file or folder"
+        return [Problem(where, f"url = {shown(url)}: {what}", "name schedule.json files or folders of them, separated by commas")]
 
     def local_paths(self, url: str, root: Path) -> tuple[Path, ...]:
         return tuple(root / name for name in self._names(url)) if url.startswith(f"{self.stem}:") else ()

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from sitegen.bounded import shown
 from sitegen.errors import Problem
 from sitegen.fetch.formats.convert import as_archive
 from sitegen.fetch.result import RawArchive
@@ -27,7 +28,7 @@ class Pretalx:
         location = url.removeprefix(PREFIX)
         if url.startswith(PREFIX) and scheme(location) in ("http", "https") and _has_host(location):
             return []
-        return [Problem(where, f"url = {url!r} is not a pretalx API URL", 'use "pretalx+https://HOST/api/events/SLUG/"')]
+        return [Problem(where, f"url = {shown(url)} is not a pretalx API URL", 'use "pretalx+https://HOST/api/events/SLUG/"')]
 
     def local_paths(self, url: str, root: Path) -> tuple[Path, ...]:
         return ()

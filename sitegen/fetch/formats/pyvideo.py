@@ -6,10 +6,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from sitegen.errors import Problem
+from sitegen.bounded import shown
+from sitegen.errors import Problem, clip
 from sitegen.fetch.formats.convert import as_archive
 from sitegen.fetch.result import FetchStats, RawArchive
-from sitegen.fetch.source import Reading
+from sitegen.fetch.source import Reading, is_folder
 from sitegen.sources.pyvideo.tree import CHECKOUT_FIX
 
 PREFIX = "pyvideo:"
@@ -25,9 +26,9 @@ class Pyvideo:
     def problems(self, url: str, root: Path, where: str) -> list[Problem]:
         path = _path(url)
         if not path:
-            return [Problem(where, f"url = {url!r} names no folder", CHECKOUT_FIX)]
-        if not (root / path).is_dir():
-            return [Problem(where, f"url = {url!r}: {path} is not a folder under {root}", CHECKOUT_FIX)]
+            return [Problem(where, f"url = {shown(url)} names no folder", CHECKOUT_FIX)]
+        if not is_folder(root / path):
+            return [Problem(where, f"url = {shown(url)}: {clip(path)} is not a folder under {root}", CHECKOUT_FIX)]
         return []
 
     def local_paths(self, url: str, root: Path) -> tuple[Path, ...]:
