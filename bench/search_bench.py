@@ -156,15 +156,19 @@ def upload_diff(before: dict[str, tuple[str, int]], after: dict[str, tuple[str, 
     }
 
 
-def bench_archive(name: str, root: Path, ctx: dict[str, Any]) -> dict[str, Any]:
+def clean(root: Path, ctx: dict[str, Any]) -> None:
+    """No output and no cache: the next build is a clean one."""
     for stale in (root / ctx["output"], root / ".sitegen-cache"):
         shutil.rmtree(stale, ignore_errors=True)
+
+
+def bench_archive(name: str, root: Path, ctx: dict[str, Any]) -> dict[str, Any]:
+    clean(root, ctx)
     without = None
     if not ctx["post_build"]:
         log(f"{name}: full build without search")
         without = build_without_search(root, ctx, f"{name}-without-search")
-        for stale in (root / ctx["output"], root / ".sitegen-cache"):
-            shutil.rmtree(stale, ignore_errors=True)
+        clean(root, ctx)
     log(f"{name}: full build")
     full = build(root, ctx, f"{name}-full")
     if without is not None:

@@ -116,11 +116,7 @@ def cold_then_warm(site: str, page_path: str, selectors: dict[str, str], cold: s
     """The cold query typed key by key, then the warm queries on the same page; and the cold query
     again in another fresh context, pasted (one input event), to tell typing's share apart."""
     with chromium() as browser:
-        page, traffic, load = open_cold(browser, site, page_path, selectors, index_prefix)
-        mark = len(traffic.requests)
-        first = type_query(page, selectors, cold, traffic)
-        traffic.quiet(page)
-        query = traffic.since(mark, site, index_prefix)
+        page, traffic, first = _cold_query(browser, site, page_path, selectors, cold, index_prefix)
         timings = [type_query(page, selectors, q, traffic) for q in warm]
         pasted_timings = [type_query(page, selectors, q, traffic, paste=True) for q in warm]
         traffic.quiet(page)
@@ -132,9 +128,7 @@ def cold_then_warm(site: str, page_path: str, selectors: dict[str, str], cold: s
         page.wait_for_function(SETTLED, timeout=QUERY_TIMEOUT_MS, polling=100)
         traffic.quiet(page)
         pasted = traffic.since(mark, site, index_prefix) | {"timing": page.evaluate(TIMING)}
-    return {
-        "page_load": load,
-        "cold_query": query | {"timing": first},
+    return first | {
         "cold_query_pasted": pasted,
         "warm": summarize(timings),
         "warm_pasted": summarize(pasted_timings),
@@ -145,13 +139,21 @@ def cold_then_warm(site: str, page_path: str, selectors: dict[str, str], cold: s
 def cold_only(site: str, page_path: str, selectors: dict[str, str], cold: str, index_prefix: str) -> dict[str, Any]:
     """The page load and the cold query typed, in a fresh context: what a first visitor transfers."""
     with chromium() as browser:
-        page, traffic, load = open_cold(browser, site, page_path, selectors, index_prefix)
-        mark = len(traffic.requests)
-        first = type_query(page, selectors, cold, traffic)
-        traffic.quiet(page)
-        query = traffic.since(mark, site, index_prefix)
+        page, _, first = _cold_query(browser, site, page_path, selectors, cold, index_prefix)
         page.context.close()
-    return {"page_load": load, "cold_query": query | {"timing": first}}
+    return first
+
+
+def _cold_query(
+    browser: Any, site: str, page_path: str, selectors: dict[str, str], cold: str, index_prefix: str
+) -> tuple[Any, Traffic, dict[str, Any]]:
+    """The search page in a fresh context, and the cold query typed key by key on it: the page,
+    its traffic, and ``{"page_load": ..., "cold_query": ...}`` (requests, bytes and timing)."""
+    page, traffic, load = open_cold(browser, site, page_path, selectors, index_prefix)
+    mark = len(traffic.requests)
+    timing = type_query(page, selectors, cold, traffic)
+    traffic.quiet(page)
+    return page, traffic, {"page_load": load, "cold_query": traffic.since(mark, site, index_prefix) | {"timing": timing}}
 
 
 def open_cold(browser: Any, site: str, path: str, selectors: dict[str, str], index_prefix: str) -> tuple[Any, Traffic, dict[str, Any]]:
