@@ -291,6 +291,20 @@ def test_check_verifies_the_built_assets_as_publish_does(minimal_site, delete):
     assert tree(minimal_site / "build") == before  # check writes nothing
 
 
+def test_check_refuses_an_asset_manifest_naming_a_file_out_of_the_build(minimal_site):
+    """The asset manifest in build/ is read back as outside input: a name out of build/ is
+    reported, and the file there is never read."""
+    build_cli(minimal_site)
+    manifest = minimal_site / "build" / ".sitegen" / "assets.json"
+    names = json.loads(manifest.read_text(encoding="utf-8"))
+    names["css/evil.css"] = "../../sitegen.toml"
+    manifest.write_text(json.dumps(names), encoding="utf-8")
+    result = sitegen("check", "--root", str(minimal_site), "--today", TODAY.isoformat())
+    assert result.returncode == 1, result.stderr
+    assert "build/.sitegen/assets.json: names 'static/../../sitegen.toml', which has a '..' part" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
 def test_check_passes_a_whole_built_index(minimal_site):
     build_cli(minimal_site)
     result = sitegen("check", "--root", str(minimal_site), "--today", TODAY.isoformat())

@@ -16,13 +16,13 @@ from pathlib import Path
 from typing import Any
 
 from sitegen.assets import hashed_name_for
-from sitegen.bounded import loads_json, read_file_bounded
+from sitegen.bounded import loads_json, read_file_bounded, shown
 from sitegen.errors import OutputError, Problem, clip
 from sitegen.search import BUNDLE_DIR
 from sitegen.search.bundle import content_addressed
 from sitegen.search.runtime import MAX_RUNTIME, is_runtime
-from sitegen.search.verify import FIX, check_bundle
-from sitegen.write import ASSET_MANIFEST, SEARCH_MANIFEST, STATIC_DIR
+from sitegen.search.verify import DAMAGED, FIX, check_bundle
+from sitegen.write import ASSET_MANIFEST, SEARCH_MANIFEST, STATIC_DIR, output_path_problem
 
 #: The build's record of its search bundle is a few hundred bytes; far larger is not one.
 MAX_RECORD = 64 * 1024
@@ -50,10 +50,12 @@ def damaged_files(output_dir: Path) -> list[Problem]:
     problems = []
     for path, logical in sorted(asset_sources(output_dir).items()):
         file = output_dir / path
-        if not file.is_file():
+        if bad := output_path_problem(path):  # the manifest is read back like any outside input
+            problems.append(Problem(clip(f"{label}/{ASSET_MANIFEST}"), f"names {shown(path)}, which {bad}", FIX))
+        elif not file.is_file():
             problems.append(Problem(clip(f"{label}/{path}"), "is in the asset manifest but not in the build", FIX))
         elif f"{STATIC_DIR}/{hashed_name_for(logical, file.read_bytes())}" != path:
-            problems.append(Problem(clip(f"{label}/{path}"), "does not hold what its name says (damaged or changed by hand)", FIX))
+            problems.append(Problem(clip(f"{label}/{path}"), DAMAGED, FIX))
     try:
         sums: dict[str, str] | None = runtime_sums(output_dir)
     except OutputError as exc:  # the record itself: one line, instead of one per runtime file it cannot vouch for
