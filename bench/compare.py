@@ -164,7 +164,7 @@ class TreeMemory(threading.Thread):
 
     def __init__(self, sid: int, watch: str | None = None):
         super().__init__(daemon=True)
-        self.sid, self.watch = sid, watch  # watch: also the peak PSS of the processes whose command line holds this
+        self.sid, self.watch = sid, watch  # watch: also the peak PSS of the processes of this name, or whose command line holds it
         self.peak_pss = self.peak_rss = self.peak_processes = self.peak_watched_pss = 0
         self.done = threading.Event()
 
@@ -177,7 +177,11 @@ class TreeMemory(threading.Thread):
                 stat = Path(f"/proc/{name}/stat").read_text()
                 if int(stat[stat.rindex(")") + 2 :].split()[3]) != self.sid:  # field 6: session id
                     continue
-                mine = bool(self.watch) and (self.watch or "").encode() in Path(f"/proc/{name}/cmdline").read_bytes()
+                # stat's second field is the process's name (comm), which a forked job may have set (prctl PR_SET_NAME)
+                mine = bool(self.watch) and (self.watch or "") in (
+                    stat[stat.index("(") + 1 : stat.rindex(")")],
+                    Path(f"/proc/{name}/cmdline").read_text(),
+                )
                 for line in Path(f"/proc/{name}/smaps_rollup").read_text().splitlines():
                     if line.startswith("Pss:"):
                         pss += int(line.split()[1]) * 1024

@@ -79,7 +79,12 @@ def build(root: Path, ctx: dict[str, Any], what: str) -> dict[str, Any]:
     """One ``sitegen build`` (and the ``--post-build`` command, if any), measured."""
     cmd = [str(SITEGEN), "build", "--root", str(root), "--today", TODAY, "-q"]
     compare.wait_for_quiet()
-    kw = {"cwd": ROOT, "env": ctx["env"], "timeout": ctx["timeout"], "watch": "sitegen.search.job"}
+    kw = {
+        "cwd": ROOT,
+        "env": ctx["env"],
+        "timeout": ctx["timeout"],
+        "watch": "sitegen-index",
+    }  # the index job's name (sitegen/search/__init__.py)
     run = compare.measure(cmd, log_path=ctx["logs"] / f"{what}.log", what=f"sitegen build ({what})", **kw)
     report = json.loads((root / ctx["output"] / ".sitegen" / "report.json").read_text(encoding="utf-8"))
     stages = report.get("stages", {})

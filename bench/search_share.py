@@ -42,7 +42,7 @@ import sys
 import sitegen.build as build
 from sitegen.search import PendingSearch, SearchResult
 def no_search(*args, **kwargs):
-    return PendingSearch(0, {}, kept=SearchResult({}, (), {}, ran=False, records=0))
+    return PendingSearch(done=SearchResult((), (), {}, ran=False, records=0))
 build.start_search = no_search
 from sitegen.cli import main
 sys.exit(main(sys.argv[1:]))

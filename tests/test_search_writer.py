@@ -16,12 +16,12 @@ import pytest
 from conftest import REPO, TODAY, tree
 
 import sitegen.search
-from sitegen.errors import SearchError
 from sitegen.search import bundle as bundle_module
-from sitegen.search import cbor
+from sitegen.search import cbor, writer
 from sitegen.search.bundle import canonical, content_addressed, decode_file
+from sitegen.search.job import write_bundle
 from sitegen.search.records import SearchRecord
-from sitegen.search.run import pack_bundle, run_pagefind, unpack_bundle
+from sitegen.search.run import run_pagefind
 from sitegen.search.writer import PAGEFIND_CHUNK_SIZE, write_index
 
 
@@ -57,20 +57,25 @@ def assert_pagefinds_but_chunked(built: dict[str, bytes], records: list[dict[str
     assert words_of(index_data(built)) == words_of(at_pagefinds)
 
 
-class Capture(sitegen.search.PagefindJob):
-    """The index job, with the records it was given kept for the test."""
+class Capture:
+    """The index job run in the test's process (not forked), with the records it indexed kept for the test."""
 
     seen: list[list[dict[str, Any]]] = []
 
-    def __init__(self, records: Any, language: str, runtime: Any = None, scratch: Any = None) -> None:
-        records = list(records)
-        Capture.seen.append([r.data() for r in records])
-        super().__init__(records, language, runtime, scratch)
+    @staticmethod
+    def install(monkeypatch: pytest.MonkeyPatch) -> None:
+        Capture.seen.clear()
+        monkeypatch.setattr(sitegen.search, "can_fork", lambda: False)
+
+        def write_index(records: list[dict[str, Any]], *args: Any, **kwargs: Any) -> dict[str, bytes]:
+            Capture.seen.append(records)
+            return writer.write_index(records, *args, **kwargs)
+
+        monkeypatch.setattr(sitegen.search.job, "write_index", write_index)
 
 
 def test_the_sample_sites_bundle_is_pagefinds_byte_for_byte(build, minimal_site, monkeypatch):
-    monkeypatch.setattr(sitegen.search, "PagefindJob", Capture)
-    Capture.seen.clear()
+    Capture.install(monkeypatch)
     build()
     (records,) = Capture.seen
     built = tree(minimal_site / "build" / "pagefind")
@@ -130,12 +135,12 @@ def test_a_hostile_corpus_gives_pagefinds_bundle(tmp_path):
 
 @pytest.mark.parametrize("language", ["fr", "zz"])
 def test_the_index_job_in_another_language_gives_pagefinds_bundle(tmp_path, language):
-    """The job (``python -m sitegen.search.job``): another stemmer, or none and no wasm
-    for a language Pagefind does not know; the runtime files from one run of the binary."""
+    """The job's bundle (``job.write_bundle``): another stemmer, or none and no wasm for a
+    language Pagefind does not know; the runtime files from one run of the binary, whose
+    temporary folder goes in the scratch folder given and is removed."""
     records = [record("/a/", "Les élèves étudiaient des systèmes distribués"), record("/b/", "Œuvres complètes, naïvement")]
-    (tmp_path / "records.json").write_bytes(orjson.dumps(records))
-    subprocess.run([sys.executable, "-m", "sitegen.search.job", str(tmp_path), language], check=True, cwd=REPO)
-    built = unpack_bundle((tmp_path / "bundle.bin").read_bytes())
+    built = write_bundle(records, language, scratch=tmp_path / "scratch")
+    assert list((tmp_path / "scratch").iterdir()) == []
     assert_same(index_data(built), pagefinds(records, language))
     assert ("wasm." + language + ".pagefind" in built) == (language == "fr")
 
@@ -164,8 +169,7 @@ def test_the_10k_synthetic_archive_gives_pagefinds_bundle(tmp_path, monkeypatch)
     subprocess.run(
         [sys.executable, str(REPO / "bench" / "gen.py"), "--sessions", "10000", "--out", str(site)], check=True, capture_output=True
     )
-    monkeypatch.setattr(sitegen.search, "PagefindJob", Capture)
-    Capture.seen.clear()
+    Capture.install(monkeypatch)
     from sitegen.build import build_site
     from sitegen.config import load_config
 
@@ -177,15 +181,3 @@ def test_the_10k_synthetic_archive_gives_pagefinds_bundle(tmp_path, monkeypatch)
     # sitegen's chunks are smaller than Pagefind's, so there are more of them
     assert sum(p.startswith("index/") for p in built) > 2 * sum(p.startswith("index/") for p in pagefinds(records))
     assert all(decode_file(p, d) for p, d in built.items() if p.startswith("index/"))
-
-
-def test_the_jobs_packed_bundle_round_trips_and_is_bounded():
-    """The index job hands its bundle over as one blob (run.pack_bundle): read back
-    whole, and refused when cut short or naming a path outside the bundle."""
-    files = {"pagefind-entry.json": b"{}", "fragment/en_1.pf_fragment": b"\x1f\x8b" + bytes(300)}
-    blob = pack_bundle(files)
-    assert unpack_bundle(blob) == files
-    with pytest.raises(SearchError, match="cut short"):
-        unpack_bundle(blob[:-1])
-    with pytest.raises(SearchError, match="past the bundle's bounds"):
-        unpack_bundle(len(b"../x").to_bytes(4, "little") + (1).to_bytes(4, "little") + b"../x" + b"y")

@@ -479,18 +479,18 @@ def test_publish_refuses_while_a_build_holds_the_output(inputs: Inputs, s3: Any)
     assert [op for op, _ in proxy.operations() if op in ("PutObject", "DeleteObjects", "CopyObject")] == []
 
 
-def _processes_running(needle: str) -> list[int]:
-    """Live (not zombie) index jobs whose command line holds ``needle``."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        try:
-            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode("utf-8", "replace")
-            state = next(line for line in (entry / "status").read_text().splitlines() if line.startswith("State:"))
-        except (OSError, StopIteration):
-            continue
-        if "sitegen.search.job" in cmdline and needle in cmdline and " Z " not in state + " ":
-            found.append(int(entry.name))
-    return found
+def _status(pid: int, key: str) -> str | None:
+    """A field of /proc/PID/status (None: no such process)."""
+    try:
+        lines = Path(f"/proc/{pid}/status").read_text().splitlines()
+    except OSError:
+        return None
+    return next((line.split(":", 1)[1].strip() for line in lines if line.startswith(key + ":")), None)
+
+
+def _alive(pid: int) -> bool:
+    state = _status(pid, "State")
+    return state is not None and not state.startswith("Z")
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
@@ -514,16 +514,17 @@ def test_a_killed_build_leaves_no_index_job_and_the_next_build_removes_its_folde
             if started.exists() and started.read_text().strip():
                 break
             time.sleep(0.05)
-        jobs = _processes_running(str(tmp_path))
-        assert len(jobs) == 1 and build.poll() is None
+        pagefind = int(started.read_text())
+        job = int(_status(pagefind, "PPid") or 0)  # the index job, forked by the build
+        assert job not in (0, build.pid) and _status(job, "PPid") == str(build.pid) and _alive(job) and build.poll() is None
     finally:
         build.kill()
         build.wait()
     for _ in range(600):
-        if not _processes_running(str(tmp_path)):
+        if not _alive(job) and not _alive(pagefind):
             break
         time.sleep(0.05)
-    assert _processes_running(str(tmp_path)) == []
+    assert not _alive(job) and not _alive(pagefind)
     staging = site / ".build.staging"
     names = sorted(p.name for p in staging.iterdir())
     assert len(names) == 2 and names[0] == "new" and names[1].startswith("sitegen-pagefind-")  # the job's folder

@@ -70,6 +70,8 @@ class BuildReport:
     search_indexed: bool = False
     #: The index job's own wall seconds (it overlaps rendering; 0 when the last index was kept).
     search_seconds: float = 0.0
+    #: The index job's peak resident size, MB (it counts the pages it shares with the build).
+    search_peak_rss_mb: float = 0.0
     peak_rss_mb: float = 0.0
     api_requests: int = 0
     api_not_modified: int = 0
@@ -165,7 +167,7 @@ def build_site(
     pending: PendingSearch | None = None
     try:
         # The index is written in its own process while the site renders; the search stage joins it.
-        pending = _search_start(config, modelled.archive, content, None if full else stager.previous_record, stager.staging)
+        pending = _search_start(config, modelled.archive, content, stager, None if full else stager.previous_record)
         staged = _render(run, modelled, content, assets, stager, today=today, full=full)
         search = _search(run, pending, stager, staged)
         if write:
@@ -267,6 +269,7 @@ def _search(run: _Run, pending: PendingSearch, stager: Stager, staged: _Staged) 
         staged.changed += _stage_search(search, stager)
         staged.files += [*search.paths, SEARCH_MANIFEST]
         report.search_records, report.search_indexed, report.search_seconds = search.records, search.ran, round(search.seconds, 3)
+        report.search_peak_rss_mb = search.peak_rss_mb
         verb = "indexed" if search.ran else "unchanged, index kept"
         out["detail"] = f"{search.records} records {verb}; {len(search.paths)} files"
     return search
@@ -284,7 +287,7 @@ def _write(run: _Run, stager: Stager, staged: _Staged, search: SearchResult) -> 
     _write_report(run.config.output_dir / REPORT_FILE, report)  # under the lock, as the next build cleans up after a killed one
 
 
-def _search_start(config: Config, archive: Archive, content: ContentResult, previous_record: Any, scratch: Path) -> PendingSearch:
+def _search_start(config: Config, archive: Archive, content: ContentResult, stager: Stager, previous_record: Any) -> PendingSearch:
     previous = previous_record.get("search") if isinstance(previous_record, dict) else None
     output = config.output_dir
     return start_search(
@@ -292,10 +295,11 @@ def _search_start(config: Config, archive: Archive, content: ContentResult, prev
         content,
         Routes(config.site.base_url).url,
         config.site.language,
+        stager.put,
         previous=previous,
         exists=lambda path: (output / path).is_file(),
         output=output,
-        scratch=scratch,
+        scratch=stager.staging,
     )
 
 
@@ -309,9 +313,8 @@ def _report_fetch(report: BuildReport, raw: RawArchive) -> str:
 
 
 def _stage_search(search: SearchResult, stager: Stager) -> list[str]:
-    """Stage the index's files and its manifest; the paths whose bytes changed."""
-    changed = [path for path, data in search.files.items() if stager.put(path, data)]
-    return changed + ([SEARCH_MANIFEST] if stager.put(SEARCH_MANIFEST, _search_manifest(search)) else [])
+    """Stage the index's manifest (the job staged the index's files); the paths whose bytes changed."""
+    return [*search.changed, *([SEARCH_MANIFEST] if stager.put(SEARCH_MANIFEST, _search_manifest(search)) else [])]
 
 
 def _search_manifest(search: SearchResult) -> bytes:

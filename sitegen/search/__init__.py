@@ -13,84 +13,47 @@ Incremental: a digest of every record, Pagefind's version and the options is
 kept in the build's state. When a rebuild's digest is the same, the index is
 not written again and the last build's bundle files are kept as they are.
 
-``start_search`` starts the writer in a process of its own (``job``) and
-returns at once, so the build renders while the index is made;
+``start_search`` forks the index job (``job``) and returns at once, so the
+build renders while the records are made and the index written and staged;
 ``PendingSearch.result`` joins it.
 """
 
 from __future__ import annotations
 
-import hashlib
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import orjson
+from sitegen.forked import Forked, can_fork
+from sitegen.search.job import BUNDLE_DIR, SEARCH_FORMAT, Inputs, SearchResult, Sink, index_in_child, index_site, records_digest
+from sitegen.search.records import UrlOf
 
-from sitegen.search.bundle import content_addressed
-from sitegen.search.job import PagefindJob
-from sitegen.search.records import SearchRecord, UrlOf, search_records
-from sitegen.search.run import pagefind_version
-from sitegen.search.runtime import digests, is_runtime
-
-if TYPE_CHECKING:  # the index job (python -m sitegen.search.job) starts without the model
+if TYPE_CHECKING:  # the annotations only
     from sitegen.content import ContentResult
     from sitegen.model import Archive
 
-#: The bundle's folder below the output folder.
-BUNDLE_DIR = "pagefind"
-#: Bumped when records or the bundle's post-processing change shape.
-SEARCH_FORMAT = 4
+#: The index job's process name (``ps``, ``top``; bench/search_bench.py watches its memory by it).
+JOB_NAME = "sitegen-index"
+
+__all__ = ["BUNDLE_DIR", "SEARCH_FORMAT", "PendingSearch", "SearchResult", "records_digest", "start_search"]
 
 
-@dataclass(frozen=True)
-class SearchResult:
-    #: New bundle files (output path -> bytes); empty when the last bundle is kept.
-    files: Mapping[str, bytes]
-    #: Output paths of the last build's bundle, kept as they are.
-    kept: tuple[str, ...]
-    #: What the next build compares with (kept in the build's state).
-    state: dict[str, Any]
-    #: Whether the index was written (False: the last one was kept).
-    ran: bool
-    records: int
-    #: The index job's own wall seconds (0 when the last index was kept).
-    seconds: float = 0.0
-
-    @property
-    def paths(self) -> list[str]:
-        return sorted([*self.files, *self.kept])
-
-    def hashed(self) -> list[str]:
-        """The bundle's content-addressed files (immutable when published)."""
-        return [path for path in self.paths if content_addressed(path)]
-
-
-@dataclass
 class PendingSearch:
-    """The search stage under way: the last bundle kept, or a Pagefind job running."""
+    """The search stage under way: the index job, forked, or its result when it ran here."""
 
-    records: int
-    state: dict[str, Any]
-    kept: SearchResult | None = None
-    job: PagefindJob | None = None
-    #: The Pagefind version and language of the bundle's runtime files.
-    runtime: str = ""
+    def __init__(self, job: Forked[SearchResult] | None = None, done: SearchResult | None = None) -> None:
+        self._job, self._done = job, done
 
     def result(self) -> SearchResult:
-        if self.kept is not None:
-            return self.kept
-        assert self.job is not None  # one of the two is always set
-        bundle = self.job.result()  # the writer's bundle is canonical as written (tests/test_search_writer.py)
-        files = {f"{BUNDLE_DIR}/{path}": data for path, data in sorted(bundle.items())}
-        state = {**self.state, "files": tuple(files), "runtime": self.runtime, "runtime_sha256": digests(bundle)}
-        return SearchResult(files, (), state, ran=True, records=self.records, seconds=self.job.seconds)
+        if self._done is None:
+            assert self._job is not None  # one of the two is always set
+            self._done = self._job.result()
+        return self._done
 
     def cancel(self) -> None:
         """Stop the job if it still runs (a failed build); a no-op once joined."""
-        if self.job is not None:
-            self.job.cancel()
+        if self._job is not None:
+            self._job.cancel()
 
 
 def start_search(
@@ -98,45 +61,18 @@ def start_search(
     content: ContentResult,
     url: UrlOf,
     language: str,
+    sink: Sink,
     *,
     previous: Any = None,
     exists: Callable[[str], bool] = lambda path: False,
     output: Path | None = None,
     scratch: Path | None = None,
 ) -> PendingSearch:
-    """Start indexing this archive. ``previous`` is the last build's search state;
-    ``exists`` says whether a file of the last build is still in the output
-    (``output``, whose bundle's runtime files are reused for the same Pagefind version).
-    The job's folder goes in ``scratch`` (the build's staging folder) when given."""
-    records = list(search_records(archive, content, url))
-    digest = records_digest(records, language)
-    if isinstance(previous, dict) and previous.get("digest") == digest:
-        kept = previous.get("files")
-        if isinstance(kept, tuple) and kept and all(isinstance(p, str) and exists(p) for p in kept):
-            return PendingSearch(len(records), dict(previous), kept=SearchResult({}, kept, dict(previous), ran=False, records=len(records)))
-    runtime = f"{pagefind_version()}/{language}"
-    job = PagefindJob(records, language, _runtime(previous, runtime, exists, output), scratch)
-    return PendingSearch(len(records), {"digest": digest}, job=job, runtime=runtime)
-
-
-def _runtime(previous: Any, runtime: str, exists: Callable[[str], bool], output: Path | None) -> tuple[Path, dict[str, str]] | None:
-    """The last bundle's folder and its runtime files with their SHA-256, when made by this
-    Pagefind version for this language (``runtime``) and still there."""
-    if output is None or not isinstance(previous, dict) or previous.get("runtime") != runtime:
-        return None
-    files, sums = previous.get("files"), previous.get("runtime_sha256")
-    if not isinstance(files, (tuple, list)) or not isinstance(sums, dict):
-        return None
-    prefix = f"{BUNDLE_DIR}/"
-    names = [p[len(prefix) :] for p in files if isinstance(p, str) and p.startswith(prefix) and is_runtime(p[len(prefix) :])]
-    if not names or not all(exists(prefix + name) and isinstance(sums.get(name), str) for name in names):
-        return None
-    return output / BUNDLE_DIR, {name: str(sums[name]) for name in names}
-
-
-def records_digest(records: list[SearchRecord], language: str) -> str:
-    """What the bundle is made from: the records, Pagefind's version, the options and this code's format."""
-    digest = hashlib.sha256(orjson.dumps([SEARCH_FORMAT, pagefind_version(), language], option=orjson.OPT_SORT_KEYS))
-    for record in records:
-        digest.update(orjson.dumps(record.data(), option=orjson.OPT_SORT_KEYS))
-    return digest.hexdigest()
+    """Start indexing this archive; its files go to ``sink`` (the build's stager, which a fork may call).
+    ``previous`` is the last build's search state; ``exists`` says whether a file of the last build is
+    still in the output (``output``, whose bundle's runtime files are reused for the same Pagefind
+    version). Pagefind's temporary folder goes in ``scratch`` (the build's staging folder) when given."""
+    inputs = Inputs(archive, content, url, language, previous, exists, output, scratch)
+    if not can_fork():
+        return PendingSearch(done=index_site(inputs, sink))
+    return PendingSearch(Forked(lambda: index_in_child(inputs, sink), "index job", name=JOB_NAME))

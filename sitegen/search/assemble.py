@@ -24,10 +24,10 @@ from itertools import chain, islice, repeat
 from operator import lt, sub
 from typing import Any, TypeVar
 
+from sitegen.forked import stop_with_parent
 from sitegen.search import cbor
 from sitegen.search.bundle import encode_file, full_hash
 from sitegen.search.entries import Sink, Variants
-from sitegen.search.orphan import stop_with_parent
 from sitegen.search.pages import Page, Reader
 
 #: Where the shards split the words (by their first letters): about even for English.
@@ -108,7 +108,7 @@ def _batches(count: int, workers: int) -> list[tuple[int, int]]:
 
 
 def _worker_init(parent: int, init: tuple[str, list[str]] | None) -> None:
-    """A pool worker dies with the job (``orphan``), then reads with ``init``'s reader."""
+    """A pool worker dies with the job (``forked.stop_with_parent``), then reads with ``init``'s reader."""
     stop_with_parent(parent)
     if init is not None:
         _init(*init)

@@ -1,163 +1,141 @@
-"""The index, written in a process of its own (``writer``), started before
-the render stage so that its wall time overlaps rendering; the build joins it
-before writing. Pagefind's runtime files come with it (``runtime``).
+"""The index job: what runs in the process forked for it (``sitegen.forked``)
+before the render stage, so that its wall time overlaps rendering; the build
+joins it before writing.
 
-A separate process rather than a thread: the render stage forks its workers,
-and a fork while another thread holds a lock (the event loop's, the
-allocator's) can leave a child waiting forever. The records go to the job as
-one JSON file in its temporary folder, in order, so the index is the same as
-an in-process run's, byte for byte. The job writes the bundle into that
-folder (``bundle.bin``, ``run.pack_bundle``: one file, not thousands) and its own wall seconds (``seconds``), or its error
-(summary and problems) into ``error.json``. RUNTIME, when given, is the last
-build's bundle folder, whose runtime files (named in ``runtime.json``) are
-reused.
-
-    python -m sitegen.search.job FOLDER LANGUAGE [RUNTIME]
+The child starts with the build's model in memory: it makes the records,
+compares their digest with the last build's, and when they changed writes the
+index (``writer``) with Pagefind's runtime files (``runtime``), and stages each
+file through the build's sink, as render workers do. Only a small outcome
+comes back (``SearchResult``): no records or bundle bytes cross a pipe, and nothing
+of the index waits for the render stage to end.
 """
 
 from __future__ import annotations
 
 import gc
-import os
-import signal
-import subprocess
-import sys
-import tempfile
+import hashlib
+import resource
 import time
-from collections.abc import Iterable
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from sitegen.bounded import loads_json
-from sitegen.errors import Problem, SearchError, SitegenError, clip
-from sitegen.search.orphan import PARENT_ENV, parent_from_env, stop_with_parent
-from sitegen.search.records import SearchRecord
-from sitegen.search.run import MAX_FILE, pack_bundle, remove_folder, unpack_bundle
-from sitegen.search.runtime import runtime_files
+from sitegen.search.bundle import content_addressed
+from sitegen.search.records import SearchRecord, UrlOf, search_records
+from sitegen.search.run import pagefind_version
+from sitegen.search.runtime import digests, is_runtime, runtime_files
 from sitegen.search.writer import write_index
 
-RECORDS = "records.json"
-RUNTIME = "runtime.json"
-SECONDS = "seconds"
-ERROR = "error.json"
-BUNDLE = "bundle.bin"
-#: Problems read back from a failed job (its message is bounded like any other).
-MAX_PROBLEMS = 50
+if TYPE_CHECKING:
+    from sitegen.content import ContentResult
+    from sitegen.model import Archive
+
+#: The bundle's folder below the output folder.
+BUNDLE_DIR = "pagefind"
+#: Bumped when records or the bundle's post-processing change shape.
+SEARCH_FORMAT = 4
+#: Stages one output file (path, bytes); True when its bytes changed (``write.Stager.put``).
+Sink = Callable[[str, bytes], bool]
 
 
-class PagefindJob:
-    """A running Pagefind job: ``result()`` waits for its bundle; ``cancel()`` stops it."""
+@dataclass(frozen=True)
+class SearchResult:
+    """What the index job did."""
 
-    def __init__(
-        self,
-        records: Iterable[SearchRecord],
-        language: str,
-        runtime: tuple[Path, dict[str, str]] | None = None,
-        scratch: Path | None = None,
-    ) -> None:
-        # In the build's staging folder (``scratch``): a killed build's is removed by the next one.
-        if scratch is not None:
-            scratch.mkdir(parents=True, exist_ok=True)
-        self.folder = Path(tempfile.mkdtemp(prefix="sitegen-pagefind-", dir=scratch))
-        self.seconds = 0.0
-        try:
-            data = orjson.dumps([record.data() for record in records])
-            (self.folder / RECORDS).write_bytes(data)
-            command = [sys.executable, "-m", "sitegen.search.job", str(self.folder), language]
-            if runtime is not None:
-                (self.folder / RUNTIME).write_bytes(orjson.dumps(runtime[1]))
-                command.append(str(runtime[0]))
-            self.process: subprocess.Popen[bytes] | None = subprocess.Popen(
-                command,
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
-                close_fds=True,
-                # Its own temporary files (Pagefind's run) go in its folder, removed with it.
-                env={**os.environ, PARENT_ENV: str(os.getpid()), "TMPDIR": str(self.folder)},
-            )
-        except BaseException:
-            remove_folder(self.folder)
-            raise
+    #: The bundle's output paths (under ``BUNDLE_DIR``), new or kept.
+    paths: tuple[str, ...]
+    #: Those the job staged because their bytes changed.
+    changed: tuple[str, ...]
+    #: What the next build compares with (kept in the build's state).
+    state: dict[str, Any]
+    #: Whether the index was written (False: the last one was kept).
+    ran: bool
+    records: int
+    #: The job's own wall seconds, and its peak resident size in MB (pages it shares with the build included).
+    seconds: float = 0.0
+    peak_rss_mb: float = 0.0
 
-    def result(self) -> dict[str, bytes]:
-        """The bundle (relative path -> bytes); raises the job's SearchError."""
-        process, self.process = self.process, None
-        if process is None:
-            raise SearchError.at("pagefind", "the index job was already collected or cancelled", "report this")
-        try:
-            code = process.wait()
-            if code != 0:
-                raise self._error(code)
-            self.seconds = _seconds(self.folder / SECONDS)
-            return unpack_bundle((self.folder / BUNDLE).read_bytes())
-        finally:
-            remove_folder(self.folder)
-
-    def cancel(self) -> None:
-        process, self.process = self.process, None
-        if process is not None:
-            process.kill()
-            process.wait()
-            remove_folder(self.folder)
-
-    def _error(self, code: int) -> SearchError:
-        path = self.folder / ERROR
-        if code < 0:
-            name = _signal_name(-code)
-            return SearchError.at(
-                "pagefind",
-                f"the index job was killed by signal {-code} ({name})",
-                "if the machine ran out of memory (the OOM killer sends SIGKILL), free memory or give it more, then build again",
-            )
-        if not path.is_file() or path.stat().st_size > MAX_FILE:
-            return SearchError.at("pagefind", f"the index job ended with status {code}", "report this with the build's output")
-        data = loads_json(path.read_bytes(), "pagefind error", SearchError, "report this")
-        data = data if isinstance(data, dict) else {}
-        listed = data.get("problems")
-        found: list[Any] = listed if isinstance(listed, list) else []
-        problems = [Problem(*(clip(str(part), 2000) for part in p[:3])) for p in found[:MAX_PROBLEMS] if isinstance(p, list) and p]
-        return SearchError(clip(str(data.get("summary", "")), 2000), problems)
+    def hashed(self) -> list[str]:
+        """The bundle's content-addressed files (immutable when published)."""
+        return [path for path in self.paths if content_addressed(path)]
 
 
-def _signal_name(number: int) -> str:
-    try:
-        return signal.Signals(number).name
-    except ValueError:
-        return "unknown signal"
+@dataclass(frozen=True)
+class Inputs:
+    """What the job reads: the model, and the last build's search state and output."""
+
+    archive: Archive
+    content: ContentResult
+    url: UrlOf
+    language: str
+    previous: Any
+    #: Whether a file of the last build is still in the output (``output``).
+    exists: Callable[[str], bool]
+    output: Path | None
+    #: Where Pagefind's temporary folder goes (the build's staging folder: a killed build's is removed by the next).
+    scratch: Path | None
 
 
-def _seconds(path: Path) -> float:
-    try:
-        return max(0.0, min(float(path.read_text()[:32]), 1e9))
-    except (OSError, ValueError):
-        return 0.0
-
-
-def main(argv: list[str]) -> int:
-    stop_with_parent(parent_from_env())
-    # The job makes no reference cycles to speak of and exits when the index is written: the
-    # cyclic collector would only walk its million objects (records, entries) again and again,
-    # about a tenth of its CPU, in the pool's forked workers too (which inherit this).
+def index_in_child(inputs: Inputs, sink: Sink) -> SearchResult:
+    """``index_site`` as the forked job runs it, without the cyclic collector: the model is the
+    parent's (a collection would walk, and so copy, it), and the writer makes no cycles to speak
+    of but a million objects the collector would walk again and again."""
+    gc.freeze()
     gc.disable()
+    return index_site(inputs, sink)
+
+
+def index_site(inputs: Inputs, sink: Sink) -> SearchResult:
+    """Keep the last index when its records are the same, else write and stage a new one."""
     started = time.monotonic()
-    folder, language = Path(argv[0]), argv[1]
-    try:
-        items = orjson.loads((folder / RECORDS).read_bytes())
-        names = orjson.loads((folder / RUNTIME).read_bytes()) if len(argv) > 2 else None
-        records = [SearchRecord(**item).data() for item in items]  # the shape checked
-        runtime = runtime_files(language, Path(argv[2]) if isinstance(names, dict) else None, names if isinstance(names, dict) else None)
-        files = {**write_index(records, language, wasm=f"wasm.{language}.pagefind" in runtime), **runtime}
-        (folder / BUNDLE).write_bytes(pack_bundle(files))
-        (folder / SECONDS).write_text(f"{time.monotonic() - started:.3f}")
-    except SitegenError as exc:
-        problems = [[p.where, p.what, p.fix] for p in exc.problems]
-        (folder / ERROR).write_bytes(orjson.dumps({"summary": exc.summary, "problems": problems}))
-        return 1
-    return 0
+    records = list(search_records(inputs.archive, inputs.content, inputs.url))
+    digest = records_digest(records, inputs.language)
+    previous = inputs.previous
+    if isinstance(previous, dict) and previous.get("digest") == digest:
+        kept = previous.get("files")
+        if isinstance(kept, tuple) and kept and all(isinstance(p, str) and inputs.exists(p) for p in kept):
+            return SearchResult(kept, (), dict(previous), ran=False, records=len(records))
+    runtime = f"{pagefind_version()}/{inputs.language}"
+    bundle = write_bundle([record.data() for record in records], inputs.language, _runtime(inputs, runtime), inputs.scratch)
+    files = {f"{BUNDLE_DIR}/{path}": data for path, data in sorted(bundle.items())}
+    changed = tuple(path for path, data in files.items() if sink(path, data))
+    state = {"digest": digest, "files": tuple(files), "runtime": runtime, "runtime_sha256": digests(bundle)}
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return SearchResult(tuple(files), changed, state, True, len(records), time.monotonic() - started, round(max(peak) / 1024, 1))
 
 
-if __name__ == "__main__":
-    raise SystemExit(main(sys.argv[1:]))
+def write_bundle(
+    records: list[dict[str, Any]], language: str, reused: tuple[Path, dict[str, str]] | None = None, scratch: Path | None = None
+) -> dict[str, bytes]:
+    """The bundle (path -> bytes): the index of these records (``SearchRecord.data()``) and the
+    runtime files, from ``reused`` (the last bundle's folder and their SHA-256) or from Pagefind."""
+    folder, names = reused if reused is not None else (None, None)
+    runtime = runtime_files(language, folder, names, scratch=scratch)
+    return {**write_index(records, language, wasm=f"wasm.{language}.pagefind" in runtime), **runtime}
+
+
+def _runtime(inputs: Inputs, runtime: str) -> tuple[Path, dict[str, str]] | None:
+    """The last bundle's folder and its runtime files with their SHA-256, when made by this
+    Pagefind version for this language (``runtime``) and still there."""
+    previous, output = inputs.previous, inputs.output
+    if output is None or not isinstance(previous, dict) or previous.get("runtime") != runtime:
+        return None
+    files, sums = previous.get("files"), previous.get("runtime_sha256")
+    if not isinstance(files, (tuple, list)) or not isinstance(sums, dict):
+        return None
+    prefix = f"{BUNDLE_DIR}/"
+    names = [p[len(prefix) :] for p in files if isinstance(p, str) and p.startswith(prefix) and is_runtime(p[len(prefix) :])]
+    if not names or not all(inputs.exists(prefix + name) and isinstance(sums.get(name), str) for name in names):
+        return None
+    return output / BUNDLE_DIR, {name: str(sums[name]) for name in names}
+
+
+def records_digest(records: list[SearchRecord], language: str) -> str:
+    """What the bundle is made from: the records, Pagefind's version, the options and this code's format."""
+    digest = hashlib.sha256(orjson.dumps([SEARCH_FORMAT, pagefind_version(), language], option=orjson.OPT_SORT_KEYS))
+    for record in records:
+        digest.update(orjson.dumps(record.data(), option=orjson.OPT_SORT_KEYS))
+    return digest.hexdigest()

@@ -50,9 +50,12 @@ def pagefind_version() -> str:
         return "missing"
 
 
-def run_pagefind(records: Iterable[SearchRecord], language: str) -> dict[str, bytes]:
-    """The bundle for these records, as relative paths (``index/en_1a2b3c4.pf_index``) and bytes."""
-    folder = Path(tempfile.mkdtemp(prefix="sitegen-pagefind-"))
+def run_pagefind(records: Iterable[SearchRecord], language: str, scratch: Path | None = None) -> dict[str, bytes]:
+    """The bundle for these records, as relative paths (``index/en_1a2b3c4.pf_index``) and bytes;
+    written to a temporary folder in ``scratch`` (default: the system's)."""
+    if scratch is not None:
+        scratch.mkdir(parents=True, exist_ok=True)
+    folder = Path(tempfile.mkdtemp(prefix="sitegen-pagefind-", dir=scratch))
     try:
         index_into(records, language, folder / "bundle")
         return read_bundle(folder / "bundle")
@@ -93,36 +96,6 @@ async def _index(records: Iterable[SearchRecord], language: str, folder: str) ->
     finally:
         await service.finish()
     _write_bundle(files, Path(folder))
-
-
-def pack_bundle(files: Mapping[str, bytes]) -> bytes:
-    """A bundle as one blob (read back by ``unpack_bundle``): how the index job hands
-    it over, one file written and read instead of thousands. Each file is its path's
-    and its bytes' lengths (4 bytes each, little-endian), then the path and the bytes."""
-    parts = []
-    for count, (path, data) in enumerate(files.items()):
-        _check_member(path, len(data), count)
-        name = path.encode("utf-8")
-        parts += [len(name).to_bytes(4, "little"), len(data).to_bytes(4, "little"), name, data]
-    return b"".join(parts)
-
-
-def unpack_bundle(blob: bytes) -> dict[str, bytes]:
-    """The files of a ``pack_bundle`` blob, within the bundle's bounds."""
-    files: dict[str, bytes] = {}
-    at = 0
-    while at < len(blob):
-        if at + 8 > len(blob):
-            raise SearchError.at("pagefind", "the index job's bundle is cut short", "build again; the previous build was kept")
-        name_length, size = int.from_bytes(blob[at : at + 4], "little"), int.from_bytes(blob[at + 4 : at + 8], "little")
-        name_end = at + 8 + name_length
-        if name_end + size > len(blob):
-            raise SearchError.at("pagefind", "the index job's bundle is cut short", "build again; the previous build was kept")
-        path = blob[at + 8 : name_end].decode("utf-8", "replace")
-        _check_member(path, size, len(files))
-        files[path] = blob[name_end : name_end + size]
-        at = name_end + size
-    return files
 
 
 def _check_member(relative: str, size: int, count: int) -> None:

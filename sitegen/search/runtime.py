@@ -31,15 +31,17 @@ def digests(files: Mapping[str, bytes]) -> dict[str, str]:
     return {name: hashlib.sha256(data).hexdigest() for name, data in sorted(files.items()) if is_runtime(name)}
 
 
-def runtime_files(language: str, previous: Path | None = None, names: Mapping[str, str] | None = None) -> dict[str, bytes]:
+def runtime_files(
+    language: str, previous: Path | None = None, names: Mapping[str, str] | None = None, *, scratch: Path | None = None
+) -> dict[str, bytes]:
     """The runtime files: read from ``previous`` (the last bundle, same Pagefind version) when
     every one of ``names`` is there with the SHA-256 it had when written (a copy edited in
-    build/ is never reused), else from a run of Pagefind."""
+    build/ is never reused), else from a run of Pagefind (its temporary folder in ``scratch``)."""
     if previous is not None and names:
         found = _read(previous, dict(names))
         if found is not None:
             return found
-    files = {path: data for path, data in run_pagefind([TINY], language).items() if is_runtime(path)}
+    files = {path: data for path, data in run_pagefind([TINY], language, scratch).items() if is_runtime(path)}
     if not files or len(files) > MAX_RUNTIME:
         raise SearchError.at("pagefind", f"gave {len(files)} runtime files", "report this with the pagefind version")
     return files
