@@ -5,8 +5,9 @@ keystroke-to-results time on a warm page, and what a one-session edit re-uploads
     .venv/bin/python bench/search_bench.py [--archives synthetic,pyvideo] [--sessions 10000] [--pyvideo-data DIR]
 
 For each archive (``gen.py``'s synthetic one, and ``pyvideo.py``'s conversion of a checkout of
-github.com/pyvideo/data): a clean ``sitegen build`` (wall, CPU, peak memory of the build's process
-tree and of its Pagefind processes; the index's own seconds: the index job's wall seconds,
+github.com/pyvideo/data): ``--pairs`` pairs of clean builds without and with the search stage,
+alternating (what the index adds: the difference of the median walls; wall, CPU, peak memory of the
+build's process tree and of its index job, ``sitegen-index``; the index's own seconds: the index job's wall seconds,
 ``search_seconds`` in ``build/.sitegen/report.json``, else its stage timings); the built site served from 127.0.0.1 as S3 serves it after
 ``sitegen publish`` (``S3LikeOrigin`` (tests/search_browser.py)) and its search page driven in headless Chromium
 (``search_timing.cold_then_warm``); a rebuild with no change and one after ``gen.touch_one``
@@ -24,6 +25,7 @@ import platform
 import re
 import shlex
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -162,22 +164,40 @@ def upload_diff(before: dict[str, tuple[str, int]], after: dict[str, tuple[str, 
 
 
 def clean(root: Path, ctx: dict[str, Any]) -> None:
-    """No output and no cache: the next build is a clean one."""
+    """No output and no cache: the next build is a clean one. And nothing of the last build
+    left for the kernel to write back (``sync``): 100,000 files written just before would
+    otherwise be flushed during, and charged to, the next build."""
     for stale in (root / ctx["output"], root / ".sitegen-cache"):
         shutil.rmtree(stale, ignore_errors=True)
+    os.sync()
+
+
+def full_builds(name: str, root: Path, ctx: dict[str, Any]) -> dict[str, Any]:
+    """The clean build; and, unless a --post-build command makes the index, ``--pairs`` pairs of
+    clean builds without and with the search stage, alternating: what the index adds is the
+    difference of the medians (one pair alone moves by a quarter on this machine)."""
+    if ctx["post_build"]:
+        clean(root, ctx)
+        return build(root, ctx, f"{name}-full")
+    withouts, withs = [], []
+    for pair in range(ctx["pairs"]):
+        log(f"{name}: full build without search ({pair + 1} of {ctx['pairs']})")
+        clean(root, ctx)
+        withouts.append(build_without_search(root, ctx, f"{name}-without-search-{pair}"))
+        log(f"{name}: full build ({pair + 1} of {ctx['pairs']})")
+        clean(root, ctx)
+        withs.append(build(root, ctx, f"{name}-full-{pair}"))
+    walls = [run["wall_s"] for run in withs]
+    without_walls = [run["wall_s"] for run in withouts]
+    median, without = statistics.median(walls), statistics.median(without_walls)
+    full = withs[-1] | {"wall_s": round(median, 3), "walls_s": walls}  # the last build's output is what the rest measures
+    full["without_search"] = withouts[-1] | {"wall_s": round(without, 3), "walls_s": without_walls}
+    full["index_added_s"] = round(median - without, 3)
+    return full
 
 
 def bench_archive(name: str, root: Path, ctx: dict[str, Any]) -> dict[str, Any]:
-    clean(root, ctx)
-    without = None
-    if not ctx["post_build"]:
-        log(f"{name}: full build without search")
-        without = build_without_search(root, ctx, f"{name}-without-search")
-        clean(root, ctx)
-    log(f"{name}: full build")
-    full = build(root, ctx, f"{name}-full")
-    if without is not None:
-        full |= {"without_search": without, "index_added_s": round(full["wall_s"] - without["wall_s"], 3)}
+    full = full_builds(name, root, ctx)
     folder, before, policy = index_files(root, ctx)
     log(f"{name}: {len(before):,} index files under {folder}; browser")
     busy, started = compare.busy_cpu_seconds(), time.perf_counter()
@@ -389,6 +409,7 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
         help="for developing this script only: a command run with the site root after every build "
         "(a stand-in indexer); results are marked STAND-IN",
     )
+    parser.add_argument("--pairs", type=int, default=3, help="pairs of clean builds without and with search (default 3)")
     parser.add_argument("--quiet-wait", type=float, default=60.0, help="longest wait for a quiet machine before each build, s")
     parser.add_argument("--timeout", type=float, default=1800.0, help="limit for each build, s")
     parser.add_argument("--merge", action="store_true", help="keep the archives this run does not measure from the existing search.json")
@@ -429,7 +450,14 @@ def main(argv: list[str] | None = None) -> int:
             "PYTHONPATH": snapshot["PYTHONPATH"],
         }
         selectors = {"input": args.input_selector, "title": args.title_selector}
-        ctx = {"env": env, "timeout": args.timeout, "post_build": args.post_build, "output": "build", "config": load_config}
+        ctx = {
+            "env": env,
+            "timeout": args.timeout,
+            "post_build": args.post_build,
+            "output": "build",
+            "config": load_config,
+            "pairs": max(1, args.pairs),
+        }
         ctx |= {"search_path": args.search_path, "selectors": selectors}
         results["environment"] = environment(snapshot)
         results["build_command"] = f"{SITEGEN.relative_to(ROOT)} build --root DIR --today {TODAY} -q"
