@@ -33,7 +33,7 @@ import unicodedata
 from collections.abc import Collection, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Any
 
 from sitegen.bounded import shown
@@ -109,9 +109,13 @@ class Stager:
             return False
         staged = self.staged(path)
         try:
-            if self.fresh:
+            try:
+                staged.write_bytes(data)
+            except FileNotFoundError:  # its folder's first file (a fresh build stages files in their folders)
+                if not self.fresh:
+                    raise
                 staged.parent.mkdir(parents=True, exist_ok=True)
-            staged.write_bytes(data)
+                staged.write_bytes(data)
         except OSError as exc:
             raise _write_error(self.output_dir, exc) from exc
         return True
@@ -241,20 +245,21 @@ _CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
 def output_path_problem(path: str) -> str | None:
     """Why ``path`` is not a file path the write stage writes (None: it is one).
     The one rule: publish checks the keys it reads back from the bucket by it too."""
-    pure = PurePosixPath(path)
-    if not pure.parts or pure.parts == (".",):
-        return "is empty"
-    if pure.is_absolute():
+    # PurePosixPath's reading of the path, by string operations: this runs for every file of a build.
+    parts = path.split("/")
+    if path.startswith("/"):
         return "is absolute"
-    if ".." in pure.parts:
+    if all(part in ("", ".") for part in parts):
+        return "is empty"
+    if ".." in parts:
         return "has a '..' part"
     if "\\" in path:
         return "has a backslash"
     if _CONTROL.search(path):
         return "has a control character"
-    if pure.as_posix() != path:
+    if "" in parts or "." in parts:
         return "is not in normal form (an empty or '.' part, or a trailing '/')"
-    if unicodedata.normalize("NFC", path) != path:  # S3 keeps both spellings apart; the build writes NFC
+    if not path.isascii() and not unicodedata.is_normalized("NFC", path):  # S3 keeps both spellings apart; the build writes NFC
         return "is not in Unicode NFC form"
     return None
 
