@@ -124,6 +124,9 @@ def _child(work: Callable[[], Any], write_end: int, parent: int, name: str) -> N
     try:
         try:
             stop_with_parent(parent)
+            # Ctrl-C reaches the whole process group: the parent answers it (it cancels its children),
+            # so a child (and any pool it forks) neither stops half-way on its own nor prints a traceback.
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
             if name:
                 _prctl(PR_SET_NAME, name.encode("ascii", "replace")[:15])
             outcome: tuple[Any, ...] = ("ok", work())

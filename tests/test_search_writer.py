@@ -16,12 +16,15 @@ import pytest
 from conftest import REPO, TODAY, tree
 
 import sitegen.search
+from sitegen.errors import SearchError
 from sitegen.search import bundle as bundle_module
 from sitegen.search import cbor, writer
+from sitegen.search import run as run_module
 from sitegen.search.bundle import canonical, content_addressed, decode_file
 from sitegen.search.job import write_bundle
 from sitegen.search.records import SearchRecord
 from sitegen.search.run import run_pagefind
+from sitegen.search.runtime import runtime_files
 from sitegen.search.writer import PAGEFIND_CHUNK_SIZE, write_index
 
 
@@ -181,3 +184,39 @@ def test_the_10k_synthetic_archive_gives_pagefinds_bundle(tmp_path, monkeypatch)
     # sitegen's chunks are smaller than Pagefind's, so there are more of them
     assert sum(p.startswith("index/") for p in built) > 2 * sum(p.startswith("index/") for p in pagefinds(records))
     assert all(decode_file(p, d) for p, d in built.items() if p.startswith("index/"))
+
+
+BAD_BINARIES = {
+    "garbage": ("echo garbage; head -c 300 /dev/urandom", "before it answered|not one of Pagefind's answers"),
+    "exits": ("exit 1", "before it answered"),
+    "not-an-answer": ('echo "aGVsbG8=,"; sleep 600', "not one of Pagefind's answers"),
+    "hangs": ("sleep 600", "gave no answer within 2 s"),
+}
+
+
+@pytest.mark.parametrize("kind", sorted(BAD_BINARIES))
+def test_a_bad_pagefind_binary_is_one_message_and_leaves_nothing_running(tmp_path, monkeypatch, kind):
+    """PAGEFIND_BINARY_PATH (Pagefind's own setting) naming a binary that prints garbage, exits,
+    or hangs: a SearchError naming the setting, within the answer's time limit, and whatever it
+    started is killed with it."""
+    body, expected = BAD_BINARIES[kind]
+    started = tmp_path / "pid"
+    binary = tmp_path / "pagefind"
+    binary.write_text(f"#!/bin/sh\necho $$ > {started}\n{body}\n")
+    binary.chmod(0o755)
+    monkeypatch.setenv("PAGEFIND_BINARY_PATH", str(binary))
+    monkeypatch.setattr(run_module, "ANSWER_WAIT", 2.0)
+    with pytest.raises(SearchError, match=expected) as raised:
+        runtime_files("en", scratch=tmp_path / "scratch")
+    assert "PAGEFIND_BINARY_PATH" in str(raised.value)
+    session = subprocess.run(["ps", "-o", "stat=", "-s", started.read_text().strip()], capture_output=True, text=True).stdout.split()
+    assert all(state.startswith("Z") for state in session), session  # all dead (a zombie waits for init to reap it)
+    assert list((tmp_path / "scratch").iterdir()) == []
+
+
+def test_a_missing_pagefind_binary_is_named():
+    env = {**os.environ, "PAGEFIND_BINARY_PATH": "/nonexistent/pagefind"}
+    script = "from sitegen.search.runtime import runtime_files\nruntime_files('en')"
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env)
+    assert "/nonexistent/pagefind could not be started: No such file or directory" in result.stderr
+    assert "PAGEFIND_BINARY_PATH is /nonexistent/pagefind" in result.stderr

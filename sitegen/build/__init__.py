@@ -270,7 +270,7 @@ def _search(run: _Run, pending: PendingSearch, stager: Stager, staged: _Staged) 
         staged.files += [*search.paths, SEARCH_MANIFEST]
         report.search_records, report.search_indexed, report.search_seconds = search.records, search.ran, round(search.seconds, 3)
         report.search_peak_rss_mb = search.peak_rss_mb
-        verb = "indexed" if search.ran else "unchanged, index kept"
+        verb = f"indexed by the index job in {search.seconds:.2f} s beside rendering, {search.peak_rss_mb:.0f} MB peak" if search.ran else "unchanged, index kept"
         out["detail"] = f"{search.records} records {verb}; {len(search.paths)} files"
     return search
 

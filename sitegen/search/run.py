@@ -16,6 +16,7 @@ import asyncio
 import base64
 import json
 import os
+import signal
 import tempfile
 from collections.abc import Iterable, Mapping
 from pathlib import Path, PurePosixPath
@@ -38,7 +39,19 @@ MAX_FILES = 2_000_000
 #: The longest answer read from the binary: get_files sends the whole bundle, base64, at once.
 MAX_ANSWER = 2**31 - 1
 #: Seconds the binary gets to finish writing and exit once its input is closed.
-EXIT_WAIT = 300
+EXIT_WAIT = 30
+#: Seconds the binary gets for each answer (a record's takes milliseconds; the whole bundle of
+#: 35,000 records, seconds): a binary that hangs, or sends what is not an answer, fails the build.
+ANSWER_WAIT = 120.0
+#: Pagefind's own setting: the binary to run instead of the one installed with sitegen.
+BINARY_ENV = "PAGEFIND_BINARY_PATH"
+
+
+def _binary_fix() -> str:
+    chosen = os.environ.get(BINARY_ENV)
+    if chosen:
+        return f"{BINARY_ENV} is {clip(chosen)}: point it at Pagefind's binary ({pagefind_version()}), or unset it to use the one installed with sitegen"
+    return "install sitegen's dependencies again (pagefind[bin]); the previous build was kept"
 
 
 def pagefind_version() -> str:
@@ -70,10 +83,13 @@ def index_into(records: Iterable[SearchRecord], language: str, folder: Path) -> 
         asyncio.run(_index(records, language, str(folder)))
     except SearchError:
         raise
-    except FileNotFoundError as exc:
-        raise SearchError.at(
-            "pagefind", f"could not be started: {clip(str(exc))}", "install sitegen's dependencies (pagefind[bin])"
-        ) from None
+    except TimeoutError:
+        raise SearchError.at("pagefind", f"gave no answer within {ANSWER_WAIT:.0f} s", _binary_fix()) from None
+    except (BrokenPipeError, ConnectionResetError):
+        raise SearchError.at("pagefind", "ended (or closed its output) before it answered", _binary_fix()) from None
+    except OSError as exc:  # not found, not executable, not a program
+        name = clip(str(exc.filename)) if exc.filename else "the binary"
+        raise SearchError.at("pagefind", f"{name} could not be started: {exc.strerror or clip(str(exc))}", _binary_fix()) from None
     except Exception as exc:  # noqa: BLE001 - the binary's errors come back as plain Exceptions
         raise SearchError.at(
             "pagefind", f"failed: {clip(str(exc))}", "report this with the build's output; the previous build was kept"
@@ -83,18 +99,21 @@ def index_into(records: Iterable[SearchRecord], language: str, folder: Path) -> 
 async def _index(records: Iterable[SearchRecord], language: str, folder: str) -> None:
     service = _Service()
     await service.launch()
+    done = False
     try:
-        index: PagefindIndex = await service.create_index({"force_language": language})
+        index: PagefindIndex = await asyncio.wait_for(service.create_index({"force_language": language}), ANSWER_WAIT)
         for record in sorted(records, key=lambda record: page_key(record.url)):
-            await index.add_custom_record(
+            added = index.add_custom_record(
                 url=record.url, content=record.content, language=language, meta=record.meta, filters=record.filters, sort=record.sort
             )
+            await asyncio.wait_for(added, ANSWER_WAIT)
         # get_files, not write_files: write_files answers before its last file is
         # on disk, and under load the entry was read empty and the wasm cut short.
         # The answer holds every byte, so nothing is read from a half-written file.
-        files = await index.get_files()
+        files = await asyncio.wait_for(index.get_files(), ANSWER_WAIT)
+        done = True
     finally:
-        await service.finish()
+        await service.finish(done)
     _write_bundle(files, Path(folder))
 
 
@@ -118,6 +137,8 @@ def _write_bundle(files: Iterable[Mapping[str, Any]], folder: Path) -> None:
 class _Service(PagefindService):
     """Pagefind's service client, reading each answer as soon as it arrives."""
 
+    _failure: SearchError | None = None
+
     async def launch(self) -> _Service:
         # The stock client's 2 MiB line limit is less than get_files's one answer
         # (every file of the bundle, base64); this is a bound, not an allocation.
@@ -129,6 +150,7 @@ class _Service(PagefindService):
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.STDOUT,
             limit=MAX_ANSWER,
+            start_new_session=True,  # its own group: a failed run kills whatever it started too
         )
         self._poll_task = self._loop.create_task(self._wait_for_responses())
         return self
@@ -139,41 +161,62 @@ class _Service(PagefindService):
         while True:
             try:
                 output = await stdout.readuntil(b",")
-            except (asyncio.IncompleteReadError, asyncio.LimitOverrunError) as exc:
+            except asyncio.IncompleteReadError:
+                self._fail_all(SearchError.at("pagefind", "ended (or closed its output) before it answered", _binary_fix()))
+                return
+            except asyncio.LimitOverrunError:
                 self._fail_all(
-                    SearchError.at("pagefind", f"stopped answering: {clip(str(exc))}", "report this; the previous build was kept")
+                    SearchError.at("pagefind", f"sent an answer over {MAX_ANSWER:,} bytes", "report this; the previous build was kept")
                 )
                 return
-            answer = json.loads(base64.b64decode(output[:-1]))
-            message_id = answer.get("message_id") if isinstance(answer, dict) else None
+            try:
+                answer = json.loads(base64.b64decode(output[:-1], validate=True))
+                message_id = answer.get("message_id")
+                payload = answer["payload"]
+                failed = payload.get("type") == "Error"
+            except (ValueError, TypeError, KeyError, AttributeError):  # not base64, not JSON, not an answer's shape
+                self._fail_all(SearchError.at("pagefind", "sent something that is not one of Pagefind's answers", _binary_fix()))
+                return
             future = self._responses.pop(message_id, None) if isinstance(message_id, int) else None
             if future is None or future.done():
                 continue
-            payload = answer["payload"]
-            if payload.get("type") == "Error":
+            if failed:
                 future.set_exception(Exception(str(payload.get("message"))))
             else:
                 future.set_result(payload)
 
-    async def finish(self) -> None:
+    async def finish(self, done: bool) -> None:
         """Close the pipe and let the binary exit by itself: it may answer
         ``write_files`` before its last file is on disk (the entry was seen
-        empty), and the API's ``close`` kills it at once."""
+        empty), and the API's ``close`` kills it at once. Unless not ``done``
+        (a request failed): then it is killed at once."""
         backend = self._backend
         if backend.stdin is not None:
             backend.stdin.close()
         try:
-            await asyncio.wait_for(backend.wait(), EXIT_WAIT)
+            await asyncio.wait_for(backend.wait(), EXIT_WAIT if done and self._failure is None else 0)
         except TimeoutError:
-            backend.kill()
+            # The whole group: a process it started may hold its output open, and wait() waits for that too.
+            try:
+                os.killpg(backend.pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
             await backend.wait()
         finally:
             self._poll_task.cancel()
 
-    def _fail_all(self, error: Exception) -> None:
+    async def send(self, payload: Any) -> Any:
+        """The stock request, refused at once once the binary has failed (no answer would come)."""
+        if self._failure is not None:
+            raise self._failure
+        return await super().send(payload)
+
+    def _fail_all(self, error: SearchError) -> None:
+        self._failure = error
         for future in self._responses.values():
             if not future.done():
                 future.set_exception(error)
+                future.exception()  # retrieved: a request that failed before awaiting it must not log it again
         self._responses.clear()
 
 
