@@ -187,11 +187,16 @@ def _harden(token: Token) -> None:
             child.attrSet("rel", "nofollow ugc noopener")
 
 
+#: The inline tokens that make the plain text: words, code, and line breaks as spaces.
+_PLAIN = frozenset(("text", "code_inline", "softbreak", "hardbreak"))
+
+
 def _plain_text(tokens: Iterable[Token]) -> str:
     parts: list[str] = []
     for token in tokens:
         if token.type == "inline":
-            parts += [c.content for c in token.children or () if c.type in ("text", "code_inline")]
+            # a line break is a space between words ("foo\nbar" is two words, not "foobar")
+            parts += [c.content if c.type in ("text", "code_inline") else " " for c in token.children or () if c.type in _PLAIN]
             parts.append(" ")
         elif token.type in ("code_block", "fence"):
             parts.append(token.content)

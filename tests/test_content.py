@@ -40,6 +40,10 @@ def test_summary_is_plain_text_cut_at_a_word(md):
     assert summarize("short") == "short"
 
 
+def test_a_line_break_is_a_space_in_the_summary(md):
+    assert render_untrusted(md, "first line\nsecond line  \nthird\n\nnext `x`\nend").summary == "first line second line third next x end"
+
+
 def test_a_megabyte_of_hostile_text_is_shown_as_escaped_plain_text(minimal_site):
     raw = {name: json.loads((minimal_site / "data" / f"{name}.json").read_text())["data"] for name in COLLECTIONS}
     raw["sessions"][0]["abstract"] = ("*a* <script>x</script> [b](https://x.example.org) " * 25_000)[:1_000_000]
