@@ -80,6 +80,8 @@ class Texts:
             return None
         if len(text) > MARKDOWN_LIMIT:
             return render_plain(text)
+        if _MARKUP.search(text) is None:  # most abstracts: paragraphs of words, as markdown-it would give them
+            return render_paragraphs(text)
         if self._md is None:
             self._md = untrusted_markdown()
         return render_untrusted(self._md, text)
@@ -169,6 +171,27 @@ def render_untrusted(md: MarkdownIt, text: str) -> RenderedText:
         _harden(token)
     html = md.renderer.render(tokens, md.options, {})
     return RenderedText(html, summarize(_plain_text(tokens)))
+
+
+#: What can make Markdown anything but paragraphs of plain text (CommonMark with tables and
+#: strikethrough, raw HTML off): inline markup, entities, escapes and what the HTML escapes;
+#: control characters, tabs and whitespace but space and newline; a hard break (two spaces
+#: before a newline); and at a line's start, what can open a block (a list item, a setext
+#: underline, a thematic break, an indented code block). A text without any of them is
+#: rendered by ``render_paragraphs``, markdown-it's bytes for a tenth of the time
+#: (tests/test_content.py holds the two together).
+_MARKUP = re.compile(r"[\\`*_~\[\]<>&|#\x00-\x09\x0b-\x1f\x7f-\x9f]|[^\S \n]|  \n|^ *(?:[-+=]| {4}|\d{1,9}[.)](?: |$))", re.MULTILINE)
+_BLANK_LINES = re.compile(r"\n(?: *\n)+")
+
+
+def render_paragraphs(text: str) -> RenderedText:
+    """A text without ``_MARKUP``: its paragraphs (split at blank lines), each line's
+    outer spaces dropped, and ``"`` escaped, as markdown-it renders it."""
+    html = []
+    for paragraph in _BLANK_LINES.split(text.strip(" \n")):
+        lines = "\n".join(line.strip(" ") for line in paragraph.split("\n")).replace('"', "&quot;")
+        html.append(f"<p>{lines}</p>\n")
+    return RenderedText("".join(html) if text.strip(" \n") else "", summarize(text))
 
 
 def render_plain(text: str) -> RenderedText:

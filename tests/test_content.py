@@ -3,10 +3,20 @@
 from __future__ import annotations
 
 import json
+import random
 
 import pytest
 
-from sitegen.content import load_pages, render_archive_texts, render_untrusted, summarize, untrusted_markdown
+from sitegen.content import (
+    _MARKUP,
+    Texts,
+    load_pages,
+    render_archive_texts,
+    render_paragraphs,
+    render_untrusted,
+    summarize,
+    untrusted_markdown,
+)
 from sitegen.errors import ContentError
 from sitegen.fetch import COLLECTIONS
 from sitegen.model import build_archive
@@ -94,3 +104,24 @@ def test_front_matter_problems_name_the_file_and_the_fix(tmp_path):
     assert f"{tmp_path / 'd.md'}: front matter has no title" in message
     assert f"{tmp_path / 'e.md'}: front matter opened with +++ is never closed" in message
     assert "the path part 'Bad Name' is not a safe URL segment" in message
+
+
+PLAIN_PIECES = ["a", "b", "é", "漢", " ", "  ", "\n", "\n\n", " \n", "-", "+", "=", "1", "1.", "2)", ".", ",", '"', "'", "!", "(", ")"]
+PLAIN_PIECES += [":", "/", "\u00a0", "\u2003", "x y", "    ", "\ufeff", "\u200b", "%", "*", "_", "[", "]", "<", "&", "#", "|", "\t", "\r"]
+
+
+def test_plain_paragraphs_take_a_short_path_with_markdown_its_bytes(md):
+    """Texts without markup skip markdown-it (``content.render_paragraphs``): the same
+    HTML and summary as markdown-it's for every random text the short path takes."""
+    rng = random.Random(11)
+    texts = Texts()
+    taken = 0
+    for _ in range(30_000):
+        text = "".join(rng.choice(PLAIN_PIECES) for _ in range(rng.randint(1, 14)))
+        if _MARKUP.search(text) is None:
+            taken += 1
+            assert render_paragraphs(text) == render_untrusted(md, text), repr(text)
+        assert texts._render(text) == render_untrusted(md, text), repr(text)
+    assert taken > 3_000  # the short path is exercised, not only the general one
+    assert _MARKUP.search('A talk about\nsomething, "quoted".\n\n  Second paragraph!') is None
+    assert all(_MARKUP.search(t) for t in ("- item", "1. first", "two  \nlines", "a\n===", "    code", "a & b", "tab\there"))
