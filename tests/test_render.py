@@ -220,3 +220,21 @@ def test_once_renders_a_spot_once_per_key():
     )
     assert template.render(keys=["a", "b", "a"]) == "[a:1][b:2][a:1]|(a)(b)(a)"
     assert template.render(keys=["b"]) == "[b:2]|(b)"  # kept for the build (one environment)
+
+
+def test_json_ld_is_compact_json_with_what_ends_a_script_escaped():
+    """``structured.script_json``: json.dumps's compact text, non-ASCII kept, and ``< > &``
+    and the JavaScript line separators escaped, for random text."""
+    import json
+    import random
+
+    from sitegen.render.structured import script_json
+
+    escapes = str.maketrans({"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "\u2028": "\\u2028", "\u2029": "\\u2029"})
+    rng = random.Random(5)
+    pieces = list('<>&\u2028\u2029ab"\\é😀 /') + ["</script>", "<!--", "\n", "\x00"]
+    for _ in range(5_000):
+        text = "".join(rng.choice(pieces) for _ in range(rng.randint(0, 10)))
+        data = {"name": text, "list": [text, 1]}
+        expected = json.dumps(data, ensure_ascii=False, separators=(",", ":")).translate(escapes)
+        assert str(script_json(data)) == f'<script type="application/ld+json">{expected}</script>'

@@ -22,7 +22,11 @@ from sitegen.render.routes import Routes, route_of
 #: ``route_of``-able object -> its absolute URL.
 Absolute = Callable[[Any], str]
 
-_SCRIPT_ESCAPES = str.maketrans({"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "\u2028": "\\u2028", "\u2029": "\\u2029"})
+#: What a script element's JSON must not hold as it is (UTF-8 bytes, and their JSON escapes).
+_SCRIPT_ESCAPES = tuple(
+    (char.encode("utf-8"), escaped.encode("ascii"))
+    for char, escaped in {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "\u2028": "\\u2028", "\u2029": "\\u2029"}.items()
+)
 _OFFLINE = "https://schema.org/OfflineEventAttendanceMode"
 _SCHEDULED = "https://schema.org/EventScheduled"
 
@@ -47,7 +51,11 @@ def template_globals(routes: Routes) -> dict[str, Any]:
 
 def script_json(data: Any) -> Markup:
     """A ``<script type="application/ld+json">`` element holding ``data``."""
-    text = orjson.dumps(data).decode("utf-8").translate(_SCRIPT_ESCAPES)  # compact, non-ASCII as it is (json.dumps's bytes, 3x faster)
+    raw = orjson.dumps(data)  # compact, non-ASCII as it is: json.dumps's bytes, 3x faster
+    for char, escaped in _SCRIPT_ESCAPES:  # bytes.replace, not str.translate's lookup per character
+        if char in raw:
+            raw = raw.replace(char, escaped)
+    text = raw.decode("utf-8")
     return Markup(f'<script type="application/ld+json">{text}</script>')
 
 
