@@ -3,7 +3,7 @@
 
     .venv/bin/python bench/search_share.py [--sessions 10000] [--pairs 2] [--work DIR]
 
-The index is written by a job of its own while the site renders (sitegen/search/job.py), so its own
+The index is written by a forked job while the site renders (sitegen/search/job.py), so its own
 wall seconds (``search_seconds`` in build/.sitegen/report.json) overlap the render stage and grow with
 the contention for the 2 CPUs: they are an upper bound of what the index costs. This measures what a
 user waits for instead: pairs of clean builds of ``gen.py``'s archive, one as it is and one with the

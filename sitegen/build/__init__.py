@@ -166,7 +166,7 @@ def build_site(
     stager, scratch = _open_stager(config, write)
     pending: PendingSearch | None = None
     try:
-        # The index is written in its own process while the site renders; the search stage joins it.
+        # The index is written by a forked job while the site renders; the search stage joins it.
         pending = _search_start(config, modelled.archive, content, stager, None if full else stager.previous_record)
         staged = _render(run, modelled, content, assets, stager, today=today, full=full)
         search = _search(run, pending, stager, staged)

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sitegen.forked import Forked, can_fork
-from sitegen.search.job import BUNDLE_DIR, SEARCH_FORMAT, Inputs, SearchResult, Sink, index_in_child, index_site, records_digest
+from sitegen.search.job import BUNDLE_DIR, SEARCH_FORMAT, Inputs, SearchResult, Sink, index_in_child, index_site
 from sitegen.search.records import UrlOf
 
 if TYPE_CHECKING:  # the annotations only
@@ -35,7 +35,7 @@ if TYPE_CHECKING:  # the annotations only
 #: The index job's process name (``ps``, ``top``; bench/search_bench.py watches its memory by it).
 JOB_NAME = "sitegen-index"
 
-__all__ = ["BUNDLE_DIR", "SEARCH_FORMAT", "PendingSearch", "SearchResult", "records_digest", "start_search"]
+__all__ = ["BUNDLE_DIR", "SEARCH_FORMAT", "PendingSearch", "SearchResult", "start_search"]
 
 
 class PendingSearch:

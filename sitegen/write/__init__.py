@@ -103,6 +103,7 @@ class Stager:
             raise _write_error(self.output_dir, exc) from exc
         #: A fresh build stages files in their folders: the folders this process has made.
         self._made: set[str] = set()
+        self._fresh_root = f"{self.staging}/new/"
 
     def put(self, path: str, data: bytes) -> bool:
         """Stage a file unless the output already has these bytes; True if staged."""
@@ -121,7 +122,7 @@ class Stager:
     def _put_fresh(self, path: str, data: bytes) -> None:
         """A first build's file, through os calls on str paths (a build writes 70,000 of them):
         each folder made once (forked workers each keep their own set)."""
-        root = f"{self.staging}/new/"
+        root = self._fresh_root
         folder = path.rpartition("/")[0]
         if folder and folder not in self._made:
             os.makedirs(root + folder, exist_ok=True)
