@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import xml.etree.ElementTree as ET
 from datetime import date
 
@@ -238,3 +239,74 @@ def test_json_ld_is_compact_json_with_what_ends_a_script_escaped():
         data = {"name": text, "list": [text, 1]}
         expected = json.dumps(data, ensure_ascii=False, separators=(",", ":")).translate(escapes)
         assert str(script_json(data)) == f'<script type="application/ld+json">{expected}</script>'
+
+
+def test_output_escape_and_direct_calls_give_jinja_s_own_bytes():
+    """``OutputTemplate`` (a plain str escaped without a Markup object) and
+    ``DirectCallContext`` (plain functions and macros called directly) change
+    no byte: the same templates through a stock Jinja environment give the same
+    text. It also pins the Jinja detail they rely on: compiled code takes
+    ``escape`` from its module's namespace."""
+    import jinja2
+    from markupsafe import Markup
+
+    from sitegen.render.templates import make_environment, output_escape
+
+    class Html:
+        def __html__(self) -> str:
+            return "<b>ok</b>"
+
+    class Callable_:
+        def __call__(self, value: str) -> str:
+            return f"<{value}>"
+
+    def ends() -> str:
+        raise StopIteration
+
+    values = {
+        "text": "<a href=\"x\">'&'</a>",
+        "safe": Markup("<i>kept</i>"),
+        "html": Html(),
+        "number": 3,
+        "nothing": None,
+        "shout": lambda v: v.upper(),
+        "object_call": Callable_(),
+        "from_context": jinja2.pass_context(lambda ctx, name: ctx[name]),
+        "from_env": jinja2.pass_environment(lambda env, v: f"{type(env).__name__}:{v}"),
+        "ends": ends,
+    }
+    source = (
+        "{% macro m(x, y='<d>') %}<m>{{ x }}{{ y }}</m>{% endmacro %}{% macro c(x) %}<c>{{ x }}{{ caller(x) }}</c>{% endmacro %}"
+        "{{ text }}|{{ safe }}|{{ html }}|{{ number }}|{{ nothing }}|{{ text|e }}|{{ text|safe }}|{{ text ~ safe }}"
+        "|{{ shout(text) }}|{{ object_call(text) }}|{{ from_context('text') }}|{{ from_env(text) }}"
+        "|{{ m(text) }}|{{ m(safe, y=text) }}|{% call(v) c(text) %}{{ v }}{{ safe }}{% endcall %}"
+        "|{% set block %}{{ text }}{{ safe }}{% endset %}{{ block }}|{{ block|length }}"
+        "|{% filter upper %}{{ text }}{% endfilter %}|{% for x in [text, safe] %}{{ loop.index }}{{ x }}{% endfor %}"
+        "|{{ ends() is undefined }}"
+    )
+    ours = make_environment([], {}).from_string(source)
+    stock = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined).from_string(source)
+    assert ours.root_render_func.__globals__["escape"] is output_escape
+    assert type(stock.root_render_func.__globals__["escape"]("<")) is Markup
+    assert ours.render(values) == stock.render(values)
+    assert "&lt;a href=&#34;x&#34;&gt;" in ours.render(values)
+
+
+def test_feeds_and_calendars_reusing_session_text_give_the_same_bytes(minimal_site, build, monkeypatch):
+    """A session's feed entry and VEVENT are made once per build and reused in
+    every feed and calendar holding it (``formats.Syndication``); with nothing
+    reused (a limit of 0) every file is the same."""
+    made: list[str] = []
+    make = formats.Syndication._vevent
+    monkeypatch.setattr(formats.Syndication, "_vevent", lambda self, session: made.append(session.id) or make(self, session))
+    build()
+    files = sorted(p for p in (minimal_site / "build").rglob("*") if p.suffix in {".ics", ".atom"})
+    assert len(files) > 5
+    reused = {p: p.read_bytes() for p in files}
+    assert made and len(made) == len(set(made))  # one VEVENT per session, in every calendar
+    made.clear()
+    monkeypatch.setattr(formats, "REUSE_LIMIT", 0)
+    shutil.rmtree(minimal_site / "build")
+    build()
+    assert {p: p.read_bytes() for p in files} == reused
+    assert len(made) > len(set(made))  # a session in more than one calendar was made again for each

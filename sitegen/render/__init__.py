@@ -167,6 +167,7 @@ class _Planner:
         self.config, self.archive, self.content, self.today, self.routes, self.env = config, archive, content, today, routes, env
         self.lists = Lists(config.build.page_size, RelatedTalks(archive))
         self.fingerprints = Fingerprints()
+        self.syndication = formats.Syndication(config.site, routes, content.texts)
         self.site_inputs = self.fingerprints.of(
             code_version(),
             config.site,
@@ -211,7 +212,7 @@ class _Planner:
                 for path, what in subscribe.files_of(obj):
                     owners.claim(path, f"the {what} of {object_key(obj)}")
                     make = subscribe.calendar_file if what == "calendar" else subscribe.feed_file
-                    jobs.append(_Job(path, partial(make, self.archive, self.routes, self.config.site, self.content.texts, obj)))
+                    jobs.append(_Job(path, partial(make, self.archive, self.syndication, obj)))
         return jobs
 
     def template_digest(self, name: str) -> str:
@@ -229,12 +230,12 @@ class _Planner:
         """The feed, the sitemap (in parts past the protocol's limit) and robots.txt,
         made again only when their inputs changed. Their entries carry the digest
         of those inputs, tagged with what they are."""
-        config, routes = self.config, self.routes
+        routes = self.routes
         recent = recent_sessions(self.archive, self.today)
         groups: dict[str, tuple[bytes, Callable[[], dict[str, bytes]]]] = {
             "feed": (
                 self.fingerprints.of(recent),
-                lambda: {route_of("feed"): formats.atom_feed(config.site, routes, recent, self.content.texts)},
+                lambda: {route_of("feed"): self.syndication.feed(recent)},
             ),
             "sitemap": (
                 self.fingerprints.of(sitemap),
@@ -302,7 +303,7 @@ class _Planner:
     def _render_calendar(self, event: Event) -> tuple[FileEntry, bytes]:
         sessions = self.archive.sessions_by_event.get(event.id, ())
         entry = FileEntry(owner=object_key(event), deps=tuple(sorted({object_key(event), *map(object_key, sessions)})))
-        return entry, formats.event_calendar(self.routes, event, sessions, self.content.texts)
+        return entry, self.syndication.event_calendar(event, sessions)
 
 
 def _sitemap_entry(spec: PageSpec) -> tuple[str, str]:

@@ -7,7 +7,7 @@ fixed by standards, and readers are less forgiving than browsers.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, date, datetime, timedelta
 from urllib.parse import urlsplit
 from xml.sax.saxutils import escape, quoteattr
@@ -29,38 +29,109 @@ FEED_CONTENT_LIMIT = 20_000
 ICS_LINE_OCTETS = 75
 
 
-def atom_feed(
-    site: SiteConfig,
-    routes: Routes,
-    sessions: Sequence[Session],
-    texts: Texts,
-    *,
-    title: str = "recent talks",
-    route: str = NAMED_FEED,
-    page: str = "",
-) -> bytes:
-    """An Atom feed of sessions, already chosen and ordered by the caller: the
-    site's recent talks, or the newest of a person, topic or series (``route``
-    is the feed's own route, ``page`` that of the page it follows). Entry ids
-    are ``session_uid``'s, the same in every feed holding the session."""
-    updated = max((s.updated_at for s in sessions), default=datetime(1970, 1, 1, tzinfo=UTC))
-    self_url = routes.absolute(route)
-    lines = [
-        '<?xml version="1.0" encoding="utf-8"?>',
-        f'<feed xmlns="http://www.w3.org/2005/Atom" xml:lang={quoteattr(site.language)}>',
-        f"  <title>{escape(site.title)}: {escape(title)}</title>",
-        f"  <subtitle>{escape(site.description)}</subtitle>",
-        f'  <link rel="self" type="application/atom+xml" href={quoteattr(self_url)}/>',
-        f'  <link rel="alternate" type="text/html" href={quoteattr(routes.absolute(page))}/>',
-        f"  <id>{escape(self_url)}</id>",
-        f"  <updated>{_rfc3339(updated)}</updated>",
-        f"  <author><name>{escape(site.title)}</name></author>",
-        "  <generator>sitegen</generator>",
-    ]
-    for session in sessions:
-        lines += _entry(routes, session, texts)
-    lines.append("</feed>")
-    return _utf8(lines)
+#: Characters of entry and VEVENT text a build keeps to reuse (``Syndication``):
+#: past it, a session's text is made again for each feed holding it.
+REUSE_LIMIT = 64 * 1024 * 1024
+
+
+class Syndication:
+    """The feeds and calendars of one build (the site's, an event's, a
+    person's, a topic's or a series'). A session sits in several of them, so
+    its feed entry and its VEVENT are made once and reused, up to
+    ``REUSE_LIMIT`` characters in all."""
+
+    def __init__(self, site: SiteConfig, routes: Routes, texts: Texts) -> None:
+        self.site, self.routes, self.texts = site, routes, texts
+        self.host = urlsplit(routes.base_url).hostname or "sitegen"
+        self._entries: dict[str, str] = {}
+        self._vevents: dict[str, str] = {}
+        self._kept = 0
+
+    def feed(self, sessions: Sequence[Session], *, title: str = "recent talks", route: str = NAMED_FEED, page: str = "") -> bytes:
+        """An Atom feed of sessions, already chosen and ordered by the caller: the
+        site's recent talks, or the newest of a person, topic or series (``route``
+        is the feed's own route, ``page`` that of the page it follows). Entry ids
+        are ``session_uuid``'s, the same in every feed holding the session."""
+        site, routes = self.site, self.routes
+        updated = max((s.updated_at for s in sessions), default=datetime(1970, 1, 1, tzinfo=UTC))
+        self_url = routes.absolute(route)
+        lines = [
+            '<?xml version="1.0" encoding="utf-8"?>',
+            f'<feed xmlns="http://www.w3.org/2005/Atom" xml:lang={quoteattr(site.language)}>',
+            f"  <title>{escape(site.title)}: {escape(title)}</title>",
+            f"  <subtitle>{escape(site.description)}</subtitle>",
+            f'  <link rel="self" type="application/atom+xml" href={quoteattr(self_url)}/>',
+            f'  <link rel="alternate" type="text/html" href={quoteattr(routes.absolute(page))}/>',
+            f"  <id>{escape(self_url)}</id>",
+            f"  <updated>{_rfc3339(updated)}</updated>",
+            f"  <author><name>{escape(site.title)}</name></author>",
+            "  <generator>sitegen</generator>",
+        ]
+        lines += [self._reused(self._entries, session, self._entry) for session in sessions]
+        lines.append("</feed>")
+        return _utf8(lines)
+
+    def event_calendar(self, event: Event, sessions: Sequence[Session]) -> bytes:
+        """An event's calendar: the event as an all-day entry, then its sessions."""
+        return self.calendar(event.name, sessions, timezone=event.timezone, events=(event,))
+
+    def calendar(self, name: str, sessions: Iterable[Session], *, timezone: str = "", events: Iterable[Event] = ()) -> bytes:
+        """An RFC 5545 calendar of any sessions: each ``events`` as an all-day
+        entry, then each session whose day is known (a talk known only by its day
+        is an all-day entry too).
+
+        Times are written in UTC, which every calendar app imports correctly
+        without a VTIMEZONE block; DTSTAMP is the object's ``updated_at`` so the
+        file only changes when the data does. UIDs come from the object's id and
+        the site's host (``event_uid``, ``session_uid``), so an object has the
+        same UID in every calendar, and an event's never equals a session's.
+        """
+        lines = [
+            "BEGIN:VCALENDAR",
+            "VERSION:2.0",
+            "PRODID:-//sitegen//conference archive//EN",
+            "CALSCALE:GREGORIAN",
+            "METHOD:PUBLISH",
+            f"X-WR-CALNAME:{_ics_text(name)}",
+        ]
+        if timezone:
+            lines.append(f"X-WR-TIMEZONE:{_ics_text(timezone)}")
+        for event in events:
+            lines += _event_vevent(self.routes, self.host, event, self.texts)
+        # Folding is per line, so joining folded VEVENTs gives the same bytes as folding all lines at once.
+        body = "".join([self._reused(self._vevents, session, self._vevent) for session in sessions])
+        return (_folded(lines) + body + "END:VCALENDAR\r\n").encode("utf-8")
+
+    def _reused(self, kept: dict[str, str], session: Session, make: Callable[[Session], str]) -> str:
+        text = kept.get(session.id)
+        if text is None:
+            text = make(session)
+            if self._kept + len(text) <= REUSE_LIMIT:
+                kept[session.id] = text
+                self._kept += len(text)
+        return text
+
+    def _entry(self, session: Session) -> str:
+        return "\n".join(_entry(self.routes, session, self.texts))
+
+    def _vevent(self, session: Session) -> str:
+        """A session's VEVENT, folded; "" for an unscheduled one."""
+        timing = _session_timing(session)
+        if not timing:
+            return ""
+        abstract = self.texts.of(session, "abstract")
+        speakers = ", ".join(p.name for p in session.speakers)
+        return _folded(
+            _vevent(
+                uid=session_uid(session, self.host),
+                stamp=session.updated_at,
+                timing=timing,
+                summary=session.title,
+                location=", ".join(part for part in (session.room or "", _place(session.event)) if part),
+                description="\n\n".join(part for part in (speakers, abstract.summary if abstract else "") if part),
+                url=self.routes.absolute(route_of(session)),
+            )
+        )
 
 
 def _entry(routes: Routes, session: Session, texts: Texts) -> list[str]:
@@ -124,56 +195,6 @@ def robots_txt(routes: Routes) -> bytes:
             f"Sitemap: {routes.absolute(route_of('sitemap'))}",
         ]
     )
-
-
-def event_calendar(routes: Routes, event: Event, sessions: Sequence[Session], texts: Texts) -> bytes:
-    """An event's calendar: the event as an all-day entry, then its sessions."""
-    return calendar(routes, event.name, sessions, texts, timezone=event.timezone, events=(event,))
-
-
-def calendar(
-    routes: Routes, name: str, sessions: Iterable[Session], texts: Texts, *, timezone: str = "", events: Iterable[Event] = ()
-) -> bytes:
-    """An RFC 5545 calendar of any sessions: each ``events`` as an all-day
-    entry, then each session whose day is known (a talk known only by its day
-    is an all-day entry too).
-
-    Times are written in UTC, which every calendar app imports correctly
-    without a VTIMEZONE block; DTSTAMP is the object's ``updated_at`` so the
-    file only changes when the data does. UIDs come from the object's id and
-    the site's host (``event_uid``, ``session_uid``), so an object has the
-    same UID in every calendar, and an event's never equals a session's.
-    """
-    host = urlsplit(routes.base_url).hostname or "sitegen"
-    lines = [
-        "BEGIN:VCALENDAR",
-        "VERSION:2.0",
-        "PRODID:-//sitegen//conference archive//EN",
-        "CALSCALE:GREGORIAN",
-        "METHOD:PUBLISH",
-        f"X-WR-CALNAME:{_ics_text(name)}",
-    ]
-    if timezone:
-        lines.append(f"X-WR-TIMEZONE:{_ics_text(timezone)}")
-    for event in events:
-        lines += _event_vevent(routes, host, event, texts)
-    for session in sessions:
-        timing = _session_timing(session)
-        if not timing:
-            continue
-        abstract = texts.of(session, "abstract")
-        speakers = ", ".join(p.name for p in session.speakers)
-        lines += _vevent(
-            uid=session_uid(session, host),
-            stamp=session.updated_at,
-            timing=timing,
-            summary=session.title,
-            location=", ".join(part for part in (session.room or "", _place(session.event)) if part),
-            description="\n\n".join(part for part in (speakers, abstract.summary if abstract else "") if part),
-            url=routes.absolute(route_of(session)),
-        )
-    lines.append("END:VCALENDAR")
-    return "".join(_fold(line) + "\r\n" for line in lines).encode("utf-8")
 
 
 def session_uid(session: Session, host: str) -> str:
@@ -255,6 +276,10 @@ def _fold(line: str) -> str:
         # Continuation lines start with a space, which counts towards their 75.
         start, limit = end, ICS_LINE_OCTETS - 1
     return "\r\n ".join(parts)
+
+
+def _folded(lines: Iterable[str]) -> str:
+    return "".join(_fold(line) + "\r\n" for line in lines)
 
 
 def _rfc3339(value: datetime) -> str:

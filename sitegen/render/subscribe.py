@@ -5,8 +5,8 @@ They sit beside the owner's page (``people/ada/calendar.ics``,
 like an event's calendar: ``deps`` are the sessions (and, for a series, the
 events) they hold, and a series also lists its events' sessions
 (``lists``), so a session joining or leaving one of them renders them again.
-The formats are ``formats.calendar`` and ``formats.atom_feed``, shared with
-the event calendars and the site feed.
+The formats are ``formats.Syndication``'s, shared with the event calendars
+and the site feed.
 """
 
 from __future__ import annotations
@@ -14,12 +14,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sitegen.config import SiteConfig
-from sitegen.content import Texts
 from sitegen.model import Archive, Event, Person, Series, Session, Topic, object_key
 from sitegen.render import formats
 from sitegen.render.record import FileEntry
-from sitegen.render.routes import Routes, calendar_route, feed_route, route_of
+from sitegen.render.routes import calendar_route, feed_route, route_of
 
 Owner = Person | Topic | Series
 SUBSCRIBABLE = (Person, Topic, Series)
@@ -48,20 +46,20 @@ def title(owner: Owner) -> str:
     return f"talks at {owner.name}"
 
 
-def calendar_file(archive: Archive, routes: Routes, site: SiteConfig, texts: Texts, owner: Owner) -> tuple[FileEntry, bytes]:
+def calendar_file(archive: Archive, syndication: formats.Syndication, owner: Owner) -> tuple[FileEntry, bytes]:
     """The newest ``formats.CALENDAR_SESSIONS`` sessions whose day is known, and
     a series' events as all-day entries."""
     dated = [s for s in owner_sessions(archive, owner) if s.has_day]
     sessions = dated[-formats.CALENDAR_SESSIONS :]
     events = series_events(archive, owner)[-formats.CALENDAR_SESSIONS :]
-    data = formats.calendar(routes, f"{site.title}: {title(owner)}", sessions, texts, events=events)
+    data = syndication.calendar(f"{syndication.site.title}: {title(owner)}", sessions, events=events)
     return _entry(archive, owner, sessions, events), data
 
 
-def feed_file(archive: Archive, routes: Routes, site: SiteConfig, texts: Texts, owner: Owner) -> tuple[FileEntry, bytes]:
+def feed_file(archive: Archive, syndication: formats.Syndication, owner: Owner) -> tuple[FileEntry, bytes]:
     """The newest ``formats.FEED_ENTRIES`` sessions, newest first."""
     sessions = owner_sessions(archive, owner)[-formats.FEED_ENTRIES :][::-1]
-    data = formats.atom_feed(site, routes, sessions, texts, title=title(owner), route=feed_route(owner), page=route_of(owner))
+    data = syndication.feed(sessions, title=title(owner), route=feed_route(owner), page=route_of(owner))
     return _entry(archive, owner, sessions, ()), data
 
 

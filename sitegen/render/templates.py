@@ -9,15 +9,18 @@ from __future__ import annotations
 
 import itertools
 import traceback
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, MutableMapping, Sequence
 from datetime import date, datetime
 from pathlib import Path
+from types import FunctionType
 from typing import Any
 
 import jinja2
+import markupsafe
 from jinja2 import nodes
 from jinja2.ext import Extension
 from jinja2.parser import Parser
+from jinja2.runtime import Context, Macro
 
 from sitegen.errors import SitegenError, TemplateError
 from sitegen.render.holes import HoleExtension
@@ -48,6 +51,8 @@ def make_environment(
         auto_reload=False,
         bytecode_cache=bytecode_cache,
     )
+    env.template_class = OutputTemplate
+    env.context_class = DirectCallContext
     env.filters.update(
         long_date=long_date,
         date_range=date_range,
@@ -58,6 +63,57 @@ def make_environment(
     env.globals.update(globals_)
     env.hole_prefix = hole_prefix  # type: ignore[attr-defined]
     return env
+
+
+#: MarkupSafe's own escaping of a plain ``str``, without the ``Markup`` object
+#: ``markupsafe.escape`` wraps it in (whose ``__new__`` is Python code, run
+#: for every value a page prints). Private, present since MarkupSafe 3.0;
+#: the public function otherwise.
+_ESCAPE_STR: Callable[[str], str] = getattr(markupsafe, "_escape_inner", markupsafe.escape)
+
+
+def output_escape(value: Any) -> Any:
+    """Autoescape for what ``{{ … }}`` prints (``OutputTemplate``)."""
+    return _ESCAPE_STR(value) if type(value) is str else markupsafe.escape(value)
+
+
+class OutputTemplate(jinja2.Template):
+    """A template whose autoescape returns a plain ``str`` for a plain ``str``.
+
+    In compiled templates, ``escape`` is only called on what a ``{{ … }}``
+    prints, and that is only yielded or joined into a buffer, which Jinja
+    wraps as ``Markup`` itself where it must (macro, caller and block-set
+    output); so the bytes are the same, without a ``Markup`` per value.
+    tests/test_render.py pins both halves: that compiled code still takes
+    ``escape`` from the module's namespace, and the output is unchanged.
+    """
+
+    @classmethod
+    def _from_namespace(
+        cls, environment: jinja2.Environment, namespace: MutableMapping[str, Any], globals: MutableMapping[str, Any]
+    ) -> jinja2.Template:
+        if namespace.get("escape") is markupsafe.escape:
+            namespace["escape"] = output_escape
+        return super()._from_namespace(environment, namespace, globals)
+
+
+class DirectCallContext(Context):
+    """``context.call`` (every call a template makes: ``url()``, ``static()``,
+    macros) straight to a plain function or a macro: neither takes the
+    context, so Jinja's checks for ``pass_context`` and friends (two lookups
+    per call) are skipped. Anything else goes through Jinja's own ``call``."""
+
+    def call(__self, __obj: Any, *args: Any, **kwargs: Any) -> Any:  # noqa: N805 - Jinja's own signature
+        kind = type(__obj)
+        if kind is Macro or (kind is FunctionType and not hasattr(__obj, "jinja_pass_arg")):
+            if kwargs:
+                kwargs.pop("_block_vars", None)
+                kwargs.pop("_loop_vars", None)
+            try:
+                return __obj(*args, **kwargs)
+            except StopIteration:
+                return __self.environment.undefined("value was undefined because a callable raised a StopIteration exception")
+        return super().call(__obj, *args, **kwargs)
 
 
 class OnceExtension(Extension):
