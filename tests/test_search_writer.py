@@ -220,3 +220,44 @@ def test_a_missing_pagefind_binary_is_named():
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env)
     assert "/nonexistent/pagefind could not be started: No such file or directory" in result.stderr
     assert "PAGEFIND_BINARY_PATH is /nonexistent/pagefind" in result.stderr
+
+
+def test_kept_batch_reads_give_the_same_bytes_and_an_edit_reads_one_batch(tmp_path, monkeypatch):
+    """With the reads kept between builds (``batches.BatchCache``): the same
+    bundle as without; a rebuild after editing, adding or removing one record
+    reads one or two batches again, not all; a damaged kept read is read
+    again, never used; reads no build uses are removed."""
+    from sitegen.search import assemble, batches
+
+    records = [record(f"/r{i:04d}/", f"word{i % 11} shared text {i} café", sort={"n": str(i % 5)}) for i in range(3_000)]
+    kept = tmp_path / "kept"
+    read_bounds: list[tuple[int, int]] = []
+    read_batch = assemble._read_batch
+    monkeypatch.setattr(assemble, "_read_batch", lambda bounds: read_bounds.append(bounds) or read_batch(bounds))
+
+    def build(some: list[dict[str, Any]]) -> dict[str, bytes]:
+        fresh = write_index(some, "en", workers=1)
+        read_bounds.clear()
+        ours = write_index(some, "en", workers=1, kept=kept)
+        assert ours == fresh  # the same bytes as from nothing
+        return ours
+
+    build(records)
+    cut = batches.bounds([r["url"] for r in records])
+    assert len(cut) > 5 and len(list(kept.iterdir())) == len(cut)
+    build(records)
+    assert read_bounds == []  # nothing changed: every batch read was kept
+    edited = [*records[:1500], record("/r1500/", "a new text entirely"), *records[1501:]]
+    build(edited)
+    assert len(read_bounds) == 1
+    grown = [*edited[:700], record("/r0700a/", "inserted"), *edited[700:]]
+    build(grown)
+    assert 1 <= len(read_bounds) <= 2  # its batch, or it cuts one in two
+    build(grown[:-1])
+    assert 1 <= len(read_bounds) <= 2
+    names = sorted(kept.iterdir())
+    names[0].write_bytes(names[0].read_bytes()[:-10])  # cut short
+    names[1].write_bytes(b"\0" * 40)  # garbage
+    build(grown[:-1])
+    assert len(read_bounds) == 2
+    assert len(list(kept.iterdir())) == len(batches.bounds([r["url"] for r in grown[:-1]]))

@@ -300,6 +300,7 @@ def _search_start(config: Config, archive: Archive, content: ContentResult, stag
         exists=lambda path: (output / path).is_file(),
         output=output,
         scratch=stager.staging,
+        kept=config.cache_dir / "search",
     )
 
 

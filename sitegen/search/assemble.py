@@ -22,10 +22,12 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from itertools import chain, islice, repeat
 from operator import lt, sub
+from pathlib import Path
 from typing import Any, TypeVar
 
 from sitegen.forked import stop_with_parent
-from sitegen.search import cbor
+from sitegen.search import batches, cbor
+from sitegen.search.batches import BatchCache, BatchRead
 from sitegen.search.bundle import encode_file, full_hash
 from sitegen.search.entries import Sink, Variants
 from sitegen.search.pages import Page, Reader
@@ -49,17 +51,32 @@ class Read:
     starts: list[int]
 
 
-def read(records: Sequence[dict[str, Any]], language: str, fields: list[str], workers: int) -> Read:
+def read(records: Sequence[dict[str, Any]], language: str, fields: list[str], workers: int, kept: Path | None = None) -> Read:
+    """Pass 1 over records in page order, batch by batch (``batches.bounds``); with ``kept``
+    (a folder), the reads of batches whose records are unchanged come from there."""
+    cut = batches.bounds([str(record["url"]) for record in records])
+    cache = BatchCache(kept, language, fields) if kept is not None else None
+    keys = [cache.key(records[start:end]) for start, end in cut] if cache else []
+    results: list[BatchRead | None] = [cache.load(key) for key in keys] if cache else [None] * len(cut)
+    missing = [index for index, found in enumerate(results) if found is None]
+    size = sum(cut[index][1] - cut[index][0] for index in missing)
     _STATE[:] = [records]  # the pool's workers, forked, have them: only each batch's bounds are sent
     try:
-        results = _map(_read_batch, _batches(len(records), workers), workers, (language, fields))
+        made = _map(_read_batch, [cut[index] for index in missing], workers if size >= POOL_FROM else 1, (language, fields))
     finally:
         _STATE.clear()
-    pages = [page for batch_pages, _ in results for page in batch_pages]
+    for index, found in zip(missing, made, strict=True):
+        results[index] = found
+        if cache:
+            cache.store(keys[index], found)
+    if cache:
+        cache.prune()
+    done = [found for found in results if found is not None]
+    pages = [page for batch_pages, _ in done for page in batch_pages]
     starts = [0]
-    for batch_pages, _ in results:
+    for batch_pages, _ in done:
         starts.append(starts[-1] + len(batch_pages))
-    return Read(pages, [blobs for _, blobs in results], starts[:-1])
+    return Read(pages, [blobs for _, blobs in done], starts[:-1])
 
 
 def words(blobs: list[list[bytes]], numbers: list[list[int]], workers: int) -> list[tuple[str, bytes, int]]:
@@ -99,14 +116,6 @@ def _map(function: Callable[[_T], _R], items: list[_T], workers: int, init: tupl
         return pool.map(function, items, chunksize=max(1, len(items) // (workers * 4)))
 
 
-def _batches(count: int, workers: int) -> list[tuple[int, int]]:
-    """Where each batch of records starts and ends."""
-    if workers <= 1 or count < POOL_FROM:
-        return [(0, count)]
-    size = -(-count // (workers * 4))
-    return [(i, min(i + size, count)) for i in range(0, count, size)]
-
-
 def _worker_init(parent: int, init: tuple[str, list[str]] | None) -> None:
     """A pool worker dies with the job (``forked.stop_with_parent``), then reads with ``init``'s reader."""
     stop_with_parent(parent)
@@ -136,37 +145,49 @@ def _read_batch(bounds: tuple[int, int]) -> tuple[list[Page], list[bytes]]:
 def _shard_words(shard: int) -> list[tuple[str, bytes, int]]:
     blobs, numbers = _STATE
     parts: list[Shard] = [pickle.loads(batch_blobs[shard]) for batch_blobs in blobs]
+    # Which batches hold each word: a word is looked up only where it is, however many batches there are.
+    holders: dict[str, list[int]] = {}
+    forms_in: dict[str, list[int]] = {}
+    for batch, (entries, variants) in enumerate(parts):
+        for word in entries:
+            holders.setdefault(word, []).append(batch)
+        for word in variants:
+            forms_in.setdefault(word, []).append(batch)
     out = []
-    for word in sorted({word for entries, variants in parts for word in (*entries, *variants)}):
-        found, size = _pages_of(word, parts, numbers)
-        forms = _forms(word, parts, numbers)
+    for word in sorted(holders.keys() | forms_in.keys()):
+        found, size = _pages_of(word, [(batch, parts[batch][0]) for batch in holders.get(word, ())], numbers)
+        forms = _forms(word, [(batch, parts[batch][1]) for batch in forms_in.get(word, ())], numbers)
         if found is not None or forms:
             out.append((word, _word(word, found or ([], []), forms), size))
     return out
 
 
-def _pages_of(word: str, parts: list[Shard], numbers: list[list[int]]) -> tuple[tuple[list[int], list[bytes]] | None, int]:
-    """The word's pages (numbers, in order, and their CBOR), or None; their size for chunking."""
+def _pages_of(
+    word: str, holders: list[tuple[int, dict[str, list[Any]]]], numbers: list[list[int]]
+) -> tuple[tuple[list[int], list[bytes]] | None, int]:
+    """The word's pages (numbers, in order, and their CBOR), or None; their size for chunking.
+    ``holders``: the batches holding the word's entries, in order, with those entries."""
     found: list[int] = []
     bodies: list[bytes] = []
     sizes: list[int] = []
-    for batch, (entries, _) in enumerate(parts):
-        flat = entries.get(word)
-        if flat is not None:
-            found += map(numbers[batch].__getitem__, flat[0::3])
-            bodies += flat[1::3]
-            sizes += flat[2::3]
+    for batch, entries in holders:
+        flat = entries[word]
+        found += map(numbers[batch].__getitem__, flat[0::3])
+        bodies += flat[1::3]
+        sizes += flat[2::3]
     if found and (min(found) < 0 or not all(map(lt, found, islice(found, 1, None)))):  # pages left out or moved: rare
         kept = sorted((item for item in zip(found, bodies, sizes, strict=True) if item[0] >= 0), key=_first)
         found, bodies, sizes = [n for n, _, _ in kept], [b for _, b, _ in kept], [s for _, _, s in kept]
     return ((found, bodies) if found else None), sum(sizes)
 
 
-def _forms(word: str, parts: list[Shard], numbers: list[list[int]]) -> dict[str, list[tuple[int, int, bytes]]]:
+def _forms(
+    word: str, holders: list[tuple[int, dict[str, list[tuple[int, Variants]]]]], numbers: list[list[int]]
+) -> dict[str, list[tuple[int, int, bytes]]]:
     """The word's variants: each form's (page number, place in the page's variants, CBOR)."""
     forms: dict[str, list[tuple[int, int, bytes]]] = {}
-    for batch, (_, variants) in enumerate(parts):
-        for local, found in variants.get(word, ()):
+    for batch, variants in holders:
+        for local, found in variants[word]:
             number = numbers[batch][local]
             if number >= 0:
                 for order, (form, data) in enumerate(found):

@@ -77,6 +77,8 @@ class Inputs:
     output: Path | None
     #: Where Pagefind's temporary folder goes (the build's staging folder: a killed build's is removed by the next).
     scratch: Path | None
+    #: Where the index's batch reads are kept between builds (``batches.BatchCache``); None: nowhere.
+    kept: Path | None = None
 
 
 def index_in_child(inputs: Inputs, sink: Sink) -> SearchResult:
@@ -99,7 +101,8 @@ def index_site(inputs: Inputs, sink: Sink) -> SearchResult:
         if isinstance(kept, tuple) and kept and all(isinstance(p, str) and inputs.exists(p) for p in kept):
             return SearchResult(kept, (), dict(previous), ran=False, records=len(records))
     runtime = f"{pagefind_version()}/{inputs.language}"
-    bundle = write_bundle([record.data() for record in records], inputs.language, _runtime(inputs, runtime), inputs.scratch)
+    data = [record.data() for record in records]
+    bundle = write_bundle(data, inputs.language, _runtime(inputs, runtime), inputs.scratch, inputs.kept)
     files = {f"{BUNDLE_DIR}/{path}": data for path, data in sorted(bundle.items())}
     changed = tuple(path for path, data in files.items() if sink(path, data))
     state = {"digest": digest, "files": tuple(files), "runtime": runtime, "runtime_sha256": digests(bundle)}
@@ -108,13 +111,18 @@ def index_site(inputs: Inputs, sink: Sink) -> SearchResult:
 
 
 def write_bundle(
-    records: list[dict[str, Any]], language: str, reused: tuple[Path, dict[str, str]] | None = None, scratch: Path | None = None
+    records: list[dict[str, Any]],
+    language: str,
+    reused: tuple[Path, dict[str, str]] | None = None,
+    scratch: Path | None = None,
+    kept: Path | None = None,
 ) -> dict[str, bytes]:
     """The bundle (path -> bytes): the index of these records (``SearchRecord.data()``) and the
-    runtime files, from ``reused`` (the last bundle's folder and their SHA-256) or from Pagefind."""
+    runtime files, from ``reused`` (the last bundle's folder and their SHA-256) or from Pagefind;
+    ``kept``: the folder of batch reads kept between builds."""
     folder, names = reused if reused is not None else (None, None)
     runtime = runtime_files(language, folder, names, scratch=scratch)
-    return {**write_index(records, language, wasm=f"wasm.{language}.pagefind" in runtime), **runtime}
+    return {**write_index(records, language, wasm=f"wasm.{language}.pagefind" in runtime, kept=kept), **runtime}
 
 
 def _runtime(inputs: Inputs, runtime: str) -> tuple[Path, dict[str, str]] | None:

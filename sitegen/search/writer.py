@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import struct
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 from sitegen.search import assemble, bundle, cbor
@@ -35,19 +36,25 @@ _I32 = (-(2**31), 2**31 - 1)
 
 
 def write_index(
-    records: Sequence[dict[str, Any]], language: str, workers: int | None = None, wasm: bool = True, chunk_size: int = CHUNK_SIZE
+    records: Sequence[dict[str, Any]],
+    language: str,
+    workers: int | None = None,
+    wasm: bool = True,
+    chunk_size: int = CHUNK_SIZE,
+    kept: Path | None = None,
 ) -> dict[str, bytes]:
     """The bundle's index files (path -> bytes) for these records (``SearchRecord.data()`` dicts).
     ``wasm``: whether Pagefind has a wasm file of this language (the entry names it);
-    ``chunk_size``: locations per index chunk, about (Pagefind's is PAGEFIND_CHUNK_SIZE)."""
+    ``chunk_size``: locations per index chunk, about (Pagefind's is PAGEFIND_CHUNK_SIZE);
+    ``kept``: the folder of the batch reads kept between builds (``batches.BatchCache``)."""
     workers = workers if workers is not None else assemble.default_workers()
     records = sorted(records, key=lambda record: bundle.page_key(str(record["url"])))  # stable: a later duplicate still wins
     fields = sorted({str(key) for record in records for key in record["meta"]})
-    read = assemble.read(records, language, fields, workers)
+    read = assemble.read(records, language, fields, workers, kept)
     numbers, pages = _number(read)
-    kept = sorted({key for page in pages for key in page.meta_keys})
-    if kept != fields:  # a meta field only on pages without words: number the fields again
-        read = assemble.read(records, language, kept, workers)
+    kept_fields = sorted({key for page in pages for key in page.meta_keys})
+    if kept_fields != fields:  # a meta field only on pages without words: number the fields again
+        read = assemble.read(records, language, kept_fields, workers, kept)
         numbers, pages = _number(read)
     out: dict[str, bytes] = {}
     names = bundle.fragment_names(language, [(page.url, page.full_hash[len(language) + 1 :]) for page in pages])
@@ -61,7 +68,7 @@ def write_index(
         metapages.append([name, page.word_count])
     meta_filters = _write_filters(filters, language, out)
     chunks = _write_chunks(assemble.words(read.blobs, numbers, workers), language, out, workers, chunk_size)
-    meta = encode_file(cbor.encode([VERSION, metapages, chunks, meta_filters, [], kept]))
+    meta = encode_file(cbor.encode([VERSION, metapages, chunks, meta_filters, [], kept_fields]))
     meta_hash = bundle.meta_name(language, meta)
     out[f"pagefind.{meta_hash}.pf_meta"] = meta
     sorts = {}

@@ -1,0 +1,124 @@
+"""The read pass's batches, and the reads kept between builds.
+
+Records (in page order) are cut where their content says: after a record
+whose URL hashes to 0 modulo ``BATCH_TARGET``, or at ``BATCH_MAX`` records.
+Adding, removing or editing a record changes its own batch only; the others
+keep their bounds and their records.
+
+``BatchCache`` keeps each batch's read (its pages and its blobs of entries)
+in ``cache_dir/search/``, named by the digest of the batch's records and of
+everything else the read depends on: the language, the index's meta fields,
+the code of this package and the stemmer's version. A rebuild reads again
+only the batches whose digest is new. A file that is damaged or cut short
+fails its own checksum and is read again; the cache is never the only copy
+of anything.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import pickle
+import sys
+import zlib
+from collections.abc import Iterable, Sequence
+from functools import cache
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from sitegen.atomic import write_atomically
+
+#: Records per batch, about (the URL hash cuts one in this many).
+BATCH_TARGET = 256
+#: Records per batch, at most.
+BATCH_MAX = 1_024
+#: A kept read larger than this is not kept (a batch of hostile records).
+MAX_KEPT = 64 * 1024 * 1024
+SUFFIX = ".read"
+#: What a batch's read is: its pages, and a blob of entries per shard.
+BatchRead = tuple[list[Any], list[bytes]]
+
+
+def bounds(urls: Sequence[str]) -> list[tuple[int, int]]:
+    """Where each batch starts and ends, for records with these URLs (in page order)."""
+    out: list[tuple[int, int]] = []
+    start = 0
+    for index, url in enumerate(urls):
+        if index + 1 - start >= BATCH_MAX or zlib.crc32(url.encode("utf-8", "surrogatepass")) % BATCH_TARGET == 0:
+            out.append((start, index + 1))
+            start = index + 1
+    if start < len(urls):
+        out.append((start, len(urls)))
+    return out
+
+
+class BatchCache:
+    """Batch reads kept in ``folder``, for one language and one set of meta fields."""
+
+    def __init__(self, folder: Path, language: str, fields: Sequence[str]) -> None:
+        self.folder = folder
+        self._salt = orjson.dumps([_code_digest(), language, list(fields)])
+        self.used: set[str] = set()
+
+    def key(self, records: Iterable[dict[str, Any]]) -> str:
+        hasher = hashlib.sha256(self._salt)
+        for record in records:
+            hasher.update(orjson.dumps(record, option=orjson.OPT_SORT_KEYS))
+        return hasher.hexdigest()
+
+    def load(self, key: str) -> BatchRead | None:
+        """The kept read, or None when there is none or it fails its checksum."""
+        self.used.add(key)
+        try:
+            data = (self.folder / (key + SUFFIX)).read_bytes()
+        except OSError:
+            return None
+        payload = data[32:]
+        if len(data) < 32 or hashlib.sha256(payload).digest() != data[:32]:
+            return None
+        try:
+            pages, blobs = pickle.loads(payload)  # noqa: S301 - sitegen's own file, checked against its checksum
+        except Exception:  # noqa: BLE001 - any damage: read the batch again
+            return None
+        return list(pages), list(blobs)
+
+    def store(self, key: str, read: BatchRead) -> None:
+        """Keep a read (best effort: a cache folder that cannot be written only costs time)."""
+        self.used.add(key)
+        payload = pickle.dumps(read, protocol=pickle.HIGHEST_PROTOCOL)
+        if len(payload) > MAX_KEPT:
+            return
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            write_atomically(self.folder / (key + SUFFIX), hashlib.sha256(payload).digest() + payload)
+        except OSError:
+            return
+
+    def prune(self) -> None:
+        """Remove the kept reads this build did not use."""
+        try:
+            names = os.listdir(self.folder)
+        except OSError:
+            return
+        for name in names:
+            if name.endswith(SUFFIX) and name[: -len(SUFFIX)] not in self.used:
+                try:
+                    os.unlink(self.folder / name)
+                except OSError:
+                    continue
+
+
+@cache
+def _code_digest() -> str:
+    """The reading code (this package's source), Python's and the stemmer's versions."""
+    hasher = hashlib.sha256(sys.version.encode())
+    try:
+        hasher.update(version("PyStemmer").encode())
+    except PackageNotFoundError:
+        hasher.update(b"no PyStemmer")
+    for source in sorted(Path(__file__).parent.glob("*.py")):
+        hasher.update(source.name.encode() + b"\0" + source.read_bytes())
+    return hasher.hexdigest()
