@@ -355,3 +355,83 @@ def test_a_rebuild_that_drops_every_page_of_a_template_records_what_a_clean_buil
     build_site(load_config(minimal_site), today=TODAY)
     build_site(load_config(minimal_site, {"build.output_dir": "clean"}), today=TODAY)
     assert site_files(minimal_site / "build") == site_files(minimal_site / "clean")
+
+
+@pytest.mark.parametrize(
+    ("damage", "said"),
+    [
+        ("garbage", "is damaged or was written by another version"),
+        ("another format", "is damaged or was written by another version"),
+        ("cut short", "is damaged or was written by another version"),
+        ("deleted", "is missing or unreadable"),
+    ],
+)
+def test_a_damaged_foreign_or_deleted_build_record_gives_a_full_build_and_a_warning(minimal_site: Path, damage: str, said: str) -> None:
+    """The build's record (``build/.sitegen/state.marshal``) damaged, from
+    another format, cut short or deleted: the next build renders everything,
+    says so in one warning (which ``strict`` does not fail on), and ``build/``
+    is a clean build's, byte for byte."""
+    import marshal
+
+    from sitegen.write import STATE_FILE
+
+    config = load_config(minimal_site, {"build.strict": True})
+    first = build_site(config, today=TODAY)
+    clean = site_files(minimal_site / "build")
+    edit = read(minimal_site, "sessions")
+    edit[0]["title"] = "Retitled while the record was lost"
+    save(minimal_site, "sessions", edit)
+    state = minimal_site / "build" / STATE_FILE
+    if damage == "garbage":
+        state.write_bytes(b"\x00not marshal at all" * 50)
+    elif damage == "another format":
+        state.write_bytes(marshal.dumps({"format": 99, "files": ("index.html",), "record": None}))
+    elif damage == "cut short":
+        state.write_bytes(state.read_bytes()[:100])
+    else:
+        state.unlink()
+    again = build_site(config, today=TODAY)
+    assert again.files_rendered == first.files_rendered
+    assert [w for w in again.warnings if STATE_FILE in w and said in w] and len(again.warnings) == 1
+    fresh = build_site(load_config(minimal_site, {"build.output_dir": "clean"}), today=TODAY)
+    assert site_files(minimal_site / "build") == site_files(minimal_site / "clean") != clean
+    assert fresh.warnings == [] and build_site(config, today=TODAY).warnings == []  # the record is whole again
+
+
+def test_a_state_restored_into_a_new_checkout_builds_incrementally(minimal_site: Path, tmp_path: Path) -> None:
+    """What publish.yml's cache step does: build/ and cache_dir saved after one
+    run, restored into a fresh checkout at another path (new mtimes, files
+    copied), then a commit that changes one talk. The build is a rebuild (a few
+    files rendered, no warning) and equals a clean build."""
+    first = build_site(load_config(minimal_site), today=TODAY)
+    checkout = tmp_path / "checkout"
+    shutil.copytree(minimal_site, checkout, ignore=shutil.ignore_patterns("build", ".sitegen-cache"))
+    for kept in ("build", ".sitegen-cache"):
+        shutil.copytree(minimal_site / kept, checkout / kept, copy_function=shutil.copy)  # new mtimes, as a restore gives
+    edit = read(checkout, "sessions")
+    edit[0]["title"] = "Changed in the next commit"
+    save(checkout, "sessions", edit)
+    again = build_site(load_config(checkout), today=TODAY)
+    assert 0 < again.files_rendered < first.files_rendered / 2 and again.warnings == []
+    build_site(load_config(checkout, {"build.output_dir": "clean"}), today=TODAY)
+    assert site_files(checkout / "build") == site_files(checkout / "clean")
+
+
+def test_the_publish_workflow_installs_locked_versions_and_keys_its_state_by_the_code() -> None:
+    """publish.yml: locked, hash-checked installs; the build state it restores is
+    keyed by everything that decides how pages are made, so a new sitegen or
+    theme starts from nothing; restore-keys is the key without the commit."""
+    import yaml
+    from conftest import REPO
+
+    steps = yaml.safe_load((REPO / ".github/workflows/publish.yml").read_text())["jobs"]["publish"]["steps"]
+    install = next(s for s in steps if s.get("name") == "Install sitegen")["run"]
+    assert "--require-hashes --no-deps -r locks/run.txt" in install and "--no-deps" in install.splitlines()[-1]
+    cache = next(s for s in steps if str(s.get("uses", "")).startswith("actions/cache@"))["with"]
+    assert set(cache["path"].split()) == {"build", ".sitegen-cache"}
+    prefix = cache["restore-keys"].strip()
+    assert cache["key"] == prefix + "${{ github.sha }}"
+    for covered in ("'pyproject.toml'", "'locks/run.txt'", "'sitegen/**'", "'themes/**'", "'sitegen.toml'"):
+        assert covered in prefix
+    names = [s.get("name") for s in steps]
+    assert names.index("Restore the last build") < names.index("Build") < names.index("Publish")

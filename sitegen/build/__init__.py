@@ -127,8 +127,12 @@ class _Run:
         if warnings and self.config.build.strict:
             raise DataError(f"{len(warnings)} warning(s), and [build] strict is on:", warnings)
         for warning in warnings:
-            self.report.warnings.append(str(warning))
-            self.reporter.warning(warning)
+            self.notice(warning)
+
+    def notice(self, warning: Problem) -> None:
+        """Report a warning about the build itself (not the data): ``strict`` does not fail on it."""
+        self.report.warnings.append(str(warning))
+        self.reporter.warning(warning)
 
 
 @dataclass
@@ -164,6 +168,8 @@ def build_site(
     content = _content(run, modelled.archive)
     assets = _assets(run)
     stager, scratch = _open_stager(config, write)
+    if stager.state_problem is not None:
+        run.notice(stager.state_problem)
     pending: PendingSearch | None = None
     try:
         # The index is written by a forked job while the site renders; the search stage joins it.

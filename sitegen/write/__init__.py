@@ -37,7 +37,7 @@ from pathlib import Path
 from typing import Any
 
 from sitegen.bounded import shown
-from sitegen.errors import OutputError
+from sitegen.errors import OutputError, Problem
 from sitegen.write.lock import OutputLock, real_output
 from sitegen.write.swap import BACK, FORWARD, Swap, recover, staged_name
 
@@ -97,6 +97,8 @@ class Stager:
         #: The files of the last build (None when unknown), and its render record.
         self.previous_files: frozenset[str] | None = files
         self.previous_record: Any = record
+        #: Why a rebuild has no record of the last build (it then renders everything), for a warning.
+        self.state_problem: Problem | None = None if self.fresh or files is not None else _state_problem(self._state)
         try:
             (self.staging / "new").mkdir(parents=True)
         except OSError as exc:
@@ -242,6 +244,14 @@ def _parse_state(state: bytes) -> tuple[frozenset[str] | None, Any]:
     except (EOFError, ValueError, KeyError, TypeError, AttributeError):
         pass
     return None, None
+
+
+def _state_problem(state: bytes) -> Problem:
+    where = f"{STATE_FILE} (in the output folder)"
+    fix = "nothing to do: this build renders every page and writes a new record; only changed files are written"
+    if not state:
+        return Problem(where, "is missing or unreadable, so this build has no record of the last one", fix)
+    return Problem(where, "is damaged or was written by another version of sitegen; it was not used", fix)
 
 
 def _state_bytes(files: Collection[str], record: Any) -> bytes:
