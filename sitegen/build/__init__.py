@@ -39,6 +39,7 @@ from sitegen.config import Config
 from sitegen.content import ContentResult, build_content, count_texts
 from sitegen.errors import DataError, OutputError, Problem
 from sitegen.fetch import RawArchive, fetch_archive
+from sitegen.memory import PssSampler
 from sitegen.model import Archive, ModelResult, build_archive
 from sitegen.progress import Reporter, SilentReporter
 from sitegen.render import render_site
@@ -72,7 +73,10 @@ class BuildReport:
     search_seconds: float = 0.0
     #: The index job's peak resident size, MB (it counts the pages it shares with the build).
     search_peak_rss_mb: float = 0.0
+    #: The largest single process's peak resident size, and the peak of the sum of every
+    #: build process's PSS (sampled, ``memory.PssSampler``; 0: unknown), in MB.
     peak_rss_mb: float = 0.0
+    peak_pss_sum_mb: float = 0.0
     api_requests: int = 0
     api_not_modified: int = 0
     api_retries: int = 0
@@ -111,6 +115,7 @@ class _Run:
     reporter: Reporter
     clocks: Clocks
     report: BuildReport
+    memory: PssSampler
 
     @contextmanager
     def stage(self, name: str) -> Iterator[dict[str, str]]:
@@ -162,7 +167,13 @@ def build_site(
     if write:  # before anything else: build/ is one whole build again if a killed one left a swap half-done
         recover_output(config.output_dir)
     report = BuildReport(source=config.source.url, today=today.isoformat(), built_at=clocks.now().isoformat(timespec="seconds"))
-    run = _Run(config, reporter, clocks, report)
+    with PssSampler() as memory:
+        _pipeline(_Run(config, reporter, clocks, report, memory), client, today=today, write=write, full=full)
+    return report
+
+
+def _pipeline(run: _Run, client: httpx.Client | None, *, today: date, write: bool, full: bool) -> None:
+    config = run.config
     raw = _fetch(run, client)
     modelled = _model(run, raw)
     content = _content(run, modelled.archive)
@@ -180,14 +191,13 @@ def build_site(
             _write(run, stager, staged, search)
         else:
             check_staged(config, stager.staged, search, staged.files, run.stage)
-            report.peak_rss_mb = peak_rss_mb()
+            _measure_memory(run)
     finally:
         if pending is not None:
             pending.cancel()
         stager.discard()
         if scratch is not None:
             shutil.rmtree(scratch, ignore_errors=True)
-    return report
 
 
 def _fetch(run: _Run, client: httpx.Client | None) -> RawArchive:
@@ -289,7 +299,7 @@ def _write(run: _Run, stager: Stager, staged: _Staged, search: SearchResult) -> 
         report.files_written, report.files_unchanged = result.written, result.unchanged
         report.files_deleted, report.written = result.deleted, True
         out["detail"] = f"{result.written} written, {result.unchanged} unchanged, {result.deleted} deleted"
-    report.peak_rss_mb = peak_rss_mb()
+    _measure_memory(run)
     _write_report(run.config.output_dir / REPORT_FILE, report)  # under the lock, as the next build cleans up after a killed one
 
 
@@ -330,6 +340,11 @@ def _search_manifest(search: SearchResult) -> bytes:
     sums = search.state.get("runtime_sha256")
     data = {"runtime_sha256": sums if isinstance(sums, dict) else {}}
     return (json.dumps(data, indent=0, sort_keys=True) + "\n").encode("utf-8")
+
+
+def _measure_memory(run: _Run) -> None:
+    run.memory.sample()
+    run.report.peak_rss_mb, run.report.peak_pss_sum_mb = peak_rss_mb(), run.memory.peak_mb
 
 
 def peak_rss_mb() -> float:

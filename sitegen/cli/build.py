@@ -44,6 +44,11 @@ def run_build(options: dict[str, Any], *, write: bool) -> None:
         _print_summary(console, report, config.output_dir, interactive=interactive)
 
 
+def _memory(report: BuildReport) -> str:
+    largest = f"{report.peak_rss_mb:.0f} MB peak in the largest process"
+    return f"{largest}, {report.peak_pss_sum_mb:.0f} MB across all (PSS)" if report.peak_pss_sum_mb else largest
+
+
 def _print_summary(console: Console, report: BuildReport, output_dir: Path, *, interactive: bool) -> None:
     api = f"{report.api_requests} requests, {report.api_not_modified} not modified" if report.api_requests else "local folder"
     rows = [
@@ -52,7 +57,7 @@ def _print_summary(console: Console, report: BuildReport, output_dir: Path, *, i
         ("data", f"{report.source} ({api})"),
         ("warnings", str(len(report.warnings))),
         ("time", f"{report.total_seconds:.2f} s"),
-        ("memory", f"{report.peak_rss_mb:.0f} MB peak"),
+        ("memory", _memory(report)),
     ]
     if report.written:
         rows.insert(2, ("files", f"{report.files_written} written, {report.files_unchanged} unchanged, {report.files_deleted} deleted"))
