@@ -261,3 +261,29 @@ def test_kept_batch_reads_give_the_same_bytes_and_an_edit_reads_one_batch(tmp_pa
     build(grown[:-1])
     assert len(read_bounds) == 2
     assert len(list(kept.iterdir())) == len(batches.bounds([r["url"] for r in grown[:-1]]))
+
+
+def test_unchanged_index_chunks_are_read_back_from_the_last_bundle_not_encoded_again(monkeypatch):
+    """``previous`` (the last build's bundle): a chunk whose payload is the same is
+    taken from it, checked by decoding; a file under the right name with other
+    bytes, or a broken one, is encoded again. Same bytes as from nothing either way."""
+    from sitegen.search import assemble
+
+    records = [record(f"/r{i:04d}/", f"word{i % 13} text number {i} {'alpha' if i % 2 else 'omega'}") for i in range(600)]
+    last = write_index(records, "en", workers=1, chunk_size=300)
+    encoded: list[bytes] = []
+    encode = assemble.encode_file
+    monkeypatch.setattr(assemble, "encode_file", lambda payload: encoded.append(payload) or encode(payload))
+    edited = [*records[:300], record("/r0300/", "zzzunique brand new words"), *records[301:]]
+    fresh = write_index(edited, "en", workers=1, chunk_size=300)
+    chunks = len(encoded)
+    assert chunks > 5
+    encoded.clear()
+    assert write_index(edited, "en", workers=1, chunk_size=300, previous=lambda path: last.get(path)) == fresh
+    assert 0 < len(encoded) < chunks / 2
+    damaged = {path: (b"\x1f\x8b" + data[2:-9] + b"\0" * 9 if path.startswith("index/") else data) for path, data in last.items()}
+    swapped = {path: next(d for p, d in last.items() if p.startswith("index/") and p != path) if path.startswith("index/") else data for path, data in last.items()}
+    for previous in (damaged, swapped):
+        encoded.clear()
+        assert write_index(edited, "en", workers=1, chunk_size=300, previous=previous.get) == fresh
+        assert len(encoded) == chunks

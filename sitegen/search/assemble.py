@@ -36,6 +36,10 @@ from sitegen.search.pages import Page, Reader
 SPLITS = ("c", "e", "i", "m", "p", "s", "u")
 #: Records read in the parent below this many (a pool costs more than it saves).
 POOL_FROM = 2_000
+#: Index chunks encoded in the parent below this many.
+POOL_CHUNKS = 64
+#: The file the last build wrote for a chunk, given its hash and payload, or None (``writer.reuse``).
+Known = Callable[[str, bytes], bytes | None]
 _T = TypeVar("_T")
 _R = TypeVar("_R")
 
@@ -90,13 +94,18 @@ def words(blobs: list[list[bytes]], numbers: list[list[int]], workers: int) -> l
     return [item for shard in shards for item in shard]
 
 
-def encode_all(payloads: list[bytes], workers: int) -> list[tuple[str, bytes]]:
-    """Each payload's Pagefind hash and its file (gzip), in order."""
-    return _map(_encode, payloads, workers, None)
-
-
-def _encode(payload: bytes) -> tuple[str, bytes]:
-    return full_hash(payload), encode_file(payload)
+def encode_all(payloads: list[bytes], workers: int, known: Known | None = None) -> list[tuple[str, bytes]]:
+    """Each payload's Pagefind hash and its file (gzip), in order; ``known`` gives the
+    file of a payload the last build already wrote (checked), which is not encoded again."""
+    hashes = [full_hash(payload) for payload in payloads]
+    files: list[bytes | None] = (
+        [known(name, payload) for name, payload in zip(hashes, payloads, strict=True)] if known else [None] * len(payloads)
+    )
+    missing = [index for index, found in enumerate(files) if found is None]
+    made = _map(encode_file, [payloads[index] for index in missing], workers if len(missing) >= POOL_CHUNKS else 1, None)
+    for index, data in zip(missing, made, strict=True):
+        files[index] = data
+    return [(name, data) for name, data in zip(hashes, files, strict=True) if data is not None]
 
 
 _STATE: list[Any] = []

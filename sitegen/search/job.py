@@ -25,9 +25,9 @@ import orjson
 
 from sitegen.search.bundle import content_addressed
 from sitegen.search.records import SearchRecord, UrlOf, search_records
-from sitegen.search.run import pagefind_version
+from sitegen.search.run import MAX_FILE, pagefind_version
 from sitegen.search.runtime import digests, is_runtime, runtime_files
-from sitegen.search.writer import write_index
+from sitegen.search.writer import Previous, write_index
 
 if TYPE_CHECKING:
     from sitegen.content import ContentResult
@@ -102,7 +102,7 @@ def index_site(inputs: Inputs, sink: Sink) -> SearchResult:
             return SearchResult(kept, (), dict(previous), ran=False, records=len(records))
     runtime = f"{pagefind_version()}/{inputs.language}"
     data = [record.data() for record in records]
-    bundle = write_bundle(data, inputs.language, _runtime(inputs, runtime), inputs.scratch, inputs.kept)
+    bundle = write_bundle(data, inputs.language, _runtime(inputs, runtime), inputs.scratch, inputs.kept, _last_bundle(inputs))
     files = {f"{BUNDLE_DIR}/{path}": data for path, data in sorted(bundle.items())}
     changed = tuple(path for path, data in files.items() if sink(path, data))
     state = {"digest": digest, "files": tuple(files), "runtime": runtime, "runtime_sha256": digests(bundle)}
@@ -116,13 +116,32 @@ def write_bundle(
     reused: tuple[Path, dict[str, str]] | None = None,
     scratch: Path | None = None,
     kept: Path | None = None,
+    previous: Previous | None = None,
 ) -> dict[str, bytes]:
     """The bundle (path -> bytes): the index of these records (``SearchRecord.data()``) and the
     runtime files, from ``reused`` (the last bundle's folder and their SHA-256) or from Pagefind;
-    ``kept``: the folder of batch reads kept between builds."""
+    ``kept``: the folder of batch reads kept between builds; ``previous`` reads the last bundle's files."""
     folder, names = reused if reused is not None else (None, None)
     runtime = runtime_files(language, folder, names, scratch=scratch)
-    return {**write_index(records, language, wasm=f"wasm.{language}.pagefind" in runtime, kept=kept), **runtime}
+    index = write_index(records, language, wasm=f"wasm.{language}.pagefind" in runtime, kept=kept, previous=previous)
+    return {**index, **runtime}
+
+
+def _last_bundle(inputs: Inputs) -> Previous | None:
+    """Reads a file of the last build's bundle (bounded; None when absent or too large)."""
+    if inputs.output is None or not isinstance(inputs.previous, dict):
+        return None
+    folder = inputs.output / BUNDLE_DIR
+
+    def read(path: str) -> bytes | None:
+        try:
+            with open(folder / path, "rb") as file:
+                data = file.read(MAX_FILE + 1)
+        except OSError:
+            return None
+        return data if len(data) <= MAX_FILE else None
+
+    return read
 
 
 def _runtime(inputs: Inputs, runtime: str) -> tuple[Path, dict[str, str]] | None:

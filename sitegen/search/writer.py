@@ -14,12 +14,13 @@ from __future__ import annotations
 
 import json
 import struct
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from sitegen.errors import SearchError
 from sitegen.search import assemble, bundle, cbor
-from sitegen.search.bundle import ENTRY, encode_file
+from sitegen.search.bundle import ENTRY, decode_file, encode_file
 from sitegen.search.pages import Page
 from sitegen.search.words import WORD_SYMBOLS, parse_f32
 
@@ -33,6 +34,8 @@ PAGEFIND_CHUNK_SIZE = 20_000
 #: bundle differs from Pagefind's; tests compare both ways.
 CHUNK_SIZE = 2_000
 _I32 = (-(2**31), 2**31 - 1)
+#: Reads a file of the last build's bundle by its path in the bundle; None when there is none.
+Previous = Callable[[str], bytes | None]
 
 
 def write_index(
@@ -42,11 +45,13 @@ def write_index(
     wasm: bool = True,
     chunk_size: int = CHUNK_SIZE,
     kept: Path | None = None,
+    previous: Previous | None = None,
 ) -> dict[str, bytes]:
     """The bundle's index files (path -> bytes) for these records (``SearchRecord.data()`` dicts).
     ``wasm``: whether Pagefind has a wasm file of this language (the entry names it);
     ``chunk_size``: locations per index chunk, about (Pagefind's is PAGEFIND_CHUNK_SIZE);
-    ``kept``: the folder of the batch reads kept between builds (``batches.BatchCache``)."""
+    ``kept``: the folder of the batch reads kept between builds (``batches.BatchCache``);
+    ``previous``: reads a file of the last build's bundle (None when it has none)."""
     workers = workers if workers is not None else assemble.default_workers()
     records = sorted(records, key=lambda record: bundle.page_key(str(record["url"])))  # stable: a later duplicate still wins
     fields = sorted({str(key) for record in records for key in record["meta"]})
@@ -67,7 +72,7 @@ def write_index(
         out[f"fragment/{name}.pf_fragment"] = page.gzipped
         metapages.append([name, page.word_count])
     meta_filters = _write_filters(filters, language, out)
-    chunks = _write_chunks(assemble.words(read.blobs, numbers, workers), language, out, workers, chunk_size)
+    chunks = _write_chunks(assemble.words(read.blobs, numbers, workers), language, out, workers, chunk_size, previous)
     meta = encode_file(cbor.encode([VERSION, metapages, chunks, meta_filters, [], kept_fields]))
     meta_hash = bundle.meta_name(language, meta)
     out[f"pagefind.{meta_hash}.pf_meta"] = meta
@@ -118,7 +123,7 @@ def _number(read: assemble.Read) -> tuple[list[list[int]], list[Page]]:
 
 
 def _write_chunks(
-    words: list[tuple[str, bytes, int]], language: str, out: dict[str, bytes], workers: int, chunk_size: int
+    words: list[tuple[str, bytes, int]], language: str, out: dict[str, bytes], workers: int, chunk_size: int, previous: Previous | None
 ) -> list[list[str]]:
     """Write the index chunks (about ``chunk_size`` locations each); their [from, to, hash] for the meta."""
     named: list[list[str]] = []
@@ -131,7 +136,8 @@ def _write_chunks(
             payloads.append(b"\x81" + cbor.array_head(len(chunk)) + b"".join(data for _, data, _ in chunk))
             named.append([chunk[0][0], word, ""])
             start, size = i + 1, 0
-    for names, (full, data) in zip(named, assemble.encode_all(payloads, workers), strict=True):
+    known = _known(previous, language) if previous else None
+    for names, (full, data) in zip(named, assemble.encode_all(payloads, workers, known), strict=True):
         names[2] = _short(f"{language}_{full}", language, out, "index/{}.pf_index")
         out[f"index/{names[2]}.pf_index"] = data
     for before, after in zip(named, named[1:], strict=False):
@@ -140,6 +146,23 @@ def _write_chunks(
             before[1] = a_prefix
         after[0] = b_prefix
     return named
+
+
+def _known(previous: Previous, language: str) -> assemble.Known:
+    """The last build's file of an index chunk, when its payload is this one's: a chunk
+    no record changed is read back and checked (gunzip), not encoded again (gzip)."""
+
+    def known(full: str, payload: bytes) -> bytes | None:
+        path = f"index/{language}_{full[:7]}.pf_index"
+        data = previous(path)
+        if data is None:
+            return None
+        try:
+            return data if decode_file(path, data) == payload else None
+        except SearchError:
+            return None
+
+    return known
 
 
 def _prefixes(a: str, b: str) -> tuple[str, str]:
