@@ -7,6 +7,7 @@ work is bounded for huge lists (``RELATED_WINDOW`` and ``RELATED_BUDGET``).
 from __future__ import annotations
 
 import heapq
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from itertools import chain
@@ -51,10 +52,11 @@ class RelatedTalks:
             def windows(lists: Mapping[str, tuple[Session, ...]]) -> dict[str, tuple[int, ...]]:
                 return {key: tuple(rank[s.id] for s in items[-RELATED_WINDOW:]) for key, items in lists.items()}
 
-            people = tuple(tuple(p.id for p in s.speakers) for s in ordered)
-            topics = tuple(tuple(t.id for t in s.topics) for s in ordered)
-            by_person, by_topic = windows(archive.sessions_by_person), windows(archive.sessions_by_topic)
-            self._ready = _Ranks(ordered, rank, by_person, by_topic, people, topics)
+            def members(lists: Mapping[str, tuple[Session, ...]]) -> dict[str, frozenset[int]]:
+                return {key: frozenset(rank[s.id] for s in items) for key, items in lists.items()}
+
+            people, topics = archive.sessions_by_person, archive.sessions_by_topic
+            self._ready = _Ranks(ordered, rank, windows(people), windows(topics), members(people), members(topics))
 
     def of(self, session: Session) -> tuple[Session, ...]:
         self.prepare()
@@ -66,10 +68,15 @@ class RelatedTalks:
         candidates = set(chain.from_iterable(by_speakers))
         candidates.update(chain.from_iterable(by_topics))
         candidates.discard(ready.rank[session.id])
-        # One int per candidate: shared speakers, shared topics (both exact), then its rank (newest is largest).
-        own_people, own_topics = frozenset(p.id for p in session.speakers), frozenset(t.id for t in session.topics)
-        people, topics = ready.people, ready.topics
-        scores = [(len(own_people.intersection(people[n])) << 48) | (len(own_topics.intersection(topics[n])) << 32) | n for n in candidates]
+        # Shared speakers and topics of each candidate (exact: from the whole lists), counted by set operations.
+        people, topics = Counter[int](), Counter[int]()
+        for person in {p.id for p in session.speakers}:
+            people.update(candidates.intersection(ready.person_members.get(person, ())))
+        for topic in {t.id for t in session.topics}:
+            topics.update(candidates.intersection(ready.topic_members.get(topic, ())))
+        # One int per candidate: shared speakers, shared topics, then its rank (newest is largest).
+        shared_people, shared_topics = people.get, topics.get
+        scores = [(shared_people(n, 0) << 48) | (shared_topics(n, 0) << 32) | n for n in candidates]
         return tuple(ready.ordered[score & _RANK] for score in heapq.nlargest(RELATED_LIMIT, scores))
 
 
@@ -82,9 +89,9 @@ class _Ranks:
     rank: Mapping[str, int]
     by_person: Mapping[str, tuple[int, ...]]
     by_topic: Mapping[str, tuple[int, ...]]
-    #: The speakers' and topics' ids of each session, by rank.
-    people: tuple[tuple[str, ...], ...]
-    topics: tuple[tuple[str, ...], ...]
+    #: The ranks of every session of each speaker and topic.
+    person_members: Mapping[str, frozenset[int]]
+    topic_members: Mapping[str, frozenset[int]]
 
 
 def _within(windows: Sequence[tuple[int, ...]], budget: int) -> list[tuple[int, ...]]:
