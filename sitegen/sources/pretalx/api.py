@@ -16,8 +16,11 @@ from sitegen.sources import GetJson
 API_VERSION = "v1"
 #: Everything a talk page needs, in the one listing.
 EXPAND = "speakers,slots,slots.room,track,tags,resources"
-#: Talks per page; pretalx caps it (250 by default) and says so through ``next``.
-PAGE_SIZE = 100
+#: Talks per page: pretalx's own cap by default (``max_pagination_limit``, 250), so an event of
+#: up to 250 talks is three requests (event, schedules, talks); a server with a lower cap says so
+#: through ``next``, which is followed. pretalx's API sends no ETag or Last-Modified, so an
+#: unchanged event is read again in full (and renders nothing); a server that sends them gets 304s.
+PAGE_SIZE = 250
 
 _URL_FIX = "check [source] url: it must be a pretalx event's API URL, pretalx+https://HOST/api/events/SLUG/"
 
