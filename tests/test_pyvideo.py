@@ -12,6 +12,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+import orjson
 import pytest
 from conftest import TESTS, TODAY
 
@@ -185,6 +186,12 @@ def test_the_cache_reads_only_changed_files_and_gives_what_a_full_read_gives(tmp
     assert any(s["title"] == "Conference Cl0se" for s in after.collections["sessions"])
     (folder / cache.FILE).write_bytes(b'{"version": "x", "talks": {"a": [1]}}')  # damaged or another version: read anew
     assert pyvideo.read(data, MAX_BYTES, folder) == after
+    kept = orjson.loads((folder / cache.FILE).read_bytes())
+    shapes = [5, [None], [kept["talks"][next(iter(kept["talks"]))][0], "not fields", None, []]]
+    wrong = {"version": kept["version"], "talks": {where: shapes[n % 3] for n, where in enumerate(kept["talks"])}}
+    for damaged in (b"[" * 5000 + b"]" * 5000, b"\xff not json", orjson.dumps(wrong)):
+        (folder / cache.FILE).write_bytes(damaged)  # too deep for orjson, not JSON, entries of the wrong shape
+        assert pyvideo.read(data, MAX_BYTES, folder) == after
 
 
 def test_a_site_builds_from_a_checkout_named_in_sitegen_toml_and_rebuilds_an_edit(minimal_site: Path) -> None:

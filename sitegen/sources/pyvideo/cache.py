@@ -22,7 +22,7 @@ import orjson
 
 import sitegen
 from sitegen.atomic import write_atomically
-from sitegen.bounded import loads_json, read_file_bounded
+from sitegen.bounded import read_file_bounded
 from sitegen.contract import limits, media, slugs, urls
 from sitegen.errors import Problem, SourceError
 from sitegen.sources.pyvideo import talks, values
@@ -62,9 +62,12 @@ class TalkCache:
             self._load(self.path)
 
     def _load(self, path: Path) -> None:
+        # sitegen's own file: orjson alone (its nesting limit keeps it from recursing deep), without
+        # loads_json's walk for nesting, which costs as much as the parse on 40 MB; each entry's
+        # shape is checked when it is used (``get``).
         try:
-            stored = loads_json(read_file_bounded(path, MAX_CACHE_BYTES, str(path), SourceError, ""), str(path), SourceError, "")
-        except (OSError, SourceError):
+            stored = orjson.loads(read_file_bounded(path, MAX_CACHE_BYTES, str(path), SourceError, ""))
+        except (OSError, SourceError, orjson.JSONDecodeError):
             return
         if isinstance(stored, dict) and stored.get("version") == self.version and isinstance(stored.get("talks"), dict):
             self.entries = stored["talks"]
