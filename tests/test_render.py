@@ -221,6 +221,10 @@ def test_once_renders_a_spot_once_per_key():
     )
     assert template.render(keys=["a", "b", "a"]) == "[a:1][b:2][a:1]|(a)(b)(a)"
     assert template.render(keys=["b"]) == "[b:2]|(b)"  # kept for the build (one environment)
+    # A kept entry is printed as it was made (escaped once, not again), and a top-level once exports nothing.
+    escaped = env.from_string("{% once k %}<i>{{ k }}</i>{% endonce %}")
+    assert escaped.render(k="<&>") == escaped.render(k="<&>") == "<i>&lt;&amp;&gt;</i>"
+    assert [name for name in escaped.make_module({"k": "x"}).__dict__ if name.startswith("_once")] == []
 
 
 def test_json_ld_is_compact_json_with_what_ends_a_script_escaped():
@@ -260,6 +264,13 @@ def test_output_escape_and_direct_calls_give_jinja_s_own_bytes():
         def __call__(self, value: str) -> str:
             return f"<{value}>"
 
+        def method(self, value: str) -> str:
+            return f"[{value}]"
+
+        @jinja2.pass_context
+        def context_method(self, ctx: jinja2.runtime.Context, name: str) -> str:
+            return f"{ctx[name]}!"
+
     def ends() -> str:
         raise StopIteration
 
@@ -271,6 +282,8 @@ def test_output_escape_and_direct_calls_give_jinja_s_own_bytes():
         "nothing": None,
         "shout": lambda v: v.upper(),
         "object_call": Callable_(),
+        "method": Callable_().method,
+        "context_method": Callable_().context_method,
         "from_context": jinja2.pass_context(lambda ctx, name: ctx[name]),
         "from_env": jinja2.pass_environment(lambda env, v: f"{type(env).__name__}:{v}"),
         "ends": ends,
@@ -278,7 +291,7 @@ def test_output_escape_and_direct_calls_give_jinja_s_own_bytes():
     source = (
         "{% macro m(x, y='<d>') %}<m>{{ x }}{{ y }}</m>{% endmacro %}{% macro c(x) %}<c>{{ x }}{{ caller(x) }}</c>{% endmacro %}"
         "{{ text }}|{{ safe }}|{{ html }}|{{ number }}|{{ nothing }}|{{ text|e }}|{{ text|safe }}|{{ text ~ safe }}"
-        "|{{ shout(text) }}|{{ object_call(text) }}|{{ from_context('text') }}|{{ from_env(text) }}"
+        "|{{ shout(text) }}|{{ object_call(text) }}|{{ method(text) }}|{{ context_method('text') }}|{{ from_context('text') }}|{{ from_env(text) }}"
         "|{{ m(text) }}|{{ m(safe, y=text) }}|{% call(v) c(text) %}{{ v }}{{ safe }}{% endcall %}"
         "|{% set block %}{{ text }}{{ safe }}{% endset %}{{ block }}|{{ block|length }}"
         "|{% filter upper %}{{ text }}{% endfilter %}|{% for x in [text, safe] %}{{ loop.index }}{{ x }}{% endfor %}"

@@ -12,7 +12,7 @@ import traceback
 from collections.abc import Callable, Mapping, MutableMapping, Sequence
 from datetime import date, datetime
 from pathlib import Path
-from types import FunctionType
+from types import FunctionType, MethodType
 from typing import Any
 
 import jinja2
@@ -21,6 +21,7 @@ from jinja2 import nodes
 from jinja2.ext import Extension
 from jinja2.parser import Parser
 from jinja2.runtime import Context, Macro
+from markupsafe import Markup
 
 from sitegen.errors import SitegenError, TemplateError
 from sitegen.render.holes import HoleExtension
@@ -97,6 +98,10 @@ class OutputTemplate(jinja2.Template):
         return super()._from_namespace(environment, namespace, globals)
 
 
+#: Functions and bound methods: Jinja passes them nothing unless marked (``jinja_pass_arg``).
+_PLAIN_CALLABLES = (FunctionType, MethodType)
+
+
 class DirectCallContext(Context):
     """``context.call`` (every call a template makes: ``url()``, ``static()``,
     macros) straight to a plain function or a macro: neither takes the
@@ -105,7 +110,7 @@ class DirectCallContext(Context):
 
     def call(__self, __obj: Any, *args: Any, **kwargs: Any) -> Any:  # noqa: N805 - Jinja's own signature
         kind = type(__obj)
-        if kind is Macro or (kind is FunctionType and not hasattr(__obj, "jinja_pass_arg")):
+        if kind is Macro or (kind in _PLAIN_CALLABLES and not hasattr(__obj, "jinja_pass_arg")):
             if kwargs:
                 kwargs.pop("_block_vars", None)
                 kwargs.pop("_loop_vars", None)
@@ -133,14 +138,25 @@ class OnceExtension(Extension):
         environment.extend(once_cache={})
         self._spots = itertools.count()
 
-    def parse(self, parser: Parser) -> nodes.Node:
+    def parse(self, parser: Parser) -> list[nodes.Node]:
         lineno = next(parser.stream).lineno
-        spot = f"{parser.name}:{lineno}:{next(self._spots)}"
-        keys: list[nodes.Expr] = [nodes.Const(spot), parser.parse_expression()]
+        number = next(self._spots)
+        keys: list[nodes.Expr] = [nodes.Const(f"{parser.name}:{lineno}:{number}"), parser.parse_expression()]
         while parser.stream.skip_if("comma"):
             keys.append(parser.parse_expression())
         body = parser.parse_statements(("name:endonce",), drop_needle=True)
-        return nodes.CallBlock(self.call_method("_once", [nodes.Tuple(keys, "load")]), [], [], body).set_lineno(lineno)
+        # {% set _once_N = kept(key) %}{% if _once_N is none %}{% call once(key) %}body{% endcall %}{% else %}{{ _once_N }}{% endif %}:
+        # a hit (most) costs one lookup, not a caller macro made and called ("_" names are not exported).
+        name = f"_once_{number}"
+        key = nodes.Tuple(keys, "load")
+        kept = nodes.Assign(nodes.Name(name, "store"), self.call_method("_kept", [key]))
+        make = nodes.CallBlock(self.call_method("_once", [key]), [], [], body)
+        missing = nodes.Test(nodes.Name(name, "load"), "none", [], [], None, None)
+        return [kept.set_lineno(lineno), nodes.If(missing, [make], [], [nodes.Output([nodes.Name(name, "load")])]).set_lineno(lineno)]
+
+    def _kept(self, key: tuple[Any, ...]) -> Markup | None:
+        found = self.environment.once_cache.get(key)  # type: ignore[attr-defined]
+        return None if found is None else Markup(found)
 
     def _once(self, key: tuple[Any, ...], caller: Any) -> str:
         cache = self.environment.once_cache  # type: ignore[attr-defined]
