@@ -545,3 +545,29 @@ def test_old_index_files_are_collected_like_old_assets(minimal_site, s3):
     assert retired and set(retired) <= set(report.deferred)  # two deploys old, but used only days ago
     report = publish(minimal_site, proxy, now=NOW + timedelta(days=30), **{"publish.keep_deploys": 2})
     assert set(retired) <= set(report.deleted) and not current & set(report.deleted)
+
+
+def test_a_rebuild_compares_only_the_index_files_whose_bytes_changed(minimal_site, tmp_path, monkeypatch):
+    """The index job stages only files whose digest differs from the one the last build's
+    record gives them; the rest are in place and not read back. The result is a clean build's."""
+    from sitegen import write
+    from sitegen.build import build_site
+    from sitegen.config import load_config
+
+    build_site(load_config(minimal_site), today=TODAY)
+    compared = tmp_path / "compared"
+    same = write._same_bytes
+
+    def logged(target: Path, data: bytes) -> bool:
+        with open(compared, "a", encoding="utf-8") as log:  # the index job is a forked process: a file carries it back
+            log.write(f"{target}\n")
+        return same(target, data)
+
+    monkeypatch.setattr(write, "_same_bytes", logged)
+    edit_collection(minimal_site, "sessions", lambda items: items[0].update(title="Difference engines"))
+    build_site(load_config(minimal_site), today=TODAY)
+    read_back = [line for line in compared.read_text(encoding="utf-8").splitlines() if "/pagefind/" in line]
+    files = [p for p in (minimal_site / "build/pagefind").rglob("*") if p.is_file()]
+    assert 0 < len(read_back) < len(files) / 2
+    build_site(load_config(minimal_site, {"build.output_dir": "clean"}), today=TODAY)
+    assert bundle(minimal_site / "build") == bundle(minimal_site / "clean")

@@ -104,10 +104,26 @@ def index_site(inputs: Inputs, sink: Sink) -> SearchResult:
     data = [record.data() for record in records]
     bundle = write_bundle(data, inputs.language, _runtime(inputs, runtime), inputs.scratch, inputs.kept, _last_bundle(inputs))
     files = {f"{BUNDLE_DIR}/{path}": data for path, data in sorted(bundle.items())}
-    changed = tuple(path for path, data in files.items() if sink(path, data))
-    state = {"digest": digest, "files": tuple(files), "runtime": runtime, "runtime_sha256": digests(bundle)}
+    changed, sums = _stage(files, previous, sink)
+    state = {"digest": digest, "files": tuple(files), "sums": sums, "runtime": runtime, "runtime_sha256": digests(bundle)}
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     return SearchResult(tuple(files), changed, state, True, len(records), time.monotonic() - started, round(max(peak) / 1024, 1))
+
+
+def _stage(files: dict[str, bytes], previous: Any, sink: Sink) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """Stage the files whose bytes the last build did not write; the changed paths, and every
+    file's digest (in ``files``' order) for the next build. A file with the digest the last
+    build's record gives it is in place (the record goes live with the files it names), so it
+    is not read back to be compared: most of a rebuild's index is thousands of such files."""
+    before: dict[str, str] = {}
+    if isinstance(previous, dict) and isinstance(previous.get("files"), tuple) and isinstance(previous.get("sums"), tuple):
+        if len(previous["files"]) == len(previous["sums"]):
+            before = dict(zip(previous["files"], previous["sums"], strict=True))
+    sums = tuple(hashlib.blake2b(data, digest_size=16).hexdigest() for data in files.values())
+    changed = tuple(
+        path for (path, data), digest in zip(files.items(), sums, strict=True) if before.get(path) != digest and sink(path, data)
+    )
+    return changed, sums
 
 
 def write_bundle(
