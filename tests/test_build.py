@@ -19,7 +19,7 @@ from sitegen.build import REPORT_FILE, build_site
 from sitegen.config import load_config
 from sitegen.errors import ConfigError, DataError, OutputError
 from sitegen.fetch import COLLECTIONS, source_problems
-from sitegen.write import STATE_FILE
+from sitegen.write import STATE_CHECK, STATE_FILE
 
 GOLDEN = TESTS / "golden" / "minimal"
 
@@ -41,7 +41,11 @@ def test_minimal_site_matches_golden_files(minimal_site, build):
     build()
     # The record of input digests covers sitegen's own code, so it changes with every edit of it.
     # Pagefind's runtime (its JS and wasm, copied from the package as they are) is not ours to review.
-    built = {path: data for path, data in site_files(minimal_site / "build").items() if path != STATE_FILE and not _pagefind_runtime(path)}
+    built = {
+        path: data
+        for path, data in site_files(minimal_site / "build").items()
+        if path not in (STATE_FILE, STATE_CHECK) and not _pagefind_runtime(path)
+    }
     if os.environ.get("SITEGEN_UPDATE_GOLDEN"):
         shutil.rmtree(GOLDEN, ignore_errors=True)
         for path, data in built.items():
@@ -77,7 +81,7 @@ def test_rebuild_without_changes_writes_nothing(minimal_site, build):
     before = {p: p.stat().st_mtime_ns for p in (minimal_site / "build").rglob("*") if p.is_file()}
     report = build()
     assert report.files_written == 0 and report.files_deleted == 0
-    assert report.files_unchanged == len(before) - 2  # every file but the report and the record of inputs
+    assert report.files_unchanged == len(before) - 3  # every file but the report and the record of inputs with its check
     after = {p: p.stat().st_mtime_ns for p in (minimal_site / "build").rglob("*") if p.is_file()}
     changed = [p for p in before if after[p] != before[p]]
     assert [p.name for p in changed] == ["report.json"]

@@ -435,3 +435,48 @@ def test_the_publish_workflow_installs_locked_versions_and_keys_its_state_by_the
         assert covered in prefix
     names = [s.get("name") for s in steps]
     assert names.index("Restore the last build") < names.index("Build") < names.index("Publish")
+
+
+@pytest.mark.parametrize("foreign", ["another build's", "an older one put back", "a link to /dev/zero", "a pipe"])
+def test_a_build_record_that_is_not_this_builds_is_not_used(minimal_site: Path, tmp_path: Path, foreign: str) -> None:
+    """A record copied from another build, or an older one of this build put back, does not
+    match its check file (``state.check``); a link to a device or a pipe is not read. Each is
+    one warning naming the record and a full build equal to a clean one, never a stale page."""
+    import os
+
+    from sitegen.write import STATE_FILE
+
+    config = load_config(minimal_site)
+    build_site(config, today=TODAY)
+    state = minimal_site / "build" / STATE_FILE
+    original = read(minimal_site, "sessions")[0]["title"]
+    if foreign == "another build's":  # a build whose session already has the title this one is about to get
+        other = tmp_path / "other"
+        shutil.copytree(MINIMAL_SITE, other)
+        retitled = read(other, "sessions")
+        retitled[0]["title"] = "Retitled elsewhere"
+        save(other, "sessions", retitled)
+        build_site(load_config(other), today=TODAY)
+        replacement = (other / "build" / STATE_FILE).read_bytes()
+    elif foreign == "an older one put back":
+        replacement = state.read_bytes()
+        between = read(minimal_site, "sessions")
+        between[0]["title"] = "Retitled elsewhere"
+        save(minimal_site, "sessions", between)
+        build_site(config, today=TODAY)
+    edit = read(minimal_site, "sessions")
+    # The data the foreign record describes, so that trusting it would leave the pages stale.
+    edit[0]["title"] = {"another build's": "Retitled elsewhere", "an older one put back": original}.get(foreign, "Changed")
+    save(minimal_site, "sessions", edit)
+    state.unlink()
+    if foreign == "a link to /dev/zero":
+        state.symlink_to("/dev/zero")
+    elif foreign == "a pipe":
+        os.mkfifo(state)
+    else:
+        state.write_bytes(replacement)
+    again = build_site(config, today=TODAY)
+    assert len(again.warnings) == 1 and STATE_FILE in again.warnings[0] and "not used" in again.warnings[0]
+    build_site(load_config(minimal_site, {"build.output_dir": "clean"}), today=TODAY)
+    assert site_files(minimal_site / "build") == site_files(minimal_site / "clean")
+    assert build_site(config, today=TODAY).warnings == []

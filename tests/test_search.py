@@ -571,3 +571,28 @@ def test_a_rebuild_compares_only_the_index_files_whose_bytes_changed(minimal_sit
     assert 0 < len(read_back) < len(files) / 2
     build_site(load_config(minimal_site, {"build.output_dir": "clean"}), today=TODAY)
     assert bundle(minimal_site / "build") == bundle(minimal_site / "clean")
+
+
+@pytest.mark.parametrize("special", ["fifo", "dev-zero", "folder"])
+def test_a_special_file_in_place_of_an_index_chunk_is_not_read(minimal_site, special):
+    """The last build's chunks are read back to be reused: a pipe (which would block), a link to
+    /dev/zero (which never ends) or a folder in a chunk's place is passed over; the rebuild is a
+    clean build's."""
+    build_cli(minimal_site)
+    chunk = sorted((minimal_site / "build/pagefind/index").iterdir())[0]
+    chunk.unlink()
+    if special == "fifo":
+        os.mkfifo(chunk)
+    elif special == "dev-zero":
+        chunk.symlink_to("/dev/zero")
+    else:
+        chunk.mkdir()
+    edit_collection(minimal_site, "sessions", lambda items: items[0].update(title="Difference engines"))
+    build_cli(minimal_site)
+    build_cli(minimal_site, "--output", str(minimal_site / "clean"))
+    ours = {
+        p: d
+        for p, d in bundle(minimal_site / "build").items()
+        if not p.startswith("index/") or (minimal_site / "build/pagefind" / p).is_file()
+    }
+    assert ours == bundle(minimal_site / "clean")

@@ -258,9 +258,20 @@ def test_kept_batch_reads_give_the_same_bytes_and_an_edit_reads_one_batch(tmp_pa
     names = sorted(kept.iterdir())
     names[0].write_bytes(names[0].read_bytes()[:-10])  # cut short
     names[1].write_bytes(b"\0" * 40)  # garbage
+    first, second = names[2].read_bytes(), names[3].read_bytes()
+    names[2].write_bytes(second)  # two sound files swapped: each fails the checksum of its name
+    names[3].write_bytes(first)
+    names[4].unlink()
+    names[4].symlink_to("/dev/zero")  # not a regular file: never read
+    names[5].unlink()
+    os.mkfifo(names[5])  # would block a plain open
     build(grown[:-1])
-    assert len(read_bounds) == 2
+    assert len(read_bounds) == 6
     assert len(list(kept.iterdir())) == len(batches.bounds([r["url"] for r in grown[:-1]]))
+    # Not trusted (sitegen build --full): every batch is read, and kept anew.
+    read_bounds.clear()
+    assert write_index(grown[:-1], "en", workers=1, kept=kept, trusted=False) == write_index(grown[:-1], "en", workers=1)
+    assert len(read_bounds) == 2 * len(batches.bounds([r["url"] for r in grown[:-1]]))
 
 
 def test_unchanged_index_chunks_are_read_back_from_the_last_bundle_not_encoded_again(monkeypatch):
@@ -282,7 +293,10 @@ def test_unchanged_index_chunks_are_read_back_from_the_last_bundle_not_encoded_a
     assert write_index(edited, "en", workers=1, chunk_size=300, previous=lambda path: last.get(path)) == fresh
     assert 0 < len(encoded) < chunks / 2
     damaged = {path: (b"\x1f\x8b" + data[2:-9] + b"\0" * 9 if path.startswith("index/") else data) for path, data in last.items()}
-    swapped = {path: next(d for p, d in last.items() if p.startswith("index/") and p != path) if path.startswith("index/") else data for path, data in last.items()}
+    swapped = {
+        path: next(d for p, d in last.items() if p.startswith("index/") and p != path) if path.startswith("index/") else data
+        for path, data in last.items()
+    }
     for previous in (damaged, swapped):
         encoded.clear()
         assert write_index(edited, "en", workers=1, chunk_size=300, previous=previous.get) == fresh

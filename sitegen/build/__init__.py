@@ -184,7 +184,7 @@ def _pipeline(run: _Run, client: httpx.Client | None, *, today: date, write: boo
     pending: PendingSearch | None = None
     try:
         # The index is written by a forked job while the site renders; the search stage joins it.
-        pending = _search_start(config, modelled.archive, content, stager, None if full else stager.previous_record)
+        pending = _search_start(config, modelled.archive, content, stager, stager.previous_record, full=full)
         staged = _render(run, modelled, content, assets, stager, today=today, full=full)
         search = _search(run, pending, stager, staged)
         if write:
@@ -303,8 +303,10 @@ def _write(run: _Run, stager: Stager, staged: _Staged, search: SearchResult) -> 
     _write_report(run.config.output_dir / REPORT_FILE, report)  # under the lock, as the next build cleans up after a killed one
 
 
-def _search_start(config: Config, archive: Archive, content: ContentResult, stager: Stager, previous_record: Any) -> PendingSearch:
-    previous = previous_record.get("search") if isinstance(previous_record, dict) else None
+def _search_start(config: Config, archive: Archive, content: ContentResult, stager: Stager, previous_record: Any, *, full: bool) -> PendingSearch:
+    """Fork the index job; with ``full`` (``--full``) it trusts neither the last build's search
+    state nor the kept batch reads, and makes both anew."""
+    previous = previous_record.get("search") if isinstance(previous_record, dict) and not full else None
     output = config.output_dir
     return start_search(
         archive,
@@ -317,6 +319,7 @@ def _search_start(config: Config, archive: Archive, content: ContentResult, stag
         output=output,
         scratch=stager.staging,
         kept=config.cache_dir / "search",
+        trust_kept=not full,
     )
 
 

@@ -68,13 +68,14 @@ def start_search(
     output: Path | None = None,
     scratch: Path | None = None,
     kept: Path | None = None,
+    trust_kept: bool = True,
 ) -> PendingSearch:
     """Start indexing this archive; its files go to ``sink`` (the build's stager, which a fork may call).
     ``previous`` is the last build's search state; ``exists`` says whether a file of the last build is
     still in the output (``output``, whose bundle's runtime files are reused for the same Pagefind
     version). Pagefind's temporary folder goes in ``scratch`` (the build's staging folder) when given,
-    and the batch reads kept between builds in ``kept``."""
-    inputs = Inputs(archive, content, url, language, previous, exists, output, scratch, kept)
+    and the batch reads kept between builds in ``kept`` (made anew, not used, unless ``trust_kept``)."""
+    inputs = Inputs(archive, content, url, language, previous, exists, output, scratch, kept, trust_kept)
     if not can_fork():
         return PendingSearch(done=index_site(inputs, sink))
     return PendingSearch(Forked(lambda: index_in_child(inputs, sink), "index job", name=JOB_NAME))

@@ -55,11 +55,14 @@ class Read:
     starts: list[int]
 
 
-def read(records: Sequence[dict[str, Any]], language: str, fields: list[str], workers: int, kept: Path | None = None) -> Read:
+def read(
+    records: Sequence[dict[str, Any]], language: str, fields: list[str], workers: int, kept: Path | None = None, trusted: bool = True
+) -> Read:
     """Pass 1 over records in page order, batch by batch (``batches.bounds``); with ``kept``
-    (a folder), the reads of batches whose records are unchanged come from there."""
+    (a folder), the reads of batches whose records are unchanged come from there (unless not
+    ``trusted``: then every batch is read and kept anew)."""
     cut = batches.bounds([str(record["url"]) for record in records])
-    cache = BatchCache(kept, language, fields) if kept is not None else None
+    cache = BatchCache(kept, language, fields, trusted=trusted) if kept is not None else None
     keys = [cache.key(records[start:end]) for start, end in cut] if cache else []
     results: list[BatchRead | None] = [cache.load(key) for key in keys] if cache else [None] * len(cut)
     missing = [index for index, found in enumerate(results) if found is None]

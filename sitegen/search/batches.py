@@ -9,9 +9,10 @@ keep their bounds and their records.
 in ``cache_dir/search/``, named by the digest of the batch's records and of
 everything else the read depends on: the language, the index's meta fields,
 the code of this package and the stemmer's version. A rebuild reads again
-only the batches whose digest is new. A file that is damaged or cut short
-fails its own checksum and is read again; the cache is never the only copy
-of anything.
+only the batches whose digest is new. Each file starts with a checksum of its
+name and its bytes, so a file that is damaged, cut short, renamed or swapped
+with another fails it and is read again; so is anything but a regular file
+of at most ``MAX_KEPT`` bytes. The cache is never the only copy of anything.
 """
 
 from __future__ import annotations
@@ -30,6 +31,8 @@ from typing import Any
 import orjson
 
 from sitegen.atomic import write_atomically
+from sitegen.bounded import read_file_bounded
+from sitegen.errors import SearchError
 
 #: Records per batch, about (the URL hash cuts one in this many).
 BATCH_TARGET = 256
@@ -58,10 +61,12 @@ def bounds(urls: Sequence[str]) -> list[tuple[int, int]]:
 class BatchCache:
     """Batch reads kept in ``folder``, for one language and one set of meta fields."""
 
-    def __init__(self, folder: Path, language: str, fields: Sequence[str]) -> None:
+    def __init__(self, folder: Path, language: str, fields: Sequence[str], *, trusted: bool = True) -> None:
         self.folder = folder
         self._salt = orjson.dumps([_code_digest(), language, list(fields)])
         self.used: set[str] = set()
+        #: False (``sitegen build --full``): nothing kept is used; every read is kept anew.
+        self.trusted = trusted
 
     def key(self, records: Iterable[dict[str, Any]]) -> str:
         hasher = hashlib.sha256(self._salt)
@@ -72,12 +77,15 @@ class BatchCache:
     def load(self, key: str) -> BatchRead | None:
         """The kept read, or None when there is none or it fails its checksum."""
         self.used.add(key)
+        if not self.trusted:
+            return None
+        path = self.folder / (key + SUFFIX)
         try:
-            data = (self.folder / (key + SUFFIX)).read_bytes()
-        except OSError:
+            data = read_file_bounded(path, MAX_KEPT + 32, str(path), SearchError, "")
+        except (OSError, SearchError):
             return None
         payload = data[32:]
-        if len(data) < 32 or hashlib.sha256(payload).digest() != data[:32]:
+        if len(data) < 32 or _checksum(key, payload) != data[:32]:
             return None
         try:
             pages, blobs = pickle.loads(payload)  # noqa: S301 - sitegen's own file, checked against its checksum
@@ -93,7 +101,7 @@ class BatchCache:
             return
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
-            write_atomically(self.folder / (key + SUFFIX), hashlib.sha256(payload).digest() + payload)
+            write_atomically(self.folder / (key + SUFFIX), _checksum(key, payload) + payload)
         except OSError:
             return
 
@@ -109,6 +117,11 @@ class BatchCache:
                     os.unlink(self.folder / name)
                 except OSError:
                     continue
+
+
+def _checksum(key: str, payload: bytes) -> bytes:
+    """Of the file's name and bytes: a read kept under another batch's name does not pass."""
+    return hashlib.sha256(key.encode() + b"\0" + payload).digest()
 
 
 @cache

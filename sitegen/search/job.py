@@ -23,6 +23,8 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
+from sitegen.bounded import read_file_bounded
+from sitegen.errors import SearchError
 from sitegen.search.bundle import content_addressed
 from sitegen.search.records import SearchRecord, UrlOf, search_records
 from sitegen.search.run import MAX_FILE, pagefind_version
@@ -79,6 +81,8 @@ class Inputs:
     scratch: Path | None
     #: Where the index's batch reads are kept between builds (``batches.BatchCache``); None: nowhere.
     kept: Path | None = None
+    #: False (``sitegen build --full``): the kept reads are made anew, not used.
+    trust_kept: bool = True
 
 
 def index_in_child(inputs: Inputs, sink: Sink) -> SearchResult:
@@ -102,7 +106,9 @@ def index_site(inputs: Inputs, sink: Sink) -> SearchResult:
             return SearchResult(kept, (), dict(previous), ran=False, records=len(records))
     runtime = f"{pagefind_version()}/{inputs.language}"
     data = [record.data() for record in records]
-    bundle = write_bundle(data, inputs.language, _runtime(inputs, runtime), inputs.scratch, inputs.kept, _last_bundle(inputs))
+    bundle = write_bundle(
+        data, inputs.language, _runtime(inputs, runtime), inputs.scratch, inputs.kept, _last_bundle(inputs), inputs.trust_kept
+    )
     files = {f"{BUNDLE_DIR}/{path}": data for path, data in sorted(bundle.items())}
     changed, sums = _stage(files, previous, sink)
     state = {"digest": digest, "files": tuple(files), "sums": sums, "runtime": runtime, "runtime_sha256": digests(bundle)}
@@ -133,13 +139,15 @@ def write_bundle(
     scratch: Path | None = None,
     kept: Path | None = None,
     previous: Previous | None = None,
+    trusted: bool = True,
 ) -> dict[str, bytes]:
     """The bundle (path -> bytes): the index of these records (``SearchRecord.data()``) and the
     runtime files, from ``reused`` (the last bundle's folder and their SHA-256) or from Pagefind;
-    ``kept``: the folder of batch reads kept between builds; ``previous`` reads the last bundle's files."""
+    ``kept``: the folder of batch reads kept between builds (used only when ``trusted``);
+    ``previous`` reads the last bundle's files."""
     folder, names = reused if reused is not None else (None, None)
     runtime = runtime_files(language, folder, names, scratch=scratch)
-    index = write_index(records, language, wasm=f"wasm.{language}.pagefind" in runtime, kept=kept, previous=previous)
+    index = write_index(records, language, wasm=f"wasm.{language}.pagefind" in runtime, kept=kept, previous=previous, trusted=trusted)
     return {**index, **runtime}
 
 
@@ -150,12 +158,10 @@ def _last_bundle(inputs: Inputs) -> Previous | None:
     folder = inputs.output / BUNDLE_DIR
 
     def read(path: str) -> bytes | None:
-        try:
-            with open(folder / path, "rb") as file:
-                data = file.read(MAX_FILE + 1)
-        except OSError:
+        try:  # a regular file only (not a pipe or /dev/zero), of at most MAX_FILE bytes
+            return read_file_bounded(folder / path, MAX_FILE, path, SearchError, "")
+        except (OSError, SearchError):
             return None
-        return data if len(data) <= MAX_FILE else None
 
     return read
 

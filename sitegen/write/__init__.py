@@ -25,7 +25,6 @@ live together (``Stager.commit``). Five promises:
 
 from __future__ import annotations
 
-import marshal
 import os
 import re
 import shutil
@@ -39,21 +38,19 @@ from typing import Any
 from sitegen.bounded import shown
 from sitegen.errors import OutputError, Problem
 from sitegen.write.lock import OutputLock, real_output
+from sitegen.write.state import STATE_CHECK, STATE_DIR, STATE_FILE, LastBuild, check_bytes, read_last_build, state_bytes
 from sitegen.write.swap import BACK, FORWARD, Swap, recover, staged_name
 
-# The layout of an output folder, which publish and serve read too.
-#: sitegen's own files; present in every output folder sitegen has written,
-#: and its absence protects other folders. Never published.
-STATE_DIR = ".sitegen"
+__all__ = ["STATE_CHECK", "STATE_DIR", "STATE_FILE"]
+
+# The layout of an output folder, which publish and serve read too (``STATE_DIR``, sitegen's
+# own files, never published, and the record of the build in it: ``state``).
 ASSET_MANIFEST = f"{STATE_DIR}/assets.json"
 REPORT_FILE = f"{STATE_DIR}/report.json"
 #: Public facts the fragment service reads at start (``render.holes.fragment_index``).
 FRAGMENT_INDEX = f"{STATE_DIR}/fragments.json"
 #: Which files of the search bundle are content-addressed (``search``); publish reads it.
 SEARCH_MANIFEST = f"{STATE_DIR}/search.json"
-#: Every file of the last build, and the render stage's record (``render.record``).
-STATE_FILE = f"{STATE_DIR}/state.marshal"
-STATE_FORMAT = 2
 #: Hashed assets, below the output folder; [site] static_url serves this folder.
 STATIC_DIR = "static"
 
@@ -78,7 +75,7 @@ class Stager:
 
     def __init__(self, output_dir: Path, *, preserve: Collection[str] = ()) -> None:
         self.output_dir = output_dir = real_output(output_dir)  # the folder, not a symlink to it: one lock, one staging
-        self.preserve = {STATE_FILE, *preserve}
+        self.preserve = {STATE_FILE, STATE_CHECK, *preserve}
         self.staging = staging_path(output_dir)
         self._lock = OutputLock(output_dir)
         self._lock.acquire()
@@ -92,13 +89,13 @@ class Stager:
         _recover(self.output_dir)
         _check_ours(self.output_dir)
         self.fresh = not self.output_dir.is_dir() or not any(self.output_dir.iterdir())
-        self._state = b"" if self.fresh else _read_bytes(self.output_dir / STATE_FILE)
-        files, record = _parse_state(self._state)
+        last = LastBuild() if self.fresh else read_last_build(self.output_dir)
+        self._state = last.state
         #: The files of the last build (None when unknown), and its render record.
-        self.previous_files: frozenset[str] | None = files
-        self.previous_record: Any = record
+        self.previous_files: frozenset[str] | None = last.files
+        self.previous_record: Any = last.record
         #: Why a rebuild has no record of the last build (it then renders everything), for a warning.
-        self.state_problem: Problem | None = None if self.fresh or files is not None else _state_problem(self._state)
+        self.state_problem: Problem | None = last.problem
         try:
             (self.staging / "new").mkdir(parents=True)
         except OSError as exc:
@@ -148,7 +145,7 @@ class Stager:
         new_files = set(files) - (self.previous_files or set())
         for path in new_files:  # the others passed this check when first written
             _check_relative(path)
-        state = _state_bytes(files, record)
+        state = state_bytes(files, record)
         stale: list[str] = []
         try:
             if self.fresh:
@@ -157,9 +154,10 @@ class Stager:
                 known = self.previous_files if self.previous_files is not None else _existing_files(self.output_dir)
                 stale = sorted(known - set(files) - self.preserve)
                 moved = sorted(changed)
-                if state != self._state:
+                if state != self._state or self.previous_files is None:
+                    _write_staged(self.staged(STATE_CHECK), check_bytes(state))
                     _write_staged(self.staged(STATE_FILE), state)
-                    moved.append(STATE_FILE)  # last, as the record of what is now in place
+                    moved += [STATE_CHECK, STATE_FILE]  # last, as the record of what is now in place
                 if moved or stale:
                     Swap(self.output_dir, self.staging).run(moved, stale)
         except OSError as exc:
@@ -168,6 +166,7 @@ class Stager:
 
     def _move_in_whole(self, state: bytes) -> None:
         new = self.staging / "new"
+        _write_staged(new / STATE_CHECK, check_bytes(state))
         _write_staged(new / STATE_FILE, state)
         if self.output_dir.is_dir():
             self.output_dir.rmdir()  # empty, or it would not be a fresh build
@@ -219,44 +218,6 @@ def _recover(output_dir: Path) -> bool:
 def _write_staged(path: Path, data: bytes) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(data)
-
-
-def _read_bytes(path: Path) -> bytes:
-    try:
-        return path.read_bytes()
-    except OSError:
-        return b""
-
-
-def _parse_state(state: bytes) -> tuple[frozenset[str] | None, Any]:
-    """The last build's files and record; (None, None) if the state is missing,
-    unreadable or of another format (then the build renders everything, and
-    finds the files to remove by listing the folder).
-
-    The state is marshal data, which loads many times faster than JSON. Like
-    Python's own ``__pycache__``, it is trusted as much as the folder it is in.
-    """
-    try:
-        data = marshal.loads(state)
-        files = data["files"]
-        if data.get("format") == STATE_FORMAT and isinstance(files, tuple) and all(isinstance(f, str) for f in files):
-            return frozenset(files), data.get("record")
-    except (EOFError, ValueError, KeyError, TypeError, AttributeError):
-        pass
-    return None, None
-
-
-def _state_problem(state: bytes) -> Problem:
-    where = f"{STATE_FILE} (in the output folder)"
-    fix = "nothing to do: this build renders every page and writes a new record; only changed files are written"
-    if not state:
-        return Problem(where, "is missing or unreadable, so this build has no record of the last one", fix)
-    return Problem(where, "is damaged or was written by another version of sitegen; it was not used", fix)
-
-
-def _state_bytes(files: Collection[str], record: Any) -> bytes:
-    # Version 2 writes no back-references, so equal states are equal bytes.
-    return marshal.dumps({"format": STATE_FORMAT, "files": tuple(sorted(files)), "record": record}, 2)
 
 
 def _write_error(output_dir: Path, exc: OSError) -> OutputError:

@@ -31,8 +31,9 @@ from sitegen.sources.pyvideo import talks, values
 StatKey = tuple[int, int, int, int]
 #: Files changed this recently are read again next time.
 RACY_NS = 2_000_000_000
-#: The most bytes of the cache file read (pyvideo/data's: about 40 MB).
-MAX_CACHE_BYTES = 1 << 30
+#: The most bytes of the cache file read (pyvideo/data's: about 40 MB for 21,700 talks); a
+#: larger one is not read (every file is then read anew, and the cache written again).
+MAX_CACHE_BYTES = 256 << 20
 FILE = "talks.json"
 
 
@@ -113,5 +114,9 @@ class TalkCache:
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             write_atomically(self.path, data)
+        except IsADirectoryError:
+            raise SourceError.at(
+                str(self.path), "is a folder", "remove it: sitegen keeps its cache of the checkout's talks in that file"
+            ) from None
         except OSError as exc:
             raise SourceError.at(str(self.path), f"cannot be written: {exc.strerror or exc}", "make [build] cache_dir writable") from None

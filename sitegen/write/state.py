@@ -1,0 +1,92 @@
+"""The build's record of itself (``STATE_FILE``): every file of the last build
+and the render stage's record, with a check that ties it to the files it
+describes (``STATE_CHECK``).
+
+The state is marshal data, which loads many times faster than JSON; like
+Python's own ``__pycache__``, it is trusted as much as the folder it is in.
+The check file holds the state's digest and goes live in the same swap, just
+before it: a state copied in from another build (or put back from an older
+one) does not match its check, so it is not used. Neither is a state that is
+damaged, of another format, larger than ``MAX_STATE_BYTES`` or not a regular
+file (a link to ``/dev/zero``, a pipe): the build then renders everything,
+with one warning naming the file (``LastBuild.problem``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import marshal
+from collections.abc import Collection
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sitegen.bounded import read_file_bounded
+from sitegen.errors import OutputError, Problem
+
+#: sitegen's own files; present in every output folder sitegen has written,
+#: and its absence protects other folders. Never published.
+STATE_DIR = ".sitegen"
+#: Every file of the last build, and the render stage's record (``render.record``).
+STATE_FILE = f"{STATE_DIR}/state.marshal"
+#: The digest of ``STATE_FILE``, written with it.
+STATE_CHECK = f"{STATE_DIR}/state.check"
+STATE_FORMAT = 2
+#: The largest state read (a 100,000-session build's is a few hundred MB).
+MAX_STATE_BYTES = 2 * 1024 * 1024 * 1024
+_FIX = "nothing to do: this build renders every page and writes a new record; only changed files are written"
+
+
+@dataclass(frozen=True)
+class LastBuild:
+    """What a rebuild knows of the last build."""
+
+    #: The state's bytes as read (b"" when none), to tell whether the next one changed.
+    state: bytes = b""
+    #: The last build's files (None when unknown), and its render record.
+    files: frozenset[str] | None = None
+    record: Any = None
+    #: Why there is no record of the last build although it wrote one (for a warning).
+    problem: Problem | None = None
+
+
+def read_last_build(output_dir: Path) -> LastBuild:
+    """The last build's state in ``output_dir`` (not a fresh one), checked."""
+    where = f"{STATE_FILE} (in the output folder)"
+    try:
+        state = read_file_bounded(output_dir / STATE_FILE, MAX_STATE_BYTES, where, OutputError, "")
+    except OSError:
+        return LastBuild(problem=Problem(where, "is missing or unreadable, so this build has no record of the last one", _FIX))
+    except OutputError as exc:
+        return LastBuild(problem=Problem(where, f"{exc.problems[0].what}; it was not used", _FIX))
+    files, record = _parse(state)
+    if files is None:
+        return LastBuild(state, problem=Problem(where, "is damaged or was written by another version of sitegen; it was not used", _FIX))
+    try:
+        check = read_file_bounded(output_dir / STATE_CHECK, 256, STATE_CHECK, OutputError, "")
+    except (OSError, OutputError):
+        check = b""
+    if check != check_bytes(state):
+        what = f"does not match {STATE_CHECK}: it was changed, or copied from another build; it was not used"
+        return LastBuild(state, problem=Problem(where, what, _FIX))
+    return LastBuild(state, files, record)
+
+
+def state_bytes(files: Collection[str], record: Any) -> bytes:
+    # Version 2 writes no back-references, so equal states are equal bytes.
+    return marshal.dumps({"format": STATE_FORMAT, "files": tuple(sorted(files)), "record": record}, 2)
+
+
+def check_bytes(state: bytes) -> bytes:
+    return hashlib.blake2b(state, digest_size=32).hexdigest().encode() + b"\n"
+
+
+def _parse(state: bytes) -> tuple[frozenset[str] | None, Any]:
+    try:
+        data = marshal.loads(state)
+        files = data["files"]
+        if data.get("format") == STATE_FORMAT and isinstance(files, tuple) and all(isinstance(f, str) for f in files):
+            return frozenset(files), data.get("record")
+    except (EOFError, ValueError, KeyError, TypeError, AttributeError):
+        pass
+    return None, None
