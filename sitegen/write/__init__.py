@@ -20,7 +20,8 @@ live together (``Stager.commit``). Five promises:
   says which those are (files sitegen never wrote are left alone).
 * **Remembered.** ``.sitegen/state.marshal`` lists the files and keeps the render
   stage's record of what each was made from (``render.record``), so the next
-  build renders only what changed. It goes live with the files it lists.
+  build renders only what changed. It goes live with the files it lists, and
+  with its check (``state``): a record that is not this build's is not used.
 """
 
 from __future__ import annotations
