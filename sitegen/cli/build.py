@@ -23,8 +23,9 @@ from sitegen.fetch import source_problems
 @click.option(
     "--full",
     is_flag=True,
-    help="Render every page again, not only those whose inputs changed "
-    "(after editing the output folder by hand). Only changed files are still written.",
+    help="Render every page again, not only those whose inputs changed, and trust no cache "
+    "(after editing or deleting the output folder's files by hand; files you added are left alone). "
+    "Only changed files are still written.",
 )
 def build(**options: Any) -> None:
     """Fetch the data, render the site and write it to the output folder."""

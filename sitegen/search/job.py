@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import gc
 import hashlib
+import os
 import resource
+import stat
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -110,26 +112,45 @@ def index_site(inputs: Inputs, sink: Sink) -> SearchResult:
         data, inputs.language, _runtime(inputs, runtime), inputs.scratch, inputs.kept, _last_bundle(inputs), inputs.trust_kept
     )
     files = {f"{BUNDLE_DIR}/{path}": data for path, data in sorted(bundle.items())}
-    changed, sums = _stage(files, previous, sink)
+    changed, sums = _stage(files, previous, sink, inputs.output)
     state = {"digest": digest, "files": tuple(files), "sums": sums, "runtime": runtime, "runtime_sha256": digests(bundle)}
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     return SearchResult(tuple(files), changed, state, True, len(records), time.monotonic() - started, round(max(peak) / 1024, 1))
 
 
-def _stage(files: dict[str, bytes], previous: Any, sink: Sink) -> tuple[tuple[str, ...], tuple[str, ...]]:
+def _stage(files: dict[str, bytes], previous: Any, sink: Sink, output: Path | None) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """Stage the files whose bytes the last build did not write; the changed paths, and every
-    file's digest (in ``files``' order) for the next build. A file with the digest the last
-    build's record gives it is in place (the record goes live with the files it names), so it
-    is not read back to be compared: most of a rebuild's index is thousands of such files."""
+    file's digest (in ``files``' order) for the next build. A content-addressed file (named by
+    what it holds) with the digest the last build's record gives it, and in ``output`` a
+    regular file of its size, is in place (the record goes live with the files it names), so
+    it is not read back to be compared: most of a rebuild's index is thousands of such files.
+    The few others (the entry, Pagefind's runtime files) are always compared."""
     before: dict[str, str] = {}
-    if isinstance(previous, dict) and isinstance(previous.get("files"), tuple) and isinstance(previous.get("sums"), tuple):
+    if (
+        output is not None
+        and isinstance(previous, dict)
+        and isinstance(previous.get("files"), tuple)
+        and isinstance(previous.get("sums"), tuple)
+    ):
         if len(previous["files"]) == len(previous["sums"]):
             before = dict(zip(previous["files"], previous["sums"], strict=True))
     sums = tuple(hashlib.blake2b(data, digest_size=16).hexdigest() for data in files.values())
+    root = f"{output}/"
     changed = tuple(
-        path for (path, data), digest in zip(files.items(), sums, strict=True) if before.get(path) != digest and sink(path, data)
+        path
+        for (path, data), digest in zip(files.items(), sums, strict=True)
+        if not (before.get(path) == digest and content_addressed(path) and _in_place(root + path, len(data))) and sink(path, data)
     )
     return changed, sums
+
+
+def _in_place(path: str, size: int) -> bool:
+    """A regular file of this size (one lstat; a deleted file, a pipe or a link in its place is not)."""
+    try:
+        info = os.lstat(path)
+    except OSError:
+        return False
+    return stat.S_ISREG(info.st_mode) and info.st_size == size
 
 
 def write_bundle(

@@ -264,6 +264,10 @@ def _check_relative(path: str) -> None:
 def _check_ours(output_dir: Path) -> None:
     if output_dir.exists() and not output_dir.is_dir():
         raise OutputError.at(str(output_dir), "is a file, not a folder", "set [build] output_dir to a folder")
+    if (output_dir / STATE_DIR).is_symlink():
+        raise OutputError.at(
+            str(output_dir / STATE_DIR), "is a link; sitegen keeps its own files of this build there", "remove the link and build again"
+        )
     if output_dir.is_dir() and any(output_dir.iterdir()) and not (output_dir / STATE_DIR).is_dir():
         raise OutputError.at(
             str(output_dir),
@@ -284,4 +288,4 @@ def _same_bytes(target: Path, data: bytes) -> bool:
 def _existing_files(output_dir: Path) -> set[str]:
     if not output_dir.is_dir():
         return set()
-    return {p.relative_to(output_dir).as_posix() for p in output_dir.rglob("*") if p.is_file() or p.is_symlink()}
+    return {p.relative_to(output_dir).as_posix() for p in output_dir.rglob("*") if p.is_symlink() or not p.is_dir()}

@@ -139,7 +139,7 @@ class Swap:
             os.makedirs(previous, exist_ok=True)
         for path in journal.stale:
             target = f"{root}/{path}"
-            if _is_file(target):  # a folder here now is a changed file's, placed later
+            if _is_entry(target):  # a folder here now is a changed file's, placed later
                 _remove(target, f"{previous}/{staged_name(path)}" if keep else None)
         folders: set[str] = set()
         for path in journal.changed:
@@ -223,6 +223,14 @@ def _is_file(path: str | Path) -> bool:
     except (FileNotFoundError, NotADirectoryError):
         return False
     return stat.S_ISREG(mode) or stat.S_ISLNK(mode)
+
+
+def _is_entry(path: str) -> bool:
+    """Anything but a folder (a file, a link, or a pipe or device someone put in a file's place)."""
+    try:
+        return not stat.S_ISDIR(os.lstat(path).st_mode)
+    except (FileNotFoundError, NotADirectoryError):
+        return False
 
 
 def _clear_way(root: str, path: str, folders: set[str]) -> None:

@@ -118,5 +118,8 @@ class TalkCache:
             raise SourceError.at(
                 str(self.path), "is a folder", "remove it: sitegen keeps its cache of the checkout's talks in that file"
             ) from None
+        except (FileExistsError, NotADirectoryError):  # a file where its folder goes
+            fix = "remove it: sitegen keeps its cache of the checkout's talks in that folder"
+            raise SourceError.at(str(self.path.parent), "is not a folder", fix) from None
         except OSError as exc:
             raise SourceError.at(str(self.path), f"cannot be written: {exc.strerror or exc}", "make [build] cache_dir writable") from None
