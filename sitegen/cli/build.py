@@ -47,7 +47,7 @@ def run_build(options: dict[str, Any], *, write: bool) -> None:
 
 def _memory(report: BuildReport) -> str:
     largest = f"{report.peak_rss_mb:.0f} MB peak in the largest process"
-    return f"{largest}, {report.peak_pss_sum_mb:.0f} MB across all (PSS, sampled)" if report.peak_pss_sum_mb else largest
+    return f"{largest}, {report.peak_pss_sum_mb:.0f} MB across all at the busiest sample (PSS)" if report.peak_pss_sum_mb else largest
 
 
 def _print_summary(console: Console, report: BuildReport, output_dir: Path, *, interactive: bool) -> None:
