@@ -460,7 +460,12 @@ def targets(n: int, tools: dict[str, Any]) -> list[dict[str, Any]]:
         checks = [
             ("full build wall ≤ 60 s", sg_full, 60.0, "s"),
             ("full build: the largest process's peak RSS ≤ 1 GB (10^9 bytes)", med("sitegen", "full", "max_rss_bytes"), GB, "B"),
-            ("full build: the peak of all its processes' summed PSS ≤ 1.5 GB", med("sitegen", "full", "tree_peak_pss_bytes"), 1.5 * GB, "B"),
+            (
+                "full build: the peak of all its processes' summed PSS ≤ 1.5 GB",
+                med("sitegen", "full", "tree_peak_pss_bytes"),
+                1.5 * GB,
+                "B",
+            ),
             ("one-session rebuild wall ≤ 1 s", sg_re, 1.0, "s"),
         ]
     out = []
@@ -544,10 +549,7 @@ def markdown_report(results: dict[str, Any]) -> str:
                     if case == "rebuild"
                     else tools[t]["pages"]["files"]
                 )
-                ratios = [
-                    fmt_ratio(m["wall_s"], tools[o][case]["median"]["wall_s"]) if o in tools and o != t else "–"
-                    for o in PEERS
-                ]
+                ratios = [fmt_ratio(m["wall_s"], tools[o][case]["median"]["wall_s"]) if o in tools and o != t else "–" for o in PEERS]
                 lines.append(
                     f"| {CASES[case]} | {t} | {m['wall_s']:.2f} | {m['cpu_s']:.2f} | {m['max_rss_bytes'] / 1e6:,.0f} | "
                     f"{m['tree_peak_pss_bytes'] / 1e6:,.0f} ({m['tree_peak_processes']:.0f}) | "
