@@ -840,11 +840,20 @@ url = "data"
 """
 
 
+#: sitegen's default [source] max_response_bytes, which also bounds a local collection file.
+DEFAULT_MAX_BYTES = 64 * 1024 * 1024
+
+
 def write(out: Path, collections: dict[str, list[dict[str, Any]]]) -> None:
     (out / "data").mkdir(parents=True, exist_ok=True)
-    (out / "sitegen.toml").write_bytes(SITEGEN_TOML.encode())
-    for name in COLLECTIONS:
-        (out / "data" / f"{name}.json").write_bytes(dump(collections[name]))
+    files = {name: dump(collections[name]) for name in COLLECTIONS}
+    largest = max(len(data) for data in files.values())
+    toml = SITEGEN_TOML
+    if largest > DEFAULT_MAX_BYTES:  # 100,000 sessions make a 186 MB sessions.json: raise the bound to fit
+        toml += f"max_response_bytes = {-(-largest * 2 // (1 << 20)) << 20}\n"
+    (out / "sitegen.toml").write_bytes(toml.encode())
+    for name, data in files.items():
+        (out / "data" / f"{name}.json").write_bytes(data)
 
 
 def _toml(value: Any) -> str:
