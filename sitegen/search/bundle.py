@@ -112,7 +112,8 @@ def fragment_names(language: str, pages: Sequence[tuple[str, str]]) -> list[str]
     names: list[str] = []
     for group, members in itertools.groupby(zip(keys, pages, strict=True), key=lambda item: item[0][0]):
         hashes = [full for _, (_, full) in members]
-        names += [f"{language}_{group:02x}{_group_hash(hashes)}{_base36(i)}" for i in range(len(hashes))]
+        prefix = f"{language}_{group:02x}{_group_hash(hashes)}"  # once per group, not once per member
+        names += [prefix + _base36(i) for i in range(len(hashes))]
     return names
 
 
