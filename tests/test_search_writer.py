@@ -230,7 +230,7 @@ def test_kept_batch_reads_give_the_same_bytes_and_an_edit_reads_one_batch(tmp_pa
     from sitegen.search import assemble, batches
 
     records = [record(f"/r{i:04d}/", f"word{i % 11} shared text {i} café", sort={"n": str(i % 5)}) for i in range(3_000)]
-    kept = tmp_path / "kept"
+    kept = batches.KeptReads(tmp_path / "kept")
     read_bounds: list[tuple[int, int]] = []
     read_batch = assemble._read_batch
     monkeypatch.setattr(assemble, "_read_batch", lambda bounds: read_bounds.append(bounds) or read_batch(bounds))
@@ -244,7 +244,7 @@ def test_kept_batch_reads_give_the_same_bytes_and_an_edit_reads_one_batch(tmp_pa
 
     build(records)
     cut = batches.bounds([r["url"] for r in records])
-    assert len(cut) > 5 and len(list(kept.iterdir())) == len(cut)
+    assert len(cut) > 5 and len(list(kept.folder.iterdir())) == len(cut)
     build(records)
     assert read_bounds == []  # nothing changed: every batch read was kept
     edited = [*records[:1500], record("/r1500/", "a new text entirely"), *records[1501:]]
@@ -255,7 +255,7 @@ def test_kept_batch_reads_give_the_same_bytes_and_an_edit_reads_one_batch(tmp_pa
     assert 1 <= len(read_bounds) <= 2  # its batch, or it cuts one in two
     build(grown[:-1])
     assert 1 <= len(read_bounds) <= 2
-    names = sorted(kept.iterdir())
+    names = sorted(kept.folder.iterdir())
     names[0].write_bytes(names[0].read_bytes()[:-10])  # cut short
     names[1].write_bytes(b"\0" * 40)  # garbage
     first, second = names[2].read_bytes(), names[3].read_bytes()
@@ -267,10 +267,12 @@ def test_kept_batch_reads_give_the_same_bytes_and_an_edit_reads_one_batch(tmp_pa
     os.mkfifo(names[5])  # would block a plain open
     build(grown[:-1])
     assert len(read_bounds) == 6
-    assert len(list(kept.iterdir())) == len(batches.bounds([r["url"] for r in grown[:-1]]))
+    assert len(list(kept.folder.iterdir())) == len(batches.bounds([r["url"] for r in grown[:-1]]))
     # Not trusted (sitegen build --full): every batch is read, and kept anew.
     read_bounds.clear()
-    assert write_index(grown[:-1], "en", workers=1, kept=kept, trusted=False) == write_index(grown[:-1], "en", workers=1)
+    assert write_index(grown[:-1], "en", workers=1, kept=batches.KeptReads(kept.folder, trusted=False)) == write_index(
+        grown[:-1], "en", workers=1
+    )
     assert len(read_bounds) == 2 * len(batches.bounds([r["url"] for r in grown[:-1]]))
 
 

@@ -47,7 +47,7 @@ from sitegen.render.holes import fragment_index
 from sitegen.render.parallel import available_cores
 from sitegen.render.record import Record
 from sitegen.render.routes import Routes
-from sitegen.search import PendingSearch, SearchResult, start_search
+from sitegen.search import KeptReads, PendingSearch, SearchResult, start_search
 from sitegen.write import ASSET_MANIFEST, FRAGMENT_INDEX, REPORT_FILE, SEARCH_MANIFEST, STATIC_DIR, Stager, recover_output
 
 if TYPE_CHECKING:
@@ -318,8 +318,7 @@ def _search_start(config: Config, archive: Archive, content: ContentResult, stag
         exists=lambda path: (output / path).is_file(),
         output=output,
         scratch=stager.staging,
-        kept=config.cache_dir / "search",
-        trust_kept=not full,
+        kept=KeptReads(config.cache_dir / "search", trusted=not full),
     )
 
 

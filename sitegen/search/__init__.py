@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sitegen.forked import Forked, can_fork
+from sitegen.search.batches import KeptReads
 from sitegen.search.job import BUNDLE_DIR, SEARCH_FORMAT, Inputs, SearchResult, Sink, index_in_child, index_site
 from sitegen.search.records import UrlOf
 
@@ -35,7 +36,7 @@ if TYPE_CHECKING:  # the annotations only
 #: The index job's process name (``ps``, ``top``; bench/search_bench.py watches its memory by it).
 JOB_NAME = "sitegen-index"
 
-__all__ = ["BUNDLE_DIR", "SEARCH_FORMAT", "PendingSearch", "SearchResult", "start_search"]
+__all__ = ["BUNDLE_DIR", "KeptReads", "SEARCH_FORMAT", "PendingSearch", "SearchResult", "start_search"]
 
 
 class PendingSearch:
@@ -67,15 +68,14 @@ def start_search(
     exists: Callable[[str], bool] = lambda path: False,
     output: Path | None = None,
     scratch: Path | None = None,
-    kept: Path | None = None,
-    trust_kept: bool = True,
+    kept: KeptReads | None = None,
 ) -> PendingSearch:
     """Start indexing this archive; its files go to ``sink`` (the build's stager, which a fork may call).
     ``previous`` is the last build's search state; ``exists`` says whether a file of the last build is
     still in the output (``output``, whose bundle's runtime files are reused for the same Pagefind
     version). Pagefind's temporary folder goes in ``scratch`` (the build's staging folder) when given,
-    and the batch reads kept between builds in ``kept`` (made anew, not used, unless ``trust_kept``)."""
-    inputs = Inputs(archive, content, url, language, previous, exists, output, scratch, kept, trust_kept)
+    and the batch reads kept between builds in ``kept`` (made anew, not used, unless ``kept.trusted``)."""
+    inputs = Inputs(archive, content, url, language, previous, exists, output, scratch, kept)
     if not can_fork():
         return PendingSearch(done=index_site(inputs, sink))
     return PendingSearch(Forked(lambda: index_in_child(inputs, sink), "index job", name=JOB_NAME))

@@ -22,12 +22,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from itertools import chain, islice, repeat
 from operator import lt, sub
-from pathlib import Path
 from typing import Any, TypeVar
 
 from sitegen.forked import stop_with_parent
 from sitegen.search import batches, cbor
-from sitegen.search.batches import BatchCache, BatchRead
+from sitegen.search.batches import BatchCache, BatchRead, KeptReads
 from sitegen.search.bundle import encode_file, full_hash
 from sitegen.search.entries import Sink, Variants
 from sitegen.search.pages import Page, Reader
@@ -55,14 +54,12 @@ class Read:
     starts: list[int]
 
 
-def read(
-    records: Sequence[dict[str, Any]], language: str, fields: list[str], workers: int, kept: Path | None = None, trusted: bool = True
-) -> Read:
-    """Pass 1 over records in page order, batch by batch (``batches.bounds``); with ``kept``
-    (a folder), the reads of batches whose records are unchanged come from there (unless not
-    ``trusted``: then every batch is read and kept anew)."""
+def read(records: Sequence[dict[str, Any]], language: str, fields: list[str], workers: int, kept: KeptReads | None = None) -> Read:
+    """Pass 1 over records in page order, batch by batch (``batches.bounds``); with ``kept``,
+    the reads of batches whose records are unchanged come from there (unless not
+    ``kept.trusted``: then every batch is read and kept anew)."""
     cut = batches.bounds([str(record["url"]) for record in records])
-    cache = BatchCache(kept, language, fields, trusted=trusted) if kept is not None else None
+    cache = BatchCache(kept, language, fields) if kept is not None else None
     keys = [cache.key(records[start:end]) for start, end in cut] if cache else []
     results: list[BatchRead | None] = [cache.load(key) for key in keys] if cache else [None] * len(cut)
     missing = [index for index, found in enumerate(results) if found is None]

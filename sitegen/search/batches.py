@@ -23,6 +23,7 @@ import pickle
 import sys
 import zlib
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from functools import cache
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
@@ -58,15 +59,22 @@ def bounds(urls: Sequence[str]) -> list[tuple[int, int]]:
     return out
 
 
-class BatchCache:
-    """Batch reads kept in ``folder``, for one language and one set of meta fields."""
+@dataclass(frozen=True)
+class KeptReads:
+    """Where batch reads are kept between builds, and whether this build may use them."""
 
-    def __init__(self, folder: Path, language: str, fields: Sequence[str], *, trusted: bool = True) -> None:
-        self.folder = folder
+    folder: Path
+    #: False (``sitegen build --full``): nothing kept is used; every read is kept anew.
+    trusted: bool = True
+
+
+class BatchCache:
+    """Batch reads kept in ``kept.folder``, for one language and one set of meta fields."""
+
+    def __init__(self, kept: KeptReads, language: str, fields: Sequence[str]) -> None:
+        self.folder, self.trusted = kept.folder, kept.trusted
         self._salt = orjson.dumps([_code_digest(), language, list(fields)])
         self.used: set[str] = set()
-        #: False (``sitegen build --full``): nothing kept is used; every read is kept anew.
-        self.trusted = trusted
 
     def key(self, records: Iterable[dict[str, Any]]) -> str:
         hasher = hashlib.sha256(self._salt)

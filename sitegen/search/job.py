@@ -27,6 +27,7 @@ import orjson
 
 from sitegen.bounded import read_file_bounded
 from sitegen.errors import SearchError
+from sitegen.search.batches import KeptReads
 from sitegen.search.bundle import content_addressed
 from sitegen.search.records import SearchRecord, UrlOf, search_records
 from sitegen.search.run import MAX_FILE, pagefind_version
@@ -81,10 +82,8 @@ class Inputs:
     output: Path | None
     #: Where Pagefind's temporary folder goes (the build's staging folder: a killed build's is removed by the next).
     scratch: Path | None
-    #: Where the index's batch reads are kept between builds (``batches.BatchCache``); None: nowhere.
-    kept: Path | None = None
-    #: False (``sitegen build --full``): the kept reads are made anew, not used.
-    trust_kept: bool = True
+    #: Where the index's batch reads are kept between builds, and whether they may be used; None: nowhere.
+    kept: KeptReads | None = None
 
 
 def index_in_child(inputs: Inputs, sink: Sink) -> SearchResult:
@@ -108,9 +107,7 @@ def index_site(inputs: Inputs, sink: Sink) -> SearchResult:
             return SearchResult(kept, (), dict(previous), ran=False, records=len(records))
     runtime = f"{pagefind_version()}/{inputs.language}"
     data = [record.data() for record in records]
-    bundle = write_bundle(
-        data, inputs.language, _runtime(inputs, runtime), inputs.scratch, inputs.kept, _last_bundle(inputs), inputs.trust_kept
-    )
+    bundle = write_bundle(data, inputs.language, _runtime(inputs, runtime), inputs.scratch, inputs.kept, _last_bundle(inputs))
     files = {f"{BUNDLE_DIR}/{path}": data for path, data in sorted(bundle.items())}
     changed, sums = _stage(files, previous, sink, inputs.output)
     state = {"digest": digest, "files": tuple(files), "sums": sums, "runtime": runtime, "runtime_sha256": digests(bundle)}
@@ -158,17 +155,15 @@ def write_bundle(
     language: str,
     reused: tuple[Path, dict[str, str]] | None = None,
     scratch: Path | None = None,
-    kept: Path | None = None,
+    kept: KeptReads | None = None,
     previous: Previous | None = None,
-    trusted: bool = True,
 ) -> dict[str, bytes]:
     """The bundle (path -> bytes): the index of these records (``SearchRecord.data()``) and the
     runtime files, from ``reused`` (the last bundle's folder and their SHA-256) or from Pagefind;
-    ``kept``: the folder of batch reads kept between builds (used only when ``trusted``);
-    ``previous`` reads the last bundle's files."""
+    ``kept``: where batch reads are kept between builds; ``previous`` reads the last bundle's files."""
     folder, names = reused if reused is not None else (None, None)
     runtime = runtime_files(language, folder, names, scratch=scratch)
-    index = write_index(records, language, wasm=f"wasm.{language}.pagefind" in runtime, kept=kept, previous=previous, trusted=trusted)
+    index = write_index(records, language, wasm=f"wasm.{language}.pagefind" in runtime, kept=kept, previous=previous)
     return {**index, **runtime}
 
 

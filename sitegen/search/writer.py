@@ -15,11 +15,11 @@ from __future__ import annotations
 import json
 import struct
 from collections.abc import Callable, Sequence
-from pathlib import Path
 from typing import Any
 
 from sitegen.errors import SearchError
 from sitegen.search import assemble, bundle, cbor
+from sitegen.search.batches import KeptReads
 from sitegen.search.bundle import ENTRY, decode_file, encode_file
 from sitegen.search.pages import Page
 from sitegen.search.words import WORD_SYMBOLS, parse_f32
@@ -44,24 +44,22 @@ def write_index(
     workers: int | None = None,
     wasm: bool = True,
     chunk_size: int = CHUNK_SIZE,
-    kept: Path | None = None,
+    kept: KeptReads | None = None,
     previous: Previous | None = None,
-    trusted: bool = True,
 ) -> dict[str, bytes]:
     """The bundle's index files (path -> bytes) for these records (``SearchRecord.data()`` dicts).
     ``wasm``: whether Pagefind has a wasm file of this language (the entry names it);
     ``chunk_size``: locations per index chunk, about (Pagefind's is PAGEFIND_CHUNK_SIZE);
-    ``kept``: the folder of the batch reads kept between builds (``batches.BatchCache``);
-    ``previous``: reads a file of the last build's bundle (None when it has none);
-    ``trusted``: False reads every batch anew (``sitegen build --full``), keeping them for the next build."""
+    ``kept``: where the batch reads are kept between builds (``batches.KeptReads``);
+    ``previous``: reads a file of the last build's bundle (None when it has none)."""
     workers = workers if workers is not None else assemble.default_workers()
     records = sorted(records, key=lambda record: bundle.page_key(str(record["url"])))  # stable: a later duplicate still wins
     fields = sorted({str(key) for record in records for key in record["meta"]})
-    read = assemble.read(records, language, fields, workers, kept, trusted)
+    read = assemble.read(records, language, fields, workers, kept)
     numbers, pages = _number(read)
     kept_fields = sorted({key for page in pages for key in page.meta_keys})
     if kept_fields != fields:  # a meta field only on pages without words: number the fields again
-        read = assemble.read(records, language, kept_fields, workers, kept, trusted)
+        read = assemble.read(records, language, kept_fields, workers, kept)
         numbers, pages = _number(read)
     out: dict[str, bytes] = {}
     names = bundle.fragment_names(language, [(page.url, page.full_hash[len(language) + 1 :]) for page in pages])
