@@ -360,9 +360,9 @@ def test_a_rebuild_that_drops_every_page_of_a_template_records_what_a_clean_buil
 @pytest.mark.parametrize(
     ("damage", "said"),
     [
-        ("garbage", "is damaged or was written by another version"),
-        ("another format", "is damaged or was written by another version"),
-        ("cut short", "is damaged or was written by another version"),
+        ("garbage", "does not match .sitegen/state.check"),
+        ("another format", "was written by another version of sitegen"),
+        ("cut short", "does not match .sitegen/state.check"),
         ("deleted", "is missing or unreadable"),
     ],
 )
@@ -373,7 +373,8 @@ def test_a_damaged_foreign_or_deleted_build_record_gives_a_full_build_and_a_warn
     is a clean build's, byte for byte."""
     import marshal
 
-    from sitegen.write import STATE_FILE
+    from sitegen.write import STATE_CHECK, STATE_FILE
+    from sitegen.write.state import check_bytes
 
     config = load_config(minimal_site, {"build.strict": True})
     first = build_site(config, today=TODAY)
@@ -385,7 +386,9 @@ def test_a_damaged_foreign_or_deleted_build_record_gives_a_full_build_and_a_warn
     if damage == "garbage":
         state.write_bytes(b"\x00not marshal at all" * 50)
     elif damage == "another format":
-        state.write_bytes(marshal.dumps({"format": 99, "files": ("index.html",), "record": None}))
+        other = marshal.dumps({"format": 99, "files": ("index.html",), "record": None})
+        state.write_bytes(other)  # as another version writes it: with its check
+        (minimal_site / "build" / STATE_CHECK).write_bytes(check_bytes(other))
     elif damage == "cut short":
         state.write_bytes(state.read_bytes()[:100])
     else:

@@ -6,7 +6,9 @@ The state is marshal data, which loads many times faster than JSON; like
 Python's own ``__pycache__``, it is trusted as much as the folder it is in.
 The check file holds the state's digest and goes live in the same swap, just
 before it: a state copied in from another build (or put back from an older
-one) does not match its check, so it is not used. Neither is a state that is
+one) does not match its check, so it is not used. The check is compared
+before the state is unmarshalled, so bytes sitegen did not write are never
+fed to ``marshal``. Neither is a state that is
 damaged, of another format, larger than ``MAX_STATE_BYTES`` or not a regular
 file (a link to ``/dev/zero``, a pipe): the build then renders everything,
 with one warning naming the file (``LastBuild.problem``).
@@ -59,16 +61,16 @@ def read_last_build(output_dir: Path) -> LastBuild:
         return LastBuild(problem=Problem(where, "is missing or unreadable, so this build has no record of the last one", _FIX))
     except OutputError as exc:
         return LastBuild(problem=Problem(where, f"{exc.problems[0].what}; it was not used", _FIX))
-    files, record = _parse(state)
-    if files is None:
-        return LastBuild(state, problem=Problem(where, "is damaged or was written by another version of sitegen; it was not used", _FIX))
     try:
         check = read_file_bounded(output_dir / STATE_CHECK, 256, STATE_CHECK, OutputError, "")
     except (OSError, OutputError):
         check = b""
-    if check != check_bytes(state):
-        what = f"does not match {STATE_CHECK}: it was changed, or copied from another build; it was not used"
+    if check != check_bytes(state):  # before unmarshalling: marshal is not for bytes from elsewhere
+        what = f"does not match {STATE_CHECK}: it was changed, damaged, or copied from another build; it was not used"
         return LastBuild(state, problem=Problem(where, what, _FIX))
+    files, record = _parse(state)
+    if files is None:
+        return LastBuild(state, problem=Problem(where, "was written by another version of sitegen; it was not used", _FIX))
     return LastBuild(state, files, record)
 
 
