@@ -303,3 +303,37 @@ def test_unchanged_index_chunks_are_read_back_from_the_last_bundle_not_encoded_a
         encoded.clear()
         assert write_index(edited, "en", workers=1, chunk_size=300, previous=previous.get) == fresh
         assert len(encoded) == chunks
+
+
+def test_batches_numbered_otherwise_take_the_general_path_and_give_pagefinds_bundle(monkeypatch):
+    """Words are put together from runs packed in the read pass (``runs``): a join per batch
+    when a batch's pages are numbered base + index, the general path when not. Many small
+    batches, one holding a page without words, one a URL a later batch replaces, the others
+    regular: Pagefind's bundle, byte for byte, and the same with one batch."""
+    from sitegen.search import batches, runs
+
+    records = [record(f"/p{i:03d}/", f"common words here {'rare' if i % 9 == 0 else 'often'} w{i % 4} page {i}") for i in range(60)]
+    records[17] = record("/p017/", "!!! ---")  # no words
+    records[44] = record("/p005/", "the fifth page again, replaced common words")  # replaces /p005/ in place
+    one_batch = write_index(records, "en", workers=1, chunk_size=PAGEFIND_CHUNK_SIZE)
+    monkeypatch.setattr(batches, "BATCH_MAX", 7)
+    seen: list[list[int | None]] = []
+    bases = runs.bases
+    monkeypatch.setattr(runs, "bases", lambda numbers: seen.append(bases(numbers)) or seen[-1])
+    ours = write_index(records, "en", workers=1, chunk_size=PAGEFIND_CHUNK_SIZE)
+    assert None in seen[-1] and sum(base is not None for base in seen[-1]) >= 5
+    assert ours == one_batch
+    assert_same(index_data(ours), pagefinds(records))
+
+
+@pytest.mark.parametrize("gaps", [[], [1], [1, 1, 1], [300, 2, 4095], [4096, 70_000, 1]])
+def test_a_run_unpacks_to_the_entries_it_was_packed_from(gaps):
+    from sitegen.search import runs
+
+    indexes = [5, *(5 + sum(gaps[: i + 1]) for i in range(len(gaps)))]
+    flat = [item for n, index in enumerate(indexes) for item in (index, bytes([0x80 | n % 20]) + b"x" * n, n + 3)]
+    run = runs.pack(flat)
+    assert runs.unpack(run) == flat
+    joined, count, size = runs.join([(0, run)], [10])
+    assert count == len(indexes) and size == sum(flat[2::3])
+    assert joined == b"".join(b"\x83" + cbor.encode_int(delta) + body for delta, body in zip([15, *gaps], flat[1::3], strict=True))

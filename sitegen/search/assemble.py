@@ -2,11 +2,12 @@
 
 1. ``read``: records in batches; each page's fragment and summary come back,
    and its words' entries, split by the word's first letters into shards,
-   come back as one pickled blob per batch and shard (cheap to pass on).
+   come back as one pickled blob per batch and shard (cheap to pass on), each
+   word's entries packed as a ``runs.Run`` (kept with the batch's read).
 2. ``words``: after the pages are numbered, each shard's words are put
    together from every batch's blob (in a process forked after pass 1, so the
    blobs are not copied): one word's CBOR (``PackedWord``), with its pages in
-   order and their numbers as deltas.
+   order and their numbers as deltas, a join per batch holding the word.
 
 Shards are ranges of words in order, so their results, joined, are the
 index's words in order. The result is the same with one process or many.
@@ -25,7 +26,7 @@ from operator import lt, sub
 from typing import Any, TypeVar
 
 from sitegen.forked import stop_with_parent
-from sitegen.search import batches, cbor
+from sitegen.search import batches, cbor, runs
 from sitegen.search.batches import BatchCache, BatchRead, KeptReads
 from sitegen.search.bundle import encode_file, full_hash
 from sitegen.search.entries import Sink, Variants
@@ -86,7 +87,7 @@ def read(records: Sequence[dict[str, Any]], language: str, fields: list[str], wo
 def words(blobs: list[list[bytes]], numbers: list[list[int]], workers: int) -> list[tuple[str, bytes, int]]:
     """Every word's (word, CBOR, size for chunking), in order; ``numbers`` maps each
     batch's pages to their page numbers (-1: not in the index)."""
-    _STATE[:] = [blobs, numbers]
+    _STATE[:] = [blobs, numbers, runs.bases(numbers)]
     try:
         shards = _map(_shard_words, list(range(len(SPLITS) + 1)), workers, None)
     finally:
@@ -137,7 +138,7 @@ def _init(language: str, fields: list[str]) -> None:
 
 
 #: One shard of a batch's words: their entries and variants (``Sink``'s), the pages numbered in the batch.
-Shard = tuple[dict[str, list[Any]], dict[str, list[tuple[int, Variants]]]]
+Shard = tuple[dict[str, runs.Run], dict[str, list[tuple[int, Variants]]]]
 
 
 def _read_batch(bounds: tuple[int, int]) -> tuple[list[Page], list[bytes]]:
@@ -145,49 +146,59 @@ def _read_batch(bounds: tuple[int, int]) -> tuple[list[Page], list[bytes]]:
     pages = [reader.page(record, sink, local) for local, record in enumerate(_STATE[0][start:end])]
     shards: list[Shard] = [({}, {}) for _ in range(len(SPLITS) + 1)]
     for word, entries in sink.entries.items():
-        shards[bisect.bisect_right(SPLITS, word[0])][0][word] = entries
+        shards[bisect.bisect_right(SPLITS, word[0])][0][word] = runs.pack(entries)
     for word, variants in sink.variants.items():
         shards[bisect.bisect_right(SPLITS, word[0])][1][word] = variants
     return pages, [pickle.dumps(shard, protocol=pickle.HIGHEST_PROTOCOL) for shard in shards]
 
 
 def _shard_words(shard: int) -> list[tuple[str, bytes, int]]:
-    blobs, numbers = _STATE
+    blobs, numbers, bases = _STATE
     parts: list[Shard] = [pickle.loads(batch_blobs[shard]) for batch_blobs in blobs]
-    # Which batches hold each word: a word is looked up only where it is, however many batches there are.
-    holders: dict[str, list[int]] = {}
+    # Each word's runs with their batches: a word is looked up only where it is, however many batches there are.
+    holders: dict[str, list[tuple[int, runs.Run]]] = {}
     forms_in: dict[str, list[int]] = {}
     for batch, (entries, variants) in enumerate(parts):
-        for word in entries:
-            holders.setdefault(word, []).append(batch)
+        for word, run in entries.items():
+            slot = holders.get(word)
+            if slot is None:
+                holders[word] = [(batch, run)]
+            else:
+                slot.append((batch, run))
         for word in variants:
             forms_in.setdefault(word, []).append(batch)
+    regular = None not in bases
     out = []
     for word in sorted(holders.keys() | forms_in.keys()):
-        found, size = _pages_of(word, [(batch, parts[batch][0]) for batch in holders.get(word, ())], numbers)
-        forms = _forms(word, [(batch, parts[batch][1]) for batch in forms_in.get(word, ())], numbers)
+        found, size = _pages_of(holders.get(word, []), numbers, bases, regular)
+        forms = _forms(word, [(batch, parts[batch][1]) for batch in forms_in[word]], numbers) if word in forms_in else {}
         if found is not None or forms:
-            out.append((word, _word(word, found or ([], []), forms), size))
+            out.append((word, _word(word, found or b"\x80", forms), size))
     return out
 
 
 def _pages_of(
-    word: str, holders: list[tuple[int, dict[str, list[Any]]]], numbers: list[list[int]]
-) -> tuple[tuple[list[int], list[bytes]] | None, int]:
-    """The word's pages (numbers, in order, and their CBOR), or None; their size for chunking.
-    ``holders``: the batches holding the word's entries, in order, with those entries."""
+    held: list[tuple[int, runs.Run]], numbers: list[list[int]], bases: list[int | None], regular: bool
+) -> tuple[bytes | None, int]:
+    """The CBOR of a word's pages (their numbers in order, as deltas, and their CBOR), or None;
+    their size for chunking. ``held``: the word's runs with their batches, in order; ``bases``:
+    each batch's base when its pages are numbered base + index (``runs.bases``), and ``regular``
+    when every batch's is."""
+    if regular or all(bases[batch] is not None for batch, _ in held):  # the usual case: a join per batch
+        joined, count, size = runs.join(held, bases)
+        return (cbor.array_head(count) + joined if count else None), size
     found: list[int] = []
     bodies: list[bytes] = []
     sizes: list[int] = []
-    for batch, entries in holders:
-        flat = entries[word]
+    for batch, run in held:
+        flat = runs.unpack(run)
         found += map(numbers[batch].__getitem__, flat[0::3])
         bodies += flat[1::3]
         sizes += flat[2::3]
     if found and (min(found) < 0 or not all(map(lt, found, islice(found, 1, None)))):  # pages left out or moved: rare
         kept = sorted((item for item in zip(found, bodies, sizes, strict=True) if item[0] >= 0), key=_first)
         found, bodies, sizes = [n for n, _, _ in kept], [b for _, b, _ in kept], [s for _, _, s in kept]
-    return ((found, bodies) if found else None), sum(sizes)
+    return (_pages(found, bodies) if found else None), sum(sizes)
 
 
 def _forms(
@@ -204,14 +215,14 @@ def _forms(
     return forms
 
 
-def _word(word: str, pages: tuple[list[int], list[bytes]], forms: dict[str, list[tuple[int, int, bytes]]]) -> bytes:
-    """A ``PackedWord``: [word, pages, additional variants]; variants in the order Pagefind meets them."""
+def _word(word: str, pages: bytes, forms: dict[str, list[tuple[int, int, bytes]]]) -> bytes:
+    """A ``PackedWord``: [word, pages (their CBOR), additional variants]; variants in the order Pagefind meets them."""
     ordered = sorted(forms.items(), key=lambda item: min(place[:2] for place in item[1]))
     variants = []
     for form, places in ordered:
         places.sort(key=_first)
-        variants.append(b"\x82" + cbor.encode(form) + _pages([n for n, _, _ in places], [data for _, _, data in places]))
-    return b"\x83" + cbor.encode(word) + _pages(*pages) + cbor.array_head(len(variants)) + b"".join(variants)
+        variants.append(b"\x82" + cbor.encode_text(form) + _pages([n for n, _, _ in places], [data for _, _, data in places]))
+    return b"\x83" + cbor.encode_text(word) + pages + cbor.array_head(len(variants)) + b"".join(variants)
 
 
 def _pages(numbers: list[int], bodies: list[bytes]) -> bytes:

@@ -96,6 +96,12 @@ def encode(value: Any) -> bytes:
     return bytes(out)
 
 
+def encode_text(value: str) -> bytes:
+    """``encode`` of a string (a word: most are short), without the general walk."""
+    raw = value.encode("utf-8")
+    return (_TEXTS[len(raw)] if len(raw) < len(_TEXTS) else encode(value)[: -len(raw) or None]) + raw
+
+
 def _head(major: int, arg: int, out: bytearray) -> None:
     if arg < 24:
         out.append(major << 5 | arg)
@@ -139,6 +145,7 @@ def _encode(value: Any, out: bytearray, depth: int) -> None:
 _SMALL = [bytes(_b) for _b in ([_i] if _i < 24 else [24, _i] if _i < 256 else [25, _i >> 8, _i & 0xFF] for _i in range(65536))]
 _NEGATIVE = [bytes([0x20 | _i]) if _i < 24 else bytes([0x38, _i]) for _i in range(256)]
 _INTS = {**{-1 - _i: _b for _i, _b in enumerate(_NEGATIVE)}, **dict(enumerate(_SMALL))}
+_TEXTS = [bytes([0x60 | _b[0]]) + _b[1:] for _b in _SMALL[:256]]
 _ARRAYS = [bytes([0x80 | _b[0]]) + _b[1:] for _b in _SMALL]
 
 
