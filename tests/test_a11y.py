@@ -6,7 +6,6 @@ critical. The minor ones are printed (``pytest -s``) for the record."""
 from __future__ import annotations
 
 import json
-import marshal
 import os
 import shutil
 import subprocess
@@ -19,7 +18,7 @@ from conftest import REPO, TODAY
 from search_browser import S3LikeOrigin, chromium_page
 
 from sitegen.render.record import Record
-from sitegen.write import STATE_FILE
+from sitegen.write.state import read_last_build
 
 AXE = Path(__file__).parent / "a11y" / "node_modules" / "axe-core" / "axe.min.js"
 #: The session whose page gets a YouTube and a Vimeo video, so the player is audited too.
@@ -50,8 +49,8 @@ def build_sample_site(root: Path) -> Path:
 
 def one_page_per_template(output: Path, player_page: str) -> dict[str, str]:
     """template -> the URL path of one page made with it (the session: the one with the player)."""
-    state = marshal.loads((output / STATE_FILE).read_bytes())
-    record = Record.from_data(state["record"])
+    last = read_last_build(output)
+    record = Record.from_data(last.record)
     assert record is not None
     pages: dict[str, str] = {}
     for path, entry in sorted(record.files.items()):

@@ -483,3 +483,31 @@ def test_a_build_record_that_is_not_this_builds_is_not_used(minimal_site: Path, 
     build_site(load_config(minimal_site, {"build.output_dir": "clean"}), today=TODAY)
     assert site_files(minimal_site / "build") == site_files(minimal_site / "clean")
     assert build_site(config, today=TODAY).warnings == []
+
+
+def test_the_states_early_part_is_read_alone_and_checked_like_the_whole(tmp_path):
+    """``read_early`` (what the index job, forked before the build reads the state, reads
+    itself): the early part as written; None when the state does not match its check, has
+    another version's header, is cut short, or is missing. The rest reads as before."""
+    from sitegen.write.state import STATE_CHECK, STATE_FILE, check_bytes, read_early, read_last_build, state_bytes
+
+    (tmp_path / ".sitegen").mkdir()
+    state = state_bytes(["b.html", "a.html"], {"render": [1, 2]}, early={"digest": "d", "files": ("x",)})
+    (tmp_path / STATE_FILE).write_bytes(state)
+    (tmp_path / STATE_CHECK).write_bytes(check_bytes(state))
+    assert read_early(tmp_path) == {"digest": "d", "files": ("x",)}
+    last = read_last_build(tmp_path)
+    assert last.files == {"a.html", "b.html"} and last.record == {"render": [1, 2]} and last.problem is None
+    for bad in (state[:-1], b"sitegen state 2\n" + state[16:], state[:20], state.replace(b"digest", b"digesT")):
+        (tmp_path / STATE_FILE).write_bytes(bad)
+        (tmp_path / STATE_CHECK).write_bytes(check_bytes(state))
+        assert read_early(tmp_path) is None
+    for other in (b"sitegen state 2\n" + state[16:], state[:20]):  # with its own check: another version's, or cut in its header
+        (tmp_path / STATE_FILE).write_bytes(other)
+        (tmp_path / STATE_CHECK).write_bytes(check_bytes(other))
+        assert read_early(tmp_path) is None and read_last_build(tmp_path).files is None
+    (tmp_path / STATE_FILE).write_bytes(b"sitegen state 3\n" + (10**9).to_bytes(8, "big") + b"\0")  # a length past the end
+    (tmp_path / STATE_CHECK).write_bytes(check_bytes((tmp_path / STATE_FILE).read_bytes()))
+    assert read_early(tmp_path) is None and read_last_build(tmp_path).files is None
+    (tmp_path / STATE_FILE).unlink()
+    assert read_early(tmp_path) is None

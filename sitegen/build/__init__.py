@@ -48,7 +48,7 @@ from sitegen.render.parallel import available_cores
 from sitegen.render.record import Record
 from sitegen.render.routes import Routes
 from sitegen.search import KeptReads, PendingSearch, SearchResult, start_search
-from sitegen.write import ASSET_MANIFEST, FRAGMENT_INDEX, REPORT_FILE, SEARCH_MANIFEST, STATIC_DIR, Stager, recover_output
+from sitegen.write import ASSET_MANIFEST, FRAGMENT_INDEX, REPORT_FILE, SEARCH_MANIFEST, STATIC_DIR, Stager, read_early, recover_output
 
 if TYPE_CHECKING:
     import httpx
@@ -179,12 +179,14 @@ def _pipeline(run: _Run, client: httpx.Client | None, *, today: date, write: boo
     content = _content(run, modelled.archive)
     assets = _assets(run)
     stager, scratch = _open_stager(config, write)
-    if stager.state_problem is not None:
-        run.notice(stager.state_problem)
     pending: PendingSearch | None = None
     try:
         # The index is written by a forked job while the site renders; the search stage joins it.
-        pending = _search_start(config, modelled.archive, content, stager, stager.previous_record, full=full)
+        # It is forked first: it reads its part of the last build's state while this process reads the rest.
+        pending = _search_start(config, modelled.archive, content, stager, full=full)
+        stager.read_last()
+        if stager.state_problem is not None:
+            run.notice(stager.state_problem)
         staged = _render(run, modelled, content, assets, stager, today=today, full=full)
         search = _search(run, pending, stager, staged)
         if write:
@@ -295,7 +297,7 @@ def _write(run: _Run, stager: Stager, staged: _Staged, search: SearchResult) -> 
     """The write stage: commit the staged files to ``build/``, then the report beside them."""
     report = run.report
     with run.stage("write") as out:
-        result = stager.commit(staged.files, staged.changed, {**staged.record.to_data(), "search": search.state})
+        result = stager.commit(staged.files, staged.changed, staged.record.to_data(), early=search.state)
         report.files_written, report.files_unchanged = result.written, result.unchanged
         report.files_deleted, report.written = result.deleted, True
         out["detail"] = f"{result.written} written, {result.unchanged} unchanged, {result.deleted} deleted"
@@ -303,18 +305,18 @@ def _write(run: _Run, stager: Stager, staged: _Staged, search: SearchResult) -> 
     _write_report(run.config.output_dir / REPORT_FILE, report)  # under the lock, as the next build cleans up after a killed one
 
 
-def _search_start(config: Config, archive: Archive, content: ContentResult, stager: Stager, previous_record: Any, *, full: bool) -> PendingSearch:
-    """Fork the index job; with ``full`` (``--full``) it trusts neither the last build's search
-    state nor the kept batch reads, and makes both anew."""
-    previous = previous_record.get("search") if isinstance(previous_record, dict) and not full else None
-    output = config.output_dir
+def _search_start(config: Config, archive: Archive, content: ContentResult, stager: Stager, *, full: bool) -> PendingSearch:
+    """Fork the index job, which reads its record of the last build itself (the state's early
+    part); with ``full`` (``--full``) it trusts neither that record nor the kept batch reads,
+    and makes both anew."""
+    output, fresh = stager.output_dir, stager.fresh
     return start_search(
         archive,
         content,
         Routes(config.site.base_url).url,
         config.site.language,
         stager.put,
-        previous=previous,
+        previous=lambda: None if full or fresh else read_early(output),
         exists=lambda path: (output / path).is_file(),
         output=output,
         scratch=stager.staging,

@@ -64,14 +64,14 @@ def start_search(
     language: str,
     sink: Sink,
     *,
-    previous: Any = None,
+    previous: Callable[[], Any] = lambda: None,
     exists: Callable[[str], bool] = lambda path: False,
     output: Path | None = None,
     scratch: Path | None = None,
     kept: KeptReads | None = None,
 ) -> PendingSearch:
     """Start indexing this archive; its files go to ``sink`` (the build's stager, which a fork may call).
-    ``previous`` is the last build's search state; ``exists`` says whether a file of the last build is
+    ``previous`` reads the last build's search state (in the job, when it needs it); ``exists`` says whether a file of the last build is
     still in the output (``output``, whose bundle's runtime files are reused for the same Pagefind
     version). Pagefind's temporary folder goes in ``scratch`` (the build's staging folder) when given,
     and the batch reads kept between builds in ``kept`` (made anew, not used, unless ``kept.trusted``)."""

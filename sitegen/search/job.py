@@ -76,7 +76,8 @@ class Inputs:
     content: ContentResult
     url: UrlOf
     language: str
-    previous: Any
+    #: Reads the last build's search state (called once, in the job, after the records are made).
+    previous: Callable[[], Any]
     #: Whether a file of the last build is still in the output (``output``).
     exists: Callable[[str], bool]
     output: Path | None
@@ -100,14 +101,15 @@ def index_site(inputs: Inputs, sink: Sink) -> SearchResult:
     started = time.monotonic()
     records = list(search_records(inputs.archive, inputs.content, inputs.url))
     digest = records_digest(records, inputs.language)
-    previous = inputs.previous
+    previous = inputs.previous()
     if isinstance(previous, dict) and previous.get("digest") == digest:
         kept = previous.get("files")
         if isinstance(kept, tuple) and kept and all(isinstance(p, str) and inputs.exists(p) for p in kept):
             return SearchResult(kept, (), dict(previous), ran=False, records=len(records))
     runtime = f"{pagefind_version()}/{inputs.language}"
     data = [record.data() for record in records]
-    bundle = write_bundle(data, inputs.language, _runtime(inputs, runtime), inputs.scratch, inputs.kept, _last_bundle(inputs))
+    reused, last = _runtime(inputs, previous, runtime), _last_bundle(inputs, previous)
+    bundle = write_bundle(data, inputs.language, reused, inputs.scratch, inputs.kept, last)
     files = {f"{BUNDLE_DIR}/{path}": data for path, data in sorted(bundle.items())}
     changed, sums = _stage(files, previous, sink, inputs.output)
     state = {"digest": digest, "files": tuple(files), "sums": sums, "runtime": runtime, "runtime_sha256": digests(bundle)}
@@ -167,9 +169,9 @@ def write_bundle(
     return {**index, **runtime}
 
 
-def _last_bundle(inputs: Inputs) -> Previous | None:
+def _last_bundle(inputs: Inputs, previous: Any) -> Previous | None:
     """Reads a file of the last build's bundle (bounded; None when absent or too large)."""
-    if inputs.output is None or not isinstance(inputs.previous, dict):
+    if inputs.output is None or not isinstance(previous, dict):
         return None
     folder = inputs.output / BUNDLE_DIR
 
@@ -182,10 +184,10 @@ def _last_bundle(inputs: Inputs) -> Previous | None:
     return read
 
 
-def _runtime(inputs: Inputs, runtime: str) -> tuple[Path, dict[str, str]] | None:
+def _runtime(inputs: Inputs, previous: Any, runtime: str) -> tuple[Path, dict[str, str]] | None:
     """The last bundle's folder and its runtime files with their SHA-256, when made by this
     Pagefind version for this language (``runtime``) and still there."""
-    previous, output = inputs.previous, inputs.output
+    output = inputs.output
     if output is None or not isinstance(previous, dict) or previous.get("runtime") != runtime:
         return None
     files, sums = previous.get("files"), previous.get("runtime_sha256")

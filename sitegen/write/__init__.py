@@ -39,10 +39,10 @@ from typing import Any
 from sitegen.bounded import shown
 from sitegen.errors import OutputError, Problem
 from sitegen.write.lock import OutputLock, real_output
-from sitegen.write.state import STATE_CHECK, STATE_DIR, STATE_FILE, LastBuild, check_bytes, read_last_build, state_bytes
+from sitegen.write.state import STATE_CHECK, STATE_DIR, STATE_FILE, LastBuild, check_bytes, read_early, read_last_build, state_bytes
 from sitegen.write.swap import BACK, FORWARD, Swap, recover, staged_name
 
-__all__ = ["STATE_CHECK", "STATE_DIR", "STATE_FILE"]
+__all__ = ["STATE_CHECK", "STATE_DIR", "STATE_FILE", "read_early"]
 
 # The layout of an output folder, which publish and serve read too (``STATE_DIR``, sitegen's
 # own files, never published, and the record of the build in it: ``state``).
@@ -90,13 +90,7 @@ class Stager:
         _recover(self.output_dir)
         _check_ours(self.output_dir)
         self.fresh = not self.output_dir.is_dir() or not any(self.output_dir.iterdir())
-        last = LastBuild() if self.fresh else read_last_build(self.output_dir)
-        self._state = last.state
-        #: The files of the last build (None when unknown), and its render record.
-        self.previous_files: frozenset[str] | None = last.files
-        self.previous_record: Any = last.record
-        #: Why a rebuild has no record of the last build (it then renders everything), for a warning.
-        self.state_problem: Problem | None = last.problem
+        self._take(LastBuild())
         try:
             (self.staging / "new").mkdir(parents=True)
         except OSError as exc:
@@ -104,6 +98,20 @@ class Stager:
         #: A fresh build stages files in their folders: the folders this process has made.
         self._made: set[str] = set()
         self._fresh_root = f"{self.staging}/new/"
+
+    def read_last(self) -> None:
+        """Read the last build's state (``previous_files``, ``previous_record``, ``state_problem``);
+        until then the stager knows nothing of it. Separate, so a job can be forked first."""
+        if not self.fresh:
+            self._take(read_last_build(self.output_dir))
+
+    def _take(self, last: LastBuild) -> None:
+        self._state = last.state
+        #: The files of the last build (None when unknown), and its render record.
+        self.previous_files: frozenset[str] | None = last.files
+        self.previous_record: Any = last.record
+        #: Why a rebuild has no record of the last build (it then renders everything), for a warning.
+        self.state_problem: Problem | None = last.problem
 
     def put(self, path: str, data: bytes) -> bool:
         """Stage a file unless the output already has these bytes; True if staged."""
@@ -139,14 +147,14 @@ class Stager:
         """Where ``put`` stages a file."""
         return self.staging / "new" / (path if self.fresh else staged_name(path))
 
-    def commit(self, files: Collection[str], changed: Collection[str], record: Any = None) -> WriteResult:
+    def commit(self, files: Collection[str], changed: Collection[str], record: Any = None, early: Any = None) -> WriteResult:
         """Make the output hold ``files``: the ``changed`` ones as staged, the
-        rest as they are; remove the others. ``record`` (JSON data) is kept for
-        the next build."""
+        rest as they are; remove the others. ``record`` and ``early`` (marshal
+        data; ``state.read_early`` reads the second alone) are kept for the next build."""
         new_files = set(files) - (self.previous_files or set())
         for path in new_files:  # the others passed this check when first written
             _check_relative(path)
-        state = state_bytes(files, record)
+        state = state_bytes(files, record, early)
         stale: list[str] = []
         try:
             if self.fresh:

@@ -1,6 +1,8 @@
 """The build's record of itself (``STATE_FILE``): every file of the last build
 and the render stage's record, with a check that ties it to the files it
-describes (``STATE_CHECK``).
+describes (``STATE_CHECK``). Its early part (the index job's record) comes
+first and is read on its own (``read_early``), by a job forked before the
+build has read the rest.
 
 The state is marshal data, which loads many times faster than JSON; like
 Python's own ``__pycache__``, it is trusted as much as the folder it is in.
@@ -33,7 +35,9 @@ STATE_DIR = ".sitegen"
 STATE_FILE = f"{STATE_DIR}/state.marshal"
 #: The digest of ``STATE_FILE``, written with it.
 STATE_CHECK = f"{STATE_DIR}/state.check"
-STATE_FORMAT = 2
+STATE_FORMAT = 3
+#: The state's first bytes (then the early part's length, 8 bytes big-endian).
+_HEADER = b"sitegen state 3\n"
 #: The largest state read (a 100,000-session build's is a few hundred MB).
 MAX_STATE_BYTES = 2 * 1024 * 1024 * 1024
 _FIX = "nothing to do: this build renders every page and writes a new record; only changed files are written"
@@ -54,38 +58,78 @@ class LastBuild:
 
 def read_last_build(output_dir: Path) -> LastBuild:
     """The last build's state in ``output_dir`` (not a fresh one), checked."""
-    where = f"{STATE_FILE} (in the output folder)"
-    try:
-        state = read_file_bounded(output_dir / STATE_FILE, MAX_STATE_BYTES, where, OutputError, "")
-    except OSError:
-        return LastBuild(problem=Problem(where, "is missing or unreadable, so this build has no record of the last one", _FIX))
-    except OutputError as exc:
-        return LastBuild(problem=Problem(where, f"{exc.problems[0].what}; it was not used", _FIX))
-    try:
-        check = read_file_bounded(output_dir / STATE_CHECK, 256, STATE_CHECK, OutputError, "")
-    except (OSError, OutputError):
-        check = b""
-    if check != check_bytes(state):  # before unmarshalling: marshal is not for bytes from elsewhere
-        what = f"does not match {STATE_CHECK}: it was changed, damaged, or copied from another build; it was not used"
-        return LastBuild(state, problem=Problem(where, what, _FIX))
+    state, problem = _read_checked(output_dir)
+    if problem is not None:
+        return LastBuild(state, problem=problem)
     files, record = _parse(state)
     if files is None:
-        return LastBuild(state, problem=Problem(where, "was written by another version of sitegen; it was not used", _FIX))
+        what = "was written by another version of sitegen; it was not used"
+        return LastBuild(state, problem=Problem(f"{STATE_FILE} (in the output folder)", what, _FIX))
     return LastBuild(state, files, record)
 
 
-def state_bytes(files: Collection[str], record: Any) -> bytes:
-    # Version 2 writes no back-references, so equal states are equal bytes.
-    return marshal.dumps({"format": STATE_FORMAT, "files": tuple(sorted(files)), "record": record}, 2)
+def read_early(output_dir: Path) -> Any:
+    """The state's early part (``state_bytes``), checked as ``read_last_build`` checks the
+    whole; None when there is none or the state is not sound (the build says why)."""
+    state, problem = _read_checked(output_dir)
+    parts = None if problem is not None else _split(state)
+    if parts is None:
+        return None
+    try:
+        return marshal.loads(parts[0])
+    except (EOFError, ValueError, TypeError):
+        return None
+
+
+def state_bytes(files: Collection[str], record: Any, early: Any = None) -> bytes:
+    """The state: a header with the early part's length, the early part (``early``: what a
+    job forked before the build reads the rest reads on its own, ``read_early``), then the
+    files and ``record``. Version 2 of marshal writes no back-references, so equal states
+    are equal bytes."""
+    first = marshal.dumps(early, 2)
+    rest = marshal.dumps({"format": STATE_FORMAT, "files": tuple(sorted(files)), "record": record}, 2)
+    return _HEADER + len(first).to_bytes(8, "big") + first + rest
 
 
 def check_bytes(state: bytes) -> bytes:
     return hashlib.blake2b(state, digest_size=32).hexdigest().encode() + b"\n"
 
 
-def _parse(state: bytes) -> tuple[frozenset[str] | None, Any]:
+def _read_checked(output_dir: Path) -> tuple[bytes, Problem | None]:
+    """The state's bytes, and why they may not be used (None: they match their check)."""
+    where = f"{STATE_FILE} (in the output folder)"
     try:
-        data = marshal.loads(state)
+        state = read_file_bounded(output_dir / STATE_FILE, MAX_STATE_BYTES, where, OutputError, "")
+    except OSError:
+        return b"", Problem(where, "is missing or unreadable, so this build has no record of the last one", _FIX)
+    except OutputError as exc:
+        return b"", Problem(where, f"{exc.problems[0].what}; it was not used", _FIX)
+    try:
+        check = read_file_bounded(output_dir / STATE_CHECK, 256, STATE_CHECK, OutputError, "")
+    except (OSError, OutputError):
+        check = b""
+    if check != check_bytes(state):  # before unmarshalling: marshal is not for bytes from elsewhere
+        what = f"does not match {STATE_CHECK}: it was changed, damaged, or copied from another build; it was not used"
+        return state, Problem(where, what, _FIX)
+    return state, None
+
+
+def _split(state: bytes) -> tuple[memoryview, memoryview] | None:
+    """The early part and the rest, or None when the header is not this version's."""
+    start = len(_HEADER) + 8
+    if len(state) < start or not state.startswith(_HEADER):
+        return None
+    end = start + int.from_bytes(state[len(_HEADER) : start], "big")
+    view = memoryview(state)
+    return (view[start:end], view[end:]) if end <= len(state) else None
+
+
+def _parse(state: bytes) -> tuple[frozenset[str] | None, Any]:
+    parts = _split(state)
+    if parts is None:
+        return None, None
+    try:
+        data = marshal.loads(parts[1])
         files = data["files"]
         if data.get("format") == STATE_FORMAT and isinstance(files, tuple) and all(isinstance(f, str) for f in files):
             return frozenset(files), data.get("record")
