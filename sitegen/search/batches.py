@@ -59,6 +59,11 @@ def bounds(urls: Sequence[str]) -> list[tuple[int, int]]:
     return out
 
 
+def encode(record: dict[str, Any]) -> bytes:
+    """A record's bytes for digests (a batch's name, the index's digest): its JSON, keys sorted."""
+    return orjson.dumps(record, option=orjson.OPT_SORT_KEYS)
+
+
 @dataclass(frozen=True)
 class KeptReads:
     """Where batch reads are kept between builds, and whether this build may use them."""
@@ -76,10 +81,11 @@ class BatchCache:
         self._salt = orjson.dumps([_code_digest(), language, list(fields)])
         self.used: set[str] = set()
 
-    def key(self, records: Iterable[dict[str, Any]]) -> str:
+    def key(self, encoded: Iterable[bytes]) -> str:
+        """A batch's name, from its records as ``encode`` gives them."""
         hasher = hashlib.sha256(self._salt)
-        for record in records:
-            hasher.update(orjson.dumps(record, option=orjson.OPT_SORT_KEYS))
+        for record in encoded:
+            hasher.update(record)
         return hasher.hexdigest()
 
     def load(self, key: str) -> BatchRead | None:

@@ -27,9 +27,10 @@ import orjson
 
 from sitegen.bounded import read_file_bounded
 from sitegen.errors import SearchError
+from sitegen.search import batches
 from sitegen.search.batches import KeptReads
 from sitegen.search.bundle import content_addressed
-from sitegen.search.records import SearchRecord, UrlOf, search_records
+from sitegen.search.records import UrlOf, search_records
 from sitegen.search.run import MAX_FILE, pagefind_version
 from sitegen.search.runtime import digests, is_runtime, runtime_files
 from sitegen.search.writer import Previous, write_index
@@ -99,22 +100,22 @@ def index_in_child(inputs: Inputs, sink: Sink) -> SearchResult:
 def index_site(inputs: Inputs, sink: Sink) -> SearchResult:
     """Keep the last index when its records are the same, else write and stage a new one."""
     started = time.monotonic()
-    records = list(search_records(inputs.archive, inputs.content, inputs.url))
-    digest = records_digest(records, inputs.language)
+    data = [record.data() for record in search_records(inputs.archive, inputs.content, inputs.url)]
+    encoded = [batches.encode(record) for record in data]
+    digest = records_digest(encoded, inputs.language)
     previous = inputs.previous()
     if isinstance(previous, dict) and previous.get("digest") == digest:
         kept = previous.get("files")
         if isinstance(kept, tuple) and kept and all(isinstance(p, str) and inputs.exists(p) for p in kept):
-            return SearchResult(kept, (), dict(previous), ran=False, records=len(records))
+            return SearchResult(kept, (), dict(previous), ran=False, records=len(data))
     runtime = f"{pagefind_version()}/{inputs.language}"
-    data = [record.data() for record in records]
     reused, last = _runtime(inputs, previous, runtime), _last_bundle(inputs, previous)
-    bundle = write_bundle(data, inputs.language, reused, inputs.scratch, inputs.kept, last)
+    bundle = write_bundle(data, inputs.language, reused, inputs.scratch, inputs.kept, last, encoded)
     files = {f"{BUNDLE_DIR}/{path}": data for path, data in sorted(bundle.items())}
     changed, sums = _stage(files, previous, sink, inputs.output)
     state = {"digest": digest, "files": tuple(files), "sums": sums, "runtime": runtime, "runtime_sha256": digests(bundle)}
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    return SearchResult(tuple(files), changed, state, True, len(records), time.monotonic() - started, round(max(peak) / 1024, 1))
+    return SearchResult(tuple(files), changed, state, True, len(data), time.monotonic() - started, round(max(peak) / 1024, 1))
 
 
 def _stage(files: dict[str, bytes], previous: Any, sink: Sink, output: Path | None) -> tuple[tuple[str, ...], tuple[str, ...]]:
@@ -159,13 +160,16 @@ def write_bundle(
     scratch: Path | None = None,
     kept: KeptReads | None = None,
     previous: Previous | None = None,
+    encoded: list[bytes] | None = None,
 ) -> dict[str, bytes]:
     """The bundle (path -> bytes): the index of these records (``SearchRecord.data()``) and the
     runtime files, from ``reused`` (the last bundle's folder and their SHA-256) or from Pagefind;
-    ``kept``: where batch reads are kept between builds; ``previous`` reads the last bundle's files."""
+    ``kept``: where batch reads are kept between builds; ``previous`` reads the last bundle's files;
+    ``encoded``: the records' ``batches.encode``, when the caller has them."""
     folder, names = reused if reused is not None else (None, None)
     runtime = runtime_files(language, folder, names, scratch=scratch)
-    index = write_index(records, language, wasm=f"wasm.{language}.pagefind" in runtime, kept=kept, previous=previous)
+    wasm = f"wasm.{language}.pagefind" in runtime
+    index = write_index(records, language, wasm=wasm, kept=kept, previous=previous, encoded=encoded)
     return {**index, **runtime}
 
 
@@ -200,9 +204,9 @@ def _runtime(inputs: Inputs, previous: Any, runtime: str) -> tuple[Path, dict[st
     return output / BUNDLE_DIR, {name: str(sums[name]) for name in names}
 
 
-def records_digest(records: list[SearchRecord], language: str) -> str:
-    """What the bundle is made from: the records, Pagefind's version, the options and this code's format."""
+def records_digest(encoded: list[bytes], language: str) -> str:
+    """What the bundle is made from: the records (``batches.encode``), Pagefind's version, the options and this code's format."""
     digest = hashlib.sha256(orjson.dumps([SEARCH_FORMAT, pagefind_version(), language], option=orjson.OPT_SORT_KEYS))
-    for record in records:
-        digest.update(orjson.dumps(record.data(), option=orjson.OPT_SORT_KEYS))
+    for record in encoded:
+        digest.update(record)
     return digest.hexdigest()

@@ -46,20 +46,24 @@ def write_index(
     chunk_size: int = CHUNK_SIZE,
     kept: KeptReads | None = None,
     previous: Previous | None = None,
+    encoded: Sequence[bytes] | None = None,
 ) -> dict[str, bytes]:
     """The bundle's index files (path -> bytes) for these records (``SearchRecord.data()`` dicts).
     ``wasm``: whether Pagefind has a wasm file of this language (the entry names it);
     ``chunk_size``: locations per index chunk, about (Pagefind's is PAGEFIND_CHUNK_SIZE);
     ``kept``: where the batch reads are kept between builds (``batches.KeptReads``);
-    ``previous``: reads a file of the last build's bundle (None when it has none)."""
+    ``previous``: reads a file of the last build's bundle (None when it has none);
+    ``encoded``: each record's ``batches.encode``, when the caller has them."""
     workers = workers if workers is not None else assemble.default_workers()
-    records = sorted(records, key=lambda record: bundle.page_key(str(record["url"])))  # stable: a later duplicate still wins
+    order = sorted(range(len(records)), key=lambda i: bundle.page_key(str(records[i]["url"])))  # stable: a later duplicate still wins
+    records = [records[i] for i in order]
+    encoded = [encoded[i] for i in order] if encoded is not None else None
     fields = sorted({str(key) for record in records for key in record["meta"]})
-    read = assemble.read(records, language, fields, workers, kept)
+    read = assemble.read(records, language, fields, workers, kept, encoded)
     numbers, pages = _number(read)
     kept_fields = sorted({key for page in pages for key in page.meta_keys})
     if kept_fields != fields:  # a meta field only on pages without words: number the fields again
-        read = assemble.read(records, language, kept_fields, workers, kept)
+        read = assemble.read(records, language, kept_fields, workers, kept, encoded)
         numbers, pages = _number(read)
     out: dict[str, bytes] = {}
     names = bundle.fragment_names(language, [(page.url, page.full_hash[len(language) + 1 :]) for page in pages])
@@ -70,10 +74,10 @@ def write_index(
             for value in filter_values:
                 filters.setdefault(filter_name, {}).setdefault(value, []).append(number)
         out[f"fragment/{name}.pf_fragment"] = page.gzipped
-        metapages.append([name, page.word_count])
+        metapages.append((name, page.word_count))
     meta_filters = _write_filters(filters, language, out)
     chunks = _write_chunks(assemble.words(read.blobs, numbers, workers), language, out, workers, chunk_size, previous)
-    meta = encode_file(cbor.encode([VERSION, metapages, chunks, meta_filters, [], kept_fields]))
+    meta = encode_file(_meta(metapages, chunks, meta_filters, kept_fields))
     meta_hash = bundle.meta_name(language, meta)
     out[f"pagefind.{meta_hash}.pf_meta"] = meta
     sorts = {}
@@ -87,11 +91,18 @@ def write_index(
     return out
 
 
+def _meta(pages: list[tuple[str, int]], chunks: list[list[str]], filters: list[list[str]], fields: list[str]) -> bytes:
+    """The meta's CBOR: [version, pages ([fragment, word count] each), chunks, filters, sorts, fields]."""
+    text, number = cbor.encode_text, cbor.encode_int
+    pages_cbor = cbor.array_head(len(pages)) + b"".join([b"\x82" + text(name) + number(count) for name, count in pages])
+    return b"\x86" + cbor.encode(VERSION) + pages_cbor + cbor.encode(chunks) + cbor.encode(filters) + b"\x80" + cbor.encode(fields)
+
+
 def _write_filters(filters: dict[str, dict[str, list[int]]], language: str, out: dict[str, bytes]) -> list[list[str]]:
     """Write each filter's file (its values, sorted, with their pages); [name, file's name] for the meta."""
     meta_filters = []
     for name, values in sorted(filters.items()):
-        packed = [b"\x82" + cbor.encode(value) + cbor.encode_ints(numbers) for value, numbers in sorted(values.items())]
+        packed = [b"\x82" + cbor.encode_text(value) + cbor.encode_ints(numbers) for value, numbers in sorted(values.items())]
         payload = b"\x82" + cbor.encode(name) + cbor.array_head(len(packed)) + b"".join(packed)
         data = encode_file(payload)
         hashed = bundle.filter_name(language, data)  # canonical()'s names: the writer's bundle is canonical as it is
