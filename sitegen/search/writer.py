@@ -67,14 +67,7 @@ def write_index(
         numbers, pages = _number(read)
     out: dict[str, bytes] = {}
     names = bundle.fragment_names(language, [(page.url, page.full_hash[len(language) + 1 :]) for page in pages])
-    filters: dict[str, dict[str, list[int]]] = {}
-    metapages = []
-    for number, (page, name) in enumerate(zip(pages, names, strict=True)):
-        for filter_name, filter_values in page.filters.items():
-            for value in filter_values:
-                filters.setdefault(filter_name, {}).setdefault(value, []).append(number)
-        out[f"fragment/{name}.pf_fragment"] = page.gzipped
-        metapages.append((name, page.word_count))
+    metapages, filters = _fragments(pages, names, out)
     meta_filters = _write_filters(filters, language, out)
     chunks = _write_chunks(assemble.words(read.blobs, numbers, workers), language, out, workers, chunk_size, previous)
     meta = encode_file(_meta(metapages, chunks, meta_filters, kept_fields))
@@ -89,6 +82,19 @@ def write_index(
     entry = {"version": VERSION, "languages": {language: info}, "include_characters": list(WORD_SYMBOLS)}
     out[ENTRY] = json.dumps(entry, ensure_ascii=False, separators=(",", ":")).encode()
     return out
+
+
+def _fragments(pages: list[Page], names: list[str], out: dict[str, bytes]) -> tuple[list[tuple[str, int]], dict[str, dict[str, list[int]]]]:
+    """Write each page's fragment; the meta's pages ([fragment, word count]) and each filter's values with their pages."""
+    filters: dict[str, dict[str, list[int]]] = {}
+    metapages = []
+    for number, (page, name) in enumerate(zip(pages, names, strict=True)):
+        for filter_name, filter_values in page.filters.items():
+            for value in filter_values:
+                filters.setdefault(filter_name, {}).setdefault(value, []).append(number)
+        out[f"fragment/{name}.pf_fragment"] = page.gzipped
+        metapages.append((name, page.word_count))
+    return metapages, filters
 
 
 def _meta(pages: list[tuple[str, int]], chunks: list[list[str]], filters: list[list[str]], fields: list[str]) -> bytes:
