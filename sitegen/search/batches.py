@@ -78,7 +78,7 @@ class BatchCache:
 
     def __init__(self, kept: KeptReads, language: str, fields: Sequence[str]) -> None:
         self.folder, self.trusted = kept.folder, kept.trusted
-        self._salt = orjson.dumps([_code_digest(), language, list(fields)])
+        self._salt = orjson.dumps([code_digest(), language, list(fields)])
         self.used: set[str] = set()
 
     def key(self, encoded: Iterable[bytes]) -> str:
@@ -139,7 +139,7 @@ def _checksum(key: str, payload: bytes) -> bytes:
 
 
 @cache
-def _code_digest() -> str:
+def code_digest() -> str:
     """The reading code (this package's source), Python's and the stemmer's versions."""
     hasher = hashlib.sha256(sys.version.encode())
     try:

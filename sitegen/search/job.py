@@ -30,6 +30,7 @@ from sitegen.errors import SearchError
 from sitegen.search import batches
 from sitegen.search.batches import KeptReads
 from sitegen.search.bundle import content_addressed
+from sitegen.search.plains import PlainTexts
 from sitegen.search.records import UrlOf, search_records
 from sitegen.search.run import MAX_FILE, pagefind_version
 from sitegen.search.runtime import digests, is_runtime, runtime_files
@@ -100,7 +101,9 @@ def index_in_child(inputs: Inputs, sink: Sink) -> SearchResult:
 def index_site(inputs: Inputs, sink: Sink) -> SearchResult:
     """Keep the last index when its records are the same, else write and stage a new one."""
     started = time.monotonic()
-    data = [record.data() for record in search_records(inputs.archive, inputs.content, inputs.url)]
+    plain = PlainTexts(inputs.kept)
+    data = [record.data() for record in search_records(inputs.archive, inputs.content, inputs.url, plain)]
+    plain.save()
     encoded = [batches.encode(record) for record in data]
     digest = records_digest(encoded, inputs.language)
     previous = inputs.previous()

@@ -45,20 +45,25 @@ class SearchRecord:
         return {"url": self.url, "content": self.content, "meta": self.meta, "filters": self.filters, "sort": self.sort}
 
 
-def search_records(archive: Archive, content: ContentResult, url: UrlOf) -> Iterator[SearchRecord]:
+#: The plain text of a Markdown field (``plain_from_markdown``, or ``plains.PlainTexts`` reusing the last build's).
+PlainOf = Callable[["str | None"], str]
+
+
+def search_records(archive: Archive, content: ContentResult, url: UrlOf, plain: PlainOf | None = None) -> Iterator[SearchRecord]:
     """Every record of the index: sessions, people, events, then Markdown pages."""
+    plain = plain or plain_from_markdown
     for session in archive.sessions.values():
-        yield session_record(session, url)
+        yield session_record(session, url, plain)
     for person in archive.people.values():
-        yield person_record(person, url)
+        yield person_record(person, url, plain)
     for event in archive.events.values():
-        yield event_record(event, url)
+        yield event_record(event, url, plain)
     for page in sorted(content.pages, key=lambda p: p.path):
         text = plain_from_html(page.html)
         yield SearchRecord(url(page), _join(page.title, page.description, text), {"title": page.title, "kind": "page"}, {"kind": ["page"]})
 
 
-def session_record(session: Session, url: UrlOf) -> SearchRecord:
+def session_record(session: Session, url: UrlOf, plain: PlainOf) -> SearchRecord:
     event = session.event
     speakers = [p.name for p in session.speakers]
     topics = [t.name for t in session.topics]
@@ -73,7 +78,7 @@ def session_record(session: Session, url: UrlOf) -> SearchRecord:
         "country": [event.venue.country_name] if event.venue else [],
         "media": [f"has {kind}" for kind in kinds],
     }
-    text = _join(session.title, ", ".join(speakers), event.name, plain_from_markdown(session.abstract), ", ".join(topics), session.room)
+    text = _join(session.title, ", ".join(speakers), event.name, plain(session.abstract), ", ".join(topics), session.room)
     meta = {
         "title": session.title,
         "kind": "talk",
@@ -84,19 +89,17 @@ def session_record(session: Session, url: UrlOf) -> SearchRecord:
     return SearchRecord(url(session), text, meta, {k: v for k, v in filters.items() if v}, {"date": _sort_date(session)})
 
 
-def person_record(person: Person, url: UrlOf) -> SearchRecord:
-    return SearchRecord(
-        url(person), _join(person.name, plain_from_markdown(person.bio)), {"title": person.name, "kind": "person"}, {"kind": ["person"]}
-    )
+def person_record(person: Person, url: UrlOf, plain: PlainOf) -> SearchRecord:
+    return SearchRecord(url(person), _join(person.name, plain(person.bio)), {"title": person.name, "kind": "person"}, {"kind": ["person"]})
 
 
-def event_record(event: Event, url: UrlOf) -> SearchRecord:
+def event_record(event: Event, url: UrlOf, plain: PlainOf) -> SearchRecord:
     venue = event.venue
     place = ", ".join(p for p in (venue.name, venue.city, venue.country_name) if p) if venue else ""
     meta = {"title": event.name, "kind": "event", "date": event.start_date.isoformat()}
     if place:
         meta["place"] = place
-    text = _join(event.name, event.series.name if event.series else None, plain_from_markdown(event.description), place)
+    text = _join(event.name, event.series.name if event.series else None, plain(event.description), place)
     return SearchRecord(url(event), text, meta, {"kind": ["event"]}, {"date": event.start_date.isoformat()})
 
 

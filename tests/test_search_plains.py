@@ -1,0 +1,94 @@
+"""The plain texts of Markdown fields kept between builds (sitegen/search/plains.py):
+reused when the text is the same, made again when it is new or the file cannot be
+trusted, pruned to what the last build used, and never the only copy of anything."""
+
+from __future__ import annotations
+
+import os
+
+import orjson
+import pytest
+
+from sitegen.search import plains, records
+from sitegen.search.batches import KeptReads
+
+TEXTS = ["**Bold** and _emphasis_ in [a link](https://example.org)", "# Heading\n\n- item one\n- item two", "plain words"]
+
+
+@pytest.fixture
+def made(monkeypatch):
+    """The texts plain_from_markdown was called with."""
+    calls: list[str] = []
+    plain = records.plain_from_markdown
+    monkeypatch.setattr(plains, "plain_from_markdown", lambda text: calls.append(text) or plain(text))
+    return calls
+
+
+def run(kept: KeptReads, texts: list[str]) -> list[str]:
+    plain = plains.PlainTexts(kept)
+    out = [plain(text) for text in texts]
+    plain.save()
+    return out
+
+
+def test_a_text_seen_by_the_last_build_is_not_made_again(tmp_path, made):
+    kept = KeptReads(tmp_path / "search")
+    expected = [records.plain_from_markdown(text) for text in TEXTS]
+    made.clear()
+    assert run(kept, [*TEXTS, TEXTS[0], "", None]) == [*expected, expected[0], "", ""]  # type: ignore[list-item]
+    assert made == TEXTS  # each text once, empty ones never
+    made.clear()
+    stamp = os.stat(kept.folder / plains.NAME).st_mtime_ns
+    assert run(kept, TEXTS) == expected and made == []
+    assert os.stat(kept.folder / plains.NAME).st_mtime_ns == stamp  # nothing new: not written again
+    assert run(kept, [TEXTS[1], "a new *text*"]) == [expected[1], "a new text"] and made == ["a new *text*"]
+    kept_texts = orjson.loads((kept.folder / plains.NAME).read_bytes())["plain"]
+    assert sorted(kept_texts.values()) == sorted([expected[1], "a new text"])  # the others were pruned
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        b"not json",
+        b'{"code": "another version", "plain": {}}',
+        b'{"code": "CODE", "plain": {"short": "x"}}',
+        b'{"code": "CODE", "plain": {"0123456789abcdef0123456789abcdef": 7}}',
+        b"[]",
+        "link",
+        "folder",
+    ],
+)
+def test_a_file_that_cannot_be_trusted_is_made_again_with_the_same_texts(tmp_path, made, damage):
+    """Damaged, of another version, of another shape, a link to /dev/zero, a folder in its
+    place: the texts are made again, the same; and (but for the folder) kept anew."""
+    kept = KeptReads(tmp_path / "search")
+    expected = run(kept, TEXTS)
+    path = kept.folder / plains.NAME
+    path.unlink()
+    if damage == "link":
+        path.symlink_to("/dev/zero")
+    elif damage == "folder":
+        path.mkdir()
+    else:
+        path.write_bytes(damage.replace(b"CODE", plains.code_digest().encode()))  # type: ignore[union-attr]
+    made.clear()
+    assert run(kept, TEXTS) == expected and made == TEXTS
+    if damage != "folder":
+        made.clear()
+        assert run(kept, TEXTS) == expected and made == []
+
+
+def test_a_swapped_text_is_not_trusted_under_full(tmp_path, made):
+    """``--full`` (not trusted): every text is made again, and kept anew, so a file edited
+    by hand (a text that does not match its digest) is repaired."""
+    kept = KeptReads(tmp_path / "search")
+    run(kept, TEXTS)
+    path = kept.folder / plains.NAME
+    data = orjson.loads(path.read_bytes())
+    data["plain"] = {key: "planted" for key in data["plain"]}
+    path.write_bytes(orjson.dumps(data))
+    assert run(kept, TEXTS) == ["planted"] * 3  # trusted like the folder it is in, as the batch reads are
+    expected = [records.plain_from_markdown(text) for text in TEXTS]
+    made.clear()
+    assert run(KeptReads(kept.folder, trusted=False), TEXTS) == expected and made == TEXTS
+    assert run(kept, TEXTS) == expected
