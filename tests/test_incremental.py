@@ -511,3 +511,42 @@ def test_the_states_early_part_is_read_alone_and_checked_like_the_whole(tmp_path
     assert read_early(tmp_path) is None and read_last_build(tmp_path).files is None
     (tmp_path / STATE_FILE).unlink()
     assert read_early(tmp_path) is None
+
+
+def test_a_retitle_that_moves_no_list_renders_only_the_files_that_show_it(tmp_path: Path) -> None:
+    """A session changed in place (the archive's order the same, its event, speakers and
+    topics the same): only the files that hold it are rendered again, not every talk page
+    that shares a speaker or topic with it (their related talks are chosen by ranks and
+    lists, which did not change). A retitle that moves it in the order, or a new speaker,
+    spreads through the lists as before. Every rebuild equals a clean build."""
+    import subprocess
+    import sys
+
+    from conftest import REPO
+
+    from sitegen.write.state import read_last_build
+
+    site = tmp_path / "site"
+    gen = [sys.executable, str(REPO / "bench" / "gen.py")]
+    subprocess.run([*gen, "--sessions", "400", "--out", str(site)], check=True, capture_output=True)
+    build_site(load_config(site), today=TODAY)
+    record = read_last_build(site / "build").record
+    touched = json.loads(subprocess.run([*gen, "--touch-one", "--out", str(site)], check=True, capture_output=True, text=True).stdout)
+    key = f"sessions/{touched['id']}"
+    session_page = next(entry for entry in record["files"].values() if entry[0] == key)
+    showing = {path for path, entry in record["files"].items() if key in entry[3]}
+    sharing = {path for path, entry in record["files"].items() if set(entry[4]) & set(session_page[4])}
+    assert len(sharing - showing) > 20  # talk pages that share a speaker or topic but do not show it
+    report = build_site(load_config(site), today=TODAY)
+    assert report.files_rendered <= len(showing) + 1 < len(showing | sharing)
+    clean = build_site(load_config(site, {"build.output_dir": "clean"}), today=TODAY)
+    assert site_files(site / "build") == site_files(site / "clean") and clean.files_rendered > 10 * report.files_rendered
+    shutil.rmtree(site / "clean")
+    sessions = read(site, "sessions")  # a new speaker: the lists of the talks of that speaker change
+    session = next(s for s in sessions if s["id"] == touched["id"])
+    others = [p["id"] for p in read(site, "people") if p["id"] not in session["speakers"]]
+    session["speakers"] = [*session["speakers"], others[0]]
+    save(site, "sessions", sessions)
+    moved = build_site(load_config(site), today=TODAY)
+    build_site(load_config(site, {"build.output_dir": "clean"}), today=TODAY)
+    assert site_files(site / "build") == site_files(site / "clean") and moved.files_rendered > report.files_rendered

@@ -3,6 +3,7 @@ linked into an ``Archive`` with its display-order indexes, and co-speakers."""
 
 from __future__ import annotations
 
+import hashlib
 from collections import Counter, defaultdict
 from collections.abc import Mapping
 from typing import Any
@@ -61,24 +62,14 @@ def _link(
     by_event: dict[str, list[Session]] = defaultdict(list)
     by_person: dict[str, list[Session]] = defaultdict(list)
     by_topic: dict[str, list[Session]] = defaultdict(list)
-    for session in sorted(sessions.values(), key=_chronological_order()):
+    ordered = sorted(sessions.values(), key=_chronological_order())
+    for session in ordered:
         by_event[session.event.id].append(session)
         for person in session.speakers:
             by_person[person.id].append(session)
         for topic in session.topics:
             by_topic[topic.id].append(session)
-    events_by_series: dict[str, list[Event]] = defaultdict(list)
-    events_by_topic: dict[str, list[Event]] = defaultdict(list)
-    events_by_year: dict[int, list[Event]] = defaultdict(list)
-    for event in sorted(events.values(), key=event_order):
-        if event.series:
-            events_by_series[event.series.id].append(event)
-        events_by_year[event.year].append(event)
-        # An event is listed under its own topics and its sessions'.
-        topic_ids = {topic.id for topic in event.topics}
-        topic_ids.update(topic.id for session in by_event.get(event.id, ()) for topic in session.topics)
-        for topic_id in topic_ids:
-            events_by_topic[topic_id].append(event)
+    events_by_series, events_by_topic, events_by_year = _event_lists(events, by_event)
 
     def tuples(index: Mapping[Any, list[Any]]) -> dict[Any, tuple[Any, ...]]:
         return {key: tuple(items) for key, items in sorted(index.items())}
@@ -96,7 +87,27 @@ def _link(
         events_by_series=tuples(events_by_series),
         events_by_topic=tuples(events_by_topic),
         events_by_year=tuples(events_by_year),
+        session_order=hashlib.blake2b("\n".join(session.id for session in ordered).encode(), digest_size=16).hexdigest(),
     )
+
+
+def _event_lists(
+    events: Mapping[str, Event], by_event: Mapping[str, list[Session]]
+) -> tuple[dict[str, list[Event]], dict[str, list[Event]], dict[int, list[Event]]]:
+    """The events of each series, topic and year, in ``event_order``."""
+    events_by_series: dict[str, list[Event]] = defaultdict(list)
+    events_by_topic: dict[str, list[Event]] = defaultdict(list)
+    events_by_year: dict[int, list[Event]] = defaultdict(list)
+    for event in sorted(events.values(), key=event_order):
+        if event.series:
+            events_by_series[event.series.id].append(event)
+        events_by_year[event.year].append(event)
+        # An event is listed under its own topics and its sessions'.
+        topic_ids = {topic.id for topic in event.topics}
+        topic_ids.update(topic.id for session in by_event.get(event.id, ()) for topic in session.topics)
+        for topic_id in topic_ids:
+            events_by_topic[topic_id].append(event)
+    return events_by_series, events_by_topic, events_by_year
 
 
 def co_speakers(archive: Archive, person: Person) -> list[tuple[Person, int]]:

@@ -152,6 +152,9 @@ class Archive:
     events_by_series: Mapping[str, tuple[Event, ...]]
     events_by_topic: Mapping[str, tuple[Event, ...]]
     events_by_year: Mapping[int, tuple[Event, ...]]
+    #: A digest of every session's place in the chronological order (their ids in that
+    #: order), which every list of sessions follows: the same when no session moved.
+    session_order: str = ""
 
 
 @dataclass(frozen=True)

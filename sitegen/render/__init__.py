@@ -107,7 +107,13 @@ def render_site(
     changed += machine_changed
     templates = plan.template_record(files)
     record = Record(
-        plan.inputs, today.isoformat(), templates, dict(sources), dict(sorted(files.items())), plan.templates.analyses_of(templates)
+        plan.inputs,
+        today.isoformat(),
+        templates,
+        dict(sources),
+        dict(sorted(files.items())),
+        plan.templates.analyses_of(templates),
+        archive.session_order,
     )
     rendered = sum(1 for _, _, was_changed in outcomes if was_changed is not None)
     return RenderResult(record, tuple(sorted(changed)), pages=len(sitemap) + 1, rendered=rendered)

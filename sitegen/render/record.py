@@ -38,7 +38,7 @@ from typing import Any, NamedTuple
 from sitegen.model import Archive, Event, Person, Series, Session, Topic, Venue, object_key
 from sitegen.render.digest import Analysis
 
-RECORD_FORMAT = 2
+RECORD_FORMAT = 3
 _LINKED_TYPES = frozenset({Session, Event, Person, Topic, Series, Venue})
 
 
@@ -71,6 +71,8 @@ class Record:
     files: Mapping[str, FileEntry]
     #: Template analyses by source digest (``digest.TemplateDigests``).
     analyses: Mapping[str, Analysis] = field(default_factory=dict)
+    #: The archive's ``session_order``.
+    order: str = ""
 
     def to_data(self) -> dict[str, Any]:
         """Plain data (dicts, tuples, strings), in sorted order, for ``marshal``:
@@ -83,6 +85,7 @@ class Record:
             "sources": dict(sorted(self.sources.items())),
             "files": {path: tuple(entry) for path, entry in sorted(self.files.items())},
             "analyses": dict(sorted(self.analyses.items())),
+            "order": self.order,
         }
 
     @classmethod
@@ -96,7 +99,10 @@ class Record:
             if not all(isinstance(e.owner, str) and isinstance(e.deps, tuple) for e in files.values()):
                 return None
             analyses = {digest: (tuple(refs), bool(today)) for digest, (refs, today) in data["analyses"].items()}
-            return cls(data["inputs"], data["today"], dict(data["templates"]), dict(data["sources"]), files, analyses)
+            order = data["order"]
+            if not isinstance(order, str):
+                return None
+            return cls(data["inputs"], data["today"], dict(data["templates"]), dict(data["sources"]), files, analyses, order)
         except (AttributeError, KeyError, TypeError, ValueError):
             return None
 
@@ -158,8 +164,10 @@ class Changes:
         changed = {key for key, digest in sources.items() if previous.sources.get(key) != digest}
         deleted = set(previous.sources) - set(sources)
         objects = _objects_by_key(archive, changed)
-        lists = {object_key(target) for obj in objects for target in forward_links(obj)}
-        lists |= _moved_in_lists(previous, archive, objects, changed | deleted)
+        settled = _settled(previous, archive, objects)
+        moving = [obj for obj in objects if object_key(obj) not in settled]
+        lists = {object_key(target) for obj in moving for target in forward_links(obj)}
+        lists |= _moved_in_lists(previous, archive, moving, (changed - settled) | deleted)
         return cls(
             frozenset(changed | deleted | _showing(archive, objects)),
             frozenset(lists),
@@ -177,6 +185,29 @@ class Changes:
             or not self.shown.isdisjoint(entry.deps)
             or not self.lists.isdisjoint(entry.lists)
         )
+
+
+def _settled(previous: Record, archive: Archive, objects: list[Any]) -> set[str]:
+    """The changed sessions whose change moves nothing in any list, so it reaches only the
+    files that show them (their ``deps``): no session moved in the archive's order (the
+    order every list of sessions follows, and the related talks' ranks) and each is on the
+    lists its page was made with (the same event, speakers and topics). A related talks
+    list is chosen by ranks and shared speakers and topics only, so no other is changed."""
+    if not previous.order or previous.order != archive.session_order:
+        return set()
+    sessions: dict[str, Session] = {object_key(obj): obj for obj in objects if type(obj) is Session}
+    pages: dict[str, list[FileEntry]] = {}
+    for entry in previous.files.values():
+        if entry.owner in sessions:
+            pages.setdefault(entry.owner, []).append(entry)
+    settled = set()
+    for key, session in sessions.items():
+        links = {*map(object_key, session.speakers), *map(object_key, session.topics)}
+        event = {object_key(session.event)}
+        made = pages.get(key, [])
+        if made and all(set(e.lists) == links and {d for d in e.deps if d.startswith("events/")} == event for e in made):
+            settled.add(key)
+    return settled
 
 
 def _moved_in_lists(previous: Record, archive: Archive, objects: list[Any], gone: set[str]) -> set[str]:
