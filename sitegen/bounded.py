@@ -169,18 +169,33 @@ def read_file_bounded(path: str | os.PathLike[str], max_bytes: int, where: str, 
     most ``max_bytes + 1`` of them. A larger file, or anything but a regular
     file (``/dev/zero``, a FIFO, a folder), is ``error`` naming ``where``.
     ``OSError`` (a missing file, no permission) is left to the caller to word."""
-    # O_NONBLOCK: opening a FIFO must not wait for a writer; it is refused below.
-    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
-    with os.fdopen(fd, "rb") as file:
-        info = os.fstat(fd)
-        if not stat.S_ISREG(info.st_mode):
-            raise error.at(where, "is not a regular file (a device, pipe or folder)", fix)
-        if info.st_size > max_bytes:
-            raise error.at(where, f"is {info.st_size:,} bytes, more than the limit of {max_bytes:,}", fix)
-        data = file.read(max_bytes + 1)  # the file may have grown since fstat
+    data = _read_regular(path, max_bytes + 1, where, error, fix, max_bytes)
     if len(data) > max_bytes:
         raise error.at(where, f"is more than the limit of {max_bytes:,} bytes", fix)
     return data
+
+
+def read_file_head(path: str | os.PathLike[str], count: int, where: str, error: type[SitegenError], fix: str) -> bytes:
+    """The first ``count`` bytes (or fewer, at its end) of the regular file at ``path``, as
+    ``read_file_bounded`` opens it; however large the file, no more is read."""
+    return _read_regular(path, count, where, error, fix, None)
+
+
+def _read_regular(path: str | os.PathLike[str], count: int, where: str, error: type[SitegenError], fix: str, limit: int | None) -> bytes:
+    # O_NONBLOCK: opening a FIFO must not wait for a writer; it is refused below, as is a
+    # folder (checked on the descriptor: Python's file objects refuse folders with an OSError).
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise error.at(where, "is not a regular file (a device, pipe or folder)", fix)
+        if limit is not None and info.st_size > limit:
+            raise error.at(where, f"is {info.st_size:,} bytes, more than the limit of {limit:,}", fix)
+    except BaseException:
+        os.close(fd)
+        raise
+    with os.fdopen(fd, "rb") as file:
+        return file.read(count)  # the file may have grown since fstat: the caller checks
 
 
 class TooLarge(Exception):

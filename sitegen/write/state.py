@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sitegen.bounded import read_file_bounded
+from sitegen.bounded import read_file_bounded, read_file_head
 from sitegen.errors import OutputError, Problem
 
 #: sitegen's own files; present in every output folder sitegen has written,
@@ -69,14 +69,22 @@ def read_last_build(output_dir: Path) -> LastBuild:
 
 
 def read_early(output_dir: Path) -> Any:
-    """The state's early part (``state_bytes``), checked as ``read_last_build`` checks the
-    whole; None when there is none or the state is not sound (the build says why)."""
-    state, problem = _read_checked(output_dir)
-    parts = None if problem is not None else _split(state)
-    if parts is None:
+    """The state's early part (``state_bytes``), read alone (the rest is not read) and checked
+    against its own digest in the check file; None when there is none or it is not sound."""
+    where, start = f"{STATE_FILE} (in the output folder)", len(_HEADER) + 8
+    try:
+        head = read_file_head(output_dir / STATE_FILE, start, where, OutputError, "")
+        length = int.from_bytes(head[len(_HEADER) :], "big") if len(head) == start and head.startswith(_HEADER) else -1
+        if not 0 <= length <= MAX_STATE_BYTES:
+            return None
+        early = read_file_head(output_dir / STATE_FILE, start + length, where, OutputError, "")[start:]
+        check = read_file_bounded(output_dir / STATE_CHECK, 256, STATE_CHECK, OutputError, "")
+    except (OSError, OutputError):
+        return None
+    if len(early) != length or check.split(b"\n")[1:2] != [_digest(early)]:  # before unmarshalling, as for the whole
         return None
     try:
-        return marshal.loads(parts[0])
+        return marshal.loads(early)
     except (EOFError, ValueError, TypeError):
         return None
 
@@ -92,7 +100,13 @@ def state_bytes(files: Collection[str], record: Any, early: Any = None) -> bytes
 
 
 def check_bytes(state: bytes) -> bytes:
-    return hashlib.blake2b(state, digest_size=32).hexdigest().encode() + b"\n"
+    """The check file: the state's digest, then its early part's (``read_early`` reads that part alone)."""
+    parts = _split(state)
+    return _digest(state) + b"\n" + (_digest(parts[0]) + b"\n" if parts is not None else b"")
+
+
+def _digest(data: bytes | memoryview) -> bytes:
+    return hashlib.blake2b(data, digest_size=32).hexdigest().encode()
 
 
 def _read_checked(output_dir: Path) -> tuple[bytes, Problem | None]:
