@@ -53,3 +53,29 @@ def _spawn_and_hold(ready: multiprocessing.synchronize.Event, done: multiprocess
 def test_a_build_reports_the_sum_across_its_processes(minimal_site) -> None:
     report = build_site(load_config(minimal_site), today=TODAY)
     assert report.peak_pss_sum_mb > 0 and report.peak_rss_mb > 0
+
+
+def test_the_settled_collector_is_put_back_as_it_was_even_after_a_failure():
+    """``settled_collector``: inside, ``settle()`` freezes what exists and the thresholds
+    are the build's; on leaving (also by an exception) nothing stays frozen and Python's
+    thresholds are back; cycles made meanwhile are still collected."""
+    import gc
+
+    from sitegen.memory import SETTLED_THRESHOLDS, settled_collector
+
+    before = gc.get_threshold()
+    for failing in (False, True):
+        try:
+            with settled_collector() as settle:
+                assert gc.get_threshold() == SETTLED_THRESHOLDS
+                settle()
+                assert gc.get_freeze_count() > 0
+                if failing:
+                    raise RuntimeError("a failed build")
+        except RuntimeError:
+            assert failing
+        assert gc.get_freeze_count() == 0 and gc.get_threshold() == before
+    cycle: list[object] = []
+    cycle.append(cycle)
+    del cycle
+    assert gc.collect() >= 1

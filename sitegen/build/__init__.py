@@ -39,7 +39,7 @@ from sitegen.config import Config
 from sitegen.content import ContentResult, build_content, count_texts
 from sitegen.errors import DataError, OutputError, Problem
 from sitegen.fetch import RawArchive, fetch_archive
-from sitegen.memory import PssSampler
+from sitegen.memory import PssSampler, settled_collector
 from sitegen.model import Archive, ModelResult, build_archive
 from sitegen.progress import Reporter, SilentReporter
 from sitegen.render import render_site
@@ -116,6 +116,8 @@ class _Run:
     clocks: Clocks
     report: BuildReport
     memory: PssSampler
+    #: Takes what the build has made so far out of the cyclic collector's reach (``memory.settled_collector``).
+    settle: Callable[[], None] = lambda: None
 
     @contextmanager
     def stage(self, name: str) -> Iterator[dict[str, str]]:
@@ -167,15 +169,17 @@ def build_site(
     if write:  # before anything else: build/ is one whole build again if a killed one left a swap half-done
         recover_output(config.output_dir)
     report = BuildReport(source=config.source.url, today=today.isoformat(), built_at=clocks.now().isoformat(timespec="seconds"))
-    with PssSampler() as memory:
-        _pipeline(_Run(config, reporter, clocks, report, memory), client, today=today, write=write, full=full)
+    with PssSampler() as memory, settled_collector() as settle:
+        _pipeline(_Run(config, reporter, clocks, report, memory, settle), client, today=today, write=write, full=full)
     return report
 
 
 def _pipeline(run: _Run, client: httpx.Client | None, *, today: date, write: bool, full: bool) -> None:
     config = run.config
     raw = _fetch(run, client)
+    run.settle()  # the raw data, the model and the last build's record live as long as the build
     modelled = _model(run, raw)
+    run.settle()
     content = _content(run, modelled.archive)
     assets = _assets(run)
     stager, scratch = _open_stager(config, write)
@@ -185,6 +189,7 @@ def _pipeline(run: _Run, client: httpx.Client | None, *, today: date, write: boo
         # It is forked first: it reads its part of the last build's state while this process reads the rest.
         pending = _search_start(config, modelled.archive, content, stager, full=full)
         stager.read_last()
+        run.settle()
         if stager.state_problem is not None:
             run.notice(stager.state_problem)
         staged = _render(run, modelled, content, assets, stager, today=today, full=full)
