@@ -61,17 +61,17 @@ def read(
     fields: list[str],
     workers: int,
     kept: KeptReads | None = None,
-    encoded: Sequence[bytes] | None = None,
+    fingerprints: Sequence[bytes] | None = None,
 ) -> Read:
     """Pass 1 over records in page order, batch by batch (``batches.bounds``); with ``kept``,
     the reads of batches whose records are unchanged come from there (unless not
-    ``kept.trusted``: then every batch is read and kept anew). ``encoded``: the records'
-    ``batches.encode``, when the caller has them."""
+    ``kept.trusted``: then every batch is read and kept anew). ``fingerprints``: the records'
+    ``batches.fingerprint``, when the caller has them."""
     cut = batches.bounds([str(record["url"]) for record in records])
     cache = BatchCache(kept, language, fields) if kept is not None else None
-    if cache and encoded is None:
-        encoded = [batches.encode(record) for record in records]
-    keys = [cache.key(encoded[start:end]) for start, end in cut] if cache and encoded is not None else []
+    if cache and fingerprints is None:
+        fingerprints = [batches.fingerprint(record) for record in records]
+    keys = [cache.key(fingerprints[start:end]) for start, end in cut] if cache and fingerprints is not None else []
     results: list[BatchRead | None] = [cache.load(key) for key in keys] if cache else [None] * len(cut)
     missing = [index for index, found in enumerate(results) if found is None]
     size = sum(cut[index][1] - cut[index][0] for index in missing)

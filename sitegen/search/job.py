@@ -101,11 +101,9 @@ def index_in_child(inputs: Inputs, sink: Sink) -> SearchResult:
 def index_site(inputs: Inputs, sink: Sink) -> SearchResult:
     """Keep the last index when its records are the same, else write and stage a new one."""
     started = time.monotonic()
-    plain = PlainTexts(inputs.kept)
-    data = [record.data() for record in search_records(inputs.archive, inputs.content, inputs.url, plain)]
-    plain.save()
-    encoded = [batches.encode(record) for record in data]
-    digest = records_digest(encoded, inputs.language)
+    data = _records(inputs)
+    fingerprints = [batches.fingerprint(record) for record in data]
+    digest = records_digest(fingerprints, inputs.language)
     previous = inputs.previous()
     if isinstance(previous, dict) and previous.get("digest") == digest:
         kept = previous.get("files")
@@ -113,12 +111,21 @@ def index_site(inputs: Inputs, sink: Sink) -> SearchResult:
             return SearchResult(kept, (), dict(previous), ran=False, records=len(data))
     runtime = f"{pagefind_version()}/{inputs.language}"
     reused, last = _runtime(inputs, previous, runtime), _last_bundle(inputs, previous)
-    bundle = write_bundle(data, inputs.language, reused, inputs.scratch, inputs.kept, last, encoded)
+    bundle = write_bundle(data, inputs.language, reused, inputs.scratch, inputs.kept, last, fingerprints)
     files = {f"{BUNDLE_DIR}/{path}": data for path, data in sorted(bundle.items())}
     changed, sums = _stage(files, previous, sink, inputs.output)
     state = {"digest": digest, "files": tuple(files), "sums": sums, "runtime": runtime, "runtime_sha256": digests(bundle)}
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     return SearchResult(tuple(files), changed, state, True, len(data), time.monotonic() - started, round(max(peak) / 1024, 1))
+
+
+def _records(inputs: Inputs) -> list[dict[str, Any]]:
+    """Every record's data, the plain texts of Markdown fields reused from the last build
+    (and kept for the next); they are let go before the index is written, the job's peak."""
+    plain = PlainTexts(inputs.kept)
+    data = [record.data() for record in search_records(inputs.archive, inputs.content, inputs.url, plain)]
+    plain.save()
+    return data
 
 
 def _stage(files: dict[str, bytes], previous: Any, sink: Sink, output: Path | None) -> tuple[tuple[str, ...], tuple[str, ...]]:
@@ -163,16 +170,16 @@ def write_bundle(
     scratch: Path | None = None,
     kept: KeptReads | None = None,
     previous: Previous | None = None,
-    encoded: list[bytes] | None = None,
+    fingerprints: list[bytes] | None = None,
 ) -> dict[str, bytes]:
     """The bundle (path -> bytes): the index of these records (``SearchRecord.data()``) and the
     runtime files, from ``reused`` (the last bundle's folder and their SHA-256) or from Pagefind;
     ``kept``: where batch reads are kept between builds; ``previous`` reads the last bundle's files;
-    ``encoded``: the records' ``batches.encode``, when the caller has them."""
+    ``fingerprints``: the records' ``batches.fingerprint``, when the caller has them."""
     folder, names = reused if reused is not None else (None, None)
     runtime = runtime_files(language, folder, names, scratch=scratch)
     wasm = f"wasm.{language}.pagefind" in runtime
-    index = write_index(records, language, wasm=wasm, kept=kept, previous=previous, encoded=encoded)
+    index = write_index(records, language, wasm=wasm, kept=kept, previous=previous, fingerprints=fingerprints)
     return {**index, **runtime}
 
 
@@ -207,9 +214,9 @@ def _runtime(inputs: Inputs, previous: Any, runtime: str) -> tuple[Path, dict[st
     return output / BUNDLE_DIR, {name: str(sums[name]) for name in names}
 
 
-def records_digest(encoded: list[bytes], language: str) -> str:
-    """What the bundle is made from: the records (``batches.encode``), Pagefind's version, the options and this code's format."""
+def records_digest(fingerprints: list[bytes], language: str) -> str:
+    """What the bundle is made from: the records (``batches.fingerprint``), Pagefind's version, the options and this code's format."""
     digest = hashlib.sha256(orjson.dumps([SEARCH_FORMAT, pagefind_version(), language], option=orjson.OPT_SORT_KEYS))
-    for record in encoded:
+    for record in fingerprints:
         digest.update(record)
     return digest.hexdigest()

@@ -46,24 +46,24 @@ def write_index(
     chunk_size: int = CHUNK_SIZE,
     kept: KeptReads | None = None,
     previous: Previous | None = None,
-    encoded: Sequence[bytes] | None = None,
+    fingerprints: Sequence[bytes] | None = None,
 ) -> dict[str, bytes]:
     """The bundle's index files (path -> bytes) for these records (``SearchRecord.data()`` dicts).
     ``wasm``: whether Pagefind has a wasm file of this language (the entry names it);
     ``chunk_size``: locations per index chunk, about (Pagefind's is PAGEFIND_CHUNK_SIZE);
     ``kept``: where the batch reads are kept between builds (``batches.KeptReads``);
     ``previous``: reads a file of the last build's bundle (None when it has none);
-    ``encoded``: each record's ``batches.encode``, when the caller has them."""
+    ``fingerprints``: each record's ``batches.fingerprint``, when the caller has them."""
     workers = workers if workers is not None else assemble.default_workers()
     order = sorted(range(len(records)), key=lambda i: bundle.page_key(str(records[i]["url"])))  # stable: a later duplicate still wins
     records = [records[i] for i in order]
-    encoded = [encoded[i] for i in order] if encoded is not None else None
+    fingerprints = [fingerprints[i] for i in order] if fingerprints is not None else None
     fields = sorted({str(key) for record in records for key in record["meta"]})
-    read = assemble.read(records, language, fields, workers, kept, encoded)
+    read = assemble.read(records, language, fields, workers, kept, fingerprints)
     numbers, pages = _number(read)
     kept_fields = sorted({key for page in pages for key in page.meta_keys})
     if kept_fields != fields:  # a meta field only on pages without words: number the fields again
-        read = assemble.read(records, language, kept_fields, workers, kept, encoded)
+        read = assemble.read(records, language, kept_fields, workers, kept, fingerprints)
         numbers, pages = _number(read)
     out: dict[str, bytes] = {}
     names = bundle.fragment_names(language, [(page.url, page.full_hash[len(language) + 1 :]) for page in pages])
