@@ -17,6 +17,7 @@ entry point reads it:
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import reprlib
@@ -182,11 +183,13 @@ def read_file_head(path: str | os.PathLike[str], count: int, where: str, error: 
 
 
 def _read_regular(path: str | os.PathLike[str], count: int, where: str, error: type[SitegenError], fix: str, limit: int | None) -> bytes:
-    # O_NONBLOCK: opening a FIFO must not wait for a writer; it is refused below, as is a
-    # folder (checked on the descriptor: Python's file objects refuse folders with an OSError).
+    # O_NONBLOCK: opening a FIFO must not wait for a writer; it is refused below. A folder is
+    # an OSError (IsADirectoryError), as a missing file is, for the caller to word.
     fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
     try:
         info = os.fstat(fd)
+        if stat.S_ISDIR(info.st_mode):
+            raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), str(path))
         if not stat.S_ISREG(info.st_mode):
             raise error.at(where, "is not a regular file (a device, pipe or folder)", fix)
         if limit is not None and info.st_size > limit:

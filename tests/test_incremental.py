@@ -148,8 +148,9 @@ def change_event(site: Path, pick: st.DataObject) -> None:
                 event["name"] = f"{pick.draw(st.sampled_from(WORDS)).title()}Con"
             case "slug":
                 event["slug"] = f"{event['slug']}-{pick.draw(st.sampled_from(WORDS))}"
-            case "dates":
-                event["start_date"], event["end_date"] = "2023-05-04", "2023-05-05"
+            case "dates":  # a year of its own: two events of one slug may not share a year
+                year = 2010 + events.index(event)
+                event["start_date"], event["end_date"] = f"{year}-05-04", f"{year}-05-05"
         save(site, "events", events)
 
 
@@ -525,6 +526,6 @@ def test_the_states_early_part_is_read_alone_and_checked_on_its_own(tmp_path):
     (tmp_path / STATE_CHECK).unlink()
     assert read_early(tmp_path) is None
     (tmp_path / STATE_FILE).unlink()
-    (tmp_path / STATE_FILE).mkdir()  # a folder in its place: named as not a regular file
+    (tmp_path / STATE_FILE).mkdir()  # a folder in its place: named as a folder, not as missing
     assert read_early(tmp_path) is None
-    assert "not a regular file" in read_last_build(tmp_path).problem.what
+    assert "is a folder" in read_last_build(tmp_path).problem.what

@@ -114,6 +114,8 @@ def _read_checked(output_dir: Path) -> tuple[bytes, Problem | None]:
     where = f"{STATE_FILE} (in the output folder)"
     try:
         state = read_file_bounded(output_dir / STATE_FILE, MAX_STATE_BYTES, where, OutputError, "")
+    except IsADirectoryError:
+        return b"", Problem(where, "is a folder, not sitegen's record; it was not used", _FIX)
     except OSError:
         return b"", Problem(where, "is missing or unreadable, so this build has no record of the last one", _FIX)
     except OutputError as exc:
