@@ -99,7 +99,11 @@ def encode(value: Any) -> bytes:
 def encode_text(value: str) -> bytes:
     """``encode`` of a string (a word: most are short), without the general walk."""
     raw = value.encode("utf-8")
-    return (_TEXTS[len(raw)] if len(raw) < len(_TEXTS) else encode(value)[: -len(raw) or None]) + raw
+    if len(raw) < len(_TEXTS):
+        return _TEXTS[len(raw)] + raw
+    head = bytearray()
+    _head(3, len(raw), head)
+    return bytes(head) + raw
 
 
 def _head(major: int, arg: int, out: bytearray) -> None:

@@ -6,14 +6,14 @@ build has read the rest.
 
 The state is marshal data, which loads many times faster than JSON; like
 Python's own ``__pycache__``, it is trusted as much as the folder it is in.
-The check file holds the state's digest and goes live in the same swap, just
-before it: a state copied in from another build (or put back from an older
-one) does not match its check, so it is not used. The check is compared
-before the state is unmarshalled, so bytes sitegen did not write are never
-fed to ``marshal``. Neither is a state that is
+The check file holds two digests, the whole state's and its early part's, and
+goes live in the same swap, just before it: a state copied in from another
+build (or put back from an older one) does not match its check, so it is not
+used. Each digest is compared before its bytes are unmarshalled, so bytes
+sitegen did not write are never fed to ``marshal``. Neither is a state that is
 damaged, of another format, larger than ``MAX_STATE_BYTES`` or not a regular
-file (a link to ``/dev/zero``, a pipe): the build then renders everything,
-with one warning naming the file (``LastBuild.problem``).
+file (a link to ``/dev/zero``, a pipe, a folder): the build then renders
+everything, with one warning naming the file (``LastBuild.problem``).
 """
 
 from __future__ import annotations
@@ -33,11 +33,13 @@ from sitegen.errors import OutputError, Problem
 STATE_DIR = ".sitegen"
 #: Every file of the last build, and the render stage's record (``render.record``).
 STATE_FILE = f"{STATE_DIR}/state.marshal"
-#: The digest of ``STATE_FILE``, written with it.
+#: The digests of ``STATE_FILE`` and of its early part, written with it.
 STATE_CHECK = f"{STATE_DIR}/state.check"
 STATE_FORMAT = 3
 #: The state's first bytes (then the early part's length, 8 bytes big-endian).
 _HEADER = b"sitegen state 3\n"
+_START = len(_HEADER) + 8
+_WHERE = f"{STATE_FILE} (in the output folder)"
 #: The largest state read (a 100,000-session build's is a few hundred MB).
 MAX_STATE_BYTES = 2 * 1024 * 1024 * 1024
 _FIX = "nothing to do: this build renders every page and writes a new record; only changed files are written"
@@ -64,20 +66,19 @@ def read_last_build(output_dir: Path) -> LastBuild:
     files, record = _parse(state)
     if files is None:
         what = "was written by another version of sitegen; it was not used"
-        return LastBuild(state, problem=Problem(f"{STATE_FILE} (in the output folder)", what, _FIX))
+        return LastBuild(state, problem=Problem(_WHERE, what, _FIX))
     return LastBuild(state, files, record)
 
 
 def read_early(output_dir: Path) -> Any:
     """The state's early part (``state_bytes``), read alone (the rest is not read) and checked
     against its own digest in the check file; None when there is none or it is not sound."""
-    where, start = f"{STATE_FILE} (in the output folder)", len(_HEADER) + 8
+    path = output_dir / STATE_FILE
     try:
-        head = read_file_head(output_dir / STATE_FILE, start, where, OutputError, "")
-        length = int.from_bytes(head[len(_HEADER) :], "big") if len(head) == start and head.startswith(_HEADER) else -1
-        if not 0 <= length <= MAX_STATE_BYTES:
+        length = _early_length(read_file_head(path, _START, _WHERE, OutputError, ""))
+        if length is None:
             return None
-        early = read_file_head(output_dir / STATE_FILE, start + length, where, OutputError, "")[start:]
+        early = read_file_head(path, _START + length, _WHERE, OutputError, "")[_START:]
         check = read_file_bounded(output_dir / STATE_CHECK, 256, STATE_CHECK, OutputError, "")
     except (OSError, OutputError):
         return None
@@ -111,33 +112,39 @@ def _digest(data: bytes | memoryview) -> bytes:
 
 def _read_checked(output_dir: Path) -> tuple[bytes, Problem | None]:
     """The state's bytes, and why they may not be used (None: they match their check)."""
-    where = f"{STATE_FILE} (in the output folder)"
     try:
-        state = read_file_bounded(output_dir / STATE_FILE, MAX_STATE_BYTES, where, OutputError, "")
+        state = read_file_bounded(output_dir / STATE_FILE, MAX_STATE_BYTES, _WHERE, OutputError, "")
     except IsADirectoryError:
-        return b"", Problem(where, "is a folder, not sitegen's record; it was not used", _FIX)
+        return b"", Problem(_WHERE, "is a folder, not sitegen's record; it was not used", _FIX)
     except OSError:
-        return b"", Problem(where, "is missing or unreadable, so this build has no record of the last one", _FIX)
+        return b"", Problem(_WHERE, "is missing or unreadable, so this build has no record of the last one", _FIX)
     except OutputError as exc:
-        return b"", Problem(where, f"{exc.problems[0].what}; it was not used", _FIX)
+        return b"", Problem(_WHERE, f"{exc.problems[0].what}; it was not used", _FIX)
     try:
         check = read_file_bounded(output_dir / STATE_CHECK, 256, STATE_CHECK, OutputError, "")
     except (OSError, OutputError):
         check = b""
     if check != check_bytes(state):  # before unmarshalling: marshal is not for bytes from elsewhere
         what = f"does not match {STATE_CHECK}: it was changed, damaged, or copied from another build; it was not used"
-        return state, Problem(where, what, _FIX)
+        return state, Problem(_WHERE, what, _FIX)
     return state, None
+
+
+def _early_length(head: bytes) -> int | None:
+    """The early part's length from the state's first bytes; None when they are not this version's header."""
+    if len(head) < _START or not head.startswith(_HEADER):
+        return None
+    length = int.from_bytes(head[len(_HEADER) : _START], "big")
+    return length if length <= MAX_STATE_BYTES else None
 
 
 def _split(state: bytes) -> tuple[memoryview, memoryview] | None:
     """The early part and the rest, or None when the header is not this version's."""
-    start = len(_HEADER) + 8
-    if len(state) < start or not state.startswith(_HEADER):
+    length = _early_length(state)
+    if length is None or _START + length > len(state):
         return None
-    end = start + int.from_bytes(state[len(_HEADER) : start], "big")
     view = memoryview(state)
-    return (view[start:end], view[end:]) if end <= len(state) else None
+    return view[_START : _START + length], view[_START + length :]
 
 
 def _parse(state: bytes) -> tuple[frozenset[str] | None, Any]:
