@@ -40,7 +40,7 @@ from sitegen.content import ContentResult, build_content, count_texts
 from sitegen.errors import DataError, OutputError, Problem
 from sitegen.fetch import RawArchive, fetch_archive
 from sitegen.memory import PssSampler, settled_collector
-from sitegen.model import Archive, ModelResult, build_archive
+from sitegen.model import Archive, KnownObjects, ModelResult, build_archive
 from sitegen.progress import Reporter, SilentReporter
 from sitegen.render import render_site
 from sitegen.render.holes import fragment_index
@@ -178,7 +178,7 @@ def _pipeline(run: _Run, client: httpx.Client | None, *, today: date, write: boo
     config = run.config
     raw = _fetch(run, client)
     run.settle()  # the raw data, the model and the last build's record live as long as the build
-    modelled = _model(run, raw)
+    modelled = _model(run, raw, full=full)
     run.settle()
     content = _content(run, modelled.archive)
     assets = _assets(run)
@@ -224,9 +224,10 @@ def _fetch(run: _Run, client: httpx.Client | None) -> RawArchive:
     return raw
 
 
-def _model(run: _Run, raw: RawArchive) -> ModelResult:
+def _model(run: _Run, raw: RawArchive, *, full: bool) -> ModelResult:
+    """The model stage: the objects the last build found valid are read without checks (unless ``full``)."""
     with run.stage("model") as out:
-        modelled = build_archive(raw.collections)
+        modelled = build_archive(raw.collections, KnownObjects(run.config.cache_dir / "model", trusted=not full))
         archive = modelled.archive
         run.warn(modelled.warnings)
         out["detail"] = f"{len(archive.events)} events, {len(archive.sessions)} sessions, {len(archive.people)} people"

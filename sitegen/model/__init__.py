@@ -22,6 +22,8 @@ contract's own formats and limits are ``sitegen.contract``'s):
 - ``context``: the reading context (problems, lookups, parse-once caches) and ``index``
 - ``fields``, ``reader``: the checking readers, field by field and type by type
 - ``fast``: the fast readers, which mirror the checking readers for valid objects
+- ``known``, ``trusted``: the raw objects the last build found valid, and the readers that build
+  them without checks (a rebuild checks only what changed)
 - ``formats``, ``text``: the contract's date and timestamp formats, and the rule for text
   (the URL rule, shared with the converters, is ``sitegen.contract.url_problem``)
 - ``archive``: whole-archive checks and indexes (unique slugs, linking, co-speakers)
@@ -32,6 +34,7 @@ from __future__ import annotations
 from sitegen.model.archive import co_speakers
 from sitegen.model.build import build_archive
 from sitegen.model.digest import source_digest
+from sitegen.model.known import KnownObjects
 from sitegen.model.order import event_order, session_order
 from sitegen.model.places import city_slug, country_name
 from sitegen.model.text import clean_text
@@ -40,6 +43,7 @@ from sitegen.model.types import Archive, Event, Link, Media, ModelResult, Person
 __all__ = [
     "Archive",
     "Event",
+    "KnownObjects",
     "Link",
     "Media",
     "ModelResult",

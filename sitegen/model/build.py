@@ -15,18 +15,25 @@ from sitegen.errors import DataError, Problem
 from sitegen.model.archive import _check_unique_slugs, _link
 from sitegen.model.context import _Context
 from sitegen.model.fast import _fast_event, _fast_person, _fast_session
+from sitegen.model.known import KnownObjects
 from sitegen.model.reader import _read_event, _read_person, _read_series, _read_session, _read_topic, _read_venue
+from sitegen.model.trusted import TRUSTED
 from sitegen.model.types import ModelResult
 
 
-def build_archive(collections: Mapping[str, Sequence[Mapping[str, Any]]]) -> ModelResult:
+def build_archive(collections: Mapping[str, Sequence[Mapping[str, Any]]], known: KnownObjects | None = None) -> ModelResult:
     """Validate raw collections and link them into an ``Archive``.
 
     Raises ``DataError`` listing every problem found; returns warnings for
-    anything dropped or demoted.
+    anything dropped or demoted. ``known``: the raw objects the last build found
+    valid, read without checks (``model.known``); what this build finds is kept
+    there for the next once the archive is built.
     """
     with _collector_paused():
-        return _build_archive(collections)
+        result = _build_archive(collections, known)
+    if known is not None:
+        known.save()
+    return result
 
 
 @contextmanager
@@ -47,18 +54,18 @@ def _collector_paused() -> Iterator[None]:
             gc.enable()
 
 
-def _build_archive(collections: Mapping[str, Sequence[Mapping[str, Any]]]) -> ModelResult:
+def _build_archive(collections: Mapping[str, Sequence[Mapping[str, Any]]], known: KnownObjects | None) -> ModelResult:
     problems: list[Problem] = []
     warnings: list[Problem] = []
-    ctx = _Context(problems, warnings, place_timezones())
-    series = ctx.index("series", collections.get("series", ()), _read_series)
-    venues = ctx.index("venues", collections.get("venues", ()), _read_venue)
-    topics = ctx.index("topics", collections.get("topics", ()), _read_topic)
-    people = ctx.index("people", collections.get("people", ()), _read_person, _fast_person)
+    ctx = _Context(problems, warnings, place_timezones(), known)
+    series = ctx.index("series", collections.get("series", ()), _read_series, None, TRUSTED["series"])
+    venues = ctx.index("venues", collections.get("venues", ()), _read_venue, None, TRUSTED["venues"])
+    topics = ctx.index("topics", collections.get("topics", ()), _read_topic, None, TRUSTED["topics"])
+    people = ctx.index("people", collections.get("people", ()), _read_person, _fast_person, TRUSTED["people"])
     ctx.lookups = {"series": series, "venues": venues, "topics": topics, "people": people}
-    events = ctx.index("events", collections.get("events", ()), _read_event, _fast_event)
+    events = ctx.index("events", collections.get("events", ()), _read_event, _fast_event, TRUSTED["events"])
     ctx.lookups["events"] = events
-    sessions = ctx.index("sessions", collections.get("sessions", ()), _read_session, _fast_session)
+    sessions = ctx.index("sessions", collections.get("sessions", ()), _read_session, _fast_session, TRUSTED["sessions"])
     _check_unique_slugs(ctx)
     if problems:
         raise DataError(f"The event data has {len(problems)} problem(s):", sorted(problems, key=_problem_order))

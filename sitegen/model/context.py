@@ -19,6 +19,7 @@ from sitegen.errors import Problem
 from sitegen.model.digest import source_digest
 from sitegen.model.fields import _Fields
 from sitegen.model.formats import _parse_date, _parse_timestamp
+from sitegen.model.known import KnownObjects, identical
 
 
 class _Unusual(Exception):
@@ -31,7 +32,9 @@ T = TypeVar("T")
 class _Context:
     """Collects problems and holds the objects read so far, for reference checks."""
 
-    def __init__(self, problems: list[Problem], warnings: list[Problem], timezones: frozenset[str]) -> None:
+    def __init__(
+        self, problems: list[Problem], warnings: list[Problem], timezones: frozenset[str], known: KnownObjects | None = None
+    ) -> None:
         self.problems = problems
         self.warnings = warnings
         self.timezones = timezones
@@ -46,6 +49,8 @@ class _Context:
         self.local_days: dict[tuple[str, str], date] = {}
         #: object_key -> digest of its raw object.
         self.sources: dict[str, str] = {}
+        #: The raw objects known valid (read without checks), and where this build's are kept; None: none.
+        self.known: KnownObjects | None = known
 
     def index(
         self,
@@ -53,23 +58,21 @@ class _Context:
         items: Sequence[Mapping[str, Any]],
         reader: Callable[[_Fields], T | None],
         fast_reader: Callable[[dict[str, Any], _Context], T] | None = None,
+        trusted_reader: Callable[[dict[str, Any], _Context], T] | None = None,
     ) -> dict[str, T]:
         found: dict[str, T] = {}
         first_at: dict[str, int] = {}
         read = self.read[collection]
+        known, still = self.known.of(collection) if self.known is not None and trusted_reader is not None else (frozenset(), set())
         for position, raw in enumerate(items):
+            digest = source_digest(raw)
             obj = None
-            if fast_reader is not None and type(raw) is dict:
-                try:
-                    obj = fast_reader(raw, self)
-                except _Unusual:
-                    pass  # read it again below, with every check and message
+            if digest in known and type(raw) is dict:
+                obj = _try(trusted_reader, raw, self)
+                if obj is not None:
+                    still.add(digest)
             if obj is None:
-                where = f"{collection}[{position}]"
-                if not isinstance(raw, Mapping):
-                    self.problems.append(Problem(where, f"is a {type(raw).__name__}, not an object", "send a JSON object"))
-                    continue
-                obj = reader(_Fields(raw, where, self))
+                obj = self._checked(collection, position, raw, digest, (reader, fast_reader, trusted_reader))
             obj_id: str = getattr(obj, "id", "")
             if obj is None or not obj_id:
                 continue
@@ -87,8 +90,41 @@ class _Context:
             found[obj_id] = obj
             first_at[obj_id] = position
             read.append((position, obj))
-            self.sources[f"{collection}/{obj_id}"] = source_digest(raw)
+            self.sources[f"{collection}/{obj_id}"] = digest
         return dict(sorted(found.items()))
+
+    def _checked(
+        self,
+        collection: str,
+        position: int,
+        raw: Any,
+        digest: str,
+        readers: tuple[
+            Callable[[_Fields], T | None], Callable[[dict[str, Any], _Context], T] | None, Callable[[dict[str, Any], _Context], T] | None
+        ],
+    ) -> T | None:
+        """A raw object read with checks: the fast reader's, else the checking reader's. When it
+        raised nothing and its trusted reading is identical, the next build knows it valid."""
+        reader, fast_reader, trusted_reader = readers
+        said = len(self.problems) + len(self.warnings)
+        obj = None
+        if fast_reader is not None and type(raw) is dict:
+            try:
+                obj = fast_reader(raw, self)
+            except _Unusual:
+                pass  # read it again below, with every check and message
+        if obj is None:
+            if not isinstance(raw, Mapping):
+                self.problems.append(
+                    Problem(f"{collection}[{position}]", f"is a {type(raw).__name__}, not an object", "send a JSON object")
+                )
+                return None
+            obj = reader(_Fields(raw, f"{collection}[{position}]", self))
+        known = self.known
+        if obj is not None and known is not None and trusted_reader is not None and type(raw) is dict:
+            if len(self.problems) + len(self.warnings) == said and identical(_try(trusted_reader, raw, self), obj):
+                known.learn(collection, digest)
+        return obj
 
     def timestamp(self, value: Any) -> datetime:
         """A valid timestamp, parsed once per distinct text; ``_Unusual`` otherwise."""
@@ -104,6 +140,19 @@ class _Context:
         if day is None:
             day = self.local_days[text, zone] = moment.astimezone(zoneinfo.ZoneInfo(zone)).date()
         return day
+
+
+#: What a trusted reader may raise on a raw object it cannot build: read it with checks.
+_UNTRUSTED = (_Unusual, LookupError, TypeError, ValueError, AttributeError)
+
+
+def _try(trusted_reader: Callable[[dict[str, Any], _Context], T] | None, raw: dict[str, Any], ctx: _Context) -> T | None:
+    """The trusted reading of ``raw``, or None when it cannot be built that way."""
+    assert trusted_reader is not None
+    try:
+        return trusted_reader(raw, ctx)
+    except _UNTRUSTED:
+        return None
 
 
 D = TypeVar("D", date, datetime)

@@ -24,13 +24,13 @@ def source_digest(raw: Any) -> str:
             data = marshal.dumps(raw, 2)
         except ValueError:
             return _walked_digest(raw)
-    return hashlib.blake2b(data, digest_size=8).hexdigest()
+    return hashlib.blake2b(data, digest_size=16).hexdigest()
 
 
 def _walked_digest(raw: Any) -> str:
     """A digest of any JSON-like value, walked with a stack of its own, so no
     nesting is too deep. Each item is tagged with its kind and length."""
-    digest = hashlib.blake2b(digest_size=8)
+    digest = hashlib.blake2b(digest_size=16)
     stack = [raw]
     while stack:
         item = stack.pop()

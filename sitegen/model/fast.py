@@ -14,7 +14,7 @@ would, and give up wherever that reader would record a problem or a warning
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import date
+from datetime import date, datetime
 from typing import Any, TypeVar
 
 from sitegen.contract import MAX_ID_LENGTH, MAX_LINE_CHARS, MAX_LIST_ITEMS, MAX_TEXT_CHARS, MEDIA_KINDS, SLUG_RE, is_web_url
@@ -38,13 +38,8 @@ def _fast_person(raw: dict[str, Any], ctx: _Context) -> Person:
 
 
 def _fast_event(raw: dict[str, Any], ctx: _Context) -> Event:
-    start, end = ctx.date(raw.get("start_date")), ctx.date(raw.get("end_date"))
-    if end < start:
-        raise _Unusual
+    start, end, timezone = _event_dates(raw, ctx)
     lookups = ctx.lookups
-    timezone = raw.get("timezone")
-    if type(timezone) is not str or timezone not in ctx.timezones:
-        raise _Unusual
     series, venue = raw.get("series"), raw.get("venue")
     return Event(
         _fast_id(raw),
@@ -62,9 +57,43 @@ def _fast_event(raw: dict[str, Any], ctx: _Context) -> Event:
     )
 
 
+def _event_dates(raw: dict[str, Any], ctx: _Context) -> tuple[date, date, str]:
+    """An event's first and last days and its timezone; ``_Unusual`` at any doubt."""
+    start, end = ctx.date(raw.get("start_date")), ctx.date(raw.get("end_date"))
+    if end < start:
+        raise _Unusual
+    timezone = raw.get("timezone")
+    if type(timezone) is not str or timezone not in ctx.timezones:
+        raise _Unusual
+    return start, end, timezone
+
+
 def _fast_session(raw: dict[str, Any], ctx: _Context) -> Session:
     lookups = ctx.lookups
     event = _fast_reference(lookups["events"], raw.get("event"))
+    start, end, day, on_day = _session_times(raw, event, ctx)
+    room = raw.get("room")
+    return Session(
+        _fast_id(raw),
+        _fast_slug(raw),
+        event,
+        _fast_line(raw.get("title")),
+        _fast_text(raw.get("abstract")),
+        start,
+        end,
+        None if room is None else _fast_optional_line(room),
+        _fast_references(lookups["people"], raw.get("speakers")),
+        _fast_references(lookups["topics"], raw.get("topics")),
+        _fast_media(raw.get("media")),
+        ctx.timestamp(raw.get("updated_at")),
+        day,
+        on_day,
+    )
+
+
+def _session_times(raw: dict[str, Any], event: Event, ctx: _Context) -> tuple[datetime | None, datetime | None, date, date | None]:
+    """A session's start, end, local day and date-only day (the contract's ``date``), in its event's
+    timezone and dates; ``_Unusual`` wherever the checking reader would word a problem or a warning."""
     start_text, end_text = raw.get("start"), raw.get("end")
     start = None if start_text is None else ctx.timestamp(start_text)
     end = None if end_text is None else ctx.timestamp(end_text)
@@ -84,23 +113,7 @@ def _fast_session(raw: dict[str, Any], ctx: _Context) -> Session:
             raise _Unusual  # a warning
     else:
         on_day = None
-    room = raw.get("room")
-    return Session(
-        _fast_id(raw),
-        _fast_slug(raw),
-        event,
-        _fast_line(raw.get("title")),
-        _fast_text(raw.get("abstract")),
-        start,
-        end,
-        None if room is None else _fast_optional_line(room),
-        _fast_references(lookups["people"], raw.get("speakers")),
-        _fast_references(lookups["topics"], raw.get("topics")),
-        _fast_media(raw.get("media")),
-        ctx.timestamp(raw.get("updated_at")),
-        day,
-        on_day,
-    )
+    return start, end, day, on_day
 
 
 def _fast_id(raw: dict[str, Any]) -> str:

@@ -20,12 +20,10 @@ from __future__ import annotations
 import hashlib
 import os
 import pickle
-import sys
 import zlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import cache
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +32,7 @@ import orjson
 from sitegen.atomic import write_atomically
 from sitegen.bounded import read_file_bounded
 from sitegen.errors import SearchError
+from sitegen.kept import code_digest as digest_of_code
 
 #: Records per batch, about (the URL hash cuts one in this many).
 BATCH_TARGET = 256
@@ -144,11 +143,4 @@ def _checksum(key: str, payload: bytes) -> bytes:
 @cache
 def code_digest() -> str:
     """The reading code (this package's source), Python's and the stemmer's versions."""
-    hasher = hashlib.sha256(sys.version.encode())
-    try:
-        hasher.update(version("PyStemmer").encode())
-    except PackageNotFoundError:
-        hasher.update(b"no PyStemmer")
-    for source in sorted(Path(__file__).parent.glob("*.py")):
-        hasher.update(source.name.encode() + b"\0" + source.read_bytes())
-    return hasher.hexdigest()
+    return digest_of_code([Path(__file__).parent], ["PyStemmer"])

@@ -18,11 +18,7 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
-import orjson
-
-from sitegen.atomic import write_atomically
-from sitegen.bounded import read_file_bounded
-from sitegen.errors import SearchError
+from sitegen.kept import load_kept, save_kept
 from sitegen.search.batches import KeptReads, code_digest
 from sitegen.search.records import plain_from_markdown
 
@@ -54,32 +50,15 @@ class PlainTexts:
 
     def save(self) -> None:
         """Keep the texts this build used, if one was new or one is no longer used (best effort)."""
-        if self._path is None or not (self._new or len(self._used) != len(self._known)):
-            return
-        try:
-            data = orjson.dumps({"code": code_digest(), "plain": self._used})
-        except orjson.JSONEncodeError:  # a text JSON cannot hold (a lone surrogate): made again next time
-            return
-        if len(data) > MAX_BYTES:
-            return
-        try:
-            self._path.parent.mkdir(parents=True, exist_ok=True)
-            write_atomically(self._path, data)
-        except OSError:
-            return
+        if self._path is not None and (self._new or len(self._used) != len(self._known)):
+            save_kept(self._path, MAX_BYTES, code_digest(), "plain", self._used)
 
 
 def _load(path: Path | None) -> dict[str, str]:
     """The kept texts, or none when the file is missing, unreadable, not this code's, or not their shape."""
-    if path is None:
+    plain = load_kept(path, MAX_BYTES, code_digest(), "plain") if path is not None else None
+    if not isinstance(plain, dict):
         return {}
-    try:
-        data = orjson.loads(read_file_bounded(path, MAX_BYTES, str(path), SearchError, ""))
-    except (OSError, SearchError, orjson.JSONDecodeError):
-        return {}
-    if not isinstance(data, dict) or data.get("code") != code_digest() or not isinstance(data.get("plain"), dict):
-        return {}
-    plain: dict[str, str] = data["plain"]
     if not all(isinstance(key, str) and len(key) == 32 and isinstance(value, str) for key, value in plain.items()):
         return {}
     return plain
