@@ -14,6 +14,7 @@ from __future__ import annotations
 import ctypes
 import os
 import pickle
+import select
 import signal
 import sys
 import traceback
@@ -62,6 +63,13 @@ class Forked(Generic[R]):
             _child(work, write_end, parent, name)
         os.close(write_end)
         self._child: tuple[int, int] | None = (pid, read_end)
+
+    def ready(self, timeout: float) -> bool:
+        """Whether the child has finished (its outcome waits in the pipe), waiting at most ``timeout`` seconds."""
+        if self._child is None:
+            return True
+        readable, _, _ = select.select([self._child[1]], [], [], timeout)
+        return bool(readable)
 
     def result(self) -> R:
         """What ``work()`` returned; raises its SitegenError, or one naming a crash."""

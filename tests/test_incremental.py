@@ -14,9 +14,9 @@ from conftest import MINIMAL_SITE, TODAY, tree
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sitegen.build import build_site
+from sitegen.build import Superseded, build_site
 from sitegen.config import load_config
-from sitegen.write import REPORT_FILE
+from sitegen.write import REPORT_FILE, staging_path
 
 WORDS = ("gears", "engines", "looms", "punch", "cards", "steam", "brass", "tables")
 
@@ -531,3 +531,42 @@ def test_the_states_early_part_is_read_alone_and_checked_on_its_own(tmp_path):
     (tmp_path / STATE_FILE).mkdir()  # a folder in its place: named as a folder, not as missing
     assert read_early(tmp_path) is None
     assert "is a folder" in read_last_build(tmp_path).problem.what
+
+
+def test_a_build_that_leaves_the_index_for_later_keeps_it_whole_and_the_next_one_updates_it(minimal_site: Path) -> None:
+    first = build_site(load_config(minimal_site), today=TODAY, index_later=True)
+    assert first.search_indexed and not first.search_left  # no index to keep yet: it is made
+    bundle = tree(minimal_site / "build/pagefind")
+    sessions = read(minimal_site, "sessions")
+    next(s for s in sessions if s["id"] == "x1")["title"] = "Quaternion engines"
+    save(minimal_site, "sessions", sessions)
+    later = build_site(load_config(minimal_site), today=TODAY, index_later=True)
+    assert later.search_left and not later.search_indexed and later.files_rendered > 0
+    assert tree(minimal_site / "build/pagefind") == bundle  # the last index, whole, beside the new pages
+    caught_up = build_site(load_config(minimal_site), today=TODAY)
+    assert caught_up.search_indexed and caught_up.files_rendered == 0
+    clean = build_site(load_config(minimal_site, {"build.output_dir": "clean", "build.cache_dir": "clean-cache"}), today=TODAY)
+    assert clean.search_indexed
+    assert site_files(minimal_site / "build") == site_files(minimal_site / "clean")
+
+
+@pytest.mark.parametrize("asked_at", [1, 2, 3])  # after the fetch, after the model, after rendering
+def test_a_build_told_to_give_up_writes_nothing_and_the_next_one_is_whole(minimal_site: Path, asked_at: int) -> None:
+    build_site(load_config(minimal_site), today=TODAY)
+    before = tree(minimal_site / "build")
+    sessions = read(minimal_site, "sessions")
+    next(s for s in sessions if s["id"] == "x1")["title"] = "Quaternion engines"
+    save(minimal_site, "sessions", sessions)
+    asked: list[int] = []
+
+    def stop() -> bool:
+        asked.append(1)
+        return len(asked) >= asked_at
+
+    with pytest.raises(Superseded):
+        build_site(load_config(minimal_site), today=TODAY, stop_if=stop)
+    assert tree(minimal_site / "build") == before
+    assert not staging_path(minimal_site / "build").exists()
+    build_site(load_config(minimal_site), today=TODAY)
+    build_site(load_config(minimal_site, {"build.output_dir": "clean", "build.cache_dir": "clean-cache"}), today=TODAY)
+    assert site_files(minimal_site / "build") == site_files(minimal_site / "clean")

@@ -11,6 +11,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -18,6 +19,10 @@ from apiserver import ApiServer
 from conftest import MINIMAL_SITE, TODAY
 from edgeservers import require
 
+import sitegen.serve.run as serve_run
+from sitegen.build import BuildReport, Superseded, build_site
+from sitegen.search.bundle import decode_file
+from sitegen.serve import Rebuilder
 from sitegen.serve.run import DevServer
 
 THEMES = Path(__file__).parent.parent / "themes"
@@ -94,6 +99,37 @@ def test_an_edit_reloads_open_tabs_and_the_served_bytes_change(served: tuple[Dev
         assert events.next("reload", "build-error")[0] == "reload"
         after = httpx.get(page)
         assert b"edited live" in after.content and after.content != before.content
+    finally:
+        events.close()
+
+
+def test_an_edit_reloads_before_the_search_index_which_catches_up_after_without_a_reload(
+    served: tuple[DevServer, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    server, site = served
+    builds: list[tuple[bool, bool, bool]] = []  # (index_later, search_left, search_indexed) of each rebuild
+
+    def recorded(*args: Any, **kwargs: Any) -> BuildReport:
+        report = build_site(*args, **kwargs)
+        builds.append((kwargs.get("index_later", False), report.search_left, report.search_indexed))
+        return report
+
+    monkeypatch.setattr(serve_run, "build_site", recorded)
+    events = Events(server.url)
+    try:
+        path = site / "data" / "sessions.json"
+        body = json.loads(path.read_text())
+        next(s for s in body["data"] if s["id"] == "x1")["title"] = "Quaternion engines"
+        path.write_text(json.dumps(body))
+        assert events.next("reload", "build-error")[0] == "reload"
+        assert builds[0] == (True, True, False)  # the page first, the last index kept as it was
+        assert "Quaternion engines" in httpx.get(server.url + "2024/minicon/engines/").text
+        assert _eventually(lambda: len(builds) > 1), "the search index never caught up"
+        assert builds[1] == (False, False, True)
+        fragments = (site / "build/pagefind/fragment").glob("*.pf_fragment")
+        assert any(b"Quaternion engines" in decode_file(p.name, p.read_bytes()) for p in fragments)
+        with pytest.raises(queue.Empty):  # no tab shows the index: nothing reloads for it
+            events.received.get(timeout=serve_run.INDEX_AFTER + 1)
     finally:
         events.close()
 
@@ -272,3 +308,30 @@ def test_without_a_good_build_every_page_shows_the_error_and_reloads_when_fixed(
     finally:
         events.close()
         server.stop()
+
+
+def test_a_build_that_gives_up_for_a_newer_request_is_asked_again_with_it() -> None:
+    calls: list[frozenset[str]] = []
+    done: list[frozenset[str]] = []
+    edit_came = threading.Event()
+
+    def build(changed: frozenset[str]) -> BuildReport:
+        calls.append(changed)
+        if len(calls) == 1:  # the catch-up: an edit comes while it runs, so it gives up
+            assert edit_came.wait(WAIT)
+            raise Superseded("a newer request made this build moot; nothing was written")
+        return BuildReport(source="data", today="2026-11-22", built_at="2026-11-22T00:00:00+00:00")
+
+    rebuilder = Rebuilder(build, lambda report, error, changed: done.append(changed), settle=0.01)
+    rebuilder.start()
+    try:
+        rebuilder.request([serve_run.INDEX_DUE])
+        assert _eventually(lambda: len(calls) == 1)
+        rebuilder.request(["content/pages/about.md"])
+        assert rebuilder.has_pending()
+        edit_came.set()
+        assert _eventually(lambda: len(done) == 1)
+        both = frozenset({serve_run.INDEX_DUE, "content/pages/about.md"})
+        assert calls == [frozenset({serve_run.INDEX_DUE}), both] and done == [both]  # one build answers both, once
+    finally:
+        rebuilder.stop()

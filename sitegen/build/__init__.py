@@ -20,24 +20,21 @@ progress bars on a terminal and plain lines in CI), and returns a
 from __future__ import annotations
 
 import json
-import resource
 import shutil
 import tempfile
-import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field
-from datetime import UTC, date, datetime
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from sitegen import __version__
 from sitegen.assets import AssetBundle, build_assets
 from sitegen.atomic import write_atomically
 from sitegen.build.check import check_staged
+from sitegen.build.run import BuildReport, Clocks, Superseded, _Run, peak_rss_mb
 from sitegen.config import Config
 from sitegen.content import ContentResult, build_content, count_texts
-from sitegen.errors import DataError, OutputError, Problem
+from sitegen.errors import OutputError
 from sitegen.fetch import RawArchive, fetch_archive
 from sitegen.memory import PssSampler, settled_collector
 from sitegen.model import Archive, KnownObjects, ModelResult, build_archive
@@ -53,93 +50,7 @@ from sitegen.write import ASSET_MANIFEST, FRAGMENT_INDEX, REPORT_FILE, SEARCH_MA
 if TYPE_CHECKING:
     import httpx
 
-
-@dataclass
-class BuildReport:
-    source: str
-    today: str
-    built_at: str
-    pages: int = 0
-    assets: int = 0
-    files_written: int = 0
-    files_unchanged: int = 0
-    files_deleted: int = 0
-    #: Pages and calendars rendered by this build; the rest were unchanged since the last.
-    files_rendered: int = 0
-    #: Records in the search index, and whether this build wrote it (False: the last index was kept).
-    search_records: int = 0
-    search_indexed: bool = False
-    #: The index job's own wall seconds (it overlaps rendering; 0 when the last index was kept).
-    search_seconds: float = 0.0
-    #: The index job's peak resident size, MB (it counts the pages it shares with the build).
-    search_peak_rss_mb: float = 0.0
-    #: The largest single process's peak resident size, and the peak of the sum of every
-    #: build process's PSS (sampled, ``memory.PssSampler``; 0: unknown), in MB.
-    peak_rss_mb: float = 0.0
-    peak_pss_sum_mb: float = 0.0
-    api_requests: int = 0
-    api_not_modified: int = 0
-    api_retries: int = 0
-    api_bytes: int = 0
-    warnings: list[str] = field(default_factory=list)
-    stages: dict[str, float] = field(default_factory=dict)
-    written: bool = False
-    sitegen_version: str = __version__
-
-    @property
-    def total_seconds(self) -> float:
-        return sum(self.stages.values())
-
-    def to_json(self) -> bytes:
-        data = asdict(self) | {"total_seconds": round(self.total_seconds, 4)}
-        return (json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode("utf-8")
-
-
-@dataclass(frozen=True)
-class Clocks:
-    """Injected time: a timer for stage timings, a monotonic clock and sleep for
-    the fetch's retries and budget, and the wall clock for the report."""
-
-    timer: Callable[[], float] = time.perf_counter
-    monotonic: Callable[[], float] = time.monotonic
-    sleep: Callable[[float], None] = time.sleep
-    now: Callable[[], datetime] = lambda: datetime.now(UTC)
-
-
-@dataclass
-class _Run:
-    """One build's bookkeeping, shared by its stages: the config, where progress
-    and warnings go, the clocks, and the report being filled in."""
-
-    config: Config
-    reporter: Reporter
-    clocks: Clocks
-    report: BuildReport
-    memory: PssSampler
-    #: Takes what the build has made so far out of the cyclic collector's reach (``memory.settled_collector``).
-    settle: Callable[[], None] = lambda: None
-
-    @contextmanager
-    def stage(self, name: str) -> Iterator[dict[str, str]]:
-        """Time a named stage and tell the reporter; the stage sets ``["detail"]``."""
-        self.reporter.stage_started(name)
-        started = self.clocks.timer()
-        outcome = {"detail": ""}
-        yield outcome
-        self.report.stages[name] = round(self.clocks.timer() - started, 4)
-        self.reporter.stage_finished(name, self.report.stages[name], outcome["detail"])
-
-    def warn(self, warnings: tuple[Problem, ...]) -> None:
-        """Report a stage's warnings; with ``[build] strict``, fail on them instead."""
-        if warnings and self.config.build.strict:
-            raise DataError(f"{len(warnings)} warning(s), and [build] strict is on:", warnings)
-        for warning in warnings:
-            self.notice(warning)
-
-    def notice(self, warning: Problem) -> None:
-        """Report a warning about the build itself (not the data): ``strict`` does not fail on it."""
-        self.report.warnings.append(str(warning))
-        self.reporter.warning(warning)
+__all__ = ["REPORT_FILE", "BuildReport", "Clocks", "Superseded", "build_site", "peak_rss_mb"]
 
 
 @dataclass
@@ -159,26 +70,34 @@ def build_site(
     write: bool = True,
     client: httpx.Client | None = None,
     reporter: Reporter | None = None,
-    clocks: Clocks = Clocks(),
+    clocks: Clocks | None = None,
     full: bool = False,
+    index_later: bool = False,
+    stop_if: Callable[[], bool] | None = None,
 ) -> BuildReport:
     """Run the pipeline. With ``write=False`` (``sitegen check``) nothing is
     written; with ``full``, every file is rendered again (and still only the
-    changed ones are written)."""
-    reporter = reporter or SilentReporter()
+    changed ones are written); with ``index_later`` (``sitegen serve`` after an
+    edit), the last search index is kept as it is, for a later build to update;
+    ``stop_if`` is asked between stages and while the index job runs, and when it
+    says so the build raises ``Superseded`` before writing anything."""
+    reporter, clocks = reporter or SilentReporter(), clocks or Clocks()
     if write:  # before anything else: build/ is one whole build again if a killed one left a swap half-done
         recover_output(config.output_dir)
     report = BuildReport(source=config.source.url, today=today.isoformat(), built_at=clocks.now().isoformat(timespec="seconds"))
     with PssSampler() as memory, settled_collector() as settle:
-        _pipeline(_Run(config, reporter, clocks, report, memory, settle), client, today=today, write=write, full=full)
+        run = _Run(config, reporter, clocks, report, memory, settle, stop_if)
+        _pipeline(run, client, today=today, write=write, full=full, later=index_later)
     return report
 
 
-def _pipeline(run: _Run, client: httpx.Client | None, *, today: date, write: bool, full: bool) -> None:
+def _pipeline(run: _Run, client: httpx.Client | None, *, today: date, write: bool, full: bool, later: bool) -> None:
     config = run.config
     raw = _fetch(run, client)
+    run.carry_on()
     run.settle()  # the raw data, the model and the last build's record live as long as the build
     modelled = _model(run, raw, full=full)
+    run.carry_on()
     run.settle()
     content = _content(run, modelled.archive)
     assets = _assets(run)
@@ -187,12 +106,15 @@ def _pipeline(run: _Run, client: httpx.Client | None, *, today: date, write: boo
     try:
         # The index is written by a forked job while the site renders; the search stage joins it.
         # It is forked first: it reads its part of the last build's state while this process reads the rest.
-        pending = _search_start(config, modelled.archive, content, stager, full=full)
+        pending = _search_start(config, modelled.archive, content, stager, full=full, later=later)
         stager.read_last()
         run.settle()
         if stager.state_problem is not None:
             run.notice(stager.state_problem)
         staged = _render(run, modelled, content, assets, stager, today=today, full=full)
+        run.carry_on()
+        while run.stop_if is not None and not pending.ready(0.05):
+            run.carry_on()  # (a build that may give up waits for the index job here, asking now and then)
         search = _search(run, pending, stager, staged)
         if write:
             _write(run, stager, staged, search)
@@ -293,9 +215,16 @@ def _search(run: _Run, pending: PendingSearch, stager: Stager, staged: _Staged) 
         staged.changed += _stage_search(search, stager)
         staged.files += [*search.paths, SEARCH_MANIFEST]
         report.search_records, report.search_indexed, report.search_seconds = search.records, search.ran, round(search.seconds, 3)
-        report.search_peak_rss_mb = search.peak_rss_mb
-        verb = f"indexed by the index job in {search.seconds:.2f} s beside rendering, {search.peak_rss_mb:.0f} MB peak" if search.ran else "unchanged, index kept"
-        out["detail"] = f"{search.records} records {verb}; {len(search.paths)} files"
+        report.search_peak_rss_mb, report.search_left = search.peak_rss_mb, search.left
+        if search.left:
+            out["detail"] = f"the last index kept for the next build to update; {len(search.paths)} files"
+        else:
+            verb = (
+                f"indexed by the index job in {search.seconds:.2f} s beside rendering, {search.peak_rss_mb:.0f} MB peak"
+                if search.ran
+                else "unchanged, index kept"
+            )
+            out["detail"] = f"{search.records} records {verb}; {len(search.paths)} files"
     return search
 
 
@@ -311,7 +240,7 @@ def _write(run: _Run, stager: Stager, staged: _Staged, search: SearchResult) -> 
     _write_report(run.config.output_dir / REPORT_FILE, report)  # under the lock, as the next build cleans up after a killed one
 
 
-def _search_start(config: Config, archive: Archive, content: ContentResult, stager: Stager, *, full: bool) -> PendingSearch:
+def _search_start(config: Config, archive: Archive, content: ContentResult, stager: Stager, *, full: bool, later: bool) -> PendingSearch:
     """Fork the index job, which reads its record of the last build itself (the state's early
     part); with ``full`` (``--full``) it trusts neither that record nor the kept batch reads,
     and makes both anew."""
@@ -327,6 +256,7 @@ def _search_start(config: Config, archive: Archive, content: ContentResult, stag
         output=output,
         scratch=stager.staging,
         kept=KeptReads(config.cache_dir / "search", trusted=not full),
+        later=later and not full,
     )
 
 
@@ -355,13 +285,6 @@ def _search_manifest(search: SearchResult) -> bytes:
 def _measure_memory(run: _Run) -> None:
     run.memory.sample()
     run.report.peak_rss_mb, run.report.peak_pss_sum_mb = peak_rss_mb(), run.memory.peak_mb
-
-
-def peak_rss_mb() -> float:
-    """The largest resident size of this process or any worker it waited for, in MB."""
-    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    workers = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    return round(max(own, workers) / 1024, 1)  # Linux reports KiB
 
 
 def _asset_files(assets: AssetBundle) -> dict[str, bytes]:

@@ -15,7 +15,10 @@ not written again and the last build's bundle files are kept as they are.
 
 ``start_search`` forks the index job (``job``) and returns at once, so the
 build renders while the records are made and the index written and staged;
-``PendingSearch.result`` joins it.
+``PendingSearch.result`` joins it. ``sitegen serve`` asks for the index
+``later``: a rebuild after an edit keeps the last index, so the page reaches
+the tab without waiting for the job, and the rebuild that follows brings it
+up to date.
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 from sitegen.forked import Forked, can_fork
 from sitegen.search.batches import KeptReads
-from sitegen.search.job import BUNDLE_DIR, SEARCH_FORMAT, Inputs, SearchResult, Sink, index_in_child, index_site
+from sitegen.search.job import BUNDLE_DIR, SEARCH_FORMAT, Inputs, SearchResult, Sink, index_in_child, index_site, last_index
 from sitegen.search.records import UrlOf
 
 if TYPE_CHECKING:  # the annotations only
@@ -51,6 +54,10 @@ class PendingSearch:
             self._done = self._job.result()
         return self._done
 
+    def ready(self, timeout: float) -> bool:
+        """Whether ``result`` would return at once, waiting at most ``timeout`` seconds."""
+        return self._done is not None or self._job is None or self._job.ready(timeout)
+
     def cancel(self) -> None:
         """Stop the job if it still runs (a failed build); a no-op once joined."""
         if self._job is not None:
@@ -69,12 +76,19 @@ def start_search(
     output: Path | None = None,
     scratch: Path | None = None,
     kept: KeptReads | None = None,
+    later: bool = False,
 ) -> PendingSearch:
     """Start indexing this archive; its files go to ``sink`` (the build's stager, which a fork may call).
     ``previous`` reads the last build's search state (in the job, when it needs it); ``exists`` says whether a file of the last build is
     still in the output (``output``, whose bundle's runtime files are reused for the same Pagefind
     version). Pagefind's temporary folder goes in ``scratch`` (the build's staging folder) when given,
-    and the batch reads kept between builds in ``kept`` (made anew, not used, unless ``kept.trusted``)."""
+    and the batch reads kept between builds in ``kept`` (made anew, not used, unless ``kept.trusted``).
+    With ``later``, the last build's index is kept as it is, even if the records changed (the next
+    build without ``later`` brings it up to date), unless there is none to keep."""
+    if later:
+        left = last_index(previous(), exists, 0, left=True)
+        if left is not None:
+            return PendingSearch(done=left)
     inputs = Inputs(archive, content, url, language, previous, exists, output, scratch, kept)
     if not can_fork():
         return PendingSearch(done=index_site(inputs, sink))

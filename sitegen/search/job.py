@@ -64,6 +64,8 @@ class SearchResult:
     #: The job's own wall seconds, and its peak resident size in MB (pages it shares with the build included).
     seconds: float = 0.0
     peak_rss_mb: float = 0.0
+    #: Whether the last index was kept without looking at the records (``start_search``'s ``later``).
+    left: bool = False
 
     def hashed(self) -> list[str]:
         """The bundle's content-addressed files (immutable when published)."""
@@ -106,9 +108,9 @@ def index_site(inputs: Inputs, sink: Sink) -> SearchResult:
     digest = records_digest(fingerprints, inputs.language)
     previous = inputs.previous()
     if isinstance(previous, dict) and previous.get("digest") == digest:
-        kept = previous.get("files")
-        if isinstance(kept, tuple) and kept and all(isinstance(p, str) and inputs.exists(p) for p in kept):
-            return SearchResult(kept, (), dict(previous), ran=False, records=len(data))
+        kept = last_index(previous, inputs.exists, len(data))
+        if kept is not None:
+            return kept
     runtime = f"{pagefind_version()}/{inputs.language}"
     reused, last = _runtime(inputs, previous, runtime), _last_bundle(inputs, previous)
     bundle = write_bundle(data, inputs.language, reused, inputs.scratch, inputs.kept, last, fingerprints)
@@ -117,6 +119,14 @@ def index_site(inputs: Inputs, sink: Sink) -> SearchResult:
     state = {"digest": digest, "files": tuple(files), "sums": sums, "runtime": runtime, "runtime_sha256": digests(bundle)}
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     return SearchResult(tuple(files), changed, state, True, len(data), time.monotonic() - started, round(max(peak) / 1024, 1))
+
+
+def last_index(previous: Any, exists: Callable[[str], bool], records: int, *, left: bool = False) -> SearchResult | None:
+    """The last build's index as it is, from its search state (``previous``), when every file it names is still there."""
+    kept = previous.get("files") if isinstance(previous, dict) else None
+    if isinstance(kept, tuple) and kept and all(isinstance(p, str) and exists(p) for p in kept):
+        return SearchResult(kept, (), dict(previous), ran=False, records=records, left=left)
+    return None
 
 
 def _records(inputs: Inputs) -> list[dict[str, Any]]:

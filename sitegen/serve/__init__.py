@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from sitegen.build import BuildReport
+from sitegen.build import BuildReport, Superseded
 from sitegen.errors import SitegenError
 from sitegen.write import ASSET_MANIFEST
 
@@ -93,11 +93,12 @@ class Channel:
 class Rebuilder:
     """Runs builds one at a time on a thread of its own. Edits that arrive
     during a build are gathered and answered by one more build; a burst of
-    events (an editor saving writes several) waits ``settle`` seconds."""
+    events (an editor saving writes several) waits ``settle`` seconds. ``build``
+    is told what changed (paths, or a reason in parentheses)."""
 
     def __init__(
         self,
-        build: Callable[[], BuildReport],
+        build: Callable[[frozenset[str]], BuildReport],
         done: Callable[[BuildReport | None, BuildError | None, frozenset[str]], None],
         settle: float = 0.05,
     ) -> None:
@@ -114,6 +115,11 @@ class Rebuilder:
         with self._wake:
             self._pending.update(paths)
             self._wake.notify()
+
+    def has_pending(self) -> bool:
+        """Whether a request waits for the build under way to end (a catch-up build gives up for it)."""
+        with self._wake:
+            return bool(self._pending)
 
     def stop(self) -> None:
         with self._wake:
@@ -134,7 +140,10 @@ class Rebuilder:
                     return
                 changed, self._pending = frozenset(self._pending), set()
             try:
-                report = self._build()
+                report = self._build(changed)
+            except Superseded:  # an edit came: it goes first, and what this build was for stays asked
+                self.request(changed)
+                continue
             except SitegenError as exc:
                 self._done(None, BuildError.of(exc), changed)
             except Exception as exc:  # noqa: BLE001 - a bug must not silently end all rebuilding

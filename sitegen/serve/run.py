@@ -38,6 +38,10 @@ _EDITS = frozenset({"created", "modified", "deleted", "moved", "closed"})
 _SCRATCH_SUFFIXES = ("~", ".swp", ".swx", ".tmp")
 #: Connections and requests at once; more are answered 503 (a page opening hundreds must not exhaust the server).
 MAX_CONNECTIONS = 256
+#: The rebuilds that are not edits: the API's poll, and the search index's catch-up after an edit's rebuild.
+API_DUE, INDEX_DUE = "(the API)", "(the search index)"
+#: Seconds without an edit before the search index catches up (an edit during that build waits for it).
+INDEX_AFTER = 1.0
 
 
 class DevServer:
@@ -64,6 +68,8 @@ class DevServer:
         self._threads: list[threading.Thread] = []
         self._observer: Any = None
         self._server: uvicorn.Server | None = None
+        self._index_timer: threading.Timer | None = None
+        self._timer_lock = threading.Lock()
 
     # --- start and stop ---------------------------------------------------------------
 
@@ -128,6 +134,9 @@ class DevServer:
         if self._observer is not None:
             self._observer.stop()
             self._observer.join(timeout=5)
+        with self._timer_lock:
+            if self._index_timer is not None:
+                self._index_timer.cancel()
         self.rebuilder.stop()
         for thread in self._threads:
             thread.join(timeout=10)
@@ -148,11 +157,31 @@ class DevServer:
 
     # --- building ---------------------------------------------------------------------
 
-    def _build_again(self) -> BuildReport:
+    def _build_again(self, changed: frozenset[str]) -> BuildReport:
         # Rebuilds run beside the server's threads, where forking workers is
         # unsafe; an edit re-renders few pages, which one process does quickly.
+        # After an edit the search index is left as it was, so the page reaches the
+        # tab without waiting for it; the build that follows (_index_soon) updates it.
+        # That catch-up gives up for an edit that comes meanwhile (it is asked again after).
         config = load_config(self.root, {**self.overrides, "build.workers": 1}, source_check=source_problems)
-        return build_site(config, today=self.today())
+        catch_up = changed == {INDEX_DUE}
+        return build_site(
+            config,
+            today=self.today(),
+            index_later=bool(changed - {INDEX_DUE, API_DUE}),
+            stop_if=self.rebuilder.has_pending if catch_up else None,
+        )
+
+    def _index_soon(self) -> None:
+        """Bring the search index up to date once no edit came for ``INDEX_AFTER`` seconds."""
+        with self._timer_lock:
+            if self._index_timer is not None:
+                self._index_timer.cancel()
+            if self._stopping.is_set():
+                return
+            self._index_timer = threading.Timer(INDEX_AFTER, self.rebuilder.request, args=([INDEX_DUE],))
+            self._index_timer.daemon = True
+            self._index_timer.start()
 
     def _built(self, report: BuildReport | None, error: BuildError | None, changed: frozenset[str]) -> None:
         self._report(report, error)
@@ -165,8 +194,12 @@ class DevServer:
         self.state.generation += 1
         if self._app.fragments is None:  # the first build failed: now there is a fragment index to serve from
             self._app.fragments = self._fragments(self.state.config, self._app.codec)
+        if report.search_left:
+            self._index_soon()
         if not (was_broken or report.files_written or report.files_deleted):
             return  # nothing a tab shows has changed (an API poll with no news)
+        if changed == {INDEX_DUE} and not (was_broken or report.files_rendered):
+            return  # only the search index changed: it is fetched afresh by the next search
         if not was_broken and in_place(changed):
             self.channel.publish("css", json.dumps(stylesheet_urls(self.state.output_dir, self.state.config.site.static_url)))
         else:
@@ -186,7 +219,7 @@ class DevServer:
     def _poll(self) -> None:
         assert self.poll_api
         while not self._stopping.wait(self.poll_api):
-            self.rebuilder.request(["(the API)"])  # conditional requests: an unchanged API costs a few 304s
+            self.rebuilder.request([API_DUE])  # conditional requests: an unchanged API costs a few 304s
 
     # --- watching ---------------------------------------------------------------------
 
