@@ -20,6 +20,7 @@ progress bars on a terminal and plain lines in CI), and returns a
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import tempfile
 from collections.abc import Callable
@@ -252,7 +253,7 @@ def _search_start(config: Config, archive: Archive, content: ContentResult, stag
         config.site.language,
         stager.put,
         previous=lambda: None if full or fresh else read_early(output),
-        exists=lambda path: (output / path).is_file(),
+        exists=lambda path: os.path.isfile(f"{output}/{path}"),  # (no Path per file: the index has thousands)
         output=output,
         scratch=stager.staging,
         kept=KeptReads(config.cache_dir / "search", trusted=not full),
