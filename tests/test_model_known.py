@@ -15,7 +15,8 @@ from conftest import TODAY
 import sitegen.model.build as model_build
 from sitegen.build import build_site
 from sitegen.config import load_config
-from sitegen.model import KnownObjects, build_archive
+from sitegen.errors import DataError
+from sitegen.model import KnownObjects, build_archive, source_digest
 from sitegen.model.known import NAME, identical
 
 #: The checking and fast readers, by collection: what "checking an object" calls.
@@ -150,3 +151,44 @@ def test_a_damaged_foreign_or_missing_file_checks_every_object(
     again = build_archive(raw, KnownObjects(tmp_path))
     assert checks == Counter({name: len(items) for name, items in raw.items()})
     assert again.sources == first.sources
+
+
+@pytest.mark.parametrize(
+    ("collection", "change", "said"),
+    [
+        ("sessions", {"media": [{"kind": "video", "url": "javascript:alert(1)"}]}, "not an http"),
+        ("sessions", {"title": 12345}, "title"),
+        ("people", {"slug": ".sitegen"}, "not a safe slug"),
+        ("people", {"avatar_url": "javascript:alert(1)"}, "avatar_url"),
+        ("venues", {"country": "<b>"}, "country code"),
+    ],
+    ids=["script-link", "int-title", "dot-slug", "script-avatar", "no-country"],
+)
+def test_a_planted_digest_does_not_let_a_harmful_object_through(
+    minimal_site: Path, tmp_path: Path, collection: str, change: dict[str, Any], said: str
+) -> None:
+    """CI restores the cache folder from a cache other branches may write: a digest planted
+    there for a bad object must not skip the checks that keep the site safe."""
+    raw = collections(minimal_site)
+    build_archive(raw, KnownObjects(tmp_path))
+    raw[collection][0].update(change)
+    path = tmp_path / NAME
+    data = json.loads(path.read_text())
+    data["known"][collection] += source_digest(raw[collection][0])
+    path.write_text(json.dumps(data))
+    try:
+        result = build_archive(raw, KnownObjects(tmp_path))
+    except DataError as exc:  # refused, as a clean build refuses it
+        assert said in str(exc.problems)
+    else:  # or dropped with a warning, as a clean build drops it
+        assert any(said in str(warning) for warning in result.warnings)
+
+
+def test_sitegen_check_checks_every_object_and_keeps_nothing(minimal_site: Path, checks: Counter[str]) -> None:
+    build_site(load_config(minimal_site), today=TODAY)
+    checks.clear()
+    build_site(load_config(minimal_site), today=TODAY, write=False)
+    assert checks == Counter({name: len(items) for name, items in collections(minimal_site).items()})
+    (minimal_site / ".sitegen-cache/model" / NAME).unlink()
+    build_site(load_config(minimal_site), today=TODAY, write=False)
+    assert not (minimal_site / ".sitegen-cache/model" / NAME).exists()

@@ -335,3 +335,21 @@ def test_a_build_that_gives_up_for_a_newer_request_is_asked_again_with_it() -> N
         assert calls == [frozenset({serve_run.INDEX_DUE}), both] and done == [both]  # one build answers both, once
     finally:
         rebuilder.stop()
+
+
+def test_a_rebuild_logs_the_warnings_it_brings_once(tmp_path: Path) -> None:
+    site = tmp_path / "site"
+    shutil.copytree(MINIMAL_SITE, site)
+    lines: list[str] = []
+    server = DevServer(site, port=0, today=lambda: TODAY, environ={}, log=lines.append)
+    server.start()
+    try:
+        path = site / "data" / "people.json"
+        body = json.loads(path.read_text())
+        body["data"][0]["links"] = [{"kind": "ftp", "url": "ftp://files.example.org/"}]
+        path.write_text(json.dumps(body))
+        assert _eventually(lambda: any("not an http(s) URL" in line for line in lines)), "the rebuild's warning was not logged"
+        assert _eventually(lambda: sum(line.startswith("built in") for line in lines) >= 3)  # the first, the edit's, the catch-up
+        assert sum("not an http(s) URL" in line for line in lines) == 1  # the catch-up has it too, and says nothing
+    finally:
+        server.stop()

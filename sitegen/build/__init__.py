@@ -97,7 +97,7 @@ def _pipeline(run: _Run, client: httpx.Client | None, *, today: date, write: boo
     raw = _fetch(run, client)
     run.carry_on()
     run.settle()  # the raw data, the model and the last build's record live as long as the build
-    modelled = _model(run, raw, full=full)
+    modelled = _model(run, raw, full=full, write=write)
     run.carry_on()
     run.settle()
     content = _content(run, modelled.archive)
@@ -147,10 +147,12 @@ def _fetch(run: _Run, client: httpx.Client | None) -> RawArchive:
     return raw
 
 
-def _model(run: _Run, raw: RawArchive, *, full: bool) -> ModelResult:
-    """The model stage: the objects the last build found valid are read without checks (unless ``full``)."""
+def _model(run: _Run, raw: RawArchive, *, full: bool, write: bool) -> ModelResult:
+    """The model stage: the objects the last build found valid are read without checks (unless
+    ``full``; and ``sitegen check``, which writes nothing, checks every object)."""
+    known = KnownObjects(run.config.cache_dir / "model" if write else None, trusted=not full)
     with run.stage("model") as out:
-        modelled = build_archive(raw.collections, KnownObjects(run.config.cache_dir / "model", trusted=not full))
+        modelled = build_archive(raw.collections, known)
         archive = modelled.archive
         run.warn(modelled.warnings)
         out["detail"] = f"{len(archive.events)} events, {len(archive.sessions)} sessions, {len(archive.people)} people"

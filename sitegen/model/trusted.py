@@ -8,6 +8,12 @@ its event's dates. A raw object is known only when, in the build that first read
 it, its trusted reading was identical (``known.identical``) to its checked one and
 raised no problem or warning. Anything unexpected here (a missing key, a wrong
 type) raises, and the object is read again with checks.
+
+The known digests come from the cache folder, which CI restores from a cache
+other branches may have written: so a trusted reader still refuses, cheaply,
+what could do harm if a planted digest let a bad object through (a value of
+the wrong type, a slug that is not safe in a path, a link that is not http(s),
+a country code that is not one), and the object is then read with checks.
 """
 
 from __future__ import annotations
@@ -15,25 +21,64 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from sitegen.model.context import _Context
+import iso3166
+
+from sitegen.contract import MEDIA_KINDS, SLUG_RE, is_web_url
+from sitegen.model.context import _Context, _Unusual
 from sitegen.model.fast import _event_dates, _fast_reference, _fast_references, _session_times
 from sitegen.model.places import city_slug
 from sitegen.model.types import Event, Link, Media, Person, Series, Session, Topic, Venue
 
 
+def _text(raw: dict[str, Any], key: str) -> str:
+    value = raw[key]
+    if type(value) is not str:
+        raise _Unusual
+    return value
+
+
+def _optional(raw: dict[str, Any], key: str) -> str | None:
+    value = raw.get(key)
+    if value is not None and type(value) is not str:
+        raise _Unusual
+    return value
+
+
+def _slug(raw: dict[str, Any]) -> str:
+    value = raw["slug"]
+    if type(value) is not str or not SLUG_RE.fullmatch(value):
+        raise _Unusual
+    return value
+
+
+def _media_kind(item: dict[str, Any]) -> str:
+    kind = item["kind"]
+    if kind not in MEDIA_KINDS:
+        raise _Unusual
+    return str(kind)
+
+
+def _url(value: Any) -> Any:
+    if value is not None and (type(value) is not str or not is_web_url(value)):
+        raise _Unusual
+    return value
+
+
 def _trusted_series(raw: dict[str, Any], ctx: _Context) -> Series:
-    return Series(raw["id"], raw["slug"], raw["name"], raw.get("description"), ctx.timestamp(raw.get("updated_at")))
+    return Series(_text(raw, "id"), _slug(raw), _text(raw, "name"), _optional(raw, "description"), ctx.timestamp(raw.get("updated_at")))
 
 
 def _trusted_venue(raw: dict[str, Any], ctx: _Context) -> Venue:
     lat, lon = raw.get("lat"), raw.get("lon")
-    city = raw["city"]
+    city, country = _text(raw, "city"), _text(raw, "country").upper()
+    if country not in iso3166.countries_by_alpha2:
+        raise _Unusual
     return Venue(
-        raw["id"],
-        raw["slug"],
-        raw["name"],
+        _text(raw, "id"),
+        _slug(raw),
+        _text(raw, "name"),
         city,
-        raw["country"].upper(),
+        country,
         None if lat is None else float(lat),
         None if lon is None else float(lon),
         ctx.timestamp(raw.get("updated_at")),
@@ -42,12 +87,20 @@ def _trusted_venue(raw: dict[str, Any], ctx: _Context) -> Venue:
 
 
 def _trusted_topic(raw: dict[str, Any], ctx: _Context) -> Topic:
-    return Topic(raw["id"], raw["slug"], raw["name"], ctx.timestamp(raw.get("updated_at")))
+    return Topic(_text(raw, "id"), _slug(raw), _text(raw, "name"), ctx.timestamp(raw.get("updated_at")))
 
 
 def _trusted_person(raw: dict[str, Any], ctx: _Context) -> Person:
-    links = tuple(Link(item["kind"], item["url"]) for item in raw.get("links") or ())
-    return Person(raw["id"], raw["slug"], raw["name"], raw.get("bio"), links, raw.get("avatar_url"), ctx.timestamp(raw.get("updated_at")))
+    links = tuple(Link(_text(item, "kind"), _url(item["url"])) for item in raw.get("links") or ())
+    return Person(
+        _text(raw, "id"),
+        _slug(raw),
+        _text(raw, "name"),
+        _optional(raw, "bio"),
+        links,
+        _url(raw.get("avatar_url")),
+        ctx.timestamp(raw.get("updated_at")),
+    )
 
 
 def _trusted_event(raw: dict[str, Any], ctx: _Context) -> Event:
@@ -55,16 +108,16 @@ def _trusted_event(raw: dict[str, Any], ctx: _Context) -> Event:
     lookups = ctx.lookups
     series, venue = raw.get("series"), raw.get("venue")
     return Event(
-        raw["id"],
-        raw["slug"],
-        raw["name"],
+        _text(raw, "id"),
+        _slug(raw),
+        _text(raw, "name"),
         None if series is None else _fast_reference(lookups["series"], series),
         None if venue is None else _fast_reference(lookups["venues"], venue),
         start,
         end,
         timezone,
-        raw.get("url"),
-        raw.get("description"),
+        _url(raw.get("url")),
+        _optional(raw, "description"),
         _fast_references(lookups["topics"], raw.get("topics")),
         ctx.timestamp(raw.get("updated_at")),
     )
@@ -75,17 +128,17 @@ def _trusted_session(raw: dict[str, Any], ctx: _Context) -> Session:
     event = _fast_reference(lookups["events"], raw.get("event"))
     start, end, day, on_day = _session_times(raw, event, ctx)
     return Session(
-        raw["id"],
-        raw["slug"],
+        _text(raw, "id"),
+        _slug(raw),
         event,
-        raw["title"],
-        raw.get("abstract"),
+        _text(raw, "title"),
+        _optional(raw, "abstract"),
         start,
         end,
-        raw.get("room"),
+        _optional(raw, "room"),
         _fast_references(lookups["people"], raw.get("speakers")),
         _fast_references(lookups["topics"], raw.get("topics")),
-        tuple(Media(item["kind"], item["url"], item.get("title")) for item in raw.get("media") or ()),
+        tuple(Media(_media_kind(item), _url(item["url"]), _optional(item, "title")) for item in raw.get("media") or ()),
         ctx.timestamp(raw.get("updated_at")),
         day,
         on_day,

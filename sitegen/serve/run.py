@@ -69,6 +69,7 @@ class DevServer:
         self._observer: Any = None
         self._server: uvicorn.Server | None = None
         self._index_timer: threading.Timer | None = None
+        self._warnings: set[str] = set()
         self._timer_lock = threading.Lock()
 
     # --- start and stop ---------------------------------------------------------------
@@ -79,7 +80,7 @@ class DevServer:
         )  # a broken config at start is the CLI's error to print
         self.state = DevState(config.output_dir, config)
         try:
-            self._report(build_site(config, today=self.today(), reporter=self.reporter), None)
+            self._report(build_site(config, today=self.today(), reporter=self.reporter), None, warned=True)
         except SitegenError as exc:
             self._report(None, BuildError.of(exc))
             self.state.error = BuildError.of(exc)
@@ -205,12 +206,17 @@ class DevServer:
         else:
             self.channel.publish("reload")
 
-    def _report(self, report: BuildReport | None, error: BuildError | None) -> None:
+    def _report(self, report: BuildReport | None, error: BuildError | None, *, warned: bool = False) -> None:
+        """Log a build's outcome, and the warnings the last good build did not have (unless its reporter ``warned`` already)."""
         if error is not None:
             self.log(f"build failed (the last good build is still served): {error.summary}")
             for problem in error.problems:
                 self.log(f"  {problem['where']}: {problem['what']}" + (f" (fix: {problem['fix']})" if problem["fix"] else ""))
         elif report is not None:
+            seen, self._warnings = self._warnings, set(report.warnings)
+            for warning in () if warned else report.warnings:
+                if warning not in seen:  # the new ones: every rebuild repeats the data's old warnings
+                    self.log(f"warning: {warning}")
             self.log(
                 f"built in {report.total_seconds:.2f} s: {report.files_rendered} files rendered, "
                 f"{report.files_written} written, {report.files_deleted} deleted"
