@@ -116,6 +116,10 @@ class OutputError(SitegenError):
     """The build could not be written to the output folder."""
 
 
+class OutputBusy(OutputError):
+    """Another sitegen process holds the output folder's lock (a build, serve rebuilding, a publish)."""
+
+
 class PublishError(SitegenError):
     """A deploy could not be planned or carried out: credentials, bucket, network…"""
 

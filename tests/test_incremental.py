@@ -570,3 +570,15 @@ def test_a_build_told_to_give_up_writes_nothing_and_the_next_one_is_whole(minima
     build_site(load_config(minimal_site), today=TODAY)
     build_site(load_config(minimal_site, {"build.output_dir": "clean", "build.cache_dir": "clean-cache"}), today=TODAY)
     assert site_files(minimal_site / "build") == site_files(minimal_site / "clean")
+
+
+def test_a_build_that_would_leave_the_index_runs_it_when_a_page_moved(minimal_site: Path) -> None:
+    """The last index would link to the page's old URL: a dead search result, even for a second."""
+    build_site(load_config(minimal_site), today=TODAY)
+    sessions = read(minimal_site, "sessions")
+    next(s for s in sessions if s["id"] == "x1")["slug"] = "engines-moved"
+    save(minimal_site, "sessions", sessions)
+    moved = build_site(load_config(minimal_site), today=TODAY, index_later=True)
+    assert moved.search_indexed and not moved.search_left
+    build_site(load_config(minimal_site, {"build.output_dir": "clean", "build.cache_dir": "clean-cache"}), today=TODAY)
+    assert site_files(minimal_site / "build") == site_files(minimal_site / "clean")

@@ -7,6 +7,7 @@ import queue
 import re
 import shutil
 import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -128,7 +129,9 @@ def test_an_edit_reloads_before_the_search_index_which_catches_up_after_without_
         assert builds[1] == (False, False, True)
         fragments = (site / "build/pagefind/fragment").glob("*.pf_fragment")
         assert any(b"Quaternion engines" in decode_file(p.name, p.read_bytes()) for p in fragments)
-        with pytest.raises(queue.Empty):  # no tab shows the index: nothing reloads for it
+        # Only a tab that has read the index reloads for it (client.js): the event says the index changed.
+        assert events.next("search-index", "reload", "build-error")[0] == "search-index"
+        with pytest.raises(queue.Empty):
             events.received.get(timeout=serve_run.INDEX_AFTER + 1)
     finally:
         events.close()
@@ -353,3 +356,39 @@ def test_a_rebuild_logs_the_warnings_it_brings_once(tmp_path: Path) -> None:
         assert sum("not an http(s) URL" in line for line in lines) == 1  # the catch-up has it too, and says nothing
     finally:
         server.stop()
+
+
+def test_an_edit_while_another_sitegen_holds_the_build_waits_for_it_without_an_error(served: tuple[DevServer, Path]) -> None:
+    server, site = served
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLD_LOCK, str(site / "build")], stdout=subprocess.PIPE, text=True, cwd=Path(__file__).parent.parent
+    )
+    events = Events(server.url)
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"
+        path = site / "data" / "sessions.json"
+        body = json.loads(path.read_text())
+        next(s for s in body["data"] if s["id"] == "x1")["title"] = "Held engines"
+        path.write_text(json.dumps(body))
+        time.sleep(1.0)  # the rebuild meets the lock, and waits
+        assert server.state.error is None
+        holder.terminate()
+        holder.wait(timeout=WAIT)
+        assert events.next("reload", "build-error")[0] == "reload"
+        assert "Held engines" in httpx.get(server.url + "2024/minicon/engines/").text
+    finally:
+        holder.kill()
+        holder.wait(timeout=WAIT)
+        events.close()
+
+
+#: Holds the lock of the output folder given, as another sitegen would, until killed.
+HOLD_LOCK = """
+import sys, time
+from pathlib import Path
+from sitegen.write.lock import OutputLock
+lock = OutputLock(Path(sys.argv[1]))
+lock.acquire()
+print("locked", flush=True)
+time.sleep(120)
+"""

@@ -113,6 +113,8 @@ def _pipeline(run: _Run, client: httpx.Client | None, *, today: date, write: boo
         if stager.state_problem is not None:
             run.notice(stager.state_problem)
         staged = _render(run, modelled, content, assets, stager, today=today, full=full)
+        if later and _pages_gone(stager.previous_files, staged.files):  # the last index would link to them
+            pending = _search_start(config, modelled.archive, content, stager, full=full, later=False)
         run.carry_on()
         while run.stop_if is not None and not pending.ready(0.05):
             run.carry_on()  # (a build that may give up waits for the index job here, asking now and then)
@@ -261,6 +263,12 @@ def _search_start(config: Config, archive: Archive, content: ContentResult, stag
         kept=KeptReads(config.cache_dir / "search", trusted=not full),
         later=later and not full,
     )
+
+
+def _pages_gone(last: frozenset[str] | None, now: list[str]) -> bool:
+    """Whether a page of the last build (``last``: its files, None when unknown) is not in this one."""
+    current = set(now)
+    return last is None or any(path.endswith(".html") and path not in current for path in last)
 
 
 def _report_fetch(report: BuildReport, raw: RawArchive) -> str:

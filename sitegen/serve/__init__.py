@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from sitegen.build import BuildReport, Superseded
-from sitegen.errors import SitegenError
+from sitegen.errors import OutputBusy, SitegenError
 from sitegen.write import ASSET_MANIFEST
 
 #: The event that ends a stream (never sent to the browser).
@@ -30,6 +30,8 @@ CLOSE = "close"
 IN_PLACE_SUFFIXES = (".css",)
 #: Page loads remembered by name (a hostile page could invent names without end).
 MAX_PAGES = 1024
+#: Seconds before a rebuild is tried again while another sitegen process holds build/.
+BUSY_RETRY = 0.5
 
 
 @dataclass(frozen=True)
@@ -142,6 +144,10 @@ class Rebuilder:
             try:
                 report = self._build(changed)
             except Superseded:  # an edit came: it goes first, and what this build was for stays asked
+                self.request(changed)
+                continue
+            except OutputBusy:  # a build by hand or a publish holds build/: no failure of the site's; ask again soon
+                time.sleep(BUSY_RETRY)
                 self.request(changed)
                 continue
             except SitegenError as exc:

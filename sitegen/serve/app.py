@@ -1,7 +1,7 @@
 """The dev server's HTTP side: the built site with publish's headers, the
 live-reload channel, the fragment service, and a dev-only sign-in.
 
-    /__sitegen/events     server-sent events: reload, css, build-error
+    /__sitegen/events     server-sent events: reload, css, build-error, search-index
     /__sitegen/client.js  the reload client, injected into every page
     /__sitegen/signin     sign in as any user (also at [fragments] signin_url)
     /__sitegen/signout    (also at [fragments] signout_url)

@@ -1,7 +1,8 @@
 // sitegen serve's live reload: injected into every page the dev server sends.
 // One EventSource; "reload" reloads the tab, "css" swaps stylesheets in place,
 // "build-error" shows the failed build over the page, and a successful build
-// after an error reloads (the server then sends the page without the overlay).
+// after an error reloads (the server then sends the page without the overlay);
+// "search-index" reloads a tab that has read the search index.
 (function () {
   "use strict";
   var OVERLAY = "sitegen-error-overlay";
@@ -51,4 +52,10 @@
   source.addEventListener("reload", function () { window.location.reload(); });
   source.addEventListener("css", function (event) { swapStylesheets(JSON.parse(event.data)); });
   source.addEventListener("build-error", function (event) { showError(JSON.parse(event.data)); });
+  // The search index changed (serve updates it just after an edit's reload): a tab that has read
+  // the last one (its files are gone) reloads; one that never searched need not.
+  source.addEventListener("search-index", function () {
+    var read = performance.getEntriesByType("resource").some(function (entry) { return entry.name.indexOf("/pagefind/") >= 0; });
+    if (read) { window.location.reload(); }
+  });
 })();

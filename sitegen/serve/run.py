@@ -186,6 +186,8 @@ class DevServer:
 
     def _built(self, report: BuildReport | None, error: BuildError | None, changed: frozenset[str]) -> None:
         self._report(report, error)
+        if error is not None and changed == {INDEX_DUE}:
+            return  # the catch-up's: an edit's own rebuild shows what is wrong with it to the tabs
         if error is not None:
             self.state.error = error
             self.channel.publish("build-error", error.to_json())
@@ -200,7 +202,8 @@ class DevServer:
         if not (was_broken or report.files_written or report.files_deleted):
             return  # nothing a tab shows has changed (an API poll with no news)
         if changed == {INDEX_DUE} and not (was_broken or report.files_rendered):
-            return  # only the search index changed: it is fetched afresh by the next search
+            self.channel.publish("search-index")  # only the index changed: a tab that searched reloads, the others need not
+            return
         if not was_broken and in_place(changed):
             self.channel.publish("css", json.dumps(stylesheet_urls(self.state.output_dir, self.state.config.site.static_url)))
         else:

@@ -23,7 +23,7 @@ import fcntl
 import os
 from pathlib import Path
 
-from sitegen.errors import OutputError
+from sitegen.errors import OutputBusy, OutputError
 
 #: The lock file's size is a pid and a newline; this bounds what is read of a foreign one.
 _PID_BYTES = 32
@@ -99,7 +99,7 @@ class OutputLock:
             ) from None
         if holder is None or _alive(holder):
             who = f"another sitegen process (pid {holder})" if holder else "another sitegen process"
-            raise OutputError.at(
+            raise OutputBusy.at(
                 str(self.output_dir),
                 f"{who} is using it: a build, sitegen serve rebuilding, or a publish",
                 "wait for it to finish (or stop it), then run this again",
