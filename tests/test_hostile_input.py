@@ -472,7 +472,7 @@ def test_any_json_value_in_any_field_builds_or_is_one_short_message(field: tuple
 
 
 @pytest.mark.slow
-@settings(max_examples=600, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(st.sampled_from(FIELDS), JSON_VALUES)
 def test_many_json_values_in_any_field_build_or_are_one_short_message(field: tuple[str, tuple[Any, ...]], value: Any) -> None:
     check_any_value(field, value)
