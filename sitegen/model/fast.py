@@ -8,14 +8,16 @@ only the plain valid case, inline, and raises ``_Unusual`` at the first doubt;
 (``reader.py``), which is the specification and words every problem and
 warning. So a fast reader must build the same object the checking reader
 would, and give up wherever that reader would record a problem or a warning
-(tests/test_model.py runs both over valid and broken objects).
+(tests/test_model.py runs both over valid and broken objects). The trusted
+readers (``trusted.py``) build the same objects with another ``Way`` of taking
+the fields.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import date, datetime
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 from sitegen.contract import MAX_ID_LENGTH, MAX_LINE_CHARS, MAX_LIST_ITEMS, MAX_TEXT_CHARS, MEDIA_KINDS, SLUG_RE, is_web_url
 from sitegen.model.context import _Context, _Unusual
@@ -25,33 +27,60 @@ from sitegen.model.types import Event, Link, Media, Person, Session
 T = TypeVar("T")
 
 
+class Way(NamedTuple):
+    """How a reader takes each kind of field; each gives up (``_Unusual``) where it has a doubt.
+    ``FAST`` checks and cleans as the checking reader would; ``trusted.TRUSTED``, for raw objects
+    the last build found valid, takes the values as they are. The objects are built once, below."""
+
+    id: Callable[[dict[str, Any]], str]
+    slug: Callable[[dict[str, Any]], str]
+    line: Callable[[Any], str]
+    text: Callable[[Any], str | None]
+    optional_line: Callable[[Any], str | None]
+    url: Callable[[Any], str | None]
+    links: Callable[[Any], tuple[Link, ...]]
+    media: Callable[[Any], tuple[Media, ...]]
+
+
 def _fast_person(raw: dict[str, Any], ctx: _Context) -> Person:
+    return _person(raw, ctx, FAST)
+
+
+def _fast_event(raw: dict[str, Any], ctx: _Context) -> Event:
+    return _event(raw, ctx, FAST)
+
+
+def _fast_session(raw: dict[str, Any], ctx: _Context) -> Session:
+    return _session(raw, ctx, FAST)
+
+
+def _person(raw: dict[str, Any], ctx: _Context, way: Way) -> Person:
     return Person(
-        _fast_id(raw),
-        _fast_slug(raw),
-        _fast_line(raw.get("name")),
-        _fast_text(raw.get("bio")),
-        _fast_links(raw.get("links")),
-        _fast_url(raw.get("avatar_url")),
+        way.id(raw),
+        way.slug(raw),
+        way.line(raw.get("name")),
+        way.text(raw.get("bio")),
+        way.links(raw.get("links")),
+        way.url(raw.get("avatar_url")),
         ctx.timestamp(raw.get("updated_at")),
     )
 
 
-def _fast_event(raw: dict[str, Any], ctx: _Context) -> Event:
+def _event(raw: dict[str, Any], ctx: _Context, way: Way) -> Event:
     start, end, timezone = _event_dates(raw, ctx)
     lookups = ctx.lookups
     series, venue = raw.get("series"), raw.get("venue")
     return Event(
-        _fast_id(raw),
-        _fast_slug(raw),
-        _fast_line(raw.get("name")),
+        way.id(raw),
+        way.slug(raw),
+        way.line(raw.get("name")),
         None if series is None else _fast_reference(lookups["series"], series),
         None if venue is None else _fast_reference(lookups["venues"], venue),
         start,
         end,
         timezone,
-        _fast_url(raw.get("url")),
-        _fast_text(raw.get("description")),
+        way.url(raw.get("url")),
+        way.text(raw.get("description")),
         _fast_references(lookups["topics"], raw.get("topics")),
         ctx.timestamp(raw.get("updated_at")),
     )
@@ -68,23 +97,23 @@ def _event_dates(raw: dict[str, Any], ctx: _Context) -> tuple[date, date, str]:
     return start, end, timezone
 
 
-def _fast_session(raw: dict[str, Any], ctx: _Context) -> Session:
+def _session(raw: dict[str, Any], ctx: _Context, way: Way) -> Session:
     lookups = ctx.lookups
     event = _fast_reference(lookups["events"], raw.get("event"))
     start, end, day, on_day = _session_times(raw, event, ctx)
     room = raw.get("room")
     return Session(
-        _fast_id(raw),
-        _fast_slug(raw),
+        way.id(raw),
+        way.slug(raw),
         event,
-        _fast_line(raw.get("title")),
-        _fast_text(raw.get("abstract")),
+        way.line(raw.get("title")),
+        way.text(raw.get("abstract")),
         start,
         end,
-        None if room is None else _fast_optional_line(room),
+        None if room is None else way.optional_line(room),
         _fast_references(lookups["people"], raw.get("speakers")),
         _fast_references(lookups["topics"], raw.get("topics")),
-        _fast_media(raw.get("media")),
+        way.media(raw.get("media")),
         ctx.timestamp(raw.get("updated_at")),
         day,
         on_day,
@@ -249,3 +278,6 @@ def _fast_media(value: Any) -> tuple[Media, ...]:
         if url:
             media.append(Media(item["kind"], url, title))
     return tuple(media)
+
+
+FAST = Way(_fast_id, _fast_slug, _fast_line, _fast_text, _fast_optional_line, _fast_url, _fast_links, _fast_media)

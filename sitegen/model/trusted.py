@@ -23,39 +23,29 @@ from typing import Any
 
 import iso3166
 
-from sitegen.contract import MEDIA_KINDS, SLUG_RE, is_web_url
+from sitegen.contract import MEDIA_KINDS, is_web_url
 from sitegen.model.context import _Context, _Unusual
-from sitegen.model.fast import _event_dates, _fast_reference, _fast_references, _session_times
+from sitegen.model.fast import Way, _event, _fast_slug, _person, _session
 from sitegen.model.places import city_slug
 from sitegen.model.types import Event, Link, Media, Person, Series, Session, Topic, Venue
 
 
 def _text(raw: dict[str, Any], key: str) -> str:
-    value = raw[key]
+    return _str(raw.get(key))
+
+
+def _optional(raw: dict[str, Any], key: str) -> str | None:
+    return _optional_str(raw.get(key))
+
+
+def _str(value: Any) -> str:
     if type(value) is not str:
         raise _Unusual
     return value
 
 
-def _optional(raw: dict[str, Any], key: str) -> str | None:
-    value = raw.get(key)
-    if value is not None and type(value) is not str:
-        raise _Unusual
-    return value
-
-
-def _slug(raw: dict[str, Any]) -> str:
-    value = raw["slug"]
-    if type(value) is not str or not SLUG_RE.fullmatch(value):
-        raise _Unusual
-    return value
-
-
-def _media_kind(item: dict[str, Any]) -> str:
-    kind = item["kind"]
-    if kind not in MEDIA_KINDS:
-        raise _Unusual
-    return str(kind)
+def _optional_str(value: Any) -> str | None:
+    return None if value is None else _str(value)
 
 
 def _url(value: Any) -> Any:
@@ -64,8 +54,27 @@ def _url(value: Any) -> Any:
     return value
 
 
+def _links(value: Any) -> tuple[Link, ...]:
+    return tuple(Link(_text(item, "kind"), _url(item["url"])) for item in value or ())
+
+
+def _media(value: Any) -> tuple[Media, ...]:
+    media = []
+    for item in value or ():
+        if item["kind"] not in MEDIA_KINDS:
+            raise _Unusual
+        media.append(Media(item["kind"], _url(item["url"]), _optional(item, "title")))
+    return tuple(media)
+
+
+#: The raw values as they are, refusing only what could harm the site (module docstring).
+TRUSTED_WAY = Way(lambda raw: _text(raw, "id"), _fast_slug, _str, _optional_str, _optional_str, _url, _links, _media)
+
+
 def _trusted_series(raw: dict[str, Any], ctx: _Context) -> Series:
-    return Series(_text(raw, "id"), _slug(raw), _text(raw, "name"), _optional(raw, "description"), ctx.timestamp(raw.get("updated_at")))
+    return Series(
+        _text(raw, "id"), _fast_slug(raw), _text(raw, "name"), _optional(raw, "description"), ctx.timestamp(raw.get("updated_at"))
+    )
 
 
 def _trusted_venue(raw: dict[str, Any], ctx: _Context) -> Venue:
@@ -75,7 +84,7 @@ def _trusted_venue(raw: dict[str, Any], ctx: _Context) -> Venue:
         raise _Unusual
     return Venue(
         _text(raw, "id"),
-        _slug(raw),
+        _fast_slug(raw),
         _text(raw, "name"),
         city,
         country,
@@ -87,62 +96,19 @@ def _trusted_venue(raw: dict[str, Any], ctx: _Context) -> Venue:
 
 
 def _trusted_topic(raw: dict[str, Any], ctx: _Context) -> Topic:
-    return Topic(_text(raw, "id"), _slug(raw), _text(raw, "name"), ctx.timestamp(raw.get("updated_at")))
+    return Topic(_text(raw, "id"), _fast_slug(raw), _text(raw, "name"), ctx.timestamp(raw.get("updated_at")))
 
 
 def _trusted_person(raw: dict[str, Any], ctx: _Context) -> Person:
-    links = tuple(Link(_text(item, "kind"), _url(item["url"])) for item in raw.get("links") or ())
-    return Person(
-        _text(raw, "id"),
-        _slug(raw),
-        _text(raw, "name"),
-        _optional(raw, "bio"),
-        links,
-        _url(raw.get("avatar_url")),
-        ctx.timestamp(raw.get("updated_at")),
-    )
+    return _person(raw, ctx, TRUSTED_WAY)
 
 
 def _trusted_event(raw: dict[str, Any], ctx: _Context) -> Event:
-    start, end, timezone = _event_dates(raw, ctx)
-    lookups = ctx.lookups
-    series, venue = raw.get("series"), raw.get("venue")
-    return Event(
-        _text(raw, "id"),
-        _slug(raw),
-        _text(raw, "name"),
-        None if series is None else _fast_reference(lookups["series"], series),
-        None if venue is None else _fast_reference(lookups["venues"], venue),
-        start,
-        end,
-        timezone,
-        _url(raw.get("url")),
-        _optional(raw, "description"),
-        _fast_references(lookups["topics"], raw.get("topics")),
-        ctx.timestamp(raw.get("updated_at")),
-    )
+    return _event(raw, ctx, TRUSTED_WAY)
 
 
 def _trusted_session(raw: dict[str, Any], ctx: _Context) -> Session:
-    lookups = ctx.lookups
-    event = _fast_reference(lookups["events"], raw.get("event"))
-    start, end, day, on_day = _session_times(raw, event, ctx)
-    return Session(
-        _text(raw, "id"),
-        _slug(raw),
-        event,
-        _text(raw, "title"),
-        _optional(raw, "abstract"),
-        start,
-        end,
-        _optional(raw, "room"),
-        _fast_references(lookups["people"], raw.get("speakers")),
-        _fast_references(lookups["topics"], raw.get("topics")),
-        tuple(Media(_media_kind(item), _url(item["url"]), _optional(item, "title")) for item in raw.get("media") or ()),
-        ctx.timestamp(raw.get("updated_at")),
-        day,
-        on_day,
-    )
+    return _session(raw, ctx, TRUSTED_WAY)
 
 
 #: Each collection's trusted reader.
