@@ -2,7 +2,9 @@
 ``code_digest`` of some of sitegen's packages, Python's version and some libraries'
 versions. Another version of any of them ignores what an earlier one kept. Small
 kept files are JSON (``load_kept``, ``save_kept``): read bounded, never executed, and
-only ever a cache: losing one costs time, never a wrong build."""
+only ever a cache: losing one costs time, never a wrong build. Large ones are sealed
+bytes (``load_sealed``, ``save_sealed``): a checksum of the payload and of what it is
+for, so a file damaged, cut short, or kept for something else is not used."""
 
 from __future__ import annotations
 
@@ -62,3 +64,36 @@ def save_kept(path: Path, max_bytes: int, code: str, key: str, value: Any) -> No
         write_atomically(path, data)
     except OSError:
         return
+
+
+#: The checksum before a sealed file's payload.
+SEAL_BYTES = 32
+
+
+def load_sealed(path: Path, max_bytes: int, seal: bytes) -> bytes | None:
+    """The payload ``save_sealed`` kept at ``path`` with this ``seal`` (what it is for: a name,
+    the code and options it depends on), when the file is a regular file of at most
+    ``max_bytes`` of payload and passes its checksum; else None."""
+    try:
+        data = read_file_bounded(path, max_bytes + SEAL_BYTES, str(path), SitegenError, "")
+    except (OSError, SitegenError):
+        return None
+    payload = data[SEAL_BYTES:]
+    if len(data) < SEAL_BYTES or _seal(seal, payload) != data[:SEAL_BYTES]:
+        return None
+    return payload
+
+
+def save_sealed(path: Path, max_bytes: int, seal: bytes, payload: bytes) -> None:
+    """Keep ``payload`` for ``load_sealed`` (best effort, as ``save_kept``)."""
+    if len(payload) > max_bytes:
+        return
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write_atomically(path, _seal(seal, payload) + payload)
+    except OSError:
+        return
+
+
+def _seal(seal: bytes, payload: bytes) -> bytes:
+    return hashlib.sha256(seal + b"\0" + payload).digest()

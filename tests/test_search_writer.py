@@ -244,7 +244,7 @@ def test_kept_batch_reads_give_the_same_bytes_and_an_edit_reads_one_batch(tmp_pa
 
     build(records)
     cut = batches.bounds([r["url"] for r in records])
-    assert len(cut) > 5 and len(list(kept.folder.iterdir())) == len(cut)
+    assert len(cut) > 5 and len(list(kept.folder.glob("*.read"))) == len(cut)
     build(records)
     assert read_bounds == []  # nothing changed: every batch read was kept
     edited = [*records[:1500], record("/r1500/", "a new text entirely"), *records[1501:]]
@@ -255,7 +255,7 @@ def test_kept_batch_reads_give_the_same_bytes_and_an_edit_reads_one_batch(tmp_pa
     assert 1 <= len(read_bounds) <= 2  # its batch, or it cuts one in two
     build(grown[:-1])
     assert 1 <= len(read_bounds) <= 2
-    names = sorted(kept.folder.iterdir())
+    names = sorted(kept.folder.glob("*.read"))
     names[0].write_bytes(names[0].read_bytes()[:-10])  # cut short
     names[1].write_bytes(b"\0" * 40)  # garbage
     first, second = names[2].read_bytes(), names[3].read_bytes()
@@ -267,7 +267,7 @@ def test_kept_batch_reads_give_the_same_bytes_and_an_edit_reads_one_batch(tmp_pa
     os.mkfifo(names[5])  # would block a plain open
     build(grown[:-1])
     assert len(read_bounds) == 6
-    assert len(list(kept.folder.iterdir())) == len(batches.bounds([r["url"] for r in grown[:-1]]))
+    assert len(list(kept.folder.glob("*.read"))) == len(batches.bounds([r["url"] for r in grown[:-1]]))
     # Not trusted (sitegen build --full): every batch is read, and kept anew.
     read_bounds.clear()
     assert write_index(grown[:-1], "en", workers=1, kept=batches.KeptReads(kept.folder, trusted=False)) == write_index(

@@ -20,13 +20,13 @@ import multiprocessing
 import os
 import pickle
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from itertools import chain, islice, repeat
 from operator import lt, sub
 from typing import Any, TypeVar
 
 from sitegen.forked import stop_with_parent
-from sitegen.search import batches, cbor, runs
+from sitegen.search import batches, cbor, runs, wordmemo
 from sitegen.search.batches import BatchCache, BatchRead, KeptReads
 from sitegen.search.bundle import encode_file, full_hash
 from sitegen.search.entries import Sink, Variants
@@ -53,6 +53,9 @@ class Read:
     blobs: list[list[bytes]]
     #: Where each batch starts in ``pages``.
     starts: list[int]
+    #: Each batch's name (``BatchCache.key``) and the cache of reads, when reads are kept.
+    keys: list[str] = field(default_factory=list)
+    cache: BatchCache | None = None
 
 
 def read(
@@ -84,14 +87,60 @@ def read(
         results[index] = found
         if cache:
             cache.store(keys[index], found)
-    if cache:
-        cache.prune()
     done = [found for found in results if found is not None]
     pages = [page for batch_pages, _ in done for page in batch_pages]
     starts = [0]
     for batch_pages, _ in done:
         starts.append(starts[-1] + len(batch_pages))
-    return Read(pages, [blobs for _, blobs in done], starts[:-1])
+    return Read(pages, [blobs for _, blobs in done], starts[:-1], keys, cache)
+
+
+def kept_words(read: Read, numbers: list[list[int]], workers: int) -> list[wordmemo.Word]:
+    """``words``, put together again only for the batches that changed since the last build
+    when its words are kept (``wordmemo``); they are then kept for the next build, and the
+    batch reads this build did not use are removed."""
+    cache = read.cache
+    if cache is None:
+        return words(read.blobs, numbers, workers)
+    memo = wordmemo.load(cache.folder, cache.salt) if cache.trusted else None
+    made = _from_memo(memo, read, numbers) if memo is not None else None
+    if made is None:
+        made = words(read.blobs, numbers, workers)
+    if memo is None or made is not memo.words:
+        wordmemo.save(cache.folder, cache.salt, read.keys, numbers, made)
+    cache.prune()
+    return made
+
+
+def _from_memo(memo: wordmemo.Memo, read: Read, numbers: list[list[int]]) -> list[wordmemo.Word] | None:
+    """The words from ``memo``, those of the changed batches put together again; None when
+    the last build's reads of its changed batches are gone, or most batches changed."""
+    assert read.cache is not None
+    new, gone = memo.changed(read.keys, numbers)
+    if not new and not gone:
+        return memo.words
+    if len(new) + len(gone) > max(2, len(read.keys) // 4):  # then the whole pass costs about as much
+        return None
+    before = [read.cache.load(memo.keys[index], use=False) for index in gone]
+    changed = [read.blobs[index] for index in new] + [found[1] for found in before if found is not None]
+    if any(found is None for found in before):
+        return None
+    remade = [_words_in(changed, shard) for shard in range(len(SPLITS) + 1)]
+    _STATE[:] = [read.blobs, numbers, runs.bases(numbers)]
+    try:
+        made = [item for shard, only in enumerate(remade) if only for item in _shard_words(shard, only)]
+    finally:
+        _STATE.clear()
+    return wordmemo.merged(memo.words, made, set().union(*remade))
+
+
+def _words_in(blobs: list[list[bytes]], shard: int) -> set[str]:
+    """The words of one shard of these batches (their entries and their variants)."""
+    found: set[str] = set()
+    for batch in blobs:
+        entries, variants = pickle.loads(batch[shard])  # noqa: S301 - the job's own reads (``batches``)
+        found.update(entries.keys(), variants.keys())
+    return found
 
 
 def words(blobs: list[list[bytes]], numbers: list[list[int]], workers: int) -> list[tuple[str, bytes, int]]:
@@ -162,20 +211,21 @@ def _read_batch(bounds: tuple[int, int]) -> tuple[list[Page], list[bytes]]:
     return pages, [pickle.dumps(shard, protocol=pickle.HIGHEST_PROTOCOL) for shard in shards]
 
 
-def _shard_words(shard: int) -> list[tuple[str, bytes, int]]:
+def _shard_words(shard: int, only: set[str] | None = None) -> list[tuple[str, bytes, int]]:
+    """One shard's words, put together from every batch (``only``: just these words)."""
     blobs, numbers, bases = _STATE
     parts: list[Shard] = [pickle.loads(batch_blobs[shard]) for batch_blobs in blobs]
     # Each word's runs with their batches: a word is looked up only where it is, however many batches there are.
     holders: dict[str, list[tuple[int, runs.Run]]] = {}
     forms_in: dict[str, list[int]] = {}
     for batch, (entries, variants) in enumerate(parts):
-        for word, run in entries.items():
+        for word in entries.keys() if only is None else entries.keys() & only:
             slot = holders.get(word)
             if slot is None:
-                holders[word] = [(batch, run)]
+                holders[word] = [(batch, entries[word])]
             else:
-                slot.append((batch, run))
-        for word in variants:
+                slot.append((batch, entries[word]))
+        for word in variants.keys() if only is None else variants.keys() & only:
             forms_in.setdefault(word, []).append(batch)
     regular = None not in bases
     out = []

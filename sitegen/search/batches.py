@@ -29,10 +29,8 @@ from typing import Any
 
 import orjson
 
-from sitegen.atomic import write_atomically
-from sitegen.bounded import read_file_bounded
-from sitegen.errors import SearchError
 from sitegen.kept import code_digest as digest_of_code
+from sitegen.kept import load_sealed, save_sealed
 
 #: Records per batch, about (the URL hash cuts one in this many).
 BATCH_TARGET = 256
@@ -80,28 +78,26 @@ class BatchCache:
 
     def __init__(self, kept: KeptReads, language: str, fields: Sequence[str]) -> None:
         self.folder, self.trusted = kept.folder, kept.trusted
-        self._salt = orjson.dumps([code_digest(), language, list(fields)])
+        #: What the reads depend on but their records: the code, the language and the meta fields.
+        self.salt = orjson.dumps([code_digest(), language, list(fields)])
         self.used: set[str] = set()
 
     def key(self, fingerprints: Iterable[bytes]) -> str:
         """A batch's name, from its records' ``fingerprint``."""
-        hasher = hashlib.sha256(self._salt)
+        hasher = hashlib.sha256(self.salt)
         for record in fingerprints:
             hasher.update(record)
         return hasher.hexdigest()
 
-    def load(self, key: str) -> BatchRead | None:
-        """The kept read, or None when there is none or it fails its checksum."""
-        self.used.add(key)
+    def load(self, key: str, *, use: bool = True) -> BatchRead | None:
+        """The kept read, or None when there is none or it fails its checksum; ``use``:
+        this build's (kept by ``prune``), not a last build's read looked at."""
+        if use:
+            self.used.add(key)
         if not self.trusted:
             return None
-        path = self.folder / (key + SUFFIX)
-        try:
-            data = read_file_bounded(path, MAX_KEPT + 32, str(path), SearchError, "")
-        except (OSError, SearchError):
-            return None
-        payload = data[32:]
-        if len(data) < 32 or _checksum(key, payload) != data[:32]:
+        payload = load_sealed(self.folder / (key + SUFFIX), MAX_KEPT, key.encode())
+        if payload is None:
             return None
         try:
             pages, blobs = pickle.loads(payload)  # noqa: S301 - sitegen's own file, checked against its checksum
@@ -112,14 +108,7 @@ class BatchCache:
     def store(self, key: str, read: BatchRead) -> None:
         """Keep a read (best effort: a cache folder that cannot be written only costs time)."""
         self.used.add(key)
-        payload = pickle.dumps(read, protocol=pickle.HIGHEST_PROTOCOL)
-        if len(payload) > MAX_KEPT:
-            return
-        try:
-            self.folder.mkdir(parents=True, exist_ok=True)
-            write_atomically(self.folder / (key + SUFFIX), _checksum(key, payload) + payload)
-        except OSError:
-            return
+        save_sealed(self.folder / (key + SUFFIX), MAX_KEPT, key.encode(), pickle.dumps(read, protocol=pickle.HIGHEST_PROTOCOL))
 
     def prune(self) -> None:
         """Remove the kept reads this build did not use."""
@@ -133,11 +122,6 @@ class BatchCache:
                     os.unlink(self.folder / name)
                 except OSError:
                     continue
-
-
-def _checksum(key: str, payload: bytes) -> bytes:
-    """Of the file's name and bytes: a read kept under another batch's name does not pass."""
-    return hashlib.sha256(key.encode() + b"\0" + payload).digest()
 
 
 @cache

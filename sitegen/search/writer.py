@@ -69,7 +69,7 @@ def write_index(
     names = bundle.fragment_names(language, [(page.url, page.full_hash[len(language) + 1 :]) for page in pages])
     metapages, filters = _fragments(pages, names, out)
     meta_filters = _write_filters(filters, language, out)
-    chunks = _write_chunks(assemble.words(read.blobs, numbers, workers), language, out, workers, chunk_size, previous)
+    chunks = _write_chunks(assemble.kept_words(read, numbers, workers), language, out, workers, chunk_size, previous)
     meta = encode_file(_meta(metapages, chunks, meta_filters, kept_fields))
     meta_hash = bundle.meta_name(language, meta)
     out[f"pagefind.{meta_hash}.pf_meta"] = meta
