@@ -62,18 +62,28 @@ class Texts:
     Rendering on demand means an incremental build renders only the texts of
     the pages it re-renders, and parallel workers each render the texts of
     their own pages. Ids are unique only per type, so the key includes the
-    object's type.
+    object's type. ``earlier``: the texts of an earlier build of this process
+    (``sitegen serve``), reused where the text is the same.
     """
 
-    def __init__(self) -> None:
-        self._md: MarkdownIt | None = None
-        self._rendered: dict[tuple[str, str, str], RenderedText | None] = {}
+    def __init__(self, earlier: Texts | None = None) -> None:
+        self._md: MarkdownIt | None = earlier._md if earlier is not None else None
+        #: By key: the text, and what it rendered to.
+        self._rendered: dict[tuple[str, str, str], tuple[str | None, RenderedText | None]] = {}
+        self._earlier: dict[tuple[str, str, str], tuple[str | None, RenderedText | None]] = (
+            {**earlier._earlier, **earlier._rendered} if earlier is not None else {}
+        )
 
     def of(self, obj: Any, field: str) -> RenderedText | None:
         key = _text_key(obj, field)
-        if key not in self._rendered:
-            self._rendered[key] = self._render(getattr(obj, field))
-        return self._rendered[key]
+        found = self._rendered.get(key)
+        if found is None:
+            text = getattr(obj, field)
+            found = self._earlier.get(key)
+            if found is None or found[0] != text:
+                found = (text, self._render(text))
+            self._rendered[key] = found
+        return found[1]
 
     def _render(self, text: str | None) -> RenderedText | None:
         if not text:
@@ -114,8 +124,9 @@ class ContentResult:
     warnings: tuple[Problem, ...] = ()
 
 
-def build_content(archive: Archive, content_dir: Path) -> ContentResult:
-    texts, warnings = render_archive_texts(archive)
+def build_content(archive: Archive, content_dir: Path, earlier: Texts | None = None) -> ContentResult:
+    """The archive's texts (rendered as pages ask for them; ``earlier``: an earlier build's, reused) and the Markdown pages."""
+    texts, warnings = render_archive_texts(archive, earlier)
     return ContentResult(texts, load_pages(content_dir / "pages"), warnings)
 
 
@@ -140,7 +151,7 @@ def _text_fields(archive: Archive) -> Iterable[tuple[str, Iterable[Any], str]]:
     )
 
 
-def render_archive_texts(archive: Archive) -> tuple[Texts, tuple[Problem, ...]]:
+def render_archive_texts(archive: Archive, earlier: Texts | None = None) -> tuple[Texts, tuple[Problem, ...]]:
     """Texts to render on demand, and a warning for each text too long for Markdown.
 
     The warnings come from the lengths alone, so every build reports them,
@@ -158,7 +169,7 @@ def render_archive_texts(archive: Archive) -> tuple[Texts, tuple[Problem, ...]]:
                         f"keep it under {MARKDOWN_LIMIT:,} characters",
                     )
                 )
-    return Texts(), tuple(warnings)
+    return Texts(earlier), tuple(warnings)
 
 
 def count_texts(archive: Archive) -> int:

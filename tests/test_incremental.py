@@ -14,7 +14,7 @@ from conftest import MINIMAL_SITE, TODAY, tree
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sitegen.build import Superseded, build_site
+from sitegen.build import Superseded, Warm, build_site
 from sitegen.config import load_config
 from sitegen.write import REPORT_FILE, staging_path
 
@@ -279,13 +279,18 @@ def test_incremental_builds_equal_clean_full_builds(pick: st.DataObject, tmp_pat
     # Two items a page: topic, person, series, year and place lists run over several pages,
     # and every session page shows related talks (tests/test_lists.py).
     lists = {"build.page_size": 2}
-    build_site(load_config(site, lists), today=today)
+    # Half the time, builds as ``sitegen serve`` makes them: in one process, keeping the last one's state,
+    # objects and texts in memory (``Warm``), on one worker so the texts are this process's own.
+    warm = Warm() if pick.draw(st.booleans()) else None
+    if warm is not None:
+        lists["build.workers"] = 1
+    build_site(load_config(site, lists), today=today, warm=warm)
     for edit in pick.draw(st.lists(st.sampled_from(EDITS), min_size=1, max_size=5)):
         if edit == "next_day":  # talks and events pass from upcoming to past
             today = pick.draw(st.sampled_from([date(2024, 3, 30), date(2024, 3, 31), date(2027, 1, 1), TODAY]))
         else:
             edit(site, pick)
-        incremental = build_site(load_config(site, lists), today=today)
+        incremental = build_site(load_config(site, lists), today=today, warm=warm)
         # clean: a build of its own, with nothing kept (no record, no known objects, no kept search reads)
         clean = build_site(load_config(site, {**lists, "build.output_dir": "clean", "build.cache_dir": "clean-cache"}), today=today)
         assert site_files(site / "build") == site_files(site / "clean"), edit

@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING
 from sitegen.assets import AssetBundle, build_assets
 from sitegen.atomic import write_atomically
 from sitegen.build.check import check_staged
-from sitegen.build.run import BuildReport, Clocks, Superseded, _Run, peak_rss_mb
+from sitegen.build.run import BuildReport, Clocks, Superseded, Warm, _Run, peak_rss_mb
 from sitegen.config import Config
 from sitegen.content import ContentResult, build_content, count_texts
 from sitegen.errors import OutputError
@@ -51,7 +51,7 @@ from sitegen.write import ASSET_MANIFEST, FRAGMENT_INDEX, REPORT_FILE, SEARCH_MA
 if TYPE_CHECKING:
     import httpx
 
-__all__ = ["REPORT_FILE", "BuildReport", "Clocks", "Superseded", "build_site", "peak_rss_mb"]
+__all__ = ["REPORT_FILE", "BuildReport", "Clocks", "Superseded", "Warm", "build_site", "peak_rss_mb"]
 
 
 @dataclass
@@ -75,19 +75,21 @@ def build_site(
     full: bool = False,
     index_later: bool = False,
     stop_if: Callable[[], bool] | None = None,
+    warm: Warm | None = None,
 ) -> BuildReport:
     """Run the pipeline. With ``write=False`` (``sitegen check``) nothing is
     written; with ``full``, every file is rendered again (and still only the
     changed ones are written); with ``index_later`` (``sitegen serve`` after an
     edit), the last search index is kept as it is, for a later build to update;
     ``stop_if`` is asked between stages and while the index job runs, and when it
-    says so the build raises ``Superseded`` before writing anything."""
+    says so the build raises ``Superseded`` before writing anything; ``warm``: what
+    this process kept from its last build, and keeps from this one."""
     reporter, clocks = reporter or SilentReporter(), clocks or Clocks()
     if write:  # before anything else: build/ is one whole build again if a killed one left a swap half-done
         recover_output(config.output_dir)
     report = BuildReport(source=config.source.url, today=today.isoformat(), built_at=clocks.now().isoformat(timespec="seconds"))
     with PssSampler() as memory, settled_collector() as settle:
-        run = _Run(config, reporter, clocks, report, memory, settle, stop_if)
+        run = _Run(config, reporter, clocks, report, memory, settle, stop_if, warm)
         _pipeline(run, client, today=today, write=write, full=full, later=index_later)
     return report
 
@@ -108,7 +110,7 @@ def _pipeline(run: _Run, client: httpx.Client | None, *, today: date, write: boo
         # The index is written by a forked job while the site renders; the search stage joins it.
         # It is forked first: it reads its part of the last build's state while this process reads the rest.
         pending = _search_start(config, modelled.archive, content, stager, full=full, later=later)
-        stager.read_last()
+        stager.read_last(run.warm.committed if run.warm else None)
         run.settle()
         if stager.state_problem is not None:
             run.notice(stager.state_problem)
@@ -154,7 +156,9 @@ def _model(run: _Run, raw: RawArchive, *, full: bool, write: bool) -> ModelResul
     ``full``; and ``sitegen check``, which writes nothing, checks every object)."""
     known = KnownObjects(run.config.cache_dir / "model" if write else None, trusted=not full)
     with run.stage("model") as out:
-        modelled = build_archive(raw.collections, known)
+        modelled = build_archive(raw.collections, known, run.warm.valid if run.warm else None)
+        if run.warm is not None:
+            run.warm.valid = modelled.valid
         archive = modelled.archive
         run.warn(modelled.warnings)
         out["detail"] = f"{len(archive.events)} events, {len(archive.sessions)} sessions, {len(archive.people)} people"
@@ -163,7 +167,9 @@ def _model(run: _Run, raw: RawArchive, *, full: bool, write: bool) -> ModelResul
 
 def _content(run: _Run, archive: Archive) -> ContentResult:
     with run.stage("content") as out:
-        content = build_content(archive, run.config.content_dir)
+        content = build_content(archive, run.config.content_dir, run.warm.texts if run.warm else None)
+        if run.warm is not None:
+            run.warm.texts = content.texts
         run.warn(content.warnings)
         out["detail"] = f"{count_texts(archive)} texts (rendered as pages need them), {len(content.pages)} pages"
     return content
@@ -240,6 +246,8 @@ def _write(run: _Run, stager: Stager, staged: _Staged, search: SearchResult) -> 
         result = stager.commit(staged.files, staged.changed, staged.record.to_data(), early=search.state)
         report.files_written, report.files_unchanged = result.written, result.unchanged
         report.files_deleted, report.written = result.deleted, True
+        if run.warm is not None:
+            run.warm.committed = stager.committed
         out["detail"] = f"{result.written} written, {result.unchanged} unchanged, {result.deleted} deleted"
     _measure_memory(run)
     _write_report(run.config.output_dir / REPORT_FILE, report)  # under the lock, as the next build cleans up after a killed one

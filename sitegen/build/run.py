@@ -7,16 +7,19 @@ from __future__ import annotations
 import json
 import resource
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 
 from sitegen import __version__
 from sitegen.config import Config
+from sitegen.content import Texts
 from sitegen.errors import DataError, Problem
 from sitegen.memory import PssSampler
 from sitegen.progress import Reporter
+from sitegen.write import Committed
 
 
 @dataclass
@@ -79,6 +82,21 @@ class Clocks:
 
 
 @dataclass
+class Warm:
+    """What a long-lived process (``sitegen serve``) keeps in memory from one build for
+    the next, so a rebuild does not read back or render again what the last one made:
+    the objects the model found valid (``ModelResult.valid``, taken as they are where
+    the raw object is the same), the Markdown it rendered (``content.Texts``, reused
+    where a text is the same), and the state it committed (taken instead of reading
+    ``build/.sitegen/`` while the state check there is still the one it wrote). Not
+    shared between threads: one build at a time uses it."""
+
+    valid: Mapping[str, Mapping[str, Any]] | None = None
+    texts: Texts | None = None
+    committed: Committed | None = None
+
+
+@dataclass
 class _Run:
     """One build's bookkeeping, shared by its stages: the config, where progress
     and warnings go, the clocks, and the report being filled in."""
@@ -92,6 +110,8 @@ class _Run:
     settle: Callable[[], None] = lambda: None
     #: Whether to give up before writing (``build_site``'s ``stop_if``); None: never.
     stop_if: Callable[[], bool] | None = None
+    #: What this process kept from its last build (``build_site``'s ``warm``); None: nothing.
+    warm: Warm | None = None
 
     def carry_on(self) -> None:
         """Raise ``Superseded`` if the build is to give up: nothing is written yet."""

@@ -21,16 +21,22 @@ from sitegen.model.trusted import TRUSTED
 from sitegen.model.types import ModelResult
 
 
-def build_archive(collections: Mapping[str, Sequence[Mapping[str, Any]]], known: KnownObjects | None = None) -> ModelResult:
+def build_archive(
+    collections: Mapping[str, Sequence[Mapping[str, Any]]],
+    known: KnownObjects | None = None,
+    earlier: Mapping[str, Mapping[str, Any]] | None = None,
+) -> ModelResult:
     """Validate raw collections and link them into an ``Archive``.
 
     Raises ``DataError`` listing every problem found; returns warnings for
     anything dropped or demoted. ``known``: the raw objects the last build found
     valid, read without checks (``model.known``); what this build finds is kept
-    there for the next once the archive is built.
+    there for the next once the archive is built. ``earlier``: an earlier build's
+    ``ModelResult.valid`` (``sitegen serve`` keeps it in memory), whose objects known
+    valid are taken as they are when every object they link to is this build's too.
     """
     with _collector_paused():
-        result = _build_archive(collections, known)
+        result = _build_archive(collections, known, earlier)
     if known is not None:
         known.save()
     return result
@@ -54,10 +60,12 @@ def _collector_paused() -> Iterator[None]:
             gc.enable()
 
 
-def _build_archive(collections: Mapping[str, Sequence[Mapping[str, Any]]], known: KnownObjects | None) -> ModelResult:
+def _build_archive(
+    collections: Mapping[str, Sequence[Mapping[str, Any]]], known: KnownObjects | None, earlier: Mapping[str, Mapping[str, Any]] | None
+) -> ModelResult:
     problems: list[Problem] = []
     warnings: list[Problem] = []
-    ctx = _Context(problems, warnings, place_timezones(), known)
+    ctx = _Context(problems, warnings, place_timezones(), known, earlier)
     series = ctx.index("series", collections.get("series", ()), _read_series, None, TRUSTED["series"])
     venues = ctx.index("venues", collections.get("venues", ()), _read_venue, None, TRUSTED["venues"])
     topics = ctx.index("topics", collections.get("topics", ()), _read_topic, None, TRUSTED["topics"])
@@ -70,7 +78,7 @@ def _build_archive(collections: Mapping[str, Sequence[Mapping[str, Any]]], known
     if problems:
         raise DataError(f"The event data has {len(problems)} problem(s):", sorted(problems, key=_problem_order))
     archive = _link(series, venues, topics, people, events, sessions)
-    return ModelResult(archive, tuple(warnings), dict(sorted(ctx.sources.items())))
+    return ModelResult(archive, tuple(warnings), dict(sorted(ctx.sources.items())), dict(ctx.valid))
 
 
 def _problem_order(problem: Problem) -> tuple[Any, ...]:

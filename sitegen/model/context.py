@@ -20,6 +20,7 @@ from sitegen.model.digest import source_digest
 from sitegen.model.fields import _Fields
 from sitegen.model.formats import _parse_date, _parse_timestamp
 from sitegen.model.known import KnownObjects, identical
+from sitegen.model.types import LINKS
 
 
 class _Unusual(Exception):
@@ -33,7 +34,12 @@ class _Context:
     """Collects problems and holds the objects read so far, for reference checks."""
 
     def __init__(
-        self, problems: list[Problem], warnings: list[Problem], timezones: frozenset[str], known: KnownObjects | None = None
+        self,
+        problems: list[Problem],
+        warnings: list[Problem],
+        timezones: frozenset[str],
+        known: KnownObjects | None = None,
+        earlier: Mapping[str, Mapping[str, Any]] | None = None,
     ) -> None:
         self.problems = problems
         self.warnings = warnings
@@ -51,6 +57,10 @@ class _Context:
         self.sources: dict[str, str] = {}
         #: The raw objects known valid (read without checks), and where this build's are kept; None: none.
         self.known: KnownObjects | None = known
+        #: An earlier build's valid objects by collection and digest (taken as they are when the
+        #: objects they link to are this build's too), and this build's (``ModelResult.valid``).
+        self.earlier: Mapping[str, Mapping[str, Any]] = earlier or {}
+        self.valid: dict[str, dict[str, Any]] = defaultdict(dict)
 
     def index(
         self,
@@ -64,13 +74,17 @@ class _Context:
         first_at: dict[str, int] = {}
         read = self.read[collection]
         known, still = self.known.of(collection) if self.known is not None and trusted_reader is not None else (frozenset(), set())
+        earlier, valid = self.earlier.get(collection, {}), self.valid[collection]
         for position, raw in enumerate(items):
             digest = source_digest(raw)
             obj = None
             if digest in known and type(raw) is dict:
-                obj = _try(trusted_reader, raw, self)
+                obj = earlier.get(digest)
+                if obj is None or not self._links_current(collection, obj):
+                    obj = _try(trusted_reader, raw, self)
                 if obj is not None:
                     still.add(digest)
+                    valid[digest] = obj
             if obj is None:
                 obj = self._checked(collection, position, raw, digest, (reader, fast_reader, trusted_reader))
             obj_id: str = getattr(obj, "id", "")
@@ -124,7 +138,19 @@ class _Context:
         if obj is not None and known is not None and trusted_reader is not None and type(raw) is dict:
             if len(self.problems) + len(self.warnings) == said and identical(_try(trusted_reader, raw, self), obj):
                 known.learn(collection, digest)
+                self.valid[collection][digest] = obj
         return obj
+
+    def _links_current(self, collection: str, obj: Any) -> bool:
+        """Whether every object ``obj`` links to is this build's object of its id (not an earlier one)."""
+        for name, target in LINKS.get(collection, ()):
+            value, current = getattr(obj, name), self.lookups[target]
+            if type(value) is tuple:
+                if any(current.get(item.id) is not item for item in value):
+                    return False
+            elif value is not None and current.get(value.id) is not value:
+                return False
+        return True
 
     def timestamp(self, value: Any) -> datetime:
         """A valid timestamp, parsed once per distinct text; ``_Unusual`` otherwise."""

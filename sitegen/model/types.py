@@ -8,6 +8,7 @@ import zoneinfo
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import Any
 
 from sitegen.errors import Problem
 from sitegen.model.places import country_name
@@ -164,7 +165,16 @@ class ModelResult:
     #: ``object_key`` -> a digest of the raw object it was read from: what a
     #: rebuild compares to learn which objects changed.
     sources: Mapping[str, str] = field(default_factory=dict)
+    #: collection -> digest -> the object: those read with no problem and no warning,
+    #: which a later build of the same process may take as they are (``build_archive``'s ``earlier``).
+    valid: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
 
+
+#: The fields of each collection's objects that hold other objects, with those objects' collection.
+LINKS: Mapping[str, tuple[tuple[str, str], ...]] = {
+    "events": (("series", "series"), ("venue", "venues"), ("topics", "topics")),
+    "sessions": (("event", "events"), ("speakers", "people"), ("topics", "topics")),
+}
 
 #: The API collection each model type is read from.
 COLLECTION_OF: Mapping[type, str] = {

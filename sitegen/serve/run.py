@@ -17,7 +17,7 @@ import uvicorn
 from watchdog.events import FileSystemEvent, FileSystemEventHandler
 from watchdog.observers import Observer
 
-from sitegen.build import BuildReport, build_site
+from sitegen.build import BuildReport, Warm, build_site
 from sitegen.config import CONFIG_FILE, Config, load_config
 from sitegen.errors import FragmentError, OutputError, SitegenError
 from sitegen.fetch import find_source, source_problems
@@ -71,6 +71,8 @@ class DevServer:
         self._index_timer: threading.Timer | None = None
         self._warnings: set[str] = set()
         self._timer_lock = threading.Lock()
+        #: What the rebuilds keep in memory between them (only the rebuilder's thread builds).
+        self._warm = Warm()
 
     # --- start and stop ---------------------------------------------------------------
 
@@ -80,7 +82,7 @@ class DevServer:
         )  # a broken config at start is the CLI's error to print
         self.state = DevState(config.output_dir, config)
         try:
-            self._report(build_site(config, today=self.today(), reporter=self.reporter), None, warned=True)
+            self._report(build_site(config, today=self.today(), reporter=self.reporter, warm=self._warm), None, warned=True)
         except SitegenError as exc:
             self._report(None, BuildError.of(exc))
             self.state.error = BuildError.of(exc)
@@ -171,6 +173,7 @@ class DevServer:
             today=self.today(),
             index_later=bool(changed - {INDEX_DUE, API_DUE}),
             stop_if=self.rebuilder.has_pending if catch_up else None,
+            warm=self._warm,
         )
 
     def _index_soon(self) -> None:

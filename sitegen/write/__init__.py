@@ -36,13 +36,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sitegen.bounded import shown
+from sitegen.bounded import read_file_bounded, shown
 from sitegen.errors import OutputError, Problem
 from sitegen.write.lock import OutputLock, real_output
 from sitegen.write.state import STATE_CHECK, STATE_DIR, STATE_FILE, LastBuild, check_bytes, read_early, read_last_build, state_bytes
 from sitegen.write.swap import BACK, FORWARD, Swap, recover, staged_name
 
-__all__ = ["STATE_CHECK", "STATE_DIR", "STATE_FILE", "read_early"]
+__all__ = ["STATE_CHECK", "STATE_DIR", "STATE_FILE", "Committed", "read_early"]
 
 # The layout of an output folder, which publish and serve read too (``STATE_DIR``, sitegen's
 # own files, never published, and the record of the build in it: ``state``).
@@ -54,6 +54,14 @@ FRAGMENT_INDEX = f"{STATE_DIR}/fragments.json"
 SEARCH_MANIFEST = f"{STATE_DIR}/search.json"
 #: Hashed assets, below the output folder; [site] static_url serves this folder.
 STATIC_DIR = "static"
+
+
+@dataclass(frozen=True)
+class Committed:
+    """A build's state as its process committed it: the check file's bytes, and what they check."""
+
+    check: bytes
+    last: LastBuild
 
 
 @dataclass(frozen=True)
@@ -98,11 +106,19 @@ class Stager:
         #: A fresh build stages files in their folders: the folders this process has made.
         self._made: set[str] = set()
         self._fresh_root = f"{self.staging}/new/"
+        #: What ``commit`` put in place, for a long-lived process's next build (``read_last``).
+        self.committed: Committed | None = None
 
-    def read_last(self) -> None:
+    def read_last(self, kept: Committed | None = None) -> None:
         """Read the last build's state (``previous_files``, ``previous_record``, ``state_problem``);
-        until then the stager knows nothing of it. Separate, so a job can be forked first."""
-        if not self.fresh:
+        until then the stager knows nothing of it. Separate, so a job can be forked first.
+        ``kept``: what this process committed last (``committed``), taken instead when the
+        output's check file is still the one it wrote, so the state is not read back."""
+        if self.fresh:
+            return
+        if kept is not None and _check_is(self.output_dir, kept.check):
+            self._take(kept.last)
+        else:
             self._take(read_last_build(self.output_dir))
 
     def _take(self, last: LastBuild) -> None:
@@ -155,27 +171,29 @@ class Stager:
         for path in new_files:  # the others passed this check when first written
             _check_relative(path)
         state = state_bytes(files, record, early)
+        check = check_bytes(state)
         stale: list[str] = []
         try:
             if self.fresh:
-                self._move_in_whole(state)
+                self._move_in_whole(state, check)
             else:
                 known = self.previous_files if self.previous_files is not None else _existing_files(self.output_dir)
                 stale = sorted(known - set(files) - self.preserve)
                 moved = sorted(changed)
                 if state != self._state or self.previous_files is None:
-                    _write_staged(self.staged(STATE_CHECK), check_bytes(state))
+                    _write_staged(self.staged(STATE_CHECK), check)
                     _write_staged(self.staged(STATE_FILE), state)
                     moved += [STATE_CHECK, STATE_FILE]  # last, as the record of what is now in place
                 if moved or stale:
                     Swap(self.output_dir, self.staging).run(moved, stale)
         except OSError as exc:
             raise _write_error(self.output_dir, exc) from exc
+        self.committed = Committed(check, LastBuild(state, frozenset(files), record))
         return WriteResult(written=len(changed), unchanged=len(files) - len(changed), deleted=len(stale))
 
-    def _move_in_whole(self, state: bytes) -> None:
+    def _move_in_whole(self, state: bytes, check: bytes) -> None:
         new = self.staging / "new"
-        _write_staged(new / STATE_CHECK, check_bytes(state))
+        _write_staged(new / STATE_CHECK, check)
         _write_staged(new / STATE_FILE, state)
         if self.output_dir.is_dir():
             self.output_dir.rmdir()  # empty, or it would not be a fresh build
@@ -190,6 +208,14 @@ class Stager:
                 shutil.rmtree(self.staging, ignore_errors=True)
         finally:
             self._lock.release()
+
+
+def _check_is(output_dir: Path, check: bytes) -> bool:
+    """Whether the output's state check file holds ``check`` (then its state is the one it checks)."""
+    try:
+        return read_file_bounded(output_dir / STATE_CHECK, 256, STATE_CHECK, OutputError, "") == check
+    except (OSError, OutputError):
+        return False
 
 
 def staging_path(output_dir: Path) -> Path:
