@@ -100,3 +100,45 @@ def test_the_command_keeps_clicks_answers(monkeypatch, capsys):
     with pytest.raises(SystemExit) as exited:
         entry.run()
     assert exited.value.code == 0 and "sitegen, version" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(("raised", "status", "said"), [(None, 0, ""), (0, 0, ""), (3, 3, ""), ("a message", 1, "a message\n")])
+def test_the_command_leaves_with_runs_status_once_its_output_is_flushed(monkeypatch, capsys, raised, status, said):
+    """``main`` ends the process with ``os._exit`` (no teardown of the heap), with the status ``run`` gave."""
+    left: list[int] = []
+
+    class Left(Exception):
+        pass
+
+    def leave(code: int) -> None:
+        left.append(code)
+        raise Left
+
+    def run() -> None:
+        sys.stdout.write("the report")
+        raise SystemExit(raised)
+
+    monkeypatch.setattr(entry, "run", run)
+    monkeypatch.setattr(entry.os, "_exit", leave)
+    with pytest.raises(Left):
+        entry.main()
+    out = capsys.readouterr()
+    assert left == [status] and out.out == "the report" and out.err == said
+
+
+def test_the_command_whose_reader_left_exits_1(monkeypatch):
+    """``sitegen … | head``: flushing the last output meets a closed pipe; status 1, nothing printed about it."""
+    left: list[int] = []
+
+    class Gone:
+        def write(self, text: str) -> int:
+            return len(text)
+
+        def flush(self) -> None:
+            raise BrokenPipeError
+
+    monkeypatch.setattr(entry, "run", lambda: None)
+    monkeypatch.setattr(entry.sys, "stdout", Gone())
+    monkeypatch.setattr(entry.os, "_exit", left.append)
+    entry.main()
+    assert left == [1]
