@@ -12,14 +12,17 @@ import tempfile
 from pathlib import Path
 
 
-def write_atomically(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` through a unique temporary file and one rename.
-    The folder is made if missing. OSError is the caller's to word."""
+def write_atomically(path: Path, data: bytes, *more: bytes) -> None:
+    """Write ``data`` (then each of ``more``, without joining them first) to ``path``
+    through a unique temporary file and one rename. The folder is made if missing.
+    OSError is the caller's to word."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as file:
             file.write(data)
+            for chunk in more:
+                file.write(chunk)
         os.replace(temp, path)
     except BaseException:
         Path(temp).unlink(missing_ok=True)
