@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Iterable
 from pathlib import Path
 
 
@@ -16,13 +17,18 @@ def write_atomically(path: Path, data: bytes, *more: bytes) -> None:
     """Write ``data`` (then each of ``more``, without joining them first) to ``path``
     through a unique temporary file and one rename. The folder is made if missing.
     OSError is the caller's to word."""
+    write_parts_atomically(path, (data, *more))
+
+
+def write_parts_atomically(path: Path, parts: Iterable[bytes]) -> None:
+    """``write_atomically`` of ``parts`` as they come (each is let go once written: a
+    generator of parts never holds the whole file in memory)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as file:
-            file.write(data)
-            for chunk in more:
-                file.write(chunk)
+            for part in parts:
+                file.write(part)
         os.replace(temp, path)
     except BaseException:
         Path(temp).unlink(missing_ok=True)

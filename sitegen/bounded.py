@@ -24,7 +24,7 @@ import reprlib
 import stat
 import zlib
 from collections.abc import Iterable, Iterator, Sequence
-from typing import Any
+from typing import Any, BinaryIO
 
 import orjson
 
@@ -183,6 +183,14 @@ def read_file_head(path: str | os.PathLike[str], count: int, where: str, error: 
 
 
 def _read_regular(path: str | os.PathLike[str], count: int, where: str, error: type[SitegenError], fix: str, limit: int | None) -> bytes:
+    with open_file_bounded(path, limit, where, error, fix) as file:
+        return file.read(count)  # the file may have grown since fstat: the caller checks
+
+
+def open_file_bounded(path: str | os.PathLike[str], limit: int | None, where: str, error: type[SitegenError], fix: str) -> BinaryIO:
+    """The regular file at ``path`` (symlinks followed), open to read, when it is at most
+    ``limit`` bytes (None: any size) as it is opened; anything but a regular file is ``error``
+    naming ``where``, as in ``read_file_bounded``. For a caller that reads it in parts."""
     # O_NONBLOCK: opening a FIFO must not wait for a writer; it is refused below. A folder is
     # an OSError (IsADirectoryError), as a missing file is, for the caller to word.
     fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
@@ -197,8 +205,7 @@ def _read_regular(path: str | os.PathLike[str], count: int, where: str, error: t
     except BaseException:
         os.close(fd)
         raise
-    with os.fdopen(fd, "rb") as file:
-        return file.read(count)  # the file may have grown since fstat: the caller checks
+    return os.fdopen(fd, "rb")
 
 
 class TooLarge(Exception):

@@ -4,21 +4,24 @@ versions. Another version of any of them ignores what an earlier one kept. Small
 kept files are JSON (``load_kept``, ``save_kept``): read bounded, never executed, and
 only ever a cache: losing one costs time, never a wrong build. Large ones are sealed
 bytes (``load_sealed``, ``save_sealed``): a checksum of the payload and of what it is
-for, so a file damaged, cut short, or kept for something else is not used."""
+for, so a file damaged, cut short, or kept for something else is not used; the largest
+are sealed in frames (``load_frames``, ``save_frames``), written and read a frame at a
+time, so that a file of a hundred MB never sits whole in memory."""
 
 from __future__ import annotations
 
 import hashlib
+import os
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import orjson
 
-from sitegen.atomic import write_atomically
-from sitegen.bounded import read_file_bounded
+from sitegen.atomic import write_atomically, write_parts_atomically
+from sitegen.bounded import open_file_bounded, read_file_bounded
 from sitegen.errors import SitegenError
 
 
@@ -99,3 +102,83 @@ def _seal(seal: bytes, payload: bytes | memoryview) -> bytes:
     hasher = hashlib.sha256(seal + b"\0")
     hasher.update(payload)
     return hasher.digest()
+
+
+#: Bytes read at a time while checking a framed file; each frame's length is 4 bytes.
+_STEP = 1 << 20
+_LENGTH = 4
+
+
+class _TooLarge(Exception):
+    """A framed file passed its limit while being written."""
+
+
+def save_frames(path: Path, max_bytes: int, seal: bytes, frames: Iterable[bytes]) -> None:
+    """Keep ``frames`` (made one by one, each under 4 GB) for ``load_frames``: each frame
+    after its length, then the checksum of them all and of ``seal``. Best effort, as
+    ``save_kept``; a file that would pass ``max_bytes`` is not kept."""
+    hasher = hashlib.sha256(seal + b"\0")
+    total = 0
+
+    def parts() -> Iterator[bytes]:
+        nonlocal total
+        for frame in frames:
+            head = len(frame).to_bytes(_LENGTH, "big")
+            total += _LENGTH + len(frame)
+            if total > max_bytes:
+                raise _TooLarge
+            hasher.update(head)
+            hasher.update(frame)
+            yield head
+            yield frame
+        yield hasher.digest()
+
+    try:
+        write_parts_atomically(path, parts())
+    except (OSError, _TooLarge):
+        return
+
+
+def load_frames(path: Path, max_bytes: int, seal: bytes) -> Iterator[bytes] | None:
+    """The frames ``save_frames`` kept at ``path`` with this ``seal``, read one by one as they
+    are taken, once the whole file passed its checksum; None when it does not, or is not a
+    regular file of at most ``max_bytes`` (and its checksum). The file stays open until the
+    frames are all taken: a file written anew meanwhile is another file."""
+    try:
+        file = open_file_bounded(path, max_bytes + SEAL_BYTES, str(path), SitegenError, "")
+    except (OSError, SitegenError):
+        return None
+    try:
+        if not _frames_sound(file, seal):
+            file.close()
+            return None
+        file.seek(0)
+    except OSError:
+        file.close()
+        return None
+    return _frames(file)
+
+
+def _frames_sound(file: BinaryIO, seal: bytes) -> bool:
+    """Whether the file's last bytes are the checksum of the rest and ``seal``."""
+    size = os.fstat(file.fileno()).st_size
+    if size < SEAL_BYTES:
+        return False
+    hasher, left = hashlib.sha256(seal + b"\0"), size - SEAL_BYTES
+    while left:
+        part = file.read(min(_STEP, left))
+        if not part:
+            return False
+        hasher.update(part)
+        left -= len(part)
+    return hasher.digest() == file.read(SEAL_BYTES)
+
+
+def _frames(file: BinaryIO) -> Iterator[bytes]:
+    with file:
+        end = os.fstat(file.fileno()).st_size - SEAL_BYTES
+        while file.tell() < end:
+            length = int.from_bytes(file.read(_LENGTH), "big")
+            if file.tell() + length > end:
+                return
+            yield file.read(length)

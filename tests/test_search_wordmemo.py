@@ -157,13 +157,37 @@ def _salt(records: list[dict[str, Any]]) -> bytes:
 
 def test_a_sealed_memo_of_another_shape_is_not_used(tmp_path):
     """The seal is a checksum, not a signature: a memo of the wrong shape that passes it is still refused."""
+    import marshal
+
+    from sitegen.kept import save_frames
+
     salt = b"salt"
+
+    def planted(keys: Any, numbers: Any, words: Any, count: int = 1) -> None:
+        frames = [marshal.dumps((wordmemo.FORMAT, keys, numbers, count)), marshal.dumps(words)]
+        save_frames(tmp_path / wordmemo.NAME, 1 << 20, salt, iter(frames))
+
     for words in ([("word", "not bytes", 1)], [("word", b"x")], [["word", b"x", 1]], [("word", b"x", 1.5)]):
-        wordmemo.save(tmp_path, salt, ["k"], [[0]], words)  # type: ignore[arg-type]
+        planted(["k"], [[0]], words)
         assert wordmemo.load(tmp_path, salt) is None
-    wordmemo.save(tmp_path, salt, ["k"], [["0"]], [("word", b"x", 1)])  # type: ignore[list-item]
+    planted(["k"], [["0"]], [("word", b"x", 1)])
+    assert wordmemo.load(tmp_path, salt) is None
+    planted(["k"], [[0]], [("word", b"x", 1)], count=2)  # fewer words than its head says
     assert wordmemo.load(tmp_path, salt) is None
     wordmemo.save(tmp_path, salt, ["k"], [[0]], [("word", b"x", 1)])
     memo = wordmemo.load(tmp_path, salt)
     assert memo is not None and memo.words == [("word", b"x", 1)]
     assert wordmemo.load(tmp_path, b"other salt") is None
+
+
+def test_a_memo_is_kept_and_read_a_frame_at_a_time(tmp_path, monkeypatch):
+    """Frames of about ``FRAME_BYTES`` of CBOR each: a save or a load never holds the whole memo's bytes at once."""
+    from sitegen import kept
+
+    monkeypatch.setattr(wordmemo, "FRAME_BYTES", 100)
+    words = [(f"w{n:04d}", bytes([n % 256]) * 30, n) for n in range(50)]
+    wordmemo.save(tmp_path, b"salt", ["a", "b"], [[0, 1], [2]], words)
+    frames = kept.load_frames(tmp_path / wordmemo.NAME, wordmemo.MAX_MEMO, b"salt")
+    assert frames is not None and len(list(frames)) == 1 + 13  # the head, then 4 words (120 bytes) a frame
+    memo = wordmemo.load(tmp_path, b"salt")
+    assert memo is not None and memo.words == words and memo.keys == ["a", "b"] and memo.numbers == [[0, 1], [2]]

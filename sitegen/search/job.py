@@ -113,12 +113,12 @@ def index_site(inputs: Inputs, sink: Sink) -> SearchResult:
             return kept
     runtime = f"{pagefind_version()}/{inputs.language}"
     reused, last = _runtime(inputs, previous, runtime), _last_bundle(inputs, previous)
-    bundle = write_bundle(data, inputs.language, reused, inputs.scratch, inputs.kept, last, fingerprints)
+    bundle = write_bundle(data, inputs.language, reused, inputs.scratch, inputs.kept, last, fingerprints, consume=True)
     files = {f"{BUNDLE_DIR}/{path}": data for path, data in sorted(bundle.items())}
     changed, sums = _stage(files, previous, sink, inputs.output)
     state = {"digest": digest, "files": tuple(files), "sums": sums, "runtime": runtime, "runtime_sha256": digests(bundle)}
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    return SearchResult(tuple(files), changed, state, True, len(data), time.monotonic() - started, round(max(peak) / 1024, 1))
+    return SearchResult(tuple(files), changed, state, True, len(fingerprints), time.monotonic() - started, round(max(peak) / 1024, 1))
 
 
 def last_index(previous: Any, exists: Callable[[str], bool], records: int, *, left: bool = False) -> SearchResult | None:
@@ -131,7 +131,7 @@ def last_index(previous: Any, exists: Callable[[str], bool], records: int, *, le
 
 def _records(inputs: Inputs) -> list[dict[str, Any]]:
     """Every record's data, the plain texts of Markdown fields reused from the last build
-    (and kept for the next); they are let go before the index is written, the job's peak."""
+    (and kept for the next); ``write_index`` lets them go once it has read them (``consume``)."""
     plain = PlainTexts(inputs.kept)
     data = [record.data() for record in search_records(inputs.archive, inputs.content, inputs.url, plain)]
     plain.save()
@@ -181,15 +181,18 @@ def write_bundle(
     kept: KeptReads | None = None,
     previous: Previous | None = None,
     fingerprints: list[bytes] | None = None,
+    *,
+    consume: bool = False,
 ) -> dict[str, bytes]:
     """The bundle (path -> bytes): the index of these records (``SearchRecord.data()``) and the
     runtime files, from ``reused`` (the last bundle's folder and their SHA-256) or from Pagefind;
     ``kept``: where batch reads are kept between builds; ``previous`` reads the last bundle's files;
-    ``fingerprints``: the records' ``batches.fingerprint``, when the caller has them."""
+    ``fingerprints``: the records' ``batches.fingerprint``, when the caller has them; ``consume``:
+    ``records`` is emptied and let go as soon as it is read (``writer.write_index``)."""
     folder, names = reused if reused is not None else (None, None)
     runtime = runtime_files(language, folder, names, scratch=scratch)
     wasm = f"wasm.{language}.pagefind" in runtime
-    index = write_index(records, language, wasm=wasm, kept=kept, previous=previous, fingerprints=fingerprints)
+    index = write_index(records, language, wasm=wasm, kept=kept, previous=previous, fingerprints=fingerprints, consume=consume)
     return {**index, **runtime}
 
 

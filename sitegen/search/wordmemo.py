@@ -10,26 +10,29 @@ takes the words from it, puts together again those of the changed batches (their
 old and new, name them), and merges the two, in order. The result is the words pass's,
 byte for byte (``tests/test_search_wordmemo.py`` holds them together).
 
-One file, ``cache_dir/search/words.memo``: marshal data after a checksum of its salt and
-bytes, read only when it passes. Like the batch reads, it is never the only copy of anything:
+One file, ``cache_dir/search/words.memo``: frames of marshal data (``kept.save_frames``)
+under a checksum of its salt and bytes, read only when it passes. Like the batch reads, it is never the only copy of anything:
 a file that is missing, damaged, from other code, for another language or other meta
 fields, or too large, only means the whole words pass runs, and is then written anew.
 """
 
 from __future__ import annotations
 
+import itertools
 import marshal
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from sitegen.kept import load_sealed, save_sealed
+from sitegen.kept import load_frames, save_frames
 
 NAME = "words.memo"
 #: The largest memo read or written (pyvideo/data's: about 25 MB for 100,000 words).
 MAX_MEMO = 256 * 1024 * 1024
 #: Bumped when the memo's shape changes.
-FORMAT = 1
+FORMAT = 2
+#: The CBOR a frame of the file holds, about (``kept.save_frames``): what a save or a load holds at once.
+FRAME_BYTES = 4 << 20
 #: A word's (word, CBOR, size for chunking), as ``assemble.words`` gives them.
 Word = tuple[str, bytes, int]
 
@@ -59,17 +62,38 @@ class Memo:
 
 def load(folder: Path, salt: bytes) -> Memo | None:
     """The memo kept for this salt (the batch reads' salt: code, language, fields), or None."""
-    payload = load_sealed(folder / NAME, MAX_MEMO, salt)
-    if payload is None:
+    frames = load_frames(folder / NAME, MAX_MEMO, salt)
+    if frames is None:
         return None
     try:
-        stored = marshal.loads(payload)
-        memo = Memo(list(stored[1]), [list(batch) for batch in stored[2]], list(stored[3]))
+        stored = marshal.loads(next(frames, b""))
+        memo = Memo(list(stored[1]), [list(batch) for batch in stored[2]], [])
+        for frame in frames:
+            memo.words.extend(marshal.loads(frame))
     except (EOFError, ValueError, TypeError, IndexError, KeyError):
         return None
-    if stored[0] != FORMAT or len(memo.keys) != len(memo.numbers) or not _sound(memo):
+    if stored[0] != FORMAT or len(memo.keys) != len(memo.numbers) or len(memo.words) != stored[3] or not _sound(memo):
         return None
     return memo
+
+
+def save(folder: Path, salt: bytes, keys: list[str], numbers: list[list[int]], words: list[Word]) -> None:
+    """Keep this words pass (best effort: a cache folder that cannot be written only costs time),
+    a frame of words at a time (at 100,000 sessions they are 113 MB)."""
+    head = marshal.dumps((FORMAT, keys, numbers, len(words)))
+    save_frames(folder / NAME, MAX_MEMO, salt, itertools.chain((head,), (marshal.dumps(part) for part in _parts(words))))
+
+
+def _parts(words: list[Word]) -> Iterator[list[Word]]:
+    """The words in runs of about ``FRAME_BYTES`` of CBOR each."""
+    start = size = 0
+    for index, (_, data, _) in enumerate(words):
+        size += len(data)
+        if size >= FRAME_BYTES:
+            yield words[start : index + 1]
+            start, size = index + 1, 0
+    if start < len(words):
+        yield words[start:]
 
 
 def _sound(memo: Memo) -> bool:
@@ -82,11 +106,6 @@ def _sound(memo: Memo) -> bool:
 
 
 _SHAPE = (str, bytes, int)
-
-
-def save(folder: Path, salt: bytes, keys: list[str], numbers: list[list[int]], words: list[Word]) -> None:
-    """Keep this words pass (best effort: a cache folder that cannot be written only costs time)."""
-    save_sealed(folder / NAME, MAX_MEMO, salt, marshal.dumps((FORMAT, keys, numbers, words)))
 
 
 def merged(kept: Iterable[Word], made: list[Word], remade: set[str]) -> list[Word]:
