@@ -4,6 +4,7 @@ build/ as a clean full build, byte for byte."""
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from datetime import date
 from pathlib import Path
@@ -16,7 +17,7 @@ from hypothesis import strategies as st
 
 from sitegen.build import Superseded, Warm, build_site
 from sitegen.config import load_config
-from sitegen.write import REPORT_FILE, staging_path
+from sitegen.write import REPORT_FILE, STATE_CHECK, staging_path
 
 WORDS = ("gears", "engines", "looms", "punch", "cards", "steam", "brass", "tables")
 
@@ -553,6 +554,36 @@ def test_a_build_that_leaves_the_index_for_later_keeps_it_whole_and_the_next_one
     clean = build_site(load_config(minimal_site, {"build.output_dir": "clean", "build.cache_dir": "clean-cache"}), today=TODAY)
     assert clean.search_indexed
     assert site_files(minimal_site / "build") == site_files(minimal_site / "clean")
+
+
+def test_a_build_that_would_leave_the_index_but_has_no_record_runs_one_job_and_joins_it(minimal_site: Path) -> None:
+    """No record of the last build (its check deleted: serve after "delete build/"): the index is made
+    with the pages, by one job, which is joined; none is left behind (it was, blocked on its pipe)."""
+    build_site(load_config(minimal_site), today=TODAY)
+    (minimal_site / "build" / STATE_CHECK).unlink()
+    sessions = read(minimal_site, "sessions")
+    next(s for s in sessions if s["id"] == "x1")["title"] = "Quaternion engines"
+    save(minimal_site, "sessions", sessions)
+    report = build_site(load_config(minimal_site), today=TODAY, index_later=True)
+    assert report.search_indexed and not report.search_left
+    assert _children_named("sitegen-index") == []
+    build_site(load_config(minimal_site, {"build.output_dir": "clean", "build.cache_dir": "clean-cache"}), today=TODAY)
+    assert site_files(minimal_site / "build") == site_files(minimal_site / "clean")
+
+
+def _children_named(name: str) -> list[int]:
+    """This process's children (running or not yet reaped) of this name."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                status = Path(f"/proc/{entry}/status").read_text()
+            except OSError:
+                continue
+            fields = dict(line.split(":\t", 1) for line in status.splitlines() if ":\t" in line)
+            if fields.get("PPid", "").strip() == str(os.getpid()) and fields.get("Name", "").strip() == name:
+                found.append(int(entry))
+    return found
 
 
 @pytest.mark.parametrize("asked_at", [1, 2, 3])  # after the fetch, after the model, after rendering

@@ -115,7 +115,7 @@ def _pipeline(run: _Run, client: httpx.Client | None, *, today: date, write: boo
         if stager.state_problem is not None:
             run.notice(stager.state_problem)
         staged = _render(run, modelled, content, assets, stager, today=today, full=full)
-        if later and _pages_gone(stager.previous_files, staged.files):  # the last index would link to them
+        if pending.left and _pages_gone(stager.previous_files, staged.files):  # the last index would link to them
             pending = _search_start(config, modelled.archive, content, stager, full=full, later=False)
         run.carry_on()
         while run.stop_if is not None and not pending.ready(0.05):

@@ -54,6 +54,11 @@ class PendingSearch:
             self._done = self._job.result()
         return self._done
 
+    @property
+    def left(self) -> bool:
+        """Whether the last index was kept as it is (``start_search``'s ``later``): no job runs."""
+        return self._done is not None and self._done.left
+
     def ready(self, timeout: float) -> bool:
         """Whether ``result`` would return at once, waiting at most ``timeout`` seconds."""
         return self._done is not None or self._job is None or self._job.ready(timeout)
