@@ -164,7 +164,7 @@ def test_output_folder_that_sitegen_did_not_write_is_never_emptied(minimal_site,
     other = minimal_site / "notes"
     other.mkdir()
     (other / "keep.txt").write_text("precious")
-    with pytest.raises(OutputError, match="notes: is not empty and was not written by sitegen"):
+    with pytest.raises(OutputError, match="notes: is not empty and has no .sitegen/ "):
         build(**{"build.output_dir": "notes"})
     assert (other / "keep.txt").read_text() == "precious"
 

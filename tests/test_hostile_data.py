@@ -266,3 +266,12 @@ def test_a_bad_option_value_is_blamed_on_the_command_line(tmp_path: Path) -> Non
     code, output = run_cli("publish", "--root", str(site), "--bucket", "b", "--max-deletes", "-1")
     assert_one_message(code, output, "the command-line option for [publish] max_deletes: max_deletes = -1 is too small", exit_code=2)
     assert "sitegen.toml" not in output
+
+
+def test_a_collection_file_that_is_a_folder_is_one_message_with_a_fix_that_fits(tmp_path: Path) -> None:
+    site = make_site(tmp_path)
+    (site / "data" / "topics.json").unlink()
+    (site / "data" / "topics.json").mkdir()
+    code, output = run_cli("build", "--root", str(site), "-q")
+    assert_one_message(code, output, "topics.json: is a folder, not a file")
+    assert "permissions" not in output

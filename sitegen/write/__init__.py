@@ -305,8 +305,8 @@ def _check_ours(output_dir: Path) -> None:
     if output_dir.is_dir() and any(output_dir.iterdir()) and not (output_dir / STATE_DIR).is_dir():
         raise OutputError.at(
             str(output_dir),
-            "is not empty and was not written by sitegen; a build would delete what is in it",
-            "set [build] output_dir (or --output) to a new or empty folder",
+            f"is not empty and has no {STATE_DIR}/ (sitegen's mark on a folder it built); a build would delete what is in it",
+            f"set [build] output_dir (or --output) to a new or empty folder; if sitegen built it and its {STATE_DIR}/ was deleted, delete the folder",
         )
 
 

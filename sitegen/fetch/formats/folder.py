@@ -54,9 +54,17 @@ def read_folder(folder: Path, collections: tuple[str, ...], max_bytes: int) -> R
 def _read_collection_file(path: Path, max_bytes: int) -> tuple[Mapping[str, Any], ...]:
     fix = 'write it as {"data": [...], "next": null}'
     try:
-        text = read_file_bounded(path, max_bytes, str(path), SourceError, "split the data, or raise [source] max_response_bytes")
+        text = read_file_bounded(
+            path,
+            max_bytes,
+            str(path),
+            SourceError,
+            "make it a regular file within [source] max_response_bytes (split the data, or raise the limit)",
+        )
     except FileNotFoundError:
         raise SourceError.at(str(path), "is missing", f"create it ({fix}) or point [source] url at the right folder") from None
+    except IsADirectoryError:
+        raise SourceError.at(str(path), "is a folder, not a file", f"put the collection's file in its place ({fix})") from None
     except OSError as exc:
         raise SourceError.at(str(path), f"cannot be read: {exc.strerror or exc}", "check its permissions") from None
     page = parse_page(text, str(path), fix)
