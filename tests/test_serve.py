@@ -364,14 +364,18 @@ def test_an_edit_while_another_sitegen_holds_the_build_waits_for_it_without_an_e
         [sys.executable, "-c", HOLD_LOCK, str(site / "build")], stdout=subprocess.PIPE, text=True, cwd=Path(__file__).parent.parent
     )
     events = Events(server.url)
+    said: list[str] = []
+    server.log = said.append
     try:
         assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"
         path = site / "data" / "sessions.json"
         body = json.loads(path.read_text())
         next(s for s in body["data"] if s["id"] == "x1")["title"] = "Held engines"
         path.write_text(json.dumps(body))
-        time.sleep(1.0)  # the rebuild meets the lock, and waits
+        time.sleep(1.5)  # the rebuild meets the lock, and waits (trying again every half second)
         assert server.state.error is None
+        waiting = [line for line in said if line.startswith("waiting for ")]
+        assert len(waiting) == 1 and "another sitegen process (pid" in waiting[0], said  # said once, not per try
         holder.terminate()
         holder.wait(timeout=WAIT)
         assert events.next("reload", "build-error")[0] == "reload"

@@ -103,8 +103,11 @@ class Rebuilder:
         build: Callable[[frozenset[str]], BuildReport],
         done: Callable[[BuildReport | None, BuildError | None, frozenset[str]], None],
         settle: float = 0.05,
+        waiting: Callable[[str], None] = lambda line: None,
     ) -> None:
         self._build, self._done, self._settle = build, done, settle
+        #: Told once, when a rebuild starts waiting for another sitegen that holds ``build/``.
+        self._waiting, self._busy = waiting, False
         self._pending: set[str] = set()
         self._wake = threading.Condition()
         self._stopped = False
@@ -146,7 +149,11 @@ class Rebuilder:
             except Superseded:  # an edit came: it goes first, and what this build was for stays asked
                 self.request(changed)
                 continue
-            except OutputBusy:  # a build by hand or a publish holds build/: no failure of the site's; ask again soon
+            except OutputBusy as exc:  # a build by hand or a publish holds build/: no failure of the site's; ask again soon
+                if not self._busy:
+                    self._busy = True
+                    held = f"{exc.problems[0].where}: {exc.problems[0].what}" if exc.problems else str(exc)
+                    self._waiting(f"waiting for {held}; the rebuild runs once it is free")
                 time.sleep(BUSY_RETRY)
                 self.request(changed)
                 continue
@@ -157,6 +164,7 @@ class Rebuilder:
                 self._done(None, BuildError(f"sitegen failed unexpectedly: {exc!r}; please report it", ()), changed)
             else:
                 self._done(report, None, changed)
+            self._busy = False
 
 
 def stylesheet_urls(output_dir: Path, static_url: str) -> list[str]:

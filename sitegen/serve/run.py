@@ -86,7 +86,7 @@ class DevServer:
         except SitegenError as exc:
             self._report(None, BuildError.of(exc))
             self.state.error = BuildError.of(exc)
-        self.rebuilder = Rebuilder(self._build_again, self._built)
+        self.rebuilder = Rebuilder(self._build_again, self._built, waiting=lambda line: self.log(line))
         self.rebuilder.start()
         self._watch(config)
         if self.poll_api:
