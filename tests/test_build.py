@@ -292,3 +292,15 @@ def test_sample_data_meets_the_contract_minimums():
     assert any(len(found) > 1 for found in events_per_person.values())
     kinds = {m["kind"] for s in sessions for m in s.get("media") or []}
     assert {"video", "slides"} <= kinds
+
+
+def test_a_site_with_no_data_yet_builds(minimal_site, build):
+    """Every collection empty and no Markdown pages: a site of empty lists, and an empty search index."""
+    for name in ("series", "venues", "topics", "people", "events", "sessions"):
+        path = minimal_site / "data" / f"{name}.json"
+        if path.exists():
+            path.write_text('{"data": [], "next": null}')
+    shutil.rmtree(minimal_site / "content" / "pages", ignore_errors=True)
+    report = build()
+    assert report.warnings == [] and (minimal_site / "build" / "index.html").is_file()
+    assert (minimal_site / "build" / "pagefind" / "pagefind-entry.json").is_file()

@@ -71,7 +71,7 @@ class Capture:
         monkeypatch.setattr(sitegen.search, "can_fork", lambda: False)
 
         def write_index(records: list[dict[str, Any]], *args: Any, **kwargs: Any) -> dict[str, bytes]:
-            Capture.seen.append(records)
+            Capture.seen.append(list(records))  # a copy: the job lets its list go (consume)
             return writer.write_index(records, *args, **kwargs)
 
         monkeypatch.setattr(sitegen.search.job, "write_index", write_index)
@@ -337,3 +337,13 @@ def test_a_run_unpacks_to_the_entries_it_was_packed_from(gaps):
     joined, count, size = runs.join([(0, run)], [10])
     assert count == len(indexes) and size == sum(flat[2::3])
     assert joined == b"".join(b"\x83" + cbor.encode_int(delta) + body for delta, body in zip([15, *gaps], flat[1::3], strict=True))
+
+
+def test_an_archive_with_nothing_to_index_gets_an_index_of_no_pages():
+    """A new site before its data (no sessions, people, events or pages): the index has no pages, and
+    the build does not fail (it did: the job's numbering met no batches)."""
+    files = write_index([], "en", workers=1)
+    entry = orjson.loads(files["pagefind-entry.json"])
+    assert entry["languages"]["en"]["page_count"] == 0
+    meta = next(name for name in files if name.endswith(".pf_meta"))
+    assert decode_file(meta, files[meta])[:1] == b"\x86"  # the meta's six items, its page list empty

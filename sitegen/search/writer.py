@@ -154,7 +154,7 @@ def _number(read: assemble.Read) -> tuple[list[list[int]], list[Page]]:
         if read.pages[index].entries:
             number_of[index] = len(pages)
             pages.append(read.pages[index])
-    ends = [*read.starts[1:], len(read.pages)]
+    ends = [*read.starts[1:], len(read.pages)] if read.starts else []  # (no records: no batches)
     return [number_of[start:end] for start, end in zip(read.starts, ends, strict=True)], pages
 
 
