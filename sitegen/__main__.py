@@ -16,6 +16,8 @@ import os
 import sys
 
 INTERRUPTED = 130
+#: Failures writing the command's output (a full disk or quota, an I/O error), said in one line.
+_OUTPUT_ERRORS = (errno.ENOSPC, errno.EDQUOT, errno.EIO)
 
 
 def run() -> None:
@@ -35,9 +37,12 @@ def run() -> None:
     except BrokenPipeError:  # `sitegen … | head`: the reader left; nothing more to say
         sys.exit(1)
     except OSError as exc:
-        if exc.errno != errno.EPIPE:
-            raise
-        sys.exit(1)
+        if exc.errno == errno.EPIPE:
+            sys.exit(1)
+        if exc.errno in _OUTPUT_ERRORS:  # `sitegen … > /dev/full`: the output could not be written
+            sys.stderr.write(f"error: the output could not be written: {exc.strerror} (fix: free some space, or write it elsewhere)\n")
+            sys.exit(1)
+        raise
     sys.exit(0)
 
 

@@ -145,3 +145,22 @@ def test_hostile_text_builds_and_is_escaped(minimal_site):
     assert "<script>alert" not in page and "<iframe" not in body and "\x1b" not in page and "\x07" not in page
     assert "&#34;&gt;&lt;script&gt;alert(1)&lt;/script&gt;" in page
     assert "<b>Room</b>" not in (minimal_site / "build/2024/minicon/index.html").read_text()
+
+
+def test_a_reader_that_leaves_early_does_not_stop_the_build(minimal_site):
+    """``sitegen build 2>&1 | head -1``: the rest of the output goes nowhere, and the build finishes."""
+    command = f"{sys.executable} -m sitegen build --root {minimal_site} --today {TODAY.isoformat()} 2>&1 | head -1; exit ${{PIPESTATUS[0]}}"
+    result = subprocess.run(["bash", "-c", command], capture_output=True, text=True, env={**os.environ, "CI": "true"}, timeout=120)
+    assert result.returncode == 0 and result.stdout.startswith("fetch")
+    assert (minimal_site / "build" / "index.html").is_file()
+    again = sitegen_cli("build", "--root", str(minimal_site), "--today", TODAY.isoformat())
+    assert "(0 files rendered" in again.stderr
+
+
+def test_output_that_cannot_be_written_is_one_message():
+    with open("/dev/full", "w") as full:
+        result = subprocess.run([sys.executable, "-m", "sitegen", "--version"], stdout=full, stderr=subprocess.PIPE, text=True, timeout=60)
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert result.stderr.strip().splitlines() == [
+        "error: the output could not be written: No space left on device (fix: free some space, or write it elsewhere)"
+    ]

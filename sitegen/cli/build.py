@@ -37,7 +37,7 @@ def run_build(options: dict[str, Any], *, write: bool) -> None:
     console, reporter = console_for(options)
     verbosity = reporter.verbosity
     interactive = reporter.interactive
-    with user_errors(console, interrupted="interrupted; the previous build was kept"):
+    with user_errors(console, interrupted="interrupted; build/ was not changed"):
         config = load_config(options["root"], site_overrides(options), source_check=source_problems)
         today = options["today"].date() if options["today"] else date.today()
         report = build_site(config, today=today, write=write, reporter=reporter, full=options.get("full", False))

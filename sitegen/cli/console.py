@@ -28,14 +28,17 @@ class ConsoleReporter:
         self.verbosity = verbosity
         self._progress: Progress | None = None
 
+    def _say(self, text: str, **style: Any) -> None:
+        self.console.print(text, highlight=False, markup=False, soft_wrap=True, **style)
+
     def stage_started(self, name: str) -> None:
         if self.verbosity >= 2:
-            self.console.print(f"{name}: started", highlight=False)
+            self._say(f"{name}: started")
 
     def stage_finished(self, name: str, seconds: float, detail: str) -> None:
         self._stop_progress()
         if self.verbosity >= 1:
-            self.console.print(f"{name:<8} {seconds:7.2f} s  {detail}", highlight=False, markup=False, soft_wrap=True)
+            self._say(f"{name:<8} {seconds:7.2f} s  {detail}")
 
     def progress(self, name: str, total: int) -> Callable[[int], None]:
         if not self.interactive or self.verbosity < 1:
@@ -57,7 +60,7 @@ class ConsoleReporter:
 
     def warning(self, problem: Problem) -> None:
         self._stop_progress()
-        self.console.print(f"warning: {problem}", style="yellow", highlight=False, markup=False, soft_wrap=True)
+        self._say(f"warning: {problem}", style="yellow")
 
     def _stop_progress(self) -> None:
         if self._progress is not None:
@@ -65,9 +68,18 @@ class ConsoleReporter:
             self._progress = None
 
 
+class _Console(Console):
+    """rich's console, but a reader gone (``sitegen build 2>&1 | head -1``) does not end the
+    command: the rest of its output goes nowhere, and the build it reports on still finishes
+    (rich's own answer is to exit with status 1 at the next line, mid-build)."""
+
+    def on_broken_pipe(self) -> None:
+        self.file = open(os.devnull, "w")  # noqa: SIM115 - the console's, for the rest of the process
+
+
 def stderr_console() -> Console:
     """Where every command talks to the user: standard error, nothing highlighted."""
-    return Console(stderr=True, highlight=False)
+    return _Console(stderr=True, highlight=False)
 
 
 def console_for(options: dict[str, Any]) -> tuple[Console, ConsoleReporter]:

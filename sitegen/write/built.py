@@ -34,7 +34,11 @@ def asset_sources(output_dir: Path) -> dict[str, str]:
     """The build's hashed assets, from its asset manifest: output path -> logical name."""
     manifest_path = output_dir / ASSET_MANIFEST
     if not manifest_path.is_file():
-        raise OutputError.at(str(output_dir), "holds no sitegen build", "run sitegen build first, or point --root at the site")
+        raise OutputError.at(
+            str(output_dir),
+            "holds no sitegen build (no .sitegen/ record)",
+            "run sitegen build first (if it refuses the folder, as its .sitegen/ was deleted, delete the folder), or point --root at the site",
+        )
     names = _read_json(manifest_path, clip(str(manifest_path)), MAX_ASSET_MANIFEST, "run sitegen build again")
     if not isinstance(names, dict):
         raise OutputError.at(str(manifest_path), "is not an asset manifest (an object of names)", "run sitegen build again")
