@@ -199,7 +199,7 @@ def open_file_bounded(path: str | os.PathLike[str], limit: int | None, where: st
         if stat.S_ISDIR(info.st_mode):
             raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), str(path))
         if not stat.S_ISREG(info.st_mode):
-            raise error.at(where, "is not a regular file (a device, pipe or folder)", "put a regular file in its place")
+            raise error.at(where, "is not a regular file (a device, pipe or folder)", fix)
         if limit is not None and info.st_size > limit:
             raise error.at(where, f"is {info.st_size:,} bytes, more than the limit of {limit:,}", fix)
     except BaseException:

@@ -53,14 +53,10 @@ def read_folder(folder: Path, collections: tuple[str, ...], max_bytes: int) -> R
 
 def _read_collection_file(path: Path, max_bytes: int) -> tuple[Mapping[str, Any], ...]:
     fix = 'write it as {"data": [...], "next": null}'
+    if path.exists() and not path.is_file() and not path.is_dir():  # a device or a pipe: its own fix, not the size limit's
+        raise SourceError.at(str(path), "is not a regular file (a device or a pipe)", f"put the collection's file in its place ({fix})")
     try:
-        text = read_file_bounded(
-            path,
-            max_bytes,
-            str(path),
-            SourceError,
-            "make it a regular file within [source] max_response_bytes (split the data, or raise the limit)",
-        )
+        text = read_file_bounded(path, max_bytes, str(path), SourceError, "split the data, or raise [source] max_response_bytes")
     except FileNotFoundError:
         raise SourceError.at(str(path), "is missing", f"create it ({fix}) or point [source] url at the right folder") from None
     except IsADirectoryError:
