@@ -219,12 +219,12 @@ def _shard_words(shard: int, only: set[str] | None = None) -> list[tuple[str, by
     holders: dict[str, list[tuple[int, runs.Run]]] = {}
     forms_in: dict[str, list[int]] = {}
     for batch, (entries, variants) in enumerate(parts):
-        for word in entries.keys() if only is None else entries.keys() & only:
+        for word, run in entries.items() if only is None else [(word, entries[word]) for word in entries.keys() & only]:
             slot = holders.get(word)
             if slot is None:
-                holders[word] = [(batch, entries[word])]
+                holders[word] = [(batch, run)]
             else:
-                slot.append((batch, entries[word]))
+                slot.append((batch, run))
         for word in variants.keys() if only is None else variants.keys() & only:
             forms_in.setdefault(word, []).append(batch)
     regular = None not in bases
