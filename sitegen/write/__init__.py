@@ -36,10 +36,20 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sitegen.bounded import read_file_bounded, shown
+from sitegen.bounded import shown
 from sitegen.errors import OutputError, Problem
 from sitegen.write.lock import OutputLock, real_output
-from sitegen.write.state import STATE_CHECK, STATE_DIR, STATE_FILE, LastBuild, check_bytes, read_early, read_last_build, state_bytes
+from sitegen.write.state import (
+    STATE_CHECK,
+    STATE_DIR,
+    STATE_FILE,
+    LastBuild,
+    check_bytes,
+    read_check,
+    read_early,
+    read_last_build,
+    state_bytes,
+)
 from sitegen.write.swap import BACK, FORWARD, Swap, recover, staged_name
 
 __all__ = ["STATE_CHECK", "STATE_DIR", "STATE_FILE", "Committed", "read_early"]
@@ -116,7 +126,7 @@ class Stager:
         output's check file is still the one it wrote, so the state is not read back."""
         if self.fresh:
             return
-        if kept is not None and _check_is(self.output_dir, kept.check):
+        if kept is not None and kept.check == read_check(self.output_dir):
             self._take(kept.last)
         else:
             self._take(read_last_build(self.output_dir))
@@ -208,14 +218,6 @@ class Stager:
                 shutil.rmtree(self.staging, ignore_errors=True)
         finally:
             self._lock.release()
-
-
-def _check_is(output_dir: Path, check: bytes) -> bool:
-    """Whether the output's state check file holds ``check`` (then its state is the one it checks)."""
-    try:
-        return read_file_bounded(output_dir / STATE_CHECK, 256, STATE_CHECK, OutputError, "") == check
-    except (OSError, OutputError):
-        return False
 
 
 def staging_path(output_dir: Path) -> Path:

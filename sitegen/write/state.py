@@ -58,6 +58,10 @@ class LastBuild:
     problem: Problem | None = None
 
 
+#: The check file is two hex digests and their newlines.
+_MAX_CHECK = 256
+
+
 def read_last_build(output_dir: Path) -> LastBuild:
     """The last build's state in ``output_dir`` (not a fresh one), checked."""
     state, problem = _read_checked(output_dir)
@@ -79,9 +83,9 @@ def read_early(output_dir: Path) -> Any:
         if length is None:
             return None
         early = read_file_head(path, _START + length, _WHERE, OutputError, "")[_START:]
-        check = read_file_bounded(output_dir / STATE_CHECK, 256, STATE_CHECK, OutputError, "")
     except (OSError, OutputError):
         return None
+    check = read_check(output_dir)
     if len(early) != length or check.split(b"\n")[1:2] != [_digest(early)]:  # before unmarshalling, as for the whole
         return None
     try:
@@ -106,6 +110,14 @@ def check_bytes(state: bytes) -> bytes:
     return _digest(state) + b"\n" + (_digest(parts[0]) + b"\n" if parts is not None else b"")
 
 
+def read_check(output_dir: Path) -> bytes:
+    """The state check file's bytes (``check_bytes``); b"" when it is missing, unreadable or not one."""
+    try:
+        return read_file_bounded(output_dir / STATE_CHECK, _MAX_CHECK, STATE_CHECK, OutputError, "")
+    except (OSError, OutputError):
+        return b""
+
+
 def _digest(data: bytes | memoryview) -> bytes:
     return hashlib.blake2b(data, digest_size=32).hexdigest().encode()
 
@@ -120,11 +132,7 @@ def _read_checked(output_dir: Path) -> tuple[bytes, Problem | None]:
         return b"", Problem(_WHERE, "is missing or unreadable, so this build has no record of the last one", _FIX)
     except OutputError as exc:
         return b"", Problem(_WHERE, f"{exc.problems[0].what}; it was not used", _FIX)
-    try:
-        check = read_file_bounded(output_dir / STATE_CHECK, 256, STATE_CHECK, OutputError, "")
-    except (OSError, OutputError):
-        check = b""
-    if check != check_bytes(state):  # before unmarshalling: marshal is not for bytes from elsewhere
+    if read_check(output_dir) != check_bytes(state):  # before unmarshalling: marshal is not for bytes from elsewhere
         what = f"does not match {STATE_CHECK}: it was changed, damaged, or copied from another build; it was not used"
         return state, Problem(_WHERE, what, _FIX)
     return state, None
