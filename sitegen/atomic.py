@@ -13,11 +13,10 @@ from collections.abc import Iterable
 from pathlib import Path
 
 
-def write_atomically(path: Path, data: bytes, *more: bytes) -> None:
-    """Write ``data`` (then each of ``more``, without joining them first) to ``path``
-    through a unique temporary file and one rename. The folder is made if missing.
-    OSError is the caller's to word."""
-    write_parts_atomically(path, (data, *more))
+def write_atomically(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` through a unique temporary file and one rename.
+    The folder is made if missing. OSError is the caller's to word."""
+    write_parts_atomically(path, (data,))
 
 
 def write_parts_atomically(path: Path, parts: Iterable[bytes]) -> None:

@@ -3,10 +3,9 @@
 versions. Another version of any of them ignores what an earlier one kept. Small
 kept files are JSON (``load_kept``, ``save_kept``): read bounded, never executed, and
 only ever a cache: losing one costs time, never a wrong build. Large ones are sealed
-bytes (``load_sealed``, ``save_sealed``): a checksum of the payload and of what it is
-for, so a file damaged, cut short, or kept for something else is not used; the largest
-are sealed in frames (``load_frames``, ``save_frames``), written and read a frame at a
-time, so that a file of a hundred MB never sits whole in memory."""
+frames of bytes (``load_frames``, ``save_frames``): under a checksum of the frames and of
+what they are for, so a file damaged, cut short, or kept for something else is not used;
+written and read a frame at a time, so a file of a hundred MB never sits whole in memory."""
 
 from __future__ import annotations
 
@@ -69,39 +68,8 @@ def save_kept(path: Path, max_bytes: int, code: str, key: str, value: Any) -> No
         return
 
 
-#: The checksum before a sealed file's payload.
+#: The checksum after a framed file's frames.
 SEAL_BYTES = 32
-
-
-def load_sealed(path: Path, max_bytes: int, seal: bytes) -> memoryview | None:
-    """The payload ``save_sealed`` kept at ``path`` with this ``seal`` (what it is for: a name,
-    the code and options it depends on), when the file is a regular file of at most
-    ``max_bytes`` of payload and passes its checksum; else None."""
-    try:
-        data = read_file_bounded(path, max_bytes + SEAL_BYTES, str(path), SitegenError, "")
-    except (OSError, SitegenError):
-        return None
-    payload = memoryview(data)[SEAL_BYTES:]  # (not a copy: kept files run to a hundred MB at 100,000 sessions)
-    if len(data) < SEAL_BYTES or _seal(seal, payload) != data[:SEAL_BYTES]:
-        return None
-    return payload
-
-
-def save_sealed(path: Path, max_bytes: int, seal: bytes, payload: bytes) -> None:
-    """Keep ``payload`` for ``load_sealed`` (best effort, as ``save_kept``)."""
-    if len(payload) > max_bytes:
-        return
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        write_atomically(path, _seal(seal, payload), payload)
-    except OSError:
-        return
-
-
-def _seal(seal: bytes, payload: bytes | memoryview) -> bytes:
-    hasher = hashlib.sha256(seal + b"\0")
-    hasher.update(payload)
-    return hasher.digest()
 
 
 #: Bytes read at a time while checking a framed file; each frame's length is 4 bytes.

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from sitegen.kept import load_frames, load_sealed, save_frames, save_sealed
+from sitegen.kept import load_frames, save_frames
 
 FRAMES = [b"head", b"", b"x" * 5000, bytes(range(256)) * 10]
 
@@ -59,15 +59,3 @@ def test_what_is_not_a_regular_file_is_nothing(tmp_path: Path, kind: str) -> Non
     elif kind == "device":
         path.symlink_to("/dev/zero")
     assert load_frames(path, 1 << 20, b"seal") is None
-    assert load_sealed(path, 1 << 20, b"seal") is None
-
-
-def test_a_sealed_file_comes_back_as_kept_and_only_for_its_seal(tmp_path: Path) -> None:
-    path = tmp_path / "file"
-    save_sealed(path, 1 << 20, b"seal", b"payload")
-    assert bytes(load_sealed(path, 1 << 20, b"seal") or b"") == b"payload"
-    assert load_sealed(path, 1 << 20, b"other") is None
-    path.write_bytes(path.read_bytes()[:-1])
-    assert load_sealed(path, 1 << 20, b"seal") is None
-    save_sealed(path, 3, b"seal", b"payload")  # over the limit: not kept (the damaged one stays unused)
-    assert load_sealed(path, 1 << 20, b"seal") is None

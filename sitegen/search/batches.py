@@ -30,7 +30,7 @@ from typing import Any
 import orjson
 
 from sitegen.kept import code_digest as digest_of_code
-from sitegen.kept import load_sealed, save_sealed
+from sitegen.kept import load_frames, save_frames
 
 #: Records per batch, about (the URL hash cuts one in this many).
 BATCH_TARGET = 256
@@ -96,8 +96,9 @@ class BatchCache:
             self.used.add(key)
         if not self.trusted:
             return None
-        payload = load_sealed(self.folder / (key + SUFFIX), MAX_KEPT, key.encode())
-        if payload is None:
+        frames = load_frames(self.folder / (key + SUFFIX), MAX_KEPT, key.encode())
+        payload = b"".join(frames) if frames is not None else None  # one frame: the read
+        if not payload:
             return None
         try:
             pages, blobs = pickle.loads(payload)  # noqa: S301 - sitegen's own file, checked against its checksum
@@ -108,7 +109,7 @@ class BatchCache:
     def store(self, key: str, read: BatchRead) -> None:
         """Keep a read (best effort: a cache folder that cannot be written only costs time)."""
         self.used.add(key)
-        save_sealed(self.folder / (key + SUFFIX), MAX_KEPT, key.encode(), pickle.dumps(read, protocol=pickle.HIGHEST_PROTOCOL))
+        save_frames(self.folder / (key + SUFFIX), MAX_KEPT, key.encode(), [pickle.dumps(read, protocol=pickle.HIGHEST_PROTOCOL)])
 
     def prune(self) -> None:
         """Remove the kept reads this build did not use."""
