@@ -152,7 +152,7 @@ def test_a_memo_whose_batch_reads_are_gone_runs_the_whole_pass(tmp_path, monkeyp
 
 def _salt(records: list[dict[str, Any]]) -> bytes:
     fields = sorted({key for r in records for key in r["meta"]})
-    return batches.BatchCache(batches.KeptReads(batches.Path("/nowhere")), "en", fields).salt
+    return batches.BatchCache(batches.KeptReads(batches.Path("/nowhere")), "en", fields, len(assemble.SPLITS) + 1).salt
 
 
 def test_a_sealed_memo_of_another_shape_is_not_used(tmp_path):

@@ -276,6 +276,55 @@ def test_kept_batch_reads_give_the_same_bytes_and_an_edit_reads_one_batch(tmp_pa
     assert len(read_bounds) == 2 * len(batches.bounds([r["url"] for r in grown[:-1]]))
 
 
+class _Planted:
+    """Unpickling this writes a file: what a planted pickle could do."""
+
+    def __init__(self, mark: str) -> None:
+        self.mark = mark
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (open, (self.mark, "w"))
+
+
+def test_a_planted_kept_read_that_passes_its_checksum_runs_no_code_and_is_read_again(tmp_path, monkeypatch):
+    """A checksum is not a signature: anyone who can write the cache folder can seal a file.
+    Kept reads are marshal data checked for shape, so a planted pickle is never unpickled,
+    and values of the wrong shape are read again: the same bundle as from nothing."""
+    import marshal
+    import pickle
+
+    from sitegen.kept import save_frames
+    from sitegen.search import assemble, batches
+
+    monkeypatch.setattr(batches, "BATCH_MAX", 40)
+    records = [record(f"/r{i:04d}/", f"word{i % 7} planted text {i}") for i in range(400)]
+    kept = batches.KeptReads(tmp_path / "kept")
+    fresh = write_index(records, "en", workers=1)
+    assert write_index(records, "en", workers=1, kept=kept) == fresh
+    names = sorted(kept.folder.glob("*" + batches.SUFFIX))
+    sound = marshal.loads(b"".join(batches.load_frames(names[0], batches.MAX_KEPT, names[0].stem.encode()) or []))
+    mark = tmp_path / "ran"
+    shards = len(assemble.SPLITS) + 1
+    plants = [
+        pickle.dumps(([_Planted(str(mark))], [b""] * shards)),
+        marshal.dumps(([], [b""] * (shards - 1))),  # a shard short
+        marshal.dumps(([(*sound[0][0][:7], {"k": 1})], sound[1])),  # a sort value not text
+        marshal.dumps(([sound[0][0][:7]], sound[1])),  # a page a value short
+        marshal.dumps(([(*sound[0][0][:5], ["k", 2], *sound[0][0][6:])], sound[1])),
+        marshal.dumps((sound[0], [*sound[1][:-1], "text"])),
+        marshal.dumps(compile("1", "x", "eval")),
+    ]
+    assert len(names) >= len(plants)
+    for name, payload in zip(names, plants, strict=False):
+        save_frames(name, batches.MAX_KEPT, name.stem.encode(), [payload])
+    read_bounds: list[tuple[int, int]] = []
+    read_batch = assemble._read_batch
+    monkeypatch.setattr(assemble, "_read_batch", lambda bounds: read_bounds.append(bounds) or read_batch(bounds))
+    assert write_index(records, "en", workers=1, kept=kept) == fresh
+    assert not mark.exists()
+    assert len(read_bounds) == len(plants)
+
+
 def test_unchanged_index_chunks_are_read_back_from_the_last_bundle_not_encoded_again(monkeypatch):
     """``previous`` (the last build's bundle): a chunk whose payload is the same is
     taken from it, checked by decoding; a file under the right name with other

@@ -2,7 +2,7 @@
 
 1. ``read``: records in batches; each page's fragment and summary come back,
    and its words' entries, split by the word's first letters into shards,
-   come back as one pickled blob per batch and shard (cheap to pass on), each
+   come back as one marshalled blob per batch and shard (cheap to pass on), each
    word's entries packed as a ``runs.Run`` (kept with the batch's read).
 2. ``words``: after the pages are numbered, each shard's words are put
    together from every batch's blob (in a process forked after pass 1, so the
@@ -16,9 +16,9 @@ index's words in order. The result is the same with one process or many.
 from __future__ import annotations
 
 import bisect
+import marshal
 import multiprocessing
 import os
-import pickle
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from itertools import chain, islice, repeat
@@ -71,7 +71,7 @@ def read(
     ``kept.trusted``: then every batch is read and kept anew). ``fingerprints``: the records'
     ``batches.fingerprint``, when the caller has them."""
     cut = batches.bounds([str(record["url"]) for record in records])
-    cache = BatchCache(kept, language, fields) if kept is not None else None
+    cache = BatchCache(kept, language, fields, len(SPLITS) + 1) if kept is not None else None
     if cache and fingerprints is None:
         fingerprints = [batches.fingerprint(record) for record in records]
     keys = [cache.key(fingerprints[start:end]) for start, end in cut] if cache and fingerprints is not None else []
@@ -138,7 +138,7 @@ def _words_in(blobs: list[list[bytes]], shard: int) -> set[str]:
     """The words of one shard of these batches (their entries and their variants)."""
     found: set[str] = set()
     for batch in blobs:
-        entries, variants = pickle.loads(batch[shard])  # noqa: S301 - the job's own reads (``batches``)
+        entries, variants = marshal.loads(batch[shard])
         found.update(entries.keys(), variants.keys())
     return found
 
@@ -208,13 +208,13 @@ def _read_batch(bounds: tuple[int, int]) -> tuple[list[Page], list[bytes]]:
         shards[bisect.bisect_right(SPLITS, word[0])][0][word] = runs.pack(entries)
     for word, variants in sink.variants.items():
         shards[bisect.bisect_right(SPLITS, word[0])][1][word] = variants
-    return pages, [pickle.dumps(shard, protocol=pickle.HIGHEST_PROTOCOL) for shard in shards]
+    return pages, [marshal.dumps(shard) for shard in shards]
 
 
 def _shard_words(shard: int, only: set[str] | None = None) -> list[tuple[str, bytes, int]]:
     """One shard's words, put together from every batch (``only``: just these words)."""
     blobs, numbers, bases = _STATE
-    parts: list[Shard] = [pickle.loads(batch_blobs[shard]) for batch_blobs in blobs]
+    parts: list[Shard] = [marshal.loads(batch_blobs[shard]) for batch_blobs in blobs]
     # Each word's runs with their batches: a word is looked up only where it is, however many batches there are.
     holders: dict[str, list[tuple[int, runs.Run]]] = {}
     forms_in: dict[str, list[int]] = {}

@@ -13,13 +13,19 @@ only the batches whose digest is new. Each file starts with a checksum of its
 name and its bytes, so a file that is damaged, cut short, renamed or swapped
 with another fails it and is read again; so is anything but a regular file
 of at most ``MAX_KEPT`` bytes. The cache is never the only copy of anything.
+
+A read is kept as marshal data of plain values, checked for shape when read
+back, never as pickle: a checksum is not a signature, and a file planted in
+the cache folder (CI restores it from ``actions/cache``) that passes one must
+not run code when it is loaded. The shards' blobs are marshal data too; what
+is inside them is checked by the checksum only.
 """
 
 from __future__ import annotations
 
 import hashlib
+import marshal
 import os
-import pickle
 import zlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -31,6 +37,7 @@ import orjson
 
 from sitegen.kept import code_digest as digest_of_code
 from sitegen.kept import load_frames, save_frames
+from sitegen.search.pages import Page, pages_from_kept
 
 #: Records per batch, about (the URL hash cuts one in this many).
 BATCH_TARGET = 256
@@ -40,7 +47,7 @@ BATCH_MAX = 1_024
 MAX_KEPT = 64 * 1024 * 1024
 SUFFIX = ".read"
 #: What a batch's read is: its pages, and a blob of entries per shard.
-BatchRead = tuple[list[Any], list[bytes]]
+BatchRead = tuple[list[Page], list[bytes]]
 
 
 def bounds(urls: Sequence[str]) -> list[tuple[int, int]]:
@@ -76,8 +83,8 @@ class KeptReads:
 class BatchCache:
     """Batch reads kept in ``kept.folder``, for one language and one set of meta fields."""
 
-    def __init__(self, kept: KeptReads, language: str, fields: Sequence[str]) -> None:
-        self.folder, self.trusted = kept.folder, kept.trusted
+    def __init__(self, kept: KeptReads, language: str, fields: Sequence[str], shards: int) -> None:
+        self.folder, self.trusted, self.shards = kept.folder, kept.trusted, shards
         #: What the reads depend on but their records: the code, the language and the meta fields.
         self.salt = orjson.dumps([code_digest(), language, list(fields)])
         self.used: set[str] = set()
@@ -98,18 +105,13 @@ class BatchCache:
             return None
         frames = load_frames(self.folder / (key + SUFFIX), MAX_KEPT, key.encode())
         payload = b"".join(frames) if frames is not None else None  # one frame: the read
-        if not payload:
-            return None
-        try:
-            pages, blobs = pickle.loads(payload)  # noqa: S301 - sitegen's own file, checked against its checksum
-        except Exception:  # noqa: BLE001 - any damage: read the batch again
-            return None
-        return list(pages), list(blobs)
+        return _read_back(payload, self.shards) if payload else None
 
     def store(self, key: str, read: BatchRead) -> None:
         """Keep a read (best effort: a cache folder that cannot be written only costs time)."""
         self.used.add(key)
-        save_frames(self.folder / (key + SUFFIX), MAX_KEPT, key.encode(), [pickle.dumps(read, protocol=pickle.HIGHEST_PROTOCOL)])
+        pages, blobs = read
+        save_frames(self.folder / (key + SUFFIX), MAX_KEPT, key.encode(), [marshal.dumps(([page.kept() for page in pages], blobs))])
 
     def prune(self) -> None:
         """Remove the kept reads this build did not use."""
@@ -123,6 +125,21 @@ class BatchCache:
                     os.unlink(self.folder / name)
                 except OSError:
                     continue
+
+
+def _read_back(payload: bytes, shards: int) -> BatchRead | None:
+    """The read ``store`` kept, or None when the payload is not of its shape."""
+    try:
+        value = marshal.loads(payload)
+    except (EOFError, ValueError, TypeError):
+        return None
+    if type(value) is not tuple or len(value) != 2 or type(value[1]) is not list:
+        return None
+    kept_pages, blobs = value
+    if len(blobs) != shards or any(type(blob) is not bytes for blob in blobs):
+        return None
+    pages = pages_from_kept(kept_pages)
+    return (pages, blobs) if pages is not None else None
 
 
 @cache

@@ -5,7 +5,9 @@ its fragment, the positions of its words and of the words of its meta.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
+from itertools import chain, starmap
 from typing import Any, cast
 
 import orjson
@@ -31,6 +33,37 @@ class Page:
     meta_keys: list[str]
     filters: dict[str, list[str]]
     sort: dict[str, str]
+
+    def kept(self) -> tuple[Any, ...]:
+        """The page as plain values, as ``batches`` keeps it (``pages_from_kept`` reads it back)."""
+        return (self.url, self.gzipped, self.full_hash, self.word_count, self.entries, self.meta_keys, self.filters, self.sort)
+
+
+def pages_from_kept(values: object) -> list[Page] | None:
+    """The pages ``Page.kept`` gave, or None when ``values`` are not of their shape (a planted
+    file). Checked column by column: a type check per value, without a call per page."""
+    if type(values) is not list or not _all_of(values, tuple) or not set(map(len, values)) <= {len(_KEPT_TYPES)}:
+        return None
+    columns = list(zip(*values, strict=True))
+    if columns and not all(map(_all_of, columns, _KEPT_TYPES)):
+        return None
+    meta_keys, filters, sorts = columns[5:] if columns else ((), (), ())
+    lists = list(chain.from_iterable(map(dict.values, filters)))
+    texts = chain(
+        chain.from_iterable(meta_keys),
+        chain.from_iterable(filters),
+        chain.from_iterable(lists),
+        chain.from_iterable(sorts),
+        chain.from_iterable(map(dict.values, sorts)),
+    )
+    return list(starmap(Page, values)) if _all_of(lists, list) and _all_of(texts, str) else None
+
+
+_KEPT_TYPES = (str, bytes, str, int, int, list, dict, dict)
+
+
+def _all_of(values: Iterable[object], kind: type) -> bool:
+    return set(map(type, values)) <= {kind}
 
 
 class Reader:
