@@ -273,6 +273,8 @@ def test_a_body_that_is_not_json(api: ApiServer, tmp_path: Path) -> None:
     [
         (b"[]", "must be a JSON object"),
         (b'{"data": {}, "next": null}', "'data' must be an array, not an object"),
+        (b"{}", "has no 'data' key"),
+        (b'{"data": null}', "'data' must be an array, not null"),
         (b'{"data": [{"id": "a"}, 1], "next": null}', "data[1] must be an object, not a number"),
         (b'{"data": [], "next": 5}', "'next' must be a URL string or null"),
         (b'{"data": [], "next": "ftp://elsewhere/x"}', "'next' is not an http(s) URL"),
@@ -345,6 +347,9 @@ def test_a_missing_local_file_is_named(tmp_path: Path) -> None:
     message = fetch_error(SourceConfig(url="data"), tmp_path)
     assert message.startswith(f"{tmp_path / 'data' / 'people.json'}: is missing")
     assert "create it" in message and "[source] url" in message
+    (tmp_path / "data" / "people.json").symlink_to(tmp_path / "gone.json")
+    message = fetch_error(SourceConfig(url="data"), tmp_path)
+    assert message.startswith(f"{tmp_path / 'data' / 'people.json'}: is a link to a file that does not exist")
 
 
 def test_bad_json_in_a_local_file_gives_line_and_column(tmp_path: Path) -> None:

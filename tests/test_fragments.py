@@ -17,7 +17,7 @@ from edgeservers import AppServer, RedisServer
 from sitegen.build import build_site
 from sitegen.cli import main
 from sitegen.config import load_config
-from sitegen.errors import FragmentError, TemplateError
+from sitegen.errors import ConfigError, FragmentError, TemplateError
 from sitegen.fragments import make_service
 from sitegen.fragments.identity import IdentityCodec, User, keys_from_environment
 from sitegen.fragments.store import PersonalData, PersonalStore, SqliteStore, parse_personal_data, read_personal_file
@@ -91,9 +91,10 @@ def test_well_signed_but_malformed_payloads_are_anonymous(payload: str) -> None:
 
 def test_keys_come_from_the_environment_with_clear_errors() -> None:
     assert keys_from_environment({"K": f"{KEY_A}, {KEY_B}"}, "K") == (KEY_A, KEY_B)
-    with pytest.raises(FragmentError, match=r"\$K: is not set.*secrets.token_urlsafe"):
+    with pytest.raises(ConfigError, match=r"\$K: is not set.*secrets.token_urlsafe") as raised:
         keys_from_environment({}, "K")
-    with pytest.raises(FragmentError, match="number 2 are shorter than 32"):
+    assert raised.value.exit_code == 2  # a configuration error, as the README says
+    with pytest.raises(ConfigError, match="number 2 are shorter than 32"):
         keys_from_environment({"K": f"{KEY_A} short"}, "K")
 
 
@@ -378,7 +379,7 @@ def test_cookie_and_load_commands(service_site: Path, tmp_path: Path, monkeypatc
     runner = CliRunner()
     store = str(tmp_path / "p.sqlite3")
     missing = runner.invoke(main, ["cookie", "--root", str(service_site), "--user", "alice", "--store", store])
-    assert missing.exit_code == 1 and "SITEGEN_COOKIE_KEYS: is not set" in missing.output
+    assert missing.exit_code == 2 and "SITEGEN_COOKIE_KEYS: is not set" in missing.output
     monkeypatch.setenv("SITEGEN_COOKIE_KEYS", KEY_A)
     data = tmp_path / "p.json"
     data.write_text(json.dumps({"users": [{"id": "alice", "name": "Alice Anders"}]}))

@@ -48,7 +48,9 @@ def _parse_json(text: bytes | str, where: str, fix: str) -> dict[str, Any]:
 
 
 def _envelope(body: dict[str, Any], where: str, fix: str) -> Page:
-    data = body.get("data")
+    if "data" not in body:
+        raise SourceError.at(where, 'has no \'data\' key: it must be a JSON object {"data": [...], "next": ...}', fix)
+    data = body["data"]
     if not isinstance(data, list):
         raise SourceError.at(where, f"'data' must be an array, not {_json_type(data)}", fix)
     for index, item in enumerate(data):

@@ -26,7 +26,7 @@ from typing import Any
 import itsdangerous
 
 from sitegen.bounded import shown
-from sitegen.errors import FragmentError, Problem
+from sitegen.errors import ConfigError, FragmentError, Problem
 
 USER_SALT = "sitegen.user.v1"
 CSRF_SALT = "sitegen.csrf.v1"
@@ -44,7 +44,8 @@ class User:
 
 
 def keys_from_environment(environ: Mapping[str, str], variable: str) -> tuple[str, ...]:
-    """The signing keys, oldest first, from one environment variable."""
+    """The signing keys, oldest first, from one environment variable (missing or short:
+    a configuration error, exit 2)."""
     raw = environ.get(variable, "")
     keys = tuple(key for key in re.split(r"[\s,]+", raw) if key)
     fix = (
@@ -52,10 +53,10 @@ def keys_from_environment(environ: Mapping[str, str], variable: str) -> tuple[st
         "e.g. the output of: python3 -c 'import secrets; print(secrets.token_urlsafe(32))'"
     )
     if not keys:
-        raise FragmentError.at(f"${variable}", "is not set, so cookies can be neither signed nor checked", fix)
+        raise ConfigError.at(f"${variable}", "is not set, so cookies can be neither signed nor checked", fix)
     short = [index for index, key in enumerate(keys) if len(key) < MIN_KEY_LENGTH]
     if short:
-        raise FragmentError.at(
+        raise ConfigError.at(
             f"${variable}", f"key(s) number {', '.join(str(i + 1) for i in short)} are shorter than {MIN_KEY_LENGTH} characters", fix
         )
     return keys

@@ -58,6 +58,10 @@ def _read_collection_file(path: Path, max_bytes: int) -> tuple[Mapping[str, Any]
     try:
         text = read_file_bounded(path, max_bytes, str(path), SourceError, "split the data, or raise [source] max_response_bytes")
     except FileNotFoundError:
+        if path.is_symlink():
+            raise SourceError.at(
+                str(path), "is a link to a file that does not exist", f"point the link at the collection's file ({fix})"
+            ) from None
         raise SourceError.at(str(path), "is missing", f"create it ({fix}) or point [source] url at the right folder") from None
     except IsADirectoryError:
         raise SourceError.at(str(path), "is a folder, not a file", f"put the collection's file in its place ({fix})") from None
