@@ -152,14 +152,7 @@ def make_plan(local: Mapping[str, LocalFile], manifest: Manifest, publish: Publi
             deferred.append(key)
     # Keys an interrupted run was creating and never recorded: ours, and stale unless built again.
     stale += [key for key in manifest.pending if key not in manifest.objects and key not in local]
-    deletes_skipped = None
-    if not may_delete and (stale or collect):
-        deletes_skipped = "there is no deploy manifest, so sitegen cannot tell its own keys from others'"
-    elif len(stale) + len(collect) > publish.max_deletes:
-        deletes_skipped = (
-            f"{len(stale) + len(collect)} deletes exceed max_deletes = {publish.max_deletes}; nothing was deleted"
-            " (check the build is complete, then rerun with a higher --max-deletes)"
-        )
+    deletes_skipped = _why_no_deletes(len(stale) + len(collect), publish.max_deletes, may_delete=may_delete)
     changed_documents = [f.path for f in uploads + header_updates if f.kind is not Kind.ASSET]
     removed = [] if deletes_skipped else stale
     return Plan(
@@ -172,6 +165,18 @@ def make_plan(local: Mapping[str, LocalFile], manifest: Manifest, publish: Publi
         deletes_skipped,
         invalidation_paths(changed_documents + removed, publish.invalidation_limit),
     )
+
+
+def _why_no_deletes(deletes: int, max_deletes: int, *, may_delete: bool) -> str | None:
+    """Why this run deletes nothing though it would, or None when it may."""
+    if not may_delete and deletes:
+        return "there is no deploy manifest, so sitegen cannot tell its own keys from others'"
+    if deletes > max_deletes:
+        return (
+            f"{deletes} deletes exceed max_deletes = {max_deletes}; nothing was deleted"
+            " (check the build is complete, then rerun with a higher --max-deletes)"
+        )
+    return None
 
 
 def _phase_order(file: LocalFile) -> tuple[int, str]:
