@@ -279,3 +279,33 @@ def test_a_deep_http_cache_entry_is_ignored(tmp_path: Path) -> None:
         raw = fetch_archive(config(api.url), root=tmp_path, cache_dir=tmp_path / "cache", environ={})
         assert raw.collections["venues"] == ({"id": "v1"},)
         assert raw.stats.not_modified == 0 and "if-none-match" not in api.requests[-1].headers
+
+
+def _depth(value: Any) -> int:
+    """The nesting of parsed JSON, the plain way (a reference for ``json_depth_exceeds``)."""
+    if isinstance(value, dict):
+        return 1 + max(map(_depth, value.values()), default=0)
+    if isinstance(value, list):
+        return 1 + max(map(_depth, value), default=0)
+    return 0
+
+
+def test_the_depth_check_agrees_with_a_plain_walk_at_every_limit() -> None:
+    """``json_depth_exceeds`` walks a level at a time; at each limit it says what the plain
+    recursive walk says, over random documents of mixed arrays, objects and values."""
+    import random
+
+    from sitegen.bounded import json_depth_exceeds
+
+    rng = random.Random(7)
+
+    def document(depth: int) -> Any:
+        if depth == 0 or rng.random() < 0.2:
+            return rng.choice([1, "x", None, True, 2.5, [], {}])
+        children = [document(depth - 1) for _ in range(rng.randint(1, 3))]
+        return children if rng.random() < 0.5 else {f"k{i}": child for i, child in enumerate(children)}
+
+    for _ in range(300):
+        value = document(rng.randint(0, 9))
+        for limit in range(1, 11):
+            assert json_depth_exceeds(value, limit) == (_depth(value) > limit), (value, limit)
