@@ -194,6 +194,31 @@ def test_the_cache_reads_only_changed_files_and_gives_what_a_full_read_gives(tmp
         assert pyvideo.read(data, MAX_BYTES, folder) == after
 
 
+def test_a_long_lived_process_keeps_the_talks_in_memory_and_writes_the_file_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``memory`` (``sitegen serve``): the talks come from memory, not the file (which is written
+    at the first read only); an edit is read again and shown; another checkout does not take them,
+    and what is read is what a read without any cache gives."""
+    import sitegen.sources.pyvideo.cache as cache
+
+    data, folder, memory = tmp_path / "data", tmp_path / "cache", {}
+    shutil.copytree(FIXTURE, data)
+    monkeypatch.setattr(cache, "RACY_NS", -(10**12))
+    full = pyvideo.read(data, MAX_BYTES)
+    assert pyvideo.read(data, MAX_BYTES, folder, memory) == full
+    written = (folder / cache.FILE).read_bytes()
+    (folder / cache.FILE).write_bytes(b"\xff not read again")  # memory, not the file, holds the talks now
+    assert pyvideo.read(data, MAX_BYTES, folder, memory) == full
+    edited = data / "pycon-au-2018" / "videos" / "conference-close.json"
+    edited.write_bytes(edited.read_bytes().replace(b"Conference Close", b"Conference Cl0se"))
+    after = pyvideo.read(data, MAX_BYTES, folder, memory)
+    assert after == pyvideo.read(data, MAX_BYTES) and after != full
+    assert (folder / cache.FILE).read_bytes() == b"\xff not read again"  # not written after the first read
+    other = tmp_path / "other"
+    shutil.copytree(FIXTURE, other)
+    assert pyvideo.read(other, MAX_BYTES, folder, memory) == full  # another checkout: its own files are read
+    assert written
+
+
 def test_a_site_builds_from_a_checkout_named_in_sitegen_toml_and_rebuilds_an_edit(minimal_site: Path) -> None:
     """``[source] url = "pyvideo:FOLDER"`` chosen by the registry, through ``sitegen build``'s own
     path; an edit of one video file shows after a rebuild that renders only what shows it."""

@@ -17,6 +17,7 @@ from sitegen.build import REPORT_FILE, Warm, build_site
 from sitegen.config import load_config
 from sitegen.content import Texts
 from sitegen.model.trusted import TRUSTED
+from sitegen.render.record import Record
 
 ONE_WORKER = {"build.workers": 1}
 
@@ -24,7 +25,8 @@ ONE_WORKER = {"build.workers": 1}
 @pytest.fixture
 def counts(monkeypatch: pytest.MonkeyPatch) -> Counter[str]:
     """Calls of: the state read back from ``build/`` ("state"), each collection's trusted
-    reader (an object built, not taken as it was), and Markdown rendered ("texts")."""
+    reader (an object built, not taken as it was), Markdown rendered ("texts"), and the
+    render record made from the state's data ("record")."""
     counted: Counter[str] = Counter()
     read_last_build = sitegen.write.read_last_build
 
@@ -47,6 +49,13 @@ def counts(monkeypatch: pytest.MonkeyPatch) -> Counter[str]:
         return render(self, text)
 
     monkeypatch.setattr(Texts, "_render", rendered)
+    from_data = Record.from_data.__func__  # type: ignore[attr-defined]
+
+    def record(cls: type[Record], data: Any) -> Any:
+        counted["record"] += 1
+        return from_data(cls, data)
+
+    monkeypatch.setattr(Record, "from_data", classmethod(record))
     return counted
 
 
@@ -73,6 +82,7 @@ def test_a_warm_rebuild_takes_the_state_the_objects_and_the_texts_from_memory(mi
     report = build_site(load_config(minimal_site, ONE_WORKER), today=TODAY, warm=warm)
     assert 0 < report.files_rendered
     assert counts["state"] == 0  # not read back: the check file is still the one this process wrote
+    assert counts["record"] == 0  # the render record is this process's own, not made again from the state
     # Only the edited session is built (once with checks, once trusted to learn it); the rest are taken as they were.
     assert {name: n for name, n in counts.items() if name in TRUSTED} == {"sessions": 1}
     assert counts["texts"] == 1  # the new abstract; the other talks' summaries in lists and calendars were kept
@@ -85,7 +95,7 @@ def test_a_cold_rebuild_does_all_of_it_again(minimal_site: Path, counts: Counter
     counts.clear()
     edit(minimal_site, "sessions", "x1", title="A retitled talk", abstract="A *new* abstract.")
     build_site(load_config(minimal_site, ONE_WORKER), today=TODAY)
-    assert counts["state"] == 1 and counts["sessions"] > 1 and counts["people"] > 0 and counts["texts"] > 1
+    assert counts["state"] == 1 and counts["record"] == 1 and counts["sessions"] > 1 and counts["people"] > 0 and counts["texts"] > 1
 
 
 def test_an_edited_person_is_built_again_with_every_session_that_shows_them(minimal_site: Path, counts: Counter[str]) -> None:
@@ -109,7 +119,7 @@ def test_a_build_by_another_process_in_between_is_read_back_not_overwritten_by_m
     counts.clear()
     edit(minimal_site, "sessions", "x3", title="Then an edit serve sees")
     build_site(load_config(minimal_site, ONE_WORKER), today=TODAY, warm=warm)
-    assert counts["state"] == 1
+    assert counts["state"] == 1 and counts["record"] == 1  # the other process's record, not this one's
     assert same_as_clean(minimal_site)
 
 

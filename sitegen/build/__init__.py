@@ -27,7 +27,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sitegen.assets import AssetBundle, build_assets
 from sitegen.atomic import write_atomically
@@ -145,6 +145,7 @@ def _fetch(run: _Run, client: httpx.Client | None) -> RawArchive:
             sleep=clocks.sleep,
             clock=clocks.monotonic,
             now=clocks.now,
+            memory=run.warm.fetched if run.warm is not None else None,
         )
         run.warn(raw.warnings)
         out["detail"] = _report_fetch(run.report, raw)
@@ -206,7 +207,7 @@ def _render(
             today,
             sources=modelled.sources,
             sink=stager.put,
-            previous=None if full else stager.previous_record,
+            previous=None if full else _last_record(run.warm, stager.previous_record),
             workers=config.build.workers or available_cores(),
             start_progress=lambda total: reporter.progress("render", total),
         )
@@ -216,6 +217,13 @@ def _render(
         run.report.pages, run.report.files_rendered = rendered.pages, rendered.rendered
         out["detail"] = f"{rendered.pages} pages; {rendered.rendered} of {len(rendered.record.files)} files rendered"
     return _Staged(rendered.record, files, changed)
+
+
+def _last_record(warm: Warm | None, data: Any) -> Any:
+    """The last build's render record: this process's own (``Warm.record``) when the state
+    holds the data it committed, so the record is not made again from the data; else the data."""
+    kept = warm.record if warm is not None else None
+    return kept[1] if kept is not None and data is not None and kept[0] is data else data
 
 
 def _search(run: _Run, pending: PendingSearch, stager: Stager, staged: _Staged) -> SearchResult:
@@ -243,11 +251,12 @@ def _write(run: _Run, stager: Stager, staged: _Staged, search: SearchResult) -> 
     """The write stage: commit the staged files to ``build/``, then the report beside them."""
     report = run.report
     with run.stage("write") as out:
-        result = stager.commit(staged.files, staged.changed, staged.record.to_data(), early=search.state)
+        record = staged.record.to_data()
+        result = stager.commit(staged.files, staged.changed, record, early=search.state)
         report.files_written, report.files_unchanged = result.written, result.unchanged
         report.files_deleted, report.written = result.deleted, True
         if run.warm is not None:
-            run.warm.committed = stager.committed
+            run.warm.committed, run.warm.record = stager.committed, (record, staged.record)
         out["detail"] = f"{result.written} written, {result.unchanged} unchanged, {result.deleted} deleted"
     _measure_memory(run)
     _write_report(run.config.output_dir / REPORT_FILE, report)  # under the lock, as the next build cleans up after a killed one

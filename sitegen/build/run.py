@@ -19,6 +19,7 @@ from sitegen.content import Texts
 from sitegen.errors import DataError, Problem
 from sitegen.memory import PssSampler
 from sitegen.progress import Reporter
+from sitegen.render.record import Record
 from sitegen.write import Committed
 
 
@@ -87,13 +88,19 @@ class Warm:
     the next, so a rebuild does not read back or render again what the last one made:
     the objects the model found valid (``ModelResult.valid``, taken as they are where
     the raw object is the same), the Markdown it rendered (``content.Texts``, reused
-    where a text is the same), and the state it committed (taken instead of reading
-    ``build/.sitegen/`` while the state check there is still the one it wrote). Not
+    where a text is the same), the state it committed (taken instead of reading
+    ``build/.sitegen/`` while the state check there is still the one it wrote), and
+    what the source's format keeps between reads (pyvideo/data: its talks). Not
     shared between threads: one build at a time uses it."""
 
     valid: Mapping[str, Mapping[str, Any]] | None = None
     texts: Texts | None = None
     committed: Committed | None = None
+    #: What the source's format keeps between reads (``fetch.Reading.memory``).
+    fetched: dict[str, Any] = field(default_factory=dict)
+    #: The render record committed last, as its plain data (the very object the state
+    #: holds) and as the record it was made from, which the next render takes as it is.
+    record: tuple[Any, Record] | None = None
 
 
 @dataclass

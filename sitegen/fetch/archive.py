@@ -8,7 +8,7 @@ import time
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sitegen.config import SourceConfig
 from sitegen.fetch.registry import checked_source
@@ -31,6 +31,7 @@ def fetch_archive(
     environ: Mapping[str, str] = os.environ,
     collections: tuple[str, ...] = COLLECTIONS,
     incremental: bool = True,
+    memory: dict[str, Any] | None = None,
 ) -> RawArchive:
     """Read every collection from ``source``; raise ConfigError for a URL its format refuses, and
     SourceError on any failure reading it.
@@ -38,8 +39,9 @@ def fetch_archive(
     ``clock`` (monotonic) enforces the total timeout; ``now`` (wall clock) is
     used only when a response has no ``Date``: to read a ``Retry-After`` date,
     and to date a change-feed cursor. ``incremental=False`` always lists every
-    collection and leaves the local copy alone.
+    collection and leaves the local copy alone. ``memory``: kept by a long-lived process
+    between reads (``Reading.memory``).
     """
     reader = checked_source(source.url, root)
-    reading = Reading(source, root, cache_dir, client, sleep, clock, now, environ, collections, incremental)
+    reading = Reading(source, root, cache_dir, client, sleep, clock, now, environ, collections, incremental, memory)
     return reader.read(source.url, reading)

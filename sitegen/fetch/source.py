@@ -22,7 +22,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from sitegen.config import SourceConfig
 from sitegen.errors import Problem
@@ -82,6 +82,9 @@ class Reading:
     collections: tuple[str, ...] = COLLECTIONS
     #: False: list everything, and leave any local copy alone.
     incremental: bool = True
+    #: What a long-lived process (``sitegen serve``) keeps in memory from one read for the
+    #: next, by format; None in a one-off build. A format keeps only what it checks again.
+    memory: dict[str, Any] | None = None
 
     @property
     def token(self) -> str | None:

@@ -86,8 +86,8 @@ def render_site(
     """Render the files whose inputs changed since the last build, on ``workers`` cores.
 
     ``sources`` has a digest of each model object's raw data (``ModelResult``);
-    ``previous`` is the last build's record as plain data (``Record.to_data``),
-    or None to render everything. ``start_progress`` is given the number of files
+    ``previous`` is the last build's record as plain data (``Record.to_data``) or
+    as the record itself (a long-lived process's own), or None to render everything. ``start_progress`` is given the number of files
     to render, and returns the function to call as they are done.
     """
     routes = Routes(config.site.base_url)
@@ -97,7 +97,8 @@ def render_site(
         config.fragments.url_prefix,
         _bytecode_cache(config),
     )
-    plan = _Planner(config, archive, content, assets, today, routes, env, Record.from_data(previous) if previous else None)
+    last = previous if isinstance(previous, Record) else Record.from_data(previous) if previous else None
+    plan = _Planner(config, archive, content, assets, today, routes, env, last)
     outcomes = _run_jobs(plan.jobs(sources), sink, workers, start_progress)
     files = {**plan.kept, **{path: entry for path, entry, _ in outcomes}}
     changed = [path for path, _, was_changed in outcomes if was_changed]

@@ -1,6 +1,7 @@
 """pyvideo/data (``[source] url = "pyvideo:PATH"``: a checkout of github.com/pyvideo/data, PATH
 under the site root), read by ``sitegen.sources.pyvideo``. What each video file gave is kept in
-the build's cache folder, so a rebuild reads only the files that changed (``--full`` reads all)."""
+the build's cache folder, so a rebuild reads only the files that changed (``--full`` reads all);
+``sitegen serve`` keeps it in memory between its builds."""
 
 from __future__ import annotations
 
@@ -38,7 +39,7 @@ class Pyvideo:
         from sitegen.sources import pyvideo
 
         cache = reading.cache_dir / "pyvideo" if reading.incremental else None
-        converted = pyvideo.read(reading.root / _path(url), reading.source.max_response_bytes, cache)
+        converted = pyvideo.read(reading.root / _path(url), reading.source.max_response_bytes, cache, reading.memory)
         return as_archive(converted, FetchStats(), url)
 
 

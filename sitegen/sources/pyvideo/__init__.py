@@ -37,6 +37,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 from sitegen.errors import Problem
 from sitegen.sources import Converted
@@ -50,17 +51,18 @@ from sitegen.sources.pyvideo.values import Warn
 __all__ = ["read", "warning_kinds"]
 
 
-def read(checkout: Path, max_bytes: int, cache_dir: Path | None = None) -> Converted:
+def read(checkout: Path, max_bytes: int, cache_dir: Path | None = None, memory: dict[str, Any] | None = None) -> Converted:
     """The contract's collections from the pyvideo/data checkout at ``checkout``, each file read up to
     ``max_bytes`` (and ``tree.MAX_FILE_BYTES``). With ``cache_dir``, what each video file gave is kept
-    there, and a file unchanged since is not read again (``cache``). Raises SourceError only when it is
+    there, and a file unchanged since is not read again (``cache``); with ``memory`` too, a long-lived process
+    keeps it there between reads (``TalkCache``). Raises SourceError only when it is
     no checkout, is past the bounds, or the cache cannot be written."""
     warnings: list[Problem] = []
 
     def warn(where: str, what: str, fix: str) -> None:
         warnings.append(Problem(where, what, fix))
 
-    cache = TalkCache(cache_dir)
+    cache = TalkCache(cache_dir, memory=memory, checkout=checkout)
     categories, hidden = read_checkout(checkout, max_bytes, warn, cache)
     events: list[Event] = []
     for category in categories:

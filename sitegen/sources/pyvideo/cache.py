@@ -7,7 +7,13 @@ One file, ``talks.json``, written atomically and only when something changed,
 holding only the files of the last read. It is ignored whole when it is
 damaged, from another version of the code that reads talks, or not there.
 A file changed within ``RACY_NS`` of its read is not kept, as a later change
-in the same clock tick would look like no change (git's "racy" rule)."""
+in the same clock tick would look like no change (git's "racy" rule).
+
+A long-lived process (``sitegen serve``) keeps the talks in memory between its
+reads: loading and writing the file cost more than the edit's whole read (about
+40 MB for pyvideo/data). It writes the file once, at its first read; later
+reads leave the file as it was, which only makes the next build read again the
+files that changed since (each entry is checked against its file's stat key)."""
 
 from __future__ import annotations
 
@@ -35,6 +41,8 @@ RACY_NS = 2_000_000_000
 #: larger one is not read (every file is then read anew, and the cache written again).
 MAX_CACHE_BYTES = 256 << 20
 FILE = "talks.json"
+#: The talks' key in ``fetch.Reading.memory``.
+MEMORY_KEY = "pyvideo"
 
 
 def stat_key(info: os.stat_result) -> StatKey:
@@ -52,14 +60,29 @@ def _code_version() -> str:
 class TalkCache:
     """What ``read_talk`` made of each video file, by its path relative to the checkout."""
 
-    def __init__(self, folder: Path | None, clock: Callable[[], int] = time.time_ns) -> None:
+    def __init__(
+        self,
+        folder: Path | None,
+        clock: Callable[[], int] = time.time_ns,
+        *,
+        memory: dict[str, Any] | None = None,
+        checkout: Path | None = None,
+    ) -> None:
         self.path = folder / FILE if folder is not None else None
         self.version = _code_version() if folder is not None else ""
         self.entries: dict[str, list[Any]] = {}
         self.seen: dict[str, list[Any]] = {}
         self.changed = False
         self.started = clock()
-        if self.path is not None:
+        #: Where a long-lived process keeps the talks, and under what (a read of another
+        #: checkout, cache file or code does not take them).
+        self.memory = memory if self.path is not None else None
+        self.key: tuple[str, ...] = (str(checkout), str(self.path), self.version)
+        kept = self.memory.get(MEMORY_KEY) if self.memory is not None else None
+        self.in_memory = kept is not None and kept[0] == self.key
+        if kept is not None and self.in_memory:
+            self.entries = kept[1]
+        elif self.path is not None:
             self._load(self.path)
 
     def _load(self, path: Path) -> None:
@@ -107,8 +130,11 @@ class TalkCache:
         self.seen[where] = [list(key), fields, pyvideo_id, [[p.where, p.what, p.fix] for p in warnings]]
 
     def save(self) -> None:
-        """Keep the talks of this read (and only those), if any was read anew or one is gone."""
-        if self.path is None or not (self.changed or self.seen.keys() != self.entries.keys()):
+        """Keep the talks of this read (and only those), if any was read anew or one is gone:
+        in memory, and in the file unless an earlier read of this process wrote it."""
+        if self.memory is not None:
+            self.memory[MEMORY_KEY] = (self.key, self.seen)
+        if self.path is None or self.in_memory or not (self.changed or self.seen.keys() != self.entries.keys()):
             return
         data = orjson.dumps({"version": self.version, "talks": self.seen})
         try:
