@@ -95,6 +95,25 @@ def test_a_rebuild_without_searchable_change_does_not_run_pagefind(minimal_site)
     assert "Difference engines" in [f["meta"]["title"] for f in fragments]
 
 
+def test_an_index_file_deleted_or_made_a_folder_by_hand_makes_the_next_build_index_again(minimal_site):
+    """An unchanged build keeps the last index only when every file it names is a file in
+    build/ (each folder listed once): a fragment deleted, or a folder in a chunk's place, is
+    indexed again and put back."""
+    build_cli(minimal_site)
+    index = minimal_site / "build" / "pagefind"
+    whole = bundle(minimal_site / "build")
+    fragment = sorted((index / "fragment").glob("*.pf_fragment"))[0]
+    fragment.unlink()
+    assert build_cli(minimal_site)["search_indexed"] is True
+    assert bundle(minimal_site / "build") == whole
+    assert build_cli(minimal_site)["search_indexed"] is False  # and then kept again
+    chunk = sorted((index / "index").glob("*.pf_index"))[0]
+    chunk.unlink()
+    chunk.mkdir()
+    assert build_cli(minimal_site)["search_indexed"] is True
+    assert bundle(minimal_site / "build") == whole
+
+
 def test_a_deleted_session_leaves_the_index_after_a_rebuild(minimal_site):
     build_cli(minimal_site)
     edit_collection(minimal_site, "sessions", lambda items: items.pop(2))  # "More gears"

@@ -274,12 +274,32 @@ def _search_start(config: Config, archive: Archive, content: ContentResult, stag
         config.site.language,
         stager.put,
         previous=lambda: None if full or fresh else read_early(output),
-        exists=lambda path: os.path.isfile(f"{output}/{path}"),  # (no Path per file: the index has thousands)
+        exists=_files_in(output),
         output=output,
         scratch=stager.staging,
         kept=KeptReads(config.cache_dir / "search", trusted=not full),
         later=later and not full,
     )
+
+
+def _files_in(output: Path) -> Callable[[str], bool]:
+    """Whether a path under ``output`` is a file (a link to one counts, as for ``os.path.isfile``),
+    each folder listed once: the index has tens of thousands of files in a few folders, and one
+    listing costs a fraction of a stat per file."""
+    listed: dict[str, frozenset[str]] = {}
+
+    def exists(path: str) -> bool:
+        folder, _, name = f"{output}/{path}".rpartition("/")
+        names = listed.get(folder)
+        if names is None:
+            try:
+                with os.scandir(folder) as entries:
+                    names = listed[folder] = frozenset(entry.name for entry in entries if entry.is_file())
+            except OSError:
+                names = listed[folder] = frozenset()
+        return name in names
+
+    return exists
 
 
 def _pages_gone(last: frozenset[str] | None, now: list[str]) -> bool:
