@@ -42,28 +42,21 @@ class RelatedTalks:
         self._ready: _Ranks | None = None
 
     def prepare(self) -> None:
-        """Ranks every session in chronological order, and keeps the ranks of each
-        list's window; call it before forking, so workers share the work."""
+        """Ranks every session in chronological order; call it before forking, so workers
+        share the work. Each speaker's and topic's window and members are worked out when a
+        session first asks for them (``_Ranks``): a rebuild of a few pages needs a few lists."""
         if self._ready is None:
             archive = self.archive
             ordered = tuple(sorted(archive.sessions.values(), key=lambda s: (s.event.start_date, *session_order(s))))
             rank = {session.id: number for number, session in enumerate(ordered)}
-
-            def windows(lists: Mapping[str, tuple[Session, ...]]) -> dict[str, tuple[int, ...]]:
-                return {key: tuple(rank[s.id] for s in items[-RELATED_WINDOW:]) for key, items in lists.items()}
-
-            def members(lists: Mapping[str, tuple[Session, ...]]) -> dict[str, frozenset[int]]:
-                return {key: frozenset(rank[s.id] for s in items) for key, items in lists.items()}
-
-            people, topics = archive.sessions_by_person, archive.sessions_by_topic
-            self._ready = _Ranks(ordered, rank, windows(people), windows(topics), members(people), members(topics))
+            self._ready = _Ranks(ordered, rank, _Lists(archive.sessions_by_person, rank), _Lists(archive.sessions_by_topic, rank))
 
     def of(self, session: Session) -> tuple[Session, ...]:
         self.prepare()
         ready = self._ready
         assert ready is not None
-        by_speakers = _within([ready.by_person.get(person.id, ()) for person in session.speakers], RELATED_BUDGET)
-        by_topics = [ready.by_topic.get(topic.id, ()) for topic in session.topics]
+        by_speakers = _within([ready.people.window(person.id) for person in session.speakers], RELATED_BUDGET)
+        by_topics = [ready.topics.window(topic.id) for topic in session.topics]
         by_topics = _within(sorted(by_topics, key=len), RELATED_BUDGET - sum(map(len, by_speakers)))
         candidates = set(chain.from_iterable(by_speakers))
         candidates.update(chain.from_iterable(by_topics))
@@ -71,9 +64,9 @@ class RelatedTalks:
         # Shared speakers and topics of each candidate (exact: from the whole lists), counted by set operations.
         people, topics = Counter[int](), Counter[int]()
         for person in {p.id for p in session.speakers}:
-            people.update(candidates.intersection(ready.person_members.get(person, ())))
+            people.update(candidates.intersection(ready.people.members(person)))
         for topic in {t.id for t in session.topics}:
-            topics.update(candidates.intersection(ready.topic_members.get(topic, ())))
+            topics.update(candidates.intersection(ready.topics.members(topic)))
         # One int per candidate: shared speakers, shared topics, then its rank (newest is largest).
         shared_people, shared_topics = people.get, topics.get
         scores = [(shared_people(n, 0) << 48) | (shared_topics(n, 0) << 32) | n for n in candidates]
@@ -87,11 +80,32 @@ _RANK = (1 << 32) - 1
 class _Ranks:
     ordered: tuple[Session, ...]
     rank: Mapping[str, int]
-    by_person: Mapping[str, tuple[int, ...]]
-    by_topic: Mapping[str, tuple[int, ...]]
-    #: The ranks of every session of each speaker and topic.
-    person_members: Mapping[str, frozenset[int]]
-    topic_members: Mapping[str, frozenset[int]]
+    people: _Lists
+    topics: _Lists
+
+
+class _Lists:
+    """Speakers' or topics' lists of sessions as ranks: each list's window (its newest
+    ``RELATED_WINDOW``) and its members (all of them), worked out once, when first asked."""
+
+    def __init__(self, lists: Mapping[str, tuple[Session, ...]], rank: Mapping[str, int]) -> None:
+        self.lists, self.rank = lists, rank
+        self._windows: dict[str, tuple[int, ...]] = {}
+        self._members: dict[str, frozenset[int]] = {}
+
+    def window(self, key: str) -> tuple[int, ...]:
+        found = self._windows.get(key)
+        if found is None:
+            rank = self.rank
+            found = self._windows[key] = tuple(rank[s.id] for s in self.lists.get(key, ())[-RELATED_WINDOW:])
+        return found
+
+    def members(self, key: str) -> frozenset[int]:
+        found = self._members.get(key)
+        if found is None:
+            rank = self.rank
+            found = self._members[key] = frozenset(rank[s.id] for s in self.lists.get(key, ()))
+        return found
 
 
 def _within(windows: Sequence[tuple[int, ...]], budget: int) -> list[tuple[int, ...]]:
