@@ -1,27 +1,43 @@
 """What is kept between builds in the cache folder is keyed by the code that made it:
 ``code_digest`` of some of sitegen's packages, Python's version and some libraries'
-versions. Another version of any of them ignores what an earlier one kept. Small
-kept files are JSON (``load_kept``, ``save_kept``): read bounded, never executed, and
-only ever a cache: losing one costs time, never a wrong build. Large ones are sealed
-frames of bytes (``load_frames``, ``save_frames``): under a checksum of the frames and of
-what they are for, so a file damaged, cut short, or kept for something else is not used;
-written and read a frame at a time, so a file of a hundred MB never sits whole in memory."""
+versions. Another version of any of them ignores what an earlier one kept.
+
+Everything kept is sealed (``save_frames``, ``load_frames``; ``save_kept``, ``load_kept``
+for small JSON values): frames of bytes, then an HMAC-SHA256 of the frames and of what
+they are for, under a secret key (``cache_key``) that is not in the cache folder. CI
+restores that folder from a cache other branches may have written, and a checksum
+anyone can compute again would let a planted file through; a key they do not hold
+does not. So a file damaged, cut short, kept for something else, or written by anyone
+without the key is not used (only costs time), and nothing kept is run as code
+unless it passed the seal. Files are written and read a frame at a time, so a file of
+a hundred MB never sits whole in memory; a folder of the cache that is a symbolic link
+is neither written nor pruned (``sound_folder``), so a planted link cannot make a build
+write or delete files elsewhere."""
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import os
+import secrets
 import sys
-from collections.abc import Iterable, Iterator
+import tempfile
+from collections.abc import Iterable, Iterator, Mapping
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any, BinaryIO
 
 import orjson
 
-from sitegen.atomic import write_atomically, write_parts_atomically
+from sitegen.atomic import write_parts_atomically
 from sitegen.bounded import open_file_bounded, read_file_bounded
-from sitegen.errors import SitegenError
+from sitegen.errors import ConfigError, SitegenError
+
+#: The environment variable that gives the cache key (CI: a secret), else the key file's.
+KEY_ENV = "SITEGEN_CACHE_KEY"
+MIN_KEY_LENGTH = 32
+#: The key file, under ``$XDG_CACHE_HOME`` (else ``~/.cache``): made once per user, private.
+KEY_FILE = "sitegen/cache-key"
 
 
 def code_digest(folders: Iterable[Path], libraries: Iterable[str]) -> str:
@@ -39,36 +55,77 @@ def code_digest(folders: Iterable[Path], libraries: Iterable[str]) -> str:
     return hasher.hexdigest()
 
 
-def load_kept(path: Path, max_bytes: int, code: str, key: str) -> Any:
-    """``key``'s value in the JSON file a build kept at ``path`` with ``save_kept``, when the file
-    is a regular file of at most ``max_bytes``, JSON, and kept by this ``code``; else None (a
-    missing, damaged, foreign or oversized file is as good as none). The caller checks its shape."""
+def cache_key(environ: Mapping[str, str], home: Path) -> bytes:
+    """The secret that seals what builds keep (module docstring): ``$SITEGEN_CACHE_KEY`` when
+    set, else the user's key file, made on first use (``home``: the user's home). When neither
+    can be had (a read-only home), a key of this process alone: nothing kept is then used,
+    which only costs time. Raises ConfigError for a key shorter than ``MIN_KEY_LENGTH``."""
+    given = environ.get(KEY_ENV)
+    if given is not None:
+        if len(given.strip()) < MIN_KEY_LENGTH:
+            raise ConfigError.at(
+                f"${KEY_ENV}",
+                f"is shorter than {MIN_KEY_LENGTH} characters",
+                "set it to a secret of 32+ characters, e.g. the output of: python3 -c 'import secrets; print(secrets.token_urlsafe(32))'",
+            )
+        return given.strip().encode()
+    base = Path(environ["XDG_CACHE_HOME"]) if environ.get("XDG_CACHE_HOME") else home / ".cache"
+    path = base / KEY_FILE
+    key = _read_key(path)
+    if key is None:
+        try:  # made whole beside it, then linked into place: two builds at once end with the same key
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd, temp = tempfile.mkstemp(dir=path.parent, prefix=".cache-key.")  # mode 0600
+            try:
+                with os.fdopen(fd, "wb") as file:
+                    file.write(secrets.token_hex(32).encode())
+                os.link(temp, path)
+            except FileExistsError:
+                pass  # another build made it first: its key is the one
+            finally:
+                os.unlink(temp)
+        except OSError:
+            pass
+        key = _read_key(path)
+    return key if key is not None else secrets.token_bytes(32)  # this process's own: nothing kept is used
+
+
+def _read_key(path: Path) -> bytes | None:
     try:
-        data = orjson.loads(read_file_bounded(path, max_bytes, str(path), SitegenError, ""))
-    except (OSError, SitegenError, orjson.JSONDecodeError):
+        key = read_file_bounded(path, 256, str(path), SitegenError, "")
+    except (OSError, SitegenError):
         return None
-    if not isinstance(data, dict) or data.get("code") != code:
-        return None
-    return data.get(key)
+    return key if len(key) >= MIN_KEY_LENGTH else None
 
 
-def save_kept(path: Path, max_bytes: int, code: str, key: str, value: Any) -> None:
+def sound_folder(folder: Path) -> bool:
+    """Whether a folder of the cache may be written into and pruned: not a symbolic link
+    (a planted link would make a build write or delete files wherever it points)."""
+    return not folder.is_symlink()
+
+
+def load_kept(path: Path, max_bytes: int, code: str, name: str, key: bytes) -> Any:
+    """The value ``save_kept`` kept at ``path`` under ``name`` by this ``code`` and ``key``, or
+    None (a missing, damaged, foreign, unsealed or oversized file is as good as none). The
+    caller checks its shape."""
+    frames = load_frames(path, max_bytes, f"{code}\0{name}".encode(), key)
+    try:
+        return orjson.loads(b"".join(frames)) if frames is not None else None
+    except orjson.JSONDecodeError:
+        return None
+
+
+def save_kept(path: Path, max_bytes: int, code: str, name: str, value: Any, key: bytes) -> None:
     """Keep ``value`` at ``path`` for ``load_kept`` (best effort: a value JSON cannot hold, one
     over ``max_bytes``, or a cache folder that cannot be written only costs time next build)."""
     try:
-        data = orjson.dumps({"code": code, key: value})
+        data = orjson.dumps(value)
     except orjson.JSONEncodeError:  # e.g. a lone surrogate in a text
         return
-    if len(data) > max_bytes:
-        return
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        write_atomically(path, data)
-    except OSError:
-        return
+    save_frames(path, max_bytes, f"{code}\0{name}".encode(), [data], key)
 
 
-#: The checksum after a framed file's frames.
+#: The HMAC after a framed file's frames.
 SEAL_BYTES = 32
 
 
@@ -81,11 +138,14 @@ class _TooLarge(Exception):
     """A framed file passed its limit while being written."""
 
 
-def save_frames(path: Path, max_bytes: int, seal: bytes, frames: Iterable[bytes]) -> None:
+def save_frames(path: Path, max_bytes: int, seal: bytes, frames: Iterable[bytes], key: bytes) -> None:
     """Keep ``frames`` (made one by one, each under 4 GB) for ``load_frames``: each frame
-    after its length, then the checksum of them all and of ``seal``. Best effort, as
-    ``save_kept``; a file that would pass ``max_bytes`` is not kept."""
-    hasher = hashlib.sha256(seal + b"\0")
+    after its length, then the HMAC of them all and of ``seal`` under ``key``. Best effort,
+    as ``save_kept``; a file that would pass ``max_bytes``, or in a folder that is a
+    symbolic link, is not kept."""
+    if not sound_folder(path.parent):
+        return
+    hasher = hmac.new(key, seal + b"\0", hashlib.sha256)
     total = 0
 
     def parts() -> Iterator[bytes]:
@@ -107,9 +167,9 @@ def save_frames(path: Path, max_bytes: int, seal: bytes, frames: Iterable[bytes]
         return
 
 
-def load_frames(path: Path, max_bytes: int, seal: bytes) -> Iterator[bytes] | None:
-    """The frames ``save_frames`` kept at ``path`` with this ``seal``, read one by one as they
-    are taken, once the whole file passed its checksum; None when it does not, or is not a
+def load_frames(path: Path, max_bytes: int, seal: bytes, key: bytes) -> Iterator[bytes] | None:
+    """The frames ``save_frames`` kept at ``path`` with this ``seal`` and ``key``, read one by one as
+    they are taken, once the whole file passed its HMAC; None when it does not, or is not a
     regular file of at most ``max_bytes`` (and its checksum). The file stays open until the
     frames are all taken: a file written anew meanwhile is another file."""
     try:
@@ -117,7 +177,7 @@ def load_frames(path: Path, max_bytes: int, seal: bytes) -> Iterator[bytes] | No
     except (OSError, SitegenError):
         return None
     try:
-        if not _frames_sound(file, seal):
+        if not _frames_sound(file, seal, key):
             file.close()
             return None
         file.seek(0)
@@ -127,19 +187,19 @@ def load_frames(path: Path, max_bytes: int, seal: bytes) -> Iterator[bytes] | No
     return _frames(file)
 
 
-def _frames_sound(file: BinaryIO, seal: bytes) -> bool:
-    """Whether the file's last bytes are the checksum of the rest and ``seal``."""
+def _frames_sound(file: BinaryIO, seal: bytes, key: bytes) -> bool:
+    """Whether the file's last bytes are the HMAC of the rest and ``seal`` under ``key``."""
     size = os.fstat(file.fileno()).st_size
     if size < SEAL_BYTES:
         return False
-    hasher, left = hashlib.sha256(seal + b"\0"), size - SEAL_BYTES
+    hasher, left = hmac.new(key, seal + b"\0", hashlib.sha256), size - SEAL_BYTES
     while left:
         part = file.read(min(_STEP, left))
         if not part:
             return False
         hasher.update(part)
         left -= len(part)
-    return hasher.digest() == file.read(SEAL_BYTES)
+    return hmac.compare_digest(hasher.digest(), file.read(SEAL_BYTES))
 
 
 def _frames(file: BinaryIO) -> Iterator[bytes]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from collections.abc import Callable
 from datetime import date
@@ -13,12 +14,17 @@ import pytest
 
 from sitegen.build import BuildReport, build_site
 from sitegen.config import load_config
+from sitegen.kept import KEY_ENV
 
 TESTS = Path(__file__).parent
 REPO = TESTS.parent
 MINIMAL_SITE = TESTS / "sites" / "minimal"
 #: Pinned so "upcoming" and "past" do not move with the calendar.
 TODAY = date(2026, 11, 22)
+#: The key that seals what builds keep (``kept.cache_key``): the tests' builds, in process and
+#: in the commands they run, take it from the environment, not from a key file in the home.
+CACHE_KEY = b"tests-cache-key-of-32-characters-at-least"
+os.environ[KEY_ENV] = CACHE_KEY.decode()
 
 
 @pytest.fixture

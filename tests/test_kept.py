@@ -4,28 +4,34 @@ regular file, too large) comes back as nothing, never as wrong data."""
 
 from __future__ import annotations
 
+import hashlib
 import os
+import stat
 from pathlib import Path
 
 import pytest
+from conftest import CACHE_KEY as KEY
 
-from sitegen.kept import load_frames, save_frames
+from sitegen.errors import ConfigError
+from sitegen.kept import KEY_FILE, SEAL_BYTES, cache_key, load_frames, save_frames
 
 FRAMES = [b"head", b"", b"x" * 5000, bytes(range(256)) * 10]
 
 
 def test_frames_come_back_one_by_one_as_kept(tmp_path: Path) -> None:
     path = tmp_path / "kept" / "file"
-    save_frames(path, 1 << 20, b"seal", iter(FRAMES))
-    frames = load_frames(path, 1 << 20, b"seal")
+    save_frames(path, 1 << 20, b"seal", iter(FRAMES), KEY)
+    frames = load_frames(path, 1 << 20, b"seal", KEY)
     assert frames is not None and list(frames) == FRAMES
     assert not [name for name in os.listdir(path.parent) if name != "file"]  # no temporary file left
 
 
-@pytest.mark.parametrize("damage", ["cut short", "one byte flipped", "a frame longer than the file", "garbage", "empty", "other seal"])
+@pytest.mark.parametrize(
+    "damage", ["cut short", "one byte flipped", "a frame longer than the file", "garbage", "empty", "other seal", "other key", "unkeyed"]
+)
 def test_a_damaged_framed_file_is_nothing(tmp_path: Path, damage: str) -> None:
     path = tmp_path / "file"
-    save_frames(path, 1 << 20, b"seal", iter(FRAMES))
+    save_frames(path, 1 << 20, b"seal", iter(FRAMES), KEY)
     data = path.read_bytes()
     seal = b"seal"
     if damage == "cut short":
@@ -38,17 +44,22 @@ def test_a_damaged_framed_file_is_nothing(tmp_path: Path, damage: str) -> None:
         path.write_bytes(os.urandom(len(data)))
     elif damage == "empty":
         path.write_bytes(b"")
+    elif damage == "other key":  # sealed by whoever wrote it, without the build's key
+        save_frames(path, 1 << 20, b"seal", iter(FRAMES), b"a key of 32 characters the attacker holds")
+    elif damage == "unkeyed":  # the checksum anyone can compute: what an earlier version kept
+        trailer = hashlib.sha256(b"seal\0" + data[:-SEAL_BYTES]).digest()
+        path.write_bytes(data[:-SEAL_BYTES] + trailer)
     else:
         seal = b"another"
-    assert load_frames(path, 1 << 20, seal) is None
+    assert load_frames(path, 1 << 20, seal, KEY) is None
 
 
 def test_a_framed_file_over_its_limit_is_neither_kept_nor_read(tmp_path: Path) -> None:
     path = tmp_path / "file"
-    save_frames(path, 1000, b"seal", iter([b"x" * 600, b"y" * 600]))
+    save_frames(path, 1000, b"seal", iter([b"x" * 600, b"y" * 600]), KEY)
     assert not path.exists() and os.listdir(tmp_path) == []
-    save_frames(path, 1 << 20, b"seal", iter([b"x" * 600, b"y" * 600]))
-    assert load_frames(path, 1000, b"seal") is None
+    save_frames(path, 1 << 20, b"seal", iter([b"x" * 600, b"y" * 600]), KEY)
+    assert load_frames(path, 1000, b"seal", KEY) is None
 
 
 @pytest.mark.parametrize("kind", ["folder", "device", "missing"])
@@ -58,4 +69,40 @@ def test_what_is_not_a_regular_file_is_nothing(tmp_path: Path, kind: str) -> Non
         path.mkdir()
     elif kind == "device":
         path.symlink_to("/dev/zero")
-    assert load_frames(path, 1 << 20, b"seal") is None
+    assert load_frames(path, 1 << 20, b"seal", KEY) is None
+
+
+def test_the_cache_key_comes_from_the_environment_else_a_private_file_made_once(tmp_path: Path) -> None:
+    """``$SITEGEN_CACHE_KEY`` (CI: a secret) wins; else a key file under the user's cache
+    home, made with mode 0600 and the same on every call; a key too short is a configuration
+    error; a home where no file can be made gives a key of the process alone."""
+    given = "k" * 40
+    assert cache_key({"SITEGEN_CACHE_KEY": given}, tmp_path) == given.encode()
+    with pytest.raises(ConfigError, match="shorter than 32") as raised:
+        cache_key({"SITEGEN_CACHE_KEY": "short"}, tmp_path)
+    assert raised.value.exit_code == 2
+    first = cache_key({}, tmp_path)
+    path = tmp_path / ".cache" / KEY_FILE
+    assert path.read_bytes() == first and len(first) >= 32 and stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert cache_key({}, tmp_path) == first
+    assert not [name for name in os.listdir(path.parent) if name != path.name]  # no temporary file left
+    elsewhere = cache_key({"XDG_CACHE_HOME": str(tmp_path / "xdg")}, tmp_path)
+    assert (tmp_path / "xdg" / KEY_FILE).read_bytes() == elsewhere != first
+    (tmp_path / "ro").mkdir()
+    (tmp_path / "ro").chmod(0o500)
+    try:
+        if os.access(tmp_path / "ro", os.W_OK):  # root writes anyway: a file where the folder goes instead
+            (tmp_path / "ro" / ".cache").write_text("not a folder")
+        assert cache_key({}, tmp_path / "ro") != cache_key({}, tmp_path / "ro")  # nothing kept is used
+    finally:
+        (tmp_path / "ro").chmod(0o700)
+
+
+def test_nothing_is_written_through_a_folder_that_is_a_link(tmp_path: Path) -> None:
+    """A planted link in the cache folder cannot make a build write (or prune) elsewhere."""
+    victim = tmp_path / "victim"
+    victim.mkdir()
+    (tmp_path / "cache").mkdir()
+    (tmp_path / "cache" / "search").symlink_to(victim)
+    save_frames(tmp_path / "cache" / "search" / "file", 1 << 20, b"seal", iter(FRAMES), KEY)
+    assert os.listdir(victim) == []

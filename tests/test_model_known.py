@@ -10,13 +10,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import CACHE_KEY as KEY
 from conftest import TODAY
 
 import sitegen.model.build as model_build
 from sitegen.build import build_site
 from sitegen.config import load_config
 from sitegen.errors import DataError
+from sitegen.kept import load_kept, save_kept
 from sitegen.model import KnownObjects, build_archive, source_digest
+from sitegen.model import known as known_module
 from sitegen.model.known import NAME, identical
 
 #: The checking and fast readers, by collection: what "checking an object" calls.
@@ -87,9 +90,9 @@ def test_full_checks_every_object_again(minimal_site: Path, checks: Counter[str]
 
 def test_trusted_readers_build_the_archive_the_checking_readers_build(minimal_site: Path, tmp_path: Path, checks: Counter[str]) -> None:
     raw = collections(minimal_site)
-    checked = build_archive(raw, KnownObjects(tmp_path))
+    checked = build_archive(raw, KnownObjects(tmp_path, KEY))
     checks.clear()
-    trusted = build_archive(raw, KnownObjects(tmp_path))
+    trusted = build_archive(raw, KnownObjects(tmp_path, KEY))
     assert checks == Counter()
     assert trusted.sources == checked.sources and trusted.warnings == checked.warnings
     for name in ("series", "venues", "topics", "people", "events", "sessions"):
@@ -102,9 +105,9 @@ def test_trusted_readers_build_the_archive_the_checking_readers_build(minimal_si
 def test_an_object_with_a_warning_is_checked_again_and_warns_again(minimal_site: Path, tmp_path: Path, checks: Counter[str]) -> None:
     raw = collections(minimal_site)
     raw["sessions"][0]["media"] = [{"kind": "hologram", "url": "https://video.example.org/1"}]
-    first = build_archive(raw, KnownObjects(tmp_path))
+    first = build_archive(raw, KnownObjects(tmp_path, KEY))
     checks.clear()
-    again = build_archive(raw, KnownObjects(tmp_path))
+    again = build_archive(raw, KnownObjects(tmp_path, KEY))
     assert checks == Counter({"sessions": 2})  # its fast reader gives up, and its checking reader warns
     assert again.warnings == first.warnings and any("hologram" in str(w) for w in again.warnings)
 
@@ -113,20 +116,20 @@ def test_a_session_is_checked_again_when_its_event_moves_it_out_of_its_dates(
     minimal_site: Path, tmp_path: Path, checks: Counter[str]
 ) -> None:
     raw = collections(minimal_site)
-    build_archive(raw, KnownObjects(tmp_path))
+    build_archive(raw, KnownObjects(tmp_path, KEY))
     event = next(item for item in raw["events"] if item["id"] == "e1")
     event["start_date"] = event["end_date"] = "2024-04-02"  # its sessions' times now fall outside its dates
-    again = build_archive(raw, KnownObjects(tmp_path))
+    again = build_archive(raw, KnownObjects(tmp_path, KEY))
     assert any("outside its event's dates" in str(w) for w in again.warnings)
     assert checks["events"] == 3 and checks["sessions"] > len(raw["sessions"])  # the first build's, then e1 and its sessions
 
 
 def test_a_reference_to_a_deleted_object_is_still_a_problem(minimal_site: Path, tmp_path: Path) -> None:
     raw = collections(minimal_site)
-    build_archive(raw, KnownObjects(tmp_path))
+    build_archive(raw, KnownObjects(tmp_path, KEY))
     raw["people"] = [item for item in raw["people"] if item["id"] != "p1"]
     with pytest.raises(Exception, match="p1"):
-        build_archive(raw, KnownObjects(tmp_path))
+        build_archive(raw, KnownObjects(tmp_path, KEY))
 
 
 @pytest.mark.parametrize(
@@ -145,10 +148,10 @@ def test_a_damaged_foreign_or_missing_file_checks_every_object(
     minimal_site: Path, tmp_path: Path, checks: Counter[str], damage: Any
 ) -> None:
     raw = collections(minimal_site)
-    first = build_archive(raw, KnownObjects(tmp_path))
+    first = build_archive(raw, KnownObjects(tmp_path, KEY))
     damage(tmp_path / NAME)
     checks.clear()
-    again = build_archive(raw, KnownObjects(tmp_path))
+    again = build_archive(raw, KnownObjects(tmp_path, KEY))
     assert checks == Counter({name: len(items) for name, items in raw.items()})
     assert again.sources == first.sources
 
@@ -167,17 +170,19 @@ def test_a_damaged_foreign_or_missing_file_checks_every_object(
 def test_a_planted_digest_does_not_let_a_harmful_object_through(
     minimal_site: Path, tmp_path: Path, collection: str, change: dict[str, Any], said: str
 ) -> None:
-    """CI restores the cache folder from a cache other branches may write: a digest planted
-    there for a bad object must not skip the checks that keep the site safe."""
+    """CI restores the cache folder from a cache other branches may write. A file planted
+    there is not sealed by the build's key, so it is not read at all; even one that were
+    must not let a bad object skip the checks that keep the site safe."""
     raw = collections(minimal_site)
-    build_archive(raw, KnownObjects(tmp_path))
+    build_archive(raw, KnownObjects(tmp_path, KEY))
     raw[collection][0].update(change)
-    path = tmp_path / NAME
-    data = json.loads(path.read_text())
-    data["known"][collection] += source_digest(raw[collection][0])
-    path.write_text(json.dumps(data))
+    path, code = tmp_path / NAME, known_module._code()
+    data = load_kept(path, known_module.MAX_BYTES, code, "known", KEY)
+    data[collection] += source_digest(raw[collection][0])
+    # Sealed with the key, as a planted file could not be (kept.cache_key): the readers still refuse harm.
+    save_kept(path, known_module.MAX_BYTES, code, "known", data, KEY)
     try:
-        result = build_archive(raw, KnownObjects(tmp_path))
+        result = build_archive(raw, KnownObjects(tmp_path, KEY))
     except DataError as exc:  # refused, as a clean build refuses it
         assert said in str(exc.problems)
     else:  # or dropped with a warning, as a clean build drops it

@@ -7,6 +7,7 @@ import random
 from typing import Any
 
 import pytest
+from conftest import CACHE_KEY as KEY
 
 from sitegen.search import assemble, batches, wordmemo
 from sitegen.search.writer import write_index
@@ -51,7 +52,7 @@ class Counts:
 def test_an_edit_puts_together_only_the_words_of_its_batch_and_gives_the_same_bytes(tmp_path, monkeypatch):
     rng = random.Random(7)
     records = archive(rng, 3_000)
-    kept = batches.KeptReads(tmp_path / "kept")
+    kept = batches.KeptReads(tmp_path / "kept", KEY)
     counts = Counts(monkeypatch)
     assert write_index(records, "en", workers=1, kept=kept) == write_index(records, "en", workers=1)
     assert (tmp_path / "kept" / wordmemo.NAME).is_file()
@@ -59,7 +60,7 @@ def test_an_edit_puts_together_only_the_words_of_its_batch_and_gives_the_same_by
     edited = [*records[:1500], record("/r01500/", "zebra brandnewword café"), *records[1501:]]
     assert write_index(edited, "en", workers=1, kept=kept) == write_index(edited, "en", workers=1)
     assert counts.whole == 1  # the fresh build's only
-    memo = wordmemo.load(kept.folder, _salt(edited))
+    memo = wordmemo.load(kept.folder, _salt(edited), KEY)
     assert memo is not None and "brandnewword" in {word for word, _, _ in memo.words}
     assert 0 < sum(counts.remade) < len(memo.words) / 4  # the words of one batch, old and new, not the index's
 
@@ -69,7 +70,7 @@ def test_random_edits_inserts_and_removals_give_the_bytes_of_a_fresh_index(tmp_p
     (the later record wins), and many changes at once (the whole pass runs)."""
     rng = random.Random(11)
     records = archive(rng, 1_500)
-    kept = batches.KeptReads(tmp_path / "kept")
+    kept = batches.KeptReads(tmp_path / "kept", KEY)
     counts = Counts(monkeypatch)
     write_index(records, "en", workers=1, kept=kept)
     kinds: set[str] = set()
@@ -101,7 +102,7 @@ def test_random_edits_inserts_and_removals_give_the_bytes_of_a_fresh_index(tmp_p
 def test_a_damaged_or_foreign_memo_runs_the_whole_words_pass(tmp_path, monkeypatch, damage):
     rng = random.Random(3)
     records = archive(rng, 2_000)
-    kept = batches.KeptReads(tmp_path / "kept")
+    kept = batches.KeptReads(tmp_path / "kept", KEY)
     write_index(records, "en", workers=1, kept=kept)
     memo = tmp_path / "kept" / wordmemo.NAME
     data = memo.read_bytes()
@@ -121,16 +122,16 @@ def test_a_damaged_or_foreign_memo_runs_the_whole_words_pass(tmp_path, monkeypat
     assert write_index(edited, "en", workers=1, kept=kept) == write_index(edited, "en", workers=1)
     assert counts.whole == 2  # ours and the fresh one: the memo was not used
     if damage != "a folder":
-        assert wordmemo.load(kept.folder, _salt(edited)) is not None  # written anew
+        assert wordmemo.load(kept.folder, _salt(edited), KEY) is not None  # written anew
 
 
 def test_a_build_that_is_not_trusted_does_not_use_the_memo(tmp_path, monkeypatch):
     rng = random.Random(5)
     records = archive(rng, 2_000)
-    write_index(records, "en", workers=1, kept=batches.KeptReads(tmp_path / "kept"))
+    write_index(records, "en", workers=1, kept=batches.KeptReads(tmp_path / "kept", KEY))
     counts = Counts(monkeypatch)
     edited = [*records[:10], record("/r00010/", "one edit"), *records[11:]]
-    assert write_index(edited, "en", workers=1, kept=batches.KeptReads(tmp_path / "kept", trusted=False)) == write_index(
+    assert write_index(edited, "en", workers=1, kept=batches.KeptReads(tmp_path / "kept", KEY, trusted=False)) == write_index(
         edited, "en", workers=1
     )
     assert counts.whole == 2 and counts.remade == []
@@ -140,7 +141,7 @@ def test_a_memo_whose_batch_reads_are_gone_runs_the_whole_pass(tmp_path, monkeyp
     """The changed batch's last read is needed to know which words it held."""
     rng = random.Random(9)
     records = archive(rng, 2_000)
-    kept = batches.KeptReads(tmp_path / "kept")
+    kept = batches.KeptReads(tmp_path / "kept", KEY)
     write_index(records, "en", workers=1, kept=kept)
     for read in kept.folder.glob("*" + batches.SUFFIX):
         read.unlink()
@@ -152,7 +153,7 @@ def test_a_memo_whose_batch_reads_are_gone_runs_the_whole_pass(tmp_path, monkeyp
 
 def _salt(records: list[dict[str, Any]]) -> bytes:
     fields = sorted({key for r in records for key in r["meta"]})
-    return batches.BatchCache(batches.KeptReads(batches.Path("/nowhere")), "en", fields, len(assemble.SPLITS) + 1).salt
+    return batches.BatchCache(batches.KeptReads(batches.Path("/nowhere"), KEY), "en", fields, len(assemble.SPLITS) + 1).salt
 
 
 def test_a_sealed_memo_of_another_shape_is_not_used(tmp_path):
@@ -165,19 +166,19 @@ def test_a_sealed_memo_of_another_shape_is_not_used(tmp_path):
 
     def planted(keys: Any, numbers: Any, words: Any, count: int = 1) -> None:
         frames = [marshal.dumps((wordmemo.FORMAT, keys, numbers, count)), marshal.dumps(words)]
-        save_frames(tmp_path / wordmemo.NAME, 1 << 20, salt, iter(frames))
+        save_frames(tmp_path / wordmemo.NAME, 1 << 20, salt, iter(frames), KEY)
 
     for words in ([("word", "not bytes", 1)], [("word", b"x")], [["word", b"x", 1]], [("word", b"x", 1.5)]):
         planted(["k"], [[0]], words)
-        assert wordmemo.load(tmp_path, salt) is None
+        assert wordmemo.load(tmp_path, salt, KEY) is None
     planted(["k"], [["0"]], [("word", b"x", 1)])
-    assert wordmemo.load(tmp_path, salt) is None
+    assert wordmemo.load(tmp_path, salt, KEY) is None
     planted(["k"], [[0]], [("word", b"x", 1)], count=2)  # fewer words than its head says
-    assert wordmemo.load(tmp_path, salt) is None
-    wordmemo.save(tmp_path, salt, ["k"], [[0]], [("word", b"x", 1)])
-    memo = wordmemo.load(tmp_path, salt)
+    assert wordmemo.load(tmp_path, salt, KEY) is None
+    wordmemo.save(tmp_path, salt, KEY, ["k"], [[0]], [("word", b"x", 1)])
+    memo = wordmemo.load(tmp_path, salt, KEY)
     assert memo is not None and memo.words == [("word", b"x", 1)]
-    assert wordmemo.load(tmp_path, b"other salt") is None
+    assert wordmemo.load(tmp_path, b"other salt", KEY) is None
 
 
 def test_a_memo_is_kept_and_read_a_frame_at_a_time(tmp_path, monkeypatch):
@@ -186,8 +187,8 @@ def test_a_memo_is_kept_and_read_a_frame_at_a_time(tmp_path, monkeypatch):
 
     monkeypatch.setattr(wordmemo, "FRAME_BYTES", 100)
     words = [(f"w{n:04d}", bytes([n % 256]) * 30, n) for n in range(50)]
-    wordmemo.save(tmp_path, b"salt", ["a", "b"], [[0, 1], [2]], words)
-    frames = kept.load_frames(tmp_path / wordmemo.NAME, wordmemo.MAX_MEMO, b"salt")
+    wordmemo.save(tmp_path, b"salt", KEY, ["a", "b"], [[0, 1], [2]], words)
+    frames = kept.load_frames(tmp_path / wordmemo.NAME, wordmemo.MAX_MEMO, b"salt", KEY)
     assert frames is not None and len(list(frames)) == 1 + 13  # the head, then 4 words (120 bytes) a frame
-    memo = wordmemo.load(tmp_path, b"salt")
+    memo = wordmemo.load(tmp_path, b"salt", KEY)
     assert memo is not None and memo.words == words and memo.keys == ["a", "b"] and memo.numbers == [[0, 1], [2]]

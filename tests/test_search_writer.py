@@ -13,6 +13,7 @@ from typing import Any
 
 import orjson
 import pytest
+from conftest import CACHE_KEY as KEY
 from conftest import REPO, TODAY, tree
 
 import sitegen.search
@@ -230,7 +231,7 @@ def test_kept_batch_reads_give_the_same_bytes_and_an_edit_reads_one_batch(tmp_pa
     from sitegen.search import assemble, batches
 
     records = [record(f"/r{i:04d}/", f"word{i % 11} shared text {i} café", sort={"n": str(i % 5)}) for i in range(3_000)]
-    kept = batches.KeptReads(tmp_path / "kept")
+    kept = batches.KeptReads(tmp_path / "kept", KEY)
     read_bounds: list[tuple[int, int]] = []
     read_batch = assemble._read_batch
     monkeypatch.setattr(assemble, "_read_batch", lambda bounds: read_bounds.append(bounds) or read_batch(bounds))
@@ -270,7 +271,7 @@ def test_kept_batch_reads_give_the_same_bytes_and_an_edit_reads_one_batch(tmp_pa
     assert len(list(kept.folder.glob("*.read"))) == len(batches.bounds([r["url"] for r in grown[:-1]]))
     # Not trusted (sitegen build --full): every batch is read, and kept anew.
     read_bounds.clear()
-    assert write_index(grown[:-1], "en", workers=1, kept=batches.KeptReads(kept.folder, trusted=False)) == write_index(
+    assert write_index(grown[:-1], "en", workers=1, kept=batches.KeptReads(kept.folder, KEY, trusted=False)) == write_index(
         grown[:-1], "en", workers=1
     )
     assert len(read_bounds) == 2 * len(batches.bounds([r["url"] for r in grown[:-1]]))
@@ -298,11 +299,11 @@ def test_a_planted_kept_read_that_passes_its_checksum_runs_no_code_and_is_read_a
 
     monkeypatch.setattr(batches, "BATCH_MAX", 40)
     records = [record(f"/r{i:04d}/", f"word{i % 7} planted text {i}") for i in range(400)]
-    kept = batches.KeptReads(tmp_path / "kept")
+    kept = batches.KeptReads(tmp_path / "kept", KEY)
     fresh = write_index(records, "en", workers=1)
     assert write_index(records, "en", workers=1, kept=kept) == fresh
     names = sorted(kept.folder.glob("*" + batches.SUFFIX))
-    sound = marshal.loads(b"".join(batches.load_frames(names[0], batches.MAX_KEPT, names[0].stem.encode()) or []))
+    sound = marshal.loads(b"".join(batches.load_frames(names[0], batches.MAX_KEPT, names[0].stem.encode(), KEY) or []))
     mark = tmp_path / "ran"
     shards = len(assemble.SPLITS) + 1
     plants = [
@@ -316,7 +317,7 @@ def test_a_planted_kept_read_that_passes_its_checksum_runs_no_code_and_is_read_a
     ]
     assert len(names) >= len(plants)
     for name, payload in zip(names, plants, strict=False):
-        save_frames(name, batches.MAX_KEPT, name.stem.encode(), [payload])
+        save_frames(name, batches.MAX_KEPT, name.stem.encode(), [payload], KEY)
     read_bounds: list[tuple[int, int]] = []
     read_batch = assemble._read_batch
     monkeypatch.setattr(assemble, "_read_batch", lambda bounds: read_bounds.append(bounds) or read_batch(bounds))

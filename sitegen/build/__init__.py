@@ -37,6 +37,7 @@ from sitegen.config import Config
 from sitegen.content import ContentResult, build_content, count_texts
 from sitegen.errors import OutputError
 from sitegen.fetch import RawArchive, fetch_archive
+from sitegen.kept import cache_key as kept_cache_key
 from sitegen.memory import PssSampler, settled_collector
 from sitegen.model import Archive, KnownObjects, ModelResult, build_archive
 from sitegen.progress import Reporter, SilentReporter
@@ -76,6 +77,7 @@ def build_site(
     index_later: bool = False,
     stop_if: Callable[[], bool] | None = None,
     warm: Warm | None = None,
+    cache_key: bytes | None = None,
 ) -> BuildReport:
     """Run the pipeline. With ``write=False`` (``sitegen check``) nothing is
     written; with ``full``, every file is rendered again (and still only the
@@ -83,13 +85,16 @@ def build_site(
     edit), the last search index is kept as it is, for a later build to update;
     ``stop_if`` is asked between stages and while the index job runs, and when it
     says so the build raises ``Superseded`` before writing anything; ``warm``: what
-    this process kept from its last build, and keeps from this one."""
+    this process kept from its last build, and keeps from this one; ``cache_key``: what seals
+    what the build keeps in the cache folder (default: ``kept.cache_key`` of this process's
+    environment and home)."""
     reporter, clocks = reporter or SilentReporter(), clocks or Clocks()
+    key = cache_key if cache_key is not None else kept_cache_key(os.environ, Path.home())
     if write:  # before anything else: build/ is one whole build again if a killed one left a swap half-done
         recover_output(config.output_dir)
     report = BuildReport(source=config.source.url, today=today.isoformat(), built_at=clocks.now().isoformat(timespec="seconds"))
     with PssSampler() as memory, settled_collector() as settle:
-        run = _Run(config, reporter, clocks, report, memory, settle, stop_if, warm)
+        run = _Run(config, reporter, clocks, report, memory, settle, stop_if, warm, key)
         _pipeline(run, client, today=today, write=write, full=full, later=index_later)
     return report
 
@@ -109,14 +114,14 @@ def _pipeline(run: _Run, client: httpx.Client | None, *, today: date, write: boo
     try:
         # The index is written by a forked job while the site renders; the search stage joins it.
         # It is forked first: it reads its part of the last build's state while this process reads the rest.
-        pending = _search_start(config, modelled.archive, content, stager, full=full, later=later)
+        pending = _search_start(config, modelled.archive, content, stager, run.key, full=full, later=later)
         stager.read_last(run.warm.committed if run.warm else None)
         run.settle()
         if stager.state_problem is not None:
             run.notice(stager.state_problem)
         staged = _render(run, modelled, content, assets, stager, today=today, full=full)
         if pending.left and _pages_gone(stager.previous_files, staged.files):  # the last index would link to them
-            pending = _search_start(config, modelled.archive, content, stager, full=full, later=False)
+            pending = _search_start(config, modelled.archive, content, stager, run.key, full=full, later=False)
         run.carry_on()
         while run.stop_if is not None and not pending.ready(0.05):
             run.carry_on()  # (a build that may give up waits for the index job here, asking now and then)
@@ -155,7 +160,7 @@ def _fetch(run: _Run, client: httpx.Client | None) -> RawArchive:
 def _model(run: _Run, raw: RawArchive, *, full: bool, write: bool) -> ModelResult:
     """The model stage: the objects the last build found valid are read without checks (unless
     ``full``; and ``sitegen check``, which writes nothing, checks every object)."""
-    known = KnownObjects(run.config.cache_dir / "model" if write else None, trusted=not full)
+    known = KnownObjects(run.config.cache_dir / "model" if write else None, run.key, trusted=not full)
     with run.stage("model") as out:
         modelled = build_archive(raw.collections, known, run.warm.valid if run.warm else None)
         if run.warm is not None:
@@ -210,6 +215,7 @@ def _render(
             previous=None if full else _last_record(run.warm, stager.previous_record),
             workers=config.build.workers or available_cores(),
             start_progress=lambda total: reporter.progress("render", total),
+            cache_key=run.key,
         )
         extra = {**_asset_files(assets), FRAGMENT_INDEX: fragment_index(archive, Routes(config.site.base_url))}
         changed = [*rendered.changed, *(path for path, data in extra.items() if stager.put(path, data))]
@@ -262,7 +268,9 @@ def _write(run: _Run, stager: Stager, staged: _Staged, search: SearchResult) -> 
     _write_report(run.config.output_dir / REPORT_FILE, report)  # under the lock, as the next build cleans up after a killed one
 
 
-def _search_start(config: Config, archive: Archive, content: ContentResult, stager: Stager, *, full: bool, later: bool) -> PendingSearch:
+def _search_start(
+    config: Config, archive: Archive, content: ContentResult, stager: Stager, key: bytes, *, full: bool, later: bool
+) -> PendingSearch:
     """Fork the index job, which reads its record of the last build itself (the state's early
     part); with ``full`` (``--full``) it trusts neither that record nor the kept batch reads,
     and makes both anew."""
@@ -277,7 +285,7 @@ def _search_start(config: Config, archive: Archive, content: ContentResult, stag
         exists=_files_in(output),
         output=output,
         scratch=stager.staging,
-        kept=KeptReads(config.cache_dir / "search", trusted=not full),
+        kept=KeptReads(config.cache_dir / "search", key, trusted=not full),
         later=later and not full,
     )
 

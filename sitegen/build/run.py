@@ -119,6 +119,8 @@ class _Run:
     stop_if: Callable[[], bool] | None = None
     #: What this process kept from its last build (``build_site``'s ``warm``); None: nothing.
     warm: Warm | None = None
+    #: What seals the files the build keeps in the cache folder (``kept.cache_key``).
+    key: bytes = b""
 
     def carry_on(self) -> None:
         """Raise ``Superseded`` if the build is to give up: nothing is written yet."""

@@ -36,9 +36,11 @@ DIGEST_CHARS = 32
 class KnownObjects:
     """The digests of raw objects known valid, by collection; what this build learns is kept for the next."""
 
-    def __init__(self, folder: Path | None, *, trusted: bool = True) -> None:
+    def __init__(self, folder: Path | None, key: bytes, *, trusted: bool = True) -> None:
+        """``folder``: where the file is kept (None: nothing is kept); ``key``: what seals it (``kept.cache_key``)."""
         self._path = folder / NAME if folder is not None else None
-        self._known = _load(self._path) if trusted else {}
+        self._key = key
+        self._known = _load(self._path, key) if trusted else {}
         self._now: dict[str, set[str]] = {}
         self._learnt = not trusted
 
@@ -59,7 +61,7 @@ class KnownObjects:
         forgot = any(len(self._now.get(name, ())) != len(digests) for name, digests in self._known.items())
         if self._learnt or forgot:
             known = {name: "".join(sorted(digests)) for name, digests in sorted(self._now.items())}
-            save_kept(self._path, MAX_BYTES, _code(), "known", known)
+            save_kept(self._path, MAX_BYTES, _code(), "known", known, self._key)
 
 
 def identical(a: Any, b: Any) -> bool:
@@ -86,9 +88,9 @@ def _code() -> str:
     return code_digest([package, package.parent / "contract"], ["iso3166"])
 
 
-def _load(path: Path | None) -> dict[str, frozenset[str]]:
-    """The known digests by collection, or none when the file is missing, unreadable, not this code's, or not their shape."""
-    known = load_kept(path, MAX_BYTES, _code(), "known") if path is not None else None
+def _load(path: Path | None, key: bytes) -> dict[str, frozenset[str]]:
+    """The known digests by collection, or none when the file is missing, unreadable, not this code's or key's, or not their shape."""
+    known = load_kept(path, MAX_BYTES, _code(), "known", key) if path is not None else None
     if not isinstance(known, dict):
         return {}
     out: dict[str, frozenset[str]] = {}

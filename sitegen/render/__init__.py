@@ -17,7 +17,6 @@ from datetime import date
 from functools import partial
 from typing import Any
 
-import jinja2
 from markupsafe import Markup
 
 from sitegen.assets import AssetBundle
@@ -26,6 +25,7 @@ from sitegen.content import ContentResult
 from sitegen.errors import ContentError, Problem, SitegenError
 from sitegen.model import Archive, Event, Session, object_key
 from sitegen.render import formats, subscribe
+from sitegen.render.compiled import bytecode_cache
 from sitegen.render.digest import Fingerprints, TemplateDigests, code_version, digest_hex, fragment_templates
 from sitegen.render.parallel import fork_map, split
 from sitegen.render.record import Changes, FileEntry, Record, context_objects
@@ -82,20 +82,21 @@ def render_site(
     previous: Any = None,
     workers: int = 1,
     start_progress: Callable[[int], Callable[[int], None]] = lambda total: lambda advance: None,
+    cache_key: bytes | None = None,
 ) -> RenderResult:
     """Render the files whose inputs changed since the last build, on ``workers`` cores.
 
-    ``sources`` has a digest of each model object's raw data (``ModelResult``);
-    ``previous`` is the last build's record as plain data (``Record.to_data``) or
-    as the record itself (a long-lived process's own), or None to render everything. ``start_progress`` is given the number of files
-    to render, and returns the function to call as they are done.
-    """
+    ``sources``: a digest of each model object's raw data (``ModelResult``); ``previous``:
+    the last build's record as plain data (``Record.to_data``) or as the record itself (a
+    long-lived process's own), or None to render everything; ``start_progress`` is given the
+    number of files to render and returns the function to call as they are done;
+    ``cache_key`` seals the compiled templates kept in the cache folder (None keeps none)."""
     routes = Routes(config.site.base_url)
     env = make_environment(
         config.theme_chain,
         _template_globals(config, routes, content, assets, today),
         config.fragments.url_prefix,
-        _bytecode_cache(config),
+        bytecode_cache(config.cache_dir, cache_key),
     )
     last = previous if isinstance(previous, Record) else Record.from_data(previous) if previous else None
     plan = _Planner(config, archive, content, assets, today, routes, env, last)
@@ -137,18 +138,6 @@ def _run_jobs(
         return done
 
     return [outcome for part in fork_map(render_share, shares) for outcome in part]
-
-
-def _bytecode_cache(config: Config) -> jinja2.BytecodeCache | None:
-    """Compiled templates, kept between builds: compiling costs more than a
-    small rebuild's rendering. Jinja checks each entry against the template's
-    source; the folder is per version of the code that compiles them."""
-    folder = config.cache_dir / "templates" / code_version().hex()[:16]
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-    except OSError:
-        return None  # a read-only checkout still builds, compiling every template
-    return jinja2.FileSystemBytecodeCache(str(folder))
 
 
 #: Fewer files than this per worker are not worth a process.

@@ -102,12 +102,12 @@ def kept_words(read: Read, numbers: list[list[int]], workers: int) -> list[wordm
     cache = read.cache
     if cache is None:
         return words(read.blobs, numbers, workers)
-    memo = wordmemo.load(cache.folder, cache.salt) if cache.trusted else None
+    memo = wordmemo.load(cache.folder, cache.salt, cache.seal_key) if cache.trusted else None
     made = _from_memo(memo, read, numbers) if memo is not None else None
     if made is None:
         made = words(read.blobs, numbers, workers)
     if memo is None or made is not memo.words:
-        wordmemo.save(cache.folder, cache.salt, read.keys, numbers, made)
+        wordmemo.save(cache.folder, cache.salt, cache.seal_key, read.keys, numbers, made)
     cache.prune()
     return made
 

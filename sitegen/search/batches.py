@@ -36,7 +36,7 @@ from typing import Any
 import orjson
 
 from sitegen.kept import code_digest as digest_of_code
-from sitegen.kept import load_frames, save_frames
+from sitegen.kept import load_frames, save_frames, sound_folder
 from sitegen.search.pages import Page, pages_from_kept
 
 #: Records per batch, about (the URL hash cuts one in this many).
@@ -76,6 +76,8 @@ class KeptReads:
     ``plains``), and whether this build may use it."""
 
     folder: Path
+    #: What seals the files kept there (``kept.cache_key``).
+    key: bytes
     #: False (``sitegen build --full``): nothing kept is used; every read is kept anew.
     trusted: bool = True
 
@@ -84,7 +86,7 @@ class BatchCache:
     """Batch reads kept in ``kept.folder``, for one language and one set of meta fields."""
 
     def __init__(self, kept: KeptReads, language: str, fields: Sequence[str], shards: int) -> None:
-        self.folder, self.trusted, self.shards = kept.folder, kept.trusted, shards
+        self.folder, self.trusted, self.shards, self.seal_key = kept.folder, kept.trusted, shards, kept.key
         #: What the reads depend on but their records: the code, the language and the meta fields.
         self.salt = orjson.dumps([code_digest(), language, list(fields)])
         self.used: set[str] = set()
@@ -103,7 +105,7 @@ class BatchCache:
             self.used.add(key)
         if not self.trusted:
             return None
-        frames = load_frames(self.folder / (key + SUFFIX), MAX_KEPT, key.encode())
+        frames = load_frames(self.folder / (key + SUFFIX), MAX_KEPT, key.encode(), self.seal_key)
         payload = b"".join(frames) if frames is not None else None  # one frame: the read
         return _read_back(payload, self.shards) if payload else None
 
@@ -111,10 +113,14 @@ class BatchCache:
         """Keep a read (best effort: a cache folder that cannot be written only costs time)."""
         self.used.add(key)
         pages, blobs = read
-        save_frames(self.folder / (key + SUFFIX), MAX_KEPT, key.encode(), [marshal.dumps(([page.kept() for page in pages], blobs))])
+        save_frames(
+            self.folder / (key + SUFFIX), MAX_KEPT, key.encode(), [marshal.dumps(([page.kept() for page in pages], blobs))], self.seal_key
+        )
 
     def prune(self) -> None:
-        """Remove the kept reads this build did not use."""
+        """Remove the kept reads this build did not use (none through a symbolic link)."""
+        if not sound_folder(self.folder):
+            return
         try:
             names = os.listdir(self.folder)
         except OSError:

@@ -32,7 +32,8 @@ class PlainTexts:
 
     def __init__(self, kept: KeptReads | None) -> None:
         self._path = kept.folder / NAME if kept is not None else None
-        self._known = _load(self._path) if kept is not None and kept.trusted else {}
+        self._key = kept.key if kept is not None else b""
+        self._known = _load(self._path, self._key) if kept is not None and kept.trusted else {}
         self._used: dict[str, str] = {}
         self._new = kept is not None and not kept.trusted
 
@@ -51,12 +52,12 @@ class PlainTexts:
     def save(self) -> None:
         """Keep the texts this build used, if one was new or one is no longer used (best effort)."""
         if self._path is not None and (self._new or len(self._used) != len(self._known)):
-            save_kept(self._path, MAX_BYTES, code_digest(), "plain", self._used)
+            save_kept(self._path, MAX_BYTES, code_digest(), "plain", self._used, self._key)
 
 
-def _load(path: Path | None) -> dict[str, str]:
-    """The kept texts, or none when the file is missing, unreadable, not this code's, or not their shape."""
-    plain = load_kept(path, MAX_BYTES, code_digest(), "plain") if path is not None else None
+def _load(path: Path | None, key: bytes) -> dict[str, str]:
+    """The kept texts, or none when the file is missing, unreadable, not this code's or key's, or not their shape."""
+    plain = load_kept(path, MAX_BYTES, code_digest(), "plain", key) if path is not None else None
     if not isinstance(plain, dict):
         return {}
     if not all(isinstance(key, str) and len(key) == 32 and isinstance(value, str) for key, value in plain.items()):

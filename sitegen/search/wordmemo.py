@@ -60,9 +60,9 @@ class Memo:
         return new, [index for index in range(len(self.keys)) if index not in same]
 
 
-def load(folder: Path, salt: bytes) -> Memo | None:
+def load(folder: Path, salt: bytes, key: bytes) -> Memo | None:
     """The memo kept for this salt (the batch reads' salt: code, language, fields), or None."""
-    frames = load_frames(folder / NAME, MAX_MEMO, salt)
+    frames = load_frames(folder / NAME, MAX_MEMO, salt, key)
     if frames is None:
         return None
     try:
@@ -77,11 +77,11 @@ def load(folder: Path, salt: bytes) -> Memo | None:
     return memo
 
 
-def save(folder: Path, salt: bytes, keys: list[str], numbers: list[list[int]], words: list[Word]) -> None:
+def save(folder: Path, salt: bytes, key: bytes, keys: list[str], numbers: list[list[int]], words: list[Word]) -> None:
     """Keep this words pass (best effort: a cache folder that cannot be written only costs time),
     a frame of words at a time (at 100,000 sessions they are 113 MB)."""
     head = marshal.dumps((FORMAT, keys, numbers, len(words)))
-    save_frames(folder / NAME, MAX_MEMO, salt, itertools.chain((head,), (marshal.dumps(part) for part in _parts(words))))
+    save_frames(folder / NAME, MAX_MEMO, salt, itertools.chain((head,), (marshal.dumps(part) for part in _parts(words))), key)
 
 
 def _parts(words: list[Word]) -> Iterator[list[Word]]:
