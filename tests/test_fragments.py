@@ -94,7 +94,7 @@ def test_keys_come_from_the_environment_with_clear_errors() -> None:
     with pytest.raises(ConfigError, match=r"\$K: is not set.*secrets.token_urlsafe") as raised:
         keys_from_environment({}, "K")
     assert raised.value.exit_code == 2  # a configuration error, as the README says
-    with pytest.raises(ConfigError, match="number 2 are shorter than 32"):
+    with pytest.raises(ConfigError, match="key number 2 is shorter than 32"):
         keys_from_environment({"K": f"{KEY_A} short"}, "K")
 
 

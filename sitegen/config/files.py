@@ -19,7 +19,9 @@ MAX_TOML_BYTES = 1024 * 1024
 def read_toml(path: Path) -> dict[str, Any]:
     """The tables of the TOML file at ``path``; raises ConfigError when it is too big, unreadable or not TOML."""
     try:
-        return tomllib.loads(read_file_bounded(path, MAX_TOML_BYTES, str(path), ConfigError, "keep it short").decode("utf-8"))
+        return tomllib.loads(
+            read_file_bounded(path, MAX_TOML_BYTES, str(path), ConfigError, "keep it short; it must be a regular file").decode("utf-8")
+        )
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ConfigError.at(str(path), f"is not valid TOML: {exc}", "fix the syntax") from exc
     except OSError as exc:

@@ -16,6 +16,7 @@ from typing import Generic, NamedTuple, TypeVar
 from sitegen.atomic import write_atomically
 from sitegen.bounded import loads_json
 from sitegen.errors import SourceError
+from sitegen.kept import sound_folder
 
 T = TypeVar("T")
 
@@ -81,6 +82,8 @@ class HttpCache:
                 path.unlink(missing_ok=True)  # an old validator would only make the server answer 200 anyway
                 return
             entry = {"url": url, "etag": etag, "last_modified": last_modified, "body": body}
+            if not sound_folder(path.parent):
+                return  # a link planted in the cache folder: nothing is written where it points
             write_atomically(path, json.dumps(entry, ensure_ascii=False, sort_keys=True).encode("utf-8"))
         except OSError as exc:
             raise SourceError.at(

@@ -17,6 +17,7 @@ from sitegen.bounded import loads_json
 from sitegen.errors import SourceError
 from sitegen.fetch.changes import Doubt, by_id
 from sitegen.fetch.envelope import parse_page
+from sitegen.kept import sound_folder
 
 
 @dataclass(frozen=True)
@@ -70,6 +71,8 @@ class LocalCopy:
         return items
 
     def save(self, snapshot: Snapshot) -> None:
+        if not sound_folder(self.folder):
+            return  # a link planted in the cache folder: nothing is written where it points
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
             digests = {}

@@ -57,7 +57,9 @@ def keys_from_environment(environ: Mapping[str, str], variable: str) -> tuple[st
     short = [index for index, key in enumerate(keys) if len(key) < MIN_KEY_LENGTH]
     if short:
         raise ConfigError.at(
-            f"${variable}", f"key(s) number {', '.join(str(i + 1) for i in short)} are shorter than {MIN_KEY_LENGTH} characters", fix
+            f"${variable}",
+            f"{'key' if len(short) == 1 else 'keys'} number {', '.join(str(i + 1) for i in short)} {'is' if len(short) == 1 else 'are'} shorter than {MIN_KEY_LENGTH} characters",
+            fix,
         )
     return keys
 
