@@ -20,6 +20,7 @@ import hashlib
 import hmac
 import os
 import secrets
+import stat
 import sys
 import tempfile
 from collections.abc import Iterable, Iterator, Mapping
@@ -57,9 +58,11 @@ def code_digest(folders: Iterable[Path], libraries: Iterable[str]) -> str:
 
 def cache_key(environ: Mapping[str, str], home: Path) -> bytes:
     """The secret that seals what builds keep (module docstring): ``$SITEGEN_CACHE_KEY`` when
-    set, else the user's key file, made on first use (``home``: the user's home). When neither
-    can be had (a read-only home), a key of this process alone: nothing kept is then used,
-    which only costs time. Raises ConfigError for a key shorter than ``MIN_KEY_LENGTH``."""
+    set, else the user's key file, made on first use (``home``: the user's home; a relative
+    ``$XDG_CACHE_HOME`` is ignored, as the XDG spec says). When no file can be made (a read-only
+    home), a key of this process alone: nothing kept is then used, which only costs time.
+    Raises ConfigError for a key shorter than ``MIN_KEY_LENGTH``, and for a key file that others
+    could read or write (not a regular file of this user's, mode 0600) or that is too short."""
     given = environ.get(KEY_ENV)
     if given is not None:
         if len(given.strip()) < MIN_KEY_LENGTH:
@@ -68,9 +71,9 @@ def cache_key(environ: Mapping[str, str], home: Path) -> bytes:
                 f"is shorter than {MIN_KEY_LENGTH} characters",
                 "set it to a secret of 32+ characters, e.g. the output of: python3 -c 'import secrets; print(secrets.token_urlsafe(32))'",
             )
-        return given.strip().encode()
-    base = Path(environ["XDG_CACHE_HOME"]) if environ.get("XDG_CACHE_HOME") else home / ".cache"
-    path = base / KEY_FILE
+        return given.strip().encode("utf-8", "surrogateescape")
+    xdg = Path(environ.get("XDG_CACHE_HOME") or "")
+    path = (xdg if xdg.is_absolute() else home / ".cache") / KEY_FILE
     key = _read_key(path)
     if key is None:
         try:  # made whole beside it, then linked into place: two builds at once end with the same key
@@ -91,11 +94,41 @@ def cache_key(environ: Mapping[str, str], home: Path) -> bytes:
 
 
 def _read_key(path: Path) -> bytes | None:
+    """The key in the key file; None when there is none; ConfigError when it cannot be trusted."""
+    try:
+        info = os.lstat(path)
+    except OSError:
+        return None
+    fix = f"delete it (sitegen makes a new one, mode 0600), or set ${KEY_ENV}"
+    if not stat.S_ISREG(info.st_mode) or info.st_uid != os.geteuid() or info.st_mode & 0o077:
+        raise ConfigError.at(
+            str(path), "is not a private file of this user (a regular file, mode 0600): others could forge what the build keeps", fix
+        )
     try:
         key = read_file_bounded(path, 256, str(path), SitegenError, "")
     except (OSError, SitegenError):
         return None
-    return key if len(key) >= MIN_KEY_LENGTH else None
+    if len(key) < MIN_KEY_LENGTH:
+        raise ConfigError.at(str(path), f"holds a key shorter than {MIN_KEY_LENGTH} bytes", fix)
+    return key
+
+
+def unlink_links(cache_dir: Path) -> None:
+    """Remove symbolic links among the cache folder's folders (``cache_dir/*`` and
+    ``cache_dir/templates/*``; the links, not what they point at): a link planted there would
+    make a build write or delete files elsewhere. ``cache_dir`` itself may be a link (a
+    setting); what is in it is sitegen's alone."""
+    for folder in (cache_dir, cache_dir / "templates"):
+        try:
+            entries = list(os.scandir(folder))
+        except OSError:
+            continue
+        for entry in entries:
+            if entry.is_symlink():
+                try:
+                    os.unlink(entry.path)
+                except OSError:
+                    continue
 
 
 def sound_folder(folder: Path) -> bool:

@@ -18,10 +18,13 @@ from typing import Any
 import httpx
 import pytest
 from apiserver import ApiServer, Fault, RecordedRequest
+from conftest import CACHE_KEY as KEY
 
 from sitegen.config import SourceConfig
 from sitegen.errors import ConfigError, SourceError
 from sitegen.fetch import COLLECTIONS, SYNC_OVERLAP, RawArchive, fetch_archive
+from sitegen.fetch.httpcache import ENTRY_FORMAT, MAX_ENTRY_BYTES
+from sitegen.kept import load_kept, save_kept
 from sitegen.retry import parse_retry_after as _parse_retry_after
 
 DATA: dict[str, list[dict[str, Any]]] = {
@@ -56,6 +59,7 @@ def config(url: str, **overrides: Any) -> SourceConfig:
 
 def fetch(source: SourceConfig, tmp_path: Path, cache: str = "cache", **kwargs: Any) -> RawArchive:
     kwargs.setdefault("environ", {})
+    kwargs.setdefault("cache_key", KEY)
     return fetch_archive(source, root=tmp_path, cache_dir=tmp_path / cache, **kwargs)
 
 
@@ -102,7 +106,7 @@ def test_an_injected_client_is_used_and_left_open(api: ApiServer, tmp_path: Path
 def test_second_fetch_costs_only_304s(api: ApiServer, tmp_path: Path) -> None:
     first = fetch(config(api.url), tmp_path)
     cache_file = tmp_path / "cache" / "http" / (hashlib.sha256(f"{api.url}/events?page_size=2".encode()).hexdigest() + ".json")
-    assert json.loads(cache_file.read_text(encoding="utf-8"))["etag"].startswith('"')
+    assert load_kept(cache_file, MAX_ENTRY_BYTES, ENTRY_FORMAT, f"{api.url}/events?page_size=2", KEY)["etag"].startswith('"')
     api.clear_requests()
 
     second = fetch(config(api.url), tmp_path)
@@ -144,7 +148,22 @@ def test_a_corrupt_cache_file_is_ignored_and_overwritten(api: ApiServer, tmp_pat
     assert archive.stats.not_modified == LISTING - 1
     [request] = [r for r in api.requests if r.target == "/api/v1/events?page_size=2"]
     assert "if-none-match" not in request.headers and request.status == 200
-    assert json.loads(cache_file.read_text(encoding="utf-8"))["url"] == url
+    assert load_kept(cache_file, MAX_ENTRY_BYTES, ENTRY_FORMAT, url, KEY)["url"] == url
+
+
+def test_a_planted_cache_entry_with_the_servers_own_etag_is_not_used(api: ApiServer, tmp_path: Path) -> None:
+    """The cache folder may come from a cache other branches wrote: an entry in the old plain
+    JSON, with the server's real ETag (public) and a body of the attacker's, is not sealed by
+    the build's key, so it is not used: the page is fetched whole, and the data is the server's."""
+    fetch(config(api.url), tmp_path)
+    url = f"{api.url}/sessions?page_size=2"
+    cache_file = tmp_path / "cache" / "http" / (hashlib.sha256(url.encode()).hexdigest() + ".json")
+    entry = load_kept(cache_file, MAX_ENTRY_BYTES, ENTRY_FORMAT, url, KEY)
+    entry["body"] = '{"data": [{"id": "planted", "title": "PLANTED"}], "next": null}'
+    cache_file.write_text(json.dumps(entry), encoding="utf-8")
+    assert as_lists(fetch(config(api.url), tmp_path)) == DATA
+    save_kept(cache_file, MAX_ENTRY_BYTES, ENTRY_FORMAT, url, entry, b"a key of 32 characters the attacker holds")
+    assert as_lists(fetch(config(api.url), tmp_path)) == DATA
 
 
 def test_cache_entries_no_longer_used_are_pruned(api: ApiServer, tmp_path: Path) -> None:
@@ -430,7 +449,7 @@ def test_a_full_fetch_keeps_a_local_copy_in_the_folder_form(feed_api: ApiServer,
     assert archive.stats.requests == FEED_PAGES + LISTING == feed_api.count()
     assert [r.path for r in feed_api.requests[:FEED_PAGES]] == [FEED] * FEED_PAGES  # the cursor first, then the listing
     objects = tmp_path / "cache" / "objects"
-    state = json.loads((objects / "state.json").read_text(encoding="utf-8"))
+    state = load_kept(objects / "state.json", 1 << 20, "local-copy", "state", KEY)
     assert state["synced_at"] == T0.isoformat() and state["cursor"]
     assert as_lists(fetch(SourceConfig(url=str(objects)), tmp_path)) == FEED_DATA  # usable for an offline build
 
@@ -612,7 +631,7 @@ def test_another_token_or_url_is_another_local_copy(feed_api: ApiServer, tmp_pat
     assert fetch(config(feed_api.url), tmp_path, environ={"SITEGEN_API_TOKEN": "alice"}).stats.incremental
     assert not fetch(config(feed_api.url), tmp_path, environ={"SITEGEN_API_TOKEN": "bob"}).stats.incremental
     assert not fetch(config(feed_api.url + "/"), tmp_path, environ={"SITEGEN_API_TOKEN": "bob"}).stats.incremental
-    assert "alice" not in (tmp_path / "cache" / "objects" / "state.json").read_text(encoding="utf-8")
+    assert b"alice" not in (tmp_path / "cache" / "objects" / "state.json").read_bytes()
 
 
 def test_objects_without_unique_ids_are_never_merged(feed_api: ApiServer, tmp_path: Path) -> None:

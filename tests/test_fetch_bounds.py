@@ -22,6 +22,7 @@ from typing import Any
 
 import pytest
 from apiserver import ApiServer, Fault
+from conftest import CACHE_KEY as KEY
 from conftest import MINIMAL_SITE, tree
 from peak import run_measured
 
@@ -30,6 +31,8 @@ import sitegen.fetch.paging
 from sitegen.config import SourceConfig
 from sitegen.errors import SourceError
 from sitegen.fetch import fetch_archive
+from sitegen.fetch.httpcache import ENTRY_FORMAT, MAX_ENTRY_BYTES
+from sitegen.kept import load_kept, save_kept
 
 MIB = 1 << 20
 #: SourceConfig's default max_response_bytes, which the builds here keep.
@@ -119,7 +122,7 @@ def config(url: str, **overrides: Any) -> SourceConfig:
 
 def fetch_error(source: SourceConfig, tmp_path: Path) -> str:
     with pytest.raises(SourceError) as caught:
-        fetch_archive(source, root=tmp_path, cache_dir=tmp_path / "cache", environ={})
+        fetch_archive(source, root=tmp_path, cache_dir=tmp_path / "cache", environ={}, cache_key=KEY)
     return str(caught.value)
 
 
@@ -138,7 +141,7 @@ PAGE = json.dumps({"data": [{"id": "v1", "name": "Hall"}], "next": None}).encode
 def test_encoded_pages_are_decoded_and_accept_encoding_asks_for_what_is_decoded(tmp_path: Path, coding: str, encode: Any) -> None:
     with ApiServer({}) as api:
         api.add_fault("venues", Fault(body=encode(PAGE), headers={"Content-Encoding": coding}))
-        raw = fetch_archive(config(api.url), root=tmp_path, cache_dir=tmp_path / "cache", environ={})
+        raw = fetch_archive(config(api.url), root=tmp_path, cache_dir=tmp_path / "cache", environ={}, cache_key=KEY)
         assert raw.collections["venues"] == ({"id": "v1", "name": "Hall"},)
         assert {r.headers["accept-encoding"] for r in api.requests} == {"gzip, deflate"}
 
@@ -240,16 +243,16 @@ def test_deep_json_in_a_frab_schedule_is_one_message_naming_it(site: Path, depth
 def test_deep_json_in_the_local_copy_or_the_change_feed_means_a_full_fetch(tmp_path: Path) -> None:
     data = {"venues": [{"id": "v1", "updated_at": "2025-01-01T00:00:00Z"}]}
     with ApiServer(data, change_feed=True) as api:
-        fetch_archive(config(api.url), root=tmp_path, cache_dir=tmp_path / "cache", environ={})
+        fetch_archive(config(api.url), root=tmp_path, cache_dir=tmp_path / "cache", environ={}, cache_key=KEY)
         objects = tmp_path / "cache" / "objects"
         deep = ('{"data": [{"id": "v1", "updated_at": "2025-01-01T00:00:00Z", "x": ' + nested(1_000) + '}], "next": null}').encode()
         (objects / "venues.json").write_bytes(deep)
-        state = json.loads((objects / "state.json").read_text(encoding="utf-8"))
-        state["sha256"]["venues"] = hashlib.sha256(deep).hexdigest()  # as if sitegen had written it
-        (objects / "state.json").write_text(json.dumps(state), encoding="utf-8")
+        state = load_kept(objects / "state.json", 1 << 20, "local-copy", "state", KEY)
+        state["sha256"]["venues"], state["size"]["venues"] = hashlib.sha256(deep).hexdigest(), len(deep)  # as if sitegen had written it
+        save_kept(objects / "state.json", 1 << 20, "local-copy", "state", state, KEY)
         api.upsert("venues", {"id": "v1", "name": "Renamed"})
 
-        second = fetch_archive(config(api.url), root=tmp_path, cache_dir=tmp_path / "cache", environ={})
+        second = fetch_archive(config(api.url), root=tmp_path, cache_dir=tmp_path / "cache", environ={}, cache_key=KEY)
         assert not second.stats.incremental and "no usable local copy" in second.stats.full_fetch_reason
         assert [v.get("name") for v in second.collections["venues"]] == ["Renamed"]
 
@@ -262,23 +265,26 @@ def test_deep_json_in_the_local_copy_or_the_change_feed_means_a_full_fetch(tmp_p
                 ).encode()
             ),
         )
-        third = fetch_archive(config(api.url), root=tmp_path, cache_dir=tmp_path / "cache", environ={})
+        third = fetch_archive(config(api.url), root=tmp_path, cache_dir=tmp_path / "cache", environ={}, cache_key=KEY)
         assert not third.stats.incremental and DEEP in third.stats.full_fetch_reason
         assert [v.get("name") for v in third.collections["venues"]] == ["Again"]
 
 
 def test_a_deep_http_cache_entry_is_ignored(tmp_path: Path) -> None:
     with ApiServer({"venues": [{"id": "v1"}]}) as api:
-        fetch_archive(config(api.url), root=tmp_path, cache_dir=tmp_path / "cache", environ={})
-        entries = list((tmp_path / "cache" / "http").glob("*.json"))
-        for entry in entries:
-            body = json.loads(entry.read_text(encoding="utf-8"))
-            body["body"] = json.dumps({"data": [{"id": "v1", "x": json.loads(nested(900))}], "next": None})
-            entry.write_text(json.dumps(body), encoding="utf-8")
+        fetch_archive(config(api.url), root=tmp_path, cache_dir=tmp_path / "cache", environ={}, cache_key=KEY)
+        url = f"{api.url}/venues?page_size=2"
+        entry = tmp_path / "cache" / "http" / (hashlib.sha256(url.encode()).hexdigest() + ".json")
+        body = load_kept(entry, MAX_ENTRY_BYTES, ENTRY_FORMAT, url, KEY)  # sealed with the key, as if sitegen had written it
+        body["body"] = json.dumps({"data": [{"id": "v1", "x": json.loads(nested(900))}], "next": None})
+        save_kept(entry, MAX_ENTRY_BYTES, ENTRY_FORMAT, url, body, KEY)
         api.clear_requests()
-        raw = fetch_archive(config(api.url), root=tmp_path, cache_dir=tmp_path / "cache", environ={})
+        raw = fetch_archive(config(api.url), root=tmp_path, cache_dir=tmp_path / "cache", environ={}, cache_key=KEY)
         assert raw.collections["venues"] == ({"id": "v1"},)
-        assert raw.stats.not_modified == 0 and "if-none-match" not in api.requests[-1].headers
+        [venues] = [r for r in api.requests if r.path.endswith("/venues")]
+        assert (
+            raw.stats.not_modified == raw.stats.requests - 2 and "if-none-match" not in venues.headers
+        )  # the feed probe, then venues whole
 
 
 def _depth(value: Any) -> int:

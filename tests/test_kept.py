@@ -13,7 +13,7 @@ import pytest
 from conftest import CACHE_KEY as KEY
 
 from sitegen.errors import ConfigError
-from sitegen.kept import KEY_FILE, SEAL_BYTES, cache_key, load_frames, save_frames
+from sitegen.kept import KEY_FILE, SEAL_BYTES, cache_key, load_frames, save_frames, unlink_links
 
 FRAMES = [b"head", b"", b"x" * 5000, bytes(range(256)) * 10]
 
@@ -106,3 +106,51 @@ def test_nothing_is_written_through_a_folder_that_is_a_link(tmp_path: Path) -> N
     (tmp_path / "cache" / "search").symlink_to(victim)
     save_frames(tmp_path / "cache" / "search" / "file", 1 << 20, b"seal", iter(FRAMES), KEY)
     assert os.listdir(victim) == []
+
+
+@pytest.mark.parametrize("unsafe", ["readable by others", "a link", "a folder", "too short"])
+def test_a_key_file_others_could_read_or_write_is_a_configuration_error(tmp_path: Path, unsafe: str) -> None:
+    """Anyone who can read the key can seal what the build runs (compiled templates): a key
+    file that is not a private regular file of this user is refused, with the fix, exit 2."""
+    first = cache_key({}, tmp_path)
+    path = tmp_path / ".cache" / KEY_FILE
+    if unsafe == "readable by others":
+        path.chmod(0o644)
+    elif unsafe == "a link":
+        other = tmp_path / "elsewhere"
+        other.write_bytes(first)
+        other.chmod(0o600)
+        path.unlink()
+        path.symlink_to(other)
+    elif unsafe == "a folder":
+        path.unlink()
+        path.mkdir()
+    else:
+        path.write_bytes(b"short")
+    with pytest.raises(ConfigError, match="delete it") as raised:
+        cache_key({}, tmp_path)
+    assert raised.value.exit_code == 2
+
+
+def test_a_relative_cache_home_is_ignored_and_any_bytes_make_a_key(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A relative ``$XDG_CACHE_HOME`` would put the key in the site (the XDG spec says to
+    ignore it); a key in the environment need not be UTF-8."""
+    monkeypatch.chdir(tmp_path)
+    key = cache_key({"XDG_CACHE_HOME": ".sitegen-cache"}, tmp_path / "home")
+    assert (tmp_path / "home" / ".cache" / KEY_FILE).read_bytes() == key
+    assert not (tmp_path / ".sitegen-cache").exists()
+    odd = "\udcff" * 40  # what Python makes of bytes that are not UTF-8 in the environment
+    assert cache_key({"SITEGEN_CACHE_KEY": odd}, tmp_path) == b"\xff" * 40
+
+
+def test_links_planted_among_the_cache_folders_are_removed_not_followed(tmp_path: Path) -> None:
+    victim = tmp_path / "victim"
+    (victim / "v1").mkdir(parents=True)
+    (victim / "precious.read").write_text("keep")
+    cache = tmp_path / "cache"
+    (cache / "templates").mkdir(parents=True)
+    (cache / "search").symlink_to(victim)
+    (cache / "templates" / "v1").symlink_to(victim / "v1")
+    unlink_links(cache)
+    assert not (cache / "search").exists() and not (cache / "templates" / "v1").exists()
+    assert (victim / "precious.read").read_text() == "keep" and (victim / "v1").is_dir()

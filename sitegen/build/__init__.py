@@ -38,6 +38,7 @@ from sitegen.content import ContentResult, build_content, count_texts
 from sitegen.errors import OutputError
 from sitegen.fetch import RawArchive, fetch_archive
 from sitegen.kept import cache_key as kept_cache_key
+from sitegen.kept import unlink_links
 from sitegen.memory import PssSampler, settled_collector
 from sitegen.model import Archive, KnownObjects, ModelResult, build_archive
 from sitegen.progress import Reporter, SilentReporter
@@ -92,6 +93,7 @@ def build_site(
     key = cache_key if cache_key is not None else kept_cache_key(os.environ, Path.home())
     if write:  # before anything else: build/ is one whole build again if a killed one left a swap half-done
         recover_output(config.output_dir)
+    unlink_links(config.cache_dir)
     report = BuildReport(source=config.source.url, today=today.isoformat(), built_at=clocks.now().isoformat(timespec="seconds"))
     with PssSampler() as memory, settled_collector() as settle:
         run = _Run(config, reporter, clocks, report, memory, settle, stop_if, warm, key)
@@ -151,6 +153,7 @@ def _fetch(run: _Run, client: httpx.Client | None) -> RawArchive:
             clock=clocks.monotonic,
             now=clocks.now,
             memory=run.warm.fetched if run.warm is not None else None,
+            cache_key=run.key,
         )
         run.warn(raw.warnings)
         out["detail"] = _report_fetch(run.report, raw)

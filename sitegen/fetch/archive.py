@@ -14,6 +14,7 @@ from sitegen.config import SourceConfig
 from sitegen.fetch.registry import checked_source
 from sitegen.fetch.result import COLLECTIONS, RawArchive
 from sitegen.fetch.source import Reading
+from sitegen.kept import cache_key as kept_cache_key
 
 if TYPE_CHECKING:  # imported when first needed: a build from a local folder never is
     import httpx
@@ -32,6 +33,7 @@ def fetch_archive(
     collections: tuple[str, ...] = COLLECTIONS,
     incremental: bool = True,
     memory: dict[str, Any] | None = None,
+    cache_key: bytes | None = None,
 ) -> RawArchive:
     """Read every collection from ``source``; raise ConfigError for a URL its format refuses, and
     SourceError on any failure reading it.
@@ -40,8 +42,10 @@ def fetch_archive(
     used only when a response has no ``Date``: to read a ``Retry-After`` date,
     and to date a change-feed cursor. ``incremental=False`` always lists every
     collection and leaves the local copy alone. ``memory``: kept by a long-lived process
-    between reads (``Reading.memory``).
+    between reads (``Reading.memory``). ``cache_key`` seals the HTTP cache and the local copy
+    (default: ``kept.cache_key`` of ``environ`` and the user's home).
     """
     reader = checked_source(source.url, root)
-    reading = Reading(source, root, cache_dir, client, sleep, clock, now, environ, collections, incremental, memory)
+    key = cache_key if cache_key is not None else kept_cache_key(environ, Path.home())
+    reading = Reading(source, root, cache_dir, client, sleep, clock, now, environ, collections, incremental, memory, key)
     return reader.read(source.url, reading)

@@ -1,4 +1,4 @@
-"""The on-disk ETag cache: one JSON file per request URL (named by its sha256) holding the body (a
+"""The on-disk ETag cache: one sealed file per request URL (named by its sha256) holding the body (a
 contract page, or another format's document) and its validators, so that a fetch of an unchanged
 source costs only ``304 Not Modified`` answers; unreadable entries count as absent, and a complete
 fetch prunes what it did not use."""
@@ -7,16 +7,13 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Generic, NamedTuple, TypeVar
 
-from sitegen.atomic import write_atomically
-from sitegen.bounded import loads_json
 from sitegen.errors import SourceError
-from sitegen.kept import sound_folder
+from sitegen.kept import load_kept, save_kept, sound_folder
 
 T = TypeVar("T")
 
@@ -37,11 +34,20 @@ class CacheEntry(NamedTuple, Generic[T]):
         return headers
 
 
+#: The largest entry kept (a page's body, JSON-escaped).
+MAX_ENTRY_BYTES = 1 << 30
+#: What the entries are, for their seal (``kept.save_kept``): another format is not read.
+ENTRY_FORMAT = "http-cache-1"
+
+
 @dataclass(frozen=True)
 class HttpCache:
-    """One JSON file per request URL, named by the URL's sha256; unreadable entries count as absent."""
+    """One file per request URL, named by the URL's sha256, sealed under ``key`` with the URL
+    (``kept.save_kept``): an entry planted in the cache folder, damaged, of another URL, or not a
+    regular file counts as absent, and the page is fetched without validators."""
 
     folder: Path
+    key: bytes
     #: Files this fetch read or wrote; after a complete fetch everything else is stale.
     used: set[Path] = dataclasses.field(default_factory=set)
 
@@ -53,6 +59,8 @@ class HttpCache:
     def prune(self) -> None:
         """Delete entries that the complete fetch did not use, so that a changed page_size
         or cursor-style ``next`` links do not grow the cache forever."""
+        if not sound_folder(self.folder):
+            return  # a link planted in the cache folder: nothing is deleted where it points
         try:
             stale = [p for p in self.folder.iterdir() if p.suffix == ".json" and p not in self.used]
             for path in stale:
@@ -65,7 +73,9 @@ class HttpCache:
         for a body it refuses); None when absent or unusable."""
         try:
             path = self.path(url)
-            entry = loads_json(path.read_bytes(), str(path), SourceError, "")
+            entry = load_kept(path, MAX_ENTRY_BYTES, ENTRY_FORMAT, url, self.key)
+            if not isinstance(entry, dict):
+                return None
             etag, last_modified, body = entry["etag"], entry["last_modified"], entry["body"]
             if entry["url"] != url or not isinstance(body, str) or not (etag or last_modified):
                 return None
@@ -76,16 +86,14 @@ class HttpCache:
             return None  # absent, corrupt or too deep: fetch unconditionally and overwrite it
 
     def store(self, url: str, etag: str | None, last_modified: str | None, body: str) -> None:
+        """Keep the page for a conditional request next time (best effort: an entry that cannot
+        be written, or a folder that is a link planted in the cache folder, only costs a full GET)."""
         path = self.path(url)
-        try:
-            if not (etag or last_modified):
+        if not (etag or last_modified):
+            try:
                 path.unlink(missing_ok=True)  # an old validator would only make the server answer 200 anyway
-                return
-            entry = {"url": url, "etag": etag, "last_modified": last_modified, "body": body}
-            if not sound_folder(path.parent):
-                return  # a link planted in the cache folder: nothing is written where it points
-            write_atomically(path, json.dumps(entry, ensure_ascii=False, sort_keys=True).encode("utf-8"))
-        except OSError as exc:
-            raise SourceError.at(
-                str(path), f"cannot write the HTTP cache: {exc.strerror or exc}", "make [build] cache_dir writable"
-            ) from None
+            except OSError:
+                pass
+            return
+        entry = {"url": url, "etag": etag, "last_modified": last_modified, "body": body}
+        save_kept(path, MAX_ENTRY_BYTES, ENTRY_FORMAT, url, entry, self.key)

@@ -13,11 +13,11 @@ from pathlib import Path
 from typing import Any
 
 from sitegen.atomic import write_atomically
-from sitegen.bounded import loads_json
+from sitegen.bounded import read_file_bounded
 from sitegen.errors import SourceError
 from sitegen.fetch.changes import Doubt, by_id
 from sitegen.fetch.envelope import parse_page
-from sitegen.kept import sound_folder
+from sitegen.kept import load_kept, save_kept, sound_folder
 
 
 @dataclass(frozen=True)
@@ -38,31 +38,35 @@ class Snapshot:
 class LocalCopy:
     """The objects of the last successful fetch: ``<collection>.json`` in the local folder form
     (so ``--source`` can point at it for an offline build), and ``state.json`` with the
-    cursor, the sync time and each file's sha256. The state is written last, so a crash or a
-    concurrent build leaves a mismatch, which reads as no copy at all."""
+    cursor, the sync time and each file's sha256 and size, sealed under ``key``
+    (``kept.save_kept``): a copy planted in the cache folder, without the key, is no copy.
+    Each file is read bounded by its size in the state, a regular file only. The state is
+    written last, so a crash or a concurrent build leaves a mismatch, which reads as no copy at all."""
 
     folder: Path
+    key: bytes
 
     STATE = "state.json"
-    VERSION = 1
+    VERSION = 2
+    MAX_STATE_BYTES = 1 << 20
 
     def load(self, identity: Mapping[str, Any]) -> Snapshot | None:
         """The stored snapshot, or None when it is absent, corrupt, edited or for other data."""
         try:
-            state = loads_json((self.folder / self.STATE).read_bytes(), str(self.folder / self.STATE), SourceError, "")
-            if state["version"] != self.VERSION or state["identity"] != identity:
+            state = load_kept(self.folder / self.STATE, self.MAX_STATE_BYTES, "local-copy", "state", self.key)
+            if not isinstance(state, dict) or state["version"] != self.VERSION or state["identity"] != identity:
                 return None
             cursor, synced_at, digests = state["cursor"], datetime.fromisoformat(state["synced_at"]), state["sha256"]
             if not isinstance(cursor, str) or synced_at.tzinfo is None:
                 return None
-            collections = {name: self._collection(name, digests[name]) for name in identity["collections"]}
+            collections = {name: self._collection(name, digests[name], state["size"][name]) for name in identity["collections"]}
         except (OSError, ValueError, KeyError, TypeError, RecursionError, SourceError, Doubt):
             return None
         return Snapshot(identity, cursor, synced_at, collections, {name: digests[name] for name in collections})
 
-    def _collection(self, name: str, digest: str) -> tuple[Mapping[str, Any], ...]:
+    def _collection(self, name: str, digest: str, size: int) -> tuple[Mapping[str, Any], ...]:
         path = self.folder / f"{name}.json"
-        raw = path.read_bytes()
+        raw = read_file_bounded(path, size, str(path), SourceError, "")
         if hashlib.sha256(raw).hexdigest() != digest:
             raise Doubt(f"{path} does not match its checksum")
         items = parse_page(raw, str(path), "").data
@@ -75,11 +79,11 @@ class LocalCopy:
             return  # a link planted in the cache folder: nothing is written where it points
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
-            digests = {}
+            digests, sizes = {}, {}
             for name, items in snapshot.collections.items():
                 # ASCII: a lone surrogate from a "\\ud800" escape survives the round trip, where UTF-8 fails.
                 raw = json.dumps({"data": list(items), "next": None}, ensure_ascii=True, separators=(",", ":")).encode("ascii")
-                digests[name] = hashlib.sha256(raw).hexdigest()
+                digests[name], sizes[name] = hashlib.sha256(raw).hexdigest(), len(raw)
                 if digests[name] != snapshot.digests.get(name):
                     write_atomically(self.folder / f"{name}.json", raw)
             state = {
@@ -88,8 +92,9 @@ class LocalCopy:
                 "cursor": snapshot.cursor,
                 "synced_at": snapshot.synced_at.isoformat(),
                 "sha256": digests,
+                "size": sizes,
             }
-            write_atomically(self.folder / self.STATE, json.dumps(state, indent=1, sort_keys=True).encode("utf-8"))
+            save_kept(self.folder / self.STATE, self.MAX_STATE_BYTES, "local-copy", "state", state, self.key)
         except OSError as exc:
             raise SourceError.at(
                 str(self.folder), f"cannot write the local copy of the data: {exc.strerror or exc}", "make [build] cache_dir writable"

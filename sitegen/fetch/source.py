@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import os
 import re
+import secrets
 import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
@@ -85,6 +86,9 @@ class Reading:
     #: What a long-lived process (``sitegen serve``) keeps in memory from one read for the
     #: next, by format; None in a one-off build. A format keeps only what it checks again.
     memory: dict[str, Any] | None = None
+    #: What seals the files kept in the cache folder (``kept.cache_key``); by default this
+    #: read's own, so nothing kept by another is trusted.
+    key: bytes = field(default_factory=lambda: secrets.token_bytes(32))
 
     @property
     def token(self) -> str | None:
@@ -99,7 +103,7 @@ class Reading:
         with open_client(self.source, self.client) as client:
             token = self.token if contract else None
             session = Session(self.source, client, self.sleep, self.clock, self.now, token, contract=contract)
-            yield HttpFetcher(session, HttpCache(self.cache_dir / "http"))
+            yield HttpFetcher(session, HttpCache(self.cache_dir / "http", self.key))
 
 
 class Source(Protocol):

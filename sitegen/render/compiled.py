@@ -36,15 +36,19 @@ class SealedBytecodeCache(jinja2.BytecodeCache):
     def _path(self, bucket: Bucket) -> Path:
         return self.folder / (bucket.key + SUFFIX)  # bucket.key: a SHA-1, hex
 
+    def _seal(self, bucket: Bucket) -> bytes:
+        """What an entry is for: its template (Jinja's key) and the code that compiled it (the folder)."""
+        return f"{self.folder.name}/{bucket.key}".encode()
+
     def load_bytecode(self, bucket: Bucket) -> None:
-        frames = load_frames(self._path(bucket), MAX_ENTRY, bucket.key.encode(), self.key)
+        frames = load_frames(self._path(bucket), MAX_ENTRY, self._seal(bucket), self.key)
         if frames is not None:
             bucket.load_bytecode(io.BytesIO(b"".join(frames)))  # sealed by this key: written by a build that held it
 
     def dump_bytecode(self, bucket: Bucket) -> None:
         data = io.BytesIO()
         bucket.write_bytecode(data)
-        save_frames(self._path(bucket), MAX_ENTRY, bucket.key.encode(), [data.getvalue()], self.key)
+        save_frames(self._path(bucket), MAX_ENTRY, self._seal(bucket), [data.getvalue()], self.key)
 
 
 def bytecode_cache(cache_dir: Path, key: bytes | None) -> SealedBytecodeCache | None:

@@ -38,7 +38,7 @@ class Api:
     def read(self, url: str, reading: Reading) -> RawArchive:
         with reading.http(contract=True) as fetcher:
             if reading.incremental:
-                fetched = sync(fetcher, LocalCopy(reading.cache_dir / "objects"), reading.collections)
+                fetched = sync(fetcher, LocalCopy(reading.cache_dir / "objects", reading.key), reading.collections)
             else:
                 fetched = fetcher.full(reading.collections)
         return RawArchive(fetched, fetcher.session.counters.freeze(), url)
