@@ -75,6 +75,7 @@ class LocalCopy:
         return items
 
     def save(self, snapshot: Snapshot) -> None:
+        """Keep the snapshot for the next fetch (best effort: without it, the next fetch is a full one)."""
         if not sound_folder(self.folder):
             return  # a link planted in the cache folder: nothing is written where it points
         try:
@@ -95,10 +96,8 @@ class LocalCopy:
                 "size": sizes,
             }
             save_kept(self.folder / self.STATE, self.MAX_STATE_BYTES, "local-copy", "state", state, self.key)
-        except OSError as exc:
-            raise SourceError.at(
-                str(self.folder), f"cannot write the local copy of the data: {exc.strerror or exc}", "make [build] cache_dir writable"
-            ) from None
+        except OSError:  # a cache folder that cannot be written (or a folder planted where a file goes) only costs a full fetch
+            self.discard()
 
     def discard(self) -> None:
         """Forget the copy (its state), so that it cannot outlive the data it was a copy of."""
