@@ -203,7 +203,7 @@ def save_frames(path: Path, max_bytes: int, seal: bytes, frames: Iterable[bytes]
 def load_frames(path: Path, max_bytes: int, seal: bytes, key: bytes) -> Iterator[bytes] | None:
     """The frames ``save_frames`` kept at ``path`` with this ``seal`` and ``key``, read one by one as
     they are taken, once the whole file passed its HMAC; None when it does not, or is not a
-    regular file of at most ``max_bytes`` (and its checksum). The file stays open until the
+    regular file of at most ``max_bytes`` (and its HMAC). The file stays open until the
     frames are all taken: a file written anew meanwhile is another file."""
     try:
         file = open_file_bounded(path, max_bytes + SEAL_BYTES, str(path), SitegenError, "")

@@ -9,16 +9,16 @@ keep their bounds and their records.
 in ``cache_dir/search/``, named by the digest of the batch's records and of
 everything else the read depends on: the language, the index's meta fields,
 the code of this package and the stemmer's version. A rebuild reads again
-only the batches whose digest is new. Each file starts with a checksum of its
-name and its bytes, so a file that is damaged, cut short, renamed or swapped
-with another fails it and is read again; so is anything but a regular file
-of at most ``MAX_KEPT`` bytes. The cache is never the only copy of anything.
+only the batches whose digest is new. Each file is sealed (``kept.save_frames``:
+an HMAC of its name and bytes under the build's cache key), so a file that is
+damaged, cut short, renamed, swapped with another, or written by anyone without
+the key fails it and is read again; so is anything but a regular file of at
+most ``MAX_KEPT`` bytes. The cache is never the only copy of anything.
 
 A read is kept as marshal data of plain values, checked for shape when read
-back, never as pickle: a checksum is not a signature, and a file planted in
-the cache folder (CI restores it from ``actions/cache``) that passes one must
-not run code when it is loaded. The shards' blobs are marshal data too; what
-is inside them is checked by the checksum only.
+back, never as pickle: even a sealed file must not run code when it is loaded.
+The shards' blobs are marshal data too; what is inside them is vouched for by
+the seal only.
 """
 
 from __future__ import annotations
@@ -99,7 +99,7 @@ class BatchCache:
         return hasher.hexdigest()
 
     def load(self, key: str, *, use: bool = True) -> BatchRead | None:
-        """The kept read, or None when there is none or it fails its checksum; ``use``:
+        """The kept read, or None when there is none or it fails its seal or shape; ``use``:
         this build's (kept by ``prune``), not a last build's read looked at."""
         if use:
             self.used.add(key)

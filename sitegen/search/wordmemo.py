@@ -11,7 +11,7 @@ old and new, name them), and merges the two, in order. The result is the words p
 byte for byte (``tests/test_search_wordmemo.py`` holds them together).
 
 One file, ``cache_dir/search/words.memo``: frames of marshal data (``kept.save_frames``)
-under a checksum of its salt and bytes, read only when it passes. Like the batch reads, it is never the only copy of anything:
+sealed with its salt under the build's cache key, read only when the seal holds. Like the batch reads, it is never the only copy of anything:
 a file that is missing, damaged, from other code, for another language or other meta
 fields, or too large, only means the whole words pass runs, and is then written anew.
 """
