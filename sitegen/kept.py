@@ -10,8 +10,8 @@ anyone can compute again would let a planted file through; a key they do not hol
 does not. So a file damaged, cut short, kept for something else, or written by anyone
 without the key is not used (only costs time), and nothing kept is run as code
 unless it passed the seal. Files are written and read a frame at a time, so a file of
-a hundred MB never sits whole in memory; a folder of the cache that is a symbolic link
-is neither written nor pruned (``sound_folder``), so a planted link cannot make a build
+a hundred MB never sits whole in memory. Every command that uses the cache folder first
+removes the symbolic links in it (``unlink_links``), so a planted link cannot make it
 write or delete files elsewhere."""
 
 from __future__ import annotations
@@ -114,11 +114,12 @@ def _read_key(path: Path) -> bytes | None:
 
 
 def unlink_links(cache_dir: Path) -> None:
-    """Remove symbolic links among the cache folder's folders (``cache_dir/*`` and
-    ``cache_dir/templates/*``; the links, not what they point at): a link planted there would
-    make a build write or delete files elsewhere. ``cache_dir`` itself may be a link (a
-    setting); what is in it is sitegen's alone."""
-    for folder in (cache_dir, cache_dir / "templates"):
+    """Remove the symbolic links in the cache folder and in its folders (the links, not what
+    they point at; its folders hold sitegen's files, one level deep at most): a link planted
+    there would make a command write or delete files where it points. Every command that uses
+    the cache folder calls this first. ``cache_dir`` itself may be a link (a setting)."""
+    folders = [cache_dir]
+    for folder in folders:
         try:
             entries = list(os.scandir(folder))
         except OSError:
@@ -129,12 +130,8 @@ def unlink_links(cache_dir: Path) -> None:
                     os.unlink(entry.path)
                 except OSError:
                     continue
-
-
-def sound_folder(folder: Path) -> bool:
-    """Whether a folder of the cache may be written into and pruned: not a symbolic link
-    (a planted link would make a build write or delete files wherever it points)."""
-    return not folder.is_symlink()
+            elif folder == cache_dir and entry.is_dir(follow_symlinks=False):
+                folders.append(Path(entry.path))
 
 
 def load_kept(path: Path, max_bytes: int, code: str, name: str, key: bytes) -> Any:
@@ -174,10 +171,7 @@ class _TooLarge(Exception):
 def save_frames(path: Path, max_bytes: int, seal: bytes, frames: Iterable[bytes], key: bytes) -> None:
     """Keep ``frames`` (made one by one, each under 4 GB) for ``load_frames``: each frame
     after its length, then the HMAC of them all and of ``seal`` under ``key``. Best effort,
-    as ``save_kept``; a file that would pass ``max_bytes``, or in a folder that is a
-    symbolic link, is not kept."""
-    if not sound_folder(path.parent):
-        return
+    as ``save_kept``; a file that would pass ``max_bytes`` is not kept."""
     hasher = hmac.new(key, seal + b"\0", hashlib.sha256)
     total = 0
 

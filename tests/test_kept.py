@@ -6,12 +6,16 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 import stat
 from pathlib import Path
 
 import pytest
 from conftest import CACHE_KEY as KEY
+from conftest import TODAY, tree
 
+from sitegen.build import REPORT_FILE, build_site
+from sitegen.config import load_config
 from sitegen.errors import ConfigError
 from sitegen.kept import KEY_FILE, SEAL_BYTES, cache_key, load_frames, save_frames, unlink_links
 
@@ -98,14 +102,33 @@ def test_the_cache_key_comes_from_the_environment_else_a_private_file_made_once(
         (tmp_path / "ro").chmod(0o700)
 
 
-def test_nothing_is_written_through_a_folder_that_is_a_link(tmp_path: Path) -> None:
-    """A planted link in the cache folder cannot make a build write (or prune) elsewhere."""
-    victim = tmp_path / "victim"
-    victim.mkdir()
-    (tmp_path / "cache").mkdir()
-    (tmp_path / "cache" / "search").symlink_to(victim)
-    save_frames(tmp_path / "cache" / "search" / "file", 1 << 20, b"seal", iter(FRAMES), KEY)
-    assert os.listdir(victim) == []
+def test_a_build_writes_and_deletes_nothing_through_links_planted_in_the_cache(minimal_site: Path, tmp_path: Path) -> None:
+    """CI restores the cache folder from a cache other branches may write, links included: a
+    build removes them first (``unlink_links``), so nothing is written or pruned where they
+    point, and the build is the one a build without them makes."""
+    config = load_config(minimal_site, {"build.workers": 1})
+    build_site(config, today=TODAY)
+    clean = tree(minimal_site / "build")
+    cache = minimal_site / ".sitegen-cache"
+    (version,) = (cache / "templates").iterdir()
+    victims = {}
+    for place in ["search", "model", "pyvideo", "personal", f"templates/{version.name}"]:
+        victim = tmp_path / "victims" / place.replace("/", "-")
+        victim.mkdir(parents=True)
+        (victim / "precious.read").write_text("keep")
+        (victim / "precious.json").write_text("keep")
+        if (cache / place).exists():
+            shutil.rmtree(cache / place)
+        (cache / place).symlink_to(victim)
+        victims[place] = victim
+    build_site(config, today=TODAY, full=True)
+    for place, victim in victims.items():
+        assert sorted(os.listdir(victim)) == ["precious.json", "precious.read"], place
+        assert not (cache / place).is_symlink(), place
+    built = tree(minimal_site / "build")
+    for files in (clean, built):
+        files.pop(REPORT_FILE)
+    assert built == clean
 
 
 @pytest.mark.parametrize("unsafe", ["readable by others", "a link", "a folder", "too short"])
@@ -149,8 +172,11 @@ def test_links_planted_among_the_cache_folders_are_removed_not_followed(tmp_path
     (victim / "precious.read").write_text("keep")
     cache = tmp_path / "cache"
     (cache / "templates").mkdir(parents=True)
+    (cache / "personal").mkdir()
     (cache / "search").symlink_to(victim)
     (cache / "templates" / "v1").symlink_to(victim / "v1")
+    (cache / "personal" / "http").symlink_to(victim)  # ``sitegen fragments``' own cache folder
     unlink_links(cache)
     assert not (cache / "search").exists() and not (cache / "templates" / "v1").exists()
+    assert not (cache / "personal" / "http").exists() and (cache / "personal").is_dir()
     assert (victim / "precious.read").read_text() == "keep" and (victim / "v1").is_dir()

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Generic, NamedTuple, TypeVar
 
 from sitegen.errors import SourceError
-from sitegen.kept import load_kept, save_kept, sound_folder
+from sitegen.kept import load_kept, save_kept
 
 T = TypeVar("T")
 
@@ -59,8 +59,6 @@ class HttpCache:
     def prune(self) -> None:
         """Delete entries that the complete fetch did not use, so that a changed page_size
         or cursor-style ``next`` links do not grow the cache forever."""
-        if not sound_folder(self.folder):
-            return  # a link planted in the cache folder: nothing is deleted where it points
         try:
             stale = [p for p in self.folder.iterdir() if p.suffix == ".json" and p not in self.used]
             for path in stale:
@@ -87,7 +85,7 @@ class HttpCache:
 
     def store(self, url: str, etag: str | None, last_modified: str | None, body: str) -> None:
         """Keep the page for a conditional request next time (best effort: an entry that cannot
-        be written, or a folder that is a link planted in the cache folder, only costs a full GET)."""
+        be written only costs a full GET)."""
         path = self.path(url)
         if not (etag or last_modified):
             try:

@@ -17,7 +17,7 @@ from sitegen.bounded import read_file_bounded
 from sitegen.errors import SourceError
 from sitegen.fetch.changes import Doubt, by_id
 from sitegen.fetch.envelope import parse_page
-from sitegen.kept import load_kept, save_kept, sound_folder
+from sitegen.kept import load_kept, save_kept
 
 
 @dataclass(frozen=True)
@@ -76,8 +76,6 @@ class LocalCopy:
 
     def save(self, snapshot: Snapshot) -> None:
         """Keep the snapshot for the next fetch (best effort: without it, the next fetch is a full one)."""
-        if not sound_folder(self.folder):
-            return  # a link planted in the cache folder: nothing is written where it points
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
             digests, sizes = {}, {}

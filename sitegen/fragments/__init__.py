@@ -19,6 +19,7 @@ from sitegen.fetch import fetch_archive
 from sitegen.fragments.identity import IdentityCodec, keys_from_environment
 from sitegen.fragments.service import FragmentService
 from sitegen.fragments.store import PersonalData, PersonalStore, open_store, parse_personal_data
+from sitegen.kept import unlink_links
 from sitegen.write import FRAGMENT_INDEX
 
 if TYPE_CHECKING:
@@ -41,6 +42,7 @@ def make_service(config: Config, *, store: PersonalStore, codec: IdentityCodec, 
 
 def fetch_personal_data(config: Config, client: httpx.Client | None = None) -> PersonalData:
     """Follows and attendance from the site's own source (API or folder), via the fetch stage."""
+    unlink_links(config.cache_dir)
     raw = fetch_archive(
         config.source,
         root=config.root,

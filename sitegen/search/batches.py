@@ -36,7 +36,7 @@ from typing import Any
 import orjson
 
 from sitegen.kept import code_digest as digest_of_code
-from sitegen.kept import load_frames, save_frames, sound_folder
+from sitegen.kept import load_frames, save_frames
 from sitegen.search.pages import Page, pages_from_kept
 
 #: Records per batch, about (the URL hash cuts one in this many).
@@ -118,9 +118,7 @@ class BatchCache:
         )
 
     def prune(self) -> None:
-        """Remove the kept reads this build did not use (none through a symbolic link)."""
-        if not sound_folder(self.folder):
-            return
+        """Remove the kept reads this build did not use."""
         try:
             names = os.listdir(self.folder)
         except OSError:

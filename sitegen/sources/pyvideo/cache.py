@@ -31,7 +31,6 @@ from sitegen.atomic import write_atomically
 from sitegen.bounded import read_file_bounded
 from sitegen.contract import limits, media, slugs, urls
 from sitegen.errors import Problem, SourceError
-from sitegen.kept import sound_folder
 from sitegen.sources.pyvideo import talks, values
 
 #: A file's size, modification and change times (ns) and inode: any write changes the change time.
@@ -137,8 +136,6 @@ class TalkCache:
             self.memory[MEMORY_KEY] = (self.key, self.seen)
         if self.path is None or self.in_memory or not (self.changed or self.seen.keys() != self.entries.keys()):
             return
-        if not sound_folder(self.path.parent):
-            return  # a link planted in the cache folder: nothing is written where it points
         data = orjson.dumps({"version": self.version, "talks": self.seen})
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
