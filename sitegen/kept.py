@@ -56,11 +56,12 @@ def code_digest(folders: Iterable[Path], libraries: Iterable[str]) -> str:
     return hasher.hexdigest()
 
 
-def cache_key(environ: Mapping[str, str], home: Path) -> bytes:
+def cache_key(environ: Mapping[str, str], home: Path | None = None) -> bytes:
     """The secret that seals what builds keep (module docstring): ``$SITEGEN_CACHE_KEY`` when
-    set, else the user's key file, made on first use (``home``: the user's home; a relative
-    ``$XDG_CACHE_HOME`` is ignored, as the XDG spec says). When no file can be made (a read-only
-    home), a key of this process alone: nothing kept is then used, which only costs time.
+    set, else the user's key file, made on first use (``home``: the user's home, by default
+    ``Path.home()``; a relative ``$XDG_CACHE_HOME`` is ignored, as the XDG spec says). When no
+    file can be made (a read-only home, or none: a user with no home), a key of this process
+    alone: nothing kept is then used, which only costs time.
     Raises ConfigError for a key shorter than ``MIN_KEY_LENGTH``, and for a key file that others
     could read or write (not a regular file of this user's, mode 0600) or that is too short."""
     given = environ.get(KEY_ENV)
@@ -73,7 +74,12 @@ def cache_key(environ: Mapping[str, str], home: Path) -> bytes:
             )
         return given.strip().encode("utf-8", "surrogateescape")
     xdg = Path(environ.get("XDG_CACHE_HOME") or "")
-    path = (xdg if xdg.is_absolute() else home / ".cache") / KEY_FILE
+    if not xdg.is_absolute():
+        try:
+            xdg = (home or Path.home()) / ".cache"
+        except RuntimeError:  # no HOME and no entry in the password database
+            return secrets.token_bytes(32)
+    path = xdg / KEY_FILE
     key = _read_key(path)
     if key is None:
         try:  # made whole beside it, then linked into place: two builds at once end with the same key

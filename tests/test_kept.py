@@ -180,3 +180,15 @@ def test_links_planted_among_the_cache_folders_are_removed_not_followed(tmp_path
     assert not (cache / "search").exists() and not (cache / "templates" / "v1").exists()
     assert not (cache / "personal" / "http").exists() and (cache / "personal").is_dir()
     assert (victim / "precious.read").read_text() == "keep" and (victim / "v1").is_dir()
+
+
+def test_a_user_with_no_home_gets_a_key_of_the_process(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No ``HOME`` and no password entry (a container run as an unknown user): ``Path.home()``
+    raises; the build still runs, with a key of its own (nothing kept is used)."""
+
+    def no_home() -> Path:
+        raise RuntimeError("Could not determine home directory.")
+
+    monkeypatch.setattr(Path, "home", no_home)
+    assert cache_key({}) != cache_key({})
+    assert len(cache_key({})) >= 32

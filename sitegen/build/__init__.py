@@ -90,7 +90,7 @@ def build_site(
     what the build keeps in the cache folder (default: ``kept.cache_key`` of this process's
     environment and home)."""
     reporter, clocks = reporter or SilentReporter(), clocks or Clocks()
-    key = cache_key if cache_key is not None else kept_cache_key(os.environ, Path.home())
+    key = cache_key if cache_key is not None else kept_cache_key(os.environ)
     if write:  # before anything else: build/ is one whole build again if a killed one left a swap half-done
         recover_output(config.output_dir)
     unlink_links(config.cache_dir)

@@ -46,6 +46,6 @@ def fetch_archive(
     (default: ``kept.cache_key`` of ``environ`` and the user's home).
     """
     reader = checked_source(source.url, root)
-    key = cache_key if cache_key is not None else kept_cache_key(environ, Path.home())
+    key = cache_key if cache_key is not None else kept_cache_key(environ)
     reading = Reading(source, root, cache_dir, client, sleep, clock, now, environ, collections, incremental, memory, key)
     return reader.read(source.url, reading)
