@@ -3,11 +3,12 @@
 Two kinds of Markdown come in, and they are trusted differently:
 
 * Text from the API (abstracts, bios, descriptions) is untrusted. It goes
-  through markdown-it-py with raw HTML disabled, so ``<script>`` comes out as
-  text, and with its link validation, so ``javascript:`` links are dropped.
-  markdown-it-py is also about twice as fast as Python-Markdown, and this text
-  is the bulk of a build. Each text is rendered once, when a page first asks
-  for it.
+  through comrak (GitHub-flavoured CommonMark in Rust: tables and
+  strikethrough) with its ``escape`` option, so raw HTML such as ``<script>``
+  is shown as text, and with its URL filter, so ``javascript:`` links lead
+  nowhere. comrak is six times as fast as markdown-it-py here and this text is
+  the bulk of a build (``bench/markdown_choice.py``). Each text is rendered
+  once, when a page first asks for it.
 * Pages under ``content/pages/`` are written by the site's editors. They go
   through Python-Markdown with the usual extensions (tables, fenced code, a
   table of contents), raw HTML allowed, and carry TOML (``+++``) or YAML
@@ -22,8 +23,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from markdown_it import MarkdownIt
-from markdown_it.token import Token
 from markupsafe import escape
 
 from sitegen.bounded import read_file_bounded, shown
@@ -32,13 +31,12 @@ from sitegen.contract import SLUG_RE
 from sitegen.errors import ContentError, Problem
 from sitegen.frontmatter import parse_front_matter
 from sitegen.model import Archive
+from sitegen.untrusted import MAX_NESTING, UntrustedMarkdown, harden, read_html
 
 SUMMARY_LENGTH = 160
 #: Longer untrusted text is shown as plain paragraphs: Markdown parsing of a
 #: hostile megabyte of nested inline markup takes seconds; escaping takes none.
 MARKDOWN_LIMIT = 100_000
-#: Headings in untrusted text start at h3: the page owns h1 and h2.
-HEADING_SHIFT = 2
 #: A page template is a file name in the theme's templates/ folder.
 TEMPLATE_RE = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_-]*(/[A-Za-z0-9_][A-Za-z0-9_-]*)*\.html")
 #: Front matter is a handful of keys: more than this many characters, or
@@ -67,7 +65,7 @@ class Texts:
     """
 
     def __init__(self, earlier: Texts | None = None) -> None:
-        self._md: MarkdownIt | None = earlier._md if earlier is not None else None
+        self._md: UntrustedMarkdown | None = earlier._md if earlier is not None else None
         #: By key: the text, and what it rendered to.
         self._rendered: dict[tuple[str, str, str], tuple[str | None, RenderedText | None]] = {}
         self._earlier: dict[tuple[str, str, str], tuple[str | None, RenderedText | None]] = (
@@ -90,7 +88,7 @@ class Texts:
             return None
         if len(text) > MARKDOWN_LIMIT:
             return render_plain(text)
-        if _MARKUP.search(text) is None:  # most abstracts: paragraphs of words, as markdown-it would give them
+        if _MARKUP.search(text) is None:  # most abstracts: paragraphs of words, as comrak would give them
             return render_paragraphs(text)
         if self._md is None:
             self._md = untrusted_markdown()
@@ -134,11 +132,9 @@ def build_content(archive: Archive, content_dir: Path, earlier: Texts | None = N
 # Untrusted text from the API
 
 
-def untrusted_markdown() -> MarkdownIt:
-    """CommonMark plus tables and strikethrough; raw HTML is shown as text."""
-    md = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False})
-    md.enable(["table", "strikethrough"])
-    return md
+def untrusted_markdown() -> UntrustedMarkdown:
+    """The renderer of untrusted text (``render_untrusted``)."""
+    return UntrustedMarkdown()
 
 
 #: Every Markdown field of the archive, as (collection, objects, field name).
@@ -176,12 +172,21 @@ def count_texts(archive: Archive) -> int:
     return sum(1 for _, objects, name in _text_fields(archive) for obj in objects if getattr(obj, name))
 
 
-def render_untrusted(md: MarkdownIt, text: str) -> RenderedText:
-    tokens = md.parse(text)
-    for token in tokens:
-        _harden(token)
-    html = md.renderer.render(tokens, md.options, {})
-    return RenderedText(html, summarize(_plain_text(tokens)))
+def render_untrusted(md: UntrustedMarkdown, text: str) -> RenderedText:
+    """``text`` as Markdown, headings demoted below the page's own and links marked as
+    user-supplied; shown as plain paragraphs (``render_plain``) when comrak fails on it or
+    its HTML nests deeper than ``MAX_NESTING`` (``>`` a thousand times is a thousand nested
+    quotes: a page no browser lays out well)."""
+    try:
+        html = md.html(text)
+    except (KeyboardInterrupt, SystemExit):
+        raise
+    except BaseException:  # noqa: BLE001 - a Rust panic (pyo3's PanicException) is a BaseException
+        return render_plain(text)
+    depth, plain = read_html(html)
+    if depth > MAX_NESTING:
+        return render_plain(text)
+    return RenderedText(harden(html), summarize(plain))
 
 
 #: What can make Markdown anything but paragraphs of plain text (CommonMark with tables and
@@ -189,15 +194,15 @@ def render_untrusted(md: MarkdownIt, text: str) -> RenderedText:
 #: control characters, tabs and whitespace but space and newline; a hard break (two spaces
 #: before a newline); and at a line's start, what can open a block (a list item, a setext
 #: underline, a thematic break, an indented code block). A text without any of them is
-#: rendered by ``render_paragraphs``, markdown-it's bytes for a tenth of the time
+#: rendered by ``render_paragraphs``, comrak's bytes without calling it
 #: (tests/test_content.py holds the two together).
-_MARKUP = re.compile(r"[\\`*_~\[\]<>&|#\x00-\x09\x0b-\x1f\x7f-\x9f]|[^\S \n]|  \n|^ *(?:[-+=]| {4}|\d{1,9}[.)](?: |$))", re.MULTILINE)
+_MARKUP = re.compile(r"[\\`*_~\[\]<>&|#\x00-\x09\x0b-\x1f\x7f-\x9f\ufeff]|[^\S \n]|  \n|^ *(?:[-+=]| {4}|\d{1,9}[.)](?: |$))", re.MULTILINE)
 _BLANK_LINES = re.compile(r"\n(?: *\n)+")
 
 
 def render_paragraphs(text: str) -> RenderedText:
     """A text without ``_MARKUP``: its paragraphs (split at blank lines), each line's
-    outer spaces dropped, and ``"`` escaped, as markdown-it renders it."""
+    outer spaces dropped, and ``"`` escaped, as comrak renders it."""
     html = []
     for paragraph in _BLANK_LINES.split(text.strip(" \n")):
         lines = "\n".join(line.strip(" ") for line in paragraph.split("\n")).replace('"', "&quot;")
@@ -209,32 +214,6 @@ def render_plain(text: str) -> RenderedText:
     paragraphs = [" ".join(part.split()) for part in text.split("\n\n")]
     html = "".join(f"<p>{escape(part)}</p>\n" for part in paragraphs if part)
     return RenderedText(html, summarize(text))
-
-
-def _harden(token: Token) -> None:
-    """Demote headings below the page's own, and mark links as user-supplied."""
-    if token.type in ("heading_open", "heading_close"):
-        level = min(6, int(token.tag[1]) + HEADING_SHIFT)
-        token.tag = f"h{level}"
-    for child in token.children or ():
-        if child.type == "link_open":
-            child.attrSet("rel", "nofollow ugc noopener")
-
-
-#: The inline tokens that make the plain text: words, code, and line breaks as spaces.
-_PLAIN = frozenset(("text", "code_inline", "softbreak", "hardbreak"))
-
-
-def _plain_text(tokens: Iterable[Token]) -> str:
-    parts: list[str] = []
-    for token in tokens:
-        if token.type == "inline":
-            # a line break is a space between words ("foo\nbar" is two words, not "foobar")
-            parts += [c.content if c.type in ("text", "code_inline") else " " for c in token.children or () if c.type in _PLAIN]
-            parts.append(" ")
-        elif token.type in ("code_block", "fence"):
-            parts.append(token.content)
-    return " ".join("".join(parts).split())
 
 
 def summarize(text: str, limit: int = SUMMARY_LENGTH) -> str:

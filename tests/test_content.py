@@ -43,6 +43,38 @@ def test_headings_are_demoted_below_the_page_headings(md):
     assert render_untrusted(md, "# Title\n\n## Sub").html == "<h3>Title</h3>\n<h4>Sub</h4>\n"
 
 
+def test_text_nested_too_deep_is_shown_as_plain_paragraphs(md):
+    """comrak renders a hundred thousand nested quotes; a page shows at most MAX_NESTING levels as Markdown."""
+    from sitegen.untrusted import MAX_NESTING
+
+    assert render_untrusted(md, ">" * 10 + " quoted").html.count("<blockquote>") == 10
+    deep = render_untrusted(md, ">" * 100_000 + " <b>x</b>")
+    assert "<blockquote>" not in deep.html and deep.html.startswith("<p>&gt;&gt;&gt;") and "&lt;b&gt;" in deep.html
+    # the quotes and the paragraph inside them: MAX_NESTING elements deep, and one more
+    assert render_untrusted(md, "> " * (MAX_NESTING - 1) + "x").html.count("<blockquote>") == MAX_NESTING - 1
+    assert "<blockquote>" not in render_untrusted(md, "> " * MAX_NESTING + "x").html
+
+
+def test_a_renderer_panic_is_plain_text_not_a_crash(md, monkeypatch):
+    """A Rust panic reaches Python as pyo3's PanicException, a BaseException: the text is shown plain."""
+
+    class PanicException(BaseException):
+        pass
+
+    def panics(text):
+        raise PanicException("index out of bounds")
+
+    monkeypatch.setattr(md, "html", panics)
+    assert render_untrusted(md, "*a* <b>").html == "<p>*a* &lt;b&gt;</p>\n"
+    monkeypatch.setattr(md, "html", lambda text: (_ for _ in ()).throw(KeyboardInterrupt()))
+    with pytest.raises(KeyboardInterrupt):
+        render_untrusted(md, "*a*")
+
+
+def test_strikethrough_takes_one_tilde_or_two(md):
+    assert render_untrusted(md, "~one~ ~~two~~ ~~~three~~~ x").html == "<p><del>one</del> <del>two</del> ~~~three~~~ x</p>\n"
+
+
 def test_summary_is_plain_text_cut_at_a_word(md):
     rendered = render_untrusted(md, "**Bold** and `code` " + "word " * 100)
     assert rendered.summary.startswith("Bold and code word")

@@ -1,5 +1,5 @@
 """Markdown's inline marks in the search records' plain text: the ``*``, ``_``, ``~``
-and backtick runs that the site's renderer (markdown-it: CommonMark plus ``~~``
+and backtick runs that the site's renderer (comrak: CommonMark plus GitHub's
 strikethrough, ``sitegen.content.untrusted_markdown``) takes as emphasis, strong,
 strikethrough or code-span delimiters go; the ones it shows as text stay.
 
@@ -10,6 +10,12 @@ mirror image); ``_`` inside a word (``snake_case``, ``os.path_join``) neither
 opens nor closes. A run goes only when it pairs with one of the same character,
 by CommonMark's delimiter algorithm (a port of markdown-it's ``balance_pairs``,
 linear in the number of marks): ``2 * 3``, ``the C* language``, ``*args`` stay.
+A run of one or two tildes pairs with a run of as many (GitHub's strikethrough:
+``~a~`` and ``~~a~~``); a run of three or more is text; and as in comrak, a closing
+run that meets an opening run of the other length ends the pairing of the rest of the
+paragraph. One known difference from comrak: beside a ``*`` or ``_`` run, comrak
+takes a tilde for neither space nor punctuation in its own way (``a*~b*`` is emphasis
+there), so such a mark may stay here where the page drops it; never a word.
 A code span (backticks closed by a run of as many) keeps its content as written,
 marks and spaces included, without its backticks; a lone backtick stays.
 A backslash-escaped mark is the mark itself (an escaped backslash stays as
@@ -42,10 +48,10 @@ _ASCII_PUNCTUATION = frozenset("!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~")
 
 @dataclass(slots=True)
 class _Delimiter:
-    """One mark that may pair (``*`` and ``_`` one per character, ``~`` one per ``~~``)."""
+    """One mark that may pair (``*`` and ``_`` one per character, ``~`` one per run)."""
 
     marker: str
-    length: int  # its run's length, for CommonMark's "rule of 3" (0 for ``~``: no such rule)
+    length: int  # its run's length: CommonMark's "rule of 3"; a ``~`` run pairs with one as long
     run: int  # the index of its run's text in the paragraph's pieces
     open: bool
     close: bool
@@ -76,8 +82,8 @@ def _paragraph(text: str) -> str:
             continue
         if mark in "*_~":
             can_open, can_close = _flanking(text, start, end)
-            if not (can_open or can_close) or (mark == "~" and end - start < 2):
-                continue  # text: ``snake_case``, ``2 * 3``, a single tilde
+            if not (can_open or can_close) or (mark == "~" and end - start > 2):
+                continue  # text: ``snake_case``, ``2 * 3``, three tildes
         pieces.append(text[pos:start])
         pos = end
         if mark == "\\":
@@ -127,9 +133,9 @@ def _flanking(text: str, start: int, end: int) -> tuple[bool, bool]:
 
 
 def _delimiters(mark: str, length: int, run: int, can_open: bool, can_close: bool) -> list[_Delimiter]:
-    """A run's delimiters: one a character of ``*`` and ``_``, one a pair of ``~`` (an odd tilde is text)."""
+    """A run's delimiters: one a character of ``*`` and ``_``; one a run of ``~``."""
     if mark == "~":
-        return [_Delimiter(mark, 0, run, can_open, can_close) for _ in range(length // 2)]
+        return [_Delimiter(mark, length, run, can_open, can_close)]
     return [_Delimiter(mark, length, run, can_open, can_close) for _ in range(length)]
 
 
@@ -157,6 +163,8 @@ def _balance(delimiters: list[_Delimiter]) -> None:
         while at > bottom[kind]:
             opener = delimiters[at]
             if opener.marker == closer.marker and opener.open and opener.end < 0 and not _rule_of_3(opener, closer):
+                if opener.length != closer.length and closer.marker == "~":
+                    return  # comrak: a tilde run meeting one of another length ends the pairing of the rest
                 skip = jumps[at - 1] + 1 if at > 0 and not delimiters[at - 1].open else 0
                 jumps[index] = index - at + skip
                 jumps[at] = skip
@@ -171,7 +179,7 @@ def _balance(delimiters: list[_Delimiter]) -> None:
 
 def _rule_of_3(opener: _Delimiter, closer: _Delimiter) -> bool:
     """CommonMark: a run that can both open and close pairs only if the two runs' lengths
-    do not add up to a multiple of 3, unless both are multiples of 3."""
+    do not add up to a multiple of 3, unless both are multiples of 3 (cmark-gfm holds tildes to it too)."""
     total = opener.length + closer.length
     return (opener.close or closer.open) and total % 3 == 0 and (opener.length % 3 != 0 or closer.length % 3 != 0)
 
@@ -181,7 +189,7 @@ def _used(delimiters: list[_Delimiter]) -> dict[int, int]:
     used: dict[int, int] = {}
     for opener in delimiters:
         if opener.end >= 0:
-            width = 2 if opener.marker == "~" else 1
+            width = opener.length if opener.marker == "~" else 1
             closer = delimiters[opener.end]
             used[opener.run] = used.get(opener.run, 0) + width
             used[closer.run] = used.get(closer.run, 0) + width
