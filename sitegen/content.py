@@ -178,12 +178,11 @@ def render_untrusted(md: UntrustedMarkdown, text: str) -> RenderedText:
     its HTML nests deeper than ``MAX_NESTING`` (``>`` a thousand times is a thousand nested
     quotes: a page no browser lays out well)."""
     try:
-        html = md.html(text)
+        depth, plain, html = read_html(md.html(text))
     except (KeyboardInterrupt, SystemExit):
         raise
     except BaseException:  # noqa: BLE001 - a Rust panic (pyo3's PanicException) is a BaseException
         return render_plain(text)
-    depth, plain = read_html(html)
     if depth > MAX_NESTING:
         return render_plain(text)
     return RenderedText(harden(html), summarize(plain))

@@ -39,6 +39,18 @@ def test_dangerous_link_schemes_are_not_links(md):
     assert '<a href="https://ok.example.org/" rel="nofollow ugc noopener">c</a>' in html
 
 
+def test_links_and_images_with_an_unsafe_url_are_their_text(md):
+    html = render_untrusted(
+        md, "[x](javascript:alert(1)) <vbscript:y> ![im](javascript:x) [![i](https://ok.example.org/i.png)](file:///etc)"
+    ).html
+    assert html == '<p>x vbscript:y im <img src="https://ok.example.org/i.png" alt="i" /></p>\n'
+
+
+def test_an_html_block_is_a_paragraph_of_text(md):
+    html = render_untrusted(md, "# Title\n<script>\nalert(1)\n</script>\n\nafter").html
+    assert html == "<h3>Title</h3>\n<p>&lt;script&gt;\nalert(1)\n&lt;/script&gt;</p>\n<p>after</p>\n"
+
+
 def test_headings_are_demoted_below_the_page_headings(md):
     assert render_untrusted(md, "# Title\n\n## Sub").html == "<h3>Title</h3>\n<h4>Sub</h4>\n"
 
