@@ -25,6 +25,7 @@ import pickle
 import sys
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime, time, timedelta
+from importlib.metadata import version
 from pathlib import Path, PurePath
 from typing import Any
 
@@ -36,8 +37,12 @@ from sitegen.model import Event, Person, Series, Session, Topic, Venue
 
 #: Types whose instances are fingerprinted once per build and referred to by that.
 _LINKED_TYPES = frozenset({Session, Event, Person, Topic, Series, Venue})
-#: Source files whose change changes what pages look like.
-_CODE = ("render", "content.py", "model")
+#: Source files whose change changes what pages look like (tests/test_render_digest.py
+#: holds it to the modules the render and content stages import).
+CODE = ("render", "content.py", "untrusted.py", "model", "contract")
+#: Libraries whose version changes what pages look like, beside Jinja: the renderer of untrusted Markdown
+#: (editor pages reach the render stage as their HTML, which is digested as data).
+LIBRARIES = ("comrak",)
 #: Pickled as they are: their pickles are the same in every process.
 _SCALAR_TYPES = frozenset({str, bytes, int, float, bool, type(None), date, datetime, time, timedelta})
 
@@ -47,9 +52,10 @@ def code_version() -> bytes:
     """sitegen's version and the bytes of the code that decides what pages hold.
     Cached: it reads a few dozen files, and a build asks twice."""
     # Jinja's and Python's versions too: they decide how templates are parsed and compiled.
-    hasher = hashlib.blake2b(f"{__version__} {jinja2.__version__} {sys.version}".encode(), digest_size=16)
+    libraries = " ".join(f"{name} {version(name)}" for name in LIBRARIES)
+    hasher = hashlib.blake2b(f"{__version__} {jinja2.__version__} {sys.version} {libraries}".encode(), digest_size=16)
     package = Path(__file__).resolve().parent.parent
-    for name in _CODE:
+    for name in CODE:
         target = package / name
         for source in sorted(target.rglob("*.py")) if target.is_dir() else [target]:
             hasher.update(source.name.encode())
