@@ -5,7 +5,7 @@
 Renders the same texts with each candidate in one process and prints CPU
 milliseconds per text (best of three passes) and the ratio to sitegen's renderer:
 
-- sitegen's (``sitegen.content.render_untrusted``: comrak with raw HTML escaped,
+- sitegen's (``sitegen.untrusted.UntrustedMarkdown.markdown``: comrak with raw HTML escaped,
   headings demoted, links marked, the plain-text summary);
 - markdown-it-py as sitegen used it before (raw HTML off, tables and
   strikethrough, the same hardening and summary from its tokens);
@@ -51,7 +51,7 @@ import markdown
 sys.path.insert(0, str(Path(__file__).parent))
 import gen  # noqa: E402 - the benchmark's own generator, beside this file
 
-from sitegen.content import _MARKUP, render_untrusted, untrusted_markdown  # noqa: E402
+from sitegen.untrusted import _MARKUP, UntrustedMarkdown  # noqa: E402
 
 HOSTILE = {
     "quotes": ">" * 100_000,
@@ -64,7 +64,7 @@ HOSTILE = {
 }
 #: How each candidate renders one text, as code for a child process (its text on stdin).
 CHILD = {
-    "sitegen (comrak)": "from sitegen.content import render_untrusted as r, untrusted_markdown as u; m = u(); f = lambda t: r(m, t)",
+    "sitegen (comrak)": "from sitegen.untrusted import UntrustedMarkdown; f = UntrustedMarkdown().markdown",
     "markdown-it-py": "from markdown_it import MarkdownIt; m = MarkdownIt('commonmark', {'html': False}).enable(['table', 'strikethrough']); f = m.render",
     "markdown-it-pyrs": "import markdown_it_pyrs as x; m = x.MarkdownIt('commonmark'); m.enable_many(['table', 'strikethrough']); f = m.render",
     "pyromark": "import pyromark; f = pyromark.html",
@@ -147,10 +147,10 @@ def main() -> None:
         if args.pyvideo
         else [s["abstract"] for s in gen.generate(args.abstracts, 1)["sessions"]][: args.abstracts]
     )
-    comrak = untrusted_markdown()
+    comrak = UntrustedMarkdown()
     python_markdown = markdown.Markdown(extensions=["tables"])
     candidates: dict[str, Callable[[str], object] | None] = {
-        "sitegen (comrak)": lambda t: render_untrusted(comrak, t),
+        "sitegen (comrak)": comrak.markdown,
         "markdown-it-py": markdown_it_py(),
         "Python-Markdown": lambda t: (python_markdown.reset(), python_markdown.convert(t)),
         "markdown-it-pyrs": optional("markdown-it-pyrs"),

@@ -3,12 +3,8 @@
 Two kinds of Markdown come in, and they are trusted differently:
 
 * Text from the API (abstracts, bios, descriptions) is untrusted. It goes
-  through comrak (GitHub-flavoured CommonMark in Rust: tables and
-  strikethrough) with its ``escape`` option, so raw HTML such as ``<script>``
-  is shown as text, and with its URL filter, so ``javascript:`` links lead
-  nowhere. comrak is six times as fast as markdown-it-py here and this text is
-  the bulk of a build (``bench/markdown_choice.py``). Each text is rendered
-  once, when a page first asks for it.
+  through ``sitegen.untrusted`` (comrak, raw HTML shown as text, unsafe links
+  shown as their text). Each text is rendered once, when a page first asks for it.
 * Pages under ``content/pages/`` are written by the site's editors. They go
   through Python-Markdown with the usual extensions (tables, fenced code, a
   table of contents), raw HTML allowed, and carry TOML (``+++``) or YAML
@@ -23,34 +19,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from markupsafe import escape
-
 from sitegen.bounded import read_file_bounded, shown
 from sitegen.config import TYPE_NAMES
 from sitegen.contract import SLUG_RE
 from sitegen.errors import ContentError, Problem
 from sitegen.frontmatter import parse_front_matter
 from sitegen.model import Archive
-from sitegen.untrusted import MAX_NESTING, UntrustedMarkdown, harden, read_html
+from sitegen.untrusted import MARKDOWN_LIMIT, RenderedText, UntrustedMarkdown
 
-SUMMARY_LENGTH = 160
-#: Longer untrusted text is shown as plain paragraphs: Markdown parsing of a
-#: hostile megabyte of nested inline markup takes seconds; escaping takes none.
-MARKDOWN_LIMIT = 100_000
 #: A page template is a file name in the theme's templates/ folder.
 TEMPLATE_RE = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_-]*(/[A-Za-z0-9_][A-Za-z0-9_-]*)*\.html")
-#: Front matter is a handful of keys: more than this many characters, or
-#: nesting deeper than this, is refused before a parser recurses into it.
 #: The largest Markdown page file read: a page is text someone wrote.
 MAX_PAGE_BYTES = 16 * 1024 * 1024
 PAGE_KEYS = {"title": str, "description": str, "template": str, "menu": bool, "weight": int, "draft": bool}
-
-
-@dataclass(frozen=True, slots=True)
-class RenderedText:
-    html: str
-    #: Plain text for meta descriptions and feeds, at most SUMMARY_LENGTH characters.
-    summary: str
 
 
 class Texts:
@@ -65,7 +46,7 @@ class Texts:
     """
 
     def __init__(self, earlier: Texts | None = None) -> None:
-        self._md: UntrustedMarkdown | None = earlier._md if earlier is not None else None
+        self._md = UntrustedMarkdown()
         #: By key: the text, and what it rendered to.
         self._rendered: dict[tuple[str, str, str], tuple[str | None, RenderedText | None]] = {}
         self._earlier: dict[tuple[str, str, str], tuple[str | None, RenderedText | None]] = (
@@ -84,15 +65,7 @@ class Texts:
         return found[1]
 
     def _render(self, text: str | None) -> RenderedText | None:
-        if not text:
-            return None
-        if len(text) > MARKDOWN_LIMIT:
-            return render_plain(text)
-        if _MARKUP.search(text) is None:  # most abstracts: paragraphs of words, as comrak would give them
-            return render_paragraphs(text)
-        if self._md is None:
-            self._md = untrusted_markdown()
-        return render_untrusted(self._md, text)
+        return self._md.render(text) if text else None
 
 
 def _text_key(obj: Any, field: str) -> tuple[str, str, str]:
@@ -132,11 +105,6 @@ def build_content(archive: Archive, content_dir: Path, earlier: Texts | None = N
 # Untrusted text from the API
 
 
-def untrusted_markdown() -> UntrustedMarkdown:
-    """The renderer of untrusted text (``render_untrusted``)."""
-    return UntrustedMarkdown()
-
-
 #: Every Markdown field of the archive, as (collection, objects, field name).
 def _text_fields(archive: Archive) -> Iterable[tuple[str, Iterable[Any], str]]:
     return (
@@ -162,7 +130,7 @@ def render_archive_texts(archive: Archive, earlier: Texts | None = None) -> tupl
                     Problem(
                         f"{collection} id {shown(obj.id)}.{name}",
                         f"is {len(text):,} characters long; shown as plain text, not Markdown",
-                        f"keep it under {MARKDOWN_LIMIT:,} characters",
+                        f"keep it to {MARKDOWN_LIMIT:,} characters or fewer",
                     )
                 )
     return Texts(earlier), tuple(warnings)
@@ -170,60 +138,6 @@ def render_archive_texts(archive: Archive, earlier: Texts | None = None) -> tupl
 
 def count_texts(archive: Archive) -> int:
     return sum(1 for _, objects, name in _text_fields(archive) for obj in objects if getattr(obj, name))
-
-
-def render_untrusted(md: UntrustedMarkdown, text: str) -> RenderedText:
-    """``text`` as Markdown, headings demoted below the page's own and links marked as
-    user-supplied; shown as plain paragraphs (``render_plain``) when comrak fails on it or
-    its HTML nests deeper than ``MAX_NESTING`` (``>`` a thousand times is a thousand nested
-    quotes: a page no browser lays out well)."""
-    try:
-        depth, plain, html = read_html(md.html(text))
-    except (KeyboardInterrupt, SystemExit):
-        raise
-    except BaseException:  # noqa: BLE001 - a Rust panic (pyo3's PanicException) is a BaseException
-        return render_plain(text)
-    if depth > MAX_NESTING:
-        return render_plain(text)
-    return RenderedText(harden(html), summarize(plain))
-
-
-#: What can make Markdown anything but paragraphs of plain text (CommonMark with tables and
-#: strikethrough, raw HTML off): inline markup, entities, escapes and what the HTML escapes;
-#: control characters, tabs and whitespace but space and newline; a hard break (two spaces
-#: before a newline); and at a line's start, what can open a block (a list item, a setext
-#: underline, a thematic break, an indented code block). A text without any of them is
-#: rendered by ``render_paragraphs``, comrak's bytes without calling it
-#: (tests/test_content.py holds the two together).
-_MARKUP = re.compile(r"[\\`*_~\[\]<>&|#\x00-\x09\x0b-\x1f\x7f-\x9f\ufeff]|[^\S \n]|  \n|^ *(?:[-+=]| {4}|\d{1,9}[.)](?: |$))", re.MULTILINE)
-_BLANK_LINES = re.compile(r"\n(?: *\n)+")
-
-
-def render_paragraphs(text: str) -> RenderedText:
-    """A text without ``_MARKUP``: its paragraphs (split at blank lines), each line's
-    outer spaces dropped, and ``"`` escaped, as comrak renders it."""
-    html = []
-    for paragraph in _BLANK_LINES.split(text.strip(" \n")):
-        lines = "\n".join(line.strip(" ") for line in paragraph.split("\n")).replace('"', "&quot;")
-        html.append(f"<p>{lines}</p>\n")
-    return RenderedText("".join(html) if text.strip(" \n") else "", summarize(text))
-
-
-def render_plain(text: str) -> RenderedText:
-    paragraphs = [" ".join(part.split()) for part in text.split("\n\n")]
-    html = "".join(f"<p>{escape(part)}</p>\n" for part in paragraphs if part)
-    return RenderedText(html, summarize(text))
-
-
-def summarize(text: str, limit: int = SUMMARY_LENGTH) -> str:
-    """Cut plain text at a word boundary to fit ``limit`` characters, marking the cut."""
-    text = " ".join(text.split())
-    if len(text) <= limit:
-        return text
-    cut = text[: limit - 1]
-    if " " in cut[limit // 2 :]:
-        cut = cut[: cut.rindex(" ")]
-    return cut.rstrip(" ,;:.") + "…"
 
 
 # ---------------------------------------------------------------------------

@@ -41,18 +41,18 @@ MIN_KEY_LENGTH = 32
 KEY_FILE = "sitegen/cache-key"
 
 
-def code_digest(folders: Iterable[Path], libraries: Iterable[str]) -> str:
-    """A digest of the Python sources in ``folders`` (not below), Python's version and the
-    installed versions of ``libraries`` (a missing one counts as missing)."""
+def code_digest(places: Iterable[Path], libraries: Iterable[str]) -> str:
+    """A digest of the Python sources in ``places`` (a folder's, not below; or a file), Python's
+    version and the installed versions of ``libraries`` (a missing one counts as missing)."""
     hasher = hashlib.sha256(sys.version.encode())
     for library in libraries:
         try:
             hasher.update(f"{library} {version(library)}\0".encode())
         except PackageNotFoundError:
             hasher.update(f"no {library}\0".encode())
-    for folder in folders:
-        for source in sorted(folder.glob("*.py")):
-            hasher.update(f"{folder.name}/{source.name}\0".encode() + source.read_bytes())
+    for place in places:
+        for source in sorted(place.glob("*.py")) if place.is_dir() else [place]:
+            hasher.update(f"{source.parent.name}/{source.name}\0".encode() + source.read_bytes())
     return hasher.hexdigest()
 
 

@@ -7,64 +7,52 @@ import random
 
 import pytest
 
-from sitegen.content import (
-    _MARKUP,
-    Texts,
-    load_pages,
-    render_archive_texts,
-    render_paragraphs,
-    render_untrusted,
-    summarize,
-    untrusted_markdown,
-)
+from sitegen.content import Texts, load_pages, render_archive_texts
 from sitegen.errors import ContentError
 from sitegen.fetch import COLLECTIONS
 from sitegen.model import build_archive
+from sitegen.untrusted import _MARKUP, MAX_NESTING, UntrustedMarkdown, render_paragraphs, summarize
 
 
 @pytest.fixture(scope="module")
 def md():
-    return untrusted_markdown()
+    return UntrustedMarkdown()
 
 
 def test_raw_html_in_untrusted_text_is_escaped(md):
-    html = render_untrusted(md, "Hi <script>alert(1)</script> <img src=x onerror=alert(1)>").html
+    html = md.markdown("Hi <script>alert(1)</script> <img src=x onerror=alert(1)>").html
     assert "<script>" not in html and "<img" not in html
     assert "&lt;script&gt;" in html
 
 
 def test_dangerous_link_schemes_are_not_links(md):
-    html = render_untrusted(md, "[a](javascript:alert(1)) [b](vbscript:x) [c](https://ok.example.org/)").html
+    html = md.markdown("[a](javascript:alert(1)) [b](vbscript:x) [c](https://ok.example.org/)").html
     assert 'href="javascript' not in html and 'href="vbscript' not in html
     assert '<a href="https://ok.example.org/" rel="nofollow ugc noopener">c</a>' in html
 
 
 def test_links_and_images_with_an_unsafe_url_are_their_text(md):
-    html = render_untrusted(
-        md, "[x](javascript:alert(1)) <vbscript:y> ![im](javascript:x) [![i](https://ok.example.org/i.png)](file:///etc)"
-    ).html
+    html = md.markdown("[x](javascript:alert(1)) <vbscript:y> ![im](javascript:x) [![i](https://ok.example.org/i.png)](file:///etc)").html
     assert html == '<p>x vbscript:y im <img src="https://ok.example.org/i.png" alt="i" /></p>\n'
 
 
 def test_an_html_block_is_a_paragraph_of_text(md):
-    html = render_untrusted(md, "# Title\n<script>\nalert(1)\n</script>\n\nafter").html
+    html = md.markdown("# Title\n<script>\nalert(1)\n</script>\n\nafter").html
     assert html == "<h3>Title</h3>\n<p>&lt;script&gt;\nalert(1)\n&lt;/script&gt;</p>\n<p>after</p>\n"
 
 
 def test_headings_are_demoted_below_the_page_headings(md):
-    assert render_untrusted(md, "# Title\n\n## Sub").html == "<h3>Title</h3>\n<h4>Sub</h4>\n"
+    assert md.markdown("# Title\n\n## Sub").html == "<h3>Title</h3>\n<h4>Sub</h4>\n"
 
 
 def test_text_nested_too_deep_is_shown_as_plain_paragraphs(md):
     """comrak renders a hundred thousand nested quotes; a page shows at most MAX_NESTING levels as Markdown."""
-    from sitegen.untrusted import MAX_NESTING
-
-    assert render_untrusted(md, ">" * 10 + " quoted").html.count("<blockquote>") == 10
-    deep = render_untrusted(md, ">" * 100_000 + " <b>x</b>")
+    assert md.markdown(">" * 10 + " quoted").html.count("<blockquote>") == 10
+    deep = md.markdown(">" * 100_000 + " <b>x</b>")
     assert "<blockquote>" not in deep.html and deep.html.startswith("<p>&gt;&gt;&gt;") and "&lt;b&gt;" in deep.html
     # the quotes and the paragraph inside them: MAX_NESTING elements deep, and one more
-    assert render_untrusted(md, "> " * (MAX_NESTING - 1) + "x").html.count("<blockquote>") == MAX_NESTING - 1
-    assert "<blockquote>" not in render_untrusted(md, "> " * MAX_NESTING + "x").html
+    assert md.markdown("> " * (MAX_NESTING - 1) + "x").html.count("<blockquote>") == MAX_NESTING - 1
+    assert "<blockquote>" not in md.markdown("> " * MAX_NESTING + "x").html
 
 
 def test_a_renderer_panic_is_plain_text_not_a_crash(md, monkeypatch):
@@ -73,29 +61,30 @@ def test_a_renderer_panic_is_plain_text_not_a_crash(md, monkeypatch):
     class PanicException(BaseException):
         pass
 
-    def panics(text):
+    def panics(text, **options):
         raise PanicException("index out of bounds")
 
-    monkeypatch.setattr(md, "html", panics)
-    assert render_untrusted(md, "*a* <b>").html == "<p>*a* &lt;b&gt;</p>\n"
-    monkeypatch.setattr(md, "html", lambda text: (_ for _ in ()).throw(KeyboardInterrupt()))
+    monkeypatch.setattr("sitegen.untrusted.comrak.render_markdown", panics)
+    assert md.markdown("*a* <b>").html == "<p>*a* &lt;b&gt;</p>\n"
+    assert md.text("*a*  <b>") == "*a* <b>"
+    monkeypatch.setattr("sitegen.untrusted.comrak.render_markdown", lambda text, **options: (_ for _ in ()).throw(KeyboardInterrupt()))
     with pytest.raises(KeyboardInterrupt):
-        render_untrusted(md, "*a*")
+        md.markdown("*a*")
 
 
 def test_strikethrough_takes_one_tilde_or_two(md):
-    assert render_untrusted(md, "~one~ ~~two~~ ~~~three~~~ x").html == "<p><del>one</del> <del>two</del> ~~~three~~~ x</p>\n"
+    assert md.markdown("~one~ ~~two~~ ~~~three~~~ x").html == "<p><del>one</del> <del>two</del> ~~~three~~~ x</p>\n"
 
 
 def test_summary_is_plain_text_cut_at_a_word(md):
-    rendered = render_untrusted(md, "**Bold** and `code` " + "word " * 100)
+    rendered = md.markdown("**Bold** and `code` " + "word " * 100)
     assert rendered.summary.startswith("Bold and code word")
     assert len(rendered.summary) <= 160 and rendered.summary.endswith("word…")
     assert summarize("short") == "short"
 
 
 def test_a_line_break_is_a_space_in_the_summary(md):
-    assert render_untrusted(md, "first line\nsecond line  \nthird\n\nnext `x`\nend").summary == "first line second line third next x end"
+    assert md.markdown("first line\nsecond line  \nthird\n\nnext `x`\nend").summary == "first line second line third next x end"
 
 
 def test_a_megabyte_of_hostile_text_is_shown_as_escaped_plain_text(minimal_site):
@@ -106,7 +95,7 @@ def test_a_megabyte_of_hostile_text_is_shown_as_escaped_plain_text(minimal_site)
     assert rendered.html.startswith("<p>*a* &lt;script&gt;x&lt;/script&gt; [b](https://x.example.org)")
     assert len(rendered.summary) <= 160
     assert [str(w) for w in warnings] == [
-        "sessions id 'x1'.abstract: is 1,000,000 characters long; shown as plain text, not Markdown (fix: keep it under 100,000 characters)"
+        "sessions id 'x1'.abstract: is 1,000,000 characters long; shown as plain text, not Markdown (fix: keep it to 100,000 characters or fewer)"
     ]
 
 
@@ -155,8 +144,8 @@ PLAIN_PIECES += [":", "/", "\u00a0", "\u2003", "x y", "    ", "\ufeff", "\u200b"
 
 
 def test_plain_paragraphs_take_a_short_path_with_markdown_its_bytes(md):
-    """Texts without markup skip markdown-it (``content.render_paragraphs``): the same
-    HTML and summary as markdown-it's for every random text the short path takes."""
+    """Texts without markup skip comrak (``untrusted.render_paragraphs``): the same
+    HTML and summary as comrak's for every random text the short path takes."""
     rng = random.Random(11)
     texts = Texts()
     taken = 0
@@ -164,8 +153,8 @@ def test_plain_paragraphs_take_a_short_path_with_markdown_its_bytes(md):
         text = "".join(rng.choice(PLAIN_PIECES) for _ in range(rng.randint(1, 14)))
         if _MARKUP.search(text) is None:
             taken += 1
-            assert render_paragraphs(text) == render_untrusted(md, text), repr(text)
-        assert texts._render(text) == render_untrusted(md, text), repr(text)
+            assert render_paragraphs(text) == md.markdown(text), repr(text)
+        assert texts._render(text) == md.markdown(text), repr(text)
     assert taken > 3_000  # the short path is exercised, not only the general one
     assert _MARKUP.search('A talk about\nsomething, "quoted".\n\n  Second paragraph!') is None
     assert all(_MARKUP.search(t) for t in ("- item", "1. first", "two  \nlines", "a\n===", "    code", "a & b", "tab\there"))

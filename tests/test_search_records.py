@@ -1,61 +1,18 @@
-"""The search records' plain text of Markdown (sitegen/search/records.py and marks.py):
-its faster passes give what the one-pattern version gave, character for character
-(the index's bytes depend on it), except for the emphasis and code marks that are
-text (``snake_case``, ``2 * 3``), which stay, as the site's renderer shows them."""
+"""The search records' text of untrusted Markdown (``records.plain_from_markdown``, which is
+``untrusted.UntrustedMarkdown.text``) is what the site's pages show of it, on one line: marks
+the renderer takes as markup go, the ones it shows as text stay, link targets go; with one
+departure, ``__name__`` words kept as written."""
 
 from __future__ import annotations
 
 import random
 import re
+from html.parser import HTMLParser
 
 import pytest
 
-from sitegen.search.records import MAX_FIELD, plain_from_markdown
-
-_IMAGE = re.compile(r"!\[([^\]\n]{0,500})\]\([^)\n]{0,2000}\)")
-_LINK = re.compile(r"\[([^\]\n]{0,500})\]\([^)\n]{0,2000}\)")
-_AUTOLINK = re.compile(r"<((?:https?|mailto):[^>\s]{1,2000})>")
-_MARKS = re.compile(r"(?m)^\s{0,3}(?:#{1,6}\s+|>\s?|[-*+]\s+|\d{1,9}[.)]\s+)|^[ \t]{4,}(?:[-*+]|\d{1,9}[.)])\s+|[*_~`]+")
-_SPACE = re.compile(r"[ \t]+")
-_EMPHASIS = re.compile(r"[*_~`]+")
-
-
-def one_pass(text: str | None) -> str:
-    """The version before: every pattern applied, line marks and every emphasis mark in one."""
-    if not text:
-        return ""
-    text = text[:MAX_FIELD]
-    text = _AUTOLINK.sub(r"\1", _LINK.sub(r"\1", _IMAGE.sub(r"\1", text)))
-    return _SPACE.sub(" ", _MARKS.sub("", text)).strip()
-
-
-def without_marks(plain: str) -> str:
-    """``plain`` without the emphasis and code marks that plain_from_markdown kept as text."""
-    return _SPACE.sub(" ", _EMPHASIS.sub("", plain)).strip()
-
-
-@pytest.mark.parametrize(
-    "text",
-    [
-        "# Title\n\n**bold** and _it_ `code` ~~gone~~\n- item\n  * sub item\n1. first\n10) tenth",
-        "**\n* x\n*** y\n#\n# z\n>quote\n> > nested\n   - indented\n    - nested deeper\n\t\t2. and deeper",
-        "a\t\tb  c \t d\n\t- tab first\n![alt](img.png) [link](https://x.org) <https://y.org> <b>raw</b>",
-        "#\n\n\n## ` `\n-\t\n+ \n1.\n",
-        "",
-        None,
-        " " * 30 + "\t" + "*" * 10,
-    ],
-)
-def test_plain_text_of_markdown_is_the_one_pass_version(text):
-    assert without_marks(plain_from_markdown(text)) == one_pass(text)
-
-
-def test_plain_text_of_random_markdown_is_the_one_pass_version():
-    pieces = [*" \t\n\r\x0b\x0c*_~`#>-+.)19ab[]()!<>:/\u00a0\u2028\u3000", "https:", "![", "](", "\n\n", "  "]
-    rng = random.Random(13)
-    for _ in range(20_000):
-        text = "".join(rng.choice(pieces) for _ in range(rng.randint(0, 40)))
-        assert without_marks(plain_from_markdown(text)) == one_pass(text), repr(text)
+from sitegen.search.records import plain_from_markdown
+from sitegen.untrusted import UntrustedMarkdown
 
 
 @pytest.mark.parametrize(
@@ -83,45 +40,62 @@ def test_plain_text_of_random_markdown_is_the_one_pass_version():
         # a code span: its backticks go, its content stays as written
         ("run `x = 1` or `*a* and __b__ and snake_case`", "run x = 1 or *a* and __b__ and snake_case"),
         ("``a ` b`` and `` `x` `` but ` alone", "a ` b and `x` but ` alone"),
-        # a backslash-escaped mark is the mark; an escaped backslash stays
-        (r"snake\_case and \*not em\*, \\*a*", r"snake_case and *not em*, \\a"),
+        # a backslash-escaped mark is the mark; an escaped backslash is a backslash
+        (r"snake\_case and \*not em\*, \\*a*", r"snake_case and *not em*, \a"),
         # marks do not pair across a blank line
-        ("*not\n\nem* _x", "*not\n\nem* _x"),
-        ("- item\n    * nested _item_", "item\nnested item"),
+        ("*not\n\nem* _x", "*not em* _x"),
+        ("- item\n    * nested _item_", "item nested item"),
+        # what the page shows, where the regexes sitegen used before left link targets and marks
+        ("[x](javascript:alert(1)) and [y](https://a.org/(b)) z", "x and y z"),
+        ("[x][r] here\n\n[r]: https://example.org/ref", "x here"),
+        ("| a | b |\n|---|---|\n| 1 | 2 |", "a b 1 2"),
+        ("Title one\n===\n\nbody &amp; &lt;soul&gt;", "Title one body & <soul>"),
+        ("<b>raw</b> and <https://auto.example.org>", "<b>raw</b> and https://auto.example.org"),
     ],
 )
 def test_marks_go_only_where_they_are_markup(text, plain):
     assert plain_from_markdown(text) == plain
 
 
-def _rendered_text(md, text: str) -> str:
-    """The text the site's renderer shows for ``text``, whitespace aside."""
-    from sitegen.untrusted import read_html
+class _Shown(HTMLParser):
+    """The text of a page's HTML as a browser shows it, by the standard library's parser
+    (not the renderer's own reading of it)."""
 
-    return "".join(read_html(md.html(text))[1].split())
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+
+    def handle_data(self, data: str) -> None:
+        self.parts.append(data)
+
+
+def _shown(html: str) -> str:
+    parser = _Shown()
+    parser.feed(html)
+    parser.close()
+    return "".join("".join(parser.parts).split())
 
 
 @pytest.mark.parametrize(
     "pieces",
     [
         [*"ab *_`.()1é,", "**", "__", "``", " _", "_ ", "\nx ", "\n\nx ", r"\*", r"\_", r"\`"],
-        [*"ab ~.()1é,", "~~", "~~~", "``", "\nx ", "\n\nx ", r"\~"],
+        [*"ab ~*_.()1é,", "~~", "~~~", "``", "\nx ", "\n\nx ", r"\~"],
+        [*" \t\n*_`#>-+.)19ab[]()!<>:/&;|=\u00a0", "https:", "![", "](", "\n\n", "  ", "&amp;", "|-|", "\n===", "]: "],
     ],
-    ids=["emphasis-and-code", "strikethrough"],
+    ids=["emphasis-and-code", "strikethrough", "blocks-links-entities"],
 )
-def test_marks_go_where_the_sites_renderer_takes_them_as_markup(pieces):
-    """Random paragraphs of marks, words and punctuation: what stays is what the site's
-    renderer (comrak) shows, whitespace aside, but for ``__name__`` words (kept on purpose).
-    Tildes beside ``*`` or ``_`` are left out: comrak's flanking there is its own (marks.py)."""
-    from sitegen.content import untrusted_markdown
-
-    md = untrusted_markdown()
+def test_the_records_text_is_what_the_page_shows(pieces):
+    """Random Markdown of marks, words, links, tables, entities and blocks: the record's text
+    is the text of the page's HTML (``UntrustedMarkdown.render``, short paths and all), read
+    by another parser, whitespace aside; but for ``__name__`` words (kept on purpose)."""
+    md = UntrustedMarkdown()
     dunder = re.compile(r"(?<!\w)__(?=_*[^\W_])\w*__(?!\w)")
     rng = random.Random(13)
     for _ in range(5_000):
         text = "x " + "".join(rng.choice(pieces) for _ in range(rng.randint(1, 14)))
         if not dunder.search(text):
-            assert "".join(plain_from_markdown(text).split()) == _rendered_text(md, text), repr(text)
+            assert "".join(plain_from_markdown(text).split()) == _shown(md.render(text).html), repr(text)
 
 
 @pytest.mark.parametrize(
@@ -137,12 +111,9 @@ def test_marks_go_where_the_sites_renderer_takes_them_as_markup(pieces):
     ],
 )
 def test_hostile_marks_finish(hostile):
-    """Pairing is linear in the marks (no backtracking, no rescans): 100,000 characters,
-    whole (strip_marks) and as a record's field (cut at MAX_FIELD)."""
-    from sitegen.search.marks import strip_marks
-
-    assert len(plain_from_markdown(hostile)) <= MAX_FIELD
-    assert len(strip_marks(hostile)) <= len(hostile)
+    """100,000 characters of marks: the text shown is never longer than the source (a record
+    then cuts it at MAX_FIELD, ``records._join``)."""
+    assert len(plain_from_markdown(hostile)) <= len(hostile)
 
 
 def test_ascii_words_cut_by_pattern_as_by_graphemes():

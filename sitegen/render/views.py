@@ -13,13 +13,14 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any
 
-from sitegen.content import ContentResult, Texts, summarize
+from sitegen.content import ContentResult, Texts
 from sitegen.contract import ascii_spelling, is_latin_letter
 from sitegen.model import Archive, Event, Person, Series, Session, Topic, co_speakers, country_name, event_order
 from sitegen.render.lists import Pager, page_count, page_of
 from sitegen.render.related import RelatedTalks
 from sitegen.render.routes import city_route, country_route, page_route, route_of
 from sitegen.render.templates import date_range
+from sitegen.untrusted import summarize
 
 #: How many events the home page lists in each of "upcoming" and "recent".
 HOME_EVENTS = 12

@@ -148,5 +148,7 @@ def _read_back(payload: bytes, shards: int) -> BatchRead | None:
 
 @cache
 def code_digest() -> str:
-    """The reading code (this package's source), Python's and the stemmer's versions."""
-    return digest_of_code([Path(__file__).parent], ["PyStemmer"])
+    """The reading code (this package's source, and the untrusted-text renderer that gives
+    the records' text), Python's, the stemmer's and comrak's versions."""
+    package = Path(__file__).parent
+    return digest_of_code([package, package.parent / "untrusted.py"], ["PyStemmer", "comrak"])

@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from sitegen.search.marks import strip_marks
+from sitegen.untrusted import UntrustedMarkdown
 
 if TYPE_CHECKING:  # the index job reads records without the model (a lighter start)
     from sitegen.content import ContentResult
@@ -45,7 +45,7 @@ class SearchRecord:
         return {"url": self.url, "content": self.content, "meta": self.meta, "filters": self.filters, "sort": self.sort}
 
 
-#: The plain text of a Markdown field (``plain_from_markdown``, or ``plains.PlainTexts`` reusing the last build's).
+#: What a reader sees of a Markdown field (``plain_from_markdown``, or ``plains.PlainTexts`` reusing the last build's).
 PlainOf = Callable[["str | None"], str]
 
 
@@ -112,33 +112,14 @@ def _join(*parts: str | None) -> str:
     return "\n".join(part[:MAX_FIELD] for part in parts if part)
 
 
-_IMAGE = re.compile(r"!\[([^\]\n]{0,500})\]\([^)\n]{0,2000}\)")
-_LINK = re.compile(r"\[([^\]\n]{0,500})\]\([^)\n]{0,2000}\)")
-_AUTOLINK = re.compile(r"<((?:https?|mailto):[^>\s]{1,2000})>")
-#: Markdown's marks at a line's start: a heading's or quote's, a list item's however deep
-#: the list is nested (its emphasis and code marks: ``marks.strip_marks``).
-_MARKS = re.compile(r"(?m)^\s{0,3}(?:#{1,6}\s+|>\s?|[-*+]\s+|\d{1,9}[.)]\s+)|^[ \t]{4,}(?:[-*+]|\d{1,9}[.)])\s+")
 _TAG = re.compile(r"<[^>]{0,2000}>")
 _SPACE = re.compile(r"[ \t]+")
-#: The runs of ``_SPACE`` that a space does not already stand for.
-_SPACES = re.compile(r"[ \t]{2,}|\t")
 
 
 def plain_from_markdown(text: str | None) -> str:
-    """The words of untrusted Markdown, without its markup (link targets, headings,
-    emphasis and code-span marks where they pair up, ``marks.strip_marks``: ``snake_case``,
-    ``__init__``, ``2 * 3`` stay). Raw HTML stays as text, as the site shows it."""
-    if not text:
-        return ""
-    text = text[:MAX_FIELD]
-    if "![" in text:
-        text = _IMAGE.sub(r"\1", text)
-    if "](" in text:
-        text = _LINK.sub(r"\1", text)
-    if "<" in text:
-        text = _AUTOLINK.sub(r"\1", text)
-    text = strip_marks(_MARKS.sub("", text))
-    return (_SPACES.sub(" ", text) if "\t" in text or "  " in text else text).strip()
+    """What a reader sees of an untrusted Markdown field, as the site renders it, on one line
+    (``UntrustedMarkdown.text``: link targets, marks and tags go; ``__init__`` stays)."""
+    return UntrustedMarkdown().text(text) if text else ""
 
 
 def plain_from_html(markup: str) -> str:
