@@ -5,7 +5,8 @@ pages (``UntrustedMarkdown.render``: HTML and a summary) and for the search inde
 It goes through comrak (GitHub-flavoured CommonMark in Rust: tables, strikethrough) with
 its ``escape`` option, so raw HTML such as ``<script>`` is shown as text, and its URL
 filter, which empties ``javascript:`` and the like; such a link or image is then shown as
-its text. Headings move below the page's own, and links are marked as user-supplied.
+its text, as is one relative to the page. Headings move below the page's own, and links
+are marked as user-supplied.
 comrak is six times as fast as markdown-it-py here (``bench/markdown_choice.py``).
 
 Three kinds of text skip comrak: one over ``MARKDOWN_LIMIT`` characters, and one whose
@@ -63,7 +64,7 @@ class UntrustedMarkdown:
     def markdown(self, text: str) -> RenderedText:
         """``render`` through comrak, whatever the text holds."""
         read = self._read(text)
-        return RenderedText(_harden(read[2]), summarize(read[1])) if read is not None else render_plain(text)
+        return RenderedText(read[2], summarize(read[1])) if read is not None else render_plain(text)
 
     def text(self, text: str) -> str:
         """What a reader sees of ``text``, on one line, for the search index; with one
@@ -77,9 +78,10 @@ class UntrustedMarkdown:
         return read[1].replace(_UNDERSCORE, "_") if read is not None else " ".join(text.split())
 
     def _read(self, text: str) -> tuple[int, str, str] | None:
-        """comrak's HTML read back (``_read_html``), or None when the text is to be shown plain."""
+        """comrak's HTML made safe (``_harden``) and read back (``_read_html``), or None when the
+        text is to be shown plain."""
         try:
-            read = _read_html(comrak.render_markdown(text, extension_options=self.extensions, render_options=self.options))
+            read = _read_html(_harden(comrak.render_markdown(text, extension_options=self.extensions, render_options=self.options)))
         except (KeyboardInterrupt, SystemExit):
             raise
         except BaseException:  # noqa: BLE001 - a Rust panic (pyo3's PanicException) is a BaseException
@@ -103,10 +105,11 @@ _UNDERSCORE = "\ue000"
 #: Every tag comrak writes.
 _TAG = re.compile(r"<(/?)([a-z0-9]+)[^>]*>")
 _HEADING = re.compile(r"<(/?)h([1-6])>")
-_LINK = re.compile(r"(<a [^>]*)>")
-#: A link or image with an emptied URL (links do not nest, so the first ``</a>`` closes it).
-_EMPTIED_LINK = re.compile(r'<a href=""[^>]*>(.*?)</a>', re.DOTALL)
-_EMPTIED_IMAGE = re.compile(r'<img src="" alt="([^"]*)"[^>]*>')
+#: A link, and an image, as comrak writes them (links do not nest, so the first ``</a>`` closes one).
+_LINK = re.compile(r'<a href="([^"]*)"([^>]*)>(.*?)</a>', re.DOTALL)
+_IMAGE = re.compile(r'<img src="([^"]*)" alt="([^"]*)"[^>]*>')
+#: A URL with a scheme (comrak has emptied the unsafe ones); what has none is relative to the page.
+_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:")
 #: Tags with no closing tag.
 _VOID = frozenset(("br", "hr", "img", "input"))
 #: Tags whose edges are spaces in the plain text ("a<br />b" is two words, "a<em>b</em>" one).
@@ -142,12 +145,23 @@ def summarize(text: str, limit: int = SUMMARY_LENGTH) -> str:
 
 
 def _harden(html: str) -> str:
-    """comrak's ``html`` with its headings moved below the page's own, its links marked as
-    user-supplied, and the links and images whose URL comrak emptied (``javascript:`` and
-    the like) shown as their text: an ``href=""`` would still be a link, to the page itself."""
-    if ' href=""' in html or ' src=""' in html:
-        html = _EMPTIED_IMAGE.sub(r"\1", _EMPTIED_LINK.sub(r"\1", html))
-    return _LINK.sub(r'\1 rel="nofollow ugc noopener">', _HEADING.sub(_demoted, html))
+    """comrak's ``html`` with its headings moved below the page's own and its links marked as
+    user-supplied; a link or image that leads nowhere from an archive page is shown as its
+    text: one whose URL comrak emptied (``javascript:`` and the like: ``href=""`` would still
+    be a link, to the page itself), and one relative to the page (``slides.pdf``, which
+    would point into this site, not the speaker's)."""
+    html = _HEADING.sub(_demoted, html)
+    if "<img " in html:
+        html = _IMAGE.sub(lambda image: image[0] if _SCHEME.match(image[1]) else image[2], html)
+    if "<a " in html:
+        html = _LINK.sub(_link, html)
+    return html
+
+
+def _link(link: re.Match[str]) -> str:
+    if not _SCHEME.match(link[1]):
+        return link[3]
+    return f'<a href="{link[1]}"{link[2]} rel="nofollow ugc noopener">{link[3]}</a>'
 
 
 def _demoted(match: re.Match[str]) -> str:

@@ -147,6 +147,19 @@ def test_hostile_text_builds_and_is_escaped(minimal_site):
     assert "<b>Room</b>" not in (minimal_site / "build/2024/minicon/index.html").read_text()
 
 
+def test_relative_links_in_the_data_do_not_fail_check(minimal_site):
+    """A speaker's ``[slides](slides.pdf)`` is shown as its text: as a link it would point into
+    this site, and ``sitegen check`` would fail on it and blame the template."""
+
+    def relative(items):
+        items[0]["abstract"] = "See the [slides](slides.pdf) and [the talk's page](../talk/), or [their site](https://ok.example.org/)."
+
+    edit_collection(minimal_site, "sessions", relative)
+    result = sitegen_cli("check", "--root", str(minimal_site))
+    assert result.returncode == 0, result.stderr
+    assert "lead to no page" not in result.stderr
+
+
 def test_a_reader_that_leaves_early_does_not_stop_the_build(minimal_site):
     """``sitegen build 2>&1 | head -1``: the rest of the output goes nowhere, and the build finishes."""
     command = f"{sys.executable} -m sitegen build --root {minimal_site} --today {TODAY.isoformat()} 2>&1 | head -1; exit ${{PIPESTATUS[0]}}"

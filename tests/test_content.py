@@ -36,6 +36,14 @@ def test_links_and_images_with_an_unsafe_url_are_their_text(md):
     assert html == '<p>x vbscript:y im <img src="https://ok.example.org/i.png" alt="i" /></p>\n'
 
 
+def test_links_and_images_relative_to_the_page_are_their_text(md):
+    """A relative URL in the data would point into this site, not the speaker's: ``sitegen
+    check`` would fail on it as a broken internal link, and blame the template."""
+    html = md.markdown("[slides](slides.pdf) [top](#top) [net](//host.example/x) ![pic](me.png) [ok](https://ok.example.org/a)").html
+    assert html == '<p>slides top net pic <a href="https://ok.example.org/a" rel="nofollow ugc noopener">ok</a></p>\n'
+    assert md.text("[slides](slides.pdf) and ![pic](me.png)") == "slides and pic"
+
+
 def test_an_html_block_is_a_paragraph_of_text(md):
     html = md.markdown("# Title\n<script>\nalert(1)\n</script>\n\nafter").html
     assert html == "<h3>Title</h3>\n<p>&lt;script&gt;\nalert(1)\n&lt;/script&gt;</p>\n<p>after</p>\n"
