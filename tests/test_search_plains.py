@@ -1,6 +1,6 @@
 """The plain texts of Markdown fields kept between builds (sitegen/search/plains.py):
 reused when the text is the same, made again when it is new or the file cannot be
-trusted, pruned to what the last build used, and never the only copy of anything."""
+trusted, kept with the last build's until they pass the archive's size, and never the only copy of anything."""
 
 from __future__ import annotations
 
@@ -25,10 +25,10 @@ def made(monkeypatch):
     return calls
 
 
-def run(kept: KeptReads, texts: list[str]) -> list[str]:
+def run(kept: KeptReads, texts: list[str], most: int = 100) -> list[str]:
     plain = plains.PlainTexts(kept)
     out = [plain(text) for text in texts]
-    plain.save()
+    plain.save(most)
     return out
 
 
@@ -44,7 +44,11 @@ def test_a_text_seen_by_the_last_build_is_not_made_again(tmp_path, made):
     assert os.stat(kept.folder / plains.NAME).st_mtime_ns == stamp  # nothing new: not written again
     assert run(kept, [TEXTS[1], "a new *text*"]) == [expected[1], "a new text"] and made == ["a new *text*"]
     kept_texts = load_kept(kept.folder / plains.NAME, plains.MAX_BYTES, plains.code_digest(), "plain", KEY)
-    assert sorted(kept_texts.values()) == sorted([expected[1], "a new text"])  # the others were pruned
+    assert sorted(kept_texts.values()) == sorted([*expected, "a new text"])  # a rebuild's few, with the last build's
+    made.clear()
+    assert run(kept, [TEXTS[2], "another *one*"], most=3) == [expected[2], "another one"] and made == ["another *one*"]
+    kept_texts = load_kept(kept.folder / plains.NAME, plains.MAX_BYTES, plains.code_digest(), "plain", KEY)
+    assert sorted(kept_texts.values()) == sorted([expected[2], "another one"])  # more than ``most``: this build's only
 
 
 @pytest.mark.parametrize(

@@ -65,6 +65,21 @@ def test_an_edit_puts_together_only_the_words_of_its_batch_and_gives_the_same_by
     assert 0 < sum(counts.remade) < len(memo.words) / 4  # the words of one batch, old and new, not the index's
 
 
+def test_a_word_changed_in_place_puts_together_only_the_words_it_changed(tmp_path, monkeypatch):
+    """A title edited in place (its batch in the same place, its pages numbered the same):
+    only the words whose entries differ are put together again, not every word of the batch."""
+    rng = random.Random(5)
+    records = archive(rng, 2_000)
+    kept = batches.KeptReads(tmp_path / "kept", KEY)
+    counts = Counts(monkeypatch)
+    write_index(records, "en", workers=1, kept=kept)
+    words = records[900]["content"].split()
+    edited = [*records[:900], record("/r00900/", " ".join(["quokka", *words[1:]])), *records[901:]]
+    counts.clear()
+    assert write_index(edited, "en", workers=1, kept=kept) == write_index(edited, "en", workers=1)
+    assert 0 < sum(counts.remade) <= 2  # the word gone (unless another entry of it stays, then changed) and quokka
+
+
 def test_random_edits_inserts_and_removals_give_the_bytes_of_a_fresh_index(tmp_path, monkeypatch):
     """Edits, inserts, removals, a page that loses all its words (numbered -1), a URL twice
     (the later record wins), and many changes at once (the whole pass runs)."""

@@ -397,3 +397,20 @@ def test_an_archive_with_nothing_to_index_gets_an_index_of_no_pages():
     assert entry["languages"]["en"]["page_count"] == 0
     meta = next(name for name in files if name.endswith(".pf_meta"))
     assert decode_file(meta, files[meta])[:1] == b"\x86"  # the meta's six items, its page list empty
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_the_integer_shortcuts_give_the_general_encoders_bytes(seed):
+    """Page numbers past 65,535 (a large archive's filters) take ``encode_int``'s four-byte
+    shortcut; every width and sign gives what ``encode`` gives."""
+    import random
+
+    rng = random.Random(seed)
+    edges = [0, 23, 24, 255, 256, 65_535, 65_536, 2**32 - 1, 2**32, 2**64 - 1, -1, -24, -25, -256, -257, -(2**32)]
+    values = edges + [
+        rng.choice([rng.randrange(300), rng.randrange(300_000), -rng.randrange(1, 2**40), rng.randrange(2**40)]) for _ in range(5_000)
+    ]
+    assert [cbor.encode_int(v) for v in values] == [cbor.encode(v) for v in values]
+    assert cbor.encode_ints(values) == cbor.encode(values)
+    pages = sorted(rng.sample(range(140_000), 3_000))
+    assert cbor.encode_ints(pages) == cbor.encode(pages)

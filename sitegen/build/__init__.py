@@ -116,14 +116,14 @@ def _pipeline(run: _Run, client: httpx.Client | None, *, today: date, write: boo
     try:
         # The index is written by a forked job while the site renders; the search stage joins it.
         # It is forked first: it reads its part of the last build's state while this process reads the rest.
-        pending = _search_start(config, modelled.archive, content, stager, run.key, full=full, later=later)
+        pending = _search_start(config, modelled, content, stager, run.key, full=full, later=later)
         stager.read_last(run.warm.committed if run.warm else None)
         run.settle()
         if stager.state_problem is not None:
             run.notice(stager.state_problem)
         staged = _render(run, modelled, content, assets, stager, today=today, full=full)
         if pending.left and _pages_gone(stager.previous_files, staged.files):  # the last index would link to them
-            pending = _search_start(config, modelled.archive, content, stager, run.key, full=full, later=False)
+            pending = _search_start(config, modelled, content, stager, run.key, full=full, later=False)
         run.carry_on()
         while run.stop_if is not None and not pending.ready(0.05):
             run.carry_on()  # (a build that may give up waits for the index job here, asking now and then)
@@ -272,14 +272,14 @@ def _write(run: _Run, stager: Stager, staged: _Staged, search: SearchResult) -> 
 
 
 def _search_start(
-    config: Config, archive: Archive, content: ContentResult, stager: Stager, key: bytes, *, full: bool, later: bool
+    config: Config, modelled: ModelResult, content: ContentResult, stager: Stager, key: bytes, *, full: bool, later: bool
 ) -> PendingSearch:
     """Fork the index job, which reads its record of the last build itself (the state's early
     part); with ``full`` (``--full``) it trusts neither that record nor the kept batch reads,
     and makes both anew."""
     output, fresh = stager.output_dir, stager.fresh
     return start_search(
-        archive,
+        modelled.archive,
         content,
         Routes(config.site.base_url).url,
         config.site.language,
@@ -289,6 +289,7 @@ def _search_start(
         output=output,
         scratch=stager.staging,
         kept=KeptReads(config.cache_dir / "search", key, trusted=not full),
+        sources=modelled.sources,
         later=later and not full,
     )
 

@@ -23,7 +23,7 @@ up to date.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -81,20 +81,23 @@ def start_search(
     output: Path | None = None,
     scratch: Path | None = None,
     kept: KeptReads | None = None,
+    sources: Mapping[str, str] | None = None,
     later: bool = False,
 ) -> PendingSearch:
     """Start indexing this archive; its files go to ``sink`` (the build's stager, which a fork may call).
     ``previous`` reads the last build's search state (in the job, when it needs it); ``exists`` says whether a file of the last build is
     still in the output (``output``, whose bundle's runtime files are reused for the same Pagefind
     version). Pagefind's temporary folder goes in ``scratch`` (the build's staging folder) when given,
-    and the batch reads kept between builds in ``kept`` (made anew, not used, unless ``kept.trusted``).
+    and the batch reads kept between builds in ``kept`` (made anew, not used, unless ``kept.trusted``);
+    ``sources``, the digest of each model object's raw data, lets a rebuild make only the records of
+    objects that changed (``recordmemo``).
     With ``later``, the last build's index is kept as it is, even if the records changed (the next
     build without ``later`` brings it up to date), unless there is none to keep."""
     if later:
         left = last_index(previous(), exists, 0, left=True)
         if left is not None:
             return PendingSearch(done=left)
-    inputs = Inputs(archive, content, url, language, previous, exists, output, scratch, kept)
+    inputs = Inputs(archive, content, url, language, previous, exists, output, scratch, kept, sources)
     if not can_fork():
         return PendingSearch(done=index_site(inputs, sink))
     return PendingSearch(Forked(lambda: index_in_child(inputs, sink), "index job", name=JOB_NAME))

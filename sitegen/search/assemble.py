@@ -31,9 +31,13 @@ from sitegen.search.batches import BatchCache, BatchRead, KeptReads
 from sitegen.search.bundle import encode_file, full_hash
 from sitegen.search.entries import Sink, Variants
 from sitegen.search.pages import Page, Reader
+from sitegen.search.records import Deferred
 
-#: Where the shards split the words (by their first letters): about even for English.
-SPLITS = ("c", "e", "i", "m", "p", "s", "u")
+#: Where the shards split the words (by their first character): a shard per letter (digits
+#: and "a" in the first, what sorts after "z" in the last). An edit puts together again
+#: the words it changed from the shards they fall in, each read from every batch: a
+#: title's words fall in a few of 26 shards, where they fell in most of 8.
+SPLITS = tuple("bcdefghijklmnopqrstuvwxyz")
 #: Records read in the parent below this many (a pool costs more than it saves).
 POOL_FROM = 2_000
 #: Index chunks encoded in the parent below this many.
@@ -78,6 +82,7 @@ def read(
     results: list[BatchRead | None] = [cache.load(key) for key in keys] if cache else [None] * len(cut)
     missing = [index for index, found in enumerate(results) if found is None]
     size = sum(cut[index][1] - cut[index][0] for index in missing)
+    records = _made(records, [cut[index] for index in missing])
     _STATE[:] = [records]  # the pool's workers, forked, have them: only each batch's bounds are sent
     try:
         made = _map(_read_batch, [cut[index] for index in missing], workers if size >= POOL_FROM else 1, (language, fields))
@@ -93,6 +98,19 @@ def read(
     for batch_pages, _ in done:
         starts.append(starts[-1] + len(batch_pages))
     return Read(pages, [blobs for _, blobs in done], starts[:-1], keys, cache)
+
+
+def _made(records: Sequence[dict[str, Any]], bounds: list[tuple[int, int]]) -> Sequence[dict[str, Any]]:
+    """The records, those not made yet (``records.Deferred``) in these batches made (here,
+    before a pool forks: each is made once, and its plain texts are this process's)."""
+    out: list[dict[str, Any]] | None = None
+    for start, end in bounds:
+        for at in range(start, end):
+            record = records[at]
+            if isinstance(record, Deferred):
+                out = out if out is not None else list(records)
+                out[at] = record.make()
+    return out if out is not None else records
 
 
 def kept_words(read: Read, numbers: list[list[int]], workers: int) -> list[wordmemo.Word]:
@@ -122,10 +140,17 @@ def _from_memo(memo: wordmemo.Memo, read: Read, numbers: list[list[int]]) -> lis
     if len(new) + len(gone) > max(2, len(read.keys) // 4):  # then the whole pass costs about as much
         return None
     before = [read.cache.load(memo.keys[index], use=False) for index in gone]
-    changed = [read.blobs[index] for index in new] + [found[1] for found in before if found is not None]
-    if any(found is None for found in before):
+    old = [found[1] for found in before if found is not None]
+    if len(old) != len(gone):
         return None
-    remade = [_words_in(changed, shard) for shard in range(len(SPLITS) + 1)]
+    if len(new) == len(gone) and all(numbers[n] == memo.numbers[g] for n, g in zip(new, gone, strict=True)):
+        # Each changed batch in the place of one of the last build's, its pages numbered the same:
+        # a word is the same bytes unless its entries in the pair differ (an edited title: its words).
+        pairs = [(read.blobs[n], blobs) for n, blobs in zip(new, old, strict=True)]
+        remade = [set().union(*(_words_differing(a[shard], b[shard]) for a, b in pairs)) for shard in range(len(SPLITS) + 1)]
+    else:
+        changed = [read.blobs[index] for index in new] + old
+        remade = [_words_in(changed, shard) for shard in range(len(SPLITS) + 1)]
     _STATE[:] = [read.blobs, numbers, runs.bases(numbers)]
     try:
         made = [item for shard, only in enumerate(remade) if only for item in _shard_words(shard, only)]
@@ -141,6 +166,15 @@ def _words_in(blobs: list[list[bytes]], shard: int) -> set[str]:
         entries, variants = marshal.loads(batch[shard])
         found.update(entries.keys(), variants.keys())
     return found
+
+
+def _words_differing(blob: bytes, before: bytes) -> set[str]:
+    """The words whose entries or variants differ between two reads of one shard of a batch."""
+    if blob == before:
+        return set()
+    (entries, variants), (old_entries, old_variants) = marshal.loads(blob), marshal.loads(before)
+    found = {word for word in entries.keys() | old_entries.keys() if entries.get(word) != old_entries.get(word)}
+    return found | {word for word in variants.keys() | old_variants.keys() if variants.get(word) != old_variants.get(word)}
 
 
 def words(blobs: list[list[bytes]], numbers: list[list[int]], workers: int) -> list[tuple[str, bytes, int]]:

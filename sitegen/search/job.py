@@ -2,8 +2,9 @@
 before the render stage, so that its wall time overlaps rendering; the build
 joins it before writing.
 
-The child starts with the build's model in memory: it makes the records,
-compares their digest with the last build's, and when they changed writes the
+The child starts with the build's model in memory: it makes the records whose
+objects changed (``recordmemo`` keeps the others' fingerprints), compares the
+records' digest with the last build's, and when they changed writes the
 index (``writer``) with Pagefind's runtime files (``runtime``), and stages each
 file through the build's sink, as render workers do. Only a small outcome
 comes back (``SearchResult``): no records or bundle bytes cross a pipe, and nothing
@@ -18,8 +19,9 @@ import os
 import resource
 import stat
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -31,7 +33,8 @@ from sitegen.search import batches
 from sitegen.search.batches import KeptReads
 from sitegen.search.bundle import content_addressed
 from sitegen.search.plains import PlainTexts
-from sitegen.search.records import UrlOf, search_records
+from sitegen.search.recordmemo import RecordMemo
+from sitegen.search.records import Deferred, SearchRecord, UrlOf, planned_records
 from sitegen.search.run import MAX_FILE, pagefind_version
 from sitegen.search.runtime import digests, is_runtime, runtime_files
 from sitegen.search.writer import Previous, write_index
@@ -89,6 +92,9 @@ class Inputs:
     scratch: Path | None
     #: Where the index's batch reads are kept between builds, and whether they may be used; None: nowhere.
     kept: KeptReads | None = None
+    #: The digest of each model object's raw data, by ``model.object_key`` (``ModelResult.sources``);
+    #: None: no record is kept between builds (``recordmemo``).
+    sources: Mapping[str, str] | None = None
 
 
 def index_in_child(inputs: Inputs, sink: Sink) -> SearchResult:
@@ -103,17 +109,19 @@ def index_in_child(inputs: Inputs, sink: Sink) -> SearchResult:
 def index_site(inputs: Inputs, sink: Sink) -> SearchResult:
     """Keep the last index when its records are the same, else write and stage a new one."""
     started = time.monotonic()
-    data = _records(inputs)
-    fingerprints = [batches.fingerprint(record) for record in data]
+    plain = PlainTexts(inputs.kept)
+    data, fingerprints = _records(inputs, plain)
     digest = records_digest(fingerprints, inputs.language)
     previous = inputs.previous()
     if isinstance(previous, dict) and previous.get("digest") == digest:
         kept = last_index(previous, inputs.exists, len(data))
         if kept is not None:
+            plain.save(len(data))
             return kept
     runtime = f"{pagefind_version()}/{inputs.language}"
     reused, last = _runtime(inputs, previous, runtime), _last_bundle(inputs, previous)
     bundle = write_bundle(data, inputs.language, reused, inputs.scratch, inputs.kept, last, fingerprints, consume=True)
+    plain.save(len(fingerprints))  # (after the read pass, which made the records it needed)
     files = {f"{BUNDLE_DIR}/{path}": data for path, data in sorted(bundle.items())}
     changed, sums = _stage(files, previous, sink, inputs.output)
     state = {"digest": digest, "files": tuple(files), "sums": sums, "runtime": runtime, "runtime_sha256": digests(bundle)}
@@ -129,13 +137,37 @@ def last_index(previous: Any, exists: Callable[[str], bool], records: int, *, le
     return None
 
 
-def _records(inputs: Inputs) -> list[dict[str, Any]]:
-    """Every record's data, the plain texts of Markdown fields reused from the last build
-    (and kept for the next); ``write_index`` lets them go once it has read them (``consume``)."""
-    plain = PlainTexts(inputs.kept)
-    data = [record.data() for record in search_records(inputs.archive, inputs.content, inputs.url, plain)]
-    plain.save()
-    return data
+def _records(inputs: Inputs, plain: PlainTexts) -> tuple[list[dict[str, Any]], list[bytes]]:
+    """Every record's data and ``batches.fingerprint``. A record the last build made from the
+    same objects (``recordmemo``) is not made here: its fingerprint is the kept one, and it is
+    made (``records.Deferred``) only if its batch is read again. The plain texts of Markdown
+    fields are reused from the last build (``plain``). ``write_index`` lets the records go
+    once it has read them (``consume``)."""
+    memo = RecordMemo(inputs.kept, inputs.sources)
+    data: list[dict[str, Any]] = []
+    fingerprints: list[bytes] = []
+    metas: dict[tuple[str, ...], dict[str, str]] = {}  # (a few sets of meta fields, each shared)
+    for made_of, url, make in planned_records(inputs.archive, inputs.content, inputs.url, plain):
+        key = memo.key(url, made_of) if made_of is not None else None
+        found = memo.get(key)
+        if found is None:
+            made = make()
+            record = made.data()
+            found = (batches.fingerprint(record), tuple(made.meta))
+            memo.put(key, *found)
+            data.append(record)
+        else:
+            meta = metas.get(found[1])
+            if meta is None:
+                meta = metas[found[1]] = dict.fromkeys(found[1], "")
+            data.append(Deferred(url, meta, partial(_made, make)))
+        fingerprints.append(found[0])
+    memo.save()
+    return data, fingerprints
+
+
+def _made(make: Callable[[], SearchRecord]) -> dict[str, Any]:
+    return make().data()
 
 
 def _stage(files: dict[str, bytes], previous: Any, sink: Sink, output: Path | None) -> tuple[tuple[str, ...], tuple[str, ...]]:
