@@ -21,6 +21,7 @@ from sitegen.build import build_site
 from sitegen.config import load_config
 from sitegen.kept import save_frames
 from sitegen.search import batches, recordmemo, records
+from sitegen.write import REPORT_FILE
 
 
 class Made:
@@ -148,3 +149,57 @@ def test_a_record_is_keyed_by_its_url_its_objects_and_their_data(tmp_path):
     stranger = Person("p3", "cy", "Cy", None, (), None, when)
     assert memo.key("/talk/", [ada, stranger]) is None and memo.key("/talk/", [stranger]) is None  # no digest: nothing kept, each time
     assert recordmemo.RecordMemo(kept, None).key("/talk/", [ada]) is None
+
+
+def test_the_zones_rules_are_in_the_digest(tmp_path, monkeypatch):
+    """A session's local day comes from the zone database, not from its raw data."""
+    import shutil
+    import zoneinfo
+
+    from sitegen.model import zone_rules_digest
+
+    folder = tmp_path / "tz"
+    (folder / "Europe").mkdir(parents=True)
+    shutil.copyfile(Path(zoneinfo.TZPATH[0]) / "Europe" / "Zurich", folder / "Europe" / "Zurich")
+    system = zoneinfo.TZPATH[0]
+    zoneinfo.reset_tzpath([str(folder)])
+    try:
+        before = zone_rules_digest(["Europe/Zurich", "Europe/Zurich"])
+        assert before == zone_rules_digest(["Europe/Zurich"])
+        shutil.copyfile(Path(system) / "Pacific" / "Pago_Pago", folder / "Europe" / "Zurich")
+        assert zone_rules_digest(["Europe/Zurich"]) != before  # the rules changed
+        assert zone_rules_digest(["Europe/Zurich", "Asia/Tokyo"]) != zone_rules_digest(["Europe/Zurich"])
+        from sitegen.model import digest
+
+        assert digest._zone_bytes("../../etc/passwd") == digest._zone_bytes("/etc/passwd") == b"-"  # not a zone: never read
+    finally:
+        zoneinfo.reset_tzpath()
+
+
+def test_new_zone_rules_make_the_records_and_pages_again(site, tmp_path, monkeypatch):
+    """The helper's case: the zone database updated under an unchanged archive."""
+    import shutil
+    import zoneinfo
+
+    from sitegen.contract import limits
+
+    rules = tmp_path / "tz"
+    shutil.copytree(zoneinfo.TZPATH[0], rules, symlinks=False, ignore=shutil.ignore_patterns("posix", "right"))
+    zones = {event["timezone"] for event in json.loads((site / "data" / "events.json").read_text())["data"]}
+    for zone in zones:
+        shutil.copyfile(rules / "Pacific" / "Pago_Pago", rules / zone)
+    zoneinfo.reset_tzpath([str(rules)])
+    zoneinfo.ZoneInfo.clear_cache()
+    limits.place_timezones.cache_clear()
+    try:
+        made = Made(monkeypatch)
+        result = build(site)
+        assert made.urls and result.files_rendered > 0
+        build(site, **{"build.output_dir": "clean", "build.cache_dir": "clean-cache"})
+        incremental, clean = tree(site / "build"), tree(site / "clean")
+        incremental.pop(REPORT_FILE), clean.pop(REPORT_FILE)
+        assert incremental == clean
+    finally:
+        zoneinfo.reset_tzpath()
+        zoneinfo.ZoneInfo.clear_cache()
+        limits.place_timezones.cache_clear()

@@ -18,7 +18,7 @@ contract's own formats and limits are ``sitegen.contract``'s):
 - ``places``, ``order``: country names and city slugs (the contract's one slug of a name,
   as the converters make theirs); display orders (shared with the renderer)
 - ``build``: ``build_archive``, reading every collection and linking the result
-- ``digest``: ``source_digest`` of a raw object
+- ``digest``: ``source_digest`` of a raw object, ``zone_rules_digest`` of the zones' rules
 - ``context``: the reading context (problems, lookups, parse-once caches) and ``index``
 - ``fields``, ``reader``: the checking readers, field by field and type by type
 - ``fast``: the fast readers, which mirror the checking readers for valid objects
@@ -33,7 +33,7 @@ from __future__ import annotations
 
 from sitegen.model.archive import co_speakers
 from sitegen.model.build import build_archive
-from sitegen.model.digest import source_digest
+from sitegen.model.digest import source_digest, zone_rules_digest
 from sitegen.model.known import KnownObjects
 from sitegen.model.order import event_order, session_order
 from sitegen.model.places import city_slug, country_name
@@ -61,4 +61,5 @@ __all__ = [
     "object_key",
     "session_order",
     "source_digest",
+    "zone_rules_digest",
 ]

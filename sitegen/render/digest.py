@@ -41,8 +41,9 @@ _LINKED_TYPES = frozenset({Session, Event, Person, Topic, Series, Venue})
 #: holds it to the modules the render and content stages import).
 CODE = ("render", "content.py", "untrusted.py", "model", "contract")
 #: Libraries whose version changes what pages look like, beside Jinja: the renderer of untrusted Markdown
-#: (editor pages reach the render stage as their HTML, which is digested as data).
-LIBRARIES = ("comrak",)
+#: (editor pages reach the render stage as their HTML, which is digested as data) and the country names.
+#: (The zones' rules, which give local days and times, are a site-wide input: ``model.zone_rules_digest``.)
+LIBRARIES = ("comrak", "iso3166")
 #: Pickled as they are: their pickles are the same in every process.
 _SCALAR_TYPES = frozenset({str, bytes, int, float, bool, type(None), date, datetime, time, timedelta})
 

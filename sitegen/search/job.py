@@ -29,6 +29,7 @@ import orjson
 
 from sitegen.bounded import read_file_bounded
 from sitegen.errors import SearchError
+from sitegen.model import zone_rules_digest
 from sitegen.search import batches
 from sitegen.search.batches import KeptReads
 from sitegen.search.bundle import content_addressed
@@ -143,7 +144,7 @@ def _records(inputs: Inputs, plain: PlainTexts) -> tuple[list[dict[str, Any]], l
     made (``records.Deferred``) only if its batch is read again. The plain texts of Markdown
     fields are reused from the last build (``plain``). ``write_index`` lets the records go
     once it has read them (``consume``)."""
-    memo = RecordMemo(inputs.kept, inputs.sources)
+    memo = RecordMemo(inputs.kept, inputs.sources, zone_rules_digest(event.timezone for event in inputs.archive.events.values()))
     data: list[dict[str, Any]] = []
     fingerprints: list[bytes] = []
     metas: dict[tuple[str, ...], dict[str, str]] = {}  # (a few sets of meta fields, each shared)

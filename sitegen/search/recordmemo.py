@@ -46,11 +46,12 @@ FINGERPRINT = 32
 class RecordMemo:
     """The last build's fingerprints by key, and this build's, kept for the next."""
 
-    def __init__(self, kept: KeptReads | None, sources: Mapping[str, str] | None) -> None:
+    def __init__(self, kept: KeptReads | None, sources: Mapping[str, str] | None, zones: str = "") -> None:
+        """``zones``: what else the records' objects depend on (``model.zone_rules_digest`` of the archive's zones)."""
         self._path = kept.folder / NAME if kept is not None else None
         self._seal_key = kept.key if kept is not None else b""
         self._sources = sources
-        self._salt = f"{FORMAT}\0{memo_code_digest()}".encode()
+        self._salt = f"{FORMAT}\0{memo_code_digest()}\0{zones}".encode()
         self._last = _load(self._path, self._salt, self._seal_key) if kept is not None and kept.trusted and sources is not None else {}
         self._now: dict[str, Kept] = {}
         #: Each object's name and digest, by ``id``: a session's event is every one of its sessions'.
@@ -107,11 +108,12 @@ class RecordMemo:
 
 @cache
 def memo_code_digest() -> str:
-    """What a record is made by besides its objects and its URL: the search package, the
-    untrusted-text renderer, the model (which makes the objects from their raw data: an
-    event's year, a session's day) and the contract; Python's, the stemmer's and comrak's versions."""
+    """What a record is made by besides its objects, its URL and the zones' rules: the search
+    package, the untrusted-text renderer, the model (which makes the objects from their raw
+    data: an event's year, a session's day, a venue's country name) and the contract;
+    Python's, the stemmer's, comrak's and iso3166's versions (country names)."""
     root = Path(__file__).parent.parent
-    return code_digest([root / "search", root / "untrusted.py", root / "model", root / "contract"], ["PyStemmer", "comrak"])
+    return code_digest([root / "search", root / "untrusted.py", root / "model", root / "contract"], ["PyStemmer", "comrak", "iso3166"])
 
 
 def _load(path: Path | None, salt: bytes, key: bytes) -> dict[str, Kept]:
