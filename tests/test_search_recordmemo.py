@@ -68,10 +68,9 @@ def touch(site: Path) -> str:
 
 def test_an_unchanged_archive_makes_no_record_and_one_edit_makes_only_its_batchs(site, monkeypatch):
     made = Made(monkeypatch)
-    build(site)
-    assert made.urls == []  # every fingerprint from the memo: the index is kept as it is
+    assert build(site).search_made == 0 and made.urls == []  # every fingerprint from the memo: the index is kept as it is
     route = touch(site)
-    build(site)
+    assert build(site).search_made == len(made.urls)  # (the build's report says how many)
     assert any(url.endswith(route) for url in made.urls)  # the edited session's record
     total = len(json.loads((site / "data" / "sessions.json").read_text())["data"])
     assert 0 < len(made.urls) <= batches.BATCH_MAX and len(made.urls) < total / 2  # its batch's, read again; not the archive's

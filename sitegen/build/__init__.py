@@ -243,6 +243,7 @@ def _search(run: _Run, pending: PendingSearch, stager: Stager, staged: _Staged) 
         staged.changed += _stage_search(search, stager)
         staged.files += [*search.paths, SEARCH_MANIFEST]
         report.search_records, report.search_indexed, report.search_seconds = search.records, search.ran, round(search.seconds, 3)
+        report.search_made = search.made
         report.search_peak_rss_mb, report.search_left = search.peak_rss_mb, search.left
         if search.left:
             out["detail"] = f"the last index kept for the next build to update; {len(search.paths)} files"
@@ -252,7 +253,7 @@ def _search(run: _Run, pending: PendingSearch, stager: Stager, staged: _Staged) 
                 if search.ran
                 else "unchanged, index kept"
             )
-            out["detail"] = f"{search.records} records {verb}; {len(search.paths)} files"
+            out["detail"] = f"{search.records} records ({search.made} made, the rest kept) {verb}; {len(search.paths)} files"
     return search
 
 

@@ -37,6 +37,8 @@ class BuildReport:
     files_rendered: int = 0
     #: Records in the search index, and whether this build wrote it (False: the last index was kept).
     search_records: int = 0
+    #: Of those, the records this build made (the others' fingerprints were kept from the last build).
+    search_made: int = 0
     search_indexed: bool = False
     #: Whether the last index was kept without a look at the records (``index_later``): a later build updates it.
     search_left: bool = False

@@ -13,6 +13,7 @@ of the index waits for the render stage to end.
 
 from __future__ import annotations
 
+import dataclasses
 import gc
 import hashlib
 import os
@@ -70,6 +71,8 @@ class SearchResult:
     peak_rss_mb: float = 0.0
     #: Whether the last index was kept without looking at the records (``start_search``'s ``later``).
     left: bool = False
+    #: The records made (``recordmemo`` kept the others' fingerprints, and their batches' reads).
+    made: int = 0
 
     def hashed(self) -> list[str]:
         """The bundle's content-addressed files (immutable when published)."""
@@ -110,15 +113,15 @@ def index_in_child(inputs: Inputs, sink: Sink) -> SearchResult:
 def index_site(inputs: Inputs, sink: Sink) -> SearchResult:
     """Keep the last index when its records are the same, else write and stage a new one."""
     started = time.monotonic()
-    plain = PlainTexts(inputs.kept)
-    data, fingerprints = _records(inputs, plain)
+    plain, making = PlainTexts(inputs.kept), _Making()
+    data, fingerprints = _records(inputs, plain, making)
     digest = records_digest(fingerprints, inputs.language)
     previous = inputs.previous()
     if isinstance(previous, dict) and previous.get("digest") == digest:
         kept = last_index(previous, inputs.exists, len(data))
         if kept is not None:
             plain.save(len(data))
-            return kept
+            return dataclasses.replace(kept, made=making.count)
     runtime = f"{pagefind_version()}/{inputs.language}"
     reused, last = _runtime(inputs, previous, runtime), _last_bundle(inputs, previous)
     bundle = write_bundle(data, inputs.language, reused, inputs.scratch, inputs.kept, last, fingerprints, consume=True)
@@ -127,7 +130,8 @@ def index_site(inputs: Inputs, sink: Sink) -> SearchResult:
     changed, sums = _stage(files, previous, sink, inputs.output)
     state = {"digest": digest, "files": tuple(files), "sums": sums, "runtime": runtime, "runtime_sha256": digests(bundle)}
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    return SearchResult(tuple(files), changed, state, True, len(fingerprints), time.monotonic() - started, round(max(peak) / 1024, 1))
+    seconds, peak_mb = time.monotonic() - started, round(max(peak) / 1024, 1)
+    return SearchResult(tuple(files), changed, state, True, len(fingerprints), seconds, peak_mb, made=making.count)
 
 
 def last_index(previous: Any, exists: Callable[[str], bool], records: int, *, left: bool = False) -> SearchResult | None:
@@ -138,7 +142,7 @@ def last_index(previous: Any, exists: Callable[[str], bool], records: int, *, le
     return None
 
 
-def _records(inputs: Inputs, plain: PlainTexts) -> tuple[list[dict[str, Any]], list[bytes]]:
+def _records(inputs: Inputs, plain: PlainTexts, making: _Making) -> tuple[list[dict[str, Any]], list[bytes]]:
     """Every record's data and ``batches.fingerprint``. A record the last build made from the
     same objects (``recordmemo``) is not made here: its fingerprint is the kept one, and it is
     made (``records.Deferred``) only if its batch is read again. The plain texts of Markdown
@@ -152,7 +156,7 @@ def _records(inputs: Inputs, plain: PlainTexts) -> tuple[list[dict[str, Any]], l
         key = memo.key(url, made_of) if made_of is not None else None
         found = memo.get(key)
         if found is None:
-            made = make()
+            made = making.record(make)
             record = made.data()
             found = (batches.fingerprint(record), tuple(made.meta))
             memo.put(key, *found)
@@ -161,14 +165,24 @@ def _records(inputs: Inputs, plain: PlainTexts) -> tuple[list[dict[str, Any]], l
             meta = metas.get(found[1])
             if meta is None:
                 meta = metas[found[1]] = dict.fromkeys(found[1], "")
-            data.append(Deferred(url, meta, partial(_made, make)))
+            data.append(Deferred(url, meta, partial(making.data, make)))
         fingerprints.append(found[0])
     memo.save()
     return data, fingerprints
 
 
-def _made(make: Callable[[], SearchRecord]) -> dict[str, Any]:
-    return make().data()
+class _Making:
+    """Makes records, and counts them."""
+
+    def __init__(self) -> None:
+        self.count = 0
+
+    def record(self, make: Callable[[], SearchRecord]) -> SearchRecord:
+        self.count += 1
+        return make()
+
+    def data(self, make: Callable[[], SearchRecord]) -> dict[str, Any]:
+        return self.record(make).data()
 
 
 def _stage(files: dict[str, bytes], previous: Any, sink: Sink, output: Path | None) -> tuple[tuple[str, ...], tuple[str, ...]]:
