@@ -253,7 +253,8 @@ def _search(run: _Run, pending: PendingSearch, stager: Stager, staged: _Staged) 
                 if search.ran
                 else "unchanged, index kept"
             )
-            out["detail"] = f"{search.records} records ({search.made} made, the rest kept) {verb}; {len(search.paths)} files"
+            made = "all made" if search.made == search.records else f"{search.made} made, the rest kept"
+            out["detail"] = f"{search.records} records ({made}) {verb}; {len(search.paths)} files"
     return search
 
 
