@@ -11,6 +11,7 @@ from typing import Any
 from sitegen.bounded import shown
 from sitegen.errors import Problem
 from sitegen.model.context import _Context
+from sitegen.model.digest import zone_rules_digest
 from sitegen.model.order import _chronological_order, event_order
 from sitegen.model.types import Archive, Event, Person, Series, Session, Topic, Venue
 
@@ -88,6 +89,7 @@ def _link(
         events_by_topic=tuples(events_by_topic),
         events_by_year=tuples(events_by_year),
         session_order=hashlib.blake2b("\n".join(session.id for session in ordered).encode(), digest_size=16).hexdigest(),
+        zones=zone_rules_digest(event.timezone for event in events.values()),
     )
 
 

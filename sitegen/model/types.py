@@ -156,6 +156,9 @@ class Archive:
     #: A digest of every session's place in the chronological order (their ids in that
     #: order), which every list of sessions follows: the same when no session moved.
     session_order: str = ""
+    #: A digest of the rules of the archive's time zones (``digest.zone_rules_digest``), which
+    #: give every local day and time: what the pages and the search records depend on beside the raw data.
+    zones: str = ""
 
 
 @dataclass(frozen=True)

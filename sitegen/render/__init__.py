@@ -23,7 +23,7 @@ from sitegen.assets import AssetBundle
 from sitegen.config import Config
 from sitegen.content import ContentResult
 from sitegen.errors import ContentError, Problem, SitegenError
-from sitegen.model import Archive, Event, Session, object_key, zone_rules_digest
+from sitegen.model import Archive, Event, Session, object_key
 from sitegen.render import formats, subscribe
 from sitegen.render.compiled import bytecode_cache
 from sitegen.render.digest import Fingerprints, TemplateDigests, code_version, digest_hex, fragment_templates
@@ -166,7 +166,7 @@ class _Planner:
         self.syndication = formats.Syndication(config.site, routes, content.texts)
         self.site_inputs = self.fingerprints.of(
             code_version(),
-            zone_rules_digest(event.timezone for event in archive.events.values()),  # (local days and times)
+            archive.zones,  # (the zones' rules: local days and times)
             config.site,
             config.build.page_size,
             config.fragments.url_prefix,

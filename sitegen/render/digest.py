@@ -42,7 +42,7 @@ _LINKED_TYPES = frozenset({Session, Event, Person, Topic, Series, Venue})
 CODE = ("render", "content.py", "untrusted.py", "model", "contract")
 #: Libraries whose version changes what pages look like, beside Jinja: the renderer of untrusted Markdown
 #: (editor pages reach the render stage as their HTML, which is digested as data) and the country names.
-#: (The zones' rules, which give local days and times, are a site-wide input: ``model.zone_rules_digest``.)
+#: (The zones' rules, which give local days and times, are a site-wide input: ``Archive.zones``.)
 LIBRARIES = ("comrak", "iso3166")
 #: Pickled as they are: their pickles are the same in every process.
 _SCALAR_TYPES = frozenset({str, bytes, int, float, bool, type(None), date, datetime, time, timedelta})

@@ -30,7 +30,6 @@ import orjson
 
 from sitegen.bounded import read_file_bounded
 from sitegen.errors import SearchError
-from sitegen.model import zone_rules_digest
 from sitegen.search import batches
 from sitegen.search.batches import KeptReads
 from sitegen.search.bundle import content_addressed
@@ -148,7 +147,7 @@ def _records(inputs: Inputs, plain: PlainTexts, making: _Making) -> tuple[list[d
     made (``records.Deferred``) only if its batch is read again. The plain texts of Markdown
     fields are reused from the last build (``plain``). ``write_index`` lets the records go
     once it has read them (``consume``)."""
-    memo = RecordMemo(inputs.kept, inputs.sources, zone_rules_digest(event.timezone for event in inputs.archive.events.values()))
+    memo = RecordMemo(inputs.kept, inputs.sources, inputs.archive.zones)
     data: list[dict[str, Any]] = []
     fingerprints: list[bytes] = []
     metas: dict[tuple[str, ...], dict[str, str]] = {}  # (a few sets of meta fields, each shared)

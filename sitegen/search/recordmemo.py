@@ -47,7 +47,7 @@ class RecordMemo:
     """The last build's fingerprints by key, and this build's, kept for the next."""
 
     def __init__(self, kept: KeptReads | None, sources: Mapping[str, str] | None, zones: str = "") -> None:
-        """``zones``: what else the records' objects depend on (``model.zone_rules_digest`` of the archive's zones)."""
+        """``zones``: what else the records' objects depend on (``Archive.zones``, the zones' rules)."""
         self._path = kept.folder / NAME if kept is not None else None
         self._seal_key = kept.key if kept is not None else b""
         self._sources = sources
